@@ -1,0 +1,432 @@
+/**
+ * HEP v3 (Homer Encapsulation Protocol) decoder and encoder, and a framer for HEP over TCP.
+ *
+ * Wire format (big-endian; DESIGN.md §9, HEP3 spec by sipcapture):
+ *   "HEP3" | u16 total length (whole packet, header included) | chunks
+ *   chunk  = u16 vendor id | u16 type id | u16 length (including this 6-byte header) | value
+ * Vendor 0 chunk types used here: 1 IP family (2 = IPv4, 10 = IPv6), 2 IP protocol, 3/4 src/dst IPv4,
+ * 5/6 src/dst IPv6, 7/8 src/dst port, 9 timestamp seconds, 10 timestamp microseconds, 11 payload type
+ * (1 = SIP), 12 capture agent id, 14 auth key, 15 payload, 16 compressed payload, 17 correlation id.
+ *
+ * The decoder is pure (DESIGN.md §8.1): every length is checked before it is read and bad input
+ * returns `{kind:'invalid', reason}`; it never throws.
+ */
+import { gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
+import type { Datagram, Endpoint, Origin, Parse, Timestamp, Transport } from '../types.js';
+import { SpoofwatchError } from '../types.js';
+import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
+
+/** One decoded HEP v3 packet. `payload` is a slice of the input unless it was decompressed. */
+export interface HepPacket {
+  readonly ipFamily: 4 | 6;
+  /** IANA protocol number: 17 UDP, 6 TCP (others are passed through). */
+  readonly ipProtocol: number;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  /** Chunk 9 seconds + chunk 10 microseconds; {0,0} when the agent sent no timestamp. */
+  readonly ts: Timestamp;
+  /** True when chunk 9 was absent, so `ts` is not the agent's capture time. */
+  readonly tsMissing?: boolean;
+  /** Chunk 11; 1 = SIP. 0 when the agent did not send one. */
+  readonly payloadType: number;
+  /** Chunk 12, the capture agent id (Kamailio `hep_capture_id`, heplify `-hi`). */
+  readonly captureId?: number;
+  /** Chunk 14 as text (Kamailio `hep_capture_password` / heplify `-hp`). */
+  readonly authKey?: string;
+  /** Chunk 17 as text. */
+  readonly correlationId?: string;
+  readonly payload: Buffer;
+  /** The payload arrived in chunk 16 (gzip or zlib deflate) and was inflated. */
+  readonly compressed?: boolean;
+}
+
+export const HEP_MAGIC = Buffer.from('HEP3', 'latin1');
+const HEADER_LEN = 6;
+const CHUNK_HEADER_LEN = 6;
+/** Upper bound of a HEP packet and of an inflated payload (the total length field is a u16). */
+export const HEP_MAX_LEN = 64 * 1024;
+
+/** Vendor-0 chunk types (HEP3 spec, "generic chunk types"). */
+export const HepChunk = {
+  IP_FAMILY: 1,
+  IP_PROTOCOL: 2,
+  SRC_IPV4: 3,
+  DST_IPV4: 4,
+  SRC_IPV6: 5,
+  DST_IPV6: 6,
+  SRC_PORT: 7,
+  DST_PORT: 8,
+  TS_SEC: 9,
+  TS_USEC: 10,
+  PAYLOAD_TYPE: 11,
+  CAPTURE_ID: 12,
+  AUTH_KEY: 14,
+  PAYLOAD: 15,
+  COMPRESSED_PAYLOAD: 16,
+  CORRELATION_ID: 17,
+} as const;
+
+/** Value size of each fixed-size chunk type; types not listed have a variable size. */
+const FIXED_SIZE: ReadonlyMap<number, number> = new Map([
+  [HepChunk.IP_FAMILY, 1],
+  [HepChunk.IP_PROTOCOL, 1],
+  [HepChunk.SRC_IPV4, 4],
+  [HepChunk.DST_IPV4, 4],
+  [HepChunk.SRC_IPV6, 16],
+  [HepChunk.DST_IPV6, 16],
+  [HepChunk.SRC_PORT, 2],
+  [HepChunk.DST_PORT, 2],
+  [HepChunk.TS_SEC, 4],
+  [HepChunk.TS_USEC, 4],
+  [HepChunk.PAYLOAD_TYPE, 1],
+  [HepChunk.CAPTURE_ID, 4],
+]);
+
+const invalid = (reason: string): { kind: 'invalid'; reason: string } => ({ kind: 'invalid', reason });
+
+/** True when `buf` (shorter than 4 bytes) could still become "HEP3". */
+function isMagicPrefix(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length && i < 4; i++) if (buf[i] !== HEP_MAGIC[i]) return false;
+  return true;
+}
+
+/**
+ * Inflate a chunk-16 payload, gzip (1f 8b) or zlib (RFC 1950) and, failing both, raw deflate,
+ * never producing more than {@link HEP_MAX_LEN} bytes. Returns a reason string on failure.
+ */
+function inflateBounded(data: Buffer): Buffer | string {
+  const opts = { maxOutputLength: HEP_MAX_LEN };
+  try {
+    if (data.length >= 2 && data[0] === 0x1f && data[1] === 0x8b) return gunzipSync(data, opts);
+    // RFC 1950 §2.2: CMF/FLG with CM = 8 and (CMF*256 + FLG) divisible by 31.
+    if (data.length >= 2 && ((data[0] ?? 0) & 0x0f) === 8 && (((data[0] ?? 0) << 8) | (data[1] ?? 0)) % 31 === 0) {
+      return inflateSync(data, opts);
+    }
+    return inflateRawSync(data, opts);
+  } catch (e) {
+    const code = e instanceof Error && 'code' in e ? String((e as { code: unknown }).code) : '';
+    if (code === 'ERR_BUFFER_TOO_LARGE' || (e instanceof RangeError && /larger than/i.test(e.message))) {
+      return `compressed payload inflates beyond ${HEP_MAX_LEN} bytes`;
+    }
+    return 'compressed payload does not inflate';
+  }
+}
+
+/**
+ * Decode one HEP v3 packet from the start of `buf`.
+ * - `incomplete` when `buf` is a prefix of a packet (fewer bytes than the declared total length),
+ * - `invalid` with a named reason for anything malformed,
+ * - `ok` with `consumed` = the total length; bytes after it are left for the next call.
+ */
+export function decodeHep(buf: Buffer): Parse<HepPacket> {
+  if (buf.length < HEADER_LEN) {
+    return isMagicPrefix(buf) ? { kind: 'incomplete', need: HEADER_LEN } : invalid('not HEP3: bad magic');
+  }
+  if (buf.readUInt32BE(0) !== 0x48455033) return invalid('not HEP3: bad magic');
+  const total = buf.readUInt16BE(4);
+  if (total < HEADER_LEN) return invalid(`total length ${total} below header size`);
+  if (total > HEP_MAX_LEN) return invalid(`total length ${total} above ${HEP_MAX_LEN}`);
+  if (buf.length < total) return { kind: 'incomplete', need: total };
+
+  let family: number | undefined;
+  let ipProtocol: number | undefined;
+  let src4: string | undefined;
+  let dst4: string | undefined;
+  let src6: string | undefined;
+  let dst6: string | undefined;
+  let srcPort: number | undefined;
+  let dstPort: number | undefined;
+  let tsSec: number | undefined;
+  let tsUsec: number | undefined;
+  let payloadType: number | undefined;
+  let captureId: number | undefined;
+  let authKey: string | undefined;
+  let correlationId: string | undefined;
+  let payload: Buffer | undefined;
+  let compressed: Buffer | undefined;
+  const seen = new Set<number>();
+
+  let off = HEADER_LEN;
+  while (off < total) {
+    if (total - off < CHUNK_HEADER_LEN) return invalid(`truncated chunk header at offset ${off}`);
+    const vendor = buf.readUInt16BE(off);
+    const type = buf.readUInt16BE(off + 2);
+    const len = buf.readUInt16BE(off + 4);
+    if (len < CHUNK_HEADER_LEN) return invalid(`chunk ${vendor}/${type} length ${len} below chunk header size`);
+    if (len > total - off) return invalid(`chunk ${vendor}/${type} length ${len} runs past total length`);
+    const v = off + CHUNK_HEADER_LEN;
+    const size = len - CHUNK_HEADER_LEN;
+    off += len;
+    // Vendor chunks (and vendor-0 types we do not know) are extensions: skip them.
+    if (vendor !== 0) continue;
+    const fixed = FIXED_SIZE.get(type);
+    if (fixed !== undefined && size !== fixed) return invalid(`chunk type ${type} has ${size} value bytes, expected ${fixed}`);
+    const known = fixed !== undefined || type === 14 || type === 15 || type === 16 || type === 17;
+    if (!known) continue;
+    // A packet that names two source addresses (or two payloads) is ambiguous evidence.
+    if (seen.has(type)) return invalid(`duplicate chunk type ${type}`);
+    seen.add(type);
+    switch (type) {
+      case HepChunk.IP_FAMILY:
+        family = buf[v];
+        break;
+      case HepChunk.IP_PROTOCOL:
+        ipProtocol = buf[v];
+        break;
+      case HepChunk.SRC_IPV4:
+        src4 = formatIPv4(buf, v);
+        break;
+      case HepChunk.DST_IPV4:
+        dst4 = formatIPv4(buf, v);
+        break;
+      case HepChunk.SRC_IPV6:
+        src6 = formatIPv6(buf, v);
+        break;
+      case HepChunk.DST_IPV6:
+        dst6 = formatIPv6(buf, v);
+        break;
+      case HepChunk.SRC_PORT:
+        srcPort = buf.readUInt16BE(v);
+        break;
+      case HepChunk.DST_PORT:
+        dstPort = buf.readUInt16BE(v);
+        break;
+      case HepChunk.TS_SEC:
+        tsSec = buf.readUInt32BE(v);
+        break;
+      case HepChunk.TS_USEC:
+        tsUsec = buf.readUInt32BE(v);
+        break;
+      case HepChunk.PAYLOAD_TYPE:
+        payloadType = buf[v];
+        break;
+      case HepChunk.CAPTURE_ID:
+        captureId = buf.readUInt32BE(v);
+        break;
+      case HepChunk.AUTH_KEY:
+        authKey = buf.toString('utf8', v, v + size);
+        break;
+      case HepChunk.PAYLOAD:
+        payload = buf.subarray(v, v + size);
+        break;
+      case HepChunk.COMPRESSED_PAYLOAD:
+        compressed = buf.subarray(v, v + size);
+        break;
+      case HepChunk.CORRELATION_ID:
+        correlationId = buf.toString('utf8', v, v + size);
+        break;
+    }
+  }
+
+  if (family === undefined) return invalid('missing IP family chunk (1)');
+  if (family !== 2 && family !== 10) return invalid(`unknown IP family ${family}`);
+  const ipFamily: 4 | 6 = family === 2 ? 4 : 6;
+  const srcIp = ipFamily === 4 ? src4 : src6;
+  const dstIp = ipFamily === 4 ? dst4 : dst6;
+  if (srcIp === undefined) return invalid(ipFamily === 4 ? 'missing source IPv4 chunk (3)' : 'missing source IPv6 chunk (5)');
+  if (dstIp === undefined) return invalid(ipFamily === 4 ? 'missing destination IPv4 chunk (4)' : 'missing destination IPv6 chunk (6)');
+  if (srcPort === undefined) return invalid('missing source port chunk (7)');
+  if (dstPort === undefined) return invalid('missing destination port chunk (8)');
+  if (ipProtocol === undefined) return invalid('missing IP protocol chunk (2)');
+  if (tsUsec !== undefined && tsUsec > 999_999) return invalid(`timestamp microseconds ${tsUsec} out of range`);
+  if (payload !== undefined && compressed !== undefined) return invalid('both payload (15) and compressed payload (16) chunks');
+  let isCompressed = false;
+  if (compressed !== undefined) {
+    const inflated = inflateBounded(compressed);
+    if (typeof inflated === 'string') return invalid(inflated);
+    payload = inflated;
+    isCompressed = true;
+  }
+  if (payload === undefined) return invalid('missing payload chunk (15 or 16)');
+
+  const packet: HepPacket = {
+    ipFamily,
+    ipProtocol,
+    src: { ip: srcIp, port: srcPort },
+    dst: { ip: dstIp, port: dstPort },
+    ts: { sec: tsSec ?? 0, nsec: (tsUsec ?? 0) * 1000 },
+    ...(tsSec === undefined ? { tsMissing: true } : {}),
+    payloadType: payloadType ?? 0,
+    ...(captureId !== undefined ? { captureId } : {}),
+    ...(authKey !== undefined ? { authKey } : {}),
+    ...(correlationId !== undefined ? { correlationId } : {}),
+    payload,
+    ...(isCompressed ? { compressed: true } : {}),
+  };
+  return { kind: 'ok', value: packet, consumed: total };
+}
+
+function chunk(type: number, value: Buffer): Buffer {
+  const h = Buffer.alloc(CHUNK_HEADER_LEN);
+  h.writeUInt16BE(0, 0);
+  h.writeUInt16BE(type, 2);
+  h.writeUInt16BE(CHUNK_HEADER_LEN + value.length, 4);
+  return Buffer.concat([h, value]);
+}
+const u8 = (n: number): Buffer => Buffer.from([n & 0xff]);
+const u16 = (n: number): Buffer => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
+const u32 = (n: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+};
+
+/**
+ * Encode a packet as HEP v3, chunks in the order heplify writes them
+ * (1, 2, 3|5, 4|6, 7, 8, 9, 10, 11, 12, 14?, 15|16, 17?). With `compressed: true` the payload is
+ * gzip-compressed into chunk 16. `ts.nsec` is truncated to microseconds (HEP has no finer field).
+ * Throws `SpoofwatchError` (code `HEP_ENCODE`) on an address that does not match the family or a
+ * packet that would exceed the 16-bit total length.
+ */
+export function encodeHep(p: HepPacket): Buffer {
+  const addr = (ip: string): Buffer => {
+    const b = p.ipFamily === 4 ? parseIPv4(ip) : parseIPv6(ip);
+    if (!b) throw new SpoofwatchError('HEP_ENCODE', `address ${ip} is not IPv${p.ipFamily}`);
+    return b;
+  };
+  const chunks: Buffer[] = [
+    chunk(HepChunk.IP_FAMILY, u8(p.ipFamily === 4 ? 2 : 10)),
+    chunk(HepChunk.IP_PROTOCOL, u8(p.ipProtocol)),
+    chunk(p.ipFamily === 4 ? HepChunk.SRC_IPV4 : HepChunk.SRC_IPV6, addr(p.src.ip)),
+    chunk(p.ipFamily === 4 ? HepChunk.DST_IPV4 : HepChunk.DST_IPV6, addr(p.dst.ip)),
+    chunk(HepChunk.SRC_PORT, u16(p.src.port)),
+    chunk(HepChunk.DST_PORT, u16(p.dst.port)),
+    chunk(HepChunk.TS_SEC, u32(p.ts.sec)),
+    chunk(HepChunk.TS_USEC, u32(Math.floor(p.ts.nsec / 1000))),
+    chunk(HepChunk.PAYLOAD_TYPE, u8(p.payloadType)),
+  ];
+  if (p.captureId !== undefined) chunks.push(chunk(HepChunk.CAPTURE_ID, u32(p.captureId)));
+  if (p.authKey !== undefined) chunks.push(chunk(HepChunk.AUTH_KEY, Buffer.from(p.authKey, 'utf8')));
+  chunks.push(p.compressed ? chunk(HepChunk.COMPRESSED_PAYLOAD, gzipSync(p.payload)) : chunk(HepChunk.PAYLOAD, p.payload));
+  if (p.correlationId !== undefined) chunks.push(chunk(HepChunk.CORRELATION_ID, Buffer.from(p.correlationId, 'utf8')));
+  const bodyLen = chunks.reduce((n, c) => n + c.length, 0);
+  const total = HEADER_LEN + bodyLen;
+  if (total > 0xffff) throw new SpoofwatchError('HEP_ENCODE', `packet of ${total} bytes exceeds the 16-bit total length`);
+  const head = Buffer.alloc(HEADER_LEN);
+  HEP_MAGIC.copy(head, 0);
+  head.writeUInt16BE(total, 4);
+  return Buffer.concat([head, ...chunks], total);
+}
+
+/** Counters of a {@link HepStreamFramer}; every byte it throws away is counted here. */
+export interface HepFramerStats {
+  packets: number;
+  /** Bytes skipped while looking for the next "HEP3" (garbage between or before packets). */
+  garbageBytes: number;
+  /** Resynchronisations: times the framer had to search for "HEP3" after unexpected bytes. */
+  resyncs: number;
+  /** Packets that started with "HEP3" but did not decode; the framer resynchronised after them. */
+  invalid: number;
+  lastInvalidReason?: string;
+}
+
+/**
+ * Frames HEP v3 packets out of a TCP byte stream. After garbage or an invalid packet it
+ * resynchronises at the next "HEP3"; it holds at most one packet (≤ 64 KiB) plus 3 bytes of a
+ * possible magic prefix, so its memory is bounded whatever the peer sends.
+ */
+export class HepStreamFramer {
+  private pending: Buffer = Buffer.alloc(0);
+  private inGarbage = false;
+  readonly stats: HepFramerStats = { packets: 0, garbageBytes: 0, resyncs: 0, invalid: 0 };
+
+  /** Bytes currently held waiting for the rest of a packet. */
+  get buffered(): number {
+    return this.pending.length;
+  }
+
+  /** Feed the next bytes of the stream; returns every packet completed by them, in order. */
+  push(chunk: Buffer): HepPacket[] {
+    // Returned payloads are slices of `chunk` when nothing was pending (socket reads are fresh
+    // buffers, so that is safe), otherwise of a private copy.
+    let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: HepPacket[] = [];
+    let pos = 0;
+    while (pos < buf.length) {
+      const magicHere = buf.length - pos >= 4 ? buf.readUInt32BE(pos) === 0x48455033 : isMagicPrefix(buf.subarray(pos));
+      if (!magicHere) {
+        if (!this.inGarbage) {
+          this.stats.resyncs++;
+          this.inGarbage = true;
+        }
+        const next = buf.indexOf(HEP_MAGIC, pos + 1);
+        if (next < 0) {
+          // Keep up to 3 trailing bytes that may be the start of the next magic.
+          let keep = Math.min(3, buf.length - pos - 1);
+          while (keep > 0 && !isMagicPrefix(buf.subarray(buf.length - keep))) keep--;
+          this.stats.garbageBytes += buf.length - keep - pos;
+          pos = buf.length - keep;
+          break;
+        }
+        this.stats.garbageBytes += next - pos;
+        pos = next;
+        continue;
+      }
+      const r = decodeHep(buf.subarray(pos));
+      if (r.kind === 'incomplete') break;
+      if (r.kind === 'invalid') {
+        // The length field of a broken packet cannot be trusted: skip its magic and resync.
+        this.stats.invalid++;
+        this.stats.lastInvalidReason = r.reason;
+        this.stats.garbageBytes += 4;
+        this.stats.resyncs++;
+        this.inGarbage = true;
+        pos += 4;
+        continue;
+      }
+      this.inGarbage = false;
+      this.stats.packets++;
+      out.push(r.value);
+      pos += r.consumed;
+    }
+    buf = buf.subarray(pos);
+    // Copy the remainder so a large chunk is not kept alive by a few pending bytes.
+    this.pending = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    return out;
+  }
+}
+
+/** A Datagram from a HEP packet, with the origin it came through (agent id = capture id). */
+export type HepDatagram = Datagram & { readonly origin: Extract<Origin, { kind: 'hep' }> };
+
+export type HepDatagramResult =
+  | { readonly kind: 'datagram'; readonly datagram: HepDatagram }
+  | { readonly kind: 'skipped'; readonly reason: 'not-sip' | 'unsupported-protocol' };
+
+const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
+/**
+ * Turn a decoded HEP packet into the Datagram the SIP layer consumes. Only SIP payloads
+ * (payload type 1) over UDP (17) or TCP (6) become datagrams; anything else is `skipped` with a
+ * reason the listener counts. `frame` numbers packets within the listener (1-based).
+ */
+export function hepToDatagram(
+  p: HepPacket,
+  origin: { readonly listener: string; readonly frame: number; readonly now?: () => Timestamp },
+): HepDatagramResult {
+  if (p.payloadType !== 1) return { kind: 'skipped', reason: 'not-sip' };
+  let transport: Transport;
+  if (p.ipProtocol === 17) transport = 'udp';
+  else if (p.ipProtocol === 6) transport = 'tcp';
+  else return { kind: 'skipped', reason: 'unsupported-protocol' };
+  const ts = p.tsMissing && origin.now ? origin.now() : p.ts;
+  const datagram: HepDatagram = {
+    ts,
+    src: p.src,
+    dst: p.dst,
+    transport,
+    payload: p.payload,
+    frame: origin.frame,
+    ...(transport === 'tcp' ? { flow: `${endpointKey(p.src)}>${endpointKey(p.dst)}` } : {}),
+    origin: {
+      kind: 'hep',
+      listener: origin.listener,
+      ...(p.captureId !== undefined ? { agentId: p.captureId } : {}),
+    },
+  };
+  return { kind: 'datagram', datagram };
+}
