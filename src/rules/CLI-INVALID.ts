@@ -1,0 +1,28 @@
+import type { Rule } from './types.js';
+import { evidenceOf } from './types.js';
+
+export const rule: Rule = {
+  id: 'CLI-INVALID',
+  title: 'Impossible caller number',
+  defaultSeverity: 'high',
+  scope: 'initial-invite',
+  description:
+    'After normalisation the CLI is not a valid number for its country (libphonenumber metadata) or lies in an unused ' +
+    'range (NL 067x, 0697). Withheld and alphanumeric identities are not invalid. Caveat: wrong country context; PBX ' +
+    'extensions on access trunks. Sources: Ofcom GC C6.6; FCC 47 CFR 64.1200(k).',
+  evaluate(ctx) {
+    const { call, cli } = ctx;
+    if (!cli || cli.num.kind !== 'e164') return undefined;
+    if (cli.num.valid && cli.num.category !== 'unused') return undefined;
+    return {
+      severity: ctx.severity,
+      summary: `Invalid caller number ${cli.num.e164}`,
+      reasons: [
+        cli.num.category === 'unused'
+          ? `${cli.num.e164} in ${cli.identity.header} lies in a range that is not in use.`
+          : `${cli.num.e164} in ${cli.identity.header} (user part "${cli.identity.user ?? ''}") is not a possible number for its country.`,
+      ],
+      evidence: [evidenceOf(cli.identity, call.frame)],
+    };
+  },
+};

@@ -1,0 +1,47 @@
+import type { Rule } from './types.js';
+import { evidenceOf } from './types.js';
+
+interface Seen {
+  peer: string;
+  authorised: boolean;
+  callId: string;
+  frame: number;
+}
+
+export const rule: Rule = {
+  id: 'CLI-MULTI-PEER',
+  title: 'Same number from several peers',
+  defaultSeverity: 'high',
+  scope: 'initial-invite',
+  defaults: { windowSeconds: 600 },
+  description:
+    'Within the window (default 10 min) the same CLI arrives from two or more peers and at least one of them is not ' +
+    'authorised to present it: one of the callers is likely spoofing. Caveat: multi-homed enterprises — register every ' +
+    'trunk. Source: heuristic.',
+  evaluate(ctx) {
+    const { call, cli, policy, state, params } = ctx;
+    if (!cli || cli.num.kind !== 'e164') return undefined;
+    const e164 = cli.num.e164;
+    const peerName = call.peer?.name ?? `unknown:${call.src.ip}`;
+    const authorised = !!call.peer && (call.peer.any || !call.peer.hasNumberPolicy || policy.peerMayPresent(call.peer, e164));
+    const now = call.ts.sec * 1000 + call.ts.nsec / 1e6;
+    const windowMs = Number(params['windowSeconds'] ?? 600) * 1000;
+    const seen = state.recent<Seen>(e164, now, windowMs);
+    if (!seen.some((s) => s.value.peer === peerName)) state.add<Seen>(e164, now, { peer: peerName, authorised, callId: call.callId, frame: call.frame });
+    const others = seen.filter((s) => s.value.peer !== peerName);
+    if (others.length === 0) return undefined;
+    if (authorised && others.every((o) => o.value.authorised)) return undefined;
+    const peers = [peerName, ...new Set(others.map((o) => o.value.peer))];
+    return {
+      severity: ctx.severity,
+      summary: `${e164} arrived from ${peers.length} peers: ${peers.join(', ')}`,
+      reasons: [
+        `${e164} arrived from "${peerName}"${authorised ? '' : ' (not authorised for it)'} and, within ${windowMs / 60000} min, from ${others
+          .map((o) => `"${o.value.peer}"${o.value.authorised ? '' : ' (not authorised)'} in call ${o.value.callId}`)
+          .join(', ')}.`,
+        'A number presented by several networks at once, one of them not entitled to it, suggests one caller is spoofing it.',
+      ],
+      evidence: [evidenceOf(cli.identity, call.frame), ...others.map((o) => ({ frame: o.value.frame, header: 'Call-ID', value: o.value.callId }))],
+    };
+  },
+};

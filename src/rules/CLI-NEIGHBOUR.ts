@@ -1,0 +1,54 @@
+import type { Rule } from './types.js';
+import { calledNumber, evidenceOf } from './types.js';
+
+/** Dutch two-digit geographic area codes (national significant number prefix); the rest have three digits. */
+const NL_AREA2 = new Set(['10', '13', '15', '20', '23', '24', '26', '30', '33', '35', '36', '38', '40', '43', '45', '46', '50', '53', '55', '58', '70', '71', '72', '73', '74', '75', '76', '77', '78', '79']);
+
+/** Leading digits that make two numbers "neighbours" (RULES.md: NL geo area code + 2; mobile 06 + 4). */
+export function neighbourPrefix(e164: string): string {
+  if (e164.startsWith('+31')) {
+    const nsn = e164.slice(3);
+    if (nsn.startsWith('6')) return e164.slice(0, 3 + 1 + 4);
+    const area = NL_AREA2.has(nsn.slice(0, 2)) ? 2 : 3;
+    return e164.slice(0, 3 + area + 2);
+  }
+  // Elsewhere: country code and the first six digits (NANP: area code + exchange).
+  return e164.slice(0, 7);
+}
+
+export const rule: Rule = {
+  id: 'CLI-NEIGHBOUR',
+  title: 'Neighbour spoofing',
+  defaultSeverity: 'medium',
+  scope: 'initial-invite',
+  defaults: { windowSeconds: 3600, minCallees: 5 },
+  description:
+    "The CLI shares the callee's leading digits (NL geographic: area code + 2 digits; mobile 06 + 4) and the same CLI " +
+    'did so towards many distinct callees (default 5) within the window (default 1 h). Caveat: local businesses — needs ' +
+    'volume. Source: FCC consumer guidance on neighbour spoofing.',
+  evaluate(ctx) {
+    const { call, cli, state, params } = ctx;
+    const called = calledNumber(call);
+    if (!cli || cli.num.kind !== 'e164' || !called || called.num.kind !== 'e164') return undefined;
+    const callee = called.num.e164;
+    if (cli.num.e164 === callee) return undefined;
+    const prefix = neighbourPrefix(cli.num.e164);
+    if (neighbourPrefix(callee) !== prefix) return undefined;
+    const now = call.ts.sec * 1000 + call.ts.nsec / 1e6;
+    const windowMs = Number(params['windowSeconds'] ?? 3600) * 1000;
+    const minCallees = Number(params['minCallees'] ?? 5);
+    const seen = state.recent<string>(cli.num.e164, now, windowMs);
+    if (!seen.some((e) => e.value === callee)) state.add(cli.num.e164, now, callee);
+    const callees = new Set([...seen.map((e) => e.value), callee]);
+    if (callees.size < minCallees) return undefined;
+    return {
+      severity: ctx.severity,
+      summary: `${cli.num.e164} called ${callees.size} neighbours (${prefix}…) within ${windowMs / 60000} min`,
+      reasons: [
+        `The caller ${cli.num.e164} shares the leading digits ${prefix} with the callee ${callee}.`,
+        `Within ${windowMs / 60000} minutes it called ${callees.size} distinct numbers starting with ${prefix} (threshold ${minCallees}): the pattern of neighbour spoofing.`,
+      ],
+      evidence: [evidenceOf(cli.identity, call.frame), evidenceOf(called, call.frame)],
+    };
+  },
+};

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { ALERT_SCHEMA_VERSION, type Alert, type Severity } from '../alerts/alert.js';
+import { tsMillis, type Timestamp } from '../types.js';
+import { ALL_RULES } from './registry.js';
+import type { CallFacts, Finding, Policy, Rule, RuleParams } from './types.js';
+import { effectiveCli, numText } from './types.js';
+import { MemoryWindowState } from './window.js';
+
+/** Per-rule settings from config (`rules:` section). */
+export interface RuleSettings {
+  readonly enabled?: boolean;
+  readonly severity?: Severity;
+  readonly [param: string]: number | string | boolean | undefined;
+}
+
+/** ISO 8601 with the capture clock's full precision, e.g. 2026-11-28T14:59:11.205327123Z. */
+export function captureIso(ts: Timestamp): string {
+  const iso = new Date(ts.sec * 1000).toISOString(); // …T14:59:11.000Z
+  return `${iso.slice(0, 19)}.${String(ts.nsec).padStart(9, '0')}Z`;
+}
+
+/** Stable alert id: the same (Call-ID, rule) always gives the same id. */
+export function alertId(callId: string, rule: string): string {
+  return createHash('sha256').update(callId).update('\0').update(rule).digest('hex').slice(0, 20);
+}
+
+interface ActiveRule {
+  readonly rule: Rule;
+  readonly severity: Severity;
+  readonly params: RuleParams;
+  readonly state: MemoryWindowState;
+}
+
+/**
+ * Runs the enabled rules over each message's CallFacts and turns findings into unnumbered Alerts (seq 0; the bus
+ * numbers them). The caller passes the set of rules already raised for the call: alerts are once per (Call-ID, rule).
+ */
+export class RuleEngine {
+  private readonly active: ActiveRule[];
+  evaluations = 0;
+
+  constructor(
+    private readonly policy: Policy,
+    settings: Readonly<Record<string, RuleSettings>> = {},
+    rules: readonly Rule[] = ALL_RULES,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.active = rules
+      .filter((r) => settings[r.id]?.enabled !== false)
+      .map((r) => {
+        const s = settings[r.id] ?? {};
+        const params: Record<string, number | string | boolean | undefined> = { ...(r.defaults ?? {}) };
+        for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
+        return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: new MemoryWindowState() };
+      });
+  }
+
+  get ruleIds(): string[] {
+    return this.active.map((a) => a.rule.id);
+  }
+
+  /** Evaluate one message; `raised` is the call's set of rule ids already alerted (updated in place). */
+  evaluate(call: CallFacts, raised: Set<string>): Alert[] {
+    const alerts: Alert[] = [];
+    const cli = effectiveCli(call);
+    for (const a of this.active) {
+      if (raised.has(a.rule.id)) continue;
+      const scope = a.rule.scope;
+      if (scope === 'initial-invite' && !call.initialInvite) continue;
+      if (scope === 'request' && call.kind !== 'request') continue;
+      this.evaluations++;
+      const finding = a.rule.evaluate({ call, cli, policy: this.policy, state: a.state, params: a.params, severity: a.severity });
+      if (!finding) continue;
+      raised.add(a.rule.id);
+      alerts.push(this.toAlert(a.rule, finding, call));
+    }
+    return alerts;
+  }
+
+  private toAlert(rule: Rule, f: Finding, call: CallFacts): Alert {
+    const cli = effectiveCli(call);
+    const presented = f.presented ?? cli?.identity;
+    const num = presented ? presented.num : undefined;
+    const s = call.shaken;
+    return {
+      v: ALERT_SCHEMA_VERSION,
+      seq: 0,
+      id: alertId(call.callId, rule.id),
+      ts: this.now().toISOString(),
+      captureTs: captureIso(call.ts),
+      rule: rule.id,
+      severity: f.severity,
+      title: rule.title,
+      summary: f.summary,
+      call: {
+        callId: call.callId,
+        method: call.method,
+        from: call.from?.raw ?? '',
+        to: call.to?.raw ?? '',
+        pai: call.pai.map((p) => p.raw),
+        ...(call.rpid ? { rpid: call.rpid.raw } : {}),
+        ...(call.diversion.length ? { diversion: call.diversion.map((d) => d.raw) } : {}),
+        ...(s.status !== 'none'
+          ? {
+              identity: {
+                ...(s.attest ? { attest: s.attest } : {}),
+                ...(s.origTn ? { origTn: s.origTn } : {}),
+                destTn: [...(s.destTn ?? [])],
+                verified: s.status === 'passed',
+                ...(s.status === 'failed' ? { reason: `${s.code} ${s.reason}` } : {}),
+              },
+            }
+          : {}),
+      },
+      presented: {
+        ...(num && num.kind !== 'none' ? { number: numText(num) } : {}),
+        header: presented?.header ?? 'From',
+        ...(presented?.display ? { displayName: presented.display } : {}),
+      },
+      network: {
+        src: `${call.src.ip}:${call.src.port}`,
+        dst: `${call.dst.ip}:${call.dst.port}`,
+        transport: call.transport,
+        ...(call.peer ? { peer: call.peer.name, trust: call.peer.trust } : {}),
+        origin: call.origin,
+      },
+      reasons: [...f.reasons],
+      evidence: [...f.evidence],
+    };
+  }
+}
+
+export { tsMillis };
