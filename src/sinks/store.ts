@@ -1,0 +1,292 @@
+/**
+ * Alert history on SQLite (better-sqlite3, WAL): what `/api/alerts` serves, what a WebSocket
+ * client resumes from with `since`, and what lets the daemon restart without losing or renumbering
+ * alerts (DESIGN.md §5). The store never assigns `seq`: the bus does, and the store refuses any
+ * alert that would not extend the sequence.
+ */
+import { statSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { SEVERITIES, severityRank, type Alert, type Severity } from '../alerts/alert.js';
+import { SpoofwatchError } from '../types.js';
+
+/** Filter of stored alerts. Rules and peers accept one value or a list (any of). */
+export interface AlertFilter {
+  /** Only alerts with `seq > since`. */
+  readonly since?: number;
+  /** Only alerts with `seq <= until` (bounds a replay to what was stored before going live). */
+  readonly until?: number;
+  readonly rule?: string | readonly string[];
+  readonly peer?: string | readonly string[];
+  readonly minSeverity?: Severity;
+}
+
+export interface AlertQuery extends AlertFilter {
+  /** Default 100, clamped to 1 … 1000. */
+  readonly limit?: number;
+}
+
+export interface PruneOptions {
+  /** Delete alerts whose wall-clock `ts` is older than this many days. */
+  readonly maxAgeDays?: number;
+  /** Keep at most this many alerts (the newest). */
+  readonly maxCount?: number;
+  /** Delete at most this many rows per call, so one run never blocks the event loop for long. */
+  readonly maxDeletes?: number;
+}
+
+export interface PruneResult {
+  readonly byAge: number;
+  readonly byCount: number;
+  /** True when `maxDeletes` stopped the run early; the next run continues. */
+  readonly more: boolean;
+}
+
+export interface AlertStoreOptions {
+  /** `normal` (default) survives a process crash; `full` also survives power loss, slower. */
+  readonly synchronous?: 'normal' | 'full';
+  /** Wall clock in ms, used when an alert's `ts` is not a parsable date. */
+  readonly now?: () => number;
+}
+
+export interface AlertStoreStats {
+  readonly lastSeq: number;
+  readonly appended: number;
+  readonly pruned: number;
+  readonly pruneRuns: number;
+}
+
+export const QUERY_LIMIT_DEFAULT = 100;
+export const QUERY_LIMIT_MAX = 1000;
+const REPLAY_PAGE = 500;
+const SCHEMA_VERSION = 1;
+const DAY_MS = 86_400_000;
+
+interface Row {
+  readonly json: string;
+  readonly seq: number;
+}
+
+const asList = (v: string | readonly string[] | undefined): readonly string[] | undefined =>
+  v === undefined ? undefined : typeof v === 'string' ? [v] : v;
+
+/** Clamp a requested page size to 1 … {@link QUERY_LIMIT_MAX}; non-numbers give the default. */
+export function clampLimit(limit: number | undefined): number {
+  if (limit === undefined || !Number.isFinite(limit)) return QUERY_LIMIT_DEFAULT;
+  return Math.min(QUERY_LIMIT_MAX, Math.max(1, Math.floor(limit)));
+}
+
+export class AlertStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private last: number;
+  private readonly counters = { appended: 0, pruned: 0, pruneRuns: 0 };
+  private readonly insertStmt: Database.Statement;
+  private readonly setLastStmt: Database.Statement;
+  private readonly pruneAgeStmt: Database.Statement;
+  private readonly oldEnoughStmt: Database.Statement;
+  private readonly pruneOldestStmt: Database.Statement;
+  private readonly queryCache = new Map<string, Database.Statement>();
+  private readonly appendTx: (alerts: readonly Alert[]) => void;
+
+  /** Open (or create) the store at `file`; `':memory:'` gives a throwaway store. */
+  constructor(
+    readonly file: string,
+    opts: AlertStoreOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    const version = this.db.pragma('user_version', { simple: true });
+    if (typeof version === 'number' && version > SCHEMA_VERSION) {
+      throw new SpoofwatchError('STORE_SCHEMA', `${file} has schema version ${version}, this build knows ${SCHEMA_VERSION}`);
+    }
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS alerts (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        ts INTEGER NOT NULL,          -- wall-clock ms since the epoch (Alert.ts parsed), for retention
+        capture_ts TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        severity_rank INTEGER NOT NULL,
+        peer TEXT,
+        call_id TEXT NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule, seq);
+      CREATE INDEX IF NOT EXISTS alerts_peer ON alerts (peer, seq);
+      CREATE INDEX IF NOT EXISTS alerts_severity ON alerts (severity_rank, seq);
+      CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
+      -- last_seq survives pruning every row, so numbering never restarts.
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+    const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined;
+    const max = this.db.prepare('SELECT MAX(seq) AS m FROM alerts').get() as { m: number | null };
+    this.last = Math.max(meta?.value ?? 0, max.m ?? 0);
+
+    this.insertStmt = this.db.prepare(
+      'INSERT INTO alerts (seq, id, ts, capture_ts, rule, severity_rank, peer, call_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.setLastStmt = this.db.prepare("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    this.pruneAgeStmt = this.db.prepare('DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts WHERE ts < ? ORDER BY seq LIMIT ?)');
+    this.oldEnoughStmt = this.db.prepare('SELECT 1 AS x FROM alerts WHERE ts < ? LIMIT 1');
+    this.pruneOldestStmt = this.db.prepare('DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts ORDER BY seq LIMIT ?)');
+    this.appendTx = this.db.transaction((alerts: readonly Alert[]) => {
+      let last = this.last;
+      for (const a of alerts) {
+        if (!Number.isSafeInteger(a.seq) || a.seq <= last) {
+          throw new SpoofwatchError('STORE_SEQ', `alert seq ${a.seq} does not extend the stored sequence (last ${last})`);
+        }
+        const wall = Date.parse(a.ts);
+        this.insertStmt.run(
+          a.seq,
+          a.id,
+          Number.isFinite(wall) ? wall : this.now(),
+          a.captureTs,
+          a.rule,
+          severityRank(a.severity),
+          a.network.peer ?? null,
+          a.call.callId,
+          JSON.stringify(a),
+        );
+        last = a.seq;
+      }
+      this.setLastStmt.run(last);
+    });
+  }
+
+  /**
+   * Store `alerts` in one transaction: all or none. Each `seq` must exceed the previous one and
+   * {@link lastSeq}; otherwise nothing is written and a `STORE_SEQ` error is thrown.
+   */
+  append(alerts: readonly Alert[]): void {
+    if (alerts.length === 0) return;
+    this.appendTx(alerts);
+    const tail = alerts[alerts.length - 1];
+    if (tail) this.last = tail.seq;
+    this.counters.appended += alerts.length;
+  }
+
+  /** Highest seq ever stored, also after its row was pruned; 0 for a new store. */
+  lastSeq(): number {
+    return this.last;
+  }
+
+  /** Stored alerts matching `q`, ascending by seq, at most `q.limit` (default 100, max 1000). */
+  query(q: AlertQuery = {}): Alert[] {
+    const where: string[] = [];
+    const params: (number | string)[] = [];
+    if (q.since !== undefined) {
+      where.push('seq > ?');
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push('seq <= ?');
+      params.push(q.until);
+    }
+    const rules = asList(q.rule);
+    if (rules) {
+      if (rules.length === 0) return [];
+      where.push(`rule IN (${rules.map(() => '?').join(',')})`);
+      params.push(...rules);
+    }
+    const peers = asList(q.peer);
+    if (peers) {
+      if (peers.length === 0) return [];
+      where.push(`peer IN (${peers.map(() => '?').join(',')})`);
+      params.push(...peers);
+    }
+    if (q.minSeverity !== undefined && q.minSeverity !== SEVERITIES[0]) {
+      where.push('severity_rank >= ?');
+      params.push(severityRank(q.minSeverity));
+    }
+    params.push(clampLimit(q.limit));
+    const sql = `SELECT seq, json FROM alerts${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+    let stmt = this.queryCache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      // Shapes are bounded by the filter fields, except the IN-list lengths; cap the cache anyway.
+      if (this.queryCache.size > 256) this.queryCache.clear();
+      this.queryCache.set(sql, stmt);
+    }
+    const rows = stmt.all(...params) as Row[];
+    return rows.map((r) => JSON.parse(r.json) as Alert);
+  }
+
+  /**
+   * Call `cb` for every stored alert with `seq > since` matching `filter`, in seq order, reading
+   * pages of 500 so memory stays flat. `cb` returning `false` stops the replay.
+   * Returns how many alerts were passed to `cb` and the last seq seen (or `since`).
+   */
+  replay(since: number, filter: AlertFilter, cb: (alert: Alert) => void | boolean): { count: number; lastSeq: number } {
+    let cursor = since;
+    let count = 0;
+    for (;;) {
+      const page = this.query({ ...filter, since: cursor, limit: REPLAY_PAGE });
+      for (const a of page) {
+        count++;
+        cursor = a.seq;
+        if (cb(a) === false) return { count, lastSeq: cursor };
+      }
+      if (page.length < REPLAY_PAGE) return { count, lastSeq: cursor };
+    }
+  }
+
+  /** Number of stored alerts. */
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;
+  }
+
+  /**
+   * Retention: delete alerts older than `maxAgeDays` (by wall-clock `ts`, relative to `nowMs`),
+   * then the oldest beyond `maxCount`. Pure DB work; the caller runs it on its own timer.
+   */
+  prune(opts: PruneOptions, nowMs: number = this.now()): PruneResult {
+    let budget = opts.maxDeletes ?? Number.MAX_SAFE_INTEGER;
+    let byAge = 0;
+    let byCount = 0;
+    let more = false;
+    const run = this.db.transaction(() => {
+      if (opts.maxAgeDays !== undefined) {
+        const cutoff = nowMs - opts.maxAgeDays * DAY_MS;
+        byAge = this.pruneAgeStmt.run(cutoff, Math.max(0, budget)).changes;
+        budget -= byAge;
+        if (this.oldEnoughStmt.get(cutoff) !== undefined) more = true;
+      }
+      if (opts.maxCount !== undefined) {
+        const excess = this.count() - Math.max(0, Math.floor(opts.maxCount));
+        const n = Math.min(excess, Math.max(0, budget));
+        if (n > 0) byCount = this.pruneOldestStmt.run(n).changes;
+        if (n < excess) more = true;
+      }
+    });
+    run();
+    this.counters.pruned += byAge + byCount;
+    this.counters.pruneRuns++;
+    return { byAge, byCount, more };
+  }
+
+  /** Bytes on disk: the database pages plus the WAL file. */
+  sizeBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true });
+    const pageSize = this.db.pragma('page_size', { simple: true });
+    let size = typeof pages === 'number' && typeof pageSize === 'number' ? pages * pageSize : 0;
+    if (this.file !== ':memory:' && this.file !== '') {
+      try {
+        size += statSync(`${this.file}-wal`).size;
+      } catch {
+        // no WAL file (checkpointed and removed): nothing to add
+      }
+    }
+    return size;
+  }
+
+  stats(): AlertStoreStats {
+    return { lastSeq: this.last, ...this.counters };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
