@@ -94,7 +94,11 @@ export class AlertStore {
     opts: AlertStoreOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.db = new Database(file);
+    try {
+      this.db = new Database(file);
+    } catch (e) {
+      throw new SpoofwatchError('STORE_OPEN', `cannot open alert store ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     const version = this.db.pragma('user_version', { simple: true });

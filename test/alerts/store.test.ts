@@ -72,6 +72,9 @@ describe('AlertStore append and query', () => {
     expect(seqs(s.query({ limit: 3, since: 1197 }))).toEqual([1198, 1199, 1200]);
     expect(s.query({ limit: Number.NaN }).length).toBe(100);
   });
+  it('an unopenable file is a STORE_OPEN error', () => {
+    expect(() => new AlertStore(join(dir, 'missing-dir', 'x.db'))).toThrow(expect.objectContaining({ code: 'STORE_OPEN' }));
+  });
   it('a batch is all or none, and seq must extend the sequence', () => {
     const s = openStore();
     s.append(numbered(1, 2));
