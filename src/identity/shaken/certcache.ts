@@ -1,0 +1,128 @@
+/**
+ * Local certificate cache for offline STIR/SHAKEN verification (RULES.md §2 step 3). The folder layout is
+ * described in README.md beside this file. Loaded once by the constructor; lookups are in memory.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { SpoofwatchError } from '../../types.js';
+import type { ChainVerdict } from './chain.js';
+
+export interface CacheProblem {
+  readonly file: string;
+  readonly reason: string;
+}
+
+const HASH_FILE_RE = /^([0-9a-f]{64})\.pem$/;
+const PEM_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+
+/** Cache key of an x5u URL: lower-case hex SHA-256 of the URL exactly as it appears in the PASSporT. */
+export function cacheKeyOf(url: string): string {
+  return createHash('sha256').update(url, 'utf8').digest('hex');
+}
+
+/** Splits a PEM bundle into certificates, in file order (leaf first, then intermediates). */
+export function parsePemChain(pem: string): { kind: 'ok'; value: X509Certificate[] } | { kind: 'invalid'; reason: string } {
+  const certs: X509Certificate[] = [];
+  for (const m of pem.matchAll(PEM_RE)) {
+    try {
+      certs.push(new X509Certificate(m[0]));
+    } catch (e) {
+      return { kind: 'invalid', reason: `certificate ${certs.length + 1} does not parse: ${(e as Error).message}` };
+    }
+  }
+  if (certs.length === 0) return { kind: 'invalid', reason: 'no PEM CERTIFICATE block' };
+  return { kind: 'ok', value: certs };
+}
+
+/**
+ * x5u URL → certificate chain, read once from a folder:
+ * - `index.json`: `{ "<x5u url>": "<file name relative to the folder>" }`, and/or
+ * - `<sha256(url) hex>.pem` files.
+ * An `index.json` entry wins over a hash-named file for the same URL. Unreadable folder or a malformed
+ * `index.json` throw a {@link SpoofwatchError} (a configuration error, code `SHAKEN_CACHE_UNREADABLE` /
+ * `SHAKEN_CACHE_INDEX_INVALID`); a bad individual file is skipped and listed in {@link problems}.
+ */
+export class CertCache {
+  readonly dir: string;
+  readonly problems: readonly CacheProblem[];
+  private readonly chains = new Map<string, readonly X509Certificate[]>();
+  /** Verified-chain verdicts per anchor set (by identity of the anchors array) and x5u. */
+  private readonly verdicts = new WeakMap<readonly X509Certificate[], Map<string, ChainVerdict>>();
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    const problems: CacheProblem[] = [];
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      throw new SpoofwatchError('SHAKEN_CACHE_UNREADABLE', `certificate cache folder ${this.dir}: ${(e as Error).message}`);
+    }
+    for (const name of names.sort()) {
+      const m = HASH_FILE_RE.exec(name);
+      if (!m || !m[1]) continue;
+      this.load(m[1], name, problems);
+    }
+    if (names.includes('index.json')) {
+      let index: unknown;
+      try {
+        index = JSON.parse(readFileSync(join(this.dir, 'index.json'), 'utf8'));
+      } catch (e) {
+        throw new SpoofwatchError('SHAKEN_CACHE_INDEX_INVALID', `index.json in ${this.dir}: ${(e as Error).message}`);
+      }
+      if (typeof index !== 'object' || index === null || Array.isArray(index)) {
+        throw new SpoofwatchError('SHAKEN_CACHE_INDEX_INVALID', `index.json in ${this.dir} is not an object of url → file`);
+      }
+      for (const [url, file] of Object.entries(index)) {
+        if (typeof file !== 'string') {
+          problems.push({ file: 'index.json', reason: `entry for ${url} is not a file name` });
+          continue;
+        }
+        const rel = relative(this.dir, resolve(this.dir, file));
+        if (rel.startsWith('..') || isAbsolute(rel)) {
+          problems.push({ file, reason: 'outside the cache folder' });
+          continue;
+        }
+        this.load(cacheKeyOf(url), file, problems);
+      }
+    }
+    this.problems = problems;
+  }
+
+  /** The chain for an x5u URL (leaf first), or undefined when not cached. */
+  get(x5u: string): readonly X509Certificate[] | undefined {
+    return this.chains.get(cacheKeyOf(x5u));
+  }
+
+  /** Number of cached chains. */
+  get size(): number {
+    return this.chains.size;
+  }
+
+  /** @internal memo of verified chains, used by verifyIdentity. */
+  verdictsFor(anchors: readonly X509Certificate[]): Map<string, ChainVerdict> {
+    let m = this.verdicts.get(anchors);
+    if (!m) {
+      m = new Map();
+      this.verdicts.set(anchors, m);
+    }
+    return m;
+  }
+
+  private load(key: string, file: string, problems: CacheProblem[]): void {
+    let text: string;
+    try {
+      text = readFileSync(join(this.dir, file), 'utf8');
+    } catch (e) {
+      problems.push({ file, reason: (e as Error).message });
+      return;
+    }
+    const chain = parsePemChain(text);
+    if (chain.kind === 'invalid') {
+      problems.push({ file, reason: chain.reason });
+      return;
+    }
+    this.chains.set(key, chain.value);
+  }
+}

@@ -1,0 +1,38 @@
+/** Offline STIR/SHAKEN verification (RULES.md §2). See README.md in this folder. */
+export { parseIdentityHeader, MAX_IDENTITY_LENGTH, type IdentityHeader, type IdentityHeaderParse } from './header.js';
+export {
+  decodePassport,
+  type Attestation,
+  type DecodedPassport,
+  type DivClaims,
+  type PassportDecode,
+  type PassportHeader,
+  type PassportType,
+  type ShakenClaims,
+} from './passport.js';
+export { CertCache, cacheKeyOf, parsePemChain, type CacheProblem } from './certcache.js';
+export { verifyChain, validityProblemAt, type ChainVerdict, type PathCert } from './chain.js';
+export {
+  certificateExtensions,
+  parseTnAuthList,
+  tnAuthListOf,
+  tnAuthorised,
+  TN_AUTH_LIST_OID,
+  type CertExtension,
+  type TnAuthEntry,
+} from './tnauthlist.js';
+export {
+  verifyIdentity,
+  tnDigits,
+  type FailureStep,
+  type PassportFacts,
+  type ShakenCode,
+  type ShakenRule,
+  type VerifyContext,
+  type VerifyFailed,
+  type VerifyInput,
+  type VerifyPassed,
+  type VerifyResult,
+} from './verify.js';
+export { ReplayDetector, checkReplay, replayKeyOf, type ReplayDetectorOptions, type ReplayFinding, type ReplayState } from './replay.js';
+export { verstatOf, type Verstat } from './verstat.js';

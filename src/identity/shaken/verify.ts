@@ -1,0 +1,345 @@
+/**
+ * Offline STIR/SHAKEN verification of a call's Identity headers (RULES.md §2; RFC 8224 §6.2, RFC 8588,
+ * RFC 8946). Steps run in the RULES.md order and the first failing step decides the result; the
+ * orig/dest binding is only looked at once the signature has verified.
+ */
+import { createHash, verify as verifySignature, type X509Certificate } from 'node:crypto';
+import type { CertCache } from './certcache.js';
+import { validityProblemAt, verifyChain } from './chain.js';
+import { parseIdentityHeader } from './header.js';
+import { decodePassport, type Attestation, type DecodedPassport } from './passport.js';
+import { tnAuthorised } from './tnauthlist.js';
+
+export interface VerifyInput {
+  /** Raw values of every Identity header of the request, in message order. */
+  readonly identityHeaders: readonly string[];
+  /** Capture time of the request (ms since the epoch): the clock for validity and freshness. */
+  readonly captureTimeMs: number;
+  /** Normalised E.164 of the effective CLI (PAI when trusted, else From); absent when withheld. */
+  readonly cli?: string;
+  /** Normalised E.164 numbers the call is addressed to (To, Request-URI). */
+  readonly calledNumbers: readonly string[];
+  /** The Date header, when present (ms since the epoch). */
+  readonly dateHeaderMs?: number;
+}
+
+export interface VerifyContext {
+  /** Configured trust anchors. Pass the same array on every call: verified chains are memoised per array. */
+  readonly anchors: readonly X509Certificate[];
+  readonly cache: CertCache;
+  /** Freshness window in seconds (RFC 8224 §6.2.1 recommends 60). */
+  readonly freshnessSeconds: number;
+}
+
+export type ShakenRule =
+  | 'SHAKEN-SIG-FAIL'
+  | 'SHAKEN-ORIG-MISMATCH'
+  | 'SHAKEN-DEST-MISMATCH'
+  | 'SHAKEN-STALE'
+  | 'SHAKEN-CERT-UNTRUSTED'
+  | 'SHAKEN-UNVERIFIABLE';
+
+/** SIP response code a verifier would reject with (RFC 8224 §6.2.2): 436 Bad Identity Info, 437 Unsupported Credential, 438 Invalid Identity Header, 403 Stale Date. */
+export type ShakenCode = 436 | 437 | 438 | 403;
+
+/** The step that failed: `parse` is a malformed header or token (438 "invalid"). */
+export type FailureStep = 'parse' | 'header' | 'certificate' | 'chain' | 'signature' | 'freshness' | 'orig' | 'dest';
+
+/** What was read from the PASSporT, when it could be decoded. */
+export interface PassportFacts {
+  readonly attest?: Attestation;
+  readonly origTn?: string;
+  readonly destTn?: readonly string[];
+  readonly origid?: string;
+  readonly iat?: number;
+  readonly x5u?: string;
+  /** Lower-case hex SHA-256 of the compact token. */
+  readonly tokenHash?: string;
+}
+
+export interface VerifyPassed {
+  readonly status: 'passed';
+  readonly attest: Attestation;
+  readonly origTn: string;
+  readonly destTn: readonly string[];
+  readonly origid: string;
+  readonly iat: number;
+  readonly x5u: string;
+  readonly tokenHash: string;
+  /** False when the call had no CLI to bind orig.tn to (withheld), so the binding was not checked. */
+  readonly origBound: boolean;
+  /** Diverting numbers (div.tn) of the valid div PASSporTs that explain the called number (RFC 8946). */
+  readonly divertedVia?: readonly string[];
+}
+
+export interface VerifyFailed extends PassportFacts {
+  readonly status: 'failed';
+  readonly code: ShakenCode;
+  readonly rule: ShakenRule;
+  readonly step: FailureStep;
+  /** Plain-language explanation for the alert. */
+  readonly reason: string;
+}
+
+export type VerifyResult = VerifyPassed | VerifyFailed | { readonly status: 'none' };
+
+type HeaderEval =
+  | { readonly kind: 'failed'; readonly result: VerifyFailed }
+  | { readonly kind: 'ok'; readonly passport: DecodedPassport; readonly facts: Required<Omit<PassportFacts, 'attest' | 'origid'>> & PassportFacts };
+
+/**
+ * Verifies the Identity headers of one call. With several `ppt=shaken` headers the first that passes wins,
+ * else the first one's failure is returned; `ppt=div` headers are only used to explain a diverted
+ * called number.
+ */
+export function verifyIdentity(input: VerifyInput, ctx: VerifyContext): VerifyResult {
+  if (input.identityHeaders.length === 0) return { status: 'none' };
+  const primaries: string[] = [];
+  const divs: string[] = [];
+  for (const raw of input.identityHeaders) {
+    const p = parseIdentityHeader(raw);
+    if (p.kind === 'ok' && p.value.ppt?.toLowerCase() === 'div') divs.push(raw);
+    else primaries.push(raw);
+  }
+  if (primaries.length === 0) {
+    return fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'the call carries only ppt=div PASSporTs; the original ppt=shaken PASSporT is missing (RFC 8946 §5)', {});
+  }
+  let divEvals: HeaderEval[] | undefined;
+  const evalDivs = (): HeaderEval[] => (divEvals ??= divs.map((d) => evaluateHeader(d, input, ctx)));
+  let firstFailure: VerifyFailed | undefined;
+  for (const raw of primaries) {
+    const r = verifyPrimary(raw, input, ctx, evalDivs);
+    if (r.status === 'passed') return r;
+    firstFailure ??= r;
+  }
+  // primaries is non-empty, so a failure was recorded.
+  return firstFailure ?? fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'no verifiable Identity header', {});
+}
+
+function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, evalDivs: () => HeaderEval[]): VerifyPassed | VerifyFailed {
+  const e = evaluateHeader(raw, input, ctx);
+  if (e.kind === 'failed') return e.result;
+  const { passport, facts } = e;
+  if (passport.ppt !== 'shaken') return fail(438, 'SHAKEN-SIG-FAIL', 'header', 'PASSporT is not ppt=shaken', facts);
+  const claims = passport.claims;
+  const origDigits = digits(claims.orig.tn);
+  let origBound = false;
+  if (input.cli !== undefined) {
+    if (digits(input.cli) !== origDigits) {
+      return fail(
+        438,
+        'SHAKEN-ORIG-MISMATCH',
+        'orig',
+        `the PASSporT was signed for calling number ${claims.orig.tn}, but the call presents ${input.cli}`,
+        facts,
+      );
+    }
+    origBound = true;
+  }
+  const destDigits = new Set(claims.dest.tn.map(digits));
+  const called = input.calledNumbers.map(digits).filter((d) => d !== '');
+  let divertedVia: string[] | undefined;
+  if (called.length > 0 && !called.some((c) => destDigits.has(c))) {
+    const explained = explainByDiversion(origDigits, destDigits, called, evalDivs());
+    if (explained.kind === 'no') {
+      const list = claims.dest.tn.join(', ');
+      const calledList = input.calledNumbers.join(', ');
+      return fail(
+        438,
+        'SHAKEN-DEST-MISMATCH',
+        'dest',
+        `the call is addressed to ${calledList}, which is not among the PASSporT's destination numbers (${list})${explained.why}`,
+        facts,
+      );
+    }
+    divertedVia = explained.via;
+  }
+  return {
+    status: 'passed',
+    attest: claims.attest,
+    origTn: claims.orig.tn,
+    destTn: claims.dest.tn,
+    origid: claims.origid,
+    iat: claims.iat,
+    x5u: passport.header.x5u,
+    tokenHash: facts.tokenHash,
+    origBound,
+    ...(divertedVia ? { divertedVia } : {}),
+  };
+}
+
+/**
+ * RFC 8946: a valid div PASSporT with the same orig whose `div.tn` is a number the call had reached
+ * (initially the shaken dest.tn) adds its dest.tn; chains of diversions are followed to a fixpoint.
+ */
+function explainByDiversion(
+  origDigits: string,
+  dest: ReadonlySet<string>,
+  called: readonly string[],
+  divEvals: readonly HeaderEval[],
+): { kind: 'yes'; via: string[] } | { kind: 'no'; why: string } {
+  const reached = new Set(dest);
+  const via: string[] = [];
+  const valid: DecodedPassport[] = [];
+  const rejected: string[] = [];
+  for (const e of divEvals) {
+    if (e.kind === 'failed') rejected.push(e.result.reason);
+    else if (e.passport.ppt !== 'div') rejected.push('it is not ppt=div');
+    else if (digits(e.passport.claims.orig.tn) !== origDigits) rejected.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's`);
+    else valid.push(e.passport);
+  }
+  const used = new Set<DecodedPassport>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const p of valid) {
+      if (used.has(p) || p.ppt !== 'div' || !reached.has(digits(p.claims.div.tn))) continue;
+      used.add(p);
+      via.push(p.claims.div.tn);
+      for (const tn of p.claims.dest.tn) reached.add(digits(tn));
+      grew = true;
+    }
+  }
+  if (called.some((c) => reached.has(c))) return { kind: 'yes', via };
+  if (divEvals.length === 0) return { kind: 'no', why: ' and no div PASSporT explains a diversion' };
+  if (rejected.length > 0) return { kind: 'no', why: `; the div PASSporT was rejected: ${rejected.join('; ')}` };
+  return { kind: 'no', why: '; no div PASSporT leads from the original destination to this number' };
+}
+
+/** Steps 1–6 of RULES.md §2 for one header (parse, JWS header, certificate, chain, signature, freshness). */
+function evaluateHeader(raw: string, input: VerifyInput, ctx: VerifyContext): HeaderEval {
+  const parsed = parseIdentityHeader(raw);
+  if (parsed.kind === 'invalid') return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `malformed Identity header: ${parsed.reason}`, {});
+  const h = parsed.value;
+  const tokenHash = createHash('sha256').update(h.token).digest('hex');
+  if (h.alg !== undefined && h.alg !== 'ES256') {
+    return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity alg=${h.alg} is not ES256`, { tokenHash });
+  }
+  const ppt = h.ppt?.toLowerCase();
+  if (ppt !== 'shaken' && ppt !== 'div') {
+    const what = h.ppt === undefined ? 'has no ppt parameter' : `has ppt=${h.ppt}`;
+    return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity header ${what}; only shaken and div PASSporTs are verified`, { tokenHash });
+  }
+  if (h.info === undefined) return failed(438, 'SHAKEN-SIG-FAIL', 'parse', 'Identity header has no info parameter', { tokenHash });
+
+  const passport = decodePassport(h.token);
+  if (passport.kind === 'invalid') return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `malformed PASSporT: ${passport.reason}`, { tokenHash });
+  const c = passport.claims;
+  const x5u = passport.header.x5u;
+  const facts = {
+    ...(c.attest !== undefined ? { attest: c.attest } : {}),
+    origTn: c.orig.tn,
+    destTn: c.dest.tn,
+    ...(c.origid !== undefined ? { origid: c.origid } : {}),
+    iat: c.iat,
+    x5u,
+    tokenHash,
+  };
+
+  // Step 2: JWS header against the SIP parameters.
+  if (passport.header.ppt !== ppt) {
+    return failed(438, 'SHAKEN-SIG-FAIL', 'header', `the PASSporT says ppt=${passport.header.ppt} but the header says ppt=${ppt}`, facts);
+  }
+  if (!isHttpsUrl(x5u)) return failed(438, 'SHAKEN-SIG-FAIL', 'header', `the certificate URL (x5u) ${x5u} is not an https URL`, facts);
+  if (x5u !== h.info) {
+    return failed(438, 'SHAKEN-SIG-FAIL', 'header', `the certificate URL in the PASSporT (${x5u}) differs from the header's info (${h.info})`, facts);
+  }
+
+  // Step 3: certificate from the local cache.
+  const chain = ctx.cache.get(x5u);
+  if (!chain) {
+    return failed(
+      436,
+      'SHAKEN-UNVERIFIABLE',
+      'certificate',
+      `the certificate at ${x5u} is not in the local cache, so the signature could not be checked (this is an offline limit, not evidence of forgery)`,
+      facts,
+    );
+  }
+
+  // Step 4: chain to an anchor, valid at the capture time; leaf P-256 with TNAuthList.
+  const memo = ctx.cache.verdictsFor(ctx.anchors);
+  let verdict = memo.get(x5u);
+  if (!verdict) {
+    verdict = verifyChain(chain, ctx.anchors);
+    memo.set(x5u, verdict);
+  }
+  if (!verdict.ok) return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${verdict.reason}`, facts);
+  const timeProblem = validityProblemAt(verdict.path, input.captureTimeMs);
+  if (timeProblem) return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${timeProblem}`, facts);
+  if (!tnAuthorised(verdict.tnAuthList, digits(c.orig.tn))) {
+    return failed(
+      437,
+      'SHAKEN-CERT-UNTRUSTED',
+      'chain',
+      `untrusted signing certificate: its TNAuthList has no service provider code and does not include ${c.orig.tn}`,
+      facts,
+    );
+  }
+
+  // Step 5: ES256 signature over the JWS signing input (r||s, RFC 7518 §3.4).
+  let good = false;
+  try {
+    good = verifySignature(
+      'sha256',
+      Buffer.from(passport.signingInput, 'ascii'),
+      { key: verdict.leafKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(passport.signature, 'base64url'),
+    );
+  } catch {
+    good = false;
+  }
+  if (!good) {
+    return failed(438, 'SHAKEN-SIG-FAIL', 'signature', 'the PASSporT signature does not verify: its content was altered or it was not signed by this certificate', facts);
+  }
+
+  // Step 6: freshness against the capture time (never the wall clock).
+  const windowMs = ctx.freshnessSeconds * 1000;
+  const skewMs = input.captureTimeMs - c.iat * 1000;
+  if (Math.abs(skewMs) > windowMs) {
+    return failed(
+      403,
+      'SHAKEN-STALE',
+      'freshness',
+      `the PASSporT was issued at ${isoOf(c.iat * 1000)}, ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs > 0 ? 'before' : 'after'} the capture time ${isoOf(input.captureTimeMs)}, outside the ${ctx.freshnessSeconds} s freshness window`,
+      facts,
+    );
+  }
+  if (input.dateHeaderMs !== undefined && Math.abs(input.captureTimeMs - input.dateHeaderMs) > windowMs) {
+    return failed(
+      403,
+      'SHAKEN-STALE',
+      'freshness',
+      `the Date header ${isoOf(input.dateHeaderMs)} is outside the ${ctx.freshnessSeconds} s freshness window of the capture time ${isoOf(input.captureTimeMs)}`,
+      facts,
+    );
+  }
+  return { kind: 'ok', passport, facts };
+}
+
+/** Telephone-number comparison form: digits (and * #) only, so "+31 20…" and "3120…" compare equal. */
+export function tnDigits(tn: string): string {
+  return tn.replace(/[^0-9*#]/g, '');
+}
+const digits = tnDigits;
+
+function isHttpsUrl(s: string): boolean {
+  try {
+    return new URL(s).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function isoOf(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `an impossible time (${ms} ms)` : d.toISOString();
+}
+
+function fail(code: ShakenCode, rule: ShakenRule, step: FailureStep, reason: string, facts: PassportFacts): VerifyFailed {
+  return { status: 'failed', code, rule, step, reason, ...facts };
+}
+
+function failed(code: ShakenCode, rule: ShakenRule, step: FailureStep, reason: string, facts: PassportFacts): HeaderEval {
+  return { kind: 'failed', result: fail(code, rule, step, reason, facts) };
+}
