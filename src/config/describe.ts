@@ -1,0 +1,68 @@
+/** Human summary of a validated config, printed by `spoofwatch config check`. */
+import type { Config, ListenerConfig } from './types.js';
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function listener(l: ListenerConfig): string {
+  const protos = [l.udp ? 'udp' : '', l.tcp ? 'tcp' : ''].filter((s) => s !== '').join('+');
+  return `${protos || 'no transport'} ${l.host}:${l.port}`;
+}
+
+/** A few lines per section; stable text (tests pin it). */
+export function describeConfig(config: Config): string {
+  const lines: string[] = [];
+  lines.push(`home country: ${config.homeCountry}`);
+  lines.push(`peers: ${config.peers.length}`);
+  const nameWidth = Math.max(0, ...config.peers.map((p) => p.name.length));
+  for (const p of config.peers) {
+    const constraints = [
+      p.match.port !== undefined ? `port ${p.match.port}` : '',
+      p.match.transport !== undefined ? p.match.transport.join(',') : '',
+      p.match.hepCaptureId !== undefined ? `hep ${p.match.hepCaptureId}` : '',
+    ].filter((s) => s !== '');
+    const numbers = p.any
+      ? 'any number'
+      : `${plural(p.allowedNumbers.length, 'allowed entry', 'allowed entries')}, ${plural(p.presentationNumbers.length, 'presentation entry', 'presentation entries')}`;
+    lines.push(
+      `  ${p.name.padEnd(nameWidth)}  ${p.trust.padEnd(9)} ${p.class.padEnd(13)} ${p.country}  ${p.match.cidrs.join(' ')}` +
+        `${constraints.length > 0 ? ` (${constraints.join(', ')})` : ''}  ${numbers}`,
+    );
+  }
+  const l = config.lists;
+  lines.push(
+    `lists: ${plural(l.protected.length, 'protected number')}, ${plural(l.doNotOriginate.length, 'do-not-originate number')}, ${plural(l.brands.length, 'brand')}`,
+  );
+  const s = config.stirShaken;
+  lines.push(
+    `stir/shaken: ${plural(s.trustAnchors.length, 'trust anchor')}, certificate cache ${s.certCacheDir ?? '(none)'}, freshness ${s.freshnessSeconds} s`,
+  );
+  const ruleIds = Object.keys(config.rules).sort();
+  if (ruleIds.length === 0) lines.push('rules: all enabled with default settings');
+  else {
+    const parts = ruleIds.map((id) => {
+      const r = config.rules[id]!;
+      if (!r.enabled) return `${id} disabled`;
+      const bits = [r.severity ?? '', ...Object.entries(r.params).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('|') : String(v)}`)];
+      return `${id} ${bits.filter((b) => b !== '').join(' ')}`.trimEnd();
+    });
+    lines.push(`rules: ${parts.join('; ')}`);
+  }
+  const src = config.sources;
+  const sources = [
+    src.sip !== undefined ? `sip ${listener(src.sip)}` : '',
+    src.hep !== undefined ? `hep ${listener(src.hep)}` : '',
+    src.watch !== undefined ? `watch ${src.watch.dir}` : '',
+    src.interface !== undefined
+      ? `interface ${src.interface.name}${src.interface.filter !== undefined ? ` (${src.interface.filter})` : ''}`
+      : '',
+  ].filter((x) => x !== '');
+  lines.push(`sources: ${sources.length > 0 ? sources.join('; ') : 'none'}`);
+  const srv = config.server;
+  lines.push(
+    `server: http://${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${srv.port} (${srv.tokens.length === 0 ? 'no tokens: loopback only' : plural(srv.tokens.length, 'token')})`,
+  );
+  lines.push(`store: ${config.store.path} (retention ${config.store.retentionDays} days, at most ${config.store.maxAlerts} alerts)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,262 @@
+/**
+ * Reading the config once at the edge (DESIGN.md §8.5): text → YAML/JSON → zod schema →
+ * cross-field checks → one deeply frozen `Config`. Every problem is one line naming its path.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument, type ScalarTag } from 'yaml';
+import { SpoofwatchError } from '../types.js';
+import { parseIp } from '../identity/ip.js';
+import { DEFAULT_CONFIG_YAML } from './default.js';
+import { configFileSchema, formatIssues, formatPath, type ConfigFile } from './schema.js';
+import type { Config, ListenerConfig, PeerConfig, RuleConfig, SourcesConfig } from './types.js';
+
+export type ConfigResult = { readonly ok: true; readonly config: Config } | { readonly ok: false; readonly errors: string[] };
+
+/**
+ * YAML 1.2 reads `+3120555` and `031205550000` as integers, losing the '+' or the leading zero of a
+ * phone number; such plain scalars stay strings (nobody writes a port as `+5060` or `05060`).
+ */
+const digitStrings: ScalarTag = {
+  tag: 'tag:yaml.org,2002:str',
+  default: true,
+  test: /^(?:\+[0-9]+|0[0-9]+)$/,
+  resolve: (s: string) => s,
+  identify: () => false,
+};
+
+function readDocument(text: string, fileName: string): { ok: true; data: unknown } | { ok: false; errors: string[] } {
+  if (/\.json$/i.test(fileName)) {
+    try {
+      return { ok: true, data: JSON.parse(text) as unknown };
+    } catch (e) {
+      return { ok: false, errors: [`${fileName}: invalid JSON: ${e instanceof Error ? e.message : String(e)}`] };
+    }
+  }
+  const doc = parseDocument(text, { customTags: (tags) => [digitStrings, ...tags], uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos === undefined ? fileName : `${fileName}:${pos.line}:${pos.col}`;
+        const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+        return `${where}: ${first}`;
+      }),
+    };
+  }
+  try {
+    return { ok: true, data: doc.toJS({ maxAliasCount: 100 }) as unknown };
+  } catch (e) {
+    return { ok: false, errors: [`${fileName}: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+}
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const addr = parseIp(host);
+  if (addr === undefined) return false;
+  if (addr.family === 4) return ((addr.value >> 24n) & 0xffn) === 127n;
+  return addr.value === 1n;
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '0:0:0:0:0:0:0:0';
+}
+
+/** Checks that need more than one field. Paths refer to the file as written. */
+function crossCheck(cfg: ConfigFile): string[] {
+  const errors: string[] = [];
+  const firstIndexByName = new Map<string, number>();
+  cfg.peers.forEach((p, i) => {
+    const first = firstIndexByName.get(p.name);
+    if (first === undefined) firstIndexByName.set(p.name, i);
+    else errors.push(`peers[${i}].name: duplicate peer name "${p.name}" (also peers[${first}])`);
+  });
+  // Two peers with the same address and the same constraints could never be told apart.
+  const matchKeys = new Map<string, number>();
+  cfg.peers.forEach((p, i) => {
+    const t = p.match.transport === undefined ? '*' : [...p.match.transport].sort().join(',');
+    p.match.cidrs.forEach((cidr, j) => {
+      const key = `${cidr}|${p.match.port ?? '*'}|${t}|${p.match.hepCaptureId ?? '*'}`;
+      const other = matchKeys.get(key);
+      if (other === undefined) matchKeys.set(key, i);
+      else if (other !== i) {
+        const otherName = cfg.peers[other]?.name ?? '';
+        errors.push(
+          `peers[${i}].match.cidrs[${j}]: "${cidr}" with the same port, transport and HEP capture id is already matched by peers[${other}] ("${otherName}")`,
+        );
+      }
+    });
+  });
+  cfg.lists.protected.forEach((entry, i) => {
+    entry.ownerPeers.forEach((name, j) => {
+      if (!firstIndexByName.has(name)) errors.push(`lists.protected[${i}].ownerPeers[${j}]: no peer named "${name}"`);
+    });
+  });
+  if (!isLoopback(cfg.server.host) && cfg.server.tokens.length === 0) {
+    errors.push(`server.tokens: required when server.host ("${cfg.server.host}") is not a loopback address`);
+  }
+  // Listeners that would fight over one socket.
+  interface Bound {
+    path: string;
+    host: string;
+    port: number;
+    proto: 'udp' | 'tcp';
+  }
+  const bound: Bound[] = [];
+  const addListener = (name: string, l: ListenerConfig | false) => {
+    if (l === false || l.port === 0) return;
+    if (l.udp) bound.push({ path: name, host: l.host, port: l.port, proto: 'udp' });
+    if (l.tcp) bound.push({ path: name, host: l.host, port: l.port, proto: 'tcp' });
+  };
+  addListener('sources.sip', cfg.sources.sip);
+  addListener('sources.hep', cfg.sources.hep);
+  if (cfg.server.port !== 0) bound.push({ path: 'server', host: cfg.server.host, port: cfg.server.port, proto: 'tcp' });
+  const reported = new Set<string>();
+  for (let a = 0; a < bound.length; a++) {
+    for (let b = a + 1; b < bound.length; b++) {
+      const x = bound[a]!;
+      const y = bound[b]!;
+      const sameHost = x.host === y.host || isWildcard(x.host) || isWildcard(y.host);
+      if (x.path === y.path || x.proto !== y.proto || x.port !== y.port || !sameHost) continue;
+      const key = `${y.path}|${x.path}`;
+      if (reported.has(key)) continue;
+      reported.add(key);
+      errors.push(`${y.path}.port: ${y.port}/${y.proto} on ${y.host} is also used by ${x.path}`);
+    }
+  }
+  return errors;
+}
+
+function buildConfig(f: ConfigFile): Config {
+  const peers: PeerConfig[] = f.peers.map((p) => ({
+    name: p.name,
+    ...(p.description !== undefined ? { description: p.description } : {}),
+    match: {
+      cidrs: p.match.cidrs,
+      ...(p.match.port !== undefined ? { port: p.match.port } : {}),
+      ...(p.match.transport !== undefined ? { transport: p.match.transport } : {}),
+      ...(p.match.hepCaptureId !== undefined ? { hepCaptureId: p.match.hepCaptureId } : {}),
+    },
+    trust: p.trust,
+    class: p.class,
+    country: p.country ?? f.homeCountry,
+    allowedNumbers: p.allowedNumbers,
+    presentationNumbers: p.presentationNumbers,
+    any: p.any,
+  }));
+  const rules: Record<string, RuleConfig> = {};
+  for (const [id, r] of Object.entries(f.rules)) rules[id] = r;
+  const sources: SourcesConfig = {
+    ...(f.sources.sip !== false ? { sip: f.sources.sip } : {}),
+    ...(f.sources.hep !== false ? { hep: f.sources.hep } : {}),
+    ...(f.sources.watch !== false ? { watch: f.sources.watch } : {}),
+    ...(f.sources.interface !== false ? { interface: f.sources.interface } : {}),
+  };
+  return {
+    homeCountry: f.homeCountry,
+    peers,
+    lists: f.lists,
+    stirShaken: f.stirShaken,
+    rules,
+    sources,
+    server: f.server,
+    store: f.store,
+    limits: f.limits,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/**
+ * Parses and validates config text. `fileName` decides JSON (`*.json`) or YAML and prefixes
+ * syntax errors (`spoofwatch.yaml:12:3: …`); schema errors are `path: problem`, one per line.
+ * An empty document is an empty config (all defaults, no peers).
+ */
+export function parseConfig(text: string, fileNameForMessages: string): ConfigResult {
+  const doc = readDocument(text, fileNameForMessages);
+  if (!doc.ok) return { ok: false, errors: doc.errors };
+  const data = doc.data ?? {};
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error.issues, data) };
+  const errors = crossCheck(parsed.data);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, config: deepFreeze(buildConfig(parsed.data)) };
+}
+
+/**
+ * Reads and validates a config file (YAML, or JSON when the name ends in `.json`). Relative
+ * file paths inside it (trust anchors, certificate cache, store, watched folder) are resolved
+ * against the file's folder, and trust anchor files must be readable.
+ */
+export function loadConfig(path: string): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, errors: [`${path}: cannot read the config file (${code})`] };
+  }
+  const parsed = parseConfig(text, path);
+  if (!parsed.ok) return parsed;
+  const base = dirname(resolve(path));
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const c = parsed.config;
+  const errors: string[] = [];
+  const trustAnchors = c.stirShaken.trustAnchors.map(abs);
+  trustAnchors.forEach((file, i) => {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      errors.push(`${formatPath(['stirShaken', 'trustAnchors', i])}: cannot read "${file}" (${code})`);
+    }
+  });
+  if (errors.length > 0) return { ok: false, errors };
+  const resolved: Config = {
+    ...c,
+    stirShaken: {
+      ...c.stirShaken,
+      trustAnchors,
+      ...(c.stirShaken.certCacheDir !== undefined ? { certCacheDir: abs(c.stirShaken.certCacheDir) } : {}),
+    },
+    store: { ...c.store, path: abs(c.store.path) },
+    sources: {
+      ...c.sources,
+      ...(c.sources.watch !== undefined ? { watch: { ...c.sources.watch, dir: abs(c.sources.watch.dir) } } : {}),
+    },
+  };
+  return { ok: true, config: deepFreeze(resolved) };
+}
+
+let cachedDefault: Config | undefined;
+
+/** The embedded lab config (`DEFAULT_CONFIG_YAML`), parsed once. */
+export function defaultConfig(): Config {
+  if (cachedDefault === undefined) {
+    const r = parseConfig(DEFAULT_CONFIG_YAML, 'default config');
+    if (!r.ok) throw new SpoofwatchError('CONFIG_DEFAULT_INVALID', r.errors.join('\n'));
+    cachedDefault = r.config;
+  }
+  return cachedDefault;
+}
+
+/** Settings of one rule: its override from the config, or enabled with no parameters. */
+export function ruleSettings(config: Config, ruleId: string): RuleConfig {
+  return config.rules[ruleId] ?? DEFAULT_RULE;
+}
+
+const DEFAULT_RULE: RuleConfig = Object.freeze({ enabled: true, params: Object.freeze({}) });
+
+/** A numeric rule parameter, or `fallback` when absent or not a number. */
+export function numberParam(settings: RuleConfig, key: string, fallback: number): number {
+  const v = settings.params[key];
+  return typeof v === 'number' ? v : fallback;
+}

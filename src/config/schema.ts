@@ -1,0 +1,297 @@
+/**
+ * zod schema of the config file and the formatting of its errors as one line per problem:
+ * `peers[2].allowedNumbers[0]: not an E.164 prefix or range ("031205550000")`.
+ * Field-level checks (number syntax, CIDRs, countries) live here; checks across fields live in
+ * `checks.ts`.
+ */
+import { isSupportedCountry } from 'libphonenumber-js/max';
+import { z } from 'zod';
+import { SEVERITIES } from '../alerts/alert.js';
+import { parseCidr } from '../identity/ip.js';
+import { parseNumberPattern } from '../identity/number-set.js';
+import { PEER_CLASSES, PEER_TRUST, TRANSPORTS } from './types.js';
+
+/** Country: ISO 3166 alpha-2 (case-insensitive in the file, upper case in the config). */
+const countrySchema = z.string().transform((s, ctx) => {
+  const upper = s.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(upper) || !isSupportedCountry(upper)) {
+    ctx.addIssue({ code: 'custom', message: `not an ISO 3166 alpha-2 country code ("${s}")`, input: s });
+    return z.NEVER;
+  }
+  return upper;
+});
+
+/**
+ * An E.164 prefix or range. YAML reads an unquoted `3120555` as a number; it is checked as text so
+ * the message shows what was written.
+ */
+export const numberPatternSchema = z.preprocess(
+  (v) => (typeof v === 'number' ? String(v) : v),
+  z.string().superRefine((s, ctx) => {
+    const parsed = parseNumberPattern(s);
+    if (parsed.kind === 'invalid') ctx.addIssue({ code: 'custom', message: parsed.reason, input: s });
+  }),
+);
+
+const cidrSchema = z.string().transform((s, ctx) => {
+  const parsed = parseCidr(s.trim());
+  if (parsed.kind === 'invalid') {
+    ctx.addIssue({ code: 'custom', message: parsed.reason, input: s });
+    return z.NEVER;
+  }
+  return parsed.cidr.text;
+});
+
+const nonEmptyString = z.string().trim().min(1);
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().min(1);
+const positiveNumber = z.number().positive();
+
+const transportSchema = z.enum(TRANSPORTS);
+
+const peerSchema = z.strictObject({
+  name: nonEmptyString,
+  description: z.string().optional(),
+  match: z.strictObject({
+    cidrs: z.array(cidrSchema).min(1),
+    port: z.number().int().min(1).max(65535).optional(),
+    transport: z
+      .union([transportSchema, z.array(transportSchema).min(1)])
+      .transform((t) => (typeof t === 'string' ? [t] : t))
+      .optional(),
+    hepCaptureId: z.number().int().min(0).max(0xffffffff).optional(),
+  }),
+  trust: z.enum(PEER_TRUST),
+  class: z.enum(PEER_CLASSES),
+  country: countrySchema.optional(),
+  allowedNumbers: z.array(numberPatternSchema).default([]),
+  presentationNumbers: z.array(numberPatternSchema).default([]),
+  any: z.boolean().default(false),
+});
+
+const listsSchema = z.strictObject({
+  protected: z
+    .array(
+      z.strictObject({
+        number: numberPatternSchema,
+        owner: nonEmptyString,
+        ownerPeers: z.array(nonEmptyString).default([]),
+      }),
+    )
+    .default([]),
+  doNotOriginate: z
+    .array(z.strictObject({ number: numberPatternSchema, owner: nonEmptyString.optional() }))
+    .default([]),
+  brands: z
+    .array(
+      z.strictObject({
+        name: nonEmptyString,
+        displayNames: z.array(nonEmptyString).min(1),
+        numbers: z.array(numberPatternSchema).default([]),
+      }),
+    )
+    .default([]),
+});
+
+const stirShakenSchema = z.strictObject({
+  trustAnchors: z.array(nonEmptyString).default([]),
+  certCacheDir: nonEmptyString.optional(),
+  freshnessSeconds: positiveInt.default(60),
+});
+
+const ruleParamSchema = z.union([z.number(), z.boolean(), z.string(), z.array(z.string())]);
+
+const ruleEntrySchema = z.union([
+  z.boolean().transform((enabled) => ({ enabled, params: {} })),
+  z
+    .strictObject({ enabled: z.boolean().default(true), severity: z.enum(SEVERITIES).optional() })
+    .catchall(ruleParamSchema)
+    .transform(({ enabled, severity, ...params }) => ({
+      enabled,
+      ...(severity !== undefined ? { severity } : {}),
+      params: params as Record<string, z.output<typeof ruleParamSchema>>,
+    })),
+]);
+
+export const RULE_ID = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$/;
+
+const rulesSchema = z.record(z.string(), ruleEntrySchema).superRefine((rules, ctx) => {
+  for (const id of Object.keys(rules)) {
+    if (!RULE_ID.test(id)) {
+      ctx.addIssue({ code: 'custom', path: [id], message: 'not a rule id (upper-case words joined by "-", e.g. "CLI-DNO")', input: id });
+    }
+  }
+});
+
+const listenerSchema = (defaultPort: number) =>
+  z.strictObject({
+    host: nonEmptyString.default('127.0.0.1'),
+    port: port.default(defaultPort),
+    udp: z.boolean().default(true),
+    tcp: z.boolean().default(true),
+  });
+
+/** `false` disables a source, `true` or absent means its defaults (DESIGN.md §5 "Defaults"). */
+const orDefaults = (v: unknown): unknown => (v === true || v === undefined ? {} : v);
+
+const sourcesSchema = z.strictObject({
+  sip: z.preprocess(orDefaults, z.union([z.literal(false), listenerSchema(5060)])),
+  hep: z.preprocess(orDefaults, z.union([z.literal(false), listenerSchema(9060)])),
+  watch: z.preprocess(
+    orDefaults,
+    z.union([
+      z.literal(false),
+      z.strictObject({ dir: nonEmptyString.default('captures/'), pollSeconds: positiveNumber.default(2) }),
+    ]),
+  ),
+  interface: z
+    .union([z.literal(false), z.strictObject({ name: nonEmptyString, filter: nonEmptyString.optional() })])
+    .default(false),
+});
+
+const serverSchema = z.strictObject({
+  host: nonEmptyString.default('127.0.0.1'),
+  port: port.default(8080),
+  tokens: z.array(z.string().min(1)).default([]),
+  heartbeatSeconds: positiveNumber.default(30),
+  maxClientBufferBytes: positiveInt.default(4 * 1024 * 1024),
+  slowClientSeconds: positiveNumber.default(10),
+});
+
+const storeSchema = z.strictObject({
+  path: nonEmptyString.default('./spoofwatch.db'),
+  retentionDays: positiveNumber.default(30),
+  maxAlerts: positiveInt.default(1_000_000),
+});
+
+const limitsSchema = z.strictObject({
+  calls: positiveInt.default(100_000),
+  callIdleSeconds: positiveNumber.default(900),
+  fragments: positiveInt.default(4096),
+  fragmentTimeoutSeconds: positiveNumber.default(30),
+  flows: positiveInt.default(10_000),
+  flowIdleSeconds: positiveNumber.default(300),
+  flowBufferBytes: positiveInt.default(256 * 1024),
+  messageBytes: positiveInt.default(64 * 1024),
+  sinkQueue: positiveInt.default(10_000),
+  windowKeys: positiveInt.default(100_000),
+  numberCache: positiveInt.default(10_000),
+  peerCache: positiveInt.default(4096),
+});
+
+export const configFileSchema = z.strictObject({
+  homeCountry: countrySchema.default('NL'),
+  peers: z.array(peerSchema).default([]),
+  lists: listsSchema.prefault({}),
+  stirShaken: stirShakenSchema.prefault({}),
+  rules: rulesSchema.default({}),
+  sources: sourcesSchema.prefault({ sip: undefined, hep: undefined, watch: undefined }),
+  server: serverSchema.prefault({}),
+  store: storeSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+
+type PathSegment = PropertyKey;
+
+/** `peers[2].allowedNumbers[0]`; the root is `(root)`. */
+export function formatPath(path: readonly PathSegment[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else {
+      const key = String(seg);
+      out += /^[A-Za-z_][\w-]*$/.test(key) ? (out === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let v = root;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+/** How a value reads in a message: strings quoted, containers named. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return JSON.stringify(v);
+  return String(v);
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+};
+
+type Issue = z.core.$ZodIssue;
+
+function issueLines(issue: Issue, basePath: readonly PathSegment[], root: unknown): string[] {
+  const path = [...basePath, ...issue.path];
+  const at = formatPath(path);
+  const value = valueAt(root, path);
+  if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
+    return [`${at}: required`];
+  }
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (issue.expected === 'int' || (issue.expected === 'number' && typeof value === 'number')) {
+        return [`${at}: expected an integer, got ${describeValue(value)}`];
+      }
+      return [`${at}: expected ${TYPE_NAMES[issue.expected] ?? issue.expected}, got ${describeValue(value)}`];
+    }
+    case 'too_small': {
+      if (issue.origin === 'array') {
+        return [`${at}: must have at least ${String(issue.minimum)} ${issue.minimum === 1 ? 'entry' : 'entries'}`];
+      }
+      if (issue.origin === 'string') return [`${at}: must not be empty`];
+      if (issue.minimum === 0 && issue.inclusive === false) return [`${at}: must be greater than 0, got ${describeValue(value)}`];
+      return [`${at}: must be at least ${String(issue.minimum)}, got ${describeValue(value)}`];
+    }
+    case 'too_big':
+      return [`${at}: must be at most ${String(issue.maximum)}, got ${describeValue(value)}`];
+    case 'invalid_value':
+      return [`${at}: expected ${issue.values.map((v) => String(v)).join('|')}, got ${describeValue(value)}`];
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => `${formatPath([...path, k])}: unknown key`);
+    case 'invalid_union': {
+      // Report the branch whose type matched the value (e.g. the list branch for a list), so the
+      // message points inside it; otherwise say which shapes are accepted.
+      for (const branch of issue.errors) {
+        const inside = branch.every((i) => i.path.length > 0 || i.code === 'unrecognized_keys');
+        if (inside && branch.length > 0) return branch.flatMap((i) => issueLines(i, path, root));
+      }
+      const shapes = unionShapes(issue);
+      return [`${at}: expected ${shapes}, got ${describeValue(value)}`];
+    }
+    default:
+      return [`${at}: ${issue.message}`];
+  }
+}
+
+function unionShapes(issue: z.core.$ZodIssueInvalidUnion): string {
+  const names: string[] = [];
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first === undefined) continue;
+    if (first.code === 'invalid_type') names.push(TYPE_NAMES[first.expected] ?? first.expected);
+    else if (first.code === 'invalid_value') names.push(first.values.map((v) => String(v)).join('|'));
+  }
+  return [...new Set(names)].join(' or ');
+}
+
+/** One line per zod issue, in schema order. */
+export function formatIssues(issues: readonly Issue[], root: unknown): string[] {
+  return issues.flatMap((i) => issueLines(i, [], root));
+}

@@ -1,0 +1,149 @@
+/**
+ * The validated configuration (DESIGN.md §5 "Config"). Produced only by `parseConfig`/`loadConfig`,
+ * deeply frozen; modules receive the slice they need (DESIGN.md §8.5).
+ */
+import type { Severity } from '../alerts/alert.js';
+import type { Transport } from '../types.js';
+
+export const PEER_TRUST = ['trusted', 'untrusted'] as const;
+export type PeerTrust = (typeof PEER_TRUST)[number];
+
+export const PEER_CLASSES = ['access', 'national', 'international', 'enterprise'] as const;
+export type PeerClass = (typeof PEER_CLASSES)[number];
+
+export const TRANSPORTS = ['udp', 'tcp', 'tls', 'ws'] as const satisfies readonly Transport[];
+
+export interface PeerMatchConfig {
+  /** IPv4/IPv6 CIDRs or bare addresses, canonicalised (`10.0.0.0/8`, `2001:db8::/32`, `127.0.0.2/32`). */
+  readonly cidrs: readonly string[];
+  /** Source port the peer sends from. */
+  readonly port?: number;
+  /** Transports the peer uses (`transport: udp` in the file becomes `['udp']`). */
+  readonly transport?: readonly Transport[];
+  /** HEP capture agent id the peer's traffic is captured by. */
+  readonly hepCaptureId?: number;
+}
+
+export interface PeerConfig {
+  readonly name: string;
+  readonly match: PeerMatchConfig;
+  readonly trust: PeerTrust;
+  readonly class: PeerClass;
+  /** ISO 3166 alpha-2, upper case; defaults to `homeCountry`. */
+  readonly country: string;
+  /** E.164 prefixes (`+3120555`) or ranges (`+31205550000-+31205559999`) the peer owns. */
+  readonly allowedNumbers: readonly string[];
+  /** Further numbers the peer may present (same syntax). */
+  readonly presentationNumbers: readonly string[];
+  /** Transit carrier: may present any number. */
+  readonly any: boolean;
+  readonly description?: string;
+}
+
+export interface ProtectedNumberConfig {
+  readonly number: string;
+  readonly owner: string;
+  /** Names of peers through which the owner calls. */
+  readonly ownerPeers: readonly string[];
+}
+
+export interface DoNotOriginateConfig {
+  readonly number: string;
+  readonly owner?: string;
+}
+
+export interface BrandConfig {
+  readonly name: string;
+  readonly displayNames: readonly string[];
+  readonly numbers: readonly string[];
+}
+
+export interface ListsConfig {
+  readonly protected: readonly ProtectedNumberConfig[];
+  readonly doNotOriginate: readonly DoNotOriginateConfig[];
+  readonly brands: readonly BrandConfig[];
+}
+
+export interface StirShakenConfig {
+  /** PEM files with trust anchor certificates. */
+  readonly trustAnchors: readonly string[];
+  /** Folder of cached certificates keyed by x5u URL. */
+  readonly certCacheDir?: string;
+  /** Maximum |capture time − iat| in seconds (RFC 8224 §6.2.2 recommends 60). */
+  readonly freshnessSeconds: number;
+}
+
+/** A rule parameter as written in the config (window seconds, thresholds, extra markers …). */
+export type RuleParam = number | boolean | string | readonly string[];
+
+export interface RuleConfig {
+  readonly enabled: boolean;
+  readonly severity?: Severity;
+  /** Every other key of the rule's entry. */
+  readonly params: Readonly<Record<string, RuleParam>>;
+}
+
+export interface ListenerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly udp: boolean;
+  readonly tcp: boolean;
+}
+
+export interface SourcesConfig {
+  /** Plain SIP listeners (a mirror or a proxy's copy). */
+  readonly sip?: ListenerConfig;
+  /** HEP v3 listeners. */
+  readonly hep?: ListenerConfig;
+  /** Folder watched for new pcap/pcapng files. */
+  readonly watch?: { readonly dir: string; readonly pollSeconds: number };
+  /** Live capture through `tcpdump -U -w -`. */
+  readonly interface?: { readonly name: string; readonly filter?: string };
+}
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Bearer tokens accepted on /alerts and /api; without any the server must stay on loopback. */
+  readonly tokens: readonly string[];
+  /** WebSocket heartbeat ping interval. */
+  readonly heartbeatSeconds: number;
+  /** A client whose send buffer stays above this many bytes … */
+  readonly maxClientBufferBytes: number;
+  /** … for longer than this is closed with 1013. */
+  readonly slowClientSeconds: number;
+}
+
+export interface StoreConfig {
+  readonly path: string;
+  readonly retentionDays: number;
+  readonly maxAlerts: number;
+}
+
+/** Bounds on everything that grows (DESIGN.md §8.4). */
+export interface LimitsConfig {
+  readonly calls: number;
+  readonly callIdleSeconds: number;
+  readonly fragments: number;
+  readonly fragmentTimeoutSeconds: number;
+  readonly flows: number;
+  readonly flowIdleSeconds: number;
+  readonly flowBufferBytes: number;
+  readonly messageBytes: number;
+  readonly sinkQueue: number;
+  readonly windowKeys: number;
+  readonly numberCache: number;
+  readonly peerCache: number;
+}
+
+export interface Config {
+  readonly homeCountry: string;
+  readonly peers: readonly PeerConfig[];
+  readonly lists: ListsConfig;
+  readonly stirShaken: StirShakenConfig;
+  readonly rules: Readonly<Record<string, RuleConfig>>;
+  readonly sources: SourcesConfig;
+  readonly server: ServerConfig;
+  readonly store: StoreConfig;
+  readonly limits: LimitsConfig;
+}

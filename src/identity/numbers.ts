@@ -1,0 +1,434 @@
+/**
+ * Calling-number normalisation and classification (RULES.md §3).
+ *
+ * Input is the user part of a `sip:`/`sips:` URI or the number of a `tel:` URI (RFC 3966), as it
+ * appeared on the wire, plus the country of the peer it came from. Output is one of:
+ * an E.164 number (`+31201234567`) with libphonenumber's validity and type and our own category,
+ * a withheld marker (`anonymous` …), an alphanumeric sender name, a short/emergency number of the
+ * peer's country, or `invalid` when the text cannot be made into a number at all.
+ *
+ * libphonenumber (`/max` metadata) tells validity and type; short/emergency numbers and the
+ * categories the rules act on (premium, paging, M2M, unused blocks …) come from our own table,
+ * because libphonenumber does not model short numbers and marks e.g. Dutch 097 as plain mobile.
+ */
+import {
+  getCountries,
+  getCountryCallingCode,
+  isSupportedCountry,
+  parsePhoneNumberFromString,
+  type CountryCode,
+  type PhoneNumber,
+  type PhoneNumberType,
+} from 'libphonenumber-js/max';
+
+/** Category from our own numbering table; what rules such as CLI-SPECIAL branch on. */
+export type NumberCategory =
+  | 'emergency'
+  | 'short'
+  | 'premium'
+  | 'paging'
+  | 'm2m'
+  | 'freephone'
+  | 'mobile'
+  | 'geographic'
+  | 'voip'
+  | 'company'
+  | 'personal'
+  | 'satellite'
+  | 'unused'
+  | 'other';
+
+/** libphonenumber's number type in our spelling, plus `m2m` from our own table. */
+export type NumberType =
+  | 'mobile'
+  | 'fixed'
+  | 'fixed-or-mobile'
+  | 'premium'
+  | 'tollfree'
+  | 'shared-cost'
+  | 'voip'
+  | 'personal'
+  | 'pager'
+  | 'uan'
+  | 'voicemail'
+  | 'm2m';
+
+export interface E164Number {
+  readonly kind: 'e164';
+  /** `+` and 2–15 digits. */
+  readonly e164: string;
+  /** ISO 3166 alpha-2 region per libphonenumber (absent for non-geographic codes such as +881). */
+  readonly country?: string;
+  /** Absent when libphonenumber does not know the type (invalid numbers). */
+  readonly type?: NumberType;
+  readonly category: NumberCategory;
+  /** libphonenumber validity: a plausible number for its country, not proof that it is allocated. */
+  readonly valid: boolean;
+}
+
+export type NormalisedNumber =
+  | E164Number
+  | { readonly kind: 'withheld'; readonly raw: string }
+  | { readonly kind: 'alphanumeric'; readonly raw: string }
+  | {
+      readonly kind: 'short';
+      readonly raw: string;
+      /** The dialable digits, e.g. `112`. */
+      readonly digits: string;
+      readonly country: string;
+      readonly category: 'emergency' | 'short';
+    }
+  | { readonly kind: 'invalid'; readonly raw: string; readonly reason: string };
+
+/** User parts that mean "no number": RFC 3323 `anonymous` and the words PBXs and carriers use. */
+const WITHHELD = new Set(['', 'anonymous', 'restricted', 'unavailable', 'unknown', 'private', 'withheld']);
+
+/** RFC 3966 visual separators, plus the space and '/' people type. */
+const SEPARATORS = /[\s\-.()/]/g;
+
+/** Calling codes that belong to no country (ITU-T E.164 "global services"). */
+const NON_GEOGRAPHIC_CODES = ['800', '808', '870', '878', '881', '882', '883', '888', '979'];
+
+/** Main region for calling codes shared by several regions (libphonenumber lists them alphabetically). */
+const MAIN_REGION: Readonly<Record<string, string>> = {
+  '1': 'US',
+  '7': 'RU',
+  '39': 'IT',
+  '44': 'GB',
+  '47': 'NO',
+  '61': 'AU',
+  '212': 'MA',
+  '262': 'RE',
+  '290': 'SH',
+  '358': 'FI',
+  '590': 'GP',
+  '599': 'CW',
+};
+
+const REGION_FOR_CODE = new Map<string, string>();
+for (const region of getCountries()) {
+  const code = getCountryCallingCode(region);
+  if (!REGION_FOR_CODE.has(code)) REGION_FOR_CODE.set(code, MAIN_REGION[code] ?? region);
+}
+const CALLING_CODES = new Set<string>([...REGION_FOR_CODE.keys(), ...NON_GEOGRAPHIC_CODES]);
+
+/** Splits `+CC…` into calling code and national significant number (E.164 codes are prefix-free). */
+export function splitCallingCode(e164: string): { readonly cc: string; readonly nsn: string } | undefined {
+  for (let len = 1; len <= 3; len++) {
+    const cc = e164.slice(1, 1 + len);
+    if (CALLING_CODES.has(cc)) return { cc, nsn: e164.slice(1 + len) };
+  }
+  return undefined;
+}
+
+interface ShortTable {
+  readonly emergency: RegExp;
+  readonly short: RegExp;
+}
+
+/**
+ * Short and emergency numbers per calling code. NL: 112; 14 0xx(x) municipalities, 18xy
+ * information, 116xxx EU-harmonised (Nummerplan, RULES.md §3). UK: 999/112, 116xxx, 111, 101, 105,
+ * 118xxx. DE: 110/112, 115, 116xxx, 118xx(xx). NANP: 911, N11, 988. Elsewhere: 112/911 (GSM
+ * emergency numbers) and the EU-harmonised 116xxx.
+ */
+const SHORT_TABLES: Readonly<Record<string, ShortTable>> = {
+  '31': { emergency: /^112$/, short: /^(?:140\d{2,3}|18\d{2}|116\d{3})$/ },
+  '44': { emergency: /^(?:999|112)$/, short: /^(?:116\d{3}|111|101|105|118\d{3})$/ },
+  '49': { emergency: /^(?:110|112)$/, short: /^(?:115|116\d{3}|118\d{2,4})$/ },
+  '1': { emergency: /^911$/, short: /^(?:[2-8]11|988)$/ },
+};
+const DEFAULT_SHORT_TABLE: ShortTable = { emergency: /^(?:112|911)$/, short: /^116\d{3}$/ };
+
+function shortCategory(cc: string, digits: string): 'emergency' | 'short' | undefined {
+  if (digits.length > 6) return undefined;
+  const table = SHORT_TABLES[cc] ?? DEFAULT_SHORT_TABLE;
+  if (table.emergency.test(digits)) return 'emergency';
+  if (table.short.test(digits)) return 'short';
+  return undefined;
+}
+
+/** Dutch numbering plan (RULES.md §3), by national significant number. */
+function classifyNl(nsn: string): NumberCategory {
+  if (/^6[1-58]/.test(nsn)) return 'mobile';
+  if (nsn.startsWith('66')) return 'paging';
+  if (/^6(?:7|97)/.test(nsn)) return 'unused';
+  if (nsn.startsWith('6')) return 'other';
+  if (nsn.startsWith('800')) return 'freephone';
+  if (/^90[069]/.test(nsn)) return 'premium';
+  if (/^8[47]/.test(nsn)) return 'personal';
+  if (/^(?:85|91)/.test(nsn)) return 'voip';
+  if (nsn.startsWith('88')) return 'company';
+  if (nsn.startsWith('97')) return 'm2m';
+  if (/^[1-57]/.test(nsn)) return 'geographic';
+  return 'other';
+}
+
+/** UK (Ofcom National Telephone Numbering Plan), the parts the rules need. */
+function classifyGb(nsn: string): NumberCategory {
+  if (nsn.startsWith('9')) return 'premium';
+  if (/^80[08]/.test(nsn)) return 'freephone';
+  if (nsn.startsWith('7624')) return 'mobile';
+  if (nsn.startsWith('70')) return 'personal';
+  if (nsn.startsWith('76')) return 'paging';
+  if (nsn.startsWith('7')) return 'mobile';
+  if (/^[12]/.test(nsn)) return 'geographic';
+  if (nsn.startsWith('55')) return 'company';
+  if (nsn.startsWith('56')) return 'voip';
+  return 'other';
+}
+
+/** Germany (BNetzA Nummernplan), the parts the rules need. */
+function classifyDe(nsn: string): NumberCategory {
+  if (nsn.startsWith('900')) return 'premium';
+  if (nsn.startsWith('800')) return 'freephone';
+  if (/^1[5-7]/.test(nsn)) return 'mobile';
+  if (nsn.startsWith('700')) return 'personal';
+  if (nsn.startsWith('32')) return 'voip';
+  if (/^[2-9]/.test(nsn)) return 'geographic';
+  return 'other';
+}
+
+/** North American Numbering Plan: 900 premium, 8YY toll free, NXX-NXX-XXXX otherwise. */
+function classifyNanp(nsn: string): NumberCategory {
+  if (nsn.startsWith('900')) return 'premium';
+  if (/^8(?:00|33|44|55|66|77|88)/.test(nsn)) return 'freephone';
+  if (/^[2-9]\d{2}[2-9]\d{6}$/.test(nsn)) return 'geographic';
+  return 'other';
+}
+
+function categoryFromType(type: NumberType | undefined): NumberCategory {
+  switch (type) {
+    case 'mobile':
+      return 'mobile';
+    case 'fixed':
+    case 'fixed-or-mobile':
+      return 'geographic';
+    case 'premium':
+      return 'premium';
+    case 'tollfree':
+      return 'freephone';
+    case 'voip':
+      return 'voip';
+    case 'personal':
+      return 'personal';
+    case 'pager':
+      return 'paging';
+    case 'uan':
+      return 'company';
+    case 'm2m':
+      return 'm2m';
+    default:
+      return 'other';
+  }
+}
+
+function classifyParts(cc: string, nsn: string, type: NumberType | undefined): NumberCategory {
+  const short = shortCategory(cc, nsn);
+  if (short !== undefined) return short;
+  switch (cc) {
+    case '31':
+      return classifyNl(nsn);
+    case '44':
+      return classifyGb(nsn);
+    case '49':
+      return classifyDe(nsn);
+    case '1':
+      return classifyNanp(nsn);
+    // Inmarsat and the GMSS/international-network codes that carry satellite phones; these are
+    // the "+88x" look-alikes of Dutch 088 (+880 Bangladesh and +886 Taiwan are not satellite).
+    case '870':
+    case '881':
+    case '882':
+      return 'satellite';
+    default:
+      return categoryFromType(type);
+  }
+}
+
+const TYPE_NAMES: Readonly<Record<PhoneNumberType, NumberType>> = {
+  MOBILE: 'mobile',
+  FIXED_LINE: 'fixed',
+  FIXED_LINE_OR_MOBILE: 'fixed-or-mobile',
+  PREMIUM_RATE: 'premium',
+  TOLL_FREE: 'tollfree',
+  SHARED_COST: 'shared-cost',
+  VOIP: 'voip',
+  PERSONAL_NUMBER: 'personal',
+  PAGER: 'pager',
+  UAN: 'uan',
+  VOICEMAIL: 'voicemail',
+};
+
+/**
+ * Category of an E.164 number from our own table (NL complete, UK/DE/NANP basics, satellite codes),
+ * falling back on libphonenumber's type elsewhere. Short numbers written as `+31112` classify as
+ * emergency: a caller presenting them is what CLI-SPECIAL looks for.
+ */
+export function classifyNumber(e164: string): NumberCategory {
+  const parts = splitCallingCode(e164);
+  if (parts === undefined) return 'other';
+  let type: NumberType | undefined;
+  if (!(parts.cc in SHORT_TABLES) && !['870', '881', '882'].includes(parts.cc)) {
+    const lpType = parsePhoneNumberFromString(e164)?.getType();
+    type = lpType === undefined ? undefined : TYPE_NAMES[lpType];
+  }
+  return classifyParts(parts.cc, parts.nsn, type);
+}
+
+function invalid(raw: string, reason: string): NormalisedNumber {
+  return { kind: 'invalid', raw, reason };
+}
+
+function fromParsed(raw: string, p: PhoneNumber): NormalisedNumber {
+  const e164 = p.number;
+  if (e164.length > 16) return invalid(raw, `more than 15 digits ("${e164}")`);
+  const valid = p.isValid();
+  const lpType = valid ? p.getType() : undefined;
+  let type: NumberType | undefined = lpType === undefined ? undefined : TYPE_NAMES[lpType];
+  const category = classifyParts(p.countryCallingCode, p.nationalNumber, type);
+  if (category === 'm2m') type = 'm2m';
+  return {
+    kind: 'e164',
+    e164,
+    ...(p.country !== undefined ? { country: p.country } : {}),
+    ...(type !== undefined ? { type } : {}),
+    category,
+    valid,
+  };
+}
+
+/** `+` followed by digits. */
+function fromInternational(raw: string, plusDigits: string): NormalisedNumber {
+  const digits = plusDigits.slice(1);
+  if (digits.length < 2 || digits.length > 15 || digits.startsWith('0')) {
+    return invalid(raw, `not an E.164 number ("${plusDigits}")`);
+  }
+  const p = parsePhoneNumberFromString(plusDigits);
+  if (p !== undefined && p.number === plusDigits) return fromParsed(raw, p);
+  // libphonenumber knows no plan for it (e.g. an unassigned country code): still E.164-shaped.
+  const parts = splitCallingCode(plusDigits);
+  const category = parts === undefined ? 'other' : classifyParts(parts.cc, parts.nsn, undefined);
+  return { kind: 'e164', e164: plusDigits, category, valid: false };
+}
+
+/** National or bare digits in the numbering plan of `region` or of calling code `cc`. */
+function fromNational(
+  raw: string,
+  digits: string,
+  where: { readonly defaultCountry: CountryCode } | { readonly defaultCallingCode: string },
+): NormalisedNumber {
+  const p = parsePhoneNumberFromString(digits, where);
+  if (p !== undefined && p.isValid()) return fromParsed(raw, p);
+  // Digits that already carry a country code but lost their '+' (common on trunks).
+  if (!digits.startsWith('0')) {
+    const q = parsePhoneNumberFromString(`+${digits}`);
+    if (q !== undefined && q.isValid()) return fromParsed(raw, q);
+  }
+  if (p !== undefined) return fromParsed(raw, p);
+  return invalid(raw, `not a phone number ("${digits}")`);
+}
+
+/** Normalises without caching; see {@link normaliseNumber}. */
+export function normaliseNumberUncached(input: string, country: string): NormalisedNumber {
+  const raw = input;
+  let s = input.trim();
+  if (/^tel:/i.test(s)) s = s.slice(4);
+  if (s.includes('%')) {
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      return invalid(raw, 'bad percent-encoding');
+    }
+  }
+  // RFC 3966 §5.1 parameters (and the same user-part parameters on sip: URIs, RFC 3261 §19.1.6):
+  // only phone-context changes the number; npdi, rn, isub, verstat, cpc, oli, ext do not.
+  const semi = s.indexOf(';');
+  const main = (semi < 0 ? s : s.slice(0, semi)).trim();
+  let context: string | undefined;
+  if (semi >= 0) {
+    for (const param of s.slice(semi + 1).split(';')) {
+      const eq = param.indexOf('=');
+      if (eq > 0 && param.slice(0, eq).trim().toLowerCase() === 'phone-context') context = param.slice(eq + 1).trim();
+    }
+  }
+  if (WITHHELD.has(main.toLowerCase())) return { kind: 'withheld', raw };
+  // "+31 (0)20 …": the bracketed trunk prefix is a print convention, not a digit.
+  const compact = main.replace(/^(\+\d{1,3})\s*\(0\)/, '$1').replace(SEPARATORS, '');
+  if (!/^\+?\d+$/.test(compact)) {
+    if (/\p{L}/u.test(compact)) return { kind: 'alphanumeric', raw };
+    return invalid(raw, `not a number ("${main}")`);
+  }
+  if (compact.startsWith('+')) return fromInternational(raw, compact);
+  if (compact.startsWith('00')) return fromInternational(raw, `+${compact.slice(2)}`);
+
+  if (context !== undefined && context.startsWith('+')) {
+    const ctx = context.slice(1).replace(SEPARATORS, '');
+    if (/^\d+$/.test(ctx)) {
+      if (CALLING_CODES.has(ctx)) {
+        const short = shortCategory(ctx, compact);
+        if (short !== undefined) {
+          return { kind: 'short', raw, digits: compact, country: REGION_FOR_CODE.get(ctx) ?? '001', category: short };
+        }
+        return fromNational(raw, compact, { defaultCallingCode: ctx });
+      }
+      // A context longer than a country code (e.g. "+3120") is the leading digits of the number.
+      return fromInternational(raw, `+${ctx}${compact}`);
+    }
+  }
+  // No context, or a domain-name context: the number is local to the peer's country.
+  const region = country.toUpperCase();
+  if (!isSupportedCountry(region)) return invalid(raw, `national number without a known country ("${country}")`);
+  const short = shortCategory(getCountryCallingCode(region), compact);
+  if (short !== undefined) return { kind: 'short', raw, digits: compact, country: region, category: short };
+  return fromNational(raw, compact, { defaultCountry: region });
+}
+
+export interface NumberNormaliser {
+  /**
+   * Normalises the user part of a sip:/sips: URI or a tel: number as seen from a peer in
+   * `country` (ISO 3166 alpha-2). Results are frozen and shared: do not mutate.
+   */
+  normalise(input: string, country: string): NormalisedNumber;
+  /** Entries currently cached. */
+  readonly size: number;
+}
+
+/**
+ * A normaliser with its own bounded cache: the same numbers repeat call after call, and a
+ * libphonenumber parse plus type lookup costs tens of microseconds. The oldest entry is evicted
+ * when the cache is full.
+ */
+export function createNumberNormaliser(options: { readonly cacheSize?: number } = {}): NumberNormaliser {
+  const max = Math.max(1, options.cacheSize ?? 10_000);
+  const cache = new Map<string, NormalisedNumber>();
+  return {
+    normalise(input: string, country: string): NormalisedNumber {
+      const key = `${country}\u0000${input}`;
+      const hit = cache.get(key);
+      if (hit !== undefined) return hit;
+      const result = Object.freeze(normaliseNumberUncached(input, country));
+      if (cache.size >= max) {
+        const oldest = cache.keys().next();
+        if (oldest.done !== true) cache.delete(oldest.value);
+      }
+      cache.set(key, result);
+      return result;
+    },
+    get size() {
+      return cache.size;
+    },
+  };
+}
+
+const sharedNormaliser = createNumberNormaliser();
+
+/**
+ * Normalises a calling/called number (RULES.md §3) with a process-wide bounded cache.
+ * `+CC…` as is; `00CC…` → `+CC…`; national `0…` and bare national significant numbers → the
+ * peer country's code; `phone-context=+CC` applied; `anonymous`/`unavailable`/… → withheld;
+ * letters → alphanumeric; the country's short/emergency numbers → short.
+ */
+export function normaliseNumber(input: string, country: string): NormalisedNumber {
+  return sharedNormaliser.normalise(input, country);
+}
