@@ -1,0 +1,305 @@
+/**
+ * From captured frames to Datagrams (DESIGN.md §3, decode stage): link layer, VLAN stacks, IPv4 /
+ * IPv6 (extension headers, fragments), IP-in-IP, GRE, UDP, TCP stream reassembly.
+ *
+ * Stateless header parsing lives in `headers.ts`; the state that must persist across frames
+ * (fragments, TCP flows) is owned by this instance, bounded by `DecodeLimits` and expired by the
+ * capture time of the frames pushed (never the wall clock).
+ */
+import type { Anomaly, Datagram, Frame, Timestamp } from '../types.js';
+import { tsMillis } from '../types.js';
+import { AddressTextCache } from './address-text.js';
+import { FragmentReassembler } from './fragments.js';
+import {
+  EtherType,
+  isGenericIpv6Extension,
+  parseEthernet,
+  parseGre,
+  parseIpv4,
+  parseIpv6,
+  parseIpv6Fragment,
+  parseLink,
+  parseTcp,
+  parseUdp,
+  skipExtensionHeader,
+  type Invalid,
+} from './headers.js';
+import {
+  DEFAULT_DECODE_LIMITS,
+  newDecodeStats,
+  type AnomalySink,
+  type DecodeLimits,
+  type DecodeStats,
+} from './limits.js';
+import { TcpReassembler } from './tcp-stream.js';
+
+export interface PacketDecoderOptions {
+  /** Called synchronously for every UDP datagram and every in-order run of TCP bytes. */
+  onDatagram(d: Datagram): void;
+  /** Called synchronously for every anomaly (kinds: `DECODE_ANOMALY_KINDS`). */
+  onAnomaly(a: Anomaly): void;
+  limits?: Partial<DecodeLimits>;
+}
+
+const FRAGMENT_SWEEP_INTERVAL_MS = 1000;
+const NO_TS: Timestamp = { sec: 0, nsec: 0 };
+
+/**
+ * Decodes frames pushed in capture order. Payloads delivered are slices of the frame (UDP, in-order
+ * TCP) or fresh buffers (reassembled fragments, TCP runs joined from several segments): a consumer
+ * that keeps a payload beyond the callback while the source reuses frame buffers must copy it.
+ */
+export class PacketDecoder {
+  readonly stats: DecodeStats = newDecodeStats();
+  readonly limits: DecodeLimits;
+  private readonly onDatagram: (d: Datagram) => void;
+  private readonly report: AnomalySink;
+  private readonly addr = new AddressTextCache();
+  private readonly fragments: FragmentReassembler;
+  private readonly tcp: TcpReassembler;
+  /** Capture clock: the latest frame time seen (captures may step back a little; expiry must not). */
+  private nowMs = -Infinity;
+  private nextFragmentSweepMs = -Infinity;
+  private frame = 0;
+  private ts: Timestamp = NO_TS;
+  private sawIp = false;
+
+  constructor(opts: PacketDecoderOptions) {
+    this.limits = Object.freeze({ ...DEFAULT_DECODE_LIMITS, ...opts.limits });
+    const onAnomaly = opts.onAnomaly;
+    const onDatagram = opts.onDatagram;
+    const stats = this.stats;
+    this.onDatagram = onDatagram;
+    this.report = (kind, detail, frame) => {
+      stats.anomalies++;
+      onAnomaly({ kind, detail, frame });
+    };
+    this.fragments = new FragmentReassembler(this.limits, this.stats, this.report);
+    this.tcp = new TcpReassembler(this.limits, this.stats, this.report, onDatagram);
+  }
+
+  /** Decode one frame; datagrams and anomalies are delivered through the callbacks before it returns. */
+  push(frame: Frame): void {
+    const stats = this.stats;
+    stats.frames++;
+    this.frame = frame.number;
+    this.ts = frame.ts;
+    this.sawIp = false;
+    const t = tsMillis(frame.ts);
+    if (t > this.nowMs) this.nowMs = t;
+    if (this.nowMs >= this.nextFragmentSweepMs) {
+      this.nextFragmentSweepMs = this.nowMs + FRAGMENT_SWEEP_INTERVAL_MS;
+      if (this.fragments.size > 0) this.fragments.expire(this.nowMs, frame.number);
+    }
+    const b = frame.bytes;
+    const link = parseLink(frame.linkType, b);
+    if (link.kind === 'network') this.network(link.etherType, b, link.offset, b.length, 0);
+    else if (link.kind === 'not-ip') stats.nonIp++;
+    else this.invalid(link, b.length);
+  }
+
+  /**
+   * End of input: TCP bytes held behind a hole are delivered (flagged `gap`), incomplete fragments
+   * are dropped (`frag.expired`), and all flow state is released.
+   */
+  flush(): void {
+    this.tcp.flush(this.frame);
+    this.fragments.flush(this.frame);
+  }
+
+  /** TCP flow directions currently tracked. */
+  get tcpFlows(): number {
+    return this.tcp.size;
+  }
+
+  /** IP datagrams currently being reassembled. */
+  get pendingFragments(): number {
+    return this.fragments.size;
+  }
+
+  private invalid(r: Invalid, bytes: number): void {
+    this.stats.bytesDropped += bytes;
+    this.report(r.anomaly, r.detail, this.frame);
+  }
+
+  private network(etherType: number, b: Buffer, off: number, end: number, depth: number): void {
+    if (depth > this.limits.maxEncapsulationDepth) {
+      this.stats.bytesDropped += end - off;
+      this.report('encap.too-deep', `more than ${this.limits.maxEncapsulationDepth} nested encapsulations`, this.frame);
+      return;
+    }
+    if (etherType === EtherType.IPV4) this.ipv4(b, off, end, depth);
+    else if (etherType === EtherType.IPV6) this.ipv6(b, off, end, depth);
+    else if (etherType === EtherType.TEB) {
+      const inner = parseEthernet(b, off, end);
+      if (inner.kind === 'network') this.network(inner.etherType, b, inner.offset, end, depth + 1);
+      else if (inner.kind === 'not-ip') this.stats.nonIp++;
+      else this.invalid(inner, end - off);
+    } else this.stats.nonIp++;
+  }
+
+  private countIp(): void {
+    if (this.sawIp) this.stats.tunnelled++;
+    else {
+      this.sawIp = true;
+      this.stats.ipPackets++;
+    }
+  }
+
+  private ipv4(b: Buffer, off: number, end: number, depth: number): void {
+    const h = parseIpv4(b, off, end);
+    if (h.kind === 'invalid') return this.invalid(h, end - off);
+    this.countIp();
+    const src = this.addr.ipv4(b, off + 12);
+    const dst = this.addr.ipv4(b, off + 16);
+    const start = off + h.headerLength;
+    if (!h.moreFragments && h.fragmentOffset === 0) {
+      this.transport(h.protocol, b, start, h.end, src, dst, false, depth);
+      return;
+    }
+    // RFC 791: a datagram is identified by source, destination, protocol and identification.
+    const key = `4 ${src} ${dst} ${h.protocol} ${h.id}`;
+    const r = this.fragments.add(
+      key,
+      h.fragmentOffset,
+      h.moreFragments,
+      b.subarray(start, h.end),
+      h.protocol,
+      this.frame,
+      this.nowMs,
+    );
+    if (r !== undefined) this.transport(r.protocol, r.payload, 0, r.payload.length, src, dst, false, depth);
+  }
+
+  private ipv6(b: Buffer, off: number, end: number, depth: number): void {
+    const h = parseIpv6(b, off, end);
+    if (h.kind === 'invalid') return this.invalid(h, end - off);
+    this.countIp();
+    const src = this.addr.ipv6(b, off + 8);
+    const dst = this.addr.ipv6(b, off + 24);
+    this.transport(h.nextHeader, b, off + 40, h.end, src, dst, true, depth);
+  }
+
+  /** The payload of an IP packet: extension headers, fragments, tunnels, UDP, TCP. */
+  private transport(
+    protocol: number,
+    buf: Buffer,
+    offset: number,
+    endOffset: number,
+    src: string,
+    dst: string,
+    v6: boolean,
+    depth: number,
+  ): void {
+    let proto = protocol;
+    let b = buf;
+    let off = offset;
+    let end = endOffset;
+    for (;;) {
+      switch (proto) {
+        case 17:
+          return this.udp(b, off, end, src, dst);
+        case 6:
+          return this.tcpSegment(b, off, end, src, dst, v6);
+        case 4:
+          return this.network(EtherType.IPV4, b, off, end, depth + 1);
+        case 41:
+          return this.network(EtherType.IPV6, b, off, end, depth + 1);
+        case 47: {
+          const g = parseGre(b, off, end);
+          if (g.kind === 'invalid') return this.invalid(g, end - off);
+          return this.network(g.protocol, b, g.offset, end, depth + 1);
+        }
+        case 51: {
+          const n = skipExtensionHeader(proto, b, off, end);
+          if (n.kind === 'invalid') return this.invalid(n, end - off);
+          proto = n.protocol;
+          off = n.offset;
+          continue;
+        }
+        case 44: {
+          if (!v6) break;
+          const f = parseIpv6Fragment(b, off, end);
+          if (f.kind === 'invalid') return this.invalid(f, end - off);
+          if (f.fragmentOffset === 0 && !f.moreFragments) {
+            // Atomic fragment (RFC 6946): not part of any reassembly.
+            proto = f.nextHeader;
+            off = f.offset;
+            continue;
+          }
+          // RFC 8200 §4.5: source, destination and identification name the datagram.
+          const key = `6 ${src} ${dst} ${f.id}`;
+          const r = this.fragments.add(
+            key,
+            f.fragmentOffset,
+            f.moreFragments,
+            b.subarray(f.offset, end),
+            f.nextHeader,
+            this.frame,
+            this.nowMs,
+          );
+          if (r === undefined) return;
+          proto = r.protocol;
+          b = r.payload;
+          off = 0;
+          end = r.payload.length;
+          continue;
+        }
+        case 59:
+          if (v6) return; // no next header
+          break;
+        default:
+          if (v6 && isGenericIpv6Extension(proto)) {
+            const n = skipExtensionHeader(proto, b, off, end);
+            if (n.kind === 'invalid') return this.invalid(n, end - off);
+            proto = n.protocol;
+            off = n.offset;
+            continue;
+          }
+      }
+      this.stats.otherProtocols++;
+      return;
+    }
+  }
+
+  private udp(b: Buffer, off: number, end: number, src: string, dst: string): void {
+    const u = parseUdp(b, off, end);
+    if (u.kind === 'invalid') return this.invalid(u, end - off);
+    if (u.mismatch) {
+      this.report('udp.length-mismatch', `UDP length ${u.lengthField}, IP payload ${end - off}`, this.frame);
+      this.stats.bytesDropped += end - u.end;
+    }
+    this.stats.udp++;
+    this.stats.datagrams++;
+    this.onDatagram({
+      ts: this.ts,
+      src: { ip: src, port: u.srcPort },
+      dst: { ip: dst, port: u.dstPort },
+      transport: 'udp',
+      payload: b.subarray(off + 8, u.end),
+      frame: this.frame,
+    });
+  }
+
+  private tcpSegment(b: Buffer, off: number, end: number, src: string, dst: string, v6: boolean): void {
+    const t = parseTcp(b, off, end);
+    if (t.kind === 'invalid') return this.invalid(t, end - off);
+    this.stats.tcpSegments++;
+    const key = v6
+      ? `[${src}]:${t.srcPort}>[${dst}]:${t.dstPort}`
+      : `${src}:${t.srcPort}>${dst}:${t.dstPort}`;
+    this.tcp.segment(
+      key,
+      src,
+      t.srcPort,
+      dst,
+      t.dstPort,
+      t.seq,
+      t.flags,
+      b.subarray(t.offset, end),
+      this.frame,
+      this.ts,
+      this.nowMs,
+    );
+  }
+}
