@@ -12,7 +12,16 @@ export const rule: Rule = {
     'extensions on access trunks. Sources: Ofcom GC C6.6; FCC 47 CFR 64.1200(k).',
   evaluate(ctx) {
     const { call, cli } = ctx;
-    if (!cli || cli.num.kind !== 'e164') return undefined;
+    if (!cli) return undefined;
+    if (cli.num.kind === 'invalid') {
+      return {
+        severity: ctx.severity,
+        summary: `Invalid caller number "${cli.num.raw}"`,
+        reasons: [`"${cli.num.raw}" in ${cli.identity.header} cannot be a telephone number: ${cli.num.reason}.`],
+        evidence: [evidenceOf(cli.identity, call.frame)],
+      };
+    }
+    if (cli.num.kind !== 'e164') return undefined;
     if (cli.num.valid && cli.num.category !== 'unused') return undefined;
     return {
       severity: ctx.severity,

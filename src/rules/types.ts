@@ -38,6 +38,8 @@ export type Num =
   | { readonly kind: 'short'; readonly raw: string; readonly category: 'emergency' | 'short' }
   | { readonly kind: 'withheld'; readonly raw: string }
   | { readonly kind: 'alphanumeric'; readonly raw: string }
+  /** Text that cannot be made into a number at all (`*31#`, more than 15 digits). */
+  | { readonly kind: 'invalid'; readonly raw: string; readonly reason: string }
   | { readonly kind: 'none' };
 
 /** One identity-bearing header value, parsed and normalised. */
@@ -226,6 +228,7 @@ export function numText(n: Num): string {
     case 'short':
     case 'withheld':
     case 'alphanumeric':
+    case 'invalid':
       return n.raw;
     case 'none':
       return '(none)';

@@ -50,12 +50,13 @@ export class CertCache {
   /** Verified-chain verdicts per anchor set (by identity of the anchors array) and x5u. */
   private readonly verdicts = new WeakMap<readonly X509Certificate[], Map<string, ChainVerdict>>();
 
-  constructor(dir: string) {
-    this.dir = resolve(dir);
+  /** @param dir the cache folder; without one the cache is empty and every lookup is 436 (unverifiable). */
+  constructor(dir?: string) {
+    this.dir = dir === undefined ? '' : resolve(dir);
     const problems: CacheProblem[] = [];
     let names: string[];
     try {
-      names = readdirSync(this.dir);
+      names = dir === undefined ? [] : readdirSync(this.dir);
     } catch (e) {
       throw new SpoofwatchError('SHAKEN_CACHE_UNREADABLE', `certificate cache folder ${this.dir}: ${(e as Error).message}`);
     }

@@ -1,0 +1,186 @@
+/**
+ * The call table (DESIGN.md §3 "Call"): one record per Call-ID with its first INVITE, peer, state and outcome,
+ * bounded in size and expired by the capture clock. Transactions are tracked only as far as the outcome and the
+ * retransmission/re-INVITE dedupe need: an INVITE is "initial" once per call (first CSeq, no To tag).
+ */
+
+export type CallState = 'trying' | 'ringing' | 'answered' | 'rejected' | 'cancelled' | 'ended';
+
+export interface CallRecord {
+  readonly callId: string;
+  readonly firstMs: number;
+  lastMs: number;
+  /** Frame of the initial INVITE (0 when the call was first seen mid-dialog). */
+  inviteFrame: number;
+  /** CSeq number of the initial INVITE (for retransmission dedupe). */
+  inviteCSeq: number;
+  state: CallState;
+  /** Final response code to the initial INVITE. */
+  finalStatus?: number;
+  peer?: string;
+  /** Effective CLI (E.164) when known, for concurrency counting. */
+  cli?: string;
+  messages: number;
+  /** Frames of this call's messages (bounded), for evidence. */
+  readonly frames: number[];
+  /** Rule ids already alerted for this call (alerts are once per Call-ID and rule). */
+  readonly raised: Set<string>;
+}
+
+export interface CallTableLimits {
+  /** Maximum calls kept; the least recently seen is evicted beyond it. */
+  readonly maxCalls: number;
+  /** A call with no message for this long (capture time) is forgotten. */
+  readonly idleMs: number;
+  /** An ended/rejected/cancelled call is forgotten this long after its last message. */
+  readonly endedMs: number;
+  /** Frames remembered per call. */
+  readonly maxFramesPerCall: number;
+}
+
+export const DEFAULT_CALL_LIMITS: CallTableLimits = {
+  maxCalls: 200_000,
+  idleMs: 4 * 3600_000,
+  endedMs: 60_000,
+  maxFramesPerCall: 200,
+};
+
+export interface CallUpdate {
+  readonly record: CallRecord;
+  /** True when this message is the initial INVITE of the call, seen for the first time. */
+  readonly initialInvite: boolean;
+}
+
+function isEnded(s: CallState): boolean {
+  return s === 'rejected' || s === 'cancelled' || s === 'ended';
+}
+
+export class CallTable {
+  /** Insertion order = recency order (records are re-inserted when touched). */
+  private readonly calls = new Map<string, CallRecord>();
+  /** Active (not ended) calls per CLI, for CLI-VELOCITY. */
+  private readonly activeByCli = new Map<string, Set<string>>();
+  private lastSweepMs = 0;
+  readonly stats = { calls: 0, evicted: 0, expired: 0, retransmissions: 0, reInvites: 0 };
+
+  constructor(private readonly limits: CallTableLimits = DEFAULT_CALL_LIMITS) {}
+
+  get size(): number {
+    return this.calls.size;
+  }
+
+  get(callId: string): CallRecord | undefined {
+    return this.calls.get(callId);
+  }
+
+  /** Record a request; returns the record and whether it is the call's initial INVITE. */
+  request(callId: string, method: string, cseq: number, hasToTag: boolean, nowMs: number, frame: number): CallUpdate {
+    const rec = this.touch(callId, nowMs, frame);
+    let initialInvite = false;
+    if (method === 'INVITE') {
+      if (hasToTag) this.stats.reInvites++;
+      else if (rec.inviteFrame === 0) {
+        rec.inviteFrame = frame;
+        rec.inviteCSeq = cseq;
+        initialInvite = true;
+      } else this.stats.retransmissions++;
+    } else if (method === 'BYE') {
+      this.end(rec, 'ended');
+    } else if (method === 'CANCEL' && !isEnded(rec.state)) {
+      this.end(rec, 'cancelled');
+    }
+    return { record: rec, initialInvite };
+  }
+
+  /** Record a response (only responses to the initial INVITE change the call's state). */
+  response(callId: string, status: number, cseqMethod: string, cseq: number, nowMs: number, frame: number): CallRecord {
+    const rec = this.touch(callId, nowMs, frame);
+    if (cseqMethod === 'INVITE' && cseq === rec.inviteCSeq && rec.inviteFrame !== 0) {
+      if (status >= 100 && status < 200) {
+        if (rec.state === 'trying' && status >= 180) rec.state = 'ringing';
+      } else if (rec.finalStatus === undefined) {
+        rec.finalStatus = status;
+        if (status < 300) rec.state = 'answered';
+        else this.end(rec, status === 487 ? 'cancelled' : 'rejected');
+      }
+    }
+    return rec;
+  }
+
+  /** Remember the call's effective CLI; returns the number of active calls presenting it (this one included). */
+  setCli(rec: CallRecord, cli: string): number {
+    rec.cli = cli;
+    let set = this.activeByCli.get(cli);
+    if (!set) this.activeByCli.set(cli, (set = new Set()));
+    set.add(rec.callId);
+    return set.size;
+  }
+
+  private end(rec: CallRecord, state: CallState): void {
+    rec.state = state;
+    this.releaseCli(rec);
+  }
+
+  private releaseCli(rec: CallRecord): void {
+    if (!rec.cli) return;
+    const set = this.activeByCli.get(rec.cli);
+    if (set) {
+      set.delete(rec.callId);
+      if (set.size === 0) this.activeByCli.delete(rec.cli);
+    }
+  }
+
+  private touch(callId: string, nowMs: number, frame: number): CallRecord {
+    let rec = this.calls.get(callId);
+    if (rec) {
+      this.calls.delete(callId);
+    } else {
+      rec = {
+        callId,
+        firstMs: nowMs,
+        lastMs: nowMs,
+        inviteFrame: 0,
+        inviteCSeq: -1,
+        state: 'trying',
+        messages: 0,
+        frames: [],
+        raised: new Set(),
+      };
+      this.stats.calls++;
+      if (this.calls.size >= this.limits.maxCalls) this.evictOldest();
+    }
+    this.calls.set(callId, rec);
+    if (nowMs > rec.lastMs) rec.lastMs = nowMs;
+    rec.messages++;
+    if (rec.frames.length < this.limits.maxFramesPerCall) rec.frames.push(frame);
+    if (nowMs - this.lastSweepMs > 10_000) this.sweep(nowMs);
+    return rec;
+  }
+
+  private evictOldest(): void {
+    const first = this.calls.values().next();
+    if (first.done) return;
+    this.releaseCli(first.value);
+    this.calls.delete(first.value.callId);
+    this.stats.evicted++;
+  }
+
+  /** Forget idle and finished calls (Map order is recency order, so stop at the first fresh one). */
+  sweep(nowMs: number): void {
+    this.lastSweepMs = nowMs;
+    for (const rec of this.calls.values()) {
+      const age = nowMs - rec.lastMs;
+      if (age < Math.min(this.limits.idleMs, this.limits.endedMs)) break;
+      if (age >= this.limits.idleMs || (isEnded(rec.state) && age >= this.limits.endedMs)) {
+        this.releaseCli(rec);
+        this.calls.delete(rec.callId);
+        this.stats.expired++;
+      }
+    }
+  }
+
+  /** All calls, oldest first (for analyze's call table). */
+  all(): IterableIterator<CallRecord> {
+    return this.calls.values();
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Turns a parsed SIP message plus its network identity into the CallFacts rules read (RULES.md §1, §3):
+ * identity headers parsed and numbers normalised in the peer's country. Only the initial INVITE gets the full
+ * identity work; other messages get the light facts MSG-MALFORMED and UA-ATTACK-TOOL need.
+ */
+import type { Anomaly, Endpoint, Timestamp } from '../types.js';
+import { tsMillis } from '../types.js';
+import type { SipMessage } from '../sip/message.js';
+import type { Invalid, NameAddr, Params, Uri } from '../sip/model.js';
+import { userOf } from '../sip/uri.js';
+import { normaliseNumber, type NormalisedNumber } from '../identity/numbers.js';
+import type { CallFacts, Num, PeerFacts, PresentedIdentity, ShakenOutcome } from '../rules/types.js';
+
+export interface MessageMeta {
+  readonly ts: Timestamp;
+  readonly frame: number;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  readonly transport: string;
+  readonly origin: string;
+}
+
+/** Anomaly kinds of the SIP layer that MSG-MALFORMED reports (RULES.md §4). */
+export const MALFORMED_KINDS: ReadonlySet<string> = new Set([
+  'duplicate-from',
+  'duplicate-to',
+  'duplicate-call-id',
+  'header-too-long',
+  'message-too-large',
+  'nul-in-header',
+  'bare-cr',
+  'bare-lf',
+  'content-length-mismatch',
+  'identity-uri-invalid',
+]);
+
+function toNum(n: NormalisedNumber): Num {
+  return n;
+}
+
+/** The number-bearing text of a URI as RULES.md §3 takes it: tel: number (with phone-context) or the user part. */
+function numberText(uri: Uri): string | undefined {
+  if (uri.kind === 'tel') {
+    const ctx = uri.params['phone-context'];
+    return ctx !== undefined && !uri.global ? `${uri.number};phone-context=${ctx}` : uri.number;
+  }
+  if (uri.kind === 'sip') return uri.userUnescaped ?? uri.user ?? '';
+  return undefined;
+}
+
+function numOfUri(uri: Uri | Invalid, country: string): Num {
+  if (uri.kind === 'invalid') return { kind: 'invalid', raw: uri.raw, reason: uri.reason };
+  const text = numberText(uri);
+  if (text === undefined) return { kind: 'none' };
+  return toNum(normaliseNumber(text, country));
+}
+
+/** URI user params (verstat lives in the user part of sip: URIs, RFC 8588) merged with URI and header params. */
+function paramsOf(na: NameAddr): Record<string, string> {
+  const out: Record<string, string> = {};
+  const uri = na.uri;
+  if (uri.kind === 'sip') {
+    const user = uri.user ?? '';
+    const semi = user.indexOf(';');
+    if (semi >= 0) {
+      for (const part of user.slice(semi + 1).split(';')) {
+        const eq = part.indexOf('=');
+        const k = (eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+        if (k && out[k] === undefined) out[k] = eq < 0 ? '' : part.slice(eq + 1);
+      }
+    }
+    copy(out, uri.params);
+  } else if (uri.kind === 'tel') copy(out, uri.params);
+  copy(out, na.params);
+  return out;
+}
+
+function copy(out: Record<string, string>, p: Params): void {
+  for (const k in p) if (out[k] === undefined) out[k] = p[k]!;
+}
+
+export function identityOf(header: string, na: NameAddr | Invalid | undefined, country: string, extra?: Record<string, string>): PresentedIdentity | undefined {
+  if (!na) return undefined;
+  if (na.kind === 'invalid') {
+    return { header, raw: na.raw, uri: na.raw, num: { kind: 'invalid', raw: na.raw, reason: na.reason }, params: {} };
+  }
+  const user = userOf(na.uri);
+  const params = paramsOf(na);
+  if (extra) for (const k in extra) if (params[k] === undefined) params[k] = extra[k]!;
+  return {
+    header,
+    raw: na.raw,
+    ...(na.display !== undefined ? { display: na.display } : {}),
+    uri: na.uri.raw,
+    ...(user !== undefined ? { user } : {}),
+    num: numOfUri(na.uri, country),
+    params,
+  };
+}
+
+function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: string): PresentedIdentity | undefined {
+  if (!uri) return undefined;
+  const user = userOf(uri);
+  return {
+    header,
+    raw: uri.raw,
+    uri: uri.raw,
+    ...(user !== undefined ? { user } : {}),
+    num: numOfUri(uri, country),
+    params: uri.kind === 'sip' || uri.kind === 'tel' ? { ...uri.params } : {},
+  };
+}
+
+function listOf<T extends NameAddr>(
+  header: string,
+  values: ReadonlyArray<T | Invalid>,
+  country: string,
+  extra?: (v: T) => Record<string, string>,
+): PresentedIdentity[] {
+  const out: PresentedIdentity[] = [];
+  for (const v of values) {
+    const id = identityOf(header, v, country, v.kind === 'invalid' || !extra ? undefined : extra(v as T));
+    if (id) out.push(id);
+  }
+  return out;
+}
+
+/** Anomalies that MSG-MALFORMED reports, with their details. */
+export function malformedOf(anomalies: readonly Anomaly[]): { kind: string; detail: string }[] {
+  const out: { kind: string; detail: string }[] = [];
+  for (const a of anomalies) if (MALFORMED_KINDS.has(a.kind)) out.push({ kind: a.kind, detail: a.detail });
+  return out;
+}
+
+export interface FactsInput {
+  readonly msg: SipMessage;
+  readonly meta: MessageMeta;
+  readonly callId: string;
+  readonly initialInvite: boolean;
+  readonly peer?: PeerFacts;
+  readonly peerTransportMismatch?: string;
+  /** Country used to normalise numbers: the peer's, else the home country. */
+  readonly country: string;
+}
+
+/** Light facts for any message (no identity parsing beyond From). */
+export function buildFacts(input: FactsInput, full: boolean): Omit<CallFacts, 'shaken' | 'concurrentSameCli'> {
+  const { msg, meta, country } = input;
+  const anomalies = malformedOf(full ? msg.collectAnomalies() : msg.anomalies);
+  const dateText = full ? msg.header('date') : undefined;
+  const dateMs = dateText ? Date.parse(dateText) : NaN;
+  const base = {
+    callId: input.callId,
+    kind: msg.kind,
+    method: msg.kind === 'request' ? msg.method : (msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq.method : ''),
+    initialInvite: input.initialInvite,
+    ts: meta.ts,
+    frame: meta.frame,
+    src: meta.src,
+    dst: meta.dst,
+    transport: meta.transport,
+    origin: meta.origin,
+    ...(input.peer ? { peer: input.peer } : {}),
+    ...(input.peerTransportMismatch ? { peerTransportMismatch: input.peerTransportMismatch } : {}),
+    ...(msg.userAgent !== undefined ? { userAgent: msg.userAgent } : {}),
+    anomalies,
+  };
+  const from = identityOf('From', msg.from, country);
+  if (!full) {
+    return { ...base, ...(from ? { from } : {}), pai: [], ppi: [], diversion: [], historyInfo: [], privacy: [], identityHeaders: [] };
+  }
+  const to = identityOf('To', msg.to, country);
+  const requestUri = msg.kind === 'request' ? uriIdentity('Request-URI', msg.requestUri, country) : undefined;
+  const rpidAll = listOf('Remote-Party-ID', msg.rpid, country, (r) => ({
+    ...(r.party !== undefined ? { party: r.party } : {}),
+    ...(r.screen !== undefined ? { screen: r.screen } : {}),
+    ...(r.privacy !== undefined ? { privacy: r.privacy } : {}),
+  }));
+  const rpid = rpidAll.find((r) => (r.params['party'] ?? 'calling').toLowerCase() === 'calling');
+  return {
+    ...base,
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+    ...(requestUri ? { requestUri } : {}),
+    pai: listOf('P-Asserted-Identity', msg.pai, country),
+    ppi: listOf('P-Preferred-Identity', msg.ppi, country),
+    ...(rpid ? { rpid } : {}),
+    diversion: listOf('Diversion', msg.diversion, country, (d) => ({
+      ...(d.counter !== undefined ? { counter: String(d.counter) } : {}),
+      ...(d.reason !== undefined ? { reason: d.reason } : {}),
+    })),
+    historyInfo: listOf('History-Info', msg.historyInfo, country, (h) => ({
+      ...(h.index !== undefined ? { index: h.index } : {}),
+      ...(h.mp !== undefined ? { mp: h.mp } : {}),
+    })),
+    privacy: msg.privacy,
+    ...(Number.isFinite(dateMs) ? { dateMs } : {}),
+    identityHeaders: msg.headerAll('identity'),
+  };
+}
+
+export const NO_SHAKEN: ShakenOutcome = { status: 'none' };
+
+export { tsMillis };
