@@ -6,7 +6,9 @@
 export const DEFAULT_CONFIG_YAML = `# spoofwatch — default configuration: a lab network on loopback addresses.
 #
 # Play a peer with SIPp by choosing its source address, e.g.
-#   sipp -sn uac 127.0.0.1:5060 -i 127.0.0.2 -p 5070 -m 1     # a call from pbx-acme
+#   sipp -sn uac 127.0.0.1:5060 -i 127.0.0.10 -p 5070 -m 1    # a call from pbx-acme
+# This is the lab of the scenario capture (captures/scenario/spoofwatch.yaml holds the same peers
+# and lists; a test keeps them equal), so \`npm start\` explains the calls in captures/ at once.
 # Numbers are E.164 prefixes ("+3120555") or inclusive ranges of equal length
 # ("+31205551000-+31205551999"). Quote them: YAML would read +3120555 as a number.
 # Relative paths are relative to the working directory here; in a config file given with
@@ -16,65 +18,62 @@ export const DEFAULT_CONFIG_YAML = `# spoofwatch — default configuration: a la
 homeCountry: NL
 
 peers:
-  # This machine itself: softphones and SIPp runs without -i. Trusted, presents its lab block.
   - name: local
-    description: the lab host (127.0.0.1)
-    match:
-      cidrs: [127.0.0.1]
+    description: the lab host itself (SIPp UAS answering the calls)
+    match: { cidrs: [127.0.0.1] }
     trust: trusted
     class: access
-    allowedNumbers: ["+31205550100-+31205550199"]
+    allowedNumbers: ["+31301234500-+31301234599"]
 
-  # An enterprise PBX (a law firm, so some of its numbers are protected below). It owns a DDI block
-  # and may also present the firm's general number. Only UDP and TCP: TLS from it is suspicious.
   - name: pbx-acme
-    description: ACME Advocaten office PBX, Amsterdam
-    match:
-      cidrs: [127.0.0.2]
-      transport: [udp, tcp]
+    description: ACME BV office PBX; owns a DDI block and presents its 088 general number
+    match: { cidrs: [127.0.0.10], transport: [udp] }
     trust: trusted
     class: enterprise
-    allowedNumbers: ["+31205551000-+31205551999"]
-    presentationNumbers: ["+31205550000"]
+    allowedNumbers: ["+312055501"]
+    presentationNumbers: ["+31881234567"]
 
-  # An international carrier handing over calls from abroad: transit, may present any number,
-  # but a Dutch CLI arriving here is what REG-INTL-NATIONAL-CLI looks for.
-  - name: carrier-intl
-    description: international transit carrier
-    match:
-      cidrs: [127.0.0.3]
+  - name: carrier-nl
+    description: national transit carrier (may present any number)
+    match: { cidrs: [127.0.0.11] }
     trust: trusted
-    class: international
-    country: GB
+    class: national
     any: true
 
-  # A SIP trunk customer we do not trust: its From and P-Asserted-Identity are caller-controlled.
-  - name: sip-trunk-untrusted
-    description: hosted SIP trunk customer
-    match:
-      cidrs: [127.0.0.4]
+  - name: carrier-intl
+    description: international interconnect (transit)
+    match: { cidrs: [127.0.0.12] }
+    trust: trusted
+    class: international
+    country: DE
+    any: true
+
+  - name: access-untrusted
+    description: a residential SIP subscriber; its headers are caller-controlled
+    match: { cidrs: [127.0.0.13] }
     trust: untrusted
     class: access
-    allowedNumbers: ["+31205552000-+31205552099"]
+    allowedNumbers: ["+31301112233"]
+
+  - name: lawfirm-pbx
+    description: De Vries Advocaten PBX; owner of a protected number
+    match: { cidrs: [127.0.0.14] }
+    trust: trusted
+    class: enterprise
+    allowedNumbers: ["+31703456700-+31703456799"]
 
 lists:
-  # Numbers only their owner may present (professional privilege, police, bank hotlines).
   protected:
-    - number: "+31205551000-+31205551099"
-      owner: ACME Advocaten (lawyers' direct lines)
-      ownerPeers: [pbx-acme]
-    - number: "+319008844"
-      owner: Politie (0900-8844, police non-emergency line)
-      ownerPeers: []
-  # Inbound-only numbers: any call presenting them is spoofed.
+    - number: "+31703456789"
+      owner: De Vries Advocaten (lawyer, legal privilege)
+      ownerPeers: [lawfirm-pbx]
   doNotOriginate:
-    - number: "+31205550999"
-      owner: Lab Bank fraud helpdesk (inbound only)
-  # Display names that impersonate a brand while the number is not one of the brand's.
+    - number: "+31201234000"
+      owner: Examplebank fraud helpdesk (inbound only)
   brands:
-    - name: Lab Bank
-      displayNames: [Lab Bank, LabBank Fraude]
-      numbers: ["+31205550900-+31205550999"]
+    - name: Examplebank
+      displayNames: [Example Bank, Examplebank]
+      numbers: ["+31201234000-+31201234099"]
 
 stirShaken:
   # PEM files of trusted STI certificate authorities; none in the lab by default.

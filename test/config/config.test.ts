@@ -313,19 +313,23 @@ describe('default config', () => {
     const c = defaultConfig();
     expect(c.peers.map((p) => [p.name, p.match.cidrs[0], p.trust, p.class])).toEqual([
       ['local', '127.0.0.1/32', 'trusted', 'access'],
-      ['pbx-acme', '127.0.0.2/32', 'trusted', 'enterprise'],
-      ['carrier-intl', '127.0.0.3/32', 'trusted', 'international'],
-      ['sip-trunk-untrusted', '127.0.0.4/32', 'untrusted', 'access'],
+      ['pbx-acme', '127.0.0.10/32', 'trusted', 'enterprise'],
+      ['carrier-nl', '127.0.0.11/32', 'trusted', 'national'],
+      ['carrier-intl', '127.0.0.12/32', 'trusted', 'international'],
+      ['access-untrusted', '127.0.0.13/32', 'untrusted', 'access'],
+      ['lawfirm-pbx', '127.0.0.14/32', 'trusted', 'enterprise'],
     ]);
     expect(describeConfig(c)).toBe(
       [
         'home country: NL',
-        'peers: 4',
-        '  local                trusted   access        NL  127.0.0.1/32  1 allowed entry, 0 presentation entries',
-        '  pbx-acme             trusted   enterprise    NL  127.0.0.2/32 (udp,tcp)  1 allowed entry, 1 presentation entry',
-        '  carrier-intl         trusted   international GB  127.0.0.3/32  any number',
-        '  sip-trunk-untrusted  untrusted access        NL  127.0.0.4/32  1 allowed entry, 0 presentation entries',
-        'lists: 2 protected numbers, 1 do-not-originate number, 1 brand',
+        'peers: 6',
+        '  local             trusted   access        NL  127.0.0.1/32  1 allowed entry, 0 presentation entries',
+        '  pbx-acme          trusted   enterprise    NL  127.0.0.10/32 (udp)  1 allowed entry, 1 presentation entry',
+        '  carrier-nl        trusted   national      NL  127.0.0.11/32  any number',
+        '  carrier-intl      trusted   international DE  127.0.0.12/32  any number',
+        '  access-untrusted  untrusted access        NL  127.0.0.13/32  1 allowed entry, 0 presentation entries',
+        '  lawfirm-pbx       trusted   enterprise    NL  127.0.0.14/32  1 allowed entry, 0 presentation entries',
+        'lists: 1 protected number, 1 do-not-originate number, 1 brand',
         'stir/shaken: 0 trust anchors, certificate cache (none), freshness 60 s',
         'rules: all enabled with default settings',
         'sources: sip udp+tcp 127.0.0.1:5060; hep udp+tcp 127.0.0.1:9060; watch captures/',
