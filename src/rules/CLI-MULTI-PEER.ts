@@ -15,9 +15,9 @@ export const rule: Rule = {
   scope: 'initial-invite',
   defaults: { windowSeconds: 600 },
   description:
-    'Within the window (default 10 min) the same CLI arrives from two or more peers and at least one of them is not ' +
-    'authorised to present it: one of the callers is likely spoofing. Caveat: multi-homed enterprises — register every ' +
-    'trunk. Source: heuristic.',
+    'Within the window (default 10 min) the same CLI arrives from two or more peers and the peer of this call is not ' +
+    'authorised to present it: one of the callers is likely spoofing. Raised on the unauthorised call, not on the ' +
+    "owner's. Caveat: multi-homed enterprises — register every trunk. Source: heuristic.",
   evaluate(ctx) {
     const { call, cli, policy, state, params } = ctx;
     if (!cli || cli.num.kind !== 'e164') return undefined;
@@ -30,7 +30,9 @@ export const rule: Rule = {
     if (!seen.some((s) => s.value.peer === peerName)) state.add<Seen>(e164, now, { peer: peerName, authorised, callId: call.callId, frame: call.frame });
     const others = seen.filter((s) => s.value.peer !== peerName);
     if (others.length === 0) return undefined;
-    if (authorised && others.every((o) => o.value.authorised)) return undefined;
+    // Alert on the call that is not entitled to the number: an owner's call after a spoofed one is not suspicious
+    // itself (the spoofed call already raised CLI-NOT-AUTHORIZED).
+    if (authorised) return undefined;
     const peers = [peerName, ...new Set(others.map((o) => o.value.peer))];
     return {
       severity: ctx.severity,

@@ -1,0 +1,163 @@
+/**
+ * spoofwatch command line: analyze | messages | config check | config print-default | daemon | tail.
+ * Exit codes everywhere (DESIGN.md §5): 0 ok, 1 alerts at or above --fail-on, 2 bad input or config.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { isSeverity, severityRank, SEVERITIES, type Severity } from './alerts/alert.js';
+import { DEFAULT_CONFIG_YAML, defaultConfig, describeConfig, loadConfig, type Config } from './config/index.js';
+import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from './commands/analyze.js';
+import { formatTable } from './commands/format.js';
+import { messageJson } from './commands/message-json.js';
+import { registerDaemonCommands } from './commands/register.js';
+
+/** A failure that ends the command with a one-line message and exit code 2. */
+class UsageError extends Error {}
+
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+export function configFrom(path: string | undefined): { config: Config; label: string } {
+  if (!path) return { config: defaultConfig(), label: 'embedded default (spoofwatch config print-default)' };
+  const r = loadConfig(path);
+  if (!r.ok) fail(`${path}: invalid config\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
+  return { config: r.config, label: path };
+}
+
+function severityOption(v: string): Severity {
+  const s = v.toLowerCase();
+  if (!isSeverity(s)) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+  return s;
+}
+
+async function progressBar(): Promise<ProgressSink | undefined> {
+  if (!process.stderr.isTTY) return undefined;
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: '{file} [{bar}] {percentage}% {value}/{total} MB', clearOnComplete: true, hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  let file = '';
+  return {
+    start(f, total) {
+      file = f;
+      bar.start(Math.round((total ?? 0) / 1e6), 0, { file });
+    },
+    update(bytes) {
+      bar.update(Math.round(bytes / 1e6), { file });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}
+
+/** One line per unreadable input on stderr; returns true when there was any. */
+function reportInputErrors(r: Pick<AnalyzeReport, 'files'>): boolean {
+  let bad = false;
+  for (const f of r.files) {
+    if (f.error) {
+      bad = true;
+      process.stderr.write(`spoofwatch: ${f.error.message}\n`);
+    }
+  }
+  return bad;
+}
+
+function write(text: string): Promise<void> {
+  return new Promise((res) => {
+    if (process.stdout.write(text)) res();
+    else process.stdout.once('drain', () => res());
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('spoofwatch')
+    .description('Caller-ID spoofing detection on SIP signalling: compares presented identity with network identity')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('analyze')
+    .description('analyse capture files (pcap, pcapng, gzip; - for stdin): summary, calls and alerts')
+    .argument('<files...>', 'capture files')
+    .option('-c, --config <file>', 'config (YAML or JSON); the embedded default when absent')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
+    .option('--fail-on <severity>', 'exit 1 when an alert at or above this severity was raised', severityOption)
+    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity }) => {
+      const { config, label } = configFrom(opts.config);
+      const report = await analyzeFiles(files, config, await progressBar());
+      if (opts.format === 'json') await write(JSON.stringify(report, null, 2) + '\n');
+      else if (opts.format === 'ndjson') for (const a of report.alerts) await write(JSON.stringify(a) + '\n');
+      else await write(formatTable(report, label));
+      const bad = reportInputErrors(report);
+      if (bad) process.exitCode = 2;
+      else if (opts.failOn && report.alerts.some((a) => severityRank(a.severity) >= severityRank(opts.failOn!))) process.exitCode = 1;
+    });
+
+  program
+    .command('messages')
+    .description('one NDJSON line per SIP message (frame, time, addresses, Call-ID, From, To, PAI …)')
+    .argument('<files...>', 'capture files')
+    .action(async (files: string[]) => {
+      const report = { files: [], frames: 0, sipMessages: 0, anomalies: {} } as Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'anomalies'>;
+      let buf = '';
+      await runFiles(files, (e, file) => {
+        buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';
+        if (buf.length > 1 << 16) {
+          process.stdout.write(buf);
+          buf = '';
+        }
+      }, report);
+      await write(buf);
+      if (reportInputErrors(report)) process.exitCode = 2;
+    });
+
+  const cfg = program.command('config').description('inspect configuration');
+  cfg
+    .command('check')
+    .description('validate a config file and print what was understood')
+    .argument('<file>')
+    .action((file: string) => {
+      const { config } = configFrom(file);
+      process.stdout.write(describeConfig(config));
+    });
+  cfg
+    .command('print-default')
+    .description('print the embedded default config (a small documented lab network)')
+    .action(() => {
+      process.stdout.write(DEFAULT_CONFIG_YAML);
+    });
+
+  registerDaemonCommands(program, configFrom);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number; message?: string };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`spoofwatch: ${e.message}\n`);
+      return 2;
+    }
+    const code = (e as { code?: unknown }).code;
+    process.stderr.write(`spoofwatch: ${typeof code === 'string' ? `${code}: ` : ''}${err.message ?? String(e)}\n`);
+    return 2;
+  }
+}
+
+const invoked = process.argv[1] ?? '';
+if (invoked.endsWith('/cli.js') || invoked.endsWith('/spoofwatch') || invoked.endsWith('/spoofwatch.js')) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * The correlate → rules half of the pipeline (DESIGN.md §3), shared by `analyze` and the daemon: call table,
+ * peer lookup, identity facts, STIR/SHAKEN, rule engine. Feed it SipEvents; it calls back with unnumbered alerts.
+ */
+import type { Alert } from '../alerts/alert.js';
+import type { Config } from '../config/index.js';
+import { CallTable, DEFAULT_CALL_LIMITS, type CallRecord } from '../correlate/calls.js';
+import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
+import { ConfigPolicy } from '../correlate/policy.js';
+import { ShakenVerifier } from '../correlate/shaken.js';
+import { RuleEngine, type RuleSettings } from '../rules/engine.js';
+import { effectiveCli, type CallFacts, type PeerFacts } from '../rules/types.js';
+import { tsMillis } from '../types.js';
+import type { SipEvent } from './ingest.js';
+
+export function ruleSettingsOf(config: Config): Record<string, RuleSettings> {
+  const out: Record<string, RuleSettings> = {};
+  for (const [id, rc] of Object.entries(config.rules)) {
+    out[id] = { ...rc.params, enabled: rc.enabled, ...(rc.severity ? { severity: rc.severity } : {}) };
+  }
+  return out;
+}
+
+export interface AnalyzerStats {
+  messages: number;
+  requests: number;
+  responses: number;
+  withoutCallId: number;
+  initialInvites: number;
+  alerts: number;
+  alertsByRule: Record<string, number>;
+  alertsBySeverity: Record<string, number>;
+}
+
+interface Policy {
+  readonly policy: ConfigPolicy;
+  readonly engine: RuleEngine;
+  readonly shaken: ShakenVerifier;
+  readonly homeCountry: string;
+}
+
+export class Analyzer {
+  readonly calls: CallTable;
+  private current: Policy;
+  readonly stats: AnalyzerStats = {
+    messages: 0,
+    requests: 0,
+    responses: 0,
+    withoutCallId: 0,
+    initialInvites: 0,
+    alerts: 0,
+    alertsByRule: {},
+    alertsBySeverity: {},
+  };
+
+  constructor(
+    config: Config,
+    private readonly onAlert: (alert: Alert, call: CallRecord) => void,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.current = Analyzer.compile(config, now);
+    const l = config.limits as { calls?: number };
+    this.calls = new CallTable({ ...DEFAULT_CALL_LIMITS, ...(l.calls ? { maxCalls: l.calls } : {}) });
+  }
+
+  private static compile(config: Config, now: () => Date): Policy {
+    const policy = new ConfigPolicy(config);
+    return {
+      policy,
+      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now),
+      shaken: new ShakenVerifier(config.stirShaken),
+      homeCountry: config.homeCountry,
+    };
+  }
+
+  /** Replace peers, lists and rules (SIGHUP) keeping the call table; throws when the config cannot be compiled. */
+  reload(config: Config): void {
+    this.current = Analyzer.compile(config, this.now);
+  }
+
+  get ruleIds(): string[] {
+    return this.current.engine.ruleIds;
+  }
+
+  handle(e: SipEvent): Alert[] {
+    const { msg, meta } = e;
+    const st = this.stats;
+    st.messages++;
+    const callId = msg.callId;
+    if (callId === undefined || callId === '') {
+      st.withoutCallId++;
+      return [];
+    }
+    const cseq = msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq : undefined;
+    const nowMs = tsMillis(meta.ts);
+    let rec: CallRecord;
+    let initialInvite = false;
+    if (msg.kind === 'request') {
+      st.requests++;
+      const toTag = msg.to && msg.to.kind === 'name-addr' ? msg.to.tag : undefined;
+      const u = this.calls.request(callId, msg.method, cseq?.seq ?? -1, toTag !== undefined, nowMs, meta.frame);
+      rec = u.record;
+      initialInvite = u.initialInvite;
+    } else {
+      st.responses++;
+      rec = this.calls.response(callId, msg.status, cseq?.method ?? '', cseq?.seq ?? -1, nowMs, meta.frame);
+    }
+    const { policy, engine, shaken, homeCountry } = this.current;
+    // Cheap exit: a non-initial message without anomalies can only trigger request-scoped rules.
+    if (!initialInvite && msg.kind === 'response' && msg.anomalies.length === 0) return [];
+
+    const lookup = policy.peers.lookup({
+      ip: meta.src.ip,
+      port: meta.src.port,
+      transport: meta.transport as 'udp' | 'tcp' | 'tls' | 'ws',
+      ...(e.hepCaptureId !== undefined ? { hepCaptureId: e.hepCaptureId } : {}),
+    });
+    let peer: PeerFacts | undefined;
+    let mismatch: string | undefined;
+    if (lookup.kind === 'peer') peer = policy.factsOf(lookup.peer);
+    else if (lookup.kind === 'mismatch') mismatch = lookup.reason;
+    const country = peer?.country ?? homeCountry;
+    const base = buildFacts(
+      { msg, meta, callId, initialInvite, ...(peer ? { peer } : {}), ...(mismatch ? { peerTransportMismatch: mismatch } : {}), country },
+      initialInvite,
+    );
+    let facts: CallFacts;
+    if (initialInvite) {
+      st.initialInvites++;
+      if (peer) rec.peer = peer.name;
+      const partial: CallFacts = { ...base, shaken: NO_SHAKEN, concurrentSameCli: 1 };
+      const cli = effectiveCli(partial);
+      const cliE164 = cli && cli.num.kind === 'e164' ? cli.num.e164 : undefined;
+      const concurrent = cliE164 ? this.calls.setCli(rec, cliE164) : 1;
+      let shakenOutcome = NO_SHAKEN;
+      if (base.identityHeaders.length > 0) {
+        const called = [base.to, base.requestUri]
+          .map((i) => (i && i.num.kind === 'e164' ? i.num.e164 : undefined))
+          .filter((n): n is string => n !== undefined);
+        shakenOutcome = shaken.verify(base.identityHeaders, nowMs, cliE164, [...new Set(called)], base.dateMs);
+      }
+      facts = { ...base, shaken: shakenOutcome, concurrentSameCli: concurrent };
+    } else {
+      facts = { ...base, shaken: NO_SHAKEN, concurrentSameCli: 0 };
+    }
+    const alerts = engine.evaluate(facts, rec.raised);
+    for (const a of alerts) {
+      st.alerts++;
+      st.alertsByRule[a.rule] = (st.alertsByRule[a.rule] ?? 0) + 1;
+      st.alertsBySeverity[a.severity] = (st.alertsBySeverity[a.severity] ?? 0) + 1;
+      this.onAlert(a, rec);
+    }
+    return alerts;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The source → SIP half of the pipeline (DESIGN.md §3) for ONE source (a file, a socket, a HEP feed): frames are
+ * decoded to datagrams, HEP is unwrapped wherever it appears (HEP listeners, and HEP inside captures on any port),
+ * TCP streams are framed per flow, SIP is recognised by content on any port and parsed once. Frame numbers are
+ * per source, so each source gets its own Ingest; they all feed one Analyzer.
+ */
+import { PacketDecoder } from '../decode/packet-decoder.js';
+import type { DecodeLimits } from '../decode/limits.js';
+import { decodeHep, hepToDatagram } from '../decode/hep.js';
+import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage } from '../sip/index.js';
+import type { MessageMeta } from '../correlate/facts.js';
+import type { Anomaly, Datagram, Frame } from '../types.js';
+
+export interface SipEvent {
+  readonly msg: SipMessage;
+  readonly meta: MessageMeta;
+  /** Every frame that carried part of the message (TCP segments, IP fragments), ascending. */
+  readonly frames: readonly number[];
+  /** HEP capture agent id, when the message came in HEP. */
+  readonly hepCaptureId?: number;
+}
+
+export interface IngestStats {
+  frames: number;
+  datagrams: number;
+  hepPackets: number;
+  sipMessages: number;
+  /** UDP payloads that are neither SIP nor HEP (RTP, DNS …): not errors, just not ours. */
+  notSip: number;
+  /** Payloads that looked like SIP but whose start line did not parse. */
+  invalidSip: number;
+  anomalies: Record<string, number>;
+}
+
+export interface IngestOptions {
+  /** Human-readable origin put on every message: file path, `udp:127.0.0.1:5060`, `hep:…`. */
+  readonly origin: string;
+  readonly onMessage: (e: SipEvent) => void;
+  readonly onAnomaly?: (a: Anomaly) => void;
+  readonly decodeLimits?: Partial<DecodeLimits>;
+  /** Maximum concurrent TCP flows with a SIP framer (oldest evicted beyond it). */
+  readonly maxStreams?: number;
+}
+
+const HEP_MAGIC = 0x48455033; // "HEP3"
+
+export class Ingest {
+  readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, anomalies: {} };
+  private readonly decoder: PacketDecoder;
+  private readonly framers = new Map<string, SipStreamFramer>();
+  private readonly maxStreams: number;
+  private frameCount = 0;
+
+  constructor(private readonly opts: IngestOptions) {
+    this.maxStreams = opts.maxStreams ?? 65_536;
+    this.decoder = new PacketDecoder({
+      onDatagram: (d) => this.datagram(d),
+      onAnomaly: (a) => this.anomaly(a),
+      ...(opts.decodeLimits ? { limits: opts.decodeLimits } : {}),
+    });
+  }
+
+  get decodeStats() {
+    return this.decoder.stats;
+  }
+
+  /** A captured frame (file, interface). */
+  pushFrame(frame: Frame): void {
+    this.stats.frames++;
+    this.frameCount = frame.number;
+    this.decoder.push(frame);
+  }
+
+  /** A transport payload from a socket: a UDP datagram or the next bytes of a TCP connection (`flow` set). */
+  pushDatagram(d: Datagram, hepCaptureId?: number): void {
+    this.datagram(d, hepCaptureId);
+  }
+
+  /** A HEP packet from a HEP listener (already framed). */
+  pushHep(buf: Buffer, frame: number): void {
+    this.hep(buf, frame);
+  }
+
+  /** End of input: emit what the decoder still holds and close every stream framer. */
+  flush(): void {
+    this.decoder.flush();
+    this.framers.clear();
+  }
+
+  /** Forget a TCP connection's framer (socket closed). */
+  closeFlow(flow: string): void {
+    this.framers.delete(flow);
+  }
+
+  private anomaly(a: Anomaly): void {
+    this.stats.anomalies[a.kind] = (this.stats.anomalies[a.kind] ?? 0) + 1;
+    this.opts.onAnomaly?.(a);
+  }
+
+  private datagram(d: Datagram, hepCaptureId?: number): void {
+    this.stats.datagrams++;
+    const p = d.payload;
+    if (d.transport === 'udp' || d.flow === undefined) {
+      if (p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC && hepCaptureId === undefined) {
+        this.hep(p, d.frame);
+        return;
+      }
+      if (!looksLikeSip(p)) {
+        this.stats.notSip++;
+        return;
+      }
+      this.message(p, d, [d.frame], hepCaptureId);
+      return;
+    }
+    let framer = this.framers.get(d.flow);
+    if (!framer) {
+      if (this.framers.size >= this.maxStreams) {
+        const oldest = this.framers.keys().next();
+        if (!oldest.done) {
+          this.framers.delete(oldest.value);
+          this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
+        }
+      }
+      framer = new SipStreamFramer();
+      this.framers.set(d.flow, framer);
+    }
+    for (const m of framer.push(d)) {
+      for (const a of m.anomalies) this.anomaly(a);
+      this.message(m.bytes, { ...d, frame: m.frame }, m.frames, hepCaptureId);
+    }
+    for (const a of framer.takeAnomalies()) this.anomaly(a);
+  }
+
+  private hep(buf: Buffer, frame: number): void {
+    const r = decodeHep(buf);
+    if (r.kind !== 'ok') {
+      this.anomaly({ kind: 'hep.invalid', detail: r.kind === 'invalid' ? r.reason : 'truncated HEP packet', frame });
+      return;
+    }
+    this.stats.hepPackets++;
+    const h = hepToDatagram(r.value, { listener: this.opts.origin, frame });
+    if (h.kind === 'skipped') {
+      this.stats.notSip++;
+      return;
+    }
+    // HEP carries whole SIP messages, even when the original transport was TCP.
+    const { flow: _flow, ...dg } = h.datagram as Datagram & { flow?: string };
+    this.datagram(dg, r.value.captureId ?? 0);
+  }
+
+  private message(bytes: Buffer, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
+    const msg = parseSipMessage(bytes, d.frame);
+    if (msg.kind === 'invalid') {
+      this.stats.invalidSip++;
+      this.anomaly({ kind: 'sip.invalid', detail: msg.reason, frame: d.frame });
+      return;
+    }
+    this.stats.sipMessages++;
+    this.opts.onMessage({
+      msg,
+      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.opts.origin },
+      frames,
+      ...(hepCaptureId !== undefined ? { hepCaptureId } : {}),
+    });
+  }
+}
