@@ -1,14 +1,6 @@
 import type { Rule } from './types.js';
 import { evidenceOf, numText } from './types.js';
-
-/** Number named by the top Diversion / the latest History-Info entry with an `mp` (RFC 5806, RFC 7044). */
-function divertingIdentity(ctx: Parameters<Rule['evaluate']>[0]) {
-  const { call } = ctx;
-  const div = call.diversion[0];
-  if (div) return div;
-  const mp = [...call.historyInfo].reverse().find((h) => h.params['mp'] !== undefined);
-  return mp;
-}
+import { divertingIdentity } from './forwarding.js';
 
 export const rule: Rule = {
   id: 'CLI-NOT-AUTHORIZED',
@@ -30,7 +22,7 @@ export const rule: Rule = {
     ];
     const evidence = [evidenceOf(cli.identity, call.frame)];
     let severity = ctx.severity;
-    const div = divertingIdentity(ctx);
+    const div = divertingIdentity(call);
     if (div && div.num.kind === 'e164') {
       const owners = policy.ownersOf(div.num.e164).filter((p) => p.trust === 'trusted');
       evidence.push(evidenceOf(div, call.frame));

@@ -1,5 +1,6 @@
 import type { Rule } from './types.js';
 import { evidenceOf, numText } from './types.js';
+import { mappedFromEntries } from './forwarding.js';
 
 export const rule: Rule = {
   id: 'DIV-UNTRUSTED',
@@ -15,7 +16,7 @@ export const rule: Rule = {
     const { call, policy, params } = ctx;
     if (call.peer?.trust === 'trusted') return undefined;
     const maxCounter = Number(params['maxCounter'] ?? 5);
-    const entries = [...call.diversion, ...call.historyInfo.filter((h) => h.params['mp'] !== undefined || h.header === 'Diversion')];
+    const entries = [...call.diversion, ...mappedFromEntries(call)];
     for (const d of entries) {
       const counter = Number(d.params['counter'] ?? '1');
       const notOwned =
