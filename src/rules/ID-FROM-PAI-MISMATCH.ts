@@ -9,7 +9,8 @@ export const rule: Rule = {
   description:
     'On a trusted peer the From number differs from the P-Asserted-Identity number. This alone is the legitimate ' +
     "company-number case (an employee presenting the general number), so it is info; medium when the peer may not " +
-    'present the From number; high when the From number is protected or do-not-originate. Sources: 2014 letter to the ' +
+    'present the From number; high when the From number is do-not-originate, or protected and the peer is not one of its ' +
+    "owner's peers. Sources: 2014 letter to the " +
     'Dutch parliament; Ofcom guidance on presentation vs network number.',
   evaluate(ctx) {
     const { call, policy } = ctx;
@@ -22,7 +23,10 @@ export const rule: Rule = {
       `From shows ${from} while the network asserts ${pai.num.e164} (P-Asserted-Identity) on trusted peer "${peer.name}".`,
     ];
     let severity = ctx.severity;
-    const prot = policy.protectedEntry(from);
+    // A protected number presented through one of its owner's peers is that owner's general number (the
+    // company-number case), not an escalation; elsewhere a protected or do-not-originate From is.
+    const protectedEntry = policy.protectedEntry(from);
+    const prot = protectedEntry && !protectedEntry.ownerPeers.includes(peer.name) ? protectedEntry : undefined;
     const dno = policy.dnoEntry(from);
     if (prot || dno) {
       severity = 'high';
