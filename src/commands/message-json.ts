@@ -19,7 +19,8 @@ interface AddrJson {
 function addr(na: NameAddr | Invalid | undefined, withTag: boolean): AddrJson | undefined {
   if (!na) return undefined;
   if (na.kind === 'invalid') return { uri: na.raw, invalid: na.reason };
-  const user = userOf(na.uri);
+  // The user part as written (with telephone-subscriber params such as ;verstat=), as Wireshark shows it.
+  const user = na.uri.kind === 'sip' ? na.uri.user : userOf(na.uri);
   return {
     ...(na.display !== undefined ? { display: na.display } : {}),
     uri: na.uri.raw,
