@@ -103,7 +103,7 @@ export function buildProgram(): Command {
     .description('one NDJSON line per SIP message (frame, time, addresses, Call-ID, From, To, PAI …)')
     .argument('<files...>', 'capture files')
     .action(async (files: string[]) => {
-      const report = { files: [], frames: 0, sipMessages: 0, anomalies: {} } as Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'anomalies'>;
+      const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} } as Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
       let buf = '';
       await runFiles(files, (e, file) => {
         buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';

@@ -29,6 +29,8 @@ export interface AnalyzeReport {
   files: FileResult[];
   frames: number;
   sipMessages: number;
+  /** UDP payloads that were neither SIP nor HEP (RTP, DNS, garbage): skipped, not errors. */
+  notSip: number;
   byMethod: Record<string, number>;
   byStatus: Record<string, number>;
   calls: number;
@@ -56,7 +58,7 @@ function bump(m: Record<string, number>, k: string, n = 1): void {
 export async function runFiles(
   files: readonly string[],
   onEvent: (e: SipEvent, file: string) => void,
-  report: Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'anomalies'>,
+  report: Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>,
   progress?: ProgressSink,
 ): Promise<void> {
   for (const file of files) {
@@ -93,6 +95,7 @@ export async function runFiles(
     }
     report.frames += summary.frames;
     report.sipMessages += sip;
+    report.notSip += ingest.stats.notSip;
     const err = errorOf(summary.error);
     report.files.push({
       file,
@@ -114,6 +117,7 @@ export async function analyzeFiles(
     files: [],
     frames: 0,
     sipMessages: 0,
+    notSip: 0,
     byMethod: {},
     byStatus: {},
     calls: 0,

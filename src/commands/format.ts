@@ -22,7 +22,7 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
     out.push(`${f.file}: ${f.format ?? 'unreadable'}, ${f.bytes} bytes, ${f.frames} frames, ${f.sipMessages} SIP messages${f.error ? `  [ERROR ${f.error.code} at byte ${f.error.offset}]` : ''}`);
   }
   out.push('');
-  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   calls ${r.calls}   alerts ${r.alerts.length}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
+  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
   out.push(`requests:  ${counts(r.byMethod)}`);
   out.push(`responses: ${counts(r.byStatus)}`);
   out.push(`anomalies: ${counts(r.anomalies)}`);

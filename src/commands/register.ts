@@ -1,7 +1,121 @@
-/** Registers the long-running commands (daemon, tail). Filled in by the daemon work (issue #4). */
-import type { Command } from 'commander';
-import type { Config } from '../config/index.js';
+/** Registers the long-running commands: `daemon` (live ingestion, alert stream) and `tail` (a stream client). */
+import { InvalidArgumentError, type Command } from 'commander';
+import { isSeverity, SEVERITIES, type Severity } from '../alerts/alert.js';
+import { loadConfig, type Config } from '../config/index.js';
+import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
+import { createLogger } from '../daemon/logger.js';
+import { startTail } from './tail.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
 
-export function registerDaemonCommands(_program: Command, _configFrom: ConfigLoader): void {}
+function portOption(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535 (0: any free port)');
+  return n;
+}
+
+function seqOption(v: string): number {
+  if (!/^\d{1,15}$/.test(v)) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(v);
+}
+
+function severityOption(v: string): Severity {
+  const s = v.toLowerCase();
+  if (!isSeverity(s)) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
+  return s;
+}
+
+interface DaemonCliOptions {
+  config?: string;
+  httpPort?: number;
+  sipPort?: number;
+  hepPort?: number;
+  watch?: string;
+  store?: string;
+  logLevel: string;
+}
+
+export function registerDaemonCommands(program: Command, configFrom: ConfigLoader): void {
+  program
+    .command('daemon')
+    .description('live ingestion (SIP UDP/TCP, HEP v3, watched folder, interface) with a resumable WebSocket alert stream')
+    .option('-c, --config <file>', 'config (YAML or JSON); the embedded default lab config when absent')
+    .option('--http-port <n>', 'HTTP + WebSocket port (default 8080)', portOption)
+    .option('--sip-port <n>', 'SIP UDP+TCP port (default 5060)', portOption)
+    .option('--hep-port <n>', 'HEP v3 UDP+TCP port (default 9060)', portOption)
+    .option('--watch <dir>', 'folder watched for pcap/pcapng(.gz) files (default captures/)')
+    .option('--store <file>', 'SQLite alert store (default ./spoofwatch.db)')
+    .option('--log-level <level>', 'error | warn | info | debug', 'info')
+    .action(async (opts: DaemonCliOptions) => {
+      const { config, label } = configFrom(opts.config);
+      const flags: DaemonFlags = {
+        ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
+        ...(opts.sipPort !== undefined ? { sipPort: opts.sipPort } : {}),
+        ...(opts.hepPort !== undefined ? { hepPort: opts.hepPort } : {}),
+        ...(opts.watch !== undefined ? { watch: opts.watch } : {}),
+        ...(opts.store !== undefined ? { store: opts.store } : {}),
+      };
+      const log = createLogger({ level: opts.logLevel });
+      const daemon = await startDaemon({ config: applyFlags(config, flags), logger: log });
+      log.info('daemon started', { config: label, pid: process.pid });
+
+      // SIGHUP: re-read the config file; peers, lists and rules change, call state stays.
+      const onHup = (): void => {
+        if (!opts.config) {
+          log.info('SIGHUP: running on the embedded default config, nothing to reload');
+          return;
+        }
+        const r = loadConfig(opts.config);
+        if (!r.ok) {
+          daemon.metrics.reload('rejected');
+          log.error('SIGHUP: config rejected; keeping the running config', { config: opts.config, errors: r.errors });
+          return;
+        }
+        daemon.reload(applyFlags(r.config, flags));
+      };
+      process.on('SIGHUP', onHup);
+
+      await new Promise<void>((resolve) => {
+        const onStop = (signal: NodeJS.Signals): void => {
+          process.off('SIGTERM', onStop);
+          process.off('SIGINT', onStop);
+          log.info('shutting down', { signal });
+          daemon
+            .stop()
+            .catch((e: unknown) => log.error('shutdown failed', { error: e instanceof Error ? e.message : String(e) }))
+            .finally(() => resolve());
+        };
+        process.on('SIGTERM', onStop);
+        process.on('SIGINT', onStop);
+      });
+      process.off('SIGHUP', onHup);
+      // Anything still holding the event loop (a stuck client socket) must not keep a stopped daemon alive.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref();
+    });
+
+  program
+    .command('tail')
+    .description('print live alerts from a daemon, reconnecting and resuming by seq')
+    .argument('<url>', 'WebSocket URL, e.g. ws://127.0.0.1:8080/alerts')
+    .option('--token <token>', 'bearer token')
+    .option('--min-severity <severity>', 'only alerts at or above this severity', severityOption)
+    .option('--since <seq>', 'replay stored alerts after this seq first', seqOption)
+    .option('--json', 'one JSON alert per line')
+    .action(async (url: string, opts: { token?: string; minSeverity?: Severity; since?: number; json?: boolean }) => {
+      if (!/^wss?:\/\//.test(url)) throw new InvalidArgumentError('expected a ws:// or wss:// URL');
+      const tail = startTail({
+        url,
+        ...(opts.token !== undefined ? { token: opts.token } : {}),
+        ...(opts.minSeverity !== undefined ? { minSeverity: opts.minSeverity } : {}),
+        ...(opts.since !== undefined ? { since: opts.since } : {}),
+        json: opts.json ?? false,
+        color: process.stdout.isTTY === true,
+        out: (line) => process.stdout.write(`${line}\n`),
+        err: (line) => process.stderr.write(`${line}\n`),
+      });
+      const stop = (): void => tail.stop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      process.exitCode = await tail.done;
+    });
+}

@@ -55,6 +55,17 @@ export interface AlertStoreStats {
   readonly pruneRuns: number;
 }
 
+/** A capture file read by the folder watcher. */
+export interface ProcessedFile {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly frames: number;
+  readonly sipMessages: number;
+  /** Why reading stopped early (the file is still not read again). */
+  readonly error?: string;
+}
+
 export const QUERY_LIMIT_DEFAULT = 100;
 export const QUERY_LIMIT_MAX = 1000;
 const REPLAY_PAGE = 500;
@@ -123,6 +134,12 @@ export class AlertStore {
       CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
       -- last_seq survives pruning every row, so numbering never restarts.
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      -- Capture files the folder watcher has read, so a restart does not read them again.
+      CREATE TABLE IF NOT EXISTS processed_files (
+        path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL, processed_at INTEGER NOT NULL,
+        frames INTEGER NOT NULL, sip_messages INTEGER NOT NULL, error TEXT,
+        PRIMARY KEY (path, size, mtime_ms)
+      );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
     const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined;
@@ -234,6 +251,33 @@ export class AlertStore {
         if (cb(a) === false) return { count, lastSeq: cursor };
       }
       if (page.length < REPLAY_PAGE) return { count, lastSeq: cursor };
+    }
+  }
+
+  /** True when the capture file with this path, size and mtime was already read (folder watch). */
+  isFileProcessed(path: string, size: number, mtimeMs: number): boolean {
+    return (
+      this.db.prepare('SELECT 1 AS x FROM processed_files WHERE path = ? AND size = ? AND mtime_ms = ?').get(path, size, Math.floor(mtimeMs)) !==
+      undefined
+    );
+  }
+
+  /** Remember a capture file as read (path + size + mtime identify one version of it). */
+  markFileProcessed(f: ProcessedFile, nowMs: number = this.now()): void {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO processed_files (path, size, mtime_ms, processed_at, frames, sip_messages, error) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(f.path, f.size, Math.floor(f.mtimeMs), nowMs, f.frames, f.sipMessages, f.error ?? null);
+  }
+
+  /** Cheap write probe for health checks: true when the database accepts a write. */
+  writable(): boolean {
+    try {
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('health_probe', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(this.now());
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -77,7 +77,7 @@ function tsharkStylePaiUsers(e: SipEvent): string[] {
 async function ourView(file: string): Promise<{ view: Map<number, FrameView>; json: Record<string, unknown>[] }> {
   const view = new Map<number, FrameView>();
   const json: Record<string, unknown>[] = [];
-  const report = { files: [], frames: 0, sipMessages: 0, anomalies: {} };
+  const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} };
   await runFiles([file], (e) => {
     const j = messageJson(e);
     json.push(j);

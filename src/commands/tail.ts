@@ -1,0 +1,130 @@
+/**
+ * `spoofwatch tail ws://HOST:PORT/alerts`: one line per alert (coloured on a TTY), reconnecting with
+ * exponential backoff and resuming from the last seq seen, so a restart of the daemon loses nothing.
+ */
+import WebSocket from 'ws';
+import { isSeverity, type Alert, type Severity } from '../alerts/alert.js';
+
+export interface TailOptions {
+  readonly url: string;
+  readonly token?: string;
+  readonly minSeverity?: Severity;
+  /** Replay stored alerts with seq > since before live ones. */
+  readonly since?: number;
+  readonly json?: boolean;
+  readonly color?: boolean;
+  /** Output of one alert line (without newline). */
+  readonly out: (line: string) => void;
+  /** Status messages (connects, reconnects). */
+  readonly err: (line: string) => void;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+export interface TailHandle {
+  /** Highest seq printed (or the `since` given). */
+  lastSeq(): number;
+  stop(): void;
+  /** Resolves with the exit code: 0 after stop(), 2 on an authentication failure. */
+  readonly done: Promise<number>;
+}
+
+const COLOURS: Record<Severity, string> = {
+  critical: '\x1b[1;31m',
+  high: '\x1b[31m',
+  medium: '\x1b[33m',
+  low: '\x1b[36m',
+  info: '\x1b[2m',
+};
+
+/** One readable line per alert. */
+export function formatAlertLine(a: Alert, color: boolean): string {
+  const sev = a.severity.toUpperCase().padEnd(8);
+  const who = a.presented.number ?? a.presented.displayName ?? '-';
+  const line = `#${a.seq} ${a.captureTs} ${sev} ${a.rule} peer=${a.network.peer ?? '-'} src=${a.network.src}/${a.network.transport} presented=${who} ${a.title} (Call-ID ${a.call.callId})`;
+  return color ? `${COLOURS[a.severity]}${line}\x1b[0m` : line;
+}
+
+function isAlert(v: unknown): v is Alert {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Partial<Alert>;
+  return typeof a.seq === 'number' && typeof a.rule === 'string' && typeof a.severity === 'string' && isSeverity(a.severity);
+}
+
+export function startTail(opts: TailOptions): TailHandle {
+  let last = opts.since ?? -1;
+  let stopped = false;
+  let ws: WebSocket | undefined;
+  let attempt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let finish: (code: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+  const initial = opts.initialBackoffMs ?? 500;
+  const max = opts.maxBackoffMs ?? 30_000;
+
+  const connect = (): void => {
+    if (stopped) return;
+    const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+    const sock = new WebSocket(opts.url, { headers, handshakeTimeout: 10_000 });
+    ws = sock;
+    sock.on('unexpected-response', (_req, res) => {
+      if (res.statusCode === 401) {
+        opts.err(`spoofwatch tail: ${opts.url}: unauthorized (401): check --token`);
+        stopped = true;
+        finish(2);
+      } else {
+        opts.err(`spoofwatch tail: ${opts.url}: HTTP ${res.statusCode ?? '?'}`);
+      }
+      sock.terminate();
+    });
+    sock.on('message', (data) => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(String(data));
+      } catch {
+        return;
+      }
+      if (typeof msg !== 'object' || msg === null) return;
+      const m = msg as { type?: unknown; alert?: unknown; lastSeq?: unknown; message?: unknown };
+      if (m.type === 'hello') {
+        attempt = 0;
+        const since = last >= 0 ? last : undefined;
+        sock.send(JSON.stringify({ type: 'subscribe', ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}), ...(since !== undefined ? { since } : {}) }));
+        opts.err(`spoofwatch tail: connected to ${opts.url} (server lastSeq ${String(m.lastSeq)}${since !== undefined ? `, resuming after ${since}` : ''})`);
+      } else if (m.type === 'alert' && isAlert(m.alert)) {
+        const a = m.alert;
+        if (a.seq <= last) return; // already printed (resume overlap)
+        last = a.seq;
+        opts.out(opts.json ? JSON.stringify(a) : formatAlertLine(a, opts.color ?? false));
+      } else if (m.type === 'error') {
+        opts.err(`spoofwatch tail: server: ${String(m.message)}`);
+      }
+    });
+    sock.on('error', () => {
+      // 'close' follows and schedules the reconnect
+    });
+    sock.on('close', (code) => {
+      ws = undefined;
+      if (stopped) return;
+      const delay = Math.min(max, initial * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      attempt++;
+      opts.err(`spoofwatch tail: disconnected (${code}); reconnecting in ${Math.round(delay)} ms`);
+      timer = setTimeout(connect, delay);
+    });
+  };
+  connect();
+
+  return {
+    lastSeq: () => last,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      ws?.close(1000);
+      finish(0);
+    },
+    done,
+  };
+}

@@ -1,0 +1,332 @@
+/**
+ * The live daemon (DESIGN.md §2.2): sources → one Ingest each → one shared Analyzer → AlertBus (seq, persist
+ * in SQLite before delivery) → WebSocket clients, with /api/alerts, /healthz and /metrics on the same HTTP
+ * port. `startDaemon` is what the CLI runs and what the tests start in-process on ephemeral ports.
+ */
+import { Analyzer } from '../pipeline/analyzer.js';
+import type { SipEvent } from '../pipeline/ingest.js';
+import { AlertBus } from '../alerts/bus.js';
+import type { Config } from '../config/index.js';
+import { parseIp } from '../identity/ip.js';
+import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
+import { AlertStore } from '../sinks/store.js';
+import { WsHub } from '../sinks/websocket.js';
+import { InterfaceCapture } from '../sources/interface.js';
+import { startListenerPair } from '../sources/listeners.js';
+import type { LiveSource, SourceStatus } from '../sources/source.js';
+import { FolderWatch } from '../sources/watch.js';
+import { SpoofwatchError } from '../types.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type DaemonMetrics } from './metrics.js';
+
+/** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
+export interface DaemonFlags {
+  readonly httpPort?: number;
+  readonly sipPort?: number;
+  readonly hepPort?: number;
+  readonly watch?: string;
+  readonly store?: string;
+}
+
+/** The config with the flags applied (a new frozen-shape object; the input is not modified). */
+export function applyFlags(config: Config, flags: DaemonFlags): Config {
+  const s = config.sources;
+  return {
+    ...config,
+    server: { ...config.server, ...(flags.httpPort !== undefined ? { port: flags.httpPort } : {}) },
+    store: { ...config.store, ...(flags.store !== undefined ? { path: flags.store } : {}) },
+    sources: {
+      ...s,
+      ...(s.sip && flags.sipPort !== undefined ? { sip: { ...s.sip, port: flags.sipPort } } : {}),
+      ...(s.hep && flags.hepPort !== undefined ? { hep: { ...s.hep, port: flags.hepPort } } : {}),
+      ...(flags.watch !== undefined ? { watch: { dir: flags.watch, pollSeconds: s.watch?.pollSeconds ?? 2 } } : {}),
+    },
+  };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  const addr = parseIp(host);
+  if (addr === undefined) return false;
+  if (addr.family === 4) return ((addr.value >> 24n) & 0xffn) === 127n;
+  return addr.value === 1n;
+}
+
+export interface DaemonOptions {
+  readonly config: Config;
+  readonly logger?: Logger;
+  /** Serves the web page at `/` (a later addition); without it `/` lists the endpoints. */
+  readonly staticHandler?: StaticHandler;
+  /** Retention run interval; default 60 s. */
+  readonly retentionIntervalMs?: number;
+  /** How long closing WebSocket handshakes may take (1013, 1001) before sockets are destroyed. */
+  readonly closeGraceMs?: number;
+  /** tcpdump binary for the interface source. */
+  readonly tcpdump?: string;
+}
+
+export interface DaemonPorts {
+  readonly http: number;
+  readonly sipUdp?: number;
+  readonly sipTcp?: number;
+  readonly hepUdp?: number;
+  readonly hepTcp?: number;
+}
+
+export interface DaemonHandle {
+  readonly ports: DaemonPorts;
+  readonly urls: { readonly ws: string; readonly api: string; readonly metrics: string; readonly health: string };
+  readonly bus: AlertBus;
+  readonly store: AlertStore;
+  readonly analyzer: Analyzer;
+  readonly metrics: DaemonMetrics;
+  readonly hub: WsHub;
+  config(): Config;
+  /** Swap peers, lists and rules keeping call state; an invalid config is rejected and the old one kept. */
+  reload(config: Config): { ok: true } | { ok: false; error: string };
+  health(): HealthReport;
+  sources(): SourceStatus[];
+  /** Poll the watched folder now (tests). */
+  pollWatch(): Promise<void>;
+  /** Drain queues, close WebSocket clients with 1001, close sockets and the store. */
+  stop(): Promise<void>;
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
+  let config = opts.config;
+  const log = opts.logger ?? createLogger();
+  const { server: srv, limits } = config;
+  if (!isLoopbackHost(srv.host) && srv.tokens.length === 0) {
+    throw new SpoofwatchError(
+      'DAEMON_INSECURE_BIND',
+      `refusing to listen on ${srv.host} without server.tokens: configure tokens or use a loopback address`,
+    );
+  }
+
+  const store = new AlertStore(config.store.path);
+  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  const fail = async (e: unknown): Promise<never> => {
+    for (const c of cleanups.reverse()) await c();
+    throw e;
+  };
+
+  const bus = new AlertBus({
+    store,
+    onError: (err) => log.error('alert store write failed; alerts are delivered live but missing from history', { code: err.code, error: err.message }),
+  });
+  let analyzerErrors = 0;
+  let lastAnalyzerErrorLog = 0;
+  const sources: LiveSource[] = [];
+  let metrics: DaemonMetrics | undefined;
+  const analyzer = new Analyzer(config, (alert) => {
+    const numbered = bus.publish(alert);
+    metrics?.alert(numbered);
+  });
+  const onMessage = (e: SipEvent): void => {
+    try {
+      analyzer.handle(e);
+    } catch (err) {
+      analyzerErrors++;
+      const now = Date.now();
+      if (now - lastAnalyzerErrorLog > 10_000) {
+        lastAnalyzerErrorLog = now;
+        log.error('analyzer failed on a message (dropped, counted)', { origin: e.meta.origin, frame: e.meta.frame, error: err instanceof Error ? err.message : String(err), total: analyzerErrors });
+      }
+    }
+  };
+  const onSourceError = (source: string, err: Error): void => {
+    log.error('source error', { source, error: err.message, ...('code' in err ? { code: (err as { code: unknown }).code } : {}) });
+  };
+
+  const hub = new WsHub({
+    bus,
+    store,
+    maxQueue: limits.sinkQueue,
+    maxBufferBytes: srv.maxClientBufferBytes,
+    slowMs: srv.slowClientSeconds * 1000,
+    heartbeatMs: srv.heartbeatSeconds * 1000,
+    ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
+    onEvent: (event, meta) => log.warn(event, meta),
+  });
+  cleanups.push(() => hub.stop());
+
+  metrics = createMetrics({
+    sources: () => sources.map((s) => s.status()),
+    bus: () => bus.stats(),
+    ws: () => hub.stats(),
+    store: () => ({ sizeBytes: store.sizeBytes(), alerts: store.count(), lastSeq: store.lastSeq(), pruned: store.stats().pruned }),
+    analyzer: () => ({ messages: analyzer.stats.messages, calls: analyzer.calls.size, errors: analyzerErrors }),
+  });
+  const m = metrics;
+
+  const health = (): HealthReport => {
+    const writable = store.writable();
+    const list = sources.map((s) => s.status());
+    const ok = writable && list.every((s) => s.up);
+    return {
+      ok,
+      status: ok ? 'ok' : 'degraded',
+      sources: list.map((s) => ({
+        name: s.name,
+        up: s.up,
+        address: s.address,
+        lastPacket: s.lastPacketMs !== undefined ? new Date(s.lastPacketMs).toISOString() : null,
+        ...(s.error !== undefined ? { error: s.error } : {}),
+      })),
+      store: { writable, path: store.file, lastSeq: store.lastSeq() },
+      wsClients: hub.size,
+    };
+  };
+
+  let http: HttpServerHandle;
+  try {
+    http = await startHttpServer({
+      host: srv.host,
+      port: srv.port,
+      tokens: srv.tokens,
+      store,
+      hub,
+      metrics: () => m.text(),
+      metricsContentType: m.registry.contentType,
+      health,
+      ...(opts.staticHandler ? { staticHandler: opts.staticHandler } : {}),
+      onAuthFailure: (endpoint) => m.authFailure(endpoint),
+    });
+  } catch (e) {
+    return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${srv.host}:${srv.port} (HTTP): ${(e as Error).message}`));
+  }
+  cleanups.push(() => http.close());
+
+  const deps = { onMessage, limits, onError: onSourceError };
+  const ports: { -readonly [K in keyof DaemonPorts]: DaemonPorts[K] } = { http: http.port };
+  for (const proto of ['sip', 'hep'] as const) {
+    const cfg = config.sources[proto];
+    if (!cfg) continue;
+    try {
+      const pair = await startListenerPair(proto, cfg, deps);
+      if (pair.udp) {
+        sources.push(pair.udp);
+        ports[`${proto}Udp`] = pair.udp.port;
+      }
+      if (pair.tcp) {
+        sources.push(pair.tcp);
+        ports[`${proto}Tcp`] = pair.tcp.port;
+      }
+    } catch (e) {
+      for (const s of sources) await s.close();
+      return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${cfg.host}:${cfg.port} (${proto.toUpperCase()}): ${(e as Error).message}`));
+    }
+  }
+  let watch: FolderWatch | undefined;
+  if (config.sources.watch) {
+    const w = config.sources.watch;
+    watch = new FolderWatch({
+      dir: w.dir,
+      pollSeconds: w.pollSeconds,
+      onMessage,
+      processed: store,
+      onError: onSourceError,
+      onFileDone: (f) => log.info('capture file read', f),
+    });
+    sources.push(watch);
+    watch.start();
+  }
+  if (config.sources.interface) {
+    const i = config.sources.interface;
+    const cap = new InterfaceCapture({
+      iface: i.name,
+      ...(i.filter ? { filter: i.filter } : {}),
+      onMessage,
+      onError: onSourceError,
+      ...(opts.tcpdump ? { tcpdump: opts.tcpdump } : {}),
+    });
+    sources.push(cap);
+    try {
+      await cap.start();
+      log.info('capturing on interface', { iface: i.name, filter: i.filter });
+    } catch (e) {
+      // Logged by onError; the daemon keeps running with this source down (visible in /healthz).
+      void e;
+    }
+  }
+
+  // Retention by age and count, in bounded steps so one run never blocks ingestion for long.
+  const retentionMs = opts.retentionIntervalMs ?? 60_000;
+  let retentionTimer: NodeJS.Timeout | undefined;
+  const runRetention = (): void => {
+    retentionTimer = undefined;
+    try {
+      const r = store.prune({ maxAgeDays: config.store.retentionDays, maxCount: config.store.maxAlerts, maxDeletes: 5000 });
+      if (r.byAge + r.byCount > 0) log.info('retention pruned alerts', { byAge: r.byAge, byCount: r.byCount });
+      retentionTimer = setTimeout(runRetention, r.more ? 50 : retentionMs);
+    } catch (e) {
+      log.error('retention failed', { error: (e as Error).message });
+      retentionTimer = setTimeout(runRetention, retentionMs);
+    }
+    retentionTimer.unref();
+  };
+  retentionTimer = setTimeout(runRetention, Math.min(1000, retentionMs));
+  retentionTimer.unref();
+
+  const base = `${hostForUrl(srv.host)}:${http.port}`;
+  const urls = { ws: `ws://${base}/alerts`, api: `http://${base}/api/alerts`, metrics: `http://${base}/metrics`, health: `http://${base}/healthz` };
+  log.info(`alerts: ${urls.ws} (WebSocket), ${urls.api} (history); metrics ${urls.metrics}`, {
+    ports,
+    watch: config.sources.watch?.dir,
+    store: store.file,
+    lastSeq: store.lastSeq(),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (retentionTimer) clearTimeout(retentionTimer);
+      await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
+      bus.flush();
+      await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+      await hub.closeAll(1001, 'server shutting down');
+      hub.stop();
+      await http.close();
+      store.close();
+      log.info('stopped', { lastSeq: store.lastSeq() });
+    })();
+    return stopping;
+  };
+
+  return {
+    ports,
+    urls,
+    bus,
+    store,
+    analyzer,
+    metrics: m,
+    hub,
+    config: () => config,
+    reload(next) {
+      try {
+        analyzer.reload(next);
+      } catch (e) {
+        m.reload('rejected');
+        const error = e instanceof Error ? e.message : String(e);
+        log.error('config reload rejected; keeping the running config', { error });
+        return { ok: false, error };
+      }
+      config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
+      m.reload('ok');
+      log.info('config reloaded: peers, lists and rules (sources, server and store path change on restart)', {
+        peers: next.peers.length,
+        calls: analyzer.calls.size,
+      });
+      return { ok: true };
+    },
+    health,
+    sources: () => sources.map((s) => s.status()),
+    pollWatch: () => watch?.pollNow() ?? Promise.resolve(),
+    stop,
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Prometheus metrics of the daemon on their own Registry (never the global one, so several daemons can run
+ * in one process, as the tests do). Counts are read from the components' own counters at scrape time.
+ * Labels are bounded: source names, anomaly kinds, rule ids, severities, sink kinds and configured peer
+ * names — never addresses, numbers or Call-IDs.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Alert } from '../alerts/alert.js';
+import type { BusStats } from '../alerts/bus.js';
+import type { WsHubStats } from '../sinks/websocket.js';
+import type { SourceStatus } from '../sources/source.js';
+
+export interface MetricsSources {
+  sources(): readonly SourceStatus[];
+  bus(): BusStats;
+  ws(): WsHubStats;
+  store(): { sizeBytes: number; alerts: number; lastSeq: number; pruned: number };
+  analyzer(): { messages: number; calls: number; errors: number };
+}
+
+export interface DaemonMetrics {
+  readonly registry: Registry;
+  /** Count a published alert (rule, severity, peer name or `none`). */
+  alert(a: Alert): void;
+  /** A configuration reload: `ok` or `rejected`. */
+  reload(result: 'ok' | 'rejected'): void;
+  /** An HTTP or WebSocket request refused for a missing or wrong token. */
+  authFailure(endpoint: 'ws' | 'api'): void;
+  text(): Promise<string>;
+}
+
+/** A counter whose value is taken from a running total at scrape time. */
+function totalCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => Iterable<[Partial<Record<L, string>>, number]>,
+): void {
+  new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) if (v > 0) this.inc(labels as Record<L, string>, v);
+    },
+  });
+}
+
+function gauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => Iterable<[Partial<Record<L, string>>, number]>,
+): void {
+  new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, v] of read()) this.set(labels as Record<L, string>, v);
+    },
+  });
+}
+
+export function createMetrics(m: MetricsSources): DaemonMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spoofwatch_process_' });
+
+  const perSource = (pick: (s: SourceStatus) => number) =>
+    function* (): Iterable<[{ source: string }, number]> {
+      for (const s of m.sources()) yield [{ source: s.name }, pick(s)];
+    };
+  totalCounter(registry, 'spoofwatch_source_frames_total', 'Reads per source: UDP datagrams, TCP reads, capture frames', ['source'], perSource((s) => s.counters.frames));
+  totalCounter(registry, 'spoofwatch_source_bytes_total', 'Bytes read per source', ['source'], perSource((s) => s.counters.bytes));
+  totalCounter(registry, 'spoofwatch_source_datagrams_total', 'Transport payloads handed to SIP per source', ['source'], perSource((s) => s.counters.datagrams));
+  totalCounter(registry, 'spoofwatch_source_hep_packets_total', 'HEP packets decoded per source', ['source'], perSource((s) => s.counters.hepPackets));
+  totalCounter(registry, 'spoofwatch_source_sip_messages_total', 'SIP messages parsed per source', ['source'], perSource((s) => s.counters.sipMessages));
+  gauge(registry, 'spoofwatch_source_up', '1 when the source is running', ['source'], perSource((s) => (s.up ? 1 : 0)));
+  gauge(registry, 'spoofwatch_source_last_packet_timestamp_seconds', 'Wall-clock time of the last packet per source', ['source'], function* () {
+    for (const s of m.sources()) if (s.lastPacketMs !== undefined) yield [{ source: s.name }, s.lastPacketMs / 1000];
+  });
+  gauge(registry, 'spoofwatch_source_connections', 'Open TCP connections per listener', ['source'], function* () {
+    for (const s of m.sources()) if (s.connections !== undefined) yield [{ source: s.name }, s.connections];
+  });
+  totalCounter(registry, 'spoofwatch_anomalies_total', 'Malformed, hostile or dropped input by source and kind', ['source', 'kind'], function* () {
+    for (const s of m.sources()) for (const [kind, v] of Object.entries(s.counters.anomalies)) yield [{ source: s.name, kind }, v];
+  });
+
+  const alerts = new Counter({ name: 'spoofwatch_alerts_total', help: 'Alerts published by rule and severity', labelNames: ['rule', 'severity'], registers: [registry] });
+  const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (none: no peer matched)', labelNames: ['peer'], registers: [registry] });
+  const reloads = new Counter({ name: 'spoofwatch_config_reloads_total', help: 'SIGHUP config reloads by result', labelNames: ['result'], registers: [registry] });
+  const authFailures = new Counter({ name: 'spoofwatch_auth_failures_total', help: 'Requests refused for a missing or wrong token', labelNames: ['endpoint'], registers: [registry] });
+
+  gauge(registry, 'spoofwatch_sink_queue_depth', 'Alerts queued per sink kind (websocket: all clients)', ['sink'], function* () {
+    yield [{ sink: 'websocket' }, m.ws().queued];
+  });
+  totalCounter(registry, 'spoofwatch_sink_dropped_total', 'Alerts dropped for a sink whose queue was full', ['sink'], function* () {
+    yield [{ sink: 'websocket' }, m.ws().dropped];
+  });
+  totalCounter(registry, 'spoofwatch_sink_delivered_total', 'Alerts delivered per sink kind', ['sink'], function* () {
+    yield [{ sink: 'websocket' }, m.ws().delivered];
+  });
+  gauge(registry, 'spoofwatch_ws_clients', 'Connected WebSocket clients', [], function* () {
+    yield [{}, m.ws().clients];
+  });
+  totalCounter(registry, 'spoofwatch_ws_connections_total', 'WebSocket connections accepted', [], function* () {
+    yield [{}, m.ws().connected];
+  });
+  totalCounter(registry, 'spoofwatch_ws_slow_closed_total', 'WebSocket clients closed with 1013 for staying over the buffer bound', [], function* () {
+    yield [{}, m.ws().slowClosed];
+  });
+  totalCounter(registry, 'spoofwatch_ws_heartbeat_timeouts_total', 'WebSocket clients dropped for not answering a ping', [], function* () {
+    yield [{}, m.ws().heartbeatTimeouts];
+  });
+  totalCounter(registry, 'spoofwatch_ws_bad_messages_total', 'Client messages that were not a valid subscribe', [], function* () {
+    yield [{}, m.ws().badMessages];
+  });
+  totalCounter(registry, 'spoofwatch_ws_replayed_total', 'Stored alerts replayed to resuming clients', [], function* () {
+    yield [{}, m.ws().replayed];
+  });
+  gauge(registry, 'spoofwatch_bus_last_seq', 'Seq of the last published alert', [], function* () {
+    yield [{}, m.bus().lastSeq];
+  });
+  gauge(registry, 'spoofwatch_bus_pending_persist', 'Alerts numbered but not yet persisted', [], function* () {
+    yield [{}, m.bus().pendingPersist];
+  });
+  totalCounter(registry, 'spoofwatch_store_persist_errors_total', 'Alerts the store failed to persist', [], function* () {
+    yield [{}, m.bus().persistErrors];
+  });
+  gauge(registry, 'spoofwatch_store_size_bytes', 'Alert store size on disk (database + WAL)', [], function* () {
+    yield [{}, m.store().sizeBytes];
+  });
+  gauge(registry, 'spoofwatch_store_alerts', 'Alerts held in the store', [], function* () {
+    yield [{}, m.store().alerts];
+  });
+  totalCounter(registry, 'spoofwatch_store_pruned_total', 'Alerts deleted by retention', [], function* () {
+    yield [{}, m.store().pruned];
+  });
+  totalCounter(registry, 'spoofwatch_analyzer_messages_total', 'SIP messages analysed', [], function* () {
+    yield [{}, m.analyzer().messages];
+  });
+  totalCounter(registry, 'spoofwatch_analyzer_errors_total', 'Messages the analyzer failed on (counted, dropped)', [], function* () {
+    yield [{}, m.analyzer().errors];
+  });
+  gauge(registry, 'spoofwatch_calls_active', 'Calls in the call table', [], function* () {
+    yield [{}, m.analyzer().calls];
+  });
+
+  return {
+    registry,
+    alert(a) {
+      alerts.inc({ rule: a.rule, severity: a.severity });
+      alertsByPeer.inc({ peer: a.network.peer ?? 'none' });
+    },
+    reload(result) {
+      reloads.inc({ result });
+    },
+    authFailure(endpoint) {
+      authFailures.inc({ endpoint });
+    },
+    text: () => registry.metrics(),
+  };
+}

@@ -1,0 +1,369 @@
+/**
+ * The WebSocket `/alerts` stream (DESIGN.md §5): `{type:'hello', v:1, lastSeq}` on connect, then
+ * `{type:'alert', alert}` messages. A client may send `{type:'subscribe', minSeverity?, rules?, peers?, since?}`.
+ *
+ * Resume without gap or duplicate: on `since` the client's live subscription is dropped, stored alerts with
+ * `seq > since` are replayed page by page up to the store's lastSeq *at that moment*, repeated until the
+ * replay has caught up, and then — synchronously, with no turn of the event loop in between — a fresh live
+ * bus subscription is opened. The bus persists before it fans out, so every alert above that lastSeq
+ * reaches the new subscription, and every alert at or below it came from the replay. Anything at or
+ * below the highest seq already sent is dropped, so a client never sees an alert twice.
+ *
+ * Back-pressure: each client has a bounded bus queue; when its socket's `bufferedAmount` exceeds the bound
+ * the subscription pauses (the bus keeps queueing, then drops and counts) and a client that stays over the
+ * bound for `slowMs` is closed with 1013, after which it can reconnect with `since`. Ingestion never waits.
+ */
+import type { WebSocket } from 'ws';
+import { isSeverity, severityRank, type Alert } from '../alerts/alert.js';
+import type { AlertBus, Subscription } from '../alerts/bus.js';
+import type { AlertStore } from './store.js';
+
+export interface WsHubOptions {
+  readonly bus: AlertBus;
+  readonly store: AlertStore;
+  /** Bus queue bound per client. */
+  readonly maxQueue: number;
+  /** `bufferedAmount` bound in bytes. */
+  readonly maxBufferBytes: number;
+  /** How long a client may stay over the bound before it is closed with 1013. */
+  readonly slowMs: number;
+  readonly heartbeatMs: number;
+  /** After a 1013/1001 close, how long the closing handshake may take before the socket is destroyed. */
+  readonly closeGraceMs?: number;
+  readonly now?: () => number;
+  readonly onEvent?: (event: string, meta: Record<string, unknown>) => void;
+}
+
+export interface WsHubStats {
+  readonly clients: number;
+  readonly connected: number;
+  readonly queued: number;
+  readonly delivered: number;
+  readonly dropped: number;
+  readonly slowClosed: number;
+  readonly heartbeatTimeouts: number;
+  readonly badMessages: number;
+  readonly replayed: number;
+}
+
+interface ClientFilter {
+  readonly minRank: number;
+  readonly rules?: ReadonlySet<string>;
+  readonly peers?: ReadonlySet<string>;
+}
+
+/** Parsed `subscribe` message, or an error text. */
+export type SubscribeRequest =
+  | { readonly ok: true; readonly filter: ClientFilter; readonly since?: number }
+  | { readonly ok: false; readonly error: string };
+
+const MAX_LIST = 256;
+const REPLAY_PAGE = 500;
+
+function stringList(v: unknown, name: string): ReadonlySet<string> | string | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length > MAX_LIST || !v.every((x) => typeof x === 'string' && x.length <= 200)) {
+    return `${name} must be an array of at most ${MAX_LIST} strings`;
+  }
+  return new Set(v as string[]);
+}
+
+/** Validate a client message (pure). */
+export function parseSubscribe(data: unknown): SubscribeRequest {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, error: 'message must be a JSON object' };
+  const m = data as Record<string, unknown>;
+  if (m.type !== 'subscribe') return { ok: false, error: `unknown message type ${JSON.stringify(m.type)}` };
+  let minRank = 0;
+  if (m.minSeverity !== undefined) {
+    if (typeof m.minSeverity !== 'string' || !isSeverity(m.minSeverity)) return { ok: false, error: 'minSeverity must be info|low|medium|high|critical' };
+    minRank = severityRank(m.minSeverity);
+  }
+  const rules = stringList(m.rules, 'rules');
+  if (typeof rules === 'string') return { ok: false, error: rules };
+  const peers = stringList(m.peers, 'peers');
+  if (typeof peers === 'string') return { ok: false, error: peers };
+  if (m.since !== undefined && m.since !== null && (typeof m.since !== 'number' || !Number.isSafeInteger(m.since) || m.since < 0)) {
+    return { ok: false, error: 'since must be a non-negative integer' };
+  }
+  return {
+    ok: true,
+    filter: { minRank, ...(rules ? { rules } : {}), ...(peers ? { peers } : {}) },
+    ...(typeof m.since === 'number' ? { since: m.since } : {}),
+  };
+}
+
+function matches(f: ClientFilter, a: Alert): boolean {
+  if (severityRank(a.severity) < f.minRank) return false;
+  if (f.rules && !f.rules.has(a.rule)) return false;
+  if (f.peers && !f.peers.has(a.network.peer ?? '')) return false;
+  return true;
+}
+
+class Client {
+  filter: ClientFilter = { minRank: 0 };
+  sub: Subscription | undefined;
+  /** Highest seq sent (or covered by a replay); live alerts at or below it are dropped. */
+  floor = 0;
+  generation = 0;
+  slowSince: number | undefined;
+  alive = true;
+  closing = false;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly remote: string,
+  ) {}
+}
+
+export class WsHub {
+  private readonly clients = new Set<Client>();
+  private nextId = 1;
+  private readonly now: () => number;
+  private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0 };
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly slowCheck: NodeJS.Timeout;
+
+  constructor(private readonly opts: WsHubOptions) {
+    this.now = opts.now ?? Date.now;
+    this.heartbeat = setInterval(() => this.ping(), opts.heartbeatMs);
+    this.heartbeat.unref();
+    this.slowCheck = setInterval(() => this.checkSlow(), Math.max(20, Math.min(250, opts.slowMs / 4)));
+    this.slowCheck.unref();
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  stats(): WsHubStats {
+    let queued = 0;
+    let delivered = this.counters.delivered;
+    let dropped = this.counters.dropped;
+    for (const c of this.clients) {
+      if (!c.sub) continue;
+      const s = c.sub.stats();
+      queued += s.queued;
+      delivered += s.delivered;
+      dropped += s.dropped;
+    }
+    return {
+      clients: this.clients.size,
+      connected: this.counters.connected,
+      queued,
+      delivered,
+      dropped,
+      slowClosed: this.counters.slowClosed,
+      heartbeatTimeouts: this.counters.heartbeatTimeouts,
+      badMessages: this.counters.badMessages,
+      replayed: this.counters.replayed,
+    };
+  }
+
+  /** Take over an upgraded connection. */
+  attach(ws: WebSocket, remote: string): void {
+    const c = new Client(this.nextId++, ws, remote);
+    this.clients.add(c);
+    this.counters.connected++;
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('message', (data, isBinary) => this.onMessage(c, data, isBinary));
+    ws.on('error', () => {
+      // protocol errors (oversize frames …): ws closes the socket itself; 'close' cleans up
+    });
+    ws.on('close', () => this.detach(c));
+    // "Everything after lastSeq reaches you": persisted alerts were fanned out before this subscription.
+    const lastSeq = this.opts.store.lastSeq();
+    c.floor = lastSeq;
+    this.send(c, { type: 'hello', v: 1, lastSeq });
+    this.goLive(c);
+  }
+
+  /** Close every client (shutdown: 1001 going away) and resolve when they are gone or after the grace time. */
+  async closeAll(code: number, reason: string): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const c of [...this.clients]) {
+      waits.push(new Promise<void>((resolve) => {
+        if (c.ws.readyState === c.ws.CLOSED) return resolve();
+        c.ws.once('close', () => resolve());
+        this.close(c, code, reason);
+      }));
+    }
+    const grace = this.opts.closeGraceMs ?? 2000;
+    await Promise.race([Promise.all(waits), new Promise<void>((r) => setTimeout(r, grace).unref())]);
+    for (const c of this.clients) c.ws.terminate();
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
+    clearInterval(this.slowCheck);
+  }
+
+  private detach(c: Client): void {
+    this.dropSubscription(c);
+    c.generation++;
+    this.clients.delete(c);
+  }
+
+  private dropSubscription(c: Client): void {
+    if (!c.sub) return;
+    const s = c.sub.stats();
+    this.counters.delivered += s.delivered;
+    this.counters.dropped += s.dropped;
+    c.sub.unsubscribe();
+    c.sub = undefined;
+  }
+
+  private send(c: Client, msg: unknown): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    c.ws.send(JSON.stringify(msg));
+  }
+
+  private overBound(c: Client): boolean {
+    return c.ws.bufferedAmount > this.opts.maxBufferBytes;
+  }
+
+  /** Open a live bus subscription; alerts at or below `c.floor` are dropped. */
+  private goLive(c: Client): void {
+    this.dropSubscription(c);
+    const gen = c.generation;
+    c.sub = this.opts.bus.subscribe(
+      {
+        name: `ws-${c.id}-${gen}`,
+        filter: (a) => a.seq > c.floor && matches(c.filter, a),
+        deliver: (a) => {
+          if (c.closing || a.seq <= c.floor) return true;
+          this.send(c, { type: 'alert', alert: a });
+          c.floor = a.seq;
+          if (this.overBound(c)) {
+            c.slowSince ??= this.now();
+            return false; // pause this sink until the socket drains (checkSlow resumes it)
+          }
+          return true;
+        },
+      },
+      { maxQueue: this.opts.maxQueue },
+    );
+  }
+
+  private onMessage(c: Client, data: unknown, isBinary: boolean): void {
+    let parsed: unknown;
+    try {
+      if (isBinary) throw new Error('binary');
+      parsed = JSON.parse(String(data));
+    } catch {
+      this.counters.badMessages++;
+      this.send(c, { type: 'error', code: 'BAD_MESSAGE', message: 'expected a JSON text message' });
+      return;
+    }
+    const req = parseSubscribe(parsed);
+    if (!req.ok) {
+      this.counters.badMessages++;
+      this.send(c, { type: 'error', code: 'BAD_SUBSCRIBE', message: req.error });
+      return;
+    }
+    c.filter = req.filter;
+    c.generation++;
+    if (req.since === undefined) {
+      // New filter from now on; the floor keeps what was already sent from being sent again.
+      this.goLive(c);
+      return;
+    }
+    this.dropSubscription(c);
+    c.floor = req.since;
+    void this.replay(c, c.generation);
+  }
+
+  private async replay(c: Client, gen: number): Promise<void> {
+    const store = this.opts.store;
+    let cursor = c.floor;
+    for (;;) {
+      if (gen !== c.generation || c.closing) return;
+      const upto = store.lastSeq();
+      if (cursor >= upto) {
+        // Caught up: nothing between the check and the subscription can be missed (see the file comment).
+        c.floor = Math.max(c.floor, cursor);
+        this.goLive(c);
+        return;
+      }
+      const page = store.query({ ...this.storeFilter(c.filter), since: cursor, until: upto, limit: REPLAY_PAGE });
+      for (const a of page) {
+        this.send(c, { type: 'alert', alert: a });
+        this.counters.replayed++;
+      }
+      cursor = page.length < REPLAY_PAGE ? upto : (page[page.length - 1]?.seq ?? upto);
+      c.floor = cursor;
+      if (this.overBound(c)) {
+        c.slowSince ??= this.now();
+        await this.drained(c, gen);
+      } else {
+        await new Promise<void>((r) => setImmediate(r));
+      }
+    }
+  }
+
+  /** Resolves when the client's buffer is under the bound again, or it was closed / resubscribed. */
+  private drained(c: Client, gen: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setInterval(() => {
+        if (gen !== c.generation || c.closing || !this.overBound(c)) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+  }
+
+  private storeFilter(f: ClientFilter): { rule?: string[]; peer?: string[]; minSeverity?: Alert['severity'] } {
+    const sev = (['info', 'low', 'medium', 'high', 'critical'] as const)[f.minRank];
+    return {
+      ...(f.rules ? { rule: [...f.rules] } : {}),
+      ...(f.peers ? { peer: [...f.peers] } : {}),
+      ...(sev !== undefined ? { minSeverity: sev } : {}),
+    };
+  }
+
+  private checkSlow(): void {
+    const now = this.now();
+    for (const c of this.clients) {
+      if (c.closing || c.slowSince === undefined) continue;
+      if (!this.overBound(c)) {
+        c.slowSince = undefined;
+        c.sub?.resume();
+      } else if (now - c.slowSince >= this.opts.slowMs) {
+        this.counters.slowClosed++;
+        this.opts.onEvent?.('ws-slow-closed', { client: c.id, remote: c.remote, bufferedAmount: c.ws.bufferedAmount, lastSeq: c.floor });
+        this.close(c, 1013, 'slow consumer: reconnect with since');
+      }
+    }
+  }
+
+  private close(c: Client, code: number, reason: string): void {
+    if (c.closing) return;
+    c.closing = true;
+    c.generation++;
+    this.dropSubscription(c);
+    // The close frame queues behind what is buffered; a client that never reads is destroyed later.
+    c.ws.close(code, reason);
+    setTimeout(() => c.ws.terminate(), this.opts.closeGraceMs ?? 30_000).unref();
+  }
+
+  private ping(): void {
+    for (const c of this.clients) {
+      // A client over its buffer bound is judged by the slow-consumer rule (1013), not by the heartbeat.
+      if (c.closing || c.slowSince !== undefined) continue;
+      if (!c.alive) {
+        this.counters.heartbeatTimeouts++;
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        // socket already closing
+      }
+    }
+  }
+}

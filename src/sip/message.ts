@@ -1,0 +1,780 @@
+/**
+ * SIP message splitting (RFC 3261 §7): start line, header fields split once into raw values keyed
+ * by canonical lowercase name, body by Content-Length (§18.3, §20.14). Identity headers are parsed
+ * lazily into typed values on first use and cached.
+ *
+ * This is the hot path: one forward scan over the header bytes, no regex, no per-message closures;
+ * only the values a caller asks for are decoded.
+ */
+import type { Anomaly } from '../types.js';
+import { TOKEN } from './chars.js';
+import {
+  parseCSeq,
+  parseDiversion,
+  parseHistoryInfo,
+  parseIdentity,
+  parsePrivacy,
+  parseRpid,
+  parseTopVia,
+} from './headers.js';
+import type {
+  CSeq,
+  DiversionEntry,
+  HistoryInfoEntry,
+  IdentityEntry,
+  Invalid,
+  NameAddr,
+  RemotePartyId,
+  Uri,
+  Via,
+} from './model.js';
+import { parseNameAddr, splitList } from './nameaddr.js';
+import {
+  ID_CALL_ID,
+  ID_CONTENT_LENGTH,
+  ID_CSEQ,
+  ID_FROM,
+  ID_MAX_FORWARDS,
+  ID_TO,
+  ID_VIA,
+  bytesOfName,
+  canonicalNameOf,
+  canonicalize,
+  idOfName,
+  identifyName,
+  nameEquals,
+} from './names.js';
+import { parseUri } from './uri.js';
+
+/** A header field line (name, colon, value, folded continuation lines) longer than this is an anomaly. */
+export const MAX_HEADER_LINE = 1024;
+/** A message larger than this is an anomaly (RFC 3261 §18.1.1 leaves UDP near the MTU anyway). */
+export const MAX_MESSAGE = 65536;
+
+/**
+ * Stable anomaly kinds of the SIP layer (DESIGN.md §3: named, counted, never an alert by itself).
+ * `MSG-MALFORMED` and the metrics branch on these strings.
+ */
+export const SipAnomaly = {
+  duplicateFrom: 'duplicate-from',
+  duplicateTo: 'duplicate-to',
+  duplicateCallId: 'duplicate-call-id',
+  duplicateCSeq: 'duplicate-cseq',
+  duplicateContentLength: 'duplicate-content-length',
+  headerTooLong: 'header-too-long',
+  messageTooLarge: 'message-too-large',
+  nulInHeader: 'nul-in-header',
+  bareCr: 'bare-cr',
+  bareLf: 'bare-lf',
+  headerWithoutColon: 'header-without-colon',
+  headersUnterminated: 'headers-unterminated',
+  contentLengthMismatch: 'content-length-mismatch',
+  contentLengthInvalid: 'content-length-invalid',
+  missingHeader: 'missing-header',
+  startLineWhitespace: 'start-line-whitespace',
+  unsupportedVersion: 'unsupported-version',
+  identityUriInvalid: 'identity-uri-invalid',
+  identityHeaderInvalid: 'identity-header-invalid',
+  cseqInvalid: 'cseq-invalid',
+  cseqMethodMismatch: 'cseq-method-mismatch',
+  viaInvalid: 'via-invalid',
+  requestUriInvalid: 'request-uri-invalid',
+  requestUriHeaders: 'request-uri-headers',
+  contactInvalid: 'contact-invalid',
+  dateInvalid: 'date-invalid',
+} as const;
+export type SipAnomalyKind = (typeof SipAnomaly)[keyof typeof SipAnomaly];
+
+/** Lazily parsed, cached typed views shared by requests and responses. */
+export interface SipMessageBase {
+  /** The message bytes (a slice of the datagram, never a copy). */
+  readonly raw: Buffer;
+  /** `SIP/2.0` as written. */
+  readonly version: string;
+  /**
+   * Anomalies found so far: those of the split at once, plus those of each lazy accessor once it
+   * has run. `collectAnomalies()` runs every checking accessor first.
+   */
+  readonly anomalies: readonly Anomaly[];
+  /** Number of header fields (each line with its continuations is one). */
+  readonly headerCount: number;
+  /** Offset of the body in `raw`. */
+  readonly bodyOffset: number;
+  /** The body: Content-Length bytes (or the rest of the datagram without Content-Length). */
+  readonly body: Buffer;
+  /** Content-Length as sent (undefined when absent or not a number). */
+  readonly contentLength: number | undefined;
+
+  /** First value of a header (any case, compact or full name), unfolded and trimmed. */
+  header(name: string): string | undefined;
+  /** Every value of a header, in message order (one per header line; lists are not split). */
+  headerAll(name: string): string[];
+  /** Canonical names of the header fields in message order (repeats included). */
+  headerNames(): string[];
+  /** Header `i` (0-based, message order) as [canonical name, value]. */
+  headerAt(i: number): [string, string] | undefined;
+
+  readonly callId: string | undefined;
+  readonly cseq: CSeq | Invalid | undefined;
+  readonly from: NameAddr | Invalid | undefined;
+  readonly to: NameAddr | Invalid | undefined;
+  /** P-Asserted-Identity values over all PAI header lines, comma lists split (RFC 3325 §9.1). */
+  readonly pai: ReadonlyArray<NameAddr | Invalid>;
+  readonly ppi: ReadonlyArray<NameAddr | Invalid>;
+  readonly rpid: ReadonlyArray<RemotePartyId | Invalid>;
+  readonly identity: ReadonlyArray<IdentityEntry | Invalid>;
+  readonly diversion: ReadonlyArray<DiversionEntry | Invalid>;
+  readonly historyInfo: ReadonlyArray<HistoryInfoEntry | Invalid>;
+  readonly contact: ReadonlyArray<NameAddr | Invalid>;
+  /** Privacy tokens, lowercased (`id`, `header`, `user`, `none`, `critical`, …). */
+  readonly privacy: readonly string[];
+  readonly userAgent: string | undefined;
+  /** The top (first) Via value. */
+  readonly via: Via | Invalid | undefined;
+  /** Request-URI (requests only). */
+  readonly requestUri: Uri | Invalid | undefined;
+
+  /** Run every checking accessor and return the complete anomaly list. */
+  collectAnomalies(): readonly Anomaly[];
+}
+
+export interface SipRequest extends SipMessageBase {
+  readonly kind: 'request';
+  readonly method: string;
+  /** Request-URI text as written. */
+  readonly requestUriText: string;
+}
+
+export interface SipResponse extends SipMessageBase {
+  readonly kind: 'response';
+  readonly status: number;
+  readonly reason: string;
+}
+
+export type SipMessage = SipRequest | SipResponse;
+
+/** A message whose start line is unusable. */
+export interface SipInvalid {
+  readonly kind: 'invalid';
+  readonly reason: string;
+}
+
+export type SipParse = SipMessage | SipInvalid;
+
+const UNSET: unique symbol = Symbol('unset');
+type Lazy<T> = T | typeof UNSET;
+const FOLD = /[ \t]*\r?\n[ \t]*/g;
+const EMPTY: readonly never[] = [];
+
+class SipMessageImpl {
+  readonly kind: 'request' | 'response';
+  readonly method: string;
+  readonly requestUriText: string;
+  readonly status: number;
+  readonly reason: string;
+  readonly version: string;
+  readonly raw: Buffer;
+  readonly anomalies: Anomaly[];
+  readonly bodyOffset: number;
+  readonly contentLength: number | undefined;
+  private readonly bodyEnd: number;
+  private readonly frame: number | undefined;
+  /** Per header field, 5 numbers: recognised-name id (0 = other), name start/end, value start/end. */
+  private readonly h: number[];
+  private cCallId: Lazy<string | undefined> = UNSET;
+  private cCSeq: Lazy<CSeq | Invalid | undefined> = UNSET;
+  private cFrom: Lazy<NameAddr | Invalid | undefined> = UNSET;
+  private cTo: Lazy<NameAddr | Invalid | undefined> = UNSET;
+  private cPai: Lazy<ReadonlyArray<NameAddr | Invalid>> = UNSET;
+  private cPpi: Lazy<ReadonlyArray<NameAddr | Invalid>> = UNSET;
+  private cRpid: Lazy<ReadonlyArray<RemotePartyId | Invalid>> = UNSET;
+  private cIdentity: Lazy<ReadonlyArray<IdentityEntry | Invalid>> = UNSET;
+  private cDiversion: Lazy<ReadonlyArray<DiversionEntry | Invalid>> = UNSET;
+  private cHistory: Lazy<ReadonlyArray<HistoryInfoEntry | Invalid>> = UNSET;
+  private cContact: Lazy<ReadonlyArray<NameAddr | Invalid>> = UNSET;
+  private cVia: Lazy<Via | Invalid | undefined> = UNSET;
+  private cRuri: Lazy<Uri | Invalid | undefined> = UNSET;
+  private collected = false;
+
+  constructor(
+    kind: 'request' | 'response',
+    method: string,
+    requestUriText: string,
+    status: number,
+    reason: string,
+    version: string,
+    raw: Buffer,
+    anomalies: Anomaly[],
+    h: number[],
+    bodyOffset: number,
+    bodyEnd: number,
+    contentLength: number | undefined,
+    frame: number | undefined,
+  ) {
+    this.kind = kind;
+    this.method = method;
+    this.requestUriText = requestUriText;
+    this.status = status;
+    this.reason = reason;
+    this.version = version;
+    this.raw = raw;
+    this.anomalies = anomalies;
+    this.h = h;
+    this.bodyOffset = bodyOffset;
+    this.bodyEnd = bodyEnd;
+    this.contentLength = contentLength;
+    this.frame = frame;
+  }
+
+  get headerCount(): number {
+    return this.h.length / 5;
+  }
+
+  get body(): Buffer {
+    return this.raw.subarray(this.bodyOffset, this.bodyEnd);
+  }
+
+  /** Decoded value of header `i`; a bare CR in it is noted here (the split does not look inside values). */
+  private value(i: number): string {
+    const s = this.raw.toString('utf8', this.h[i * 5 + 3], this.h[i * 5 + 4]);
+    if (s.indexOf('\r') < 0 && s.indexOf('\n') < 0) return s;
+    // Folded values (and values starting on a continuation line) are unfolded: RFC 3261 §7.3.1 makes
+    // a line break followed by whitespace equivalent to a single SP. What is left is a bare CR.
+    const u = s.replace(FOLD, ' ').trim();
+    if (u.indexOf('\r') >= 0) this.noteOnce(SipAnomaly.bareCr, `bare CR in ${this.nameAt(i)}`);
+    return u;
+  }
+
+  /** Index of the next header at or after `from` named `name` (canonical), or -1. */
+  private find(name: string, from: number): number {
+    const h = this.h;
+    const n = h.length / 5;
+    const id = idOfName(name);
+    if (id !== 0) {
+      for (let i = from; i < n; i++) if (h[i * 5] === id) return i;
+      return -1;
+    }
+    const lower = bytesOfName(name);
+    for (let i = from; i < n; i++) {
+      if (h[i * 5] === 0 && nameEquals(this.raw, h[i * 5 + 1]!, h[i * 5 + 2]!, lower)) return i;
+    }
+    return -1;
+  }
+
+  private first(name: string): string | undefined {
+    const i = this.find(name, 0);
+    return i < 0 ? undefined : this.value(i);
+  }
+
+  private all(name: string): string[] {
+    const out: string[] = [];
+    for (let i = this.find(name, 0); i >= 0; i = this.find(name, i + 1)) out.push(this.value(i));
+    return out;
+  }
+
+  private nameAt(i: number): string {
+    return canonicalNameOf(this.raw, this.h[i * 5 + 1]!, this.h[i * 5 + 2]!);
+  }
+
+  header(name: string): string | undefined {
+    return this.first(canonicalize(name));
+  }
+
+  headerAll(name: string): string[] {
+    return this.all(canonicalize(name));
+  }
+
+  headerNames(): string[] {
+    const out: string[] = [];
+    const n = this.h.length / 5;
+    for (let i = 0; i < n; i++) out.push(this.nameAt(i));
+    return out;
+  }
+
+  headerAt(i: number): [string, string] | undefined {
+    if (!(i >= 0 && i < this.h.length / 5)) return undefined;
+    return [this.nameAt(i), this.value(i)];
+  }
+
+  private noteOnce(kind: SipAnomalyKind, detail: string): void {
+    for (const a of this.anomalies) if (a.kind === kind && a.detail === detail) return;
+    this.note(kind, detail);
+  }
+
+  private note(kind: SipAnomalyKind, detail: string): void {
+    this.anomalies.push(this.frame === undefined ? { kind, detail } : { kind, detail, frame: this.frame });
+  }
+
+  private identityOne(name: string): NameAddr | Invalid | undefined {
+    const v = this.first(name);
+    if (v === undefined) return undefined;
+    const na = parseNameAddr(v);
+    this.checkIdentity(name, na);
+    return na;
+  }
+
+  private checkIdentity(name: string, na: NameAddr | Invalid): void {
+    if (na.kind === 'invalid') this.note(SipAnomaly.identityUriInvalid, `${name}: ${na.reason}`);
+    else if (na.uri.kind === 'invalid') this.note(SipAnomaly.identityUriInvalid, `${name}: ${na.uri.reason}`);
+  }
+
+  private identityList<T extends NameAddr>(name: string, parse: (v: string) => T | Invalid): ReadonlyArray<T | Invalid> {
+    let out: Array<T | Invalid> | undefined;
+    for (let i = this.find(name, 0); i >= 0; i = this.find(name, i + 1)) {
+      for (const part of splitList(this.value(i))) {
+        const v = parse(part);
+        this.checkIdentity(name, v);
+        (out ??= []).push(v);
+      }
+    }
+    return out ?? EMPTY;
+  }
+
+  get callId(): string | undefined {
+    if (this.cCallId === UNSET) this.cCallId = this.first('call-id');
+    return this.cCallId;
+  }
+
+  get cseq(): CSeq | Invalid | undefined {
+    if (this.cCSeq === UNSET) {
+      const v = this.first('cseq');
+      const c = v === undefined ? undefined : parseCSeq(v);
+      if (c !== undefined && c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
+      this.cCSeq = c;
+    }
+    return this.cCSeq;
+  }
+
+  get from(): NameAddr | Invalid | undefined {
+    if (this.cFrom === UNSET) this.cFrom = this.identityOne('from');
+    return this.cFrom;
+  }
+
+  get to(): NameAddr | Invalid | undefined {
+    if (this.cTo === UNSET) this.cTo = this.identityOne('to');
+    return this.cTo;
+  }
+
+  get pai(): ReadonlyArray<NameAddr | Invalid> {
+    if (this.cPai === UNSET) this.cPai = this.identityList('p-asserted-identity', parseNameAddr);
+    return this.cPai;
+  }
+
+  get ppi(): ReadonlyArray<NameAddr | Invalid> {
+    if (this.cPpi === UNSET) this.cPpi = this.identityList('p-preferred-identity', parseNameAddr);
+    return this.cPpi;
+  }
+
+  get rpid(): ReadonlyArray<RemotePartyId | Invalid> {
+    if (this.cRpid === UNSET) this.cRpid = this.identityList('remote-party-id', parseRpid);
+    return this.cRpid;
+  }
+
+  get diversion(): ReadonlyArray<DiversionEntry | Invalid> {
+    if (this.cDiversion === UNSET) this.cDiversion = this.identityList('diversion', parseDiversion);
+    return this.cDiversion;
+  }
+
+  get historyInfo(): ReadonlyArray<HistoryInfoEntry | Invalid> {
+    if (this.cHistory === UNSET) this.cHistory = this.identityList('history-info', parseHistoryInfo);
+    return this.cHistory;
+  }
+
+  get identity(): ReadonlyArray<IdentityEntry | Invalid> {
+    if (this.cIdentity === UNSET) {
+      const out: Array<IdentityEntry | Invalid> = [];
+      for (const v of this.all('identity')) {
+        for (const part of splitList(v)) {
+          const e = parseIdentity(part);
+          if (e.kind === 'invalid') this.note(SipAnomaly.identityHeaderInvalid, e.reason);
+          out.push(e);
+        }
+      }
+      this.cIdentity = out;
+    }
+    return this.cIdentity;
+  }
+
+  get contact(): ReadonlyArray<NameAddr | Invalid> {
+    if (this.cContact === UNSET) {
+      const out: Array<NameAddr | Invalid> = [];
+      for (const v of this.all('contact')) {
+        if (v === '*') continue;
+        for (const part of splitList(v)) {
+          const na = parseNameAddr(part);
+          if (na.kind === 'invalid') this.note(SipAnomaly.contactInvalid, na.reason);
+          else if (na.uri.kind === 'invalid') this.note(SipAnomaly.contactInvalid, na.uri.reason);
+          out.push(na);
+        }
+      }
+      this.cContact = out;
+    }
+    return this.cContact;
+  }
+
+  get privacy(): readonly string[] {
+    const out: string[] = [];
+    for (const v of this.all('privacy')) out.push(...parsePrivacy(v));
+    return out;
+  }
+
+  get userAgent(): string | undefined {
+    return this.first('user-agent');
+  }
+
+  get via(): Via | Invalid | undefined {
+    if (this.cVia === UNSET) {
+      const v = this.first('via');
+      const via = v === undefined ? undefined : parseTopVia(v);
+      if (via !== undefined && via.kind === 'invalid') this.note(SipAnomaly.viaInvalid, via.reason);
+      this.cVia = via;
+    }
+    return this.cVia;
+  }
+
+  get requestUri(): Uri | Invalid | undefined {
+    if (this.cRuri === UNSET) {
+      if (this.kind !== 'request') this.cRuri = undefined;
+      else {
+        const u = parseUri(this.requestUriText);
+        if (u.kind === 'invalid') this.note(SipAnomaly.requestUriInvalid, u.reason);
+        else if (u.kind === 'sip' && Object.keys(u.headers).length > 0) {
+          // RFC 3261 §19.1.5: headers are not allowed in a Request-URI.
+          this.note(SipAnomaly.requestUriHeaders, u.raw);
+        }
+        this.cRuri = u;
+      }
+    }
+    return this.cRuri;
+  }
+
+  collectAnomalies(): readonly Anomaly[] {
+    if (this.collected) return this.anomalies;
+    this.collected = true;
+    const n = this.h.length / 5;
+    for (let i = 0; i < n; i++) void this.value(i);
+    void this.from;
+    void this.to;
+    void this.pai;
+    void this.ppi;
+    void this.rpid;
+    void this.diversion;
+    void this.historyInfo;
+    void this.identity;
+    void this.contact;
+    void this.via;
+    void this.requestUri;
+    const cseq = this.cseq;
+    if (this.kind === 'request' && cseq !== undefined && cseq.kind === 'cseq' && cseq.method !== this.method) {
+      // RFC 3261 §8.1.1.5: the CSeq method MUST match the request method.
+      this.note(SipAnomaly.cseqMethodMismatch, `${this.method} vs CSeq ${cseq.method}`);
+    }
+    const date = this.first('date');
+    if (date !== undefined && !date.endsWith(' GMT')) {
+      // RFC 3261 §20.17: the only time zone allowed is "GMT".
+      this.note(SipAnomaly.dateInvalid, date);
+    }
+    return this.anomalies;
+  }
+}
+
+function isWsByte(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** `SIP/` (any case) at `p`. */
+function isSipSlash(buf: Buffer, p: number): boolean {
+  return (
+    (buf[p]! | 0x20) === 0x73 && (buf[p + 1]! | 0x20) === 0x69 && (buf[p + 2]! | 0x20) === 0x70 && buf[p + 3] === 0x2f
+  );
+}
+
+/** Length of `SIP/d+.d+` at `p` (ending at `end`), or 0. */
+function versionLength(buf: Buffer, p: number, end: number): number {
+  if (end - p < 7 || !isSipSlash(buf, p)) return 0;
+  let q = p + 4;
+  const d1 = q;
+  while (q < end && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
+  if (q === d1 || buf[q] !== 0x2e) return 0;
+  q++;
+  const d2 = q;
+  while (q < end && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
+  if (q === d2) return 0;
+  return q - p;
+}
+
+const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH'].map(
+  (m) => ({ name: m, bytes: Buffer.from(m, 'latin1') }),
+);
+
+/** The interned name of a standard method at `buf[s..e)` (case-sensitive, RFC 3261 §7.1). */
+function knownMethod(buf: Buffer, s: number, e: number): string | undefined {
+  const n = e - s;
+  for (let k = 0; k < METHODS.length; k++) {
+    const m = METHODS[k]!;
+    if (m.bytes.length !== n || m.bytes[0] !== buf[s]) continue;
+    let j = 1;
+    while (j < n && m.bytes[j] === buf[s + j]) j++;
+    if (j === n) return m.name;
+  }
+  return undefined;
+}
+
+function addAnomaly(list: Anomaly[], frame: number | undefined, kind: SipAnomalyKind, detail: string): void {
+  list.push(frame === undefined ? { kind, detail } : { kind, detail, frame });
+}
+
+function invalidMessage(reason: string): SipInvalid {
+  return { kind: 'invalid', reason };
+}
+
+/**
+ * Split one SIP message. The buffer holds one UDP datagram or one message framed from a stream
+ * (see `SipStreamFramer`). Never throws: an unusable start line gives `{kind:'invalid'}`; every
+ * other problem is an anomaly on the returned message. `frame` is copied into the anomalies.
+ */
+export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
+  const buf = bytes;
+  const len = buf.length;
+  let p = 0;
+  // RFC 3261 §7.5: CRLFs before the start line are ignored.
+  while (p < len && (buf[p] === 0x0d || buf[p] === 0x0a)) p++;
+  if (p >= len) return invalidMessage('empty message');
+  const ls = p;
+  const lf = buf.indexOf(0x0a, p);
+  if (lf < 0) return invalidMessage('start line not terminated');
+  let le = lf;
+  let crlf = false;
+  if (buf[le - 1] === 0x0d) {
+    le--;
+    crlf = true;
+  }
+  const anomalies: Anomaly[] = [];
+
+  let kind: 'request' | 'response';
+  let method = '';
+  let ruri = '';
+  let status = 0;
+  let reason = '';
+  let version: string;
+  if (isSipSlash(buf, ls)) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+    kind = 'response';
+    const vl = versionLength(buf, ls, le);
+    if (vl === 0 || buf[ls + vl] !== 0x20) return invalidMessage('status line: bad SIP version');
+    version = vl === 7 && buf[ls + 4] === 0x32 && buf[ls + 6] === 0x30 ? 'SIP/2.0' : buf.toString('latin1', ls, ls + vl);
+    let q = ls + vl + 1;
+    const cs = q;
+    while (q < le && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
+    if (q - cs !== 3 || (q < le && buf[q] !== 0x20)) return invalidMessage('status line: status code is not 3 digits');
+    status = (buf[cs]! - 0x30) * 100 + (buf[cs + 1]! - 0x30) * 10 + (buf[cs + 2]! - 0x30);
+    if (status < 100 || status > 699) return invalidMessage(`status line: status code ${status} out of range`);
+    reason = q < le ? buf.toString('utf8', q + 1, le) : '';
+  } else {
+    // Request-Line = Method SP Request-URI SP SIP-Version CRLF
+    kind = 'request';
+    let q = ls;
+    while (q < le && TOKEN[buf[q]!] === 1) q++;
+    if (q === ls || buf[q] !== 0x20) return invalidMessage('request line: bad method');
+    method = knownMethod(buf, ls, q) ?? buf.toString('latin1', ls, q);
+    let extraWs = false;
+    q++;
+    while (q < le && buf[q] === 0x20) {
+      q++;
+      extraWs = true;
+    }
+    const us = q;
+    while (q < le && buf[q] !== 0x20) q++;
+    const ue = q;
+    let n = 0;
+    while (q < le && buf[q] === 0x20) {
+      q++;
+      n++;
+    }
+    if (n > 1) extraWs = true;
+    const vs = q;
+    while (q < le && buf[q] !== 0x20 && buf[q] !== 0x09) q++;
+    const ve = q;
+    while (q < le && isWsByte(buf[q])) {
+      q++;
+      extraWs = true;
+    }
+    if (ue === us) return invalidMessage('request line: missing Request-URI');
+    if (q !== le || ve === vs) return invalidMessage('request line: expected Method SP Request-URI SP SIP-Version');
+    if (versionLength(buf, vs, ve) !== ve - vs) return invalidMessage('request line: bad SIP version');
+    if (buf[us] === 0x3c) return invalidMessage('request line: Request-URI enclosed in <>');
+    ruri = buf.toString('utf8', us, ue);
+    if (ruri.indexOf(':') <= 0) return invalidMessage('request line: Request-URI has no scheme');
+    version = ve - vs === 7 && buf[vs + 4] === 0x32 && buf[vs + 6] === 0x30 && buf[vs + 5] === 0x2e ? 'SIP/2.0' : buf.toString('latin1', vs, ve);
+    if (extraWs) addAnomaly(anomalies, frame, SipAnomaly.startLineWhitespace, 'extra SP in the request line (RFC 4475 §3.1.2.9-10)');
+  }
+  if (version !== 'SIP/2.0') addAnomaly(anomalies, frame, SipAnomaly.unsupportedVersion, version);
+  if (len > MAX_MESSAGE) addAnomaly(anomalies, frame, SipAnomaly.messageTooLarge, `${len} bytes`);
+
+  const h: number[] = [];
+  let nFrom = 0;
+  let nTo = 0;
+  let nCallId = 0;
+  let nCSeq = 0;
+  let nVia = 0;
+  let nMaxFwd = 0;
+  let nCl = 0;
+  let cl = -1;
+  let clBad = '';
+  let bodyStart = -1;
+  p = lf + 1;
+  while (p < len) {
+    let c = buf[p]!;
+    if (c === 0x0a) {
+      if (crlf) addAnomaly(anomalies, frame, SipAnomaly.bareLf, 'empty line ends with a bare LF');
+      bodyStart = p + 1;
+      break;
+    }
+    if (c === 0x0d && buf[p + 1] === 0x0a) {
+      bodyStart = p + 2;
+      break;
+    }
+    const hs = p;
+    // Header name: up to ':' (a line without one is skipped, with an anomaly).
+    while (p < len) {
+      c = buf[p]!;
+      if (c === 0x3a || c === 0x0a) break;
+      p++;
+    }
+    if (p >= len) break;
+    if (c !== 0x3a || isWsByte(buf[hs])) {
+      addAnomaly(anomalies, frame, SipAnomaly.headerWithoutColon, buf.toString('latin1', hs, Math.min(buf[p - 1] === 0x0d ? p - 1 : p, hs + 64)));
+      p = skipLine(buf, p);
+      continue;
+    }
+    let ne = p;
+    while (ne > hs && isWsByte(buf[ne - 1])) ne--;
+    const id = identifyName(buf, hs, ne);
+    // Value: to the end of the line and of its continuation lines (memchr per line).
+    let vs = p + 1;
+    let le2 = buf.indexOf(0x0a, vs);
+    while (le2 >= 0 && (buf[le2 + 1] === 0x20 || buf[le2 + 1] === 0x09)) {
+      if (crlf && buf[le2 - 1] !== 0x0d) addAnomaly(anomalies, frame, SipAnomaly.bareLf, `bare LF in ${canonicalNameOf(buf, hs, ne)}`);
+      le2 = buf.indexOf(0x0a, le2 + 1);
+    }
+    let ve: number;
+    if (le2 < 0) {
+      ve = len;
+      p = len;
+    } else {
+      p = le2 + 1;
+      ve = buf[le2 - 1] === 0x0d ? le2 - 1 : le2;
+      if (crlf && ve === le2) addAnomaly(anomalies, frame, SipAnomaly.bareLf, `bare LF in ${canonicalNameOf(buf, hs, ne)}`);
+    }
+    while (vs < ve && isWsByte(buf[vs])) vs++;
+    while (ve > vs && isWsByte(buf[ve - 1])) ve--;
+    if (ve - hs > MAX_HEADER_LINE) {
+      addAnomaly(anomalies, frame, SipAnomaly.headerTooLong, `${canonicalNameOf(buf, hs, ne)}: ${ve - hs} bytes`);
+    }
+    h.push(id, hs, ne, vs, ve);
+    if (id !== 0 && id <= ID_MAX_FORWARDS) {
+      switch (id) {
+        case ID_FROM:
+          if (++nFrom === 2) addAnomaly(anomalies, frame, SipAnomaly.duplicateFrom, 'From');
+          break;
+        case ID_TO:
+          if (++nTo === 2) addAnomaly(anomalies, frame, SipAnomaly.duplicateTo, 'To');
+          break;
+        case ID_CALL_ID:
+          if (++nCallId === 2) addAnomaly(anomalies, frame, SipAnomaly.duplicateCallId, 'Call-ID');
+          break;
+        case ID_CSEQ:
+          if (++nCSeq === 2) addAnomaly(anomalies, frame, SipAnomaly.duplicateCSeq, 'CSeq');
+          break;
+        case ID_VIA:
+          nVia++;
+          break;
+        case ID_MAX_FORWARDS:
+          nMaxFwd++;
+          break;
+        case ID_CONTENT_LENGTH:
+          if (++nCl === 1) {
+            cl = readContentLength(buf, vs, ve);
+            if (cl < 0) clBad = buf.toString('latin1', vs, Math.min(ve, vs + 32));
+          } else if (nCl === 2) addAnomaly(anomalies, frame, SipAnomaly.duplicateContentLength, 'Content-Length');
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  if (bodyStart < 0) {
+    addAnomaly(anomalies, frame, SipAnomaly.headersUnterminated, 'no empty line after the header fields');
+    bodyStart = len;
+  }
+  // One memchr for NUL over the header fields (bodies may carry binary data legitimately).
+  const nul = buf.indexOf(0, lf + 1);
+  if (nul >= 0 && nul < bodyStart) {
+    let where = 'header section';
+    for (let k = 0; k < h.length; k += 5) {
+      if (nul >= h[k + 1]! && nul < h[k + 4]!) where = canonicalNameOf(buf, h[k + 1]!, h[k + 2]!);
+    }
+    addAnomaly(anomalies, frame, SipAnomaly.nulInHeader, where);
+  }
+  const missing: string[] = [];
+  if (nTo === 0) missing.push('To');
+  if (nFrom === 0) missing.push('From');
+  if (nCallId === 0) missing.push('Call-ID');
+  if (nCSeq === 0) missing.push('CSeq');
+  if (nVia === 0) missing.push('Via');
+  if (kind === 'request' && nMaxFwd === 0) missing.push('Max-Forwards');
+  if (missing.length > 0) addAnomaly(anomalies, frame, SipAnomaly.missingHeader, missing.join(', '));
+
+  let bodyEnd = len;
+  let contentLength: number | undefined;
+  if (nCl > 0) {
+    if (cl < 0) addAnomaly(anomalies, frame, SipAnomaly.contentLengthInvalid, clBad);
+    else {
+      contentLength = cl;
+      const have = len - bodyStart;
+      if (cl !== have) {
+        addAnomaly(anomalies, frame, SipAnomaly.contentLengthMismatch, `Content-Length ${cl}, ${have} bytes after the header fields`);
+        if (cl < have) bodyEnd = bodyStart + cl;
+      }
+    }
+  }
+  const msg = new SipMessageImpl(
+    kind,
+    method,
+    ruri,
+    status,
+    reason,
+    version,
+    buf,
+    anomalies,
+    h,
+    bodyStart,
+    bodyEnd,
+    contentLength,
+    frame,
+  );
+  return msg as SipMessage;
+}
+
+/** Index after the line (and its continuation lines) containing `p`. */
+function skipLine(buf: Buffer, p: number): number {
+  const len = buf.length;
+  for (;;) {
+    const lf = buf.indexOf(0x0a, p);
+    if (lf < 0) return len;
+    if (!isWsByte(buf[lf + 1])) return lf + 1;
+    p = lf + 1;
+  }
+}
+
+/** Decimal Content-Length at `buf[s..e)`; -1 when not a non-negative integer below 2**31. */
+export function readContentLength(buf: Buffer, s: number, e: number): number {
+  if (e <= s || e - s > 10) return -1;
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n > 0x7fffffff ? -1 : n;
+}

@@ -1,0 +1,193 @@
+import { LOWER } from './chars.js';
+
+/**
+ * Header-name canonicalisation: lowercase full names, compact forms mapped to their full names
+ * (RFC 3261 §7.3.3 and the IANA "Header Fields" registry). Known names are recognised by comparing
+ * bytes, so the hot path never decodes or lowercases a name string.
+ */
+
+/** Compact form → canonical (lowercase full) name. */
+export const COMPACT_FORMS: Readonly<Record<string, string>> = {
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  n: 'identity-info',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+  y: 'identity',
+};
+
+const KNOWN = [
+  'accept',
+  'accept-contact',
+  'accept-encoding',
+  'accept-language',
+  'alert-info',
+  'allow',
+  'allow-events',
+  'authorization',
+  'call-id',
+  'call-info',
+  'contact',
+  'content-disposition',
+  'content-encoding',
+  'content-length',
+  'content-type',
+  'cseq',
+  'date',
+  'diversion',
+  'event',
+  'expires',
+  'from',
+  'history-info',
+  'identity',
+  'identity-info',
+  'max-forwards',
+  'min-se',
+  'organization',
+  'p-access-network-info',
+  'p-asserted-identity',
+  'p-charging-vector',
+  'p-early-media',
+  'p-preferred-identity',
+  'privacy',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-require',
+  'rack',
+  'reason',
+  'record-route',
+  'refer-to',
+  'referred-by',
+  'reject-contact',
+  'remote-party-id',
+  'request-disposition',
+  'require',
+  'route',
+  'rseq',
+  'server',
+  'session-expires',
+  'subject',
+  'subscription-state',
+  'supported',
+  'timestamp',
+  'to',
+  'unsupported',
+  'user-agent',
+  'via',
+  'warning',
+  'www-authenticate',
+];
+
+/**
+ * Header names recognised while splitting: the ones the split itself needs (duplicates, framing,
+ * mandatory headers) and every name that has a compact form, so that a lookup by id finds all
+ * spellings. Id 0 means "other": such names are compared (by length first, then bytes) or decoded
+ * only when a caller asks for them, which keeps the split from touching most name bytes twice.
+ */
+export const EAGER_NAMES = [
+  '',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'via',
+  'content-length',
+  'max-forwards',
+  ...Object.values(COMPACT_FORMS).filter((n) => !['from', 'to', 'call-id', 'via', 'content-length'].includes(n)),
+] as const;
+
+export const ID_FROM = 1;
+export const ID_TO = 2;
+export const ID_CALL_ID = 3;
+export const ID_CSEQ = 4;
+export const ID_VIA = 5;
+export const ID_CONTENT_LENGTH = 6;
+export const ID_MAX_FORWARDS = 7;
+
+interface Entry {
+  readonly bytes: Uint8Array;
+  readonly id: number;
+}
+
+/** Candidates by `length * 32 + (lowercase first byte & 31)`, for names up to 63 bytes. */
+const BY_SHAPE: Array<Entry[] | undefined> = new Array<Entry[] | undefined>(64 * 32).fill(undefined);
+const ID_BY_NAME = new Map<string, number>();
+/** Lowercase bytes of every known name, for byte comparison at lookup time. */
+const BYTES_BY_NAME = new Map<string, Uint8Array>();
+
+function addShape(spelling: string, id: number): void {
+  const bytes = Buffer.from(spelling, 'latin1');
+  const key = bytes.length * 32 + (bytes[0]! & 31);
+  const list = BY_SHAPE[key];
+  if (list === undefined) BY_SHAPE[key] = [{ bytes, id }];
+  else list.push({ bytes, id });
+}
+EAGER_NAMES.forEach((name, id) => {
+  if (id === 0) return;
+  ID_BY_NAME.set(name, id);
+  addShape(name, id);
+});
+for (const [k, v] of Object.entries(COMPACT_FORMS)) addShape(k, ID_BY_NAME.get(v) ?? 0);
+for (const n of KNOWN) BYTES_BY_NAME.set(n, Buffer.from(n, 'latin1'));
+
+/** Id of a recognised header name at `buf[s..e)` (any case, compact forms included), else 0. */
+export function identifyName(buf: Buffer, s: number, e: number): number {
+  const len = e - s;
+  if (len >= 64) return 0;
+  const list = BY_SHAPE[len * 32 + (buf[s]! & 31)];
+  if (list === undefined) return 0;
+  for (let k = 0; k < list.length; k++) {
+    const ent = list[k]!;
+    const b = ent.bytes;
+    let j = 0;
+    while (j < len && LOWER[buf[s + j]!] === b[j]) j++;
+    if (j === len) return ent.id;
+  }
+  return 0;
+}
+
+/** Id of a canonical name (0 when it is not recognised while splitting). */
+export function idOfName(canonical: string): number {
+  return ID_BY_NAME.get(canonical) ?? 0;
+}
+
+/** Lowercase bytes of a canonical name, for comparing against raw header names. */
+export function bytesOfName(canonical: string): Uint8Array {
+  return BYTES_BY_NAME.get(canonical) ?? Buffer.from(canonical, 'latin1');
+}
+
+/** True when `buf[s..e)` spells `lower` (lowercase bytes) in any case. */
+export function nameEquals(buf: Buffer, s: number, e: number, lower: Uint8Array): boolean {
+  const len = e - s;
+  if (len !== lower.length) return false;
+  for (let j = 0; j < len; j++) if (LOWER[buf[s + j]!] !== lower[j]) return false;
+  return true;
+}
+
+/** Canonical (lowercase, compact forms expanded) name of the raw header name at `buf[s..e)`. */
+export function canonicalNameOf(buf: Buffer, s: number, e: number): string {
+  const id = identifyName(buf, s, e);
+  if (id !== 0) return EAGER_NAMES[id]!;
+  const lower = buf.toString('latin1', s, e).toLowerCase();
+  return Object.hasOwn(COMPACT_FORMS, lower) ? (COMPACT_FORMS[lower] ?? lower) : lower;
+}
+
+/** Canonical form of a header name given as a string (for lookups by callers). */
+export function canonicalize(name: string): string {
+  const lower = name.toLowerCase();
+  return Object.hasOwn(COMPACT_FORMS, lower) ? (COMPACT_FORMS[lower] ?? lower) : lower;
+}

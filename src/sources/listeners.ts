@@ -1,0 +1,350 @@
+/**
+ * Socket sources of the daemon: plain SIP over UDP and TCP (a mirror or a proxy's copy) and HEP v3 over UDP
+ * and TCP (what Kamailio, OpenSIPS, FreeSWITCH, Asterisk and heplify emit). Each listener owns one Ingest
+ * (frame numbers are per source); every TCP connection is one flow, framed by Content-Length (SIP, RFC 3261
+ * §18.3) or by the HEP length (HepStreamFramer). Hostile input — garbage, oversize datagrams, lying HEP
+ * lengths, half-open connections — is counted as an anomaly and dropped; nothing here throws into the
+ * event loop.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, isIPv6, type Server, type Socket } from 'node:net';
+import { hepToDatagram, HepStreamFramer, HEP_MAX_LEN } from '../decode/hep.js';
+import type { LimitsConfig } from '../config/index.js';
+import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import type { Datagram, Endpoint } from '../types.js';
+import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+
+export type ListenerProtocol = 'sip' | 'hep';
+
+export interface ListenerDeps {
+  readonly onMessage: (e: SipEvent) => void;
+  readonly limits: LimitsConfig;
+  /** Wall clock in ms. */
+  readonly now?: () => number;
+  /** Socket-level failures worth an operational log line (never per packet). */
+  readonly onError?: (source: string, err: Error) => void;
+}
+
+/** A TCP connection that sends this many bytes of HEP garbage without one valid packet is closed. */
+const HEP_GARBAGE_CLOSE_BYTES = 4 * HEP_MAX_LEN;
+
+const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`, so peers configured by IPv4 CIDR match on dual-stack sockets. */
+function plainAddress(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+abstract class ListenerBase implements LiveSource {
+  readonly counters: SourceCounters = newCounters();
+  protected readonly ingest: Ingest;
+  protected readonly now: () => number;
+  protected frame = 0;
+  protected lastPacketMs: number | undefined;
+  protected error: string | undefined;
+  protected up = false;
+  protected address = '';
+
+  constructor(
+    readonly name: string,
+    protected readonly deps: ListenerDeps,
+    origin: string,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.ingest = new Ingest({ origin, onMessage: deps.onMessage, maxStreams: deps.limits.flows });
+  }
+
+  status(): SourceStatus {
+    return {
+      name: this.name,
+      up: this.up,
+      address: this.address,
+      ...(this.lastPacketMs !== undefined ? { lastPacketMs: this.lastPacketMs } : {}),
+      ...(this.error !== undefined ? { error: this.error } : {}),
+      counters: mergeIngest(this.counters, [this.ingest]),
+      ...this.extraStatus(),
+    };
+  }
+
+  protected extraStatus(): Partial<SourceStatus> {
+    return {};
+  }
+
+  /** Run one unit of ingestion; a bug in a later stage is counted and logged, never crashes the daemon. */
+  protected guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      bump(this.counters.anomalies, 'internal.error');
+      this.deps.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  abstract close(): Promise<void>;
+}
+
+/** One UDP socket carrying SIP or HEP datagrams. */
+export class UdpListener extends ListenerBase {
+  private socket: UdpSocket | undefined;
+  private local: Endpoint = { ip: '', port: 0 };
+
+  constructor(
+    readonly protocol: ListenerProtocol,
+    deps: ListenerDeps,
+  ) {
+    super(`${protocol}-udp`, deps, `${protocol}-udp`);
+  }
+
+  get port(): number {
+    return this.local.port;
+  }
+
+  /** Bind; rejects with the socket error (EADDRINUSE, EACCES …). */
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', reuseAddr: false });
+      const onBindError = (e: Error) => {
+        socket.close();
+        reject(e);
+      };
+      socket.once('error', onBindError);
+      socket.bind(port, host, () => {
+        socket.off('error', onBindError);
+        const a = socket.address();
+        this.local = { ip: plainAddress(a.address), port: a.port };
+        this.address = `udp:${endpointKey(this.local)}`;
+        // Bursts of 20k msg/s must not overflow the kernel's default ~200 KB buffer.
+        try {
+          socket.setRecvBufferSize(8 * 1024 * 1024);
+        } catch {
+          // not permitted: the default stays, drops show up as kernel UDP errors
+        }
+        socket.on('error', (e) => {
+          this.error = e.message;
+          this.deps.onError?.(this.name, e);
+        });
+        socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
+        this.socket = socket;
+        this.up = true;
+        resolve();
+      });
+    });
+  }
+
+  private onMessage(msg: Buffer, ip: string, port: number): void {
+    this.counters.frames++;
+    this.counters.bytes += msg.length;
+    this.lastPacketMs = this.now();
+    const frame = ++this.frame;
+    if (msg.length > this.deps.limits.messageBytes) {
+      bump(this.counters.anomalies, 'udp.oversize');
+      return;
+    }
+    this.guard(() => {
+      if (this.protocol === 'hep') {
+        this.ingest.pushHep(msg, frame);
+        return;
+      }
+      const d: Datagram = {
+        ts: wallTimestamp(this.lastPacketMs),
+        src: { ip: plainAddress(ip), port },
+        dst: this.local,
+        transport: 'udp',
+        payload: msg,
+        frame,
+      };
+      this.ingest.pushDatagram(d);
+    });
+  }
+
+  close(): Promise<void> {
+    this.up = false;
+    const s = this.socket;
+    this.socket = undefined;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => {
+      try {
+        s.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
+
+interface Connection {
+  readonly socket: Socket;
+  readonly flow: string;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  readonly hep?: HepStreamFramer;
+  /** HEP: garbage bytes already counted, to report only what is new. */
+  seenGarbage: number;
+  seenInvalid: number;
+}
+
+/** One TCP listener; each accepted connection is one flow. */
+export class TcpListener extends ListenerBase {
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+  private localPort = 0;
+
+  constructor(
+    readonly protocol: ListenerProtocol,
+    deps: ListenerDeps,
+  ) {
+    super(`${protocol}-tcp`, deps, `${protocol}-tcp`);
+  }
+
+  get port(): number {
+    return this.localPort;
+  }
+
+  protected override extraStatus(): Partial<SourceStatus> {
+    return { connections: this.connections.size };
+  }
+
+  listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((sock) => this.accept(sock));
+      server.maxConnections = this.deps.limits.flows;
+      const onListenError = (e: Error) => {
+        server.close();
+        reject(e);
+      };
+      server.once('error', onListenError);
+      server.on('drop', () => bump(this.counters.anomalies, 'tcp.connection-limit'));
+      server.listen({ host, port }, () => {
+        server.off('error', onListenError);
+        server.on('error', (e) => {
+          this.error = e.message;
+          this.deps.onError?.(this.name, e);
+        });
+        const a = server.address();
+        this.localPort = typeof a === 'object' && a !== null ? a.port : port;
+        this.address = `tcp:${endpointKey({ ip: host, port: this.localPort })}`;
+        this.server = server;
+        this.up = true;
+        resolve();
+      });
+    });
+  }
+
+  private accept(sock: Socket): void {
+    const src: Endpoint = { ip: plainAddress(sock.remoteAddress ?? '0.0.0.0'), port: sock.remotePort ?? 0 };
+    const dst: Endpoint = { ip: plainAddress(sock.localAddress ?? '0.0.0.0'), port: sock.localPort ?? 0 };
+    const conn: Connection = {
+      socket: sock,
+      flow: `${endpointKey(src)}>${endpointKey(dst)}`,
+      src,
+      dst,
+      ...(this.protocol === 'hep' ? { hep: new HepStreamFramer() } : {}),
+      seenGarbage: 0,
+      seenInvalid: 0,
+    };
+    this.connections.add(conn);
+    sock.setNoDelay(true);
+    // Half-open or silent connections must not hold a flow (and its buffers) forever.
+    sock.setTimeout(this.deps.limits.flowIdleSeconds * 1000, () => {
+      bump(this.counters.anomalies, 'tcp.idle-timeout');
+      sock.destroy();
+    });
+    sock.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    sock.on('error', () => bump(this.counters.anomalies, 'tcp.reset'));
+    sock.on('close', () => {
+      this.connections.delete(conn);
+      this.guard(() => this.ingest.closeFlow(conn.flow));
+    });
+  }
+
+  private onData(conn: Connection, chunk: Buffer): void {
+    this.counters.frames++;
+    this.counters.bytes += chunk.length;
+    this.lastPacketMs = this.now();
+    const frame = ++this.frame;
+    this.guard(() => {
+      if (conn.hep) {
+        this.onHep(conn, conn.hep, chunk, frame);
+        return;
+      }
+      this.ingest.pushDatagram({
+        ts: wallTimestamp(this.lastPacketMs),
+        src: conn.src,
+        dst: conn.dst,
+        transport: 'tcp',
+        payload: chunk,
+        frame,
+        flow: conn.flow,
+      });
+    });
+  }
+
+  private onHep(conn: Connection, framer: HepStreamFramer, chunk: Buffer, frame: number): void {
+    const packets = framer.push(chunk);
+    const st = framer.stats;
+    if (st.garbageBytes > conn.seenGarbage) {
+      bump(this.counters.anomalies, 'hep.tcp-garbage-bytes', st.garbageBytes - conn.seenGarbage);
+      conn.seenGarbage = st.garbageBytes;
+    }
+    if (st.invalid > conn.seenInvalid) {
+      bump(this.counters.anomalies, 'hep.invalid', st.invalid - conn.seenInvalid);
+      conn.seenInvalid = st.invalid;
+    }
+    if (st.packets === 0 && st.garbageBytes > HEP_GARBAGE_CLOSE_BYTES) {
+      bump(this.counters.anomalies, 'hep.tcp-garbage-closed');
+      conn.socket.destroy();
+      return;
+    }
+    for (const p of packets) {
+      this.counters.hepPackets++;
+      const h = hepToDatagram(p, { listener: this.address, frame, now: () => wallTimestamp(this.now()) });
+      if (h.kind === 'skipped') {
+        bump(this.counters.anomalies, `hep.skipped-${h.reason}`);
+        continue;
+      }
+      // HEP carries whole SIP messages, also when the original transport was TCP: no stream framing.
+      const { flow: _flow, origin: _origin, ...dg } = h.datagram;
+      this.ingest.pushDatagram(dg, p.captureId ?? 0);
+    }
+  }
+
+  close(): Promise<void> {
+    this.up = false;
+    for (const c of this.connections) c.socket.destroy();
+    this.connections.clear();
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => s.close(() => resolve()));
+  }
+}
+
+export interface ListenerPair {
+  readonly udp?: UdpListener;
+  readonly tcp?: TcpListener;
+}
+
+/**
+ * Bind the UDP and/or TCP listener of one protocol. With port 0 both get the same ephemeral port when
+ * possible (UDP first, then TCP on that port; a few retries when TCP finds it taken).
+ */
+export async function startListenerPair(
+  protocol: ListenerProtocol,
+  cfg: { readonly host: string; readonly port: number; readonly udp: boolean; readonly tcp: boolean },
+  deps: ListenerDeps,
+): Promise<ListenerPair> {
+  for (let attempt = 0; ; attempt++) {
+    const udp = cfg.udp ? new UdpListener(protocol, deps) : undefined;
+    if (udp) await udp.listen(cfg.host, cfg.port);
+    if (!cfg.tcp) return udp ? { udp } : {};
+    const tcp = new TcpListener(protocol, deps);
+    try {
+      await tcp.listen(cfg.host, udp ? udp.port : cfg.port);
+      return udp ? { udp, tcp } : { tcp };
+    } catch (e) {
+      await udp?.close();
+      const code = (e as NodeJS.ErrnoException).code;
+      if (cfg.port !== 0 || code !== 'EADDRINUSE' || attempt >= 5) throw e;
+    }
+  }
+}

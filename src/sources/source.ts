@@ -1,0 +1,76 @@
+/**
+ * What every live source of the daemon (socket listeners, HEP listeners, folder watch, interface capture)
+ * exposes: a name usable as a metrics label, whether it is up, when it last saw a packet, and counters.
+ * Counters only grow; anomalies are named (DESIGN.md §3: malformed input is an anomaly, counted, not an alert).
+ */
+import type { Ingest } from '../pipeline/ingest.js';
+import type { Timestamp } from '../types.js';
+
+export interface SourceCounters {
+  /** Reads from the source: UDP datagrams, TCP reads, HEP packets, capture frames. */
+  frames: number;
+  datagrams: number;
+  sipMessages: number;
+  hepPackets: number;
+  bytes: number;
+  /** Anomalies by kind: the source's own (oversize, idle timeout …) plus those of its Ingest(s). */
+  anomalies: Record<string, number>;
+}
+
+export interface SourceStatus {
+  /** Stable, bounded name (metrics label): `sip-udp`, `sip-tcp`, `hep-udp`, `hep-tcp`, `watch`, `interface`. */
+  readonly name: string;
+  readonly up: boolean;
+  /** Where it listens or reads: `udp:127.0.0.1:5060`, a folder, an interface. */
+  readonly address: string;
+  /** Wall-clock ms of the last packet, if any. */
+  readonly lastPacketMs?: number;
+  /** Why it is down. */
+  readonly error?: string;
+  readonly counters: SourceCounters;
+  /** Open TCP connections (TCP listeners only). */
+  readonly connections?: number;
+}
+
+export interface LiveSource {
+  readonly name: string;
+  status(): SourceStatus;
+  /** Stop reading and release sockets/processes/timers; resolves when done. */
+  close(): Promise<void>;
+}
+
+export function newCounters(): SourceCounters {
+  return { frames: 0, datagrams: 0, sipMessages: 0, hepPackets: 0, bytes: 0, anomalies: {} };
+}
+
+export function bump(m: Record<string, number>, kind: string, n = 1): void {
+  m[kind] = (m[kind] ?? 0) + n;
+}
+
+/** Source counters with the Ingest's own counts folded in (ingests: the live ones plus totals of closed ones). */
+export function mergeIngest(own: SourceCounters, ingests: readonly Ingest[], closed?: SourceCounters): SourceCounters {
+  const out: SourceCounters = { ...own, anomalies: { ...own.anomalies } };
+  const add = (c: { datagrams: number; sipMessages: number; hepPackets: number; anomalies: Record<string, number> }) => {
+    out.datagrams += c.datagrams;
+    out.sipMessages += c.sipMessages;
+    out.hepPackets += c.hepPackets;
+    for (const [k, v] of Object.entries(c.anomalies)) bump(out.anomalies, k, v);
+  };
+  for (const i of ingests) add(i.stats);
+  if (closed) add(closed);
+  return out;
+}
+
+/** Fold an Ingest's counts into `into` (used when a per-file Ingest is discarded). */
+export function absorbIngest(into: SourceCounters, ingest: Ingest): void {
+  into.datagrams += ingest.stats.datagrams;
+  into.sipMessages += ingest.stats.sipMessages;
+  into.hepPackets += ingest.stats.hepPackets;
+  for (const [k, v] of Object.entries(ingest.stats.anomalies)) bump(into.anomalies, k, v);
+}
+
+/** Wall clock as a capture timestamp (live sources stamp packets on arrival). */
+export function wallTimestamp(ms: number = Date.now()): Timestamp {
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: Math.round((ms - sec * 1000) * 1e6) };
+}
