@@ -44,7 +44,7 @@ function totalCounter<L extends string>(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [labels, v] of read()) if (v > 0) this.inc(labels as Record<L, string>, v);
+      for (const [labels, v] of read()) this.inc(labels as Record<L, string>, v);
     },
   });
 }
