@@ -26,9 +26,12 @@ export const rule: Rule = {
     const authorised = !!call.peer && (call.peer.any || !call.peer.hasNumberPolicy || policy.peerMayPresent(call.peer, e164));
     const now = call.ts.sec * 1000 + call.ts.nsec / 1e6;
     const windowMs = Number(params['windowSeconds'] ?? 600) * 1000;
-    const seen = state.recent<Seen>(e164, now, windowMs);
-    if (!seen.some((s) => s.value.peer === peerName)) state.add<Seen>(e164, now, { peer: peerName, authorised, callId: call.callId, frame: call.frame });
-    const others = seen.filter((s) => s.value.peer !== peerName);
+    // Every call is recorded (not only a peer's first), so a peer stays "recent" as long as it keeps presenting
+    // the number; each other peer is represented by its earliest call still inside the window.
+    const byPeer = new Map<string, { readonly atMs: number; readonly value: Seen }>();
+    for (const s of state.recent<Seen>(e164, now, windowMs)) if (s.value.peer !== peerName && !byPeer.has(s.value.peer)) byPeer.set(s.value.peer, s);
+    state.add<Seen>(e164, now, { peer: peerName, authorised, callId: call.callId, frame: call.frame });
+    const others = [...byPeer.values()];
     if (others.length === 0) return undefined;
     // Alert on the call that is not entitled to the number: an owner's call after a spoofed one is not suspicious
     // itself (the spoofed call already raised CLI-NOT-AUTHORIZED).
