@@ -37,9 +37,9 @@ export const rule: Rule = {
     const now = call.ts.sec * 1000 + call.ts.nsec / 1e6;
     const windowMs = Number(params['windowSeconds'] ?? 3600) * 1000;
     const minCallees = Number(params['minCallees'] ?? 5);
-    const seen = state.recent<string>(cli.num.e164, now, windowMs);
-    if (!seen.some((e) => e.value === callee)) state.add(cli.num.e164, now, callee);
-    const callees = new Set([...seen.map((e) => e.value), callee]);
+    // Every call is recorded (not only the first to a callee), so a callee called again stays inside the window.
+    const callees = new Set([...state.recent<string>(cli.num.e164, now, windowMs).map((e) => e.value), callee]);
+    state.add(cli.num.e164, now, callee);
     if (callees.size < minCallees) return undefined;
     return {
       severity: ctx.severity,
