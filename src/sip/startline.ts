@@ -4,7 +4,7 @@
  */
 import { TOKEN } from './chars.js';
 
-const MAX_METHOD = 32;
+const MAX_METHOD = 64;
 const MAX_URI = 4096;
 
 /** `SIP/2.0` at `p` (exact case: RFC 3261 §7.1 says SIP-Version is case-insensitive, nobody sends lowercase). */
@@ -74,7 +74,7 @@ function matchStartLine(b: Buffer, s: number, limit: number): number {
 
 /**
  * True when `payload` starts (after optional CRLF keep-alives) with a SIP request or status line
- * followed by a line end. Rejects RTP, STUN and random bytes after a few byte comparisons.
+ * followed by a line end (trailing spaces after a request line tolerated, as RFC 4475 §3.1.2.10). Rejects RTP, STUN and random bytes after a few byte comparisons.
  */
 export function looksLikeSip(payload: Buffer): boolean {
   const len = payload.length;
@@ -89,7 +89,10 @@ export function looksLikeSip(payload: Buffer): boolean {
     // Status line: SP reason or the line end.
     return n === 0x20 || n === 0x0d || n === 0x0a;
   }
-  return n === 0x0d || n === 0x0a;
+  let q = end;
+  while (payload[q] === 0x20 || payload[q] === 0x09) q++;
+  const t = payload[q];
+  return t === 0x0d || t === 0x0a;
 }
 
 /**
