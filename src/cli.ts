@@ -86,10 +86,11 @@ export function buildProgram(): Command {
     .argument('<files...>', 'capture files')
     .option('-c, --config <file>', 'config (YAML or JSON); the embedded default when absent')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
+    .option('--evidence-dir <dir>', 'write one pcapng per alert with the call\'s messages (offending frame commented)')
     .option('--fail-on <severity>', 'exit 1 when an alert at or above this severity was raised', severityOption)
-    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity }) => {
+    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string }) => {
       const { config, label } = configFrom(opts.config);
-      const report = await analyzeFiles(files, config, await progressBar());
+      const report = await analyzeFiles(files, config, await progressBar(), opts.evidenceDir);
       if (opts.format === 'json') await write(JSON.stringify(report, null, 2) + '\n');
       else if (opts.format === 'ndjson') for (const a of report.alerts) await write(JSON.stringify(a) + '\n');
       else await write(formatTable(report, label));

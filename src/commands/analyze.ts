@@ -5,6 +5,10 @@ import { Analyzer } from '../pipeline/analyzer.js';
 import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture, type CaptureError } from '../sources/capture/index.js';
 import type { CallRecord } from '../correlate/calls.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EvidenceBuffer } from '../evidence/buffer.js';
+import { evidencePcapng } from '../evidence/pcap.js';
 
 export interface FileResult {
   readonly file: string;
@@ -38,6 +42,25 @@ export interface AnalyzeReport {
   alerts: Alert[];
   /** Calls that raised at least one alert (others are counted only). */
   alertedCalls: CallSummary[];
+  /** With --evidence-dir: the pcapng written per alert. */
+  evidenceFiles?: string[];
+}
+
+/** One pcapng per alert: the call's messages, the offending frame commented with the rule (issue #6). */
+export function writeEvidence(dir: string, alerts: readonly Alert[], evidence: EvidenceBuffer): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  for (const a of alerts) {
+    const messages = evidence.get(a.call.callId);
+    if (!messages) continue;
+    const comments = new Map<number, string>();
+    for (const ev of a.evidence) if (ev.frame !== undefined) comments.set(ev.frame, `spoofwatch ${a.rule} (${a.severity}): ${a.summary}`);
+    const name = `${String(a.seq).padStart(4, '0')}-${a.rule}-${a.call.callId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}.pcapng`;
+    const path = join(dir, name);
+    writeFileSync(path, evidencePcapng(messages, comments));
+    files.push(path);
+  }
+  return files;
 }
 
 export interface ProgressSink {
@@ -112,6 +135,7 @@ export async function analyzeFiles(
   files: readonly string[],
   config: Config,
   progress?: ProgressSink,
+  evidenceDir?: string,
 ): Promise<AnalyzeReport> {
   const report: AnalyzeReport = {
     files: [],
@@ -126,10 +150,16 @@ export async function analyzeFiles(
     alertedCalls: [],
   };
   const alertedCalls = new Map<string, CallRecord>();
-  const analyzer = new Analyzer(config, (alert, call) => {
-    report.alerts.push({ ...alert, seq: report.alerts.length + 1 });
-    alertedCalls.set(call.callId, call);
-  });
+  const evidence = evidenceDir !== undefined ? new EvidenceBuffer() : undefined;
+  const analyzer = new Analyzer(
+    config,
+    (alert, call) => {
+      report.alerts.push({ ...alert, seq: report.alerts.length + 1 });
+      alertedCalls.set(call.callId, call);
+    },
+    undefined,
+    evidence,
+  );
   await runFiles(
     files,
     (e) => {
@@ -142,6 +172,7 @@ export async function analyzeFiles(
     progress,
   );
   report.calls = analyzer.calls.stats.calls;
+  if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence);
   for (const c of alertedCalls.values()) {
     report.alertedCalls.push({
       callId: c.callId,

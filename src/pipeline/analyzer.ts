@@ -11,6 +11,7 @@ import { ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { effectiveCli, type CallFacts, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
+import type { EvidenceBuffer } from '../evidence/buffer.js';
 import type { SipEvent } from './ingest.js';
 
 export function ruleSettingsOf(config: Config): Record<string, RuleSettings> {
@@ -57,6 +58,8 @@ export class Analyzer {
     config: Config,
     private readonly onAlert: (alert: Alert, call: CallRecord) => void,
     private readonly now: () => Date = () => new Date(),
+    /** When set, every call's messages are buffered and alerted calls pinned (issue #6 evidence). */
+    readonly evidence?: EvidenceBuffer,
   ) {
     this.current = Analyzer.compile(config, now);
     const l = config.limits as { calls?: number };
@@ -91,6 +94,7 @@ export class Analyzer {
       st.withoutCallId++;
       return [];
     }
+    this.evidence?.add(callId, { frame: meta.frame, ts: meta.ts, src: meta.src, dst: meta.dst, transport: meta.transport, raw: msg.raw });
     const cseq = msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq : undefined;
     const nowMs = tsMillis(meta.ts);
     let rec: CallRecord;
@@ -148,6 +152,7 @@ export class Analyzer {
       st.alerts++;
       st.alertsByRule[a.rule] = (st.alertsByRule[a.rule] ?? 0) + 1;
       st.alertsBySeverity[a.severity] = (st.alertsBySeverity[a.severity] ?? 0) + 1;
+      this.evidence?.pin(callId);
       this.onAlert(a, rec);
     }
     return alerts;

@@ -1,0 +1,130 @@
+/**
+ * Evidence (issue #6): the SIP messages of each call, kept so that an alert can be checked — raw bytes, frame
+ * numbers, capture times and addresses. Every call is buffered while it is active (an alert may come from its first
+ * message, and the ladder needs the rest); calls that raised an alert are pinned, others are evicted oldest first
+ * when the byte or call bound is reached. Raw bytes are copied: the pipeline's buffers are slices of capture chunks.
+ */
+import type { Endpoint, Timestamp } from '../types.js';
+
+export interface EvidenceMessage {
+  readonly frame: number;
+  readonly ts: Timestamp;
+  readonly src: Endpoint;
+  readonly dst: Endpoint;
+  readonly transport: string;
+  readonly raw: Buffer;
+}
+
+export interface EvidenceLimits {
+  /** Bytes of unpinned (not alerted) calls kept. */
+  readonly maxBytes: number;
+  /** Bytes of pinned (alerted) calls kept; beyond it the oldest pinned call is dropped. */
+  readonly maxPinnedBytes: number;
+  readonly maxMessagesPerCall: number;
+}
+
+export const DEFAULT_EVIDENCE_LIMITS: EvidenceLimits = {
+  maxBytes: 32 * 1024 * 1024,
+  maxPinnedBytes: 64 * 1024 * 1024,
+  maxMessagesPerCall: 100,
+};
+
+interface Entry {
+  messages: EvidenceMessage[];
+  bytes: number;
+  pinned: boolean;
+  truncated: boolean;
+}
+
+export class EvidenceBuffer {
+  /** Unpinned calls in recency order (re-inserted on every message). */
+  private readonly open = new Map<string, Entry>();
+  /** Pinned calls in pin order. */
+  private readonly pinned = new Map<string, Entry>();
+  private openBytes = 0;
+  private pinnedBytes = 0;
+  readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
+
+  constructor(private readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
+
+  add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }): void {
+    this.stats.messages++;
+    let e = this.pinned.get(callId);
+    const isPinned = e !== undefined;
+    if (!e) {
+      e = this.open.get(callId);
+      if (e) this.open.delete(callId);
+      else e = { messages: [], bytes: 0, pinned: false, truncated: false };
+      this.open.set(callId, e);
+    }
+    if (e.messages.length >= this.limits.maxMessagesPerCall) {
+      if (!e.truncated) this.stats.truncatedCalls++;
+      e.truncated = true;
+      return;
+    }
+    const raw = Buffer.from(m.raw); // copy: the source buffer is a slice of a larger chunk
+    e.messages.push({ frame: m.frame, ts: m.ts, src: m.src, dst: m.dst, transport: m.transport, raw });
+    e.bytes += raw.length;
+    if (isPinned) {
+      this.pinnedBytes += raw.length;
+      this.trimPinned();
+    } else {
+      this.openBytes += raw.length;
+      this.trimOpen(callId);
+    }
+  }
+
+  /** Keep this call's messages (it raised an alert). */
+  pin(callId: string): void {
+    const e = this.open.get(callId);
+    if (!e) return;
+    this.open.delete(callId);
+    this.openBytes -= e.bytes;
+    e.pinned = true;
+    this.pinned.set(callId, e);
+    this.pinnedBytes += e.bytes;
+    this.trimPinned();
+  }
+
+  get(callId: string): readonly EvidenceMessage[] | undefined {
+    return (this.pinned.get(callId) ?? this.open.get(callId))?.messages;
+  }
+
+  /** Forget a call (e.g. after its evidence was persisted). */
+  release(callId: string): void {
+    const p = this.pinned.get(callId);
+    if (p) {
+      this.pinned.delete(callId);
+      this.pinnedBytes -= p.bytes;
+    }
+    const o = this.open.get(callId);
+    if (o) {
+      this.open.delete(callId);
+      this.openBytes -= o.bytes;
+    }
+  }
+
+  get bytes(): { open: number; pinned: number } {
+    return { open: this.openBytes, pinned: this.pinnedBytes };
+  }
+
+  private trimOpen(keep: string): void {
+    while (this.openBytes > this.limits.maxBytes) {
+      const first = this.open.entries().next();
+      if (first.done || first.value[0] === keep) break;
+      this.open.delete(first.value[0]);
+      this.openBytes -= first.value[1].bytes;
+      this.stats.evictedCalls++;
+    }
+  }
+
+  private trimPinned(): void {
+    while (this.pinnedBytes > this.limits.maxPinnedBytes && this.pinned.size > 1) {
+      const first = this.pinned.entries().next();
+      if (first.done) break;
+      this.pinned.delete(first.value[0]);
+      this.pinnedBytes -= first.value[1].bytes;
+      this.stats.droppedPinnedCalls++;
+    }
+  }
+}
