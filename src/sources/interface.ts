@@ -75,6 +75,7 @@ export class InterfaceCapture implements LiveSource {
       const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
       child.on('error', (e: NodeJS.ErrnoException) => {
+        if (child.pid === undefined) this.child = undefined; // never started: nothing to stop
         const err =
           e.code === 'ENOENT'
             ? new SpoofwatchError('IFACE_NO_TCPDUMP', `${bin} not found: install it (apt-get install -y tcpdump) to capture on ${this.opts.iface}`)
@@ -126,13 +127,14 @@ export class InterfaceCapture implements LiveSource {
     this.closed = true;
     this.up = false;
     const child = this.child;
-    if (child) {
+    if (child && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 2000);
       await exited;
       clearTimeout(t);
     }
-    await this.reading;
+    // The reader ends with the pipe; bound the wait in case the stream never started.
+    await Promise.race([this.reading, new Promise<void>((r) => setTimeout(r, 1000).unref())]);
   }
 }
