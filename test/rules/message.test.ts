@@ -1,0 +1,139 @@
+/** Message-level rules (UA-ATTACK-TOOL, MSG-MALFORMED), once-per-call dedupe, and per-rule config. */
+import { describe, expect, it } from 'vitest';
+import { crlf, invite, only, response, ruleSet, runSip, sipNum, SipSession, SRC, testConfigYaml, type InviteSpec } from './harness.js';
+
+const TO = sipNum('+31687654321');
+
+describe('UA-ATTACK-TOOL', () => {
+  it('raises high for an OPTIONS scan by friendly-scanner', () => {
+    const text = crlf([
+      'OPTIONS sip:100@127.0.0.2 SIP/2.0',
+      'Via: SIP/2.0/UDP 192.0.2.66:5070;branch=z9hG4bK-1597430716;rport',
+      'Max-Forwards: 70',
+      'From: "sipvicious"<sip:100@1.1.1.1>;tag=6434396633623535313363340131363638303539373434',
+      'To: "sipvicious"<sip:100@1.1.1.1>',
+      'Call-ID: 784437360783096539378478',
+      'CSeq: 1 OPTIONS',
+      'Contact: <sip:100@192.0.2.66:5070>',
+      'Accept: application/sdp',
+      'User-Agent: friendly-scanner',
+      'Content-Length: 0',
+    ]);
+    const alerts = runSip([{ src: '192.0.2.66:5070', text, frame: 7 }]);
+    expect(ruleSet(alerts)).toEqual(['UA-ATTACK-TOOL:high']);
+    const a = only(alerts, 'UA-ATTACK-TOOL');
+    expect(a.reasons).toEqual(['User-Agent contains "friendly-scanner", a marker of a SIP scanning/attack tool.']);
+    expect(a.evidence).toEqual([{ frame: 7, header: 'User-Agent', value: 'friendly-scanner' }]);
+    expect(a.call.method).toBe('OPTIONS');
+    expect(a.presented.header).toBe('From');
+  });
+
+  it('finds markers in the From display name of an INVITE', () => {
+    const from = '"SIPVicious" <sip:+31104567890@carrier.example>';
+    const alerts = runSip([{ src: SRC.carrierNl, text: invite({ from, to: TO, callId: 'ua-2@x', userAgent: 'Asterisk PBX 20.5.0' }) }]);
+    expect(ruleSet(alerts)).toEqual(['UA-ATTACK-TOOL:high']);
+    expect(only(alerts, 'UA-ATTACK-TOOL').evidence[0]).toMatchObject({ frame: 1, header: 'From' });
+  });
+
+  it('does not raise for ordinary user agents', () => {
+    const text = crlf([
+      'OPTIONS sip:127.0.0.2:5060 SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.11:5060;branch=z9hG4bK-keepalive-1',
+      'Max-Forwards: 70',
+      'From: <sip:ping@carrier.example>;tag=ka1',
+      'To: <sip:127.0.0.2:5060>',
+      'Call-ID: keepalive-1@carrier.example',
+      'CSeq: 101 OPTIONS',
+      'Contact: <sip:ping@127.0.0.11:5060>',
+      'User-Agent: Kamailio (5.7.4 (x86_64/linux))',
+      'Content-Length: 0',
+    ]);
+    expect(runSip([{ src: SRC.carrierNl, text }])).toEqual([]);
+  });
+});
+
+describe('MSG-MALFORMED', () => {
+  it('raises medium for a duplicate From header', () => {
+    const text = crlf([
+      'INVITE sip:+31687654321@sbc.example.net;user=phone SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.11:5060;branch=z9hG4bK-dup1',
+      'Max-Forwards: 70',
+      'From: <sip:+31104567890@carrier.example;user=phone>;tag=a1',
+      'From: <sip:+31201234000@carrier.example;user=phone>;tag=a2',
+      'To: <sip:+31687654321@sbc.example.net;user=phone>',
+      'Call-ID: dup-from-1@carrier.example',
+      'CSeq: 1 INVITE',
+      'Contact: <sip:gw@127.0.0.11:5060>',
+      'Content-Length: 0',
+    ]);
+    const alerts = runSip([{ src: SRC.carrierNl, text, frame: 3 }]);
+    expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
+    const a = only(alerts, 'MSG-MALFORMED');
+    expect(a.summary).toBe('Malformed INVITE: duplicate-from');
+    expect(a.reasons).toEqual(['duplicate-from: From']);
+    expect(a.evidence).toEqual([{ frame: 3, header: 'duplicate-from', value: 'From' }]);
+  });
+
+  it('raises medium for a Content-Length that does not match the body', () => {
+    const alerts = runSip([
+      { src: SRC.carrierNl, text: invite({ from: sipNum('+31104567890'), to: TO, callId: 'cl-1@x', body: 'v=0\r\n', contentLength: 300 }) },
+    ]);
+    expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
+    const a = only(alerts, 'MSG-MALFORMED');
+    expect(a.evidence).toEqual([{ frame: 1, header: 'content-length-mismatch', value: 'Content-Length 300, 5 bytes after the header fields' }]);
+  });
+
+  it('does not raise for a well-formed INVITE with a body', () => {
+    expect(runSip([{ src: SRC.carrierNl, text: invite({ from: sipNum('+31104567890'), to: TO, callId: 'cl-2@x' }) }])).toEqual([]);
+  });
+});
+
+describe('once per call and rule', () => {
+  const spec: InviteSpec = { from: sipNum('+31201234000'), to: TO, callId: 'dedupe-1@carrier.example', host: '127.0.0.11' };
+
+  it('a retransmitted INVITE, responses, a re-INVITE and the BYE repeat no alert', () => {
+    const s = new SipSession();
+    expect(ruleSet(s.feed({ src: SRC.carrierNl, text: invite(spec), ts: 1000 }))).toEqual(['CLI-DNO:critical']);
+    expect(s.feed({ src: SRC.carrierNl, text: invite(spec), ts: 1000.5 })).toEqual([]); // Timer A retransmission
+    expect(s.feed({ src: '127.0.0.2:5060', text: response(spec, 180, 'Ringing'), ts: 1001 })).toEqual([]);
+    expect(s.feed({ src: '127.0.0.2:5060', text: response(spec, 200, 'OK'), ts: 1002 })).toEqual([]);
+    expect(s.feed({ src: SRC.carrierNl, text: invite({ ...spec, cseq: 2, toTag: 'uas1' }), ts: 1030 })).toEqual([]); // session refresh
+    expect(s.feed({ src: SRC.carrierNl, text: invite({ ...spec, method: 'BYE', cseq: 3, toTag: 'uas1' }), ts: 1060 })).toEqual([]);
+    expect(s.analyzer.calls.stats.retransmissions).toBe(1);
+    expect(s.analyzer.calls.stats.reInvites).toBe(1);
+  });
+
+  it('a re-INVITE of a call first seen mid-dialog is not taken for an initial INVITE', () => {
+    expect(runSip([{ src: SRC.carrierNl, text: invite({ ...spec, callId: 'dedupe-2@x', cseq: 5, toTag: 'uas9' }) }])).toEqual([]);
+  });
+
+  it('a second call with the same CLI alerts again (dedupe is per Call-ID)', () => {
+    const alerts = runSip([
+      { src: SRC.carrierNl, text: invite(spec) },
+      { src: SRC.carrierNl, text: invite({ ...spec, callId: 'dedupe-3@carrier.example' }) },
+    ]);
+    expect(alerts.map((a) => `${a.rule}@${a.atFrame}`)).toEqual(['CLI-DNO@1', 'CLI-DNO@2']);
+  });
+});
+
+describe('rule settings from config', () => {
+  const unknownCall = [{ src: SRC.unknown, text: invite({ from: sipNum('+31104567890'), to: TO, callId: 'cfg-1@x', host: '192.0.2.66' }) }];
+
+  it('uses the default severity without settings', () => {
+    expect(ruleSet(runSip(unknownCall))).toEqual(['SRC-UNKNOWN-PEER:medium']);
+  });
+
+  it('applies a severity override', () => {
+    expect(ruleSet(runSip(unknownCall, testConfigYaml({ rules: '  SRC-UNKNOWN-PEER: { severity: low }' })))).toEqual(['SRC-UNKNOWN-PEER:low']);
+  });
+
+  it('disables a rule with enabled: false, or with false', () => {
+    expect(runSip(unknownCall, testConfigYaml({ rules: '  SRC-UNKNOWN-PEER: { enabled: false }' }))).toEqual([]);
+    expect(runSip(unknownCall, testConfigYaml({ rules: '  SRC-UNKNOWN-PEER: false' }))).toEqual([]);
+  });
+
+  it('leaves other rules alone when one is disabled', () => {
+    const calls = [{ src: SRC.unknown, text: invite({ from: sipNum('+31201234000'), to: TO, callId: 'cfg-2@x', host: '192.0.2.66' }) }];
+    expect(ruleSet(runSip(calls, testConfigYaml({ rules: '  SRC-UNKNOWN-PEER: { enabled: false }' })))).toEqual(['CLI-DNO:critical']);
+  });
+});
