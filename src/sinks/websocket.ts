@@ -190,7 +190,7 @@ export class WsHub {
         this.close(c, code, reason);
       }));
     }
-    const grace = this.opts.closeGraceMs ?? 2000;
+    const grace = Math.min(2000, this.opts.closeGraceMs ?? 2000);
     await Promise.race([Promise.all(waits), new Promise<void>((r) => setTimeout(r, grace).unref())]);
     for (const c of this.clients) c.ws.terminate();
   }

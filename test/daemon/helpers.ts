@@ -154,3 +154,25 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 export function ruleCallSet(alerts: readonly Alert[]): string[] {
   return alerts.map((a) => `${a.rule} ${a.call.callId}`).sort();
 }
+
+/** A minimal INVITE (no SDP). `display` pads the From display name to make alerts bigger. */
+export function invite(callId: string, opts: { from?: string; srcIp?: string; cseq?: number; display?: string; transport?: 'UDP' | 'TCP' } = {}): Buffer {
+  const from = opts.from ?? '+31301234567';
+  const src = opts.srcIp ?? '127.0.0.99';
+  const disp = opts.display !== undefined ? `"${opts.display}" ` : '';
+  return Buffer.from(
+    [
+      'INVITE sip:+31301234500@127.0.0.1 SIP/2.0',
+      `Via: SIP/2.0/${opts.transport ?? 'UDP'} ${src}:5099;branch=z9hG4bK-${callId.replace(/[^A-Za-z0-9]/g, '')}-${opts.cseq ?? 1}`,
+      `From: ${disp}<sip:${from}@unknown.example>;tag=t-${callId.replace(/[^A-Za-z0-9]/g, '')}`,
+      'To: <sip:+31301234500@127.0.0.1>',
+      `Call-ID: ${callId}`,
+      `CSeq: ${opts.cseq ?? 1} INVITE`,
+      `Contact: <sip:caller@${src}:5099>`,
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+}
