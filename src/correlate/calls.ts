@@ -16,7 +16,7 @@ export interface CallRecord {
   inviteCSeq: number;
   state: CallState;
   /** Final response code to the initial INVITE. */
-  finalStatus?: number;
+  finalStatus?: number | undefined;
   peer?: string;
   /** Effective CLI (E.164) when known, for concurrency counting. */
   cli?: string;
@@ -61,7 +61,7 @@ export class CallTable {
   /** Active (not ended) calls per CLI, for CLI-VELOCITY. */
   private readonly activeByCli = new Map<string, Set<string>>();
   private lastSweepMs = 0;
-  readonly stats = { calls: 0, evicted: 0, expired: 0, retransmissions: 0, reInvites: 0 };
+  readonly stats = { calls: 0, evicted: 0, expired: 0, retransmissions: 0, reInvites: 0, retries: 0 };
 
   constructor(private readonly limits: CallTableLimits = DEFAULT_CALL_LIMITS) {}
 
@@ -82,6 +82,14 @@ export class CallTable {
       else if (rec.inviteFrame === 0) {
         rec.inviteFrame = frame;
         rec.inviteCSeq = cseq;
+        initialInvite = true;
+      } else if (cseq > rec.inviteCSeq) {
+        // A new INVITE transaction outside a dialog: the retry after 401/407 or a failure (RFC 3261 §8.1.3.5,
+        // §22.2). It may carry other identity headers, so it is evaluated again; alerts stay once per rule.
+        rec.inviteCSeq = cseq;
+        rec.finalStatus = undefined;
+        if (rec.state === 'rejected' || rec.state === 'cancelled') rec.state = 'trying';
+        this.stats.retries++;
         initialInvite = true;
       } else this.stats.retransmissions++;
     } else if (method === 'BYE') {

@@ -19,6 +19,9 @@ export function ruleSettingsOf(config: Config): Record<string, RuleSettings> {
   for (const [id, rc] of Object.entries(config.rules)) {
     out[id] = { ...rc.params, enabled: rc.enabled, ...(rc.severity ? { severity: rc.severity } : {}) };
   }
+  // RULES.md §2.9: a replay is the same PASSporT within 2× the freshness window, unless configured otherwise.
+  const replay = out['SHAKEN-REPLAY'] ?? {};
+  if (replay['windowSeconds'] === undefined) out['SHAKEN-REPLAY'] = { ...replay, windowSeconds: 2 * config.stirShaken.freshnessSeconds };
   return out;
 }
 

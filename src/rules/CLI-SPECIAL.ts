@@ -22,7 +22,7 @@ export const rule: Rule = {
     return {
       severity: n.category === 'emergency' ? 'critical' : ctx.severity,
       summary: `${n.category} number ${text} presented as caller`,
-      reasons: [`${text} in ${cli.identity.header} is a ${n.category} number, which never places calls.`],
+      reasons: [`${text} in ${cli.identity.header} is ${/^[aeiou]/.test(n.category) ? 'an' : 'a'} ${n.category} number, which never places calls.`],
       evidence: [evidenceOf(cli.identity, call.frame)],
     };
   },

@@ -12,7 +12,7 @@ describe('CLI-SPECIAL', () => {
     expect(ruleSet(alerts)).toEqual(['CLI-SPECIAL:critical']);
     const a = only(alerts, 'CLI-SPECIAL');
     // The article is as the rule writes it (pinned by test/golden too).
-    expect(a.reasons).toEqual(['112 in From is a emergency number, which never places calls.']);
+    expect(a.reasons).toEqual(['112 in From is an emergency number, which never places calls.']);
     expect(a.evidence).toEqual([{ frame: 1, header: 'From', value: withTag(from, 'sp-1@x') }]);
     expect(a.presented).toEqual({ number: '112', header: 'From' });
   });

@@ -284,8 +284,20 @@ describe('SHAKEN-REPLAY', () => {
     expect(s.analyzer.stats.initialInvites).toBe(2);
   });
 
-  it('does not count a PASSporT seen outside the 120 s window', () => {
+  it('uses 2× the freshness window by default (freshness 300 s: a reuse 199 s later is a replay)', () => {
     const s = new SipSession(CONFIG_300);
+    const value = identity();
+    expect(feed(s, { callId: 'rp-5@x', identities: [value], ts: T0 + 1 })).toEqual([]);
+    expect(feed(s, { callId: 'rp-6@x', identities: [value], ts: T0 + 200 }).map((a) => a.rule)).toEqual(['SHAKEN-REPLAY']);
+  });
+
+  it('does not count a PASSporT seen outside a configured 120 s window', () => {
+    const s = new SipSession(
+      testConfigYaml({
+        stirShaken: { trustAnchors: [anchorFile], certCacheDir: cacheDir, freshnessSeconds: 300 },
+        rules: '  SHAKEN-REPLAY: { windowSeconds: 120 }',
+      }),
+    );
     const value = identity();
     expect(feed(s, { callId: 'rp-5@x', identities: [value], ts: T0 + 1 })).toEqual([]);
     expect(feed(s, { callId: 'rp-6@x', identities: [value], ts: T0 + 200 })).toEqual([]);

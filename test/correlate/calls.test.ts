@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { CallTable } from '../../src/correlate/calls.js';
+
+describe('CallTable', () => {
+  it('marks the first INVITE initial, retransmissions and re-INVITEs not; tracks the outcome', () => {
+    const t = new CallTable();
+    expect(t.request('c1', 'INVITE', 1, false, 1000, 1).initialInvite).toBe(true);
+    expect(t.request('c1', 'INVITE', 1, false, 1500, 2).initialInvite).toBe(false); // retransmission
+    t.response('c1', 180, 'INVITE', 1, 1600, 3);
+    expect(t.get('c1')!.state).toBe('ringing');
+    t.response('c1', 200, 'INVITE', 1, 1700, 4);
+    expect(t.get('c1')!.state).toBe('answered');
+    expect(t.request('c1', 'INVITE', 2, true, 5000, 5).initialInvite).toBe(false); // re-INVITE in the dialog
+    t.request('c1', 'BYE', 3, true, 9000, 6);
+    expect(t.get('c1')).toMatchObject({ state: 'ended', finalStatus: 200, inviteFrame: 1, messages: 6, frames: [1, 2, 3, 4, 5, 6] });
+    expect(t.stats).toMatchObject({ calls: 1, retransmissions: 1, reInvites: 1, retries: 0 });
+  });
+
+  it('re-evaluates the INVITE retried after a 407 challenge (new CSeq, no To tag)', () => {
+    const t = new CallTable();
+    expect(t.request('c2', 'INVITE', 1, false, 0, 1).initialInvite).toBe(true);
+    t.response('c2', 407, 'INVITE', 1, 10, 2);
+    expect(t.get('c2')!.state).toBe('rejected');
+    t.request('c2', 'ACK', 1, true, 20, 3);
+    expect(t.request('c2', 'INVITE', 2, false, 30, 4).initialInvite).toBe(true);
+    t.response('c2', 486, 'INVITE', 2, 40, 5);
+    expect(t.get('c2')).toMatchObject({ state: 'rejected', finalStatus: 486 });
+  });
+
+  it('counts concurrent calls per CLI and releases them when calls end', () => {
+    const t = new CallTable();
+    const a = t.request('a', 'INVITE', 1, false, 0, 1).record;
+    const b = t.request('b', 'INVITE', 1, false, 0, 2).record;
+    expect(t.setCli(a, '+31201234567')).toBe(1);
+    expect(t.setCli(b, '+31201234567')).toBe(2);
+    t.response('a', 486, 'INVITE', 1, 5, 3);
+    const c = t.request('c', 'INVITE', 1, false, 6, 4).record;
+    expect(t.setCli(c, '+31201234567')).toBe(2);
+  });
+
+  it('is bounded: the least recently seen call is evicted', () => {
+    const t = new CallTable({ maxCalls: 2, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 2 });
+    t.request('x', 'INVITE', 1, false, 0, 1);
+    t.request('y', 'INVITE', 1, false, 0, 2);
+    t.request('z', 'INVITE', 1, false, 0, 3);
+    expect(t.get('x')).toBeUndefined();
+    expect(t.stats.evicted).toBe(1);
+  });
+
+  it('expires ended calls after endedMs and idle ones after idleMs of capture time', () => {
+    const t = new CallTable({ maxCalls: 100, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 2 });
+    t.request('y', 'INVITE', 1, false, 0, 2);
+    t.request('z', 'INVITE', 1, false, 0, 3);
+    t.request('y', 'BYE', 2, true, 500, 4);
+    t.request('w', 'OPTIONS', 1, false, 20_000, 5); // sweep: y ended > 1 s ago
+    expect(t.get('y')).toBeUndefined();
+    expect(t.get('z')).toBeDefined();
+    t.request('v', 'OPTIONS', 1, false, 100_000, 6); // z idle > 60 s
+    expect(t.get('z')).toBeUndefined();
+    expect(t.stats.expired).toBe(2);
+  });
+});
