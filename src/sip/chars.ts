@@ -80,3 +80,6 @@ const PARAMS_PROTO = Object.create(null) as object;
 export function newParams(): Record<string, string> {
   return Object.create(PARAMS_PROTO) as Record<string, string>;
 }
+
+/** The shared, frozen empty parameter set (for URIs without headers). */
+export const NO_PARAMS: Record<string, string> = Object.freeze(newParams());

@@ -16,6 +16,10 @@ function invalid(reason: string, raw: string): Invalid {
  * (with `\` escapes) and inside `<...>` do not count. Elements are trimmed; empty ones dropped.
  */
 export function splitList(value: string): string[] {
+  if (value.indexOf(',') < 0) {
+    const t = value.trim();
+    return t.length > 0 ? [t] : [];
+  }
   const out: string[] = [];
   const len = value.length;
   let start = 0;

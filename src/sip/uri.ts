@@ -2,8 +2,10 @@
  * URI parsing: `sip:`/`sips:` (RFC 3261 §19.1.1, §25.1), `tel:` (RFC 3966), and other schemes
  * kept opaque. Pure functions over strings; bad input gives `{kind:'invalid'}`, never a throw.
  */
-import { HOST, IPV6, SCHEME, TEL_NUMBER, URI_PARAM, VISUAL, newParams, unescapePercent } from './chars.js';
+import { HOST, IPV6, NO_PARAMS, SCHEME, TEL_NUMBER, URI_PARAM, VISUAL, newParams, unescapePercent } from './chars.js';
 import type { Invalid, OtherUri, SipUri, TelUri, Uri } from './model.js';
+
+const VISUAL_SEPARATORS = /[-.()]/g;
 
 function invalid(reason: string, raw: string): Invalid {
   return { kind: 'invalid', reason, raw };
@@ -18,18 +20,31 @@ export function parseUri(raw: string): Uri | Invalid {
   for (let i = 1; i < colon; i++) {
     if (SCHEME[raw.charCodeAt(i)] !== 1) return invalid('uri: bad scheme character', raw);
   }
-  for (let i = colon + 1; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c <= 0x20 || c === 0x7f || c === 0x3c || c === 0x3e || c === 0x22) {
-      return invalid(`uri: illegal character 0x${c.toString(16).padStart(2, '0')}`, raw);
-    }
-  }
-  const scheme = raw.slice(0, colon).toLowerCase();
+  const scheme = colon === 3 && isSip(raw) ? 'sip' : raw.slice(0, colon).toLowerCase();
   if (scheme === 'sip' || scheme === 'sips') return parseSipUri(raw, scheme, colon + 1);
   if (scheme === 'tel') return parseTelUri(raw, colon + 1);
+  const bad = illegalChar(raw, colon + 1, raw.length);
+  if (bad >= 0) return illegalCharInvalid(raw, bad);
   if (colon + 1 >= raw.length) return invalid('uri: empty after scheme', raw);
   const other: OtherUri = { kind: 'other', scheme, raw };
   return other;
+}
+
+function isSip(raw: string): boolean {
+  return (raw.charCodeAt(0) | 0x20) === 0x73 && (raw.charCodeAt(1) | 0x20) === 0x69 && (raw.charCodeAt(2) | 0x20) === 0x70;
+}
+
+/** Index of the first character not allowed anywhere in a URI (controls, SP, `<`, `>`, `"`), or -1. */
+function illegalChar(raw: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const c = raw.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f || c === 0x3c || c === 0x3e || c === 0x22) return i;
+  }
+  return -1;
+}
+
+function illegalCharInvalid(raw: string, i: number): Invalid {
+  return invalid(`uri: illegal character 0x${raw.charCodeAt(i).toString(16).padStart(2, '0')}`, raw);
 }
 
 function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri | Invalid {
@@ -39,6 +54,8 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri
   let password: string | undefined;
   let hostStart = start;
   if (at >= 0) {
+    const bad = illegalChar(raw, start, at);
+    if (bad >= 0) return illegalCharInvalid(raw, bad);
     const pw = raw.indexOf(':', start);
     if (pw >= 0 && pw < at) {
       user = raw.slice(start, pw);
@@ -82,20 +99,25 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri
     port = p;
   }
   const params = newParams();
-  const headers = newParams();
+  let headers: Record<string, string> = NO_PARAMS;
   while (i < len && raw.charCodeAt(i) === 0x3b) {
     i = readPair(raw, i + 1, params, 0x3b, true);
-    if (i < 0) return invalid('sip uri: bad parameter', raw);
+    if (i < 0) return badPart(raw, 'sip uri: bad parameter');
   }
   if (i < len && raw.charCodeAt(i) === 0x3f) {
+    headers = newParams();
     i = readPair(raw, i + 1, headers, 0x26, false);
-    if (i < 0) return invalid('sip uri: bad header', raw);
+    if (i < 0) return badPart(raw, 'sip uri: bad header');
     while (i < len && raw.charCodeAt(i) === 0x26) {
       i = readPair(raw, i + 1, headers, 0x26, false);
-      if (i < 0) return invalid('sip uri: bad header', raw);
+      if (i < 0) return badPart(raw, 'sip uri: bad header');
     }
   }
-  if (i !== len) return invalid(`sip uri: unexpected '${raw.charAt(i)}' after host`, raw);
+  if (i !== len) {
+    const bad = illegalChar(raw, i, len);
+    if (bad >= 0) return illegalCharInvalid(raw, bad);
+    return invalid(`sip uri: unexpected '${raw.charAt(i)}' after host`, raw);
+  }
   const uri: SipUri = {
     kind: 'sip',
     scheme,
@@ -144,6 +166,12 @@ function readPair(raw: string, i: number, out: Record<string, string>, sep: numb
   return i;
 }
 
+/** An illegal character explains a bad part best; otherwise the part's own reason. */
+function badPart(raw: string, reason: string): Invalid {
+  const bad = illegalChar(raw, 0, raw.length);
+  return bad >= 0 ? illegalCharInvalid(raw, bad) : invalid(reason, raw);
+}
+
 function parseTelUri(raw: string, start: number): TelUri | Invalid {
   const len = raw.length;
   let i = start;
@@ -151,25 +179,26 @@ function parseTelUri(raw: string, start: number): TelUri | Invalid {
   const number = raw.slice(start, i);
   if (number.length === 0) return invalid('tel uri: empty number', raw);
   const global = number.charCodeAt(0) === 0x2b;
-  let digits = '';
   let significant = 0;
+  let visual = false;
   for (let j = 0; j < number.length; j++) {
     const c = number.charCodeAt(j);
-    if (TEL_NUMBER[c] !== 1) return invalid('tel uri: bad character in number', raw);
-    if (VISUAL[c] === 1) continue;
-    if (c === 0x2b) {
+    if (TEL_NUMBER[c] !== 1) return badPart(raw, 'tel uri: bad character in number');
+    if (VISUAL[c] === 1) {
+      visual = true;
+    } else if (c === 0x2b) {
       if (j !== 0) return invalid("tel uri: '+' inside number", raw);
     } else {
       if (global && (c < 0x30 || c > 0x39)) return invalid('tel uri: non-digit in global number', raw);
       significant++;
     }
-    digits += number.charAt(j);
   }
   if (significant === 0) return invalid('tel uri: no digits', raw);
+  const digits = visual ? number.replace(VISUAL_SEPARATORS, '') : number;
   const params = newParams();
   while (i < len) {
     i = readPair(raw, i + 1, params, 0x3b, false);
-    if (i < 0) return invalid('tel uri: bad parameter', raw);
+    if (i < 0) return badPart(raw, 'tel uri: bad parameter');
   }
   const uri: TelUri = { kind: 'tel', scheme: 'tel', number, global, digits, params, raw };
   return uri;

@@ -104,6 +104,8 @@ describe('parseSipMessage: header fields', () => {
     expect(m.headerCount).toBe(14);
     expect(m.headerAt(5)).toEqual(['cseq', '0009 INVITE']);
     expect(m.headerAt(14)).toBeUndefined();
+    expect(m.headerAt(1.5)).toBeUndefined();
+    expect(m.headerAt(-1)).toBeUndefined();
     expect(m.contentLength).toBe(150);
     expect(m.body.toString('latin1')).toBe(
       'v=0\r\no=mhandley 29739 7272939 IN IP4 192.0.2.3\r\ns=-\r\nc=IN IP4 192.0.2.4\r\nt=0 0\r\n' +
