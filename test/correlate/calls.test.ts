@@ -57,6 +57,6 @@ describe('CallTable', () => {
     expect(t.get('z')).toBeDefined();
     t.request('v', 'OPTIONS', 1, false, 100_000, 6); // z idle > 60 s
     expect(t.get('z')).toBeUndefined();
-    expect(t.stats.expired).toBe(2);
+    expect(t.stats.expired).toBe(3); // y (ended), z and w (idle)
   });
 });
