@@ -319,7 +319,17 @@ class SipMessageImpl {
   private identityOne(name: string): NameAddr | Invalid | undefined {
     const v = this.first(name);
     if (v === undefined) return undefined;
-    const na = parseNameAddr(v);
+    let na = parseNameAddr(v);
+    if (na.kind === 'invalid') {
+      // From/To take one address (RFC 3261 §20.20, §20.39); a list is malformed, but like Wireshark we keep the
+      // first address usable and flag the rest.
+      const parts = splitList(v);
+      const first = parts.length > 1 && parts[0] !== undefined ? parseNameAddr(parts[0]) : undefined;
+      if (first && first.kind === 'name-addr' && first.uri.kind !== 'invalid') {
+        this.note(name === 'from' ? SipAnomaly.duplicateFrom : SipAnomaly.duplicateTo, `${name} holds ${parts.length} addresses in one header`);
+        na = first;
+      }
+    }
     this.checkIdentity(name, na);
     return na;
   }

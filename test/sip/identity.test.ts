@@ -192,3 +192,19 @@ describe('anomalies from the accessors', () => {
     expect(parseTopVia('SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK56sdasks')).toMatchObject({ transport: 'WSS', host: 'df7jal23ls0d.invalid' });
   });
 });
+
+describe('From holding a list of addresses', () => {
+  it('keeps the first address usable and flags duplicate-from (as Wireshark reads it)', async () => {
+    const { parseSipMessage } = await import('../../src/sip/index.js');
+    const m = parseSipMessage(
+      Buffer.from(
+        'SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n' +
+          'From: <sip:+31301234568@carrier.example>;tag=a, <sip:+31301234569@carrier.example>;tag=dup\r\n' +
+          'To: <sip:b@example.test>;tag=1\r\nCall-ID: x1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n',
+      ),
+    );
+    if (m.kind === 'invalid') throw new Error(m.reason);
+    expect(m.from).toMatchObject({ kind: 'name-addr', tag: 'a', uri: { kind: 'sip', user: '+31301234568' } });
+    expect(m.collectAnomalies().map((a) => a.kind)).toEqual(['duplicate-from']);
+  });
+});
