@@ -1,11 +1,11 @@
 /** Registers the long-running commands: `daemon` (live ingestion, alert stream) and `tail` (a stream client). */
 import { InvalidArgumentError, type Command } from 'commander';
-import { isSeverity, SEVERITIES, type Severity } from '../alerts/alert.js';
+import { isSeverity, SEVERITIES, type Alert, type Severity } from '../alerts/alert.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
-import { startTail } from './tail.js';
+import { formatAlertLine, startTail } from './tail.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
 
@@ -34,6 +34,7 @@ interface DaemonCliOptions {
   watch?: string;
   store?: string;
   logLevel: string;
+  printAlerts?: boolean;
 }
 
 export function registerDaemonCommands(program: Command, configFrom: ConfigLoader): void {
@@ -47,6 +48,8 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--watch <dir>', 'folder watched for pcap/pcapng(.gz) files (default captures/)')
     .option('--store <file>', 'SQLite alert store (default ./spoofwatch.db)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
+    .option('--print-alerts', 'print one line per alert on stdout (default when stdout is a terminal)')
+    .option('--no-print-alerts', 'do not print alerts on stdout')
     .action(async (opts: DaemonCliOptions) => {
       const { config, label } = configFrom(opts.config);
       const flags: DaemonFlags = {
@@ -57,7 +60,10 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
         ...(opts.store !== undefined ? { store: opts.store } : {}),
       };
       const log = createLogger({ level: opts.logLevel });
-      const daemon = await startDaemon({ config: applyFlags(config, flags), logger: log });
+      const print = opts.printAlerts ?? process.stdout.isTTY === true;
+      const color = process.stdout.isTTY === true;
+      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void process.stdout.write(formatAlertLine(a, color) + '\n') }] : [];
+      const daemon = await startDaemon({ config: applyFlags(config, flags), logger: log, sinks });
       log.info('daemon started', { config: label, pid: process.pid });
 
       // SIGHUP: re-read the config file; peers, lists and rules change, call state stays.

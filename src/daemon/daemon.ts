@@ -5,7 +5,7 @@
  */
 import { Analyzer } from '../pipeline/analyzer.js';
 import type { SipEvent } from '../pipeline/ingest.js';
-import { AlertBus } from '../alerts/bus.js';
+import { AlertBus, type AlertSink } from '../alerts/bus.js';
 import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
 import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
@@ -63,6 +63,8 @@ export interface DaemonOptions {
   readonly closeGraceMs?: number;
   /** tcpdump binary for the interface source. */
   readonly tcpdump?: string;
+  /** Sinks subscribed before any source starts (e.g. the console printer), so no alert is missed. */
+  readonly sinks?: readonly AlertSink[];
 }
 
 export interface DaemonPorts {
@@ -119,6 +121,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     store,
     onError: (err) => log.error('alert store write failed; alerts are delivered live but missing from history', { code: err.code, error: err.message }),
   });
+  for (const sink of opts.sinks ?? []) bus.subscribe(sink, { maxQueue: 10_000 });
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
