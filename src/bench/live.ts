@@ -1,0 +1,213 @@
+/**
+ * Live ingest bench (issue #5): the daemon in a child process (child-daemon.ts), a paced sender of the lab traffic
+ * model as plain SIP over UDP (one socket per lab peer address, so peers are recognised) or HEP v3 over UDP, and
+ * WebSocket subscribers that time each alert from the send of its INVITE to its receipt.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import WebSocket from 'ws';
+import { encodeHep } from '../decode/hep.js';
+import type { ChildReply, DaemonCounters } from './child-daemon.js';
+import { slotMessages, type SipPacket } from './traffic.js';
+
+export interface LiveDaemon {
+  readonly ports: Record<string, number | undefined>;
+  readonly ws: string;
+  readonly child: ChildProcess;
+  stats(): Promise<DaemonCounters>;
+  stop(): Promise<void>;
+}
+
+export async function startChildDaemon(script: string, store: string, cpu?: string): Promise<LiveDaemon> {
+  const child = cpu !== undefined ? fork(script, [store], { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath] }) : fork(script, [store]);
+  let next = 0;
+  const waiting = new Map<number, (c: DaemonCounters) => void>();
+  const ready = await new Promise<Extract<ChildReply, { type: 'ready' }>>((resolve, reject) => {
+    child.on('message', (raw: unknown) => {
+      const m = raw as ChildReply;
+      if (m.type === 'ready') resolve(m);
+      else if (m.type === 'error') reject(new Error(m.message));
+      else if (m.type === 'stats') {
+        waiting.get(m.id)?.(m.counters);
+        waiting.delete(m.id);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`daemon child exited with ${code}`)));
+  });
+  return {
+    ports: ready.ports,
+    ws: ready.ws,
+    child,
+    stats: () =>
+      new Promise((resolve) => {
+        const id = next++;
+        waiting.set(id, resolve);
+        child.send({ type: 'stats', id });
+      }),
+    stop: () =>
+      new Promise((resolve) => {
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.send({ type: 'stop' });
+      }),
+  };
+}
+
+/** WebSocket subscribers recording, per alert of a probed call, ms from its INVITE's send to receipt. */
+export class Subscribers {
+  readonly latencies: number[] = [];
+  readonly sentAt = new Map<string, number>();
+  private readonly sockets: WebSocket[] = [];
+  received = 0;
+
+  async open(url: string, n: number): Promise<void> {
+    const opened: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const ws = new WebSocket(url);
+      ws.on('message', (d: Buffer) => {
+        const now = performance.now();
+        const m = JSON.parse(d.toString('utf8')) as { type: string; alert?: { call: { callId: string } } };
+        if (m.type !== 'alert' || !m.alert) return;
+        this.received++;
+        const t = this.sentAt.get(m.alert.call.callId);
+        if (t !== undefined) this.latencies.push(now - t);
+      });
+      opened.push(
+        new Promise((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        }),
+      );
+      this.sockets.push(ws);
+    }
+    await Promise.all(opened);
+  }
+
+  /** Start a new measurement window. */
+  reset(): void {
+    this.latencies.length = 0;
+    this.sentAt.clear();
+    this.received = 0;
+  }
+
+  close(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+}
+
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+const LAB_IPS = ['127.0.0.1', '127.0.0.10', '127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14', '127.0.0.99'];
+
+function bind(ip: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, ip, () => {
+      s.off('error', reject);
+      try {
+        s.setSendBufferSize(4 << 20);
+      } catch {
+        // keep the default
+      }
+      resolve(s);
+    });
+  });
+}
+
+export interface SendResult {
+  readonly sent: number;
+  readonly sendErrors: number;
+  readonly seconds: number;
+  readonly probes: number;
+}
+
+/**
+ * Send the traffic model at `rate` messages/s for `seconds` to 127.0.0.1:port, as plain SIP (from each message's
+ * own lab address) or as HEP v3 (addresses inside the HEP header). Spoofed INVITEs are registered as latency probes.
+ */
+export async function sendPaced(o: {
+  readonly proto: 'sip' | 'hep';
+  readonly port: number;
+  readonly rate: number;
+  readonly seconds: number;
+  readonly run: string;
+  readonly probes?: Map<string, number>;
+}): Promise<SendResult> {
+  const sockets = new Map<string, Socket>();
+  if (o.proto === 'sip') for (const ip of LAB_IPS) sockets.set(ip, await bind(ip));
+  else sockets.set('hep', await bind('127.0.0.1'));
+  let sent = 0;
+  let errors = 0;
+  let probes = 0;
+  const onSent = (e: Error | null): void => {
+    if (e) errors++;
+  };
+  let queue: SipPacket[] = [];
+  let qi = 0;
+  let slot = 0;
+  const total = Math.round(o.rate * o.seconds);
+  const t0 = performance.now();
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * o.rate));
+    while (sent < due) {
+      if (qi >= queue.length) {
+        queue = slotMessages(slot++, Number.MAX_SAFE_INTEGER, o.run);
+        qi = 0;
+        continue;
+      }
+      const m = queue[qi++]!;
+      const text = Buffer.from(m.text, 'latin1');
+      if (m.spoofInvite && o.probes) {
+        o.probes.set(m.callId, performance.now());
+        probes++;
+      }
+      if (o.proto === 'sip') {
+        sockets.get(m.srcIp)!.send(text, o.port, '127.0.0.1', onSent);
+      } else {
+        const ms = Date.now();
+        const hep = encodeHep({
+          ipFamily: 4,
+          ipProtocol: 17,
+          src: { ip: m.srcIp, port: m.srcPort },
+          dst: { ip: m.dstIp, port: m.dstPort },
+          ts: { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 },
+          payloadType: 1,
+          captureId: 2001,
+          payload: text,
+        });
+        sockets.get('hep')!.send(hep, o.port, '127.0.0.1', onSent);
+      }
+      sent++;
+    }
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  // Let queued sends leave before closing.
+  await new Promise<void>((r) => setTimeout(r, 200));
+  for (const s of sockets.values()) s.close();
+  return { sent, sendErrors: errors, seconds, probes };
+}
+
+/** Kernel receive-queue drops of the UDP socket bound to 127.0.0.1:port (/proc/net/udp "drops"), if readable. */
+export function kernelUdpDrops(port: number): number | undefined {
+  try {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === `0100007F:${hex}`) return Number(f[f.length - 1]);
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}

@@ -1,0 +1,359 @@
+/**
+ * `npm run bench` (issue #5, DESIGN.md §7): a benchmark, not a test. Generates its inputs at run time in a work
+ * directory (never committed), measures, prints a markdown table and writes bench/results/<date>.json.
+ *
+ * Environment overrides (defaults in brackets):
+ *   BENCH_MESSAGES [1000000]   SIP messages of the SIP-only capture (the 2× capture has twice as many)
+ *   BENCH_MIXED_SIP [100000]   SIP messages of the mixed capture (9 RTP packets per SIP message: 90% RTP)
+ *   BENCH_TSHARK_MESSAGES [200000]  size of the slice both tools read for the tshark comparison
+ *   BENCH_LIVE_SECONDS [10]    seconds per live rate; BENCH_LIVE_RATES [5000,20000,50000]
+ *   BENCH_THREADS [2]          --threads of the "both cores" runs
+ *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live
+ *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
+ *   BENCH_OUT [bench/results]  where the JSON goes
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateCapture, type GeneratedCapture } from './capture.js';
+import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
+import type { DaemonCounters } from './child-daemon.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const env = (k: string, d: string): string => process.env[k] ?? d;
+const MESSAGES = Number(env('BENCH_MESSAGES', '1000000'));
+const MIXED_SIP = Number(env('BENCH_MIXED_SIP', '100000'));
+const TSHARK_MESSAGES = Number(env('BENCH_TSHARK_MESSAGES', '200000'));
+const LIVE_SECONDS = Number(env('BENCH_LIVE_SECONDS', '10'));
+const LIVE_RATES = env('BENCH_LIVE_RATES', '5000,20000,50000').split(',').map(Number);
+const THREADS = Number(env('BENCH_THREADS', '2'));
+const SKIP = new Set(env('BENCH_SKIP', '').split(',').filter(Boolean));
+const OUT = env('BENCH_OUT', 'bench/results');
+
+const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
+const TASKSET = has('taskset');
+const TIME = existsSync('/usr/bin/time');
+const TSHARK = has('tshark');
+
+const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
+const load = (): number => Math.round(loadavg()[0]! * 100) / 100;
+
+interface Exec {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number | null;
+  readonly ms: number;
+}
+
+function exec(cmd: string, args: readonly string[]): Promise<Exec> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => err.push(d));
+    p.once('error', reject);
+    p.once('close', (code) =>
+      resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code, ms: Number(process.hrtime.bigint() - t0) / 1e6 }),
+    );
+  });
+}
+
+interface AnalyzeRun {
+  readonly label: string;
+  readonly file: string;
+  readonly cores: 1 | 2;
+  readonly threads: number;
+  readonly sipMessages: number;
+  readonly frames: number;
+  readonly bytes: number;
+  readonly elapsedMs: number;
+  readonly msgPerSec: number;
+  readonly mbPerSec: number;
+  readonly peakRssMb: number;
+  readonly alerts: number;
+  readonly alertsByRule: Record<string, number>;
+  readonly load: number;
+}
+
+async function analyze(label: string, g: GeneratedCapture, cores: 1 | 2, threads: number): Promise<AnalyzeRun> {
+  const child = join(here, 'child-analyze.js');
+  const args = [child, g.path, '--threads', String(threads)];
+  const l0 = load();
+  const r = cores === 1 && TASKSET ? await exec('taskset', ['-c', '0', process.execPath, ...args]) : await exec(process.execPath, args);
+  if (r.code !== 0) throw new Error(`analyze ${g.path} failed: ${r.stderr}`);
+  const j = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
+    elapsedMs: number;
+    sipMessages: number;
+    frames: number;
+    bytes: number;
+    maxRssKb: number;
+    alerts: number;
+    alertsByRule: Record<string, number>;
+  };
+  const run: AnalyzeRun = {
+    label,
+    file: g.path,
+    cores,
+    threads,
+    sipMessages: j.sipMessages,
+    frames: j.frames,
+    bytes: j.bytes,
+    elapsedMs: Math.round(j.elapsedMs),
+    msgPerSec: Math.round((j.sipMessages / j.elapsedMs) * 1000),
+    mbPerSec: Math.round((j.bytes / 1e6 / (j.elapsedMs / 1000)) * 10) / 10,
+    peakRssMb: Math.round(j.maxRssKb / 1024),
+    alerts: j.alerts,
+    alertsByRule: j.alertsByRule,
+    load: Math.max(l0, load()),
+  };
+  log(`${label}: ${run.msgPerSec} msg/s, ${run.mbPerSec} MB/s, RSS ${run.peakRssMb} MB, ${run.alerts} alerts (load ${run.load})`);
+  return run;
+}
+
+interface TsharkRun {
+  readonly file: string;
+  readonly sipMessages: number;
+  readonly elapsedMs: number;
+  readonly msgPerSec: number;
+  readonly peakRssMb: number | undefined;
+  readonly load: number;
+}
+
+async function tshark(g: GeneratedCapture): Promise<TsharkRun> {
+  const fields = ['-e', 'frame.number', '-e', 'sip.Call-ID', '-e', 'sip.from.user', '-e', 'sip.pai.user'];
+  const cmd = `exec tshark -r '${g.path}' -Y sip -T fields ${fields.join(' ')} > /dev/null`;
+  const pinned = TASKSET ? ['taskset', '-c', '0'] : [];
+  const l0 = load();
+  const r = TIME ? await exec('/usr/bin/time', ['-v', ...pinned, 'sh', '-c', cmd]) : await exec('sh', ['-c', `${pinned.join(' ')} ${cmd}`]);
+  if (r.code !== 0) throw new Error(`tshark failed: ${r.stderr.slice(-500)}`);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);
+  const run: TsharkRun = {
+    file: g.path,
+    sipMessages: g.sipMessages,
+    elapsedMs: Math.round(r.ms),
+    msgPerSec: Math.round((g.sipMessages / r.ms) * 1000),
+    peakRssMb: rss ? Math.round(Number(rss[1]) / 1024) : undefined,
+    load: Math.max(l0, load()),
+  };
+  log(`tshark: ${run.msgPerSec} msg/s, RSS ${run.peakRssMb ?? '?'} MB (load ${run.load})`);
+  return run;
+}
+
+interface LiveRun {
+  readonly proto: 'sip' | 'hep';
+  readonly rate: number;
+  readonly seconds: number;
+  readonly sent: number;
+  readonly sendErrors: number;
+  readonly received: number;
+  readonly processed: number;
+  readonly lost: number;
+  readonly kernelDrops: number | undefined;
+  readonly alerts: number;
+  readonly subscribers: number;
+  readonly latencySamples: number;
+  readonly latencyP50Ms: number | undefined;
+  readonly latencyP99Ms: number | undefined;
+  readonly daemonCpuPct: number;
+  readonly load: number;
+}
+
+const SUBSCRIBERS = 10;
+
+async function live(dir: string): Promise<LiveRun[]> {
+  const daemon = await startChildDaemon(join(here, 'child-daemon.js'), join(dir, 'live.db'));
+  const subs = new Subscribers();
+  const out: LiveRun[] = [];
+  try {
+    await subs.open(daemon.ws, SUBSCRIBERS);
+    for (const proto of ['hep', 'sip'] as const) {
+      for (const rate of LIVE_RATES) {
+        const port = proto === 'hep' ? daemon.ports['hepUdp'] : daemon.ports['sipUdp'];
+        if (port === undefined) throw new Error(`daemon has no ${proto} UDP port`);
+        const source = `${proto}-udp`;
+        const before = await daemon.stats();
+        const kBefore = kernelUdpDrops(port);
+        subs.reset();
+        const l0 = load();
+        const s = await sendPaced({ proto, port, rate, seconds: LIVE_SECONDS, run: `${proto}${rate}-`, probes: subs.sentAt });
+        // Wait until the daemon stops counting (queues drained), at most 10 s.
+        let after: DaemonCounters = await daemon.stats();
+        for (let i = 0; i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          const now = await daemon.stats();
+          const done = now.analyzerMessages === after.analyzerMessages && now.alerts === after.alerts;
+          after = now;
+          if (done && i > 2) break;
+        }
+        const kAfter = kernelUdpDrops(port);
+        const received = (after.sources[source]?.frames ?? 0) - (before.sources[source]?.frames ?? 0);
+        const processed = after.analyzerMessages - before.analyzerMessages;
+        const cpu = after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs;
+        const run: LiveRun = {
+          proto,
+          rate,
+          seconds: Math.round(s.seconds * 100) / 100,
+          sent: s.sent,
+          sendErrors: s.sendErrors,
+          received,
+          processed,
+          lost: s.sent - processed,
+          kernelDrops: kBefore !== undefined && kAfter !== undefined ? kAfter - kBefore : undefined,
+          alerts: after.alerts - before.alerts,
+          subscribers: SUBSCRIBERS,
+          latencySamples: subs.latencies.length,
+          latencyP50Ms: round2(percentile(subs.latencies, 50)),
+          latencyP99Ms: round2(percentile(subs.latencies, 99)),
+          daemonCpuPct: Math.round((cpu / (s.seconds * 1000)) * 100),
+          load: Math.max(l0, load()),
+        };
+        log(
+          `live ${proto} ${rate}/s: sent ${run.sent}, received ${run.received}, processed ${run.processed}, lost ${run.lost}, ` +
+            `alerts ${run.alerts}, latency p50 ${run.latencyP50Ms} p99 ${run.latencyP99Ms} ms (${run.latencySamples} samples), daemon CPU ${run.daemonCpuPct}%`,
+        );
+        out.push(run);
+      }
+    }
+  } finally {
+    subs.close();
+    await daemon.stop();
+  }
+  return out;
+}
+
+const round2 = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.round(v * 100) / 100);
+const fmt = (n: number | undefined): string => (n === undefined ? '–' : n.toLocaleString('en-US'));
+
+interface Results {
+  readonly date: string;
+  readonly machine: { cpus: number; model: string; node: string; tshark?: string; taskset: boolean };
+  readonly sizes: Record<string, number>;
+  readonly inputs: GeneratedCapture[];
+  readonly offline: AnalyzeRun[];
+  readonly tsharkComparison?: { readonly slice: number; readonly spoofwatch: AnalyzeRun; readonly tshark: TsharkRun; readonly ratio: number };
+  readonly live: LiveRun[];
+  readonly targets: { readonly name: string; readonly target: string; readonly measured: string; readonly pass: boolean | undefined }[];
+}
+
+function table(r: Results): string {
+  const lines: string[] = [];
+  lines.push(`spoofwatch bench ${r.date} — ${r.machine.cpus}× ${r.machine.model}, Node ${r.machine.node}${r.machine.tshark ? `, ${r.machine.tshark}` : ''}`);
+  lines.push('');
+  lines.push('| offline `analyze` (default lab rules) | cores | SIP msg/s | MB/s | peak RSS | alerts | load |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|');
+  for (const o of r.offline) {
+    lines.push(`| ${o.label} | ${o.cores === 1 ? '1 (taskset -c 0)' : `2 (--threads ${o.threads})`} | ${fmt(o.msgPerSec)} | ${o.mbPerSec} | ${o.peakRssMb} MB | ${fmt(o.alerts)} | ${o.load} |`);
+  }
+  const t = r.tsharkComparison;
+  if (t) {
+    lines.push('');
+    lines.push(`| same ${fmt(t.slice)}-message slice, both pinned to core 0 | SIP msg/s | peak RSS |`);
+    lines.push('|---|---:|---:|');
+    lines.push(`| spoofwatch analyze | ${fmt(t.spoofwatch.msgPerSec)} | ${t.spoofwatch.peakRssMb} MB |`);
+    lines.push(`| tshark -Y sip -T fields (frame, Call-ID, From user, PAI user) | ${fmt(t.tshark.msgPerSec)} | ${t.tshark.peakRssMb ?? '–'} MB |`);
+    lines.push(`| ratio spoofwatch / tshark | **${t.ratio}×** | |`);
+  }
+  if (r.live.length > 0) {
+    lines.push('');
+    lines.push(`| live over UDP loopback, ${r.live[0]?.seconds ?? ''} s each | rate/s | sent | received | processed | lost | kernel drops | alerts | latency p50 / p99 (${SUBSCRIBERS} WS subscribers) | daemon CPU |`);
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const l of r.live) {
+      lines.push(
+        `| ${l.proto === 'hep' ? 'HEP v3' : 'plain SIP'} | ${fmt(l.rate)} | ${fmt(l.sent)} | ${fmt(l.received)} | ${fmt(l.processed)} | ${fmt(l.lost)} | ${fmt(l.kernelDrops)} | ${fmt(l.alerts)} | ${l.latencyP50Ms ?? '–'} / ${l.latencyP99Ms ?? '–'} ms | ${l.daemonCpuPct}% |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
+  lines.push('|---|---|---|---|');
+  for (const g of r.targets) lines.push(`| ${g.name} | ${g.target} | ${g.measured} | ${g.pass === undefined ? 'not run' : g.pass ? 'met' : '**not met**'} |`);
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const keep = process.env['BENCH_DIR'] !== undefined;
+  const dir = process.env['BENCH_DIR'] ?? mkdtempSync(join(tmpdir(), 'spoofwatch-bench-'));
+  mkdirSync(dir, { recursive: true });
+  log(`work dir ${dir}; load ${load()}; taskset ${TASKSET ? 'yes' : 'no'}; tshark ${TSHARK ? 'yes' : 'no'}`);
+  const inputs: GeneratedCapture[] = [];
+  const gen = (name: string, sipMessages: number, rtpPerSip = 0): GeneratedCapture => {
+    const t0 = Date.now();
+    const g = generateCapture(join(dir, name), { sipMessages, rtpPerSip });
+    log(`generated ${name}: ${fmt(g.sipMessages)} SIP + ${fmt(g.rtpPackets)} RTP packets, ${(g.bytes / 1e6).toFixed(0)} MB, ${fmt(g.calls)} calls (${fmt(g.spoofCalls)} spoofed) in ${Date.now() - t0} ms`);
+    inputs.push(g);
+    return g;
+  };
+  const offline: AnalyzeRun[] = [];
+  let comparison: Results['tsharkComparison'];
+  let liveRuns: LiveRun[] = [];
+  try {
+    if (!SKIP.has('offline')) {
+      const sip = gen('sip.pcapng', MESSAGES);
+      offline.push(await analyze(`SIP-only, ${fmt(MESSAGES)} msgs`, sip, 1, 1));
+      offline.push(await analyze(`SIP-only, ${fmt(MESSAGES)} msgs`, sip, 2, THREADS));
+      rmSync(sip.path, { force: true });
+      const mixed = gen('mixed.pcapng', MIXED_SIP, 9);
+      offline.push(await analyze(`mixed 90% RTP, ${fmt(mixed.packets)} packets`, mixed, 1, 1));
+      offline.push(await analyze(`mixed 90% RTP, ${fmt(mixed.packets)} packets`, mixed, 2, THREADS));
+      rmSync(mixed.path, { force: true });
+    }
+    if (!SKIP.has('large')) {
+      const big = gen('sip-2x.pcapng', 2 * MESSAGES);
+      offline.push(await analyze(`SIP-only 2×, ${fmt(2 * MESSAGES)} msgs`, big, 1, 1));
+      offline.push(await analyze(`SIP-only 2×, ${fmt(2 * MESSAGES)} msgs`, big, 2, THREADS));
+      rmSync(big.path, { force: true });
+    }
+    if (!SKIP.has('tshark') && TSHARK) {
+      const slice = gen('slice.pcapng', TSHARK_MESSAGES);
+      const sw = await analyze(`slice ${fmt(TSHARK_MESSAGES)} msgs`, slice, 1, 1);
+      const ts = await tshark(slice);
+      comparison = { slice: TSHARK_MESSAGES, spoofwatch: sw, tshark: ts, ratio: Math.round((sw.msgPerSec / ts.msgPerSec) * 100) / 100 };
+      rmSync(slice.path, { force: true });
+    }
+    if (!SKIP.has('live')) liveRuns = await live(dir);
+  } finally {
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+
+  const oneCore = offline.find((o) => o.cores === 1 && o.label.startsWith('SIP-only,'));
+  const rss = offline.filter((o) => o.label.startsWith('SIP-only'));
+  const hep20 = liveRuns.find((l) => l.proto === 'hep' && l.rate === 20000);
+  const worstP99 = liveRuns.reduce<number | undefined>((m, l) => (l.latencyP99Ms === undefined ? m : Math.max(m ?? 0, l.latencyP99Ms)), undefined);
+  const tsharkVersion = TSHARK ? spawnSync('tshark', ['--version']).stdout.toString().split('\n')[0]?.trim() : undefined;
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '?', node: process.version, ...(tsharkVersion ? { tshark: tsharkVersion } : {}), taskset: TASKSET },
+    sizes: { messages: MESSAGES, mixedSip: MIXED_SIP, tsharkSlice: TSHARK_MESSAGES, liveSeconds: LIVE_SECONDS, threads: THREADS },
+    inputs: inputs.map((g) => ({ ...g, path: g.path.slice(dir.length + 1) })),
+    offline,
+    ...(comparison ? { tsharkComparison: comparison } : {}),
+    live: liveRuns,
+    targets: [
+      { name: 'offline SIP-only, one core', target: '≥ 150,000 msg/s', measured: oneCore ? `${fmt(oneCore.msgPerSec)} msg/s` : '–', pass: oneCore ? oneCore.msgPerSec >= 150_000 : undefined },
+      { name: 'vs tshark (same slice, one core)', target: '≥ 3.3×', measured: comparison ? `${comparison.ratio}×` : '–', pass: comparison ? comparison.ratio >= 3.3 : undefined },
+      {
+        name: 'peak RSS, 1× and 2× capture',
+        target: '< 200 MB',
+        measured: rss.length ? rss.map((o) => `${o.peakRssMb} MB`).join(', ') : '–',
+        pass: rss.length ? rss.every((o) => o.peakRssMb < 200) : undefined,
+      },
+      { name: 'live HEP/UDP 20k msg/s', target: 'zero loss', measured: hep20 ? `${fmt(hep20.lost)} lost of ${fmt(hep20.sent)}` : '–', pass: hep20 ? hep20.lost === 0 : undefined },
+      { name: 'alert latency p99 (worst live phase)', target: '< 50 ms', measured: worstP99 !== undefined ? `${worstP99} ms` : '–', pass: worstP99 !== undefined ? worstP99 < 50 : undefined },
+    ],
+  };
+  const text = table(results);
+  process.stdout.write(text);
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, `${results.date.slice(0, 10)}.json`);
+  writeFileSync(file, JSON.stringify({ ...results, table: text }, null, 2) + '\n');
+  log(`results written to ${file}`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});
