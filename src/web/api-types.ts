@@ -1,0 +1,44 @@
+/**
+ * JSON of `GET /api/alerts/:id` (issue #6), shared by the server (routes.ts) and the page (client/*.ts).
+ * Types only: the browser build imports it with `import type`, so nothing of it reaches the page's JavaScript.
+ */
+import type { Alert } from '../alerts/alert.js';
+
+/** One SIP message of the alert's call, as it was captured. */
+export interface EvidenceMessageJson {
+  /** 0-based position in the call (capture order). */
+  readonly index: number;
+  /** Frame number within its source (what `alert.evidence[].frame` refers to). */
+  readonly frame: number;
+  /** Capture time, epoch seconds with 9 decimals (as tshark's frame.time_epoch). */
+  readonly ts: string;
+  /** Capture time, ISO 8601 with nanoseconds. */
+  readonly time: string;
+  /** `ip:port` (`[v6]:port` for IPv6). */
+  readonly src: string;
+  readonly dst: string;
+  readonly transport: string;
+  readonly kind: 'request' | 'response' | 'unknown';
+  readonly method?: string;
+  readonly status?: number;
+  readonly reason?: string;
+  /** CSeq header value, e.g. `1 INVITE`. */
+  readonly cseq?: string;
+  /** What an arrow says: `INVITE`, `180 Ringing`. */
+  readonly label: string;
+  /** True when an evidence entry of the alert points at this frame. */
+  readonly offending: boolean;
+  /** The message as UTF-8 text (invalid bytes replaced); the pcap has the exact bytes. */
+  readonly raw: string;
+  readonly bytes: number;
+}
+
+export interface AlertDetailJson {
+  readonly alert: Alert;
+  /** Empty when the call's messages are no longer kept (pruned, or the alert predates the evidence store). */
+  readonly messages: readonly EvidenceMessageJson[];
+  /** Why `messages` is empty, when it is. */
+  readonly missing?: string;
+  /** Relative URL of the pcapng of these messages. */
+  readonly pcap: string;
+}

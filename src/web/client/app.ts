@@ -1,0 +1,494 @@
+/**
+ * The live page (issue #6): alert feed over the WebSocket `/alerts` (DESIGN.md §5: hello, then subscribe with
+ * `since` for the backlog and resume), filters, pause, counters per rule and peer, and for the chosen alert its
+ * reasons, evidence, the call's ladder, the raw messages with the evidence headers marked, and the pcap link.
+ *
+ * Runs in the browser as an ES module compiled by `npm run build` (dist/web/client/app.js). Imports from outside
+ * this folder are type-only: the browser loads nothing but web/client/*.js.
+ */
+import type { Alert, Severity } from '../../alerts/alert.js';
+import type { AlertDetailJson, EvidenceMessageJson } from '../api-types.js';
+import { highlightLines } from './highlight.js';
+import { ladderModel, renderLadder } from './ladder.js';
+
+const SEVERITY_ORDER: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+/** Alerts replayed on first connect (the newest ones). */
+const BACKLOG = 500;
+/** Rows kept in the feed; the oldest leave first. */
+const MAX_ROWS = 5000;
+/** While a freshly raised alert is shown, its call may still be running: refetch its messages this often. */
+const LIVE_REFRESH_MS = 2000;
+const LIVE_REFRESH_TIMES = 10;
+
+type ServerMessage =
+  | { readonly type: 'hello'; readonly v: number; readonly lastSeq: number }
+  | { readonly type: 'alert'; readonly alert: Alert }
+  | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} missing`);
+  return el as T;
+}
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: { class?: string; text?: string; attrs?: Record<string, string> } = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (props.class) el.className = props.class;
+  if (props.text !== undefined) el.textContent = props.text;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) el.setAttribute(k, v);
+  el.append(...children);
+  return el;
+}
+
+const rank = (s: Severity): number => SEVERITY_ORDER.indexOf(s);
+
+/** `14:59:11.205` of an ISO capture time (UTC, as captured). */
+function shortTime(iso: string): string {
+  const m = /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(iso);
+  return m?.[1] ?? iso;
+}
+
+const params = new URLSearchParams(location.search);
+const token = params.get('token') ?? undefined;
+
+function apiUrl(path: string, withToken: boolean): string {
+  const u = new URL(path, location.href);
+  if (withToken && token) u.searchParams.set('token', token);
+  return u.toString();
+}
+
+const authHeaders = (): HeadersInit => (token ? { authorization: `Bearer ${token}` } : {});
+
+class Page {
+  private readonly feed = byId<HTMLDivElement>('feed');
+  private readonly conn = byId<HTMLParagraphElement>('conn');
+  private readonly count = byId<HTMLSpanElement>('feed-count');
+  private readonly fSeverity = byId<HTMLSelectElement>('f-severity');
+  private readonly fRule = byId<HTMLSelectElement>('f-rule');
+  private readonly fPeer = byId<HTMLSelectElement>('f-peer');
+  private readonly pauseBtn = byId<HTMLButtonElement>('pause');
+  private readonly newBtn = byId<HTMLButtonElement>('new-alerts');
+  private readonly detailTitle = byId<HTMLHeadingElement>('d-title');
+  private readonly detailBody = byId<HTMLDivElement>('d-body');
+  private readonly ruleCounts = new Map<string, number>();
+  private readonly peerCounts = new Map<string, number>();
+
+  private readonly alerts = new Map<number, Alert>();
+  private readonly rows = new Map<number, HTMLDivElement>();
+  private lastSeq = 0;
+  private paused = false;
+  private held: Alert[] = [];
+  /** Alerts appended below the visible part of the feed since the user last looked at the bottom. */
+  private unseen = 0;
+  private selected: number | undefined;
+  private detailToken = 0;
+  private refreshTimer: number | undefined;
+
+  private ws: WebSocket | undefined;
+  private retryMs = 500;
+  private counterTimer: number | undefined;
+
+  start(): void {
+    this.fSeverity.addEventListener('change', () => this.applyFilters());
+    this.fRule.addEventListener('change', () => this.applyFilters());
+    this.fPeer.addEventListener('change', () => this.applyFilters());
+    this.pauseBtn.addEventListener('click', () => this.setPaused(!this.paused));
+    this.newBtn.addEventListener('click', () => {
+      if (this.paused) this.setPaused(false);
+      this.scrollToEnd();
+    });
+    this.feed.addEventListener('keydown', (e) => this.onFeedKey(e));
+    this.feed.addEventListener('scroll', () => {
+      if (this.atBottom()) this.setUnseen(0);
+    });
+    this.connect();
+  }
+
+  // ── WebSocket ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  private connect(): void {
+    const u = new URL('alerts', location.href);
+    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (token) u.searchParams.set('token', token);
+    const ws = new WebSocket(u.toString());
+    this.ws = ws;
+    this.setConn('connecting…', false);
+    ws.addEventListener('message', (ev) => {
+      if (typeof ev.data !== 'string') return;
+      let msg: ServerMessage;
+      try {
+        msg = JSON.parse(ev.data) as ServerMessage;
+      } catch {
+        return;
+      }
+      this.onServerMessage(ws, msg);
+    });
+    ws.addEventListener('close', (ev) => {
+      if (this.ws !== ws) return;
+      const wait = this.retryMs;
+      this.retryMs = Math.min(this.retryMs * 2, 10_000);
+      const why = ev.code === 1013 ? 'too slow, dropped' : ev.code === 1001 ? 'server restarting' : `closed (${ev.code})`;
+      this.setConn(`disconnected: ${why}; retrying in ${(wait / 1000).toFixed(1)} s`, false);
+      window.setTimeout(() => this.connect(), wait);
+    });
+  }
+
+  private onServerMessage(ws: WebSocket, msg: ServerMessage): void {
+    if (msg.type === 'hello') {
+      // First connect: the newest BACKLOG alerts; reconnect: exactly what was missed (no gap, no duplicate).
+      const since = this.lastSeq > 0 ? this.lastSeq : Math.max(0, msg.lastSeq - BACKLOG);
+      ws.send(JSON.stringify({ type: 'subscribe', since }));
+      this.retryMs = 500;
+      this.setConn(`live · server seq ${msg.lastSeq}`, true);
+    } else if (msg.type === 'alert') {
+      this.receive(msg.alert);
+    } else if (msg.type === 'error') {
+      this.setConn(`server error ${msg.code}: ${msg.message}`, false);
+    }
+  }
+
+  private setConn(text: string, ok: boolean): void {
+    this.conn.textContent = text;
+    this.conn.className = `conn ${ok ? 'ok' : 'down'}`;
+  }
+
+  // ── feed ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private receive(a: Alert): void {
+    if (a.seq <= this.lastSeq) return;
+    this.lastSeq = a.seq;
+    if (this.paused) {
+      this.held.push(a);
+      this.setUnseen(this.unseen + 1);
+      return;
+    }
+    this.append([a]);
+  }
+
+  private append(list: readonly Alert[]): void {
+    const follow = this.atBottom() && this.selected === undefined;
+    const frag = document.createDocumentFragment();
+    let added = 0;
+    for (const a of list) {
+      this.alerts.set(a.seq, a);
+      this.ruleCounts.set(a.rule, (this.ruleCounts.get(a.rule) ?? 0) + 1);
+      const peer = a.network.peer ?? '(unknown)';
+      this.peerCounts.set(peer, (this.peerCounts.get(peer) ?? 0) + 1);
+      const row = this.row(a);
+      this.rows.set(a.seq, row);
+      frag.append(row);
+      if (!row.hidden) added++;
+    }
+    // Appended at the end: rows already on screen (and the selected one) never move.
+    this.feed.append(frag);
+    this.trim();
+    this.ensureTabStop();
+    this.count.textContent = String(this.alerts.size);
+    this.scheduleCounters();
+    if (follow) this.scrollToEnd();
+    else if (added > 0 && !this.atBottom()) this.setUnseen(this.unseen + added);
+  }
+
+  /** Drop the oldest rows beyond MAX_ROWS, keeping the view where it is (rows have a fixed height). */
+  private trim(): void {
+    const excess = this.rows.size - MAX_ROWS;
+    if (excess <= 0) return;
+    let removedHeight = 0;
+    let n = 0;
+    for (const [seq, row] of this.rows) {
+      if (n >= excess) break;
+      if (seq === this.selected) continue;
+      if (!row.hidden) removedHeight += row.offsetHeight;
+      row.remove();
+      this.rows.delete(seq);
+      this.alerts.delete(seq);
+      n++;
+    }
+    this.feed.scrollTop -= removedHeight;
+  }
+
+  private row(a: Alert): HTMLDivElement {
+    const row = h('div', {
+      class: `row sev-${a.severity}`,
+      attrs: { role: 'option', id: `alert-${a.seq}`, tabindex: '-1', 'aria-selected': 'false', 'data-seq': String(a.seq) },
+    });
+    row.append(
+      h('span', { class: 'seq', text: String(a.seq) }),
+      h('span', { class: 'time', text: shortTime(a.captureTs) }),
+      h('span', {}, h('span', { class: `badge sev-${a.severity}`, text: a.severity })),
+      h('span', { class: 'rule', text: a.rule }),
+      h('span', { class: 'peer', text: a.network.peer ?? '(unknown)' }),
+      h('span', { class: 'summary', text: a.summary }),
+    );
+    row.title = `${a.title}\n${a.summary}`;
+    row.hidden = !this.matches(a);
+    row.addEventListener('click', () => {
+      this.focusRow(row);
+      this.select(a.seq);
+    });
+    return row;
+  }
+
+  private matches(a: Alert): boolean {
+    const min = this.fSeverity.value as Severity;
+    if (rank(a.severity) < rank(min)) return false;
+    if (this.fRule.value !== '' && a.rule !== this.fRule.value) return false;
+    if (this.fPeer.value !== '' && (a.network.peer ?? '(unknown)') !== this.fPeer.value) return false;
+    return true;
+  }
+
+  private applyFilters(): void {
+    for (const [seq, row] of this.rows) {
+      const a = this.alerts.get(seq);
+      if (a) row.hidden = !this.matches(a);
+    }
+    const sel = this.selected !== undefined ? this.rows.get(this.selected) : undefined;
+    if (sel && !sel.hidden) sel.scrollIntoView({ block: 'nearest' });
+    this.ensureTabStop();
+  }
+
+  /** Keep one visible row in the tab order (the selected one when it is visible), so Tab reaches the feed. */
+  private ensureTabStop(): void {
+    const stop = this.feed.querySelector<HTMLDivElement>('.row[tabindex="0"]');
+    if (stop && !stop.hidden) return;
+    if (stop) stop.tabIndex = -1;
+    const sel = this.selected !== undefined ? this.rows.get(this.selected) : undefined;
+    const next = sel && !sel.hidden ? sel : this.visibleRows()[0];
+    if (next) next.tabIndex = 0;
+  }
+
+  private visibleRows(): HTMLDivElement[] {
+    return [...this.rows.values()].filter((r) => !r.hidden);
+  }
+
+  private onFeedKey(e: KeyboardEvent): void {
+    const rows = this.visibleRows();
+    if (rows.length === 0) return;
+    const current = document.activeElement instanceof HTMLDivElement ? rows.indexOf(document.activeElement) : -1;
+    let next: number | undefined;
+    switch (e.key) {
+      case 'ArrowDown':
+        next = current < 0 ? 0 : Math.min(rows.length - 1, current + 1);
+        break;
+      case 'ArrowUp':
+        next = current < 0 ? rows.length - 1 : Math.max(0, current - 1);
+        break;
+      case 'PageDown':
+        next = Math.min(rows.length - 1, Math.max(0, current) + 10);
+        break;
+      case 'PageUp':
+        next = Math.max(0, current - 10);
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = rows.length - 1;
+        break;
+      case 'Enter': {
+        const r = rows[current];
+        if (r) this.select(Number(r.dataset['seq']));
+        e.preventDefault();
+        return;
+      }
+      case ' ':
+        this.setPaused(!this.paused);
+        e.preventDefault();
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    const target = rows[next];
+    if (target) this.focusRow(target);
+  }
+
+  /** Roving tabindex: exactly one row is in the tab order. */
+  private focusRow(row: HTMLDivElement): void {
+    this.feed.querySelectorAll<HTMLDivElement>('.row[tabindex="0"]').forEach((r) => {
+      if (r !== row) r.tabIndex = -1;
+    });
+    row.tabIndex = 0;
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: 'nearest' });
+  }
+
+  private atBottom(): boolean {
+    return this.feed.scrollHeight - this.feed.scrollTop - this.feed.clientHeight < 40;
+  }
+
+  private scrollToEnd(): void {
+    this.feed.scrollTop = this.feed.scrollHeight;
+    this.setUnseen(0);
+  }
+
+  private setUnseen(n: number): void {
+    this.unseen = n;
+    this.newBtn.hidden = n === 0;
+    this.newBtn.textContent = this.paused ? `${n} new (paused) — resume` : `${n} new ↓`;
+  }
+
+  private setPaused(p: boolean): void {
+    this.paused = p;
+    this.pauseBtn.setAttribute('aria-pressed', String(p));
+    this.pauseBtn.textContent = p ? 'Resume' : 'Pause';
+    if (!p && this.held.length > 0) {
+      const held = this.held;
+      this.held = [];
+      this.unseen = 0;
+      this.append(held);
+    }
+    this.setUnseen(p ? this.held.length : this.unseen);
+  }
+
+  // ── counters ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  private scheduleCounters(): void {
+    this.counterTimer ??= window.setTimeout(() => {
+      this.counterTimer = undefined;
+      this.renderCounters('c-rule', this.ruleCounts, this.fRule);
+      this.renderCounters('c-peer', this.peerCounts, this.fPeer);
+    }, 150);
+  }
+
+  private renderCounters(listId: string, counts: ReadonlyMap<string, number>, select: HTMLSelectElement): void {
+    const list = byId<HTMLUListElement>(listId);
+    const sorted = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    list.replaceChildren(
+      ...sorted.map(([name, n]) => {
+        const b = h('button', { text: name, attrs: { type: 'button', title: `show only ${name}` } });
+        b.addEventListener('click', () => {
+          select.value = select.value === name ? '' : name;
+          this.applyFilters();
+        });
+        return h('li', {}, b, h('span', { class: 'n', text: String(n) }));
+      }),
+    );
+    // Keep the filter options in step with what has been seen, keeping the current choice.
+    const current = select.value;
+    const names = sorted.map(([name]) => name).sort();
+    select.replaceChildren(h('option', { text: 'all', attrs: { value: '' } }), ...names.map((n) => h('option', { text: n, attrs: { value: n } })));
+    select.value = names.includes(current) ? current : '';
+  }
+
+  // ── detail ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private select(seq: number): void {
+    const a = this.alerts.get(seq);
+    if (!a) return;
+    if (this.selected !== undefined) this.rows.get(this.selected)?.setAttribute('aria-selected', 'false');
+    this.selected = seq;
+    this.rows.get(seq)?.setAttribute('aria-selected', 'true');
+    this.showAlert(a);
+  }
+
+  private showAlert(a: Alert): void {
+    const myToken = ++this.detailToken;
+    if (this.refreshTimer !== undefined) window.clearTimeout(this.refreshTimer);
+    this.detailTitle.replaceChildren(h('span', { class: `badge sev-${a.severity}`, text: a.severity }), ` ${a.title}`);
+    this.detailBody.className = '';
+    this.detailBody.replaceChildren(...this.alertFacts(a), h('p', { class: 'loading', text: 'loading the call’s messages…' }));
+    void this.loadDetail(a, myToken, undefined, LIVE_REFRESH_TIMES);
+  }
+
+  private async loadDetail(a: Alert, myToken: number, shownMessages: number | undefined, refreshesLeft: number): Promise<void> {
+    let detail: AlertDetailJson | undefined;
+    let error: string | undefined;
+    try {
+      const res = await fetch(apiUrl(`api/alerts/${a.seq}`, false), { headers: authHeaders(), cache: 'no-store' });
+      if (res.ok) detail = (await res.json()) as AlertDetailJson;
+      else error = `HTTP ${res.status}`;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    if (myToken !== this.detailToken) return;
+    if (detail && detail.messages.length !== shownMessages) this.renderDetail(detail);
+    else if (!detail) this.detailBody.querySelector('.loading')?.replaceWith(h('p', { class: 'missing', text: `could not load the call’s messages: ${error ?? 'unknown error'}` }));
+    // A call that is still running gets more messages (180, 200, ACK, BYE): look again for a while.
+    if (refreshesLeft > 0 && detail && Date.now() - Date.parse(a.ts) < 60_000) {
+      this.refreshTimer = window.setTimeout(() => void this.loadDetail(a, myToken, detail.messages.length, refreshesLeft - 1), LIVE_REFRESH_MS);
+    }
+  }
+
+  private alertFacts(a: Alert): HTMLElement[] {
+    const facts = h('dl', { class: 'facts' });
+    const fact = (k: string, v: string | undefined): void => {
+      if (v === undefined || v === '') return;
+      facts.append(h('dt', { text: k }), h('dd', { text: v }));
+    };
+    fact('Rule', a.rule);
+    fact('Presented', `${a.presented.number ?? '(no number)'} in ${a.presented.header}${a.presented.displayName ? ` ("${a.presented.displayName}")` : ''}`);
+    fact('Source', `${a.network.src} → ${a.network.dst} over ${a.network.transport}`);
+    fact('Peer', a.network.peer ? `${a.network.peer}${a.network.trust ? ` (${a.network.trust})` : ''}` : '(not a configured peer)');
+    fact('Call-ID', a.call.callId);
+    fact('From', a.call.from);
+    fact('To', a.call.to);
+    if (a.call.pai.length > 0) fact('P-Asserted-Identity', a.call.pai.join(', '));
+    if (a.call.diversion && a.call.diversion.length > 0) fact('Diversion', a.call.diversion.join(', '));
+    if (a.call.identity) {
+      const i = a.call.identity;
+      fact('Identity', `attest ${i.attest ?? '?'}, orig ${i.origTn ?? '?'}, ${i.verified ? 'verified' : 'not verified'}${i.reason ? `: ${i.reason}` : ''}`);
+    }
+    fact('Captured', `${a.captureTs} (from ${a.network.origin})`);
+    fact('Alert', `seq ${a.seq}, id ${a.id}, raised ${a.ts}`);
+
+    const reasons = h('ul', { class: 'reasons' }, ...a.reasons.map((r) => h('li', { text: r })));
+    const ev = h('table', { class: 'evidence' });
+    ev.append(h('thead', {}, h('tr', {}, h('th', { text: 'Header' }), h('th', { text: 'Value' }), h('th', { text: 'Frame' }))));
+    ev.append(
+      h(
+        'tbody',
+        {},
+        ...a.evidence.map((e) => h('tr', {}, h('td', { text: e.header }), h('td', { class: 'value', text: e.value }), h('td', { text: e.frame !== undefined ? String(e.frame) : '' }))),
+      ),
+    );
+    return [h('p', { class: 'summary', text: a.summary }), h('h3', { text: 'Why' }), reasons, h('h3', { text: 'Evidence' }), ev, h('h3', { text: 'Network and identity' }), facts];
+  }
+
+  private renderDetail(d: AlertDetailJson): void {
+    const a = d.alert;
+    const parts: HTMLElement[] = this.alertFacts(a);
+    const pcap = h('a', { text: 'Download pcap of this call', attrs: { href: apiUrl(d.pcap, true), download: '', id: 'pcap-link' } });
+    parts.push(h('div', { class: 'downloads' }, pcap, h('span', { class: 'legend', text: `${d.messages.length} SIP message${d.messages.length === 1 ? '' : 's'}` })));
+    parts.push(h('h3', { text: 'Call ladder' }));
+    if (d.messages.length === 0) {
+      pcap.remove();
+      parts.push(h('p', { class: 'missing', text: d.missing ?? 'no messages kept for this call' }));
+      this.detailBody.replaceChildren(...parts);
+      return;
+    }
+    const ladderWrap = h('div', { class: 'ladder-wrap', attrs: { id: 'ladder' } });
+    const rawTitle = h('h3', { class: 'raw-title' });
+    const raw = h('pre', { class: 'raw', attrs: { id: 'raw', tabindex: '0', 'aria-labelledby': 'raw-caption' } });
+    const headers = a.evidence.map((e) => e.header);
+    const model = ladderModel(a, d.messages);
+    const show = (index: number): void => {
+      const m = d.messages[index];
+      if (!m) return;
+      ladderWrap.replaceChildren(renderLadder(model, index, { onSelect: (i) => show(i) }, `Ladder of call ${a.call.callId}`));
+      rawTitle.replaceChildren(
+        h('span', { text: 'Message', attrs: { id: 'raw-caption' } }),
+        h('span', { class: 'legend', text: `${m.label} · frame ${m.frame} · ${m.time} · ${m.src} → ${m.dst} (${m.transport}) · ${m.bytes} bytes` }),
+      );
+      this.renderRaw(raw, m, headers);
+      const focused = ladderWrap.querySelector<SVGGElement>(`g.arrow[data-index="${index}"]`);
+      if (document.activeElement?.closest('#ladder')) focused?.focus();
+    };
+    parts.push(ladderWrap, rawTitle, raw);
+    parts.push(h('p', { class: 'legend' }, h('mark', { text: 'marked' }), ' lines are the headers this rule looked at: ', headers.join(', ') || '(none)'));
+    this.detailBody.replaceChildren(...parts);
+    const firstOffending = d.messages.find((m) => m.offending) ?? d.messages[0];
+    show(firstOffending?.index ?? 0);
+  }
+
+  private renderRaw(pre: HTMLPreElement, m: EvidenceMessageJson, headers: readonly string[]): void {
+    const lines = highlightLines(m.raw, headers);
+    pre.replaceChildren(
+      ...lines.map((l) =>
+        l.highlight !== undefined ? h('mark', { class: 'line', text: l.text, attrs: { title: `evidence: ${l.highlight}` } }) : h('span', { class: 'line', text: l.text || ' ' }),
+      ),
+    );
+  }
+}
+
+new Page().start();

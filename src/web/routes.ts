@@ -1,0 +1,257 @@
+/**
+ * The live web page and the per-alert evidence API (issue #6), as one request handler the daemon's HTTP server
+ * calls before its own routes:
+ *
+ * | path                          | access | what                                                        |
+ * |-------------------------------|--------|-------------------------------------------------------------|
+ * | `/`, `/index.html`            | token  | the page (it takes `?token=` and uses it for WS and fetch)   |
+ * | `/web/app.css`                | public | its style sheet (no data)                                    |
+ * | `/web/client/<name>.js`       | public | its scripts, compiled by `npm run build` (no data)           |
+ * | `/api/alerts/<id or seq>`     | token  | the alert plus its call's SIP messages (JSON)                |
+ * | `/api/alerts/<id or seq>/pcap`| token  | pcapng of exactly that call's messages, offending frame commented |
+ *
+ * Auth is the caller's job: {@link webRouteAccess} says which paths need the token. Page assets are public because
+ * the page's ES modules import each other by URL and the browser sends no token with those requests; they hold
+ * code only. HTML and CSS are embedded TS string modules (static/*.ts) so the runtime image, which ships only
+ * `dist/`, serves them without extra files.
+ */
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Alert } from '../alerts/alert.js';
+import type { EvidenceMessage } from '../evidence/buffer.js';
+import { evidencePcapng } from '../evidence/pcap.js';
+import type { EvidenceService } from '../evidence/service.js';
+import { captureIso } from '../rules/engine.js';
+import type { AlertStore } from '../sinks/store.js';
+import { tsString } from '../types.js';
+import { AlertLookup } from './alert-lookup.js';
+import type { AlertDetailJson, EvidenceMessageJson } from './api-types.js';
+import { PAGE_CSS } from './static/page-css.js';
+import { PAGE_HTML } from './static/page-html.js';
+
+export interface WebContext {
+  /** Alert history (the daemon's AlertStore). */
+  readonly store: AlertStore;
+  /** Live buffer + persisted evidence. */
+  readonly evidence: EvidenceService;
+  /** Where the compiled page scripts are; default `dist/web/client/` of this checkout. */
+  readonly clientDir?: string;
+}
+
+export type WebAccess = 'public' | 'token';
+
+const ALERT_ROUTE = /^\/api\/alerts\/([^/]{1,64})(\/pcap)?$/;
+const CLIENT_ROUTE = /^\/web\/client\/([a-z][a-z0-9-]{0,40}\.js)$/;
+
+/** Whether `pathname` is served by {@link handleWebRequest}, and whether it needs the bearer token. */
+export function webRouteAccess(pathname: string): WebAccess | undefined {
+  if (pathname === '/' || pathname === '/index.html') return 'token';
+  if (ALERT_ROUTE.test(pathname)) return 'token';
+  if (pathname === '/web/app.css' || CLIENT_ROUTE.test(pathname)) return 'public';
+  return undefined;
+}
+
+/** `dist/web/client/` whether this module runs compiled (dist/web/routes.js) or from source (src/web/routes.ts). */
+export function defaultClientDir(): string {
+  return fileURLToPath(new URL('../../dist/web/client/', import.meta.url));
+}
+
+const endpoint = (e: { ip: string; port: number }): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
+const REQUEST_LINE = /^([A-Za-z][A-Za-z0-9.!%*_+`'~-]*) \S+ SIP\/2\.0$/;
+const STATUS_LINE = /^SIP\/2\.0 (\d{3})(?: (.*))?$/;
+const CSEQ_HEADER = /^CSeq[ \t]*:[ \t]*(.+)$/im;
+
+/** One message as the page shows it (start line parsed for the arrow label; the rest stays raw). */
+export function messageJson(m: EvidenceMessage, index: number, offendingFrames: ReadonlySet<number>): EvidenceMessageJson {
+  const raw = m.raw.toString('utf8');
+  const firstLine = raw.slice(0, Math.max(0, raw.search(/\r?\n/))) || raw;
+  const cseq = CSEQ_HEADER.exec(raw.slice(0, 8192))?.[1]?.trim();
+  const base = {
+    index,
+    frame: m.frame,
+    ts: tsString(m.ts),
+    time: captureIso(m.ts),
+    src: endpoint(m.src),
+    dst: endpoint(m.dst),
+    transport: m.transport,
+    ...(cseq !== undefined ? { cseq } : {}),
+    offending: offendingFrames.has(m.frame),
+    raw,
+    bytes: m.raw.length,
+  };
+  const req = REQUEST_LINE.exec(firstLine);
+  if (req?.[1]) return { ...base, kind: 'request', method: req[1], label: req[1] };
+  const st = STATUS_LINE.exec(firstLine);
+  if (st?.[1]) {
+    const reason = st[2]?.trim() ?? '';
+    return { ...base, kind: 'response', status: Number(st[1]), ...(reason ? { reason } : {}), label: reason ? `${st[1]} ${reason}` : st[1] };
+  }
+  return { ...base, kind: 'unknown', label: firstLine.slice(0, 40) || '(empty)' };
+}
+
+/** Frames named by the alert's evidence entries. */
+export function offendingFrames(alert: Alert): Set<number> {
+  const s = new Set<number>();
+  for (const e of alert.evidence) if (e.frame !== undefined) s.add(e.frame);
+  return s;
+}
+
+/** Packet comments for the pcap: the offending frames name the rule (same text as `analyze --evidence-dir`). */
+export function pcapComments(alert: Alert): Map<number, string> {
+  const comments = new Map<number, string>();
+  for (const f of offendingFrames(alert)) comments.set(f, `spoofwatch ${alert.rule} (${alert.severity}): ${alert.summary}`);
+  return comments;
+}
+
+function send(req: IncomingMessage, res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+  const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': String(buf.length),
+    'x-content-type-options': 'nosniff',
+    // The page URL may carry ?token=: never send it on in a Referer.
+    'referrer-policy': 'no-referrer',
+    ...extra,
+  });
+  res.end(req.method === 'HEAD' ? undefined : buf);
+}
+
+const json = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void =>
+  send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(body), { 'cache-control': 'no-store' });
+
+const PAGE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Compiled page scripts, read once per name (they change only with a rebuild and restart). */
+const scriptCache = new Map<string, Buffer>();
+
+function clientScript(dir: string, name: string): Buffer | undefined {
+  const key = `${dir}\0${name}`;
+  const hit = scriptCache.get(key);
+  if (hit) return hit;
+  try {
+    const buf = readFileSync(new URL(name, `file://${dir.endsWith('/') ? dir : `${dir}/`}`));
+    scriptCache.set(key, buf);
+    return buf;
+  } catch {
+    return undefined;
+  }
+}
+
+const lookups = new WeakMap<AlertStore, AlertLookup>();
+
+function lookupFor(store: AlertStore): AlertLookup {
+  let l = lookups.get(store);
+  if (!l) lookups.set(store, (l = new AlertLookup(store)));
+  return l;
+}
+
+/** Close the read connection opened for alert lookups on `store` (daemon shutdown, before `store.close()`). */
+export function closeWeb(store: AlertStore): void {
+  lookups.get(store)?.close();
+  lookups.delete(store);
+}
+
+/** The alert detail of `/api/alerts/:id`, or undefined for an unknown alert. */
+export function alertDetail(ctx: WebContext, key: string): { alert: Alert; messages: EvidenceMessage[] | undefined } | undefined {
+  const alert = lookupFor(ctx.store).find(key);
+  if (!alert) return undefined;
+  return { alert, messages: ctx.evidence.messages(alert.call.callId) };
+}
+
+/**
+ * Serve the page, its assets and the per-alert evidence API. Returns true when the request was handled (a
+ * response was sent), false for any other path. GET and HEAD only; the caller has already checked the token
+ * for paths where {@link webRouteAccess} says `token`.
+ */
+export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url: URL, ctx: WebContext): boolean {
+  const path = url.pathname;
+  const access = webRouteAccess(path);
+  if (access === undefined) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    json(req, res, 405, { error: 'method not allowed' });
+    return true;
+  }
+  if (path === '/' || path === '/index.html') {
+    send(req, res, 200, 'text/html; charset=utf-8', PAGE_HTML, { 'cache-control': 'no-store', 'content-security-policy': PAGE_CSP });
+    return true;
+  }
+  if (path === '/web/app.css') {
+    send(req, res, 200, 'text/css; charset=utf-8', PAGE_CSS, { 'cache-control': 'no-cache' });
+    return true;
+  }
+  const script = CLIENT_ROUTE.exec(path)?.[1];
+  if (script) {
+    const body = clientScript(ctx.clientDir ?? defaultClientDir(), script);
+    if (!body) json(req, res, 404, { error: `${script} not found: run npm run build` });
+    else send(req, res, 200, 'text/javascript; charset=utf-8', body, { 'cache-control': 'no-cache' });
+    return true;
+  }
+  const m = ALERT_ROUTE.exec(path);
+  const key = m?.[1] ? decodeURIComponent(m[1]) : '';
+  const detail = key ? alertDetail(ctx, key) : undefined;
+  if (!detail) {
+    json(req, res, 404, { error: `no alert ${key}` });
+    return true;
+  }
+  const { alert, messages } = detail;
+  if (m?.[2]) {
+    if (!messages || messages.length === 0) {
+      json(req, res, 404, { error: `the messages of call ${alert.call.callId} are no longer kept` });
+      return true;
+    }
+    const name = `spoofwatch-${alert.seq}-${alert.rule}.pcapng`.replace(/[^A-Za-z0-9._-]/g, '_');
+    send(req, res, 200, 'application/x-pcapng', evidencePcapng(messages, pcapComments(alert)), {
+      'content-disposition': `attachment; filename="${name}"`,
+      'cache-control': 'no-store',
+    });
+    return true;
+  }
+  const frames = offendingFrames(alert);
+  const body: AlertDetailJson = {
+    alert,
+    messages: (messages ?? []).map((msg, i) => messageJson(msg, i, frames)),
+    ...(!messages || messages.length === 0 ? { missing: 'the messages of this call are no longer kept (retention) or were never captured' } : {}),
+    pcap: `api/alerts/${alert.seq}/pcap`,
+  };
+  json(req, res, 200, body);
+  return true;
+}
+
+/** `handleWebRequest` bound to `ctx`, in the shape of the HTTP server's `StaticHandler`. */
+export function createWebHandler(ctx: WebContext): (req: IncomingMessage, res: ServerResponse, url: URL) => boolean {
+  return (req, res, url) => handleWebRequest(req, res, url, ctx);
+}
+
+/**
+ * The whole integration in one call for the HTTP server: checks the token where {@link webRouteAccess} asks for
+ * it (401 like the rest of `/api`), then serves. Returns true when the request was answered.
+ */
+export function routeWebRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  ctx: WebContext,
+  authorized: () => boolean,
+  onAuthFailure?: () => void,
+): boolean {
+  const access = webRouteAccess(url.pathname);
+  if (access === undefined) return false;
+  if (access === 'token' && !authorized()) {
+    onAuthFailure?.();
+    res.setHeader('www-authenticate', 'Bearer');
+    json(req, res, 401, { error: 'missing or wrong bearer token' });
+    return true;
+  }
+  return handleWebRequest(req, res, url, ctx);
+}

@@ -1,0 +1,127 @@
+/**
+ * The live page's style sheet (issue #6), embedded for the same reason as page-html.ts. Colours keep WCAG AA
+ * contrast (≥ 4.5:1 for text) on their backgrounds; feed rows have a fixed height so streaming alerts never
+ * shift what is on screen; focus is always visible.
+ */
+export const PAGE_CSS = `
+:root {
+  --bg: #f6f7f9; --panel: #ffffff; --text: #1b1f24; --muted: #4a5360; --line: #c9cfd8; --accent: #0b57d0;
+  --focus: #0b57d0; --row-h: 32px;
+  --sev-info-bg: #e6edf7; --sev-info-fg: #1d3557;
+  --sev-low-bg: #ddf1e3; --sev-low-fg: #14532d;
+  --sev-medium-bg: #fff1c2; --sev-medium-fg: #5c4300;
+  --sev-high-bg: #ffdcc7; --sev-high-fg: #7a2500;
+  --sev-critical-bg: #a8001c; --sev-critical-fg: #ffffff;
+  --mark-bg: #ffe36e; --mark-fg: #1b1f24;
+  --bad: #b3001b;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+  font-size: 14px; color: var(--text); background: var(--bg);
+}
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; }
+h1, h2, h3 { margin: 0; }
+h1 { font-size: 18px; }
+h1 .sub { font-weight: 400; color: var(--muted); }
+h2 { font-size: 16px; }
+h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 14px 0 6px; }
+button, select { font: inherit; color: var(--text); }
+button { background: var(--panel); border: 1px solid #8a94a3; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
+button[aria-pressed="true"] { background: #1d3557; color: #fff; border-color: #1d3557; }
+select { border: 1px solid #8a94a3; border-radius: 4px; padding: 2px 4px; background: var(--panel); max-width: 12em; }
+:focus-visible { outline: 3px solid var(--focus); outline-offset: 1px; }
+a { color: var(--accent); }
+
+.topbar { display: flex; align-items: baseline; gap: 16px; padding: 10px 16px; background: #1d3557; color: #fff; }
+.topbar .sub { color: #d7e0ec; }
+.conn { margin: 0 0 0 auto; font-size: 13px; }
+.conn.ok::before { content: "● "; color: #7ee2a0; }
+.conn.down::before { content: "● "; color: #ffb4b4; }
+
+.layout { display: grid; grid-template-columns: minmax(420px, 46%) 1fr; gap: 12px; padding: 12px; height: calc(100vh - 46px); }
+.feed-pane, .detail-pane { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; min-height: 0; }
+.feed-pane { display: flex; flex-direction: column; padding: 10px; }
+.detail-pane { padding: 12px 16px; overflow: auto; }
+
+.toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; margin-bottom: 8px; }
+.toolbar label { display: flex; gap: 4px; align-items: center; color: var(--muted); }
+.count { font-weight: 400; color: var(--muted); }
+.new-alerts { background: #fff1c2; border-color: #5c4300; color: #3d2c00; }
+
+.feed-head, .row { display: grid; grid-template-columns: 4em 6.5em 5.5em 13em 9em 1fr; gap: 8px; align-items: center; }
+.feed-head { font-size: 12px; color: var(--muted); padding: 0 8px 4px 12px; border-bottom: 1px solid var(--line); }
+.feed { flex: 1 1 auto; overflow-y: auto; min-height: 120px; overflow-anchor: none; contain: strict; }
+.row { height: var(--row-h); padding: 0 8px 0 8px; border-left: 4px solid transparent; border-bottom: 1px solid #eef0f3;
+  white-space: nowrap; cursor: pointer; }
+.row > span { overflow: hidden; text-overflow: ellipsis; }
+.row:hover { background: #f0f4fa; }
+.row[aria-selected="true"] { background: #dbe7fb; }
+.row:focus-visible { outline-offset: -3px; }
+.row .seq, .row .time { font-variant-numeric: tabular-nums; color: var(--muted); }
+.row.sev-info { border-left-color: #5b7aa6; }
+.row.sev-low { border-left-color: #2f7d4a; }
+.row.sev-medium { border-left-color: #b08600; }
+.row.sev-high { border-left-color: #c4510f; }
+.row.sev-critical { border-left-color: #a8001c; }
+.hint { font-size: 12px; color: var(--muted); margin: 6px 0; }
+
+.badge { display: inline-block; padding: 1px 6px; border-radius: 3px; font-size: 12px; font-weight: 600; text-align: center; min-width: 4.8em; }
+.badge.sev-info { background: var(--sev-info-bg); color: var(--sev-info-fg); }
+.badge.sev-low { background: var(--sev-low-bg); color: var(--sev-low-fg); }
+.badge.sev-medium { background: var(--sev-medium-bg); color: var(--sev-medium-fg); }
+.badge.sev-high { background: var(--sev-high-bg); color: var(--sev-high-fg); }
+.badge.sev-critical { background: var(--sev-critical-bg); color: var(--sev-critical-fg); }
+
+.counters { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; max-height: 30%; overflow: auto; border-top: 1px solid var(--line); }
+.counter-list { list-style: none; margin: 0; padding: 0; }
+.counter-list li { display: flex; justify-content: space-between; gap: 8px; }
+.counter-list button { border: none; background: none; padding: 1px 2px; color: var(--accent); text-align: left; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.counter-list .n { font-variant-numeric: tabular-nums; color: var(--muted); }
+
+.detail-pane .empty { color: var(--muted); }
+.summary { font-size: 15px; margin: 6px 0 10px; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 0; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; overflow-wrap: anywhere; }
+.reasons { margin: 0; padding-left: 20px; }
+.reasons li { margin: 3px 0; }
+table.evidence { border-collapse: collapse; font-size: 13px; }
+table.evidence th, table.evidence td { text-align: left; border-bottom: 1px solid #eef0f3; padding: 3px 8px 3px 0; vertical-align: top; }
+table.evidence td.value { font-family: ui-monospace, "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
+.downloads { margin: 10px 0; display: flex; gap: 16px; align-items: center; }
+.missing { color: var(--bad); }
+
+.ladder-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 4px; background: #fbfcfd; }
+svg.ladder { display: block; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
+svg.ladder .lifeline { stroke: #8a94a3; stroke-dasharray: 4 3; }
+svg.ladder .col-addr { fill: var(--text); font-weight: 600; }
+svg.ladder .col-peer { fill: var(--muted); }
+svg.ladder .column.source .col-peer { fill: var(--bad); font-weight: 600; }
+svg.ladder .hit { fill: transparent; }
+svg.ladder .arrow { cursor: pointer; }
+svg.ladder .arrow .shaft { stroke: #33404f; stroke-width: 1.5; fill: none; }
+svg.ladder .arrow.response .shaft { stroke-dasharray: 6 3; }
+svg.ladder .arrow .label { fill: var(--text); }
+svg.ladder .arrow .time { fill: var(--muted); }
+svg.ladder .arrow.offending .shaft { stroke: var(--bad); stroke-width: 2.5; }
+svg.ladder .arrow.offending .label { fill: var(--bad); font-weight: 700; }
+svg.ladder .arrow:hover .hit { fill: #eef3fb; }
+svg.ladder .arrow.selected .hit { fill: #dbe7fb; }
+svg.ladder .arrow:focus { outline: none; }
+svg.ladder .arrow:focus-visible .hit { stroke: var(--focus); stroke-width: 3; }
+svg.ladder .head { fill: #33404f; }
+svg.ladder .head.offending { fill: var(--bad); }
+svg.ladder .head.selected { fill: #0b57d0; }
+
+.raw-title { display: flex; gap: 12px; align-items: baseline; }
+pre.raw { margin: 0; padding: 8px; background: #fbfcfd; border: 1px solid var(--line); border-radius: 4px; font-size: 12.5px;
+  line-height: 1.45; overflow: auto; max-height: 420px; white-space: pre; }
+pre.raw .line { display: block; min-height: 1.45em; }
+pre.raw mark { display: block; background: var(--mark-bg); color: var(--mark-fg); border-left: 3px solid #8a6d00; margin-left: -8px; padding-left: 5px; }
+.legend { font-size: 12px; color: var(--muted); }
+.legend mark { background: var(--mark-bg); color: var(--mark-fg); padding: 0 3px; }
+
+@media (max-width: 900px) {
+  .layout { grid-template-columns: 1fr; height: auto; }
+  .feed { height: 50vh; flex: none; }
+}
+`;
