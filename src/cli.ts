@@ -3,6 +3,7 @@
  * Exit codes everywhere (DESIGN.md §5): 0 ok, 1 alerts at or above --fail-on, 2 bad input or config.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import { isSeverity, severityRank, SEVERITIES, type Severity } from './alerts/alert.js';
 import { DEFAULT_CONFIG_YAML, defaultConfig, describeConfig, loadConfig, type Config } from './config/index.js';
 import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from './commands/analyze.js';
@@ -28,6 +29,12 @@ function severityOption(v: string): Severity {
   const s = v.toLowerCase();
   if (!isSeverity(s)) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
   return s;
+}
+
+function threadsOption(v: string): number {
+  if (v === 'auto') return availableParallelism() > 1 ? 2 : 1;
+  if (!/^\d{1,2}$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a thread count (1, 2 …) or auto');
+  return Number(v);
 }
 
 async function progressBar(): Promise<ProgressSink | undefined> {
@@ -88,9 +95,10 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
     .option('--evidence-dir <dir>', 'write one pcapng per alert with the call\'s messages (offending frame commented)')
     .option('--fail-on <severity>', 'exit 1 when an alert at or above this severity was raised', severityOption)
-    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string }) => {
+    .option('--threads <n>', 'threads: 1, 2 (decode in a worker, parse and rules here) or auto; same results', threadsOption, 1)
+    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string; threads: number }) => {
       const { config, label } = configFrom(opts.config);
-      const report = await analyzeFiles(files, config, await progressBar(), opts.evidenceDir);
+      const report = await analyzeFiles(files, config, await progressBar(), opts.evidenceDir, { threads: opts.threads });
       if (opts.format === 'json') await write(JSON.stringify(report, null, 2) + '\n');
       else if (opts.format === 'ndjson') for (const a of report.alerts) await write(JSON.stringify(a) + '\n');
       else await write(formatTable(report, label));
@@ -115,6 +123,23 @@ export function buildProgram(): Command {
       }, report);
       await write(buf);
       if (reportInputErrors(report)) process.exitCode = 2;
+    });
+
+  program
+    .command('hep-send')
+    .description('replay the SIP messages of captures as HEP v3 to a collector (UDP, or TCP with --tcp)')
+    .argument('<files...>', 'capture files')
+    .requiredOption('--to <host:port>', 'HEP collector address, e.g. 127.0.0.1:9060')
+    .option('--tcp', 'send over TCP instead of UDP')
+    .option('--capture-id <n>', 'HEP capture agent id', '2001')
+    .option('--rate <n>', 'messages per second (0: as fast as possible)', '0')
+    .action(async (files: string[], opts: { to: string; tcp?: boolean; captureId: string; rate: string }) => {
+      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(opts.to);
+      if (!m) fail(`--to ${opts.to}: expected HOST:PORT`);
+      const { hepSend } = await import('./commands/hep-send.js');
+      const r = await hepSend(files, { host: m[1]!, port: Number(m[2]), tcp: opts.tcp === true, captureId: Number(opts.captureId), rate: Number(opts.rate) });
+      process.stderr.write(`sent ${r.sent} HEP packets to ${opts.to} over ${opts.tcp ? 'TCP' : 'UDP'}\n`);
+      if (reportInputErrors(r.report)) process.exitCode = 2;
     });
 
   const cfg = program.command('config').description('inspect configuration');
