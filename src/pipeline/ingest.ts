@@ -76,6 +76,17 @@ export class Ingest {
     this.datagram(d, hepCaptureId);
   }
 
+  /** A decode anomaly reported elsewhere (analyze's decode worker), in capture order. */
+  pushAnomaly(a: Anomaly): void {
+    this.anomaly(a);
+  }
+
+  /** Datagrams decoded elsewhere that could be neither HEP nor SIP (counted as {@link datagram} would). */
+  countSkipped(n: number): void {
+    this.stats.datagrams += n;
+    this.stats.notSip += n;
+  }
+
   /** A HEP packet from a HEP listener (already framed). */
   pushHep(buf: Buffer, frame: number): void {
     this.hep(buf, frame);

@@ -1,0 +1,101 @@
+/**
+ * Worker thread of `analyze --threads N` (issue #5): reads one capture and runs the decode stage (link, IP,
+ * fragments, UDP, TCP reassembly) off the main thread. Datagrams and decode anomalies go to the main thread in
+ * capture order as batches: a flat metadata array plus one transferred buffer holding the payloads (copied once,
+ * never converted to strings). UDP payloads that can be neither HEP nor SIP (RTP, DNS …) are only counted here —
+ * exactly the check {@link Ingest} makes — so a 90%-RTP capture costs the main thread nothing for them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PacketDecoder } from '../decode/packet-decoder.js';
+import { looksLikeSip } from '../sip/index.js';
+import { openCapture } from '../sources/capture/index.js';
+import type { Datagram } from '../types.js';
+import { BATCH_BYTES, MAX_IN_FLIGHT, type WorkerBatch, type WorkerDone, type WorkerRecord } from './threaded-protocol.js';
+
+const HEP_MAGIC = 0x48455033; // "HEP3"
+
+async function run(file: string): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('decode-worker must run as a worker thread');
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    inFlight--;
+    wake?.();
+    wake = undefined;
+  });
+
+  let records: WorkerRecord[] = [];
+  let buf = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  let used = 0;
+  let skipped = 0;
+  const reader = openCapture(file);
+
+  const post = (): void => {
+    if (records.length === 0 && skipped === 0) return;
+    const payload = buf.buffer;
+    const msg: WorkerBatch = { type: 'batch', records, payload, skipped, bytesRead: reader.bytesRead, fileSize: reader.fileSize };
+    port.postMessage(msg, [payload]);
+    inFlight++;
+    records = [];
+    buf = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    used = 0;
+    skipped = 0;
+  };
+
+  const onDatagram = (d: Datagram): void => {
+    const p = d.payload;
+    if ((d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC) && !looksLikeSip(p)) {
+      skipped++;
+      return;
+    }
+    if (used + p.length > buf.length) {
+      post();
+      if (p.length > buf.length) buf = Buffer.allocUnsafeSlow(p.length);
+    }
+    p.copy(buf, used);
+    records.push({
+      k: 'd',
+      sec: d.ts.sec,
+      nsec: d.ts.nsec,
+      srcIp: d.src.ip,
+      srcPort: d.src.port,
+      dstIp: d.dst.ip,
+      dstPort: d.dst.port,
+      transport: d.transport,
+      frame: d.frame,
+      at: used,
+      len: p.length,
+      ...(d.flow !== undefined ? { flow: d.flow } : {}),
+      ...(d.gap !== undefined ? { gap: d.gap } : {}),
+      ...(d.frames !== undefined ? { frames: d.frames } : {}),
+    });
+    used += p.length;
+  };
+  const decoder = new PacketDecoder({
+    onDatagram,
+    onAnomaly: (a) => records.push({ k: 'a', kind: a.kind, detail: a.detail, ...(a.frame !== undefined ? { frame: a.frame } : {}) }),
+  });
+
+  for await (const frames of reader.batches()) {
+    for (const f of frames) decoder.push(f);
+    post();
+    while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => (wake = r));
+  }
+  decoder.flush();
+  post();
+  const err = reader.error;
+  const done: WorkerDone = {
+    type: 'done',
+    frames: reader.frames,
+    bytesRead: reader.bytesRead,
+    fileSize: reader.fileSize,
+    ...(reader.format !== undefined ? { format: reader.format } : {}),
+    ...(err ? { error: { code: err.code, offset: err.offset, message: err.message } } : {}),
+  };
+  port.postMessage(done);
+}
+
+run((workerData as { file: string }).file).catch((e: unknown) => {
+  parentPort?.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
+});

@@ -1,0 +1,78 @@
+/**
+ * `analyze --threads N` (issue #5): one capture is read and decoded in a worker thread (decode-worker.ts) while
+ * this thread frames, parses and runs the rules. The worker sends datagrams and decode anomalies in capture order,
+ * so the Ingest here sees exactly the sequence it would see decoding itself: results are identical to one thread.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Ingest } from './ingest.js';
+import type { WorkerDone, WorkerMessage } from './threaded-protocol.js';
+
+/**
+ * The compiled worker, or — when running from sources (vitest, tsx) — a bootstrap that registers tsx (a dev
+ * dependency) in the worker and imports the TypeScript worker.
+ */
+function workerEntry(): URL {
+  const js = new URL('./decode-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return js;
+  const ts = new URL('./decode-worker.ts', import.meta.url).href;
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
+  const code = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(ts)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+}
+
+export interface ThreadedProgress {
+  (bytesRead: number, fileSize: number | undefined): void;
+}
+
+/** Decode `file` in a worker and feed its datagrams to `ingest`; resolves with the reader's summary. */
+export function decodeInWorker(file: string, ingest: Ingest, progress?: ThreadedProgress): Promise<WorkerDone> {
+  const worker = new Worker(workerEntry(), { workerData: { file } });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const finish = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      fn();
+      void worker.terminate();
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'batch') {
+        try {
+          const payload = Buffer.from(m.payload);
+          for (const r of m.records) {
+            if (r.k === 'a') {
+              ingest.pushAnomaly({ kind: r.kind, detail: r.detail, ...(r.frame !== undefined ? { frame: r.frame } : {}) });
+              continue;
+            }
+            ingest.pushDatagram({
+              ts: { sec: r.sec, nsec: r.nsec },
+              src: { ip: r.srcIp, port: r.srcPort },
+              dst: { ip: r.dstIp, port: r.dstPort },
+              transport: r.transport,
+              payload: payload.subarray(r.at, r.at + r.len),
+              frame: r.frame,
+              ...(r.flow !== undefined ? { flow: r.flow } : {}),
+              ...(r.gap !== undefined ? { gap: r.gap } : {}),
+              ...(r.frames !== undefined ? { frames: r.frames } : {}),
+            });
+          }
+          ingest.countSkipped(m.skipped);
+          progress?.(m.bytesRead, m.fileSize);
+        } catch (e) {
+          finish(() => reject(e));
+          return;
+        }
+        worker.postMessage('ack');
+      } else if (m.type === 'done') {
+        finish(() => resolve(m));
+      } else {
+        finish(() => reject(new Error(`decode worker: ${m.message}`)));
+      }
+    });
+    worker.once('error', (e) => finish(() => reject(e)));
+    worker.once('exit', (code) => finish(() => reject(new Error(`decode worker exited with ${code} before the end of ${file}`))));
+  });
+}
