@@ -3,52 +3,24 @@
  * Pure functions: no I/O, no module state. Formatting follows RFC 5952 so that the same address
  * always has exactly one textual form (peers are matched and alerts are compared on this text).
  */
+import { ipv4Text, ipv6Text } from './address-text.js';
 
 /**
- * Dotted-quad text of the 4 bytes at `off`. The caller has checked `off + 4 <= buf.length`;
- * if it has not, `undefined` is returned rather than reading past the end.
+ * Dotted-quad text of the 4 bytes at `off`, or `undefined` rather than reading past the end.
+ * (The per-packet formatter lives in address-text.ts; this is its bounds-checked entry point.)
  */
 export function formatIPv4(buf: Buffer, off = 0): string | undefined {
   if (off < 0 || off + 4 > buf.length) return undefined;
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  return ipv4Text(buf, off);
 }
 
 /**
- * RFC 5952 text of the 16 bytes at `off`: lowercase hex, no leading zeros, the longest run of two
- * or more zero groups (the first one on a tie) replaced by `::` (§4.2), and IPv4-mapped addresses
- * (::ffff:0:0/96) written with a dotted quad tail (§5). `undefined` when fewer than 16 bytes remain.
+ * RFC 5952 text of the 16 bytes at `off` (lowercase, first longest zero run as `::`, IPv4-mapped as
+ * `::ffff:a.b.c.d`), or `undefined` when fewer than 16 bytes remain.
  */
 export function formatIPv6(buf: Buffer, off = 0): string | undefined {
   if (off < 0 || off + 16 > buf.length) return undefined;
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(off + i * 2));
-
-  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad, which is how operators read them.
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    return `::ffff:${formatIPv4(buf, off + 12) ?? ''}`;
-  }
-
-  let bestStart = -1;
-  let bestLen = 0;
-  let runStart = -1;
-  for (let i = 0; i <= 8; i++) {
-    if (i < 8 && groups[i] === 0) {
-      if (runStart < 0) runStart = i;
-    } else if (runStart >= 0) {
-      const len = i - runStart;
-      // §4.2.3: strictly longer wins, so the first of equal runs is kept.
-      if (len > bestLen) {
-        bestStart = runStart;
-        bestLen = len;
-      }
-      runStart = -1;
-    }
-  }
-  // §4.2.2: a single zero group is never shortened to "::".
-  if (bestLen < 2) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return ipv6Text(buf, off);
 }
 
 /** 4 bytes of a dotted-quad address, or `undefined` when the text is not exactly one. */

@@ -1,5 +1,5 @@
 /**
- * Fast address text for the per-packet path. Same output as `addr.ts` (RFC 5952), written without
+ * Address text for the per-packet path (RFC 5952; addr.ts adds bounds checks on top), written without
  * intermediate arrays, plus a bounded per-decoder cache: a capture talks to few addresses, so most
  * packets turn into one Map lookup.
  *

@@ -6,21 +6,8 @@ import type { AlertEvidence, Severity } from '../alerts/alert.js';
 import type { Timestamp } from '../types.js';
 
 /** Number categories from our own numbering-plan table (RULES.md §3). */
-export type NumberCategory =
-  | 'emergency'
-  | 'short'
-  | 'premium'
-  | 'paging'
-  | 'm2m'
-  | 'freephone'
-  | 'mobile'
-  | 'geographic'
-  | 'voip'
-  | 'company'
-  | 'personal'
-  | 'satellite'
-  | 'unused'
-  | 'other';
+import type { NumberCategory } from '../identity/numbers.js';
+export type { NumberCategory };
 
 /** A presented number after normalisation (RULES.md §3). */
 export type Num =
