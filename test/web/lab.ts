@@ -64,6 +64,8 @@ export interface WebLab {
   readonly evidenceStore: EvidenceStore;
   readonly published: Alert[];
   readonly ctx: WebContext;
+  /** A new Ingest (one per source, as in the daemon) feeding the analyzer. */
+  ingest(origin: string): Ingest;
   /** Read a capture file through its own Ingest into the analyzer. */
   feedCapture(file: string): Promise<void>;
   /** Resolves once the bus has persisted and delivered everything published so far. */
@@ -108,8 +110,9 @@ export async function startWebLab(opts: { tokens?: readonly string[]; debounceMs
     for (const l of own) l(req, res);
   });
 
+  const newIngest = (origin: string): Ingest => new Ingest({ origin, onMessage: (e) => analyzer.handle(e) });
   const feedCapture = async (file: string): Promise<void> => {
-    const ingest = new Ingest({ origin: file, onMessage: (e) => analyzer.handle(e) });
+    const ingest = newIngest(file);
     await openCapture(file).forEach((f) => ingest.pushFrame(f));
     ingest.flush();
   };
@@ -125,6 +128,7 @@ export async function startWebLab(opts: { tokens?: readonly string[]; debounceMs
     evidenceStore,
     published,
     ctx,
+    ingest: newIngest,
     feedCapture,
     settle,
     async close() {
@@ -150,6 +154,8 @@ export class UdpRelay {
   private front: Socket | undefined;
   private readonly upstreams = new Map<string, Socket>();
   private frame = 0;
+  /** When each datagram passed, by direction, for latency checks. */
+  readonly seen: { readonly at: number; readonly fromClient: boolean; readonly firstLine: string }[] = [];
   local: Endpoint = { ip: '127.0.0.1', port: 0 };
 
   constructor(
@@ -167,6 +173,8 @@ export class UdpRelay {
   }
 
   private mirror(src: Endpoint, dst: Endpoint, payload: Buffer): void {
+    const nl = payload.indexOf('\r\n');
+    this.seen.push({ at: Date.now(), fromClient: dst === this.local, firstLine: payload.subarray(0, nl < 0 ? 80 : nl).toString('latin1') });
     this.ingest.pushDatagram({ ts: wallTimestamp(), src, dst, transport: 'udp', payload, frame: ++this.frame });
   }
 

@@ -42,9 +42,9 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: { class?: strin
 
 const rank = (s: Severity): number => SEVERITY_ORDER.indexOf(s);
 
-/** `14:59:11.205` of an ISO capture time (UTC, as captured). */
+/** `14:59:11` of an ISO capture time (UTC, as captured); the full time is in the detail. */
 function shortTime(iso: string): string {
-  const m = /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(iso);
+  const m = /T(\d\d:\d\d:\d\d)/.exec(iso);
   return m?.[1] ?? iso;
 }
 
@@ -87,6 +87,7 @@ class Page {
   private ws: WebSocket | undefined;
   private retryMs = 500;
   private counterTimer: number | undefined;
+  private serverSeq = 0;
 
   start(): void {
     this.fSeverity.addEventListener('change', () => this.applyFilters());
@@ -139,7 +140,8 @@ class Page {
       const since = this.lastSeq > 0 ? this.lastSeq : Math.max(0, msg.lastSeq - BACKLOG);
       ws.send(JSON.stringify({ type: 'subscribe', since }));
       this.retryMs = 500;
-      this.setConn(`live · server seq ${msg.lastSeq}`, true);
+      this.serverSeq = msg.lastSeq;
+      this.setConn(`live · last alert ${msg.lastSeq}`, true);
     } else if (msg.type === 'alert') {
       this.receive(msg.alert);
     } else if (msg.type === 'error') {
@@ -149,6 +151,7 @@ class Page {
 
   private setConn(text: string, ok: boolean): void {
     this.conn.textContent = text;
+    this.conn.title = text;
     this.conn.className = `conn ${ok ? 'ok' : 'down'}`;
   }
 
@@ -157,6 +160,10 @@ class Page {
   private receive(a: Alert): void {
     if (a.seq <= this.lastSeq) return;
     this.lastSeq = a.seq;
+    if (a.seq > this.serverSeq) {
+      this.serverSeq = a.seq;
+      this.setConn(`live · last alert ${a.seq}`, true);
+    }
     if (this.paused) {
       this.held.push(a);
       this.setUnseen(this.unseen + 1);
@@ -324,7 +331,10 @@ class Page {
 
   private setUnseen(n: number): void {
     this.unseen = n;
-    this.newBtn.hidden = n === 0;
+    // Space stays reserved (visibility, not display): the indicator appearing never moves the toolbar.
+    this.newBtn.classList.toggle('idle', n === 0);
+    this.newBtn.setAttribute('aria-hidden', String(n === 0));
+    this.newBtn.tabIndex = n === 0 ? -1 : 0;
     this.newBtn.textContent = this.paused ? `${n} new (paused) — resume` : `${n} new ↓`;
   }
 
@@ -445,15 +455,22 @@ class Page {
     return [h('p', { class: 'summary', text: a.summary }), h('h3', { text: 'Why' }), reasons, h('h3', { text: 'Evidence' }), ev, h('h3', { text: 'Network and identity' }), facts];
   }
 
+  /** Summary, reasons and evidence first, then (after the ladder) the network and identity facts. */
+  private splitFacts(a: Alert): { head: HTMLElement[]; tail: HTMLElement[] } {
+    const all = this.alertFacts(a);
+    return { head: all.slice(0, 5), tail: all.slice(5) };
+  }
+
   private renderDetail(d: AlertDetailJson): void {
     const a = d.alert;
-    const parts: HTMLElement[] = this.alertFacts(a);
+    const { head, tail } = this.splitFacts(a);
+    const parts: HTMLElement[] = [...head];
     const pcap = h('a', { text: 'Download pcap of this call', attrs: { href: apiUrl(d.pcap, true), download: '', id: 'pcap-link' } });
     parts.push(h('div', { class: 'downloads' }, pcap, h('span', { class: 'legend', text: `${d.messages.length} SIP message${d.messages.length === 1 ? '' : 's'}` })));
     parts.push(h('h3', { text: 'Call ladder' }));
     if (d.messages.length === 0) {
       pcap.remove();
-      parts.push(h('p', { class: 'missing', text: d.missing ?? 'no messages kept for this call' }));
+      parts.push(h('p', { class: 'missing', text: d.missing ?? 'no messages kept for this call' }), ...tail);
       this.detailBody.replaceChildren(...parts);
       return;
     }
@@ -476,6 +493,7 @@ class Page {
     };
     parts.push(ladderWrap, rawTitle, raw);
     parts.push(h('p', { class: 'legend' }, h('mark', { text: 'marked' }), ' lines are the headers this rule looked at: ', headers.join(', ') || '(none)'));
+    parts.push(...tail);
     this.detailBody.replaceChildren(...parts);
     const firstOffending = d.messages.find((m) => m.offending) ?? d.messages[0];
     show(firstOffending?.index ?? 0);

@@ -116,7 +116,7 @@ export function renderLadder(model: LadderModel, selected: number | undefined, h
     ['head-bad', 'head offending'],
     ['head-sel', 'head selected'],
   ] as const) {
-    const marker = svg('marker', { id: `ladder-${id}`, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, orient: 'auto-start-reverse' });
+    const marker = svg('marker', { id: `ladder-${id}`, viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: 'userSpaceOnUse', orient: 'auto-start-reverse' });
     marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', class: cls }));
     defs.append(marker);
   }

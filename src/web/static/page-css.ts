@@ -18,6 +18,8 @@ export const PAGE_CSS = `
   font-size: 14px; color: var(--text); background: var(--bg);
 }
 * { box-sizing: border-box; }
+/* Filtered rows use the hidden attribute; author display rules must not bring them back. */
+[hidden] { display: none !important; }
 body { margin: 0; min-height: 100vh; }
 h1, h2, h3 { margin: 0; }
 h1 { font-size: 18px; }
@@ -27,29 +29,32 @@ h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: v
 button, select { font: inherit; color: var(--text); }
 button { background: var(--panel); border: 1px solid #8a94a3; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
 button[aria-pressed="true"] { background: #1d3557; color: #fff; border-color: #1d3557; }
-select { border: 1px solid #8a94a3; border-radius: 4px; padding: 2px 4px; background: var(--panel); max-width: 12em; }
+select { border: 1px solid #8a94a3; border-radius: 4px; padding: 2px 4px; background: var(--panel); width: 11em; }
 :focus-visible { outline: 3px solid var(--focus); outline-offset: 1px; }
 a { color: var(--accent); }
 
 .topbar { display: flex; align-items: baseline; gap: 16px; padding: 10px 16px; background: #1d3557; color: #fff; }
 .topbar .sub { color: #d7e0ec; }
-.conn { margin: 0 0 0 auto; font-size: 13px; }
+.conn { margin: 0 0 0 auto; font-size: 13px; width: 26em; max-width: 60vw; text-align: left; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .conn.ok::before { content: "● "; color: #7ee2a0; }
 .conn.down::before { content: "● "; color: #ffb4b4; }
 
-.layout { display: grid; grid-template-columns: minmax(420px, 46%) 1fr; gap: 12px; padding: 12px; height: calc(100vh - 46px); }
+.layout { display: grid; grid-template-columns: minmax(440px, 50%) 1fr; gap: 12px; padding: 12px; height: calc(100vh - 46px); }
 .feed-pane, .detail-pane { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; min-height: 0; }
 .feed-pane { display: flex; flex-direction: column; padding: 10px; }
 .detail-pane { padding: 12px 16px; overflow: auto; }
 
 .toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; margin-bottom: 8px; }
 .toolbar label { display: flex; gap: 4px; align-items: center; color: var(--muted); }
-.count { font-weight: 400; color: var(--muted); }
-.new-alerts { background: #fff1c2; border-color: #5c4300; color: #3d2c00; }
+.count { display: inline-block; min-width: 6ch; font-weight: 400; color: var(--muted); font-variant-numeric: tabular-nums; }
+.new-alerts { background: #fff1c2; border-color: #5c4300; color: #3d2c00; width: 14em; text-align: left; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+/* Always laid out, only shown when there is something new: appearing never reflows the toolbar. */
+.new-alerts.idle { visibility: hidden; }
 
-.feed-head, .row { display: grid; grid-template-columns: 4em 6.5em 5.5em 13em 9em 1fr; gap: 8px; align-items: center; }
-.feed-head { font-size: 12px; color: var(--muted); padding: 0 8px 4px 12px; border-bottom: 1px solid var(--line); }
-.feed { flex: 1 1 auto; overflow-y: auto; min-height: 120px; overflow-anchor: none; contain: strict; }
+/* rem, not em: the header's smaller font must not narrow its columns. */
+.feed-head, .row { display: grid; grid-template-columns: 2.6rem 4.6rem 5.2rem 12.5rem 8.5rem minmax(6rem, 1fr); gap: 6px; align-items: center; }
+.feed-head { font-size: 12px; color: var(--muted); padding: 0 8px 4px 12px; border-bottom: 1px solid var(--line); scrollbar-gutter: stable; overflow: hidden; }
+.feed { flex: 1 1 0; overflow-y: auto; scrollbar-gutter: stable; min-height: 120px; overflow-anchor: none; contain: strict; }
 .row { height: var(--row-h); padding: 0 8px 0 8px; border-left: 4px solid transparent; border-bottom: 1px solid #eef0f3;
   white-space: nowrap; cursor: pointer; }
 .row > span { overflow: hidden; text-overflow: ellipsis; }
@@ -62,7 +67,7 @@ a { color: var(--accent); }
 .row.sev-medium { border-left-color: #b08600; }
 .row.sev-high { border-left-color: #c4510f; }
 .row.sev-critical { border-left-color: #a8001c; }
-.hint { font-size: 12px; color: var(--muted); margin: 6px 0; }
+.hint { flex: none; font-size: 12px; color: var(--muted); margin: 6px 0; }
 
 .badge { display: inline-block; padding: 1px 6px; border-radius: 3px; font-size: 12px; font-weight: 600; text-align: center; min-width: 4.8em; }
 .badge.sev-info { background: var(--sev-info-bg); color: var(--sev-info-fg); }
@@ -71,7 +76,8 @@ a { color: var(--accent); }
 .badge.sev-high { background: var(--sev-high-bg); color: var(--sev-high-fg); }
 .badge.sev-critical { background: var(--sev-critical-bg); color: var(--sev-critical-fg); }
 
-.counters { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; max-height: 30%; overflow: auto; border-top: 1px solid var(--line); }
+/* Fixed height: counters growing never resize the feed above them. */
+.counters { flex: 0 0 180px; display: grid; grid-template-columns: 1fr 1fr; align-items: start; gap: 12px; overflow: auto; scrollbar-gutter: stable; border-top: 1px solid var(--line); }
 .counter-list { list-style: none; margin: 0; padding: 0; }
 .counter-list li { display: flex; justify-content: space-between; gap: 8px; }
 .counter-list button { border: none; background: none; padding: 1px 2px; color: var(--accent); text-align: left; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
@@ -113,6 +119,7 @@ svg.ladder .head.offending { fill: var(--bad); }
 svg.ladder .head.selected { fill: #0b57d0; }
 
 .raw-title { display: flex; gap: 12px; align-items: baseline; }
+.raw-title .legend { text-transform: none; letter-spacing: normal; font-weight: 400; }
 pre.raw { margin: 0; padding: 8px; background: #fbfcfd; border: 1px solid var(--line); border-radius: 4px; font-size: 12.5px;
   line-height: 1.45; overflow: auto; max-height: 420px; white-space: pre; }
 pre.raw .line { display: block; min-height: 1.45em; }

@@ -35,7 +35,7 @@ export const PAGE_HTML = `<!doctype html>
       <label>Rule <select id="f-rule"><option value="">all</option></select></label>
       <label>Peer <select id="f-peer"><option value="">all</option></select></label>
       <button id="pause" type="button" aria-pressed="false">Pause</button>
-      <button id="new-alerts" type="button" class="new-alerts" hidden>0 new</button>
+      <button id="new-alerts" type="button" class="new-alerts idle" aria-hidden="true" tabindex="-1">0 new</button>
     </div>
     <div class="feed-head" aria-hidden="true">
       <span>seq</span><span>time</span><span>severity</span><span>rule</span><span>peer</span><span>summary</span>
