@@ -87,15 +87,7 @@ export function identityOf(header: string, na: NameAddr | Invalid | undefined, c
   const user = userOf(na.uri);
   const params = paramsOf(na);
   if (extra) for (const k in extra) if (params[k] === undefined) params[k] = extra[k]!;
-  return {
-    header,
-    raw: na.raw,
-    ...(na.display !== undefined ? { display: na.display } : {}),
-    uri: na.uri.raw,
-    ...(user !== undefined ? { user } : {}),
-    num: numOfUri(na.uri, country),
-    params,
-  };
+  return { header, raw: na.raw, display: na.display, uri: na.uri.raw, user, num: numOfUri(na.uri, country), params };
 }
 
 function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: string): PresentedIdentity | undefined {
@@ -104,8 +96,9 @@ function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: st
   return {
     header,
     raw: uri.raw,
+    display: undefined,
     uri: uri.raw,
-    ...(user !== undefined ? { user } : {}),
+    user,
     num: numOfUri(uri, country),
     params: uri.kind === 'sip' || uri.kind === 'tel' ? { ...uri.params } : {},
   };
@@ -137,22 +130,30 @@ export interface FactsInput {
   readonly meta: MessageMeta;
   readonly callId: string;
   readonly initialInvite: boolean;
-  readonly peer?: PeerFacts;
-  readonly peerTransportMismatch?: string;
+  readonly peer: PeerFacts | undefined;
+  readonly peerTransportMismatch: string | undefined;
   /** Country used to normalise numbers: the peer's, else the home country. */
   readonly country: string;
 }
 
-/** Light facts for any message (no identity parsing beyond From). */
-export function buildFacts(input: FactsInput, full: boolean): Omit<CallFacts, 'shaken' | 'concurrentSameCli'> {
+/** CallFacts with writable fields: the Analyzer completes `shaken` and `concurrentSameCli` on the object built here. */
+export type MutableCallFacts = { -readonly [K in keyof CallFacts]: CallFacts[K] };
+
+const NO_IDENTITIES: readonly PresentedIdentity[] = Object.freeze([]);
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+/**
+ * The facts of one message. `full` (initial INVITEs) parses every identity header; otherwise only From is taken
+ * (what MSG-MALFORMED and UA-ATTACK-TOOL need). One object literal of a fixed shape, optional facts `undefined`
+ * when absent: no spreads, which cost more than the rest of the work on the per-message path.
+ */
+export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutcome, concurrentSameCli: number): MutableCallFacts {
   const { msg, meta, country } = input;
   const anomalies = malformedOf(full ? msg.collectAnomalies() : msg.anomalies);
-  const dateText = full ? msg.header('date') : undefined;
-  const dateMs = dateText ? Date.parse(dateText) : NaN;
-  const base = {
+  const facts: MutableCallFacts = {
     callId: input.callId,
     kind: msg.kind,
-    method: msg.kind === 'request' ? msg.method : (msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq.method : ''),
+    method: msg.kind === 'request' ? msg.method : msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq.method : '',
     initialInvite: input.initialInvite,
     ts: meta.ts,
     frame: meta.frame,
@@ -160,43 +161,51 @@ export function buildFacts(input: FactsInput, full: boolean): Omit<CallFacts, 's
     dst: meta.dst,
     transport: meta.transport,
     origin: meta.origin,
-    ...(input.peer ? { peer: input.peer } : {}),
-    ...(input.peerTransportMismatch ? { peerTransportMismatch: input.peerTransportMismatch } : {}),
-    ...(msg.userAgent !== undefined ? { userAgent: msg.userAgent } : {}),
+    peer: input.peer,
+    peerTransportMismatch: input.peerTransportMismatch,
+    from: identityOf('From', msg.from, country),
+    to: undefined,
+    requestUri: undefined,
+    pai: NO_IDENTITIES,
+    ppi: NO_IDENTITIES,
+    rpid: undefined,
+    diversion: NO_IDENTITIES,
+    historyInfo: NO_IDENTITIES,
+    privacy: NO_STRINGS,
+    userAgent: msg.userAgent,
+    dateMs: undefined,
+    identityHeaders: NO_STRINGS,
+    shaken,
     anomalies,
+    concurrentSameCli,
   };
-  const from = identityOf('From', msg.from, country);
-  if (!full) {
-    return { ...base, ...(from ? { from } : {}), pai: [], ppi: [], diversion: [], historyInfo: [], privacy: [], identityHeaders: [] };
+  if (!full) return facts;
+  const dateText = msg.header('date');
+  const dateMs = dateText ? Date.parse(dateText) : NaN;
+  facts.to = identityOf('To', msg.to, country);
+  if (msg.kind === 'request') facts.requestUri = uriIdentity('Request-URI', msg.requestUri, country);
+  if (msg.rpid.length > 0) {
+    const rpidAll = listOf('Remote-Party-ID', msg.rpid, country, (r) => ({
+      ...(r.party !== undefined ? { party: r.party } : {}),
+      ...(r.screen !== undefined ? { screen: r.screen } : {}),
+      ...(r.privacy !== undefined ? { privacy: r.privacy } : {}),
+    }));
+    facts.rpid = rpidAll.find((r) => (r.params['party'] ?? 'calling').toLowerCase() === 'calling');
   }
-  const to = identityOf('To', msg.to, country);
-  const requestUri = msg.kind === 'request' ? uriIdentity('Request-URI', msg.requestUri, country) : undefined;
-  const rpidAll = listOf('Remote-Party-ID', msg.rpid, country, (r) => ({
-    ...(r.party !== undefined ? { party: r.party } : {}),
-    ...(r.screen !== undefined ? { screen: r.screen } : {}),
-    ...(r.privacy !== undefined ? { privacy: r.privacy } : {}),
+  facts.pai = listOf('P-Asserted-Identity', msg.pai, country);
+  facts.ppi = listOf('P-Preferred-Identity', msg.ppi, country);
+  facts.diversion = listOf('Diversion', msg.diversion, country, (d) => ({
+    ...(d.counter !== undefined ? { counter: String(d.counter) } : {}),
+    ...(d.reason !== undefined ? { reason: d.reason } : {}),
   }));
-  const rpid = rpidAll.find((r) => (r.params['party'] ?? 'calling').toLowerCase() === 'calling');
-  return {
-    ...base,
-    ...(from ? { from } : {}),
-    ...(to ? { to } : {}),
-    ...(requestUri ? { requestUri } : {}),
-    pai: listOf('P-Asserted-Identity', msg.pai, country),
-    ppi: listOf('P-Preferred-Identity', msg.ppi, country),
-    ...(rpid ? { rpid } : {}),
-    diversion: listOf('Diversion', msg.diversion, country, (d) => ({
-      ...(d.counter !== undefined ? { counter: String(d.counter) } : {}),
-      ...(d.reason !== undefined ? { reason: d.reason } : {}),
-    })),
-    historyInfo: listOf('History-Info', msg.historyInfo, country, (h) => ({
-      ...(h.index !== undefined ? { index: h.index } : {}),
-      ...(h.mp !== undefined ? { mp: h.mp } : {}),
-    })),
-    privacy: msg.privacy,
-    ...(Number.isFinite(dateMs) ? { dateMs } : {}),
-    identityHeaders: msg.headerAll('identity'),
-  };
+  facts.historyInfo = listOf('History-Info', msg.historyInfo, country, (h) => ({
+    ...(h.index !== undefined ? { index: h.index } : {}),
+    ...(h.mp !== undefined ? { mp: h.mp } : {}),
+  }));
+  facts.privacy = msg.privacy;
+  if (Number.isFinite(dateMs)) facts.dateMs = dateMs;
+  facts.identityHeaders = msg.headerAll('identity');
+  return facts;
 }
 
 export const NO_SHAKEN: ShakenOutcome = { status: 'none' };

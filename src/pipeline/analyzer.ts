@@ -9,7 +9,7 @@ import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
 import { ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
-import { effectiveCli, type CallFacts, type PeerFacts } from '../rules/types.js';
+import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
 import type { SipEvent } from './ingest.js';
@@ -127,28 +127,25 @@ export class Analyzer {
     if (lookup.kind === 'peer') peer = policy.factsOf(lookup.peer);
     else if (lookup.kind === 'mismatch') mismatch = lookup.reason;
     const country = peer?.country ?? homeCountry;
-    const base = buildFacts(
-      { msg, meta, callId, initialInvite, ...(peer ? { peer } : {}), ...(mismatch ? { peerTransportMismatch: mismatch } : {}), country },
+    // One facts object, completed in place (spreading it per message cost more than the rules).
+    const facts = buildFacts(
+      { msg, meta, callId, initialInvite, peer, peerTransportMismatch: mismatch, country },
       initialInvite,
+      NO_SHAKEN,
+      initialInvite ? 1 : 0,
     );
-    let facts: CallFacts;
     if (initialInvite) {
       st.initialInvites++;
       if (peer) rec.peer = peer.name;
-      const partial: CallFacts = { ...base, shaken: NO_SHAKEN, concurrentSameCli: 1 };
-      const cli = effectiveCli(partial);
+      const cli = effectiveCli(facts);
       const cliE164 = cli && cli.num.kind === 'e164' ? cli.num.e164 : undefined;
-      const concurrent = cliE164 ? this.calls.setCli(rec, cliE164) : 1;
-      let shakenOutcome = NO_SHAKEN;
-      if (base.identityHeaders.length > 0) {
-        const called = [base.to, base.requestUri]
+      facts.concurrentSameCli = cliE164 ? this.calls.setCli(rec, cliE164) : 1;
+      if (facts.identityHeaders.length > 0) {
+        const called = [facts.to, facts.requestUri]
           .map((i) => (i && i.num.kind === 'e164' ? i.num.e164 : undefined))
           .filter((n): n is string => n !== undefined);
-        shakenOutcome = shaken.verify(base.identityHeaders, nowMs, cliE164, [...new Set(called)], base.dateMs);
+        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, cliE164, [...new Set(called)], facts.dateMs);
       }
-      facts = { ...base, shaken: shakenOutcome, concurrentSameCli: concurrent };
-    } else {
-      facts = { ...base, shaken: NO_SHAKEN, concurrentSameCli: 0 };
     }
     const alerts = engine.evaluate(facts, rec.raised);
     for (const a of alerts) {
