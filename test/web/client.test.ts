@@ -1,0 +1,85 @@
+/** The page's pure parts (issue #6): which raw lines the evidence marks, and the ladder's columns and arrows. */
+import { describe, expect, it } from 'vitest';
+import type { EvidenceMessageJson } from '../../src/web/api-types.js';
+import { evidenceHeaderName, highlightLines } from '../../src/web/client/highlight.js';
+import { ladderModel, secondsBetween } from '../../src/web/client/ladder.js';
+import { messageJson } from '../../src/web/routes.js';
+
+const INVITE = [
+  'INVITE sip:+31301234500@192.0.2.2 SIP/2.0',
+  'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1',
+  'f: "Bank" <sip:+31205550100@voip.example>;tag=1',
+  'P-Asserted-Identity: <sip:+31205550100@voip.example>,',
+  '  <tel:+31205550100>',
+  'To: <sip:+31301234500@192.0.2.2>',
+  'y: eyJhbGciOiJFUzI1NiJ9.e30.sig;info=<https://cert.example/x.pem>',
+  'Content-Length: 25',
+  '',
+  'From: not a header, body',
+  '',
+].join('\r\n');
+
+describe('highlightLines', () => {
+  it('marks the evidence headers by full and compact name, with folded lines, never the body', () => {
+    const lines = highlightLines(INVITE, ['From', 'P-Asserted-Identity', 'Identity']);
+    expect(lines.filter((l) => l.highlight).map((l) => l.text)).toEqual([
+      'f: "Bank" <sip:+31205550100@voip.example>;tag=1',
+      'P-Asserted-Identity: <sip:+31205550100@voip.example>,',
+      '  <tel:+31205550100>',
+      'y: eyJhbGciOiJFUzI1NiJ9.e30.sig;info=<https://cert.example/x.pem>',
+    ]);
+    expect(lines.at(-1)).toEqual({ text: 'From: not a header, body' });
+    expect(lines).toHaveLength(10);
+  });
+
+  it('Request-URI marks the start line; duplicate-from marks From; Source marks no line', () => {
+    expect(highlightLines(INVITE, ['Request-URI'])[0]).toEqual({ text: 'INVITE sip:+31301234500@192.0.2.2 SIP/2.0', highlight: 'Request-URI' });
+    expect(evidenceHeaderName('duplicate-from')).toBe('from');
+    expect(highlightLines(INVITE, ['duplicate-from']).filter((l) => l.highlight)).toHaveLength(1);
+    expect(highlightLines(INVITE, ['Source']).some((l) => l.highlight)).toBe(false);
+    expect(highlightLines('SIP/2.0 200 OK\nFrom: x\n', ['from']).map((l) => l.highlight)).toEqual([undefined, 'from']);
+  });
+});
+
+describe('ladderModel', () => {
+  const at = (sec: number, nsec: number) => ({ sec, nsec });
+  const mk = (i: number, src: string, dst: string, first: string, ts: { sec: number; nsec: number }): EvidenceMessageJson => {
+    const [sip, sp] = src.split(':');
+    const [dip, dp] = dst.split(':');
+    return messageJson(
+      { frame: 10 + i, ts, src: { ip: sip!, port: Number(sp) }, dst: { ip: dip!, port: Number(dp) }, transport: 'udp', raw: Buffer.from(`${first}\r\nCSeq: 1 INVITE\r\n\r\n`) },
+      i,
+      new Set([10]),
+    );
+  };
+  const msgs = [
+    mk(0, '10.0.0.1:5060', '10.0.0.2:5060', 'INVITE sip:a@b SIP/2.0', at(1_800_000_000, 999_000_000)),
+    mk(1, '10.0.0.2:5060', '10.0.0.3:5060', 'INVITE sip:a@c SIP/2.0', at(1_800_000_001, 1_000_000)),
+    mk(2, '10.0.0.3:5060', '10.0.0.2:5060', 'SIP/2.0 180 Ringing', at(1_800_000_001, 500_000_000)),
+    mk(3, '10.0.0.2:5060', '10.0.0.1:5060', 'SIP/2.0 180 Ringing', at(1_800_000_002, 0)),
+  ];
+
+  it('one column per address in order of appearance, the alert source named by its peer; one arrow per message', () => {
+    const m = ladderModel({ network: { src: '10.0.0.1:5060', dst: '10.0.0.2:5060', transport: 'udp', peer: 'pbx', origin: 'x' } }, msgs);
+    expect(m.columns.map((c) => [c.address, c.peer, c.source])).toEqual([
+      ['10.0.0.1:5060', 'pbx', true],
+      ['10.0.0.2:5060', undefined, false],
+      ['10.0.0.3:5060', undefined, false],
+    ]);
+    expect(m.arrows.map((a) => [a.from, a.to, a.label, a.time, a.offending])).toEqual([
+      [0, 1, 'INVITE', '+0.000 s', true],
+      [1, 2, 'INVITE', '+0.002 s', false],
+      [2, 1, '180 Ringing', '+0.501 s', false],
+      [1, 0, '180 Ringing', '+1.001 s', false],
+    ]);
+    expect(new Set(m.arrows.map((a) => a.y)).size).toBe(4);
+    expect(m.height).toBeGreaterThan(m.arrows.at(-1)!.y);
+  });
+
+  it('messageJson parses start lines, CSeq and keeps odd input readable', () => {
+    expect(msgs[2]).toMatchObject({ kind: 'response', status: 180, reason: 'Ringing', label: '180 Ringing', cseq: '1 INVITE', ts: '1800000001.500000000' });
+    const odd = messageJson({ frame: 1, ts: at(0, 0), src: { ip: '::1', port: 5 }, dst: { ip: '::2', port: 6 }, transport: 'tcp', raw: Buffer.from('garbage') }, 0, new Set());
+    expect(odd).toMatchObject({ kind: 'unknown', label: 'garbage', src: '[::1]:5', dst: '[::2]:6' });
+    expect(secondsBetween('10.900000000', '12.100000000')).toBeCloseTo(1.2, 9);
+  });
+});
