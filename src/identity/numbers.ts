@@ -283,8 +283,11 @@ function invalid(raw: string, reason: string): NormalisedNumber {
 function fromParsed(raw: string, p: PhoneNumber): NormalisedNumber {
   const e164 = p.number;
   if (e164.length > 16) return invalid(raw, `more than 15 digits ("${e164}")`);
-  const valid = p.isValid();
-  const lpType = valid ? p.getType() : undefined;
+  // getType() is undefined for every invalid number, and isValid() is getType() !== undefined when the metadata
+  // has types (always, with /max): ask for the type once and for validity only when there is no type.
+  const typed = p.getType();
+  const valid = typed !== undefined || p.isValid();
+  const lpType = valid ? typed : undefined;
   let type: NumberType | undefined = lpType === undefined ? undefined : TYPE_NAMES[lpType];
   const category = classifyParts(p.countryCallingCode, p.nationalNumber, type);
   if (category === 'm2m') type = 'm2m';
