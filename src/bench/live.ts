@@ -141,6 +141,8 @@ export async function sendPaced(o: {
   readonly rate: number;
   readonly seconds: number;
   readonly run: string;
+  /** First call index (and slot) of this phase. */
+  readonly firstCall?: number;
   readonly probes?: Map<string, number>;
 }): Promise<SendResult> {
   const sockets = new Map<string, Socket>();
@@ -154,14 +156,15 @@ export async function sendPaced(o: {
   };
   let queue: SipPacket[] = [];
   let qi = 0;
-  let slot = 0;
+  const first = o.firstCall ?? 0;
+  let slot = first;
   const total = Math.round(o.rate * o.seconds);
   const t0 = performance.now();
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * o.rate));
     while (sent < due) {
       if (qi >= queue.length) {
-        queue = slotMessages(slot++, Number.MAX_SAFE_INTEGER, o.run);
+        queue = slotMessages(slot++, Number.MAX_SAFE_INTEGER, o.run, first);
         qi = 0;
         continue;
       }

@@ -208,14 +208,15 @@ function packet(c: Call, step: (typeof STEPS)[number]['step']): SipPacket | unde
 }
 
 /**
- * The SIP messages of slot s in order (each at the slot's capture time). Calls with index ≥ `lastCall` are not
- * started (so a run can end by letting the calls in progress finish).
+ * The SIP messages of slot s in order (each at the slot's capture time). Only calls with an index in
+ * [firstCall, lastCall) are played: a live phase starting at slot `firstCall` uses callers no earlier phase used
+ * (so windowed rules such as CLI-VELOCITY do not see one phase's numbers again in the next).
  */
-export function slotMessages(s: number, lastCall: number, run = 'b'): SipPacket[] {
+export function slotMessages(s: number, lastCall: number, run = 'b', firstCall = 0): SipPacket[] {
   const out: SipPacket[] = [];
   for (const { at, step } of STEPS) {
     const i = s - at;
-    if (i < 0 || i >= lastCall) continue;
+    if (i < firstCall || i >= lastCall) continue;
     const p = packet(callOf(i, run), step);
     if (p) out.push(p);
   }
