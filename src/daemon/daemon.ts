@@ -10,6 +10,9 @@ import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
 import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
 import { AlertStore } from '../sinks/store.js';
+import { EvidenceService } from '../evidence/service.js';
+import { DEFAULT_EVIDENCE_RETENTION, EvidenceStore } from '../evidence/store.js';
+import { closeWeb } from '../web/routes.js';
 import { WsHub } from '../sinks/websocket.js';
 import { InterfaceCapture } from '../sources/interface.js';
 import { startListenerPair } from '../sources/listeners.js';
@@ -111,7 +114,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   }
 
   const store = new AlertStore(config.store.path);
-  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  // Evidence of alerted calls (issue #6): same database file, own tables and connection.
+  const evidenceStore = new EvidenceStore(store.file);
+  const evidence = new EvidenceService({
+    store: evidenceStore,
+    onError: (err, callId) => log.error('evidence save failed (retried)', { callId, error: err.message }),
+  });
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => store.close(),
+    () => {
+      evidence.close();
+      evidenceStore.close();
+      closeWeb(store);
+    },
+  ];
   const fail = async (e: unknown): Promise<never> => {
     for (const c of cleanups.reverse()) await c();
     throw e;
@@ -126,10 +142,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
   let metrics: DaemonMetrics | undefined;
-  const analyzer = new Analyzer(config, (alert) => {
-    const numbered = bus.publish(alert);
-    metrics?.alert(numbered);
-  });
+  const analyzer = new Analyzer(
+    config,
+    (alert) => {
+      const numbered = bus.publish(alert);
+      metrics?.alert(numbered);
+    },
+    undefined,
+    evidence.buffer,
+  );
   const onMessage = (e: SipEvent): void => {
     try {
       analyzer.handle(e);
@@ -198,6 +219,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       metricsContentType: m.registry.contentType,
       health,
       ...(opts.staticHandler ? { staticHandler: opts.staticHandler } : {}),
+      web: { store, evidence },
       onAuthFailure: (endpoint) => m.authFailure(endpoint),
     });
   } catch (e) {
@@ -266,6 +288,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     try {
       const r = store.prune({ maxAgeDays: config.store.retentionDays, maxCount: config.store.maxAlerts, maxDeletes: 5000 });
       if (r.byAge + r.byCount > 0) log.info('retention pruned alerts', { byAge: r.byAge, byCount: r.byCount });
+      const e = evidenceStore.prune({ maxAgeDays: config.store.retentionDays, ...DEFAULT_EVIDENCE_RETENTION });
+      if (e.byAge + e.byCount + e.byBytes > 0) log.info('retention pruned call evidence', e);
       retentionTimer = setTimeout(runRetention, r.more ? 50 : retentionMs);
     } catch (e) {
       log.error('retention failed', { error: (e as Error).message });
@@ -295,6 +319,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       await hub.closeAll(1001, 'server shutting down');
       hub.stop();
       await http.close();
+      evidence.close(); // saves the alerted calls still pending
+      evidenceStore.close();
+      closeWeb(store);
       store.close();
       log.info('stopped', { lastSeq: store.lastSeq() });
     })();

@@ -14,6 +14,7 @@ import { isSeverity, type Severity } from '../alerts/alert.js';
 import type { AlertStore } from '../sinks/store.js';
 import { QUERY_LIMIT_MAX } from '../sinks/store.js';
 import type { WsHub } from '../sinks/websocket.js';
+import { routeWebRequest, type WebContext } from '../web/routes.js';
 
 /** Serves extra GET pages (the live web page); returns true when it handled the request. */
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
@@ -33,6 +34,8 @@ export interface HttpServerOptions {
   readonly metricsContentType: string;
   readonly health: () => HealthReport;
   readonly staticHandler?: StaticHandler;
+  /** The live page at `/` and the per-alert evidence API `/api/alerts/:id[/pcap]` (issue #6). */
+  readonly web?: WebContext;
   readonly onAuthFailure?: (endpoint: 'ws' | 'api') => void;
   /** Largest client → server WebSocket message (subscribe messages are tiny). */
   readonly maxWsMessageBytes?: number;
@@ -123,6 +126,8 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHand
       json(res, h.ok ? 200 : 503, h);
       return;
     }
+    // Page, page assets and /api/alerts/:id[/pcap]; checks the token itself where the path needs it.
+    if (opts.web && routeWebRequest(req, res, url, opts.web, () => authorized(req, url), () => opts.onAuthFailure?.('api'))) return;
     if (path === '/metrics' || path.startsWith('/api/')) {
       if (!authorized(req, url)) {
         opts.onAuthFailure?.('api');

@@ -132,6 +132,7 @@ export class AlertStore {
       CREATE INDEX IF NOT EXISTS alerts_peer ON alerts (peer, seq);
       CREATE INDEX IF NOT EXISTS alerts_severity ON alerts (severity_rank, seq);
       CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
+      CREATE INDEX IF NOT EXISTS alerts_id ON alerts (id);
       -- last_seq survives pruning every row, so numbering never restarts.
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       -- Capture files the folder watcher has read, so a restart does not read them again.
