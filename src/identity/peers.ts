@@ -110,6 +110,8 @@ export class PeerTable {
   private readonly index: ReadonlyArray<readonly [number, ReadonlyMap<bigint, readonly Entry[]>]>;
   private readonly cache = new Map<string, readonly Entry[] | null>();
   private readonly cacheSize: number;
+  private readonly order: string[] = [];
+  private oldest = 0;
 
   /**
    * @param peers validated config peers (`config.peers`); a CIDR that does not parse throws
@@ -171,10 +173,12 @@ export class PeerTable {
         break;
       }
     }
+    // FIFO eviction through a ring of keys: `cache.keys().next()` walks the deleted slots of a Map until it rehashes.
     if (this.cache.size >= this.cacheSize) {
-      const oldest = this.cache.keys().next();
-      if (oldest.done !== true) this.cache.delete(oldest.value);
-    }
+      this.cache.delete(this.order[this.oldest]!);
+      this.order[this.oldest] = ip;
+      this.oldest = (this.oldest + 1) % this.cacheSize;
+    } else this.order.push(ip);
     this.cache.set(ip, found);
     return found;
   }
