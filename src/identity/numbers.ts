@@ -404,27 +404,36 @@ export interface NumberNormaliser {
  */
 export function createNumberNormaliser(options: { readonly cacheSize?: number } = {}): NumberNormaliser {
   const max = Math.max(1, options.cacheSize ?? 10_000);
-  const cache = new Map<string, NormalisedNumber>();
-  // Insertion order kept in a ring: `cache.keys().next()` after many front deletions walks every deleted slot
+  // One Map per country, keyed by the input itself: no key string to build (and hash) per lookup.
+  const byCountry = new Map<string, Map<string, NormalisedNumber>>();
+  let size = 0;
+  // Insertion order kept in a ring: `Map.keys().next()` after many front deletions walks every deleted slot
   // until the Map rehashes (measured 11 µs per eviction at 10k entries), this is O(1).
-  const order: string[] = [];
+  const orderCountry: string[] = [];
+  const orderInput: string[] = [];
   let oldest = 0;
   return {
     normalise(input: string, country: string): NormalisedNumber {
-      const key = `${country}\u0000${input}`;
-      const hit = cache.get(key);
+      let cache = byCountry.get(country);
+      const hit = cache?.get(input);
       if (hit !== undefined) return hit;
       const result = Object.freeze(normaliseNumberUncached(input, country));
-      if (cache.size >= max) {
-        cache.delete(order[oldest]!);
-        order[oldest] = key;
+      if (size >= max) {
+        byCountry.get(orderCountry[oldest]!)?.delete(orderInput[oldest]!);
+        orderCountry[oldest] = country;
+        orderInput[oldest] = input;
         oldest = (oldest + 1) % max;
-      } else order.push(key);
-      cache.set(key, result);
+      } else {
+        orderCountry.push(country);
+        orderInput.push(input);
+        size++;
+      }
+      if (cache === undefined) byCountry.set(country, (cache = new Map()));
+      cache.set(input, result);
       return result;
     },
     get size() {
-      return cache.size;
+      return size;
     },
   };
 }
