@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryWindowState } from '../../src/rules/window.js';
+
+describe('MemoryWindowState', () => {
+  it('returns entries inside the window only', () => {
+    const w = new MemoryWindowState();
+    w.add('k', 1_000, 'a');
+    w.add('k', 5_000, 'b');
+    expect(w.recent<string>('k', 6_000, 2_000).map((e) => e.value)).toEqual(['b']);
+    expect(w.recent<string>('k', 60_000, 2_000)).toEqual([]);
+    expect(w.size).toBe(0);
+  });
+
+  it('evicts the oldest key beyond the bound, skipping keys that expired and came back', () => {
+    const w = new MemoryWindowState(3);
+    w.recent('z', 0, 1e9); // some rule has a long window, so nothing is swept here
+    w.add('a', 0, 1);
+    w.add('b', 1, 1);
+    expect(w.recent('a', 100_000, 10)).toEqual([]); // a expires …
+    w.add('a', 100_001, 2); // … and comes back as the newest key
+    w.add('c', 100_002, 1);
+    w.add('d', 100_003, 1); // bound 3: evicts b (oldest live), not the re-added a
+    expect(w.recent('b', 100_003, 1e9)).toEqual([]);
+    expect(w.recent<number>('a', 100_003, 1e9).map((e) => e.value)).toEqual([2]);
+    expect(w.evicted).toBe(1);
+    expect(w.size).toBe(3);
+  });
+
+  it('sweeps keys nobody reads again once they left the largest window (capture clock)', () => {
+    const w = new MemoryWindowState();
+    w.recent('x', 0, 10_000); // a rule with a 10 s window
+    for (let i = 0; i < 1000; i++) w.add(`n${i}`, i, i);
+    expect(w.size).toBe(1000);
+    w.add('late', 70_000, 0); // > 60 s of capture time later: sweep
+    expect(w.size).toBe(1);
+    expect(w.swept).toBe(1000);
+  });
+});
