@@ -78,19 +78,43 @@ function bump(m: Record<string, number>, k: string, n = 1): void {
   m[k] = (m[k] ?? 0) + n;
 }
 
+type RunReport = Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
+
+/** What reading one capture returns, whichever thread decoded it. */
+interface ReadSummary {
+  readonly format: string | undefined;
+  readonly bytesRead: number;
+  readonly frames: number;
+  readonly error: FileResult['error'];
+}
+
+/** Progress for one file: only large files get a bar, started once the size is known. */
+function fileProgress(file: string, progress: ProgressSink | undefined) {
+  let started = false;
+  let last = 0;
+  return {
+    update(bytes: number, size: number | undefined, force = false): void {
+      if (!progress || size === undefined || size <= 20e6 || (!force && Date.now() - last < 250)) return;
+      last = Date.now();
+      if (!started) progress.start(file, size);
+      started = true;
+      progress.update(bytes);
+    },
+    stop(): void {
+      if (started) progress?.stop();
+    },
+  };
+}
+
 /** Read each capture in turn through its own Ingest (frame numbers are per file) into one Analyzer. */
 export async function runFiles(
   files: readonly string[],
   onEvent: (e: SipEvent, file: string) => void,
-  report: Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>,
+  report: RunReport,
   progress?: ProgressSink,
   threads = 1,
 ): Promise<void> {
   for (const file of files) {
-    if (threads > 1 && file !== '-') {
-      await runFileThreaded(file, onEvent, report, progress);
-      continue;
-    }
     let sip = 0;
     const ingest = new Ingest({
       origin: file,
@@ -100,84 +124,43 @@ export async function runFiles(
       },
       onAnomaly: (a) => bump(report.anomalies, a.kind),
     });
-    const reader = openCapture(file);
-    let started = false;
-    let timer: NodeJS.Timeout | undefined;
-    if (progress) {
-      // Only large files get a bar: start it once the size is known and worth showing.
-      timer = setInterval(() => {
-        if (reader.fileSize !== undefined && reader.fileSize > 20e6) {
-          if (!started) {
-            progress.start(file, reader.fileSize);
-            started = true;
-          }
-          progress.update(reader.bytesRead);
-        }
-      }, 250);
-    }
-    const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
-    if (timer) clearInterval(timer);
+    const bar = fileProgress(file, progress);
+    // A worker thread reads and decodes while this one parses and runs the rules (identical results); stdin
+    // cannot be handed to a worker.
+    const summary = threads > 1 && file !== '-' ? await readThreaded(file, ingest, bar) : await readHere(file, ingest, bar);
     ingest.flush();
-    if (started) {
-      progress?.update(reader.bytesRead);
-      progress?.stop();
-    }
+    bar.stop();
     report.frames += summary.frames;
     report.sipMessages += sip;
     report.notSip += ingest.stats.notSip;
-    const err = errorOf(summary.error);
     report.files.push({
       file,
       format: summary.format,
       bytes: summary.bytesRead,
       frames: summary.frames,
       sipMessages: sip,
-      ...(err ? { error: err } : {}),
+      ...(summary.error ? { error: summary.error } : {}),
     });
   }
 }
 
-/** One capture decoded in a worker thread, parsed and analysed here (identical results to {@link runFiles}). */
-async function runFileThreaded(
-  file: string,
-  onEvent: (e: SipEvent, file: string) => void,
-  report: Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>,
-  progress?: ProgressSink,
-): Promise<void> {
-  let sip = 0;
-  const ingest = new Ingest({
-    origin: file,
-    onMessage: (e) => {
-      sip++;
-      onEvent(e, file);
-    },
-    onAnomaly: (a) => bump(report.anomalies, a.kind),
+async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>): Promise<ReadSummary> {
+  const reader = openCapture(file);
+  const timer = setInterval(() => bar.update(reader.bytesRead, reader.fileSize), 250);
+  const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
+  clearInterval(timer);
+  bar.update(reader.bytesRead, reader.fileSize, true);
+  return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error) };
+}
+
+async function readThreaded(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>): Promise<ReadSummary> {
+  let size: number | undefined;
+  const summary = await decodeInWorker(file, ingest, (bytes, s) => {
+    size = s;
+    bar.update(bytes, s);
   });
-  let started = false;
-  let last = 0;
-  const summary = await decodeInWorker(file, ingest, (bytes, size) => {
-    if (!progress || size === undefined || size <= 20e6 || Date.now() - last < 250) return;
-    last = Date.now();
-    if (!started) progress.start(file, size);
-    started = true;
-    progress.update(bytes);
-  });
-  ingest.flush();
-  if (started) {
-    progress?.update(summary.bytesRead);
-    progress?.stop();
-  }
-  report.frames += summary.frames;
-  report.sipMessages += sip;
-  report.notSip += ingest.stats.notSip;
-  report.files.push({
-    file,
-    format: summary.format,
-    bytes: summary.bytesRead,
-    frames: summary.frames,
-    sipMessages: sip,
-    ...(summary.error ? { error: summary.error } : {}),
-  });
+  bar.update(summary.bytesRead, size, true);
+  return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: summary.error };
 }
 
 export interface AnalyzeOptions {
