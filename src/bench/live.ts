@@ -3,9 +3,9 @@
  * model as plain SIP over UDP (one socket per lab peer address, so peers are recognised) or HEP v3 over UDP, and
  * WebSocket subscribers that time each alert from the send of its INVITE to its receipt.
  */
+import { kernelUdpDrops as kernelUdpDropsOf } from '../sources/udp-drops.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { encodeHep } from '../decode/hep.js';
@@ -201,16 +201,7 @@ export async function sendPaced(o: {
   return { sent, sendErrors: errors, seconds, probes };
 }
 
-/** Kernel receive-queue drops of the UDP socket bound to 127.0.0.1:port (/proc/net/udp "drops"), if readable. */
+/** Kernel receive-queue drops of the UDP socket bound to 127.0.0.1:port, if readable. */
 export function kernelUdpDrops(port: number): number | undefined {
-  try {
-    const hex = port.toString(16).toUpperCase().padStart(4, '0');
-    for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f[1] === `0100007F:${hex}`) return Number(f[f.length - 1]);
-    }
-  } catch {
-    // not Linux
-  }
-  return undefined;
+  return kernelUdpDropsOf('127.0.0.1', port);
 }

@@ -4,6 +4,7 @@
  * Labels are bounded: source names, anomaly kinds, rule ids, severities, sink kinds and configured peer
  * names — never addresses, numbers or Call-IDs.
  */
+import { kernelUdpDrops, udpEndpointOf } from '../sources/udp-drops.js';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Alert } from '../alerts/alert.js';
 import type { BusStats } from '../alerts/bus.js';
@@ -87,6 +88,13 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   });
   gauge(registry, 'spoofwatch_source_connections', 'Open TCP connections per listener', ['source'], function* () {
     for (const s of m.sources()) if (s.connections !== undefined) yield [{ source: s.name }, s.connections];
+  });
+  gauge(registry, 'spoofwatch_source_kernel_drops', 'Datagrams the kernel dropped before the UDP listener read them (/proc/net/udp drops)', ['source'], function* () {
+    for (const s of m.sources()) {
+      const ep = udpEndpointOf(s.address);
+      const drops = ep ? kernelUdpDrops(ep.ip, ep.port) : undefined;
+      if (drops !== undefined) yield [{ source: s.name }, drops];
+    }
   });
   totalCounter(registry, 'spoofwatch_anomalies_total', 'Malformed, hostile or dropped input by source and kind', ['source', 'kind'], function* () {
     for (const s of m.sources()) for (const [kind, v] of Object.entries(s.counters.anomalies)) yield [{ source: s.name, kind }, v];
