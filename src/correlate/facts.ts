@@ -212,7 +212,7 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
  */
 export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutcome, concurrentSameCli: number): MutableCallFacts {
   const { msg, meta, country } = input;
-  const anomalies = malformedOf(full ? msg.collectAnomalies() : msg.anomalies);
+  const anomalies = malformedOf(full ? msg.identityAnomalies() : msg.anomalies);
   const facts: MutableCallFacts = {
     callId: input.callId,
     kind: msg.kind,

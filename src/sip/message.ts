@@ -136,6 +136,11 @@ export interface SipMessageBase {
 
   /** Run every checking accessor and return the complete anomaly list. */
   collectAnomalies(): readonly Anomaly[];
+  /**
+   * The anomalies the identity rules read (MSG-MALFORMED): the split's, the identity headers' and bare CRs
+   * anywhere in the header section — without decoding every header value as `collectAnomalies()` does.
+   */
+  identityAnomalies(): readonly Anomaly[];
 }
 
 export interface SipRequest extends SipMessageBase {
@@ -471,6 +476,33 @@ class SipMessageImpl {
       }
     }
     return this.cRuri;
+  }
+
+  identityAnomalies(): readonly Anomaly[] {
+    if (this.collected) return this.anomalies;
+    void this.from;
+    void this.to;
+    void this.pai;
+    void this.ppi;
+    void this.rpid;
+    void this.diversion;
+    void this.historyInfo;
+    void this.identity;
+    // A CR not followed by LF inside a value is bare (CRLF + WS is folding); only such values are decoded.
+    const raw = this.raw;
+    const n = this.h.length / 5;
+    for (let i = 0; i < n; i++) {
+      const end = this.h[i * 5 + 4]!;
+      let at = raw.indexOf(13, this.h[i * 5 + 3]!);
+      while (at >= 0 && at < end) {
+        if (raw[at + 1] !== 10) {
+          void this.value(i);
+          break;
+        }
+        at = raw.indexOf(13, at + 1);
+      }
+    }
+    return this.anomalies;
   }
 
   collectAnomalies(): readonly Anomaly[] {

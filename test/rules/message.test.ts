@@ -74,6 +74,25 @@ describe('MSG-MALFORMED', () => {
     expect(a.evidence).toEqual([{ frame: 3, header: 'duplicate-from', value: 'From' }]);
   });
 
+  it('raises medium for a bare CR inside a header no rule reads (Subject), and not for a folded value', () => {
+    const base = (subject: string) =>
+      crlf([
+        'INVITE sip:+31687654321@sbc.example.net;user=phone SIP/2.0',
+        'Via: SIP/2.0/UDP 127.0.0.11:5060;branch=z9hG4bK-cr1',
+        'Max-Forwards: 70',
+        'From: <sip:+31104567890@carrier.example;user=phone>;tag=a1',
+        'To: <sip:+31687654321@sbc.example.net;user=phone>',
+        'Call-ID: bare-cr-1@carrier.example',
+        'CSeq: 1 INVITE',
+        subject,
+        'Content-Length: 0',
+      ]);
+    const alerts = runSip([{ src: SRC.carrierNl, text: base('Subject: hello\rworld'), frame: 4 }]);
+    expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
+    expect(only(alerts, 'MSG-MALFORMED').evidence).toEqual([{ frame: 4, header: 'bare-cr', value: 'bare CR in subject' }]);
+    expect(runSip([{ src: SRC.carrierNl, text: base('Subject: hello\r\n world'), frame: 4 }])).toEqual([]);
+  });
+
   it('raises medium for a Content-Length that does not match the body', () => {
     const alerts = runSip([
       { src: SRC.carrierNl, text: invite({ from: sipNum('+31104567890'), to: TO, callId: 'cl-1@x', body: 'v=0\r\n', contentLength: 300 }) },
