@@ -72,7 +72,8 @@ describe('scenario capture: exact alerts per labelled call', async () => {
 
   it('matches the golden alerts (reasons, evidence, network identity)', () => {
     const lines = report.alerts.map((a) => JSON.stringify(stable(a))).join('\n') + '\n';
-    if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(GOLDEN)) writeFileSync(GOLDEN, lines);
+    if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(GOLDEN, lines);
+    expect(existsSync(GOLDEN), `${GOLDEN} is missing: review the alerts and write it with UPDATE_GOLDEN=1`).toBe(true);
     expect(lines).toBe(readFileSync(GOLDEN, 'utf8'));
   });
 
