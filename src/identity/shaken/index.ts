@@ -34,5 +34,5 @@ export {
   type VerifyPassed,
   type VerifyResult,
 } from './verify.js';
-export { ReplayDetector, checkReplay, replayKeyOf, type ReplayDetectorOptions, type ReplayFinding, type ReplayState } from './replay.js';
+export { replayKeyOf } from './replay.js';
 export { verstatOf, type Verstat } from './verstat.js';
