@@ -480,14 +480,6 @@ class SipMessageImpl {
 
   identityAnomalies(): readonly Anomaly[] {
     if (this.collected) return this.anomalies;
-    void this.from;
-    void this.to;
-    void this.pai;
-    void this.ppi;
-    void this.rpid;
-    void this.diversion;
-    void this.historyInfo;
-    void this.identity;
     // A CR not followed by LF inside a value is bare (CRLF + WS is folding); only such values are decoded.
     const raw = this.raw;
     const n = this.h.length / 5;
@@ -502,14 +494,6 @@ class SipMessageImpl {
         at = raw.indexOf(13, at + 1);
       }
     }
-    return this.anomalies;
-  }
-
-  collectAnomalies(): readonly Anomaly[] {
-    if (this.collected) return this.anomalies;
-    this.collected = true;
-    const n = this.h.length / 5;
-    for (let i = 0; i < n; i++) void this.value(i);
     void this.from;
     void this.to;
     void this.pai;
@@ -518,6 +502,14 @@ class SipMessageImpl {
     void this.diversion;
     void this.historyInfo;
     void this.identity;
+    return this.anomalies;
+  }
+
+  collectAnomalies(): readonly Anomaly[] {
+    if (this.collected) return this.anomalies;
+    // Bare CRs and the identity headers first, then the rest of the checking accessors.
+    this.identityAnomalies();
+    this.collected = true;
     void this.contact;
     void this.via;
     void this.requestUri;
