@@ -3,6 +3,8 @@
  * choose, through a fresh Analyzer (call table, peer lookup, facts, STIR/SHAKEN, rule engine) — the same path as
  * `analyze` on a capture, minus the decoders.
  */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Alert } from '../../src/alerts/alert.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import { Analyzer } from '../../src/pipeline/analyzer.js';
@@ -52,83 +54,24 @@ export interface ConfigExtras {
   readonly rules?: string;
 }
 
+const SCENARIO_CONFIG = new URL('../../captures/scenario/spoofwatch.yaml', import.meta.url);
+
 /**
- * The lab of captures/scenario/spoofwatch.yaml plus what the rules need: a second international peer with a
- * Belgian country (for foreign CLIs), a call-centre presentation number, brands, protected and DNO lists.
+ * The lab of captures/scenario/spoofwatch.yaml (read, not copied) plus what the rules need: a Belgian national
+ * carrier (for foreign CLIs), and optionally a stirShaken section and rule settings.
  */
 export function testConfigYaml(extras: ConfigExtras = {}): string {
+  const lab = parseYaml(readFileSync(SCENARIO_CONFIG, 'utf8')) as { peers: unknown[]; [k: string]: unknown };
+  lab.peers.push({ name: 'carrier-be', match: { cidrs: ['127.0.0.15'] }, trust: 'trusted', class: 'national', country: 'BE', any: true });
   const ss = extras.stirShaken;
-  const shaken = ss
-    ? [
-        'stirShaken:',
-        `  trustAnchors: [${ss.trustAnchors.map((a) => JSON.stringify(a)).join(', ')}]`,
-        ...(ss.certCacheDir ? [`  certCacheDir: ${JSON.stringify(ss.certCacheDir)}`] : []),
-        ...(ss.freshnessSeconds ? [`  freshnessSeconds: ${ss.freshnessSeconds}`] : []),
-      ].join('\n')
-    : '';
-  return `homeCountry: NL
-
-peers:
-  - name: local
-    match: { cidrs: [127.0.0.1] }
-    trust: trusted
-    class: access
-    allowedNumbers: ["+31301234500-+31301234599"]
-
-  - name: pbx-acme
-    description: ACME BV office PBX and call centre; owns a DDI block, presents its 088 general number
-    match: { cidrs: [127.0.0.10], transport: [udp] }
-    trust: trusted
-    class: enterprise
-    allowedNumbers: ["+312055501"]
-    presentationNumbers: ["+31881234567"]
-
-  - name: carrier-nl
-    match: { cidrs: [127.0.0.11] }
-    trust: trusted
-    class: national
-    any: true
-
-  - name: carrier-intl
-    match: { cidrs: [127.0.0.12] }
-    trust: trusted
-    class: international
-    country: DE
-    any: true
-
-  - name: access-untrusted
-    match: { cidrs: [127.0.0.13] }
-    trust: untrusted
-    class: access
-    allowedNumbers: ["+31301112233"]
-
-  - name: lawfirm-pbx
-    match: { cidrs: [127.0.0.14] }
-    trust: trusted
-    class: enterprise
-    allowedNumbers: ["+31703456700-+31703456799"]
-
-  - name: carrier-be
-    match: { cidrs: [127.0.0.15] }
-    trust: trusted
-    class: national
-    country: BE
-    any: true
-
-lists:
-  protected:
-    - number: "+31703456789"
-      owner: De Vries Advocaten (lawyer, legal privilege)
-      ownerPeers: [lawfirm-pbx]
-  doNotOriginate:
-    - number: "+31201234000"
-      owner: Examplebank fraud helpdesk (inbound only)
-  brands:
-    - name: Examplebank
-      displayNames: [Example Bank, Examplebank]
-      numbers: ["+31201234000-+31201234099"]
-${shaken}
-${extras.rules ? `rules:\n${extras.rules}\n` : ''}`;
+  if (ss) {
+    lab['stirShaken'] = {
+      trustAnchors: [...ss.trustAnchors],
+      ...(ss.certCacheDir ? { certCacheDir: ss.certCacheDir } : {}),
+      ...(ss.freshnessSeconds ? { freshnessSeconds: ss.freshnessSeconds } : {}),
+    };
+  }
+  return stringifyYaml(lab) + (extras.rules ? `rules:\n${extras.rules}\n` : '');
 }
 
 export const DEFAULT_TEST_CONFIG = testConfigYaml();
