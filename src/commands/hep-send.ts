@@ -7,7 +7,9 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { encodeHep } from '../decode/hep.js';
-import { runFiles, type AnalyzeReport } from './analyze.js';
+import type { AnalyzeReport } from './analyze.js';
+import { Ingest } from '../pipeline/ingest.js';
+import { openCapture } from '../sources/capture/index.js';
 import type { SipEvent } from '../pipeline/ingest.js';
 
 export interface HepSendOptions {
@@ -33,34 +35,82 @@ export function hepPacketOf(e: SipEvent, captureId: number): Buffer {
   });
 }
 
-export async function hepSend(files: readonly string[], o: HepSendOptions): Promise<{ sent: number; report: Pick<AnalyzeReport, 'files'> }> {
-  const packets: Buffer[] = [];
-  const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} } as Pick<
-    AnalyzeReport,
-    'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'
-  >;
-  await runFiles(files, (e) => packets.push(hepPacketOf(e, o.captureId)), report);
-  const gapMs = o.rate > 0 ? 1000 / o.rate : 0;
-  const start = Date.now();
-  let sent = 0;
+/** Where packets go: one socket for the whole run, with back-pressure and optional pacing. */
+interface HepSink {
+  send(p: Buffer): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openSink(o: HepSendOptions): Promise<HepSink> {
   if (o.tcp) {
     const sock: Socket = connect(o.port, o.host);
     await once(sock, 'connect');
-    for (const p of packets) {
-      if (!sock.write(p)) await once(sock, 'drain');
+    return {
+      send: async (p) => {
+        if (!sock.write(p)) await once(sock, 'drain');
+      },
+      close: async () => {
+        sock.end();
+        await once(sock, 'close');
+      },
+    };
+  }
+  const sock = createSocket(o.host.includes(':') ? 'udp6' : 'udp4');
+  return {
+    send: (p) => new Promise<void>((res, rej) => sock.send(p, o.port, o.host, (err) => (err ? rej(err) : res()))),
+    close: async () => {
+      sock.close();
+    },
+  };
+}
+
+/**
+ * Streams each capture: frames are decoded a read batch at a time and that batch's SIP messages are sent before the
+ * next read, so memory stays bounded whatever the capture size.
+ */
+export async function hepSend(files: readonly string[], o: HepSendOptions): Promise<{ sent: number; report: Pick<AnalyzeReport, 'files'> }> {
+  const report: Pick<AnalyzeReport, 'files'> = { files: [] };
+  const sink = await openSink(o);
+  const gapMs = o.rate > 0 ? 1000 / o.rate : 0;
+  const start = Date.now();
+  let sent = 0;
+  const drain = async (pending: Buffer[]): Promise<void> => {
+    for (const p of pending.splice(0)) {
+      await sink.send(p);
       sent++;
       if (gapMs) await pace(start, sent, gapMs);
     }
-    sock.end();
-    await once(sock, 'close');
-  } else {
-    const sock = createSocket(o.host.includes(':') ? 'udp6' : 'udp4');
-    for (const p of packets) {
-      await new Promise<void>((res, rej) => sock.send(p, o.port, o.host, (err) => (err ? rej(err) : res())));
-      sent++;
-      if (gapMs) await pace(start, sent, gapMs);
+  };
+  try {
+    for (const file of files) {
+      const pending: Buffer[] = [];
+      let messages = 0;
+      const ingest = new Ingest({
+        origin: file,
+        onMessage: (e) => {
+          messages++;
+          pending.push(hepPacketOf(e, o.captureId));
+        },
+      });
+      const reader = openCapture(file);
+      for await (const batch of reader.batches()) {
+        for (const f of batch) ingest.pushFrame(f);
+        await drain(pending);
+      }
+      ingest.flush();
+      await drain(pending);
+      const err = reader.error;
+      report.files.push({
+        file,
+        format: reader.format,
+        bytes: reader.bytesRead,
+        frames: reader.frames,
+        sipMessages: messages,
+        ...(err ? { error: { code: err.code, offset: err.offset, message: err.message } } : {}),
+      });
     }
-    sock.close();
+  } finally {
+    await sink.close();
   }
   return { sent, report };
 }
