@@ -20,6 +20,7 @@ import {
   type PhoneNumber,
   type PhoneNumberType,
 } from 'libphonenumber-js/max';
+import { fastE164 } from './e164-plans.js';
 
 /** Category from our own numbering table; what rules such as CLI-SPECIAL branch on. */
 export type NumberCategory =
@@ -280,33 +281,47 @@ function invalid(raw: string, reason: string): NormalisedNumber {
   return { kind: 'invalid', raw, reason };
 }
 
-function fromParsed(raw: string, p: PhoneNumber): NormalisedNumber {
-  const e164 = p.number;
+/** The E.164 result from libphonenumber's answers (its PhoneNumber, or the same fields from {@link fastE164}). */
+function e164Result(
+  raw: string,
+  e164: string,
+  cc: string,
+  nsn: string,
+  country: string | undefined,
+  lpType: PhoneNumberType | undefined,
+  valid: boolean,
+): NormalisedNumber {
   if (e164.length > 16) return invalid(raw, `more than 15 digits ("${e164}")`);
+  let type: NumberType | undefined = valid && lpType !== undefined ? TYPE_NAMES[lpType] : undefined;
+  const category = classifyParts(cc, nsn, type);
+  if (category === 'm2m') type = 'm2m';
+  const out: { kind: 'e164'; e164: string; country?: string; type?: NumberType; category: NumberCategory; valid: boolean } = {
+    kind: 'e164',
+    e164,
+    category,
+    valid,
+  };
+  if (country !== undefined) out.country = country;
+  if (type !== undefined) out.type = type;
+  return out;
+}
+
+function fromParsed(raw: string, p: PhoneNumber): NormalisedNumber {
   // getType() is undefined for every invalid number, and isValid() is getType() !== undefined when the metadata
   // has types (always, with /max): ask for the type once and for validity only when there is no type.
   const typed = p.getType();
   const valid = typed !== undefined || p.isValid();
-  const lpType = valid ? typed : undefined;
-  let type: NumberType | undefined = lpType === undefined ? undefined : TYPE_NAMES[lpType];
-  const category = classifyParts(p.countryCallingCode, p.nationalNumber, type);
-  if (category === 'm2m') type = 'm2m';
-  return {
-    kind: 'e164',
-    e164,
-    ...(p.country !== undefined ? { country: p.country } : {}),
-    ...(type !== undefined ? { type } : {}),
-    category,
-    valid,
-  };
+  return e164Result(raw, p.number, p.countryCallingCode, p.nationalNumber, p.country, typed, valid);
 }
 
 /** `+` followed by digits. */
-function fromInternational(raw: string, plusDigits: string): NormalisedNumber {
+function fromInternational(raw: string, plusDigits: string, fast: boolean): NormalisedNumber {
   const digits = plusDigits.slice(1);
   if (digits.length < 2 || digits.length > 15 || digits.startsWith('0')) {
     return invalid(raw, `not an E.164 number ("${plusDigits}")`);
   }
+  const f = fast ? fastE164(plusDigits) : undefined;
+  if (f !== undefined) return e164Result(raw, plusDigits, f.countryCallingCode, f.nationalNumber, f.country, f.type, f.type !== undefined);
   const p = parsePhoneNumberFromString(plusDigits);
   if (p !== undefined && p.number === plusDigits) return fromParsed(raw, p);
   // libphonenumber knows no plan for it (e.g. an unassigned country code): still E.164-shaped.
@@ -332,8 +347,11 @@ function fromNational(
   return invalid(raw, `not a phone number ("${digits}")`);
 }
 
-/** Normalises without caching; see {@link normaliseNumber}. */
-export function normaliseNumberUncached(input: string, country: string): NormalisedNumber {
+/**
+ * Normalises without caching; see {@link normaliseNumber}. `fast: false` asks libphonenumber for every `+CC…` number
+ * instead of the compiled-plan fast path (the reference the fast path is tested against).
+ */
+export function normaliseNumberUncached(input: string, country: string, fast = true): NormalisedNumber {
   const raw = input;
   let s = input.trim();
   if (/^tel:/i.test(s)) s = s.slice(4);
@@ -362,8 +380,8 @@ export function normaliseNumberUncached(input: string, country: string): Normali
     if (/\p{L}/u.test(compact)) return { kind: 'alphanumeric', raw };
     return invalid(raw, `not a number ("${main}")`);
   }
-  if (compact.startsWith('+')) return fromInternational(raw, compact);
-  if (compact.startsWith('00')) return fromInternational(raw, `+${compact.slice(2)}`);
+  if (compact.startsWith('+')) return fromInternational(raw, compact, fast);
+  if (compact.startsWith('00')) return fromInternational(raw, `+${compact.slice(2)}`, fast);
 
   if (context !== undefined && context.startsWith('+')) {
     const ctx = context.slice(1).replace(SEPARATORS, '');
@@ -376,7 +394,7 @@ export function normaliseNumberUncached(input: string, country: string): Normali
         return fromNational(raw, compact, { defaultCallingCode: ctx });
       }
       // A context longer than a country code (e.g. "+3120") is the leading digits of the number.
-      return fromInternational(raw, `+${ctx}${compact}`);
+      return fromInternational(raw, `+${ctx}${compact}`, fast);
     }
   }
   // No context, or a domain-name context: the number is local to the peer's country.
