@@ -55,9 +55,21 @@ function isEnded(s: CallState): boolean {
   return s === 'rejected' || s === 'cancelled' || s === 'ended';
 }
 
+/** A call in the recency list (least recently seen at the head). */
+interface Node {
+  readonly rec: CallRecord;
+  prev: Node | undefined;
+  next: Node | undefined;
+}
+
 export class CallTable {
-  /** Insertion order = recency order (records are re-inserted when touched). */
-  private readonly calls = new Map<string, CallRecord>();
+  /**
+   * Lookup by Call-ID, recency in a doubly linked list: moving a call to the tail is four pointer writes, where
+   * re-inserting it into the Map (delete + set per message) cost hashing and left deleted slots to rehash.
+   */
+  private readonly calls = new Map<string, Node>();
+  private head: Node | undefined;
+  private tail: Node | undefined;
   /** Active (not ended) calls per CLI, for CLI-VELOCITY. */
   private readonly activeByCli = new Map<string, Set<string>>();
   private lastSweepMs = 0;
@@ -70,7 +82,7 @@ export class CallTable {
   }
 
   get(callId: string): CallRecord | undefined {
-    return this.calls.get(callId);
+    return this.calls.get(callId)?.rec;
   }
 
   /** Record a request; returns the record and whether it is the call's initial INVITE. */
@@ -138,12 +150,36 @@ export class CallTable {
     }
   }
 
+  private unlink(node: Node): void {
+    if (node.prev) node.prev.next = node.next;
+    else this.head = node.next;
+    if (node.next) node.next.prev = node.prev;
+    else this.tail = node.prev;
+    node.prev = node.next = undefined;
+  }
+
+  private append(node: Node): void {
+    node.prev = this.tail;
+    node.next = undefined;
+    if (this.tail) this.tail.next = node;
+    else this.head = node;
+    this.tail = node;
+  }
+
+  private remove(node: Node): void {
+    this.unlink(node);
+    this.calls.delete(node.rec.callId);
+  }
+
   private touch(callId: string, nowMs: number, frame: number): CallRecord {
-    let rec = this.calls.get(callId);
-    if (rec) {
-      this.calls.delete(callId);
+    let node = this.calls.get(callId);
+    if (node) {
+      if (node !== this.tail) {
+        this.unlink(node);
+        this.append(node);
+      }
     } else {
-      rec = {
+      const rec: CallRecord = {
         callId,
         firstMs: nowMs,
         lastMs: nowMs,
@@ -156,8 +192,11 @@ export class CallTable {
       };
       this.stats.calls++;
       if (this.calls.size >= this.limits.maxCalls) this.evictOldest();
+      node = { rec, prev: undefined, next: undefined };
+      this.calls.set(callId, node);
+      this.append(node);
     }
-    this.calls.set(callId, rec);
+    const rec = node.rec;
     if (nowMs > rec.lastMs) rec.lastMs = nowMs;
     rec.messages++;
     if (rec.frames.length < this.limits.maxFramesPerCall) rec.frames.push(frame);
@@ -166,29 +205,33 @@ export class CallTable {
   }
 
   private evictOldest(): void {
-    const first = this.calls.values().next();
-    if (first.done) return;
-    this.releaseCli(first.value);
-    this.calls.delete(first.value.callId);
+    const first = this.head;
+    if (!first) return;
+    this.releaseCli(first.rec);
+    this.remove(first);
     this.stats.evicted++;
   }
 
-  /** Forget idle and finished calls (Map order is recency order, so stop at the first fresh one). */
+  /** Forget idle and finished calls (the list is in recency order, so stop at the first fresh one). */
   sweep(nowMs: number): void {
     this.lastSweepMs = nowMs;
-    for (const rec of this.calls.values()) {
+    const fresh = Math.min(this.limits.idleMs, this.limits.endedMs);
+    for (let node = this.head; node; ) {
+      const next = node.next;
+      const rec = node.rec;
       const age = nowMs - rec.lastMs;
-      if (age < Math.min(this.limits.idleMs, this.limits.endedMs)) break;
+      if (age < fresh) break;
       if (age >= this.limits.idleMs || (isEnded(rec.state) && age >= this.limits.endedMs)) {
         this.releaseCli(rec);
-        this.calls.delete(rec.callId);
+        this.remove(node);
         this.stats.expired++;
       }
+      node = next;
     }
   }
 
   /** All calls, oldest first (for analyze's call table). */
-  all(): IterableIterator<CallRecord> {
-    return this.calls.values();
+  *all(): IterableIterator<CallRecord> {
+    for (let node = this.head; node; node = node.next) yield node.rec;
   }
 }

@@ -226,7 +226,8 @@ export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutco
     origin: meta.origin,
     peer: input.peer,
     peerTransportMismatch: input.peerTransportMismatch,
-    from: identityOf('From', msg.from, country),
+    // Outside initial INVITEs no rule reads the From number unless it alerts: a plain E.164 one is resolved then.
+    from: identityOf('From', msg.from, country, undefined, full),
     to: undefined,
     requestUri: undefined,
     pai: NO_IDENTITIES,

@@ -37,6 +37,10 @@ interface ActiveRule {
  */
 export class RuleEngine {
   private readonly active: ActiveRule[];
+  /** The active rules that apply to an initial INVITE (all), to another request, and to a response. */
+  private readonly forInitial: ActiveRule[];
+  private readonly forRequest: ActiveRule[];
+  private readonly forResponse: ActiveRule[];
   evaluations = 0;
 
   constructor(
@@ -53,6 +57,9 @@ export class RuleEngine {
         for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
         return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: new MemoryWindowState() };
       });
+    this.forInitial = this.active;
+    this.forRequest = this.active.filter((a) => a.rule.scope !== 'initial-invite');
+    this.forResponse = this.active.filter((a) => a.rule.scope === 'message');
   }
 
   get ruleIds(): string[] {
@@ -63,11 +70,10 @@ export class RuleEngine {
   evaluate(call: CallFacts, raised: Set<string>): Alert[] {
     const alerts: Alert[] = [];
     const cli = effectiveCli(call);
-    for (const a of this.active) {
+    // A rule applies by scope: 'initial-invite' to initial INVITEs, 'request' to requests, 'message' to all.
+    const rules = call.initialInvite ? this.forInitial : call.kind === 'request' ? this.forRequest : this.forResponse;
+    for (const a of rules) {
       if (raised.has(a.rule.id)) continue;
-      const scope = a.rule.scope;
-      if (scope === 'initial-invite' && !call.initialInvite) continue;
-      if (scope === 'request' && call.kind !== 'request') continue;
       this.evaluations++;
       const finding = a.rule.evaluate({ call, cli, policy: this.policy, state: a.state, params: a.params, severity: a.severity });
       if (!finding) continue;
