@@ -11,6 +11,23 @@ describe('MemoryWindowState', () => {
     expect(w.size).toBe(0);
   });
 
+  it('keeps a key with one entry and one that grows to many alike (inline first entry, list from the second)', () => {
+    const w = new MemoryWindowState(10, 3);
+    w.add('one', 1_000, 'x');
+    expect(w.recent<string>('one', 1_500, 1_000)).toEqual([{ atMs: 1_000, value: 'x' }]);
+    for (let t = 0; t < 5; t++) w.add('many', 2_000 + t, t);
+    // at most 3 entries per key: the two oldest were dropped (and counted)
+    expect(w.recent<number>('many', 2_004, 10_000)).toEqual([
+      { atMs: 2_002, value: 2 },
+      { atMs: 2_003, value: 3 },
+      { atMs: 2_004, value: 4 },
+    ]);
+    expect(w.evicted).toBe(2);
+    expect(w.recent<number>('many', 2_003 + 1_000, 1_000).map((e) => e.value)).toEqual([3, 4]);
+    expect(w.recent('one', 2_001, 1_000)).toEqual([]);
+    expect(w.size).toBe(1);
+  });
+
   it('evicts the oldest key beyond the bound, skipping keys that expired and came back', () => {
     const w = new MemoryWindowState(3);
     w.recent('z', 0, 1e9); // some rule has a long window, so nothing is swept here

@@ -259,7 +259,7 @@ class FileCaptureReader implements CaptureReader {
   }
 
   private async openSource(): Promise<Readable> {
-    const highWaterMark = this.options.chunkSize ?? 1024 * 1024;
+    const highWaterMark = this.options.chunkSize ?? 256 * 1024;
     if (this.path === '-') {
       const injected = this.options.stdin;
       if (injected !== undefined) return injected;
