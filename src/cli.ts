@@ -10,6 +10,7 @@ import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from '.
 import { formatTable } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { registerDaemonCommands } from './commands/register.js';
+import { tuneHeapForStreaming } from './heap.js';
 
 /** A failure that ends the command with a one-line message and exit code 2. */
 class UsageError extends Error {}
@@ -183,6 +184,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('/cli.js') || invoked.endsWith('/spoofwatch') || invoked.endsWith('/spoofwatch.js')) {
+  tuneHeapForStreaming();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

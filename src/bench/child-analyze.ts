@@ -3,10 +3,12 @@
  * lab config, timed from the first read to the report, with this process's peak RSS (worker threads included).
  * Prints one JSON line. Usage: node dist/bench/child-analyze.js FILE [--threads N] [--config FILE]
  */
+import { tuneHeapForStreaming } from '../heap.js';
 import { analyzeFiles } from '../commands/analyze.js';
 import { defaultConfig, loadConfig } from '../config/index.js';
 
 async function main(): Promise<void> {
+  tuneHeapForStreaming(); // as the CLI does
   const args = process.argv.slice(2);
   const file = args[0];
   if (file === undefined) throw new Error('usage: child-analyze FILE [--threads N] [--config FILE]');

@@ -4,6 +4,7 @@
  * sends `{type:'ready', ports, ws}`, answers `{type:'stats'}` with the daemon's own counters, exits on `{type:'stop'}`.
  * Usage (forked): node dist/bench/child-daemon.js STORE_FILE
  */
+import { tuneHeapForStreaming } from '../heap.js';
 import { defaultConfig, type Config } from '../config/index.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
@@ -25,6 +26,7 @@ export type ChildReply =
   | { readonly type: 'error'; readonly message: string };
 
 async function main(): Promise<void> {
+  tuneHeapForStreaming(); // as the CLI does
   const store = process.argv[2];
   if (store === undefined || !process.send) throw new Error('fork me with a store path');
   const base = defaultConfig();
