@@ -5,6 +5,7 @@
  * Usage (forked): node dist/bench/child-daemon.js STORE_FILE
  */
 import { tuneHeapForStreaming } from '../heap.js';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { defaultConfig, type Config } from '../config/index.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
@@ -17,6 +18,9 @@ export interface DaemonCounters {
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
   readonly maxRssKb: number;
+  /** The daemon's event-loop delay since the previous stats request (a stall here delays every alert behind it). */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
 }
 
 export type ChildRequest = { readonly type: 'stats'; readonly id: number } | { readonly type: 'stop' };
@@ -41,6 +45,8 @@ async function main(): Promise<void> {
   const send = (m: ChildReply): void => {
     process.send?.(m);
   };
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   send({ type: 'ready', ports: { ...daemon.ports }, ws: daemon.urls.ws });
   process.on('message', (raw: unknown) => {
     const m = raw as ChildRequest;
@@ -63,8 +69,11 @@ async function main(): Promise<void> {
           cpuUserMs: ru.userCPUTime / 1000,
           cpuSystemMs: ru.systemCPUTime / 1000,
           maxRssKb: ru.maxRSS,
+          loopDelayP99Ms: loop.percentile(99) / 1e6,
+          loopDelayMaxMs: loop.max / 1e6,
         },
       });
+      loop.reset();
     } else if (m.type === 'stop') {
       void daemon.stop().then(() => process.exit(0));
     }

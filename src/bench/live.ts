@@ -7,9 +7,10 @@ import { kernelUdpDrops as kernelUdpDropsOf } from '../sources/udp-drops.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import { Worker } from 'node:worker_threads';
 import { encodeHep } from '../decode/hep.js';
 import type { ChildReply, DaemonCounters } from './child-daemon.js';
+import type { SubscriberReply, SubscriberRequest } from './subscribers-worker.js';
 import { slotMessages, type SipPacket } from './traffic.js';
 
 export interface LiveDaemon {
@@ -21,7 +22,12 @@ export interface LiveDaemon {
 }
 
 export async function startChildDaemon(script: string, store: string, cpu?: string): Promise<LiveDaemon> {
-  const child = cpu !== undefined ? fork(script, [store], { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath] }) : fork(script, [store]);
+  // BENCH_DAEMON_NODE_ARGS: extra Node options for the daemon child, for profiling by hand (e.g. --cpu-prof).
+  const extra = (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child =
+    cpu !== undefined
+      ? fork(script, [store], { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath, ...extra] })
+      : fork(script, [store], { execArgv: extra });
   let next = 0;
   const waiting = new Map<number, (c: DaemonCounters) => void>();
   const ready = await new Promise<Extract<ChildReply, { type: 'ready' }>>((resolve, reject) => {
@@ -58,47 +64,61 @@ export async function startChildDaemon(script: string, store: string, cpu?: stri
   };
 }
 
-/** WebSocket subscribers recording, per alert of a probed call, ms from its INVITE's send to receipt. */
+/**
+ * WebSocket subscribers in a worker thread (subscribers-worker.ts) recording, per alert of a probed call, ms from its
+ * INVITE's send (`sentAt`, monotonic ms) to receipt.
+ */
 export class Subscribers {
-  readonly latencies: number[] = [];
   readonly sentAt = new Map<string, number>();
-  private readonly sockets: WebSocket[] = [];
-  received = 0;
+  private readonly worker = new Worker(new URL('./subscribers-worker.js', import.meta.url));
+  private next: ((m: SubscriberReply) => void) | undefined;
+
+  constructor() {
+    this.worker.on('message', (m: SubscriberReply) => {
+      const f = this.next;
+      this.next = undefined;
+      f?.(m);
+    });
+  }
+
+  private ask(m: SubscriberRequest): Promise<SubscriberReply> {
+    return new Promise((resolve) => {
+      this.next = resolve;
+      this.worker.postMessage(m);
+    });
+  }
 
   async open(url: string, n: number): Promise<void> {
-    const opened: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
-      const ws = new WebSocket(url);
-      ws.on('message', (d: Buffer) => {
-        const now = performance.now();
-        const m = JSON.parse(d.toString('utf8')) as { type: string; alert?: { call: { callId: string } } };
-        if (m.type !== 'alert' || !m.alert) return;
-        this.received++;
-        const t = this.sentAt.get(m.alert.call.callId);
-        if (t !== undefined) this.latencies.push(now - t);
-      });
-      opened.push(
-        new Promise((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-        }),
-      );
-      this.sockets.push(ws);
-    }
-    await Promise.all(opened);
+    const r = await this.ask({ type: 'open', url, n });
+    if (r.type === 'error') throw new Error(`subscribers: ${r.message}`);
   }
 
   /** Start a new measurement window. */
   reset(): void {
-    this.latencies.length = 0;
     this.sentAt.clear();
-    this.received = 0;
+    this.worker.postMessage({ type: 'reset' } satisfies SubscriberRequest);
+  }
+
+  /** Alerts received since the reset, and the latency of each alert of a probed call. */
+  async collect(): Promise<{ received: number; latencies: number[] }> {
+    const r = await this.ask({ type: 'collect' });
+    if (r.type !== 'collected') throw new Error('subscribers: unexpected reply');
+    const latencies: number[] = [];
+    r.callIds.forEach((callId, i) => {
+      const t = this.sentAt.get(callId);
+      if (t !== undefined) latencies.push(r.atMs[i]! - t);
+    });
+    return { received: r.received, latencies };
   }
 
   close(): void {
-    for (const ws of this.sockets) ws.terminate();
+    this.worker.postMessage({ type: 'close' } satisfies SubscriberRequest);
+    void this.worker.terminate();
   }
 }
+
+/** Monotonic ms, comparable across the threads of this process. */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
@@ -171,7 +191,7 @@ export async function sendPaced(o: {
       const m = queue[qi++]!;
       const text = Buffer.from(m.text, 'latin1');
       if (m.spoofInvite && o.probes) {
-        o.probes.set(m.callId, performance.now());
+        o.probes.set(m.callId, monotonicMs());
         probes++;
       }
       if (o.proto === 'sip') {

@@ -11,8 +11,10 @@
  *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live
  *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
  *   BENCH_OUT [bench/results]  where the JSON goes
+ *   BENCH_DAEMON_NODE_ARGS     extra Node options for the live daemon child (profiling by hand: --cpu-prof …)
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -188,10 +190,14 @@ async function live(dir: string): Promise<LiveRun[]> {
         const before = await daemon.stats();
         const kBefore = kernelUdpDrops(port);
         subs.reset();
+        const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+        loopDelay.enable();
         const l0 = load();
         const s = await sendPaced({ proto, port, rate, seconds: LIVE_SECONDS, run: `${proto}${rate}-`, firstCall, probes: subs.sentAt });
+        loopDelay.disable();
         // Wait until the daemon stops counting (queues drained), at most 10 s.
         let after: DaemonCounters = await daemon.stats();
+        const daemonLoop = { p99: after.loopDelayP99Ms, max: after.loopDelayMaxMs };
         for (let i = 0; i < 50; i++) {
           await new Promise((r) => setTimeout(r, 200));
           const now = await daemon.stats();
@@ -200,6 +206,7 @@ async function live(dir: string): Promise<LiveRun[]> {
           if (done && i > 2) break;
         }
         const kAfter = kernelUdpDrops(port);
+        const { latencies } = await subs.collect();
         const received = (after.sources[source]?.frames ?? 0) - (before.sources[source]?.frames ?? 0);
         const processed = after.analyzerMessages - before.analyzerMessages;
         const cpu = after.cpuUserMs + after.cpuSystemMs - before.cpuUserMs - before.cpuSystemMs;
@@ -215,15 +222,15 @@ async function live(dir: string): Promise<LiveRun[]> {
           kernelDrops: kBefore !== undefined && kAfter !== undefined ? kAfter - kBefore : undefined,
           alerts: after.alerts - before.alerts,
           subscribers: SUBSCRIBERS,
-          latencySamples: subs.latencies.length,
-          latencyP50Ms: round2(percentile(subs.latencies, 50)),
-          latencyP99Ms: round2(percentile(subs.latencies, 99)),
+          latencySamples: latencies.length,
+          latencyP50Ms: round2(percentile(latencies, 50)),
+          latencyP99Ms: round2(percentile(latencies, 99)),
           daemonCpuPct: Math.round((cpu / (s.seconds * 1000)) * 100),
           load: Math.max(l0, load()),
         };
         log(
           `live ${proto} ${rate}/s: sent ${run.sent}, received ${run.received}, processed ${run.processed}, lost ${run.lost}, ` +
-            `alerts ${run.alerts}, latency p50 ${run.latencyP50Ms} p99 ${run.latencyP99Ms} ms (${run.latencySamples} samples), daemon CPU ${run.daemonCpuPct}%`,
+            `alerts ${run.alerts}, latency p50 ${run.latencyP50Ms} p99 ${run.latencyP99Ms} ms (${run.latencySamples} samples), daemon CPU ${run.daemonCpuPct}%; event loop delay p99/max: daemon ${round2(daemonLoop.p99)}/${round2(daemonLoop.max)} ms, bench ${round2(loopDelay.percentile(99) / 1e6)}/${round2(loopDelay.max / 1e6)} ms`,
         );
         out.push(run);
       }

@@ -59,6 +59,7 @@ export class EvidenceStore {
   private readonly now: () => number;
   private readonly maxMessages: number;
   private readonly saveTx: (callId: string, messages: readonly EvidenceMessage[], savedAt: number) => void;
+  private readonly saveManyTx: (calls: readonly { readonly callId: string; readonly messages: readonly EvidenceMessage[] }[], savedAt: number) => void;
   private readonly getStmt: Database.Statement;
   private readonly hasStmt: Database.Statement;
   private readonly deleteCallsStmt: Database.Statement;
@@ -128,6 +129,10 @@ export class EvidenceStore {
         insertMessage.run(callId, i, m.frame, m.ts.sec, m.ts.nsec, m.src.ip, m.src.port, m.dst.ip, m.dst.port, m.transport, m.raw),
       );
     });
+    // Many calls in one transaction (the inner transactions become savepoints): one commit instead of one per call.
+    this.saveManyTx = this.db.transaction((calls: readonly { readonly callId: string; readonly messages: readonly EvidenceMessage[] }[], savedAt: number) => {
+      for (const c of calls) this.saveTx(c.callId, c.messages, savedAt);
+    });
     this.getStmt = this.db.prepare(
       'SELECT frame, ts_sec, ts_nsec, src_ip, src_port, dst_ip, dst_port, transport, raw FROM evidence_messages WHERE call_id = ? ORDER BY idx',
     );
@@ -141,6 +146,13 @@ export class EvidenceStore {
   save(callId: string, messages: readonly EvidenceMessage[]): void {
     this.saveTx(callId, messages, this.now());
     this.saves++;
+  }
+
+  /** Replace the stored messages of several calls, all in one transaction (all or none). */
+  saveMany(calls: readonly { readonly callId: string; readonly messages: readonly EvidenceMessage[] }[]): void {
+    if (calls.length === 0) return;
+    this.saveManyTx(calls, this.now());
+    this.saves += calls.length;
   }
 
   /** The stored messages of `callId`, or undefined when none were saved (or they were pruned). */

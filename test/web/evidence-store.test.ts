@@ -128,6 +128,53 @@ describe('EvidenceService', () => {
     store.close();
   });
 
+  it('the debounced flush saves many alerted calls a batch per event-loop turn, every one of them', async () => {
+    const store = new EvidenceStore(':memory:');
+    const batches: number[] = [];
+    const saveMany = store.saveMany.bind(store);
+    store.saveMany = (calls) => {
+      batches.push(calls.length);
+      saveMany(calls);
+    };
+    const svc = new EvidenceService({ store, debounceMs: 5 });
+    for (let i = 0; i < 100; i++) {
+      svc.buffer.add(`c${i}`, msg(i));
+      svc.buffer.pin(`c${i}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(batches).toEqual([32, 32, 32, 4]);
+    expect(svc.stats()).toMatchObject({ saves: 100, pending: 0, saveErrors: 0 });
+    for (let i = 0; i < 100; i++) expect(store.get(`c${i}`)!.map((m) => m.frame)).toEqual([i]);
+    svc.close();
+    store.close();
+  });
+
+  it('a failed save is reported per call and retried on the next flush, nothing lost', () => {
+    const store = new EvidenceStore(':memory:');
+    const errors: string[] = [];
+    let fail = true;
+    const saveMany = store.saveMany.bind(store);
+    store.saveMany = (calls) => {
+      if (fail) throw new Error('disk full');
+      saveMany(calls);
+    };
+    const svc = new EvidenceService({ store, debounceMs: 60_000, onError: (e, callId) => errors.push(`${callId}: ${e.message}`) });
+    for (const id of ['a', 'b']) {
+      svc.buffer.add(id, msg(1));
+      svc.buffer.pin(id);
+    }
+    svc.flush();
+    expect(errors).toEqual(['a: disk full', 'b: disk full']);
+    expect(svc.stats()).toMatchObject({ saves: 0, saveErrors: 2, pending: 2 });
+    fail = false;
+    svc.flush();
+    expect(svc.stats()).toMatchObject({ saves: 2, saveErrors: 2, pending: 0 });
+    expect(store.get('a')).toHaveLength(1);
+    expect(store.get('b')).toHaveLength(1);
+    svc.close();
+    store.close();
+  });
+
   it('mergeMessages orders by capture time and drops duplicates', () => {
     expect(mergeMessages([msg(3), msg(1)], [msg(2), msg(3)])!.map((m) => m.frame)).toEqual([1, 2, 3]);
     expect(mergeMessages(undefined, undefined)).toBeUndefined();
