@@ -37,7 +37,10 @@ interface Entry {
 }
 
 export class EvidenceBuffer {
-  /** Unpinned calls in recency order (re-inserted on every message). */
+  /**
+   * Unpinned calls in the order of their first message. (Recency order — a delete + set per message — cost more
+   * than the rest of the buffering; an alert pins its call at once, and most alerts come from the first message.)
+   */
   private readonly open = new Map<string, Entry>();
   /** Pinned calls in pin order. */
   private readonly pinned = new Map<string, Entry>();
@@ -47,20 +50,24 @@ export class EvidenceBuffer {
 
   constructor(private readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
 
-  add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }): void {
+  /** Buffer one message of `callId`; returns whether the call already had an entry. */
+  add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }): boolean {
     this.stats.messages++;
     let e = this.pinned.get(callId);
     const isPinned = e !== undefined;
+    let had = isPinned;
     if (!e) {
       e = this.open.get(callId);
-      if (e) this.open.delete(callId);
-      else e = { messages: [], bytes: 0, pinned: false, truncated: false };
-      this.open.set(callId, e);
+      had = e !== undefined;
+      if (!e) {
+        e = { messages: [], bytes: 0, pinned: false, truncated: false };
+        this.open.set(callId, e);
+      }
     }
     if (e.messages.length >= this.limits.maxMessagesPerCall) {
       if (!e.truncated) this.stats.truncatedCalls++;
       e.truncated = true;
-      return;
+      return had;
     }
     const raw = Buffer.from(m.raw); // copy: the source buffer is a slice of a larger chunk
     e.messages.push({ frame: m.frame, ts: m.ts, src: m.src, dst: m.dst, transport: m.transport, raw });
@@ -72,6 +79,7 @@ export class EvidenceBuffer {
       this.openBytes += raw.length;
       this.trimOpen(callId);
     }
+    return had;
   }
 
   /** Keep this call's messages (it raised an alert). */

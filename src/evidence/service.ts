@@ -19,10 +19,10 @@ export class ObservedEvidenceBuffer extends EvidenceBuffer {
     super(limits);
   }
 
-  override add(callId: string, m: EvidenceMessage): void {
-    const had = this.get(callId) !== undefined;
-    super.add(callId, m);
+  override add(callId: string, m: EvidenceMessage): boolean {
+    const had = super.add(callId, m);
     this.listener.added(callId, had);
+    return had;
   }
 
   override pin(callId: string): void {

@@ -43,7 +43,7 @@ export interface PeerQuery {
   readonly port?: number;
   readonly transport?: Transport;
   /** HEP capture agent id, when the message came in over HEP. */
-  readonly hepCaptureId?: number;
+  readonly hepCaptureId?: number | undefined;
 }
 
 export type PeerMismatch = 'port' | 'transport' | 'hepCaptureId';

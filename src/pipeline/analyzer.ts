@@ -120,7 +120,7 @@ export class Analyzer {
       ip: meta.src.ip,
       port: meta.src.port,
       transport: meta.transport as 'udp' | 'tcp' | 'tls' | 'ws',
-      ...(e.hepCaptureId !== undefined ? { hepCaptureId: e.hepCaptureId } : {}),
+      hepCaptureId: e.hepCaptureId,
     });
     let peer: PeerFacts | undefined;
     let mismatch: string | undefined;

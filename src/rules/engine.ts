@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ALERT_SCHEMA_VERSION, type Alert, type Severity } from '../alerts/alert.js';
 import { tsMillis, type Timestamp } from '../types.js';
 import { ALL_RULES } from './registry.js';
-import type { CallFacts, Finding, Policy, Rule, RuleParams } from './types.js';
+import type { CallFacts, Finding, Policy, Rule, RuleContext, RuleParams } from './types.js';
 import { effectiveCli, numText } from './types.js';
 import { MemoryWindowState } from './window.js';
 
@@ -72,10 +72,24 @@ export class RuleEngine {
     const cli = effectiveCli(call);
     // A rule applies by scope: 'initial-invite' to initial INVITEs, 'request' to requests, 'message' to all.
     const rules = call.initialInvite ? this.forInitial : call.kind === 'request' ? this.forRequest : this.forResponse;
+    if (rules.length === 0) return alerts;
+    const first = rules[0]!;
+    const ctx: { -readonly [K in keyof RuleContext]: RuleContext[K] } = {
+      call,
+      cli,
+      policy: this.policy,
+      state: first.state,
+      params: first.params,
+      severity: first.severity,
+    };
     for (const a of rules) {
       if (raised.has(a.rule.id)) continue;
       this.evaluations++;
-      const finding = a.rule.evaluate({ call, cli, policy: this.policy, state: a.state, params: a.params, severity: a.severity });
+      // One context per message, its per-rule fields set before each rule (rules read it synchronously, keep none).
+      ctx.state = a.state;
+      ctx.params = a.params;
+      ctx.severity = a.severity;
+      const finding = a.rule.evaluate(ctx);
       if (!finding) continue;
       raised.add(a.rule.id);
       alerts.push(this.toAlert(a.rule, finding, call));

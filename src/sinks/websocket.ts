@@ -121,6 +121,8 @@ export class WsHub {
   private nextId = 1;
   private readonly now: () => number;
   private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0 };
+  private lastAlert: Alert | undefined;
+  private lastAlertText = '';
   private readonly heartbeat: NodeJS.Timeout;
   private readonly slowCheck: NodeJS.Timeout;
 
@@ -220,6 +222,19 @@ export class WsHub {
     c.ws.send(JSON.stringify(msg));
   }
 
+  /**
+   * An alert message, serialised once however many clients receive it (the bus hands every sink the same alert
+   * object): ten subscribers made ten JSON.stringify calls per alert.
+   */
+  private sendAlert(c: Client, a: Alert): void {
+    if (c.ws.readyState !== c.ws.OPEN) return;
+    if (this.lastAlert !== a) {
+      this.lastAlert = a;
+      this.lastAlertText = JSON.stringify({ type: 'alert', alert: a });
+    }
+    c.ws.send(this.lastAlertText);
+  }
+
   private overBound(c: Client): boolean {
     return c.ws.bufferedAmount > this.opts.maxBufferBytes;
   }
@@ -234,7 +249,7 @@ export class WsHub {
         filter: (a) => a.seq > c.floor && matches(c.filter, a),
         deliver: (a) => {
           if (c.closing || a.seq <= c.floor) return true;
-          this.send(c, { type: 'alert', alert: a });
+          this.sendAlert(c, a);
           c.floor = a.seq;
           if (this.overBound(c)) {
             c.slowSince ??= this.now();
@@ -289,7 +304,7 @@ export class WsHub {
       }
       const page = store.query({ ...this.storeFilter(c.filter), since: cursor, until: upto, limit: REPLAY_PAGE });
       for (const a of page) {
-        this.send(c, { type: 'alert', alert: a });
+        this.sendAlert(c, a);
         this.counters.replayed++;
       }
       cursor = page.length < REPLAY_PAGE ? upto : (page[page.length - 1]?.seq ?? upto);
