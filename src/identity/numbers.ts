@@ -7,7 +7,8 @@
  * a withheld marker (`anonymous` …), an alphanumeric sender name, a short/emergency number of the
  * peer's country, or `invalid` when the text cannot be made into a number at all.
  *
- * libphonenumber (`/max` metadata) tells validity and type; short/emergency numbers and the
+ * libphonenumber (`/max` metadata) tells validity and type — for `+CC…` numbers read straight from its metadata with
+ * patterns compiled once (e164-plans.ts), otherwise through its parser; short/emergency numbers and the
  * categories the rules act on (premium, paging, M2M, unused blocks …) come from our own table,
  * because libphonenumber does not model short numbers and marks e.g. Dutch 097 as plain mobile.
  */

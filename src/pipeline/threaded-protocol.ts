@@ -1,7 +1,7 @@
 /** Messages between `analyze --threads N` and its decode worker (decode-worker.ts). */
 
-/** Payload bytes per batch (about one capture read chunk). */
-export const BATCH_BYTES = 1 << 20;
+/** Payload bytes per batch (one capture read chunk): 1 MB batches left ~12 MB more waiting for the GC at the peak. */
+export const BATCH_BYTES = 1 << 18;
 /** Batches the worker may have posted but the main thread not yet processed: bounds memory. */
 export const MAX_IN_FLIGHT = 4;
 
