@@ -1,2 +1,3 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// Node options: see LAUNCH_NODE_OPTIONS in src/heap.ts.
 import '../dist/cli.js';

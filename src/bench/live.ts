@@ -9,6 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { encodeHep } from '../decode/hep.js';
+import { LAUNCH_NODE_OPTIONS } from '../heap.js';
 import type { ChildReply, DaemonCounters } from './child-daemon.js';
 import type { SubscriberReply, SubscriberRequest } from './subscribers-worker.js';
 import { slotMessages, type SipPacket } from './traffic.js';
@@ -23,7 +24,7 @@ export interface LiveDaemon {
 
 export async function startChildDaemon(script: string, store: string, cpu?: string): Promise<LiveDaemon> {
   // BENCH_DAEMON_NODE_ARGS: extra Node options for the daemon child, for profiling by hand (e.g. --cpu-prof).
-  const extra = (process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const extra = [...LAUNCH_NODE_OPTIONS, ...(process.env['BENCH_DAEMON_NODE_ARGS'] ?? '').split(' ').filter(Boolean)];
   const child =
     cpu !== undefined
       ? fork(script, [store], { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath, ...extra] })

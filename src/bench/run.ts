@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type GeneratedCapture } from './capture.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
+import { LAUNCH_NODE_OPTIONS } from '../heap.js';
 import type { DaemonCounters } from './child-daemon.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,7 +84,8 @@ interface AnalyzeRun {
 
 async function analyze(label: string, g: GeneratedCapture, cores: 1 | 2, threads: number): Promise<AnalyzeRun> {
   const child = join(here, 'child-analyze.js');
-  const args = [child, g.path, '--threads', String(threads)];
+  // Run as the launchers run spoofwatch (bin/spoofwatch.js, npm start, Docker): with their Node options.
+  const args = [...LAUNCH_NODE_OPTIONS, child, g.path, '--threads', String(threads)];
   const l0 = load();
   const r = cores === 1 && TASKSET ? await exec('taskset', ['-c', '0', process.execPath, ...args]) : await exec(process.execPath, args);
   if (r.code !== 0) throw new Error(`analyze ${g.path} failed: ${r.stderr}`);

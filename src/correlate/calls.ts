@@ -229,9 +229,4 @@ export class CallTable {
       node = next;
     }
   }
-
-  /** All calls, oldest first (for analyze's call table). */
-  *all(): IterableIterator<CallRecord> {
-    for (let node = this.head; node; node = node.next) yield node.rec;
-  }
 }

@@ -47,6 +47,33 @@ describe('CallTable', () => {
     expect(t.stats.evicted).toBe(1);
   });
 
+  it('keeps recency per message: a call seen again moves behind the others, eviction and sweep take the oldest', () => {
+    const t = new CallTable({ maxCalls: 3, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 5 });
+    t.request('a', 'INVITE', 1, false, 0, 1);
+    t.request('b', 'INVITE', 1, false, 0, 2);
+    t.request('c', 'INVITE', 1, false, 0, 3);
+    t.response('a', 180, 'INVITE', 1, 10, 4); // a is now the most recent: b is the oldest
+    t.request('d', 'INVITE', 1, false, 20, 5);
+    expect(t.get('b')).toBeUndefined();
+    expect(['a', 'c', 'd'].map((id) => t.get(id)?.messages)).toEqual([2, 1, 1]);
+    expect(t.get('a')!.frames).toEqual([1, 4]);
+    // c ends, then a and d are seen again: the list is c, a, d. The sweep (over 10 s of capture time later, run by
+    // a's next message, which first moves a to the end) forgets c only: d is older than a but neither ended nor idle.
+    t.request('c', 'BYE', 2, true, 30, 6);
+    t.request('a', 'ACK', 1, true, 40, 7);
+    t.request('d', 'ACK', 1, true, 50, 8);
+    t.request('a', 'INFO', 2, true, 11_000, 9);
+    expect(t.get('c')).toBeUndefined();
+    expect(t.stats.expired).toBe(1);
+    expect(t.size).toBe(2);
+    t.request('e', 'INVITE', 1, false, 11_001, 10);
+    t.request('f', 'INVITE', 1, false, 11_002, 11); // full (d, a, e): d, the least recently seen, is evicted
+    expect(t.get('d')).toBeUndefined();
+    expect(t.get('a')!.messages).toBe(4);
+    expect(t.stats.evicted).toBe(2);
+    expect(t.size).toBe(3);
+  });
+
   it('expires ended calls after endedMs and idle ones after idleMs of capture time', () => {
     const t = new CallTable({ maxCalls: 100, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 2 });
     t.request('y', 'INVITE', 1, false, 0, 2);
