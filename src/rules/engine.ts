@@ -83,7 +83,7 @@ export class RuleEngine {
       severity: first.severity,
     };
     for (const a of rules) {
-      if (raised.has(a.rule.id)) continue;
+      if (raised.size !== 0 && raised.has(a.rule.id)) continue; // most calls have raised nothing: skip the lookup
       this.evaluations++;
       // One context per message, its per-rule fields set before each rule (rules read it synchronously, keep none).
       ctx.state = a.state;
