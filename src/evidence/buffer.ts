@@ -5,6 +5,7 @@
  * when the byte or call bound is reached. Raw bytes are copied: the pipeline's buffers are slices of capture chunks.
  */
 import type { Endpoint, Timestamp } from '../types.js';
+import { InsertionRing } from '../util/insertion-ring.js';
 
 export interface EvidenceMessage {
   readonly frame: number;
@@ -34,6 +35,8 @@ interface Entry {
   bytes: number;
   pinned: boolean;
   truncated: boolean;
+  /** Insertion number in the ring of its map (open or pinned). */
+  seq: number;
 }
 
 export class EvidenceBuffer {
@@ -44,6 +47,13 @@ export class EvidenceBuffer {
   private readonly open = new Map<string, Entry>();
   /** Pinned calls in pin order. */
   private readonly pinned = new Map<string, Entry>();
+  /** Eviction order of each map (a Map front-walk after many deletions is not O(1): see InsertionRing). */
+  private readonly openOrder = new InsertionRing();
+  private readonly pinnedOrder = new InsertionRing();
+  private readonly isOpen = (id: string, seq: number): boolean => this.open.get(id)?.seq === seq;
+  private readonly isPinned = (id: string, seq: number): boolean => this.pinned.get(id)?.seq === seq;
+  private readonly openEntries = (): [string, number][] => [...this.open].map(([k, e]) => [k, e.seq]);
+  private readonly pinnedEntries = (): [string, number][] => [...this.pinned].map(([k, e]) => [k, e.seq]);
   private openBytes = 0;
   private pinnedBytes = 0;
   readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
@@ -60,7 +70,7 @@ export class EvidenceBuffer {
       e = this.open.get(callId);
       had = e !== undefined;
       if (!e) {
-        e = { messages: [], bytes: 0, pinned: false, truncated: false };
+        e = { messages: [], bytes: 0, pinned: false, truncated: false, seq: this.openOrder.add(callId) };
         this.open.set(callId, e);
       }
     }
@@ -89,6 +99,7 @@ export class EvidenceBuffer {
     this.open.delete(callId);
     this.openBytes -= e.bytes;
     e.pinned = true;
+    e.seq = this.pinnedOrder.add(callId);
     this.pinned.set(callId, e);
     this.pinnedBytes += e.bytes;
     this.trimPinned();
@@ -118,21 +129,27 @@ export class EvidenceBuffer {
 
   private trimOpen(keep: string): void {
     while (this.openBytes > this.limits.maxBytes) {
-      const first = this.open.entries().next();
-      if (first.done || first.value[0] === keep) break;
-      this.open.delete(first.value[0]);
-      this.openBytes -= first.value[1].bytes;
+      const oldest = this.openOrder.peek(this.isOpen);
+      if (oldest === undefined || oldest === keep) break;
+      this.openOrder.shift();
+      const e = this.open.get(oldest)!;
+      this.open.delete(oldest);
+      this.openBytes -= e.bytes;
       this.stats.evictedCalls++;
     }
+    this.openOrder.compact(this.open.size, this.openEntries);
   }
 
   private trimPinned(): void {
     while (this.pinnedBytes > this.limits.maxPinnedBytes && this.pinned.size > 1) {
-      const first = this.pinned.entries().next();
-      if (first.done) break;
-      this.pinned.delete(first.value[0]);
-      this.pinnedBytes -= first.value[1].bytes;
+      const oldest = this.pinnedOrder.peek(this.isPinned);
+      if (oldest === undefined) break;
+      this.pinnedOrder.shift();
+      const e = this.pinned.get(oldest)!;
+      this.pinned.delete(oldest);
+      this.pinnedBytes -= e.bytes;
       this.stats.droppedPinnedCalls++;
     }
+    this.pinnedOrder.compact(this.pinned.size, this.pinnedEntries);
   }
 }
