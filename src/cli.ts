@@ -98,6 +98,7 @@ export function buildProgram(): Command {
     .option('--fail-on <severity>', 'exit 1 when an alert at or above this severity was raised', severityOption)
     .option('--threads <n>', 'threads: 1, 2 (decode in a worker, parse and rules here) or auto; same results', threadsOption, 1)
     .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string; threads: number }) => {
+      tuneHeapForStreaming();
       const { config, label } = configFrom(opts.config);
       const report = await analyzeFiles(files, config, await progressBar(), opts.evidenceDir, { threads: opts.threads });
       if (opts.format === 'json') await write(JSON.stringify(report, null, 2) + '\n');
@@ -113,6 +114,7 @@ export function buildProgram(): Command {
     .description('one NDJSON line per SIP message (frame, time, addresses, Call-ID, From, To, PAI …)')
     .argument('<files...>', 'capture files')
     .action(async (files: string[]) => {
+      tuneHeapForStreaming();
       const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} } as Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
       let buf = '';
       await runFiles(files, (e, file) => {
@@ -184,7 +186,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('/cli.js') || invoked.endsWith('/spoofwatch') || invoked.endsWith('/spoofwatch.js')) {
-  tuneHeapForStreaming();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

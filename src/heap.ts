@@ -1,13 +1,14 @@
 /**
- * V8 heap tuning for spoofwatch's streaming work, applied by every entry point (the CLI, and the bench children that
- * stand in for it) before any work starts.
+ * V8 heap tuning for spoofwatch's offline streaming work (`analyze`, `messages`, and the bench child that stands in
+ * for analyze), applied before the work starts. Not for the daemon: its live heap is larger (evidence buffer) and
+ * the more frequent full GCs raised its event-loop delay at 20k msg/s (p99 ~16 ms vs ~11 ms without).
  *
  * Analysis allocates fast and keeps little: on the 1M-message bench capture the live heap after a full GC stays
  * near 60 MB, but V8's default heap growing lets old-space garbage pile up between full GCs to a 240–270 MB peak
- * RSS. Growing the old-generation limit by 30% per full GC instead of V8's dynamic factor (up to 4×) keeps the
- * peak near 190 MB (1M messages) and 200 MB (2M) at a speed within the run-to-run noise (`npm run bench`,
- * bench/results/README.md; 50% gave 189/213 MB). This is a heuristic, not a cap: the heap still grows as far as
- * the state really needs (no out-of-memory risk from it).
+ * RSS. Growing the old-generation limit by 30% per full GC instead of V8's dynamic factor (up to 4×) brought the
+ * peak to ~190 MB (1M messages) and ~202 MB (2M) at a speed within the run-to-run noise (50%: 189/213 MB); with the
+ * launchers' smaller young generation below, ~170/189 MB (`npm run bench`, bench/results/README.md). This is a
+ * heuristic, not a cap: the heap still grows as far as the state really needs (no out-of-memory risk from it).
  *
  * V8 reads this flag at every full GC, so setting it at run time works; Node documents setFlagsFromString after
  * start-up as unsupported in general, so a V8 that ignored it would only lose the memory saving.

@@ -8,7 +8,7 @@ import { analyzeFiles } from '../commands/analyze.js';
 import { defaultConfig, loadConfig } from '../config/index.js';
 
 async function main(): Promise<void> {
-  tuneHeapForStreaming(); // as the CLI does
+  tuneHeapForStreaming(); // as the CLI's analyze does
   const args = process.argv.slice(2);
   const file = args[0];
   if (file === undefined) throw new Error('usage: child-analyze FILE [--threads N] [--config FILE]');

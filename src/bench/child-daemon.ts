@@ -4,7 +4,6 @@
  * sends `{type:'ready', ports, ws}`, answers `{type:'stats'}` with the daemon's own counters, exits on `{type:'stop'}`.
  * Usage (forked): node dist/bench/child-daemon.js STORE_FILE
  */
-import { tuneHeapForStreaming } from '../heap.js';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { defaultConfig, type Config } from '../config/index.js';
 import { startDaemon } from '../daemon/daemon.js';
@@ -30,7 +29,6 @@ export type ChildReply =
   | { readonly type: 'error'; readonly message: string };
 
 async function main(): Promise<void> {
-  tuneHeapForStreaming(); // as the CLI does
   const store = process.argv[2];
   if (store === undefined || !process.send) throw new Error('fork me with a store path');
   const base = defaultConfig();
