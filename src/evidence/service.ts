@@ -138,7 +138,8 @@ export class EvidenceService {
       ids.push(callId);
     }
     this.saveBatch(ids);
-    if (this.pending.size > 0 && this.timer === undefined && !this.slicing) {
+    // Go on next turn even if a newer change set the timer meanwhile: the calls left now are already due.
+    if (this.pending.size > 0 && !this.slicing) {
       this.slicing = true;
       setImmediate(() => {
         this.slicing = false;
