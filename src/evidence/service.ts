@@ -137,9 +137,10 @@ export class EvidenceService {
       if (ids.length >= SAVE_BATCH) break;
       ids.push(callId);
     }
-    this.saveBatch(ids);
-    // Go on next turn even if a newer change set the timer meanwhile: the calls left now are already due.
-    if (this.pending.size > 0 && !this.slicing) {
+    const saved = this.saveBatch(ids);
+    // Go on next turn even if a newer change set the timer meanwhile (the calls left now are already due), but not
+    // after a failure: what failed was rescheduled for the timer, and a failing store must not spin every turn.
+    if (saved && this.pending.size > 0 && !this.slicing) {
       this.slicing = true;
       setImmediate(() => {
         this.slicing = false;
@@ -148,8 +149,8 @@ export class EvidenceService {
     }
   }
 
-  /** Save these pending calls in one store transaction; on failure they are retried on a later flush. */
-  private saveBatch(ids: readonly string[]): void {
+  /** Save these pending calls in one store transaction; on failure they are retried on a later flush (false). */
+  private saveBatch(ids: readonly string[]): boolean {
     const batch: { callId: string; messages: readonly EvidenceMessage[] }[] = [];
     for (const callId of ids) {
       this.pending.delete(callId);
@@ -162,6 +163,7 @@ export class EvidenceService {
     try {
       this.store.saveMany(batch);
       this.counters.saves += batch.length;
+      return true;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       for (const { callId } of batch) {
@@ -169,6 +171,7 @@ export class EvidenceService {
         this.opts.onError?.(err, callId);
         if (!this.closed) this.schedule(callId);
       }
+      return false;
     }
   }
 

@@ -141,10 +141,31 @@ describe('EvidenceService', () => {
       svc.buffer.add(`c${i}`, msg(i));
       svc.buffer.pin(`c${i}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 500 && svc.stats().saves < 100; i++) await new Promise((r) => setTimeout(r, 10));
     expect(batches).toEqual([32, 32, 32, 4]);
     expect(svc.stats()).toMatchObject({ saves: 100, pending: 0, saveErrors: 0 });
     for (let i = 0; i < 100; i++) expect(store.get(`c${i}`)!.map((m) => m.frame)).toEqual([i]);
+    svc.close();
+    store.close();
+  });
+
+  it('a failing store during the debounced flush waits for the next timer instead of retrying every turn', async () => {
+    const store = new EvidenceStore(':memory:');
+    let attempts = 0;
+    store.saveMany = () => {
+      attempts++;
+      throw new Error('disk full');
+    };
+    const svc = new EvidenceService({ store, debounceMs: 60_000 });
+    for (let i = 0; i < 100; i++) {
+      svc.buffer.add(`c${i}`, msg(i));
+      svc.buffer.pin(`c${i}`);
+    }
+    // What the debounce timer runs (called here so that no wall-clock timing is involved), then many turns.
+    (svc as unknown as { flushSome(): void }).flushSome();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(attempts).toBe(1);
+    expect(svc.stats()).toMatchObject({ saves: 0, saveErrors: 32, pending: 100 });
     svc.close();
     store.close();
   });
