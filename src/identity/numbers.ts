@@ -418,7 +418,7 @@ export interface NumberNormaliser {
 
 /**
  * A normaliser with its own bounded cache: the same numbers repeat call after call, and a
- * libphonenumber parse plus type lookup costs tens of microseconds. The oldest entry is evicted
+ * new `+CC…` number costs a few microseconds (tens when libphonenumber's parser is needed). The oldest entry is evicted
  * when the cache is full.
  */
 export function createNumberNormaliser(options: { readonly cacheSize?: number } = {}): NumberNormaliser {
