@@ -221,7 +221,7 @@ export async function analyzeFiles(
       ...(c.peer ? { peer: c.peer } : {}),
       state: c.state,
       ...(c.finalStatus !== undefined ? { finalStatus: c.finalStatus } : {}),
-      firstFrame: c.inviteFrame || (c.frames[0] ?? 0),
+      firstFrame: c.inviteFrame || c.firstFrame,
       messages: c.messages,
       alerts: report.alerts.filter((a) => a.call.callId === c.callId).map((a) => a.rule),
     });

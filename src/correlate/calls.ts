@@ -10,21 +10,26 @@ export interface CallRecord {
   readonly callId: string;
   readonly firstMs: number;
   lastMs: number;
+  /** Frame of the call's first message seen. */
+  readonly firstFrame: number;
   /** Frame of the initial INVITE (0 when the call was first seen mid-dialog). */
   inviteFrame: number;
   /** CSeq number of the initial INVITE (for retransmission dedupe). */
   inviteCSeq: number;
   state: CallState;
   /** Final response code to the initial INVITE. */
-  finalStatus?: number | undefined;
-  peer?: string;
+  finalStatus: number | undefined;
+  peer: string | undefined;
   /** Effective CLI (E.164) when known, for concurrency counting. */
-  cli?: string;
+  cli: string | undefined;
   messages: number;
-  /** Frames of this call's messages (bounded), for evidence. */
-  readonly frames: number[];
-  /** Rule ids already alerted for this call (alerts are once per Call-ID and rule). */
-  readonly raised: Set<string>;
+  /**
+   * Rule ids already alerted for this call (alerts are once per Call-ID and rule); created with the first alert, since
+   * most calls raise none (an empty Set per call was a tenth of the daemon's live heap objects).
+   */
+  raised: Set<string> | undefined;
+  /** The CLI this call is counted under in the active-calls-per-CLI count, while it is active. */
+  countedCli: string | undefined;
 }
 
 export interface CallTableLimits {
@@ -34,15 +39,12 @@ export interface CallTableLimits {
   readonly idleMs: number;
   /** An ended/rejected/cancelled call is forgotten this long after its last message. */
   readonly endedMs: number;
-  /** Frames remembered per call. */
-  readonly maxFramesPerCall: number;
 }
 
 export const DEFAULT_CALL_LIMITS: CallTableLimits = {
   maxCalls: 200_000,
   idleMs: 4 * 3600_000,
   endedMs: 60_000,
-  maxFramesPerCall: 200,
 };
 
 export interface CallUpdate {
@@ -70,8 +72,8 @@ export class CallTable {
   private readonly calls = new Map<string, Node>();
   private head: Node | undefined;
   private tail: Node | undefined;
-  /** Active (not ended) calls per CLI, for CLI-VELOCITY. */
-  private readonly activeByCli = new Map<string, Set<string>>();
+  /** Number of active (not ended) calls per CLI, for CLI-VELOCITY (each call counted once: CallRecord.countedCli). */
+  private readonly activeByCli = new Map<string, number>();
   private lastSweepMs = 0;
   readonly stats = { calls: 0, evicted: 0, expired: 0, retransmissions: 0, reInvites: 0, retries: 0 };
 
@@ -130,10 +132,12 @@ export class CallTable {
   /** Remember the call's effective CLI; returns the number of active calls presenting it (this one included). */
   setCli(rec: CallRecord, cli: string): number {
     rec.cli = cli;
-    let set = this.activeByCli.get(cli);
-    if (!set) this.activeByCli.set(cli, (set = new Set()));
-    set.add(rec.callId);
-    return set.size;
+    if (rec.countedCli === cli) return this.activeByCli.get(cli) ?? 0;
+    this.releaseCli(rec); // a retry may present another CLI: count the call under the new one only
+    const n = (this.activeByCli.get(cli) ?? 0) + 1;
+    this.activeByCli.set(cli, n);
+    rec.countedCli = cli;
+    return n;
   }
 
   private end(rec: CallRecord, state: CallState): void {
@@ -142,12 +146,12 @@ export class CallTable {
   }
 
   private releaseCli(rec: CallRecord): void {
-    if (!rec.cli) return;
-    const set = this.activeByCli.get(rec.cli);
-    if (set) {
-      set.delete(rec.callId);
-      if (set.size === 0) this.activeByCli.delete(rec.cli);
-    }
+    const cli = rec.countedCli;
+    if (cli === undefined) return;
+    rec.countedCli = undefined;
+    const n = this.activeByCli.get(cli) ?? 0;
+    if (n <= 1) this.activeByCli.delete(cli);
+    else this.activeByCli.set(cli, n - 1);
   }
 
   private unlink(node: Node): void {
@@ -183,12 +187,16 @@ export class CallTable {
         callId,
         firstMs: nowMs,
         lastMs: nowMs,
+        firstFrame: frame,
         inviteFrame: 0,
         inviteCSeq: -1,
         state: 'trying',
+        finalStatus: undefined,
+        peer: undefined,
+        cli: undefined,
         messages: 0,
-        frames: [],
-        raised: new Set(),
+        raised: undefined,
+        countedCli: undefined,
       };
       this.stats.calls++;
       if (this.calls.size >= this.limits.maxCalls) this.evictOldest();
@@ -199,7 +207,6 @@ export class CallTable {
     const rec = node.rec;
     if (nowMs > rec.lastMs) rec.lastMs = nowMs;
     rec.messages++;
-    if (rec.frames.length < this.limits.maxFramesPerCall) rec.frames.push(frame);
     if (nowMs - this.lastSweepMs > 10_000) this.sweep(nowMs);
     return rec;
   }

@@ -147,7 +147,7 @@ export class Analyzer {
         facts.shaken = shaken.verify(facts.identityHeaders, nowMs, cliE164, [...new Set(called)], facts.dateMs);
       }
     }
-    const alerts = engine.evaluate(facts, rec.raised);
+    const alerts = engine.evaluate(facts, rec);
     for (const a of alerts) {
       st.alerts++;
       st.alertsByRule[a.rule] = (st.alertsByRule[a.rule] ?? 0) + 1;

@@ -66,8 +66,11 @@ export class RuleEngine {
     return this.active.map((a) => a.rule.id);
   }
 
-  /** Evaluate one message; `raised` is the call's set of rule ids already alerted (updated in place). */
-  evaluate(call: CallFacts, raised: Set<string>): Alert[] {
+  /**
+   * Evaluate one message; `seen.raised` holds the call's rule ids already alerted (created and updated here: most
+   * calls never raise, and keep no set).
+   */
+  evaluate(call: CallFacts, seen: { raised: Set<string> | undefined }): Alert[] {
     const alerts: Alert[] = [];
     const cli = effectiveCli(call);
     // A rule applies by scope: 'initial-invite' to initial INVITEs, 'request' to requests, 'message' to all.
@@ -83,7 +86,8 @@ export class RuleEngine {
       severity: first.severity,
     };
     for (const a of rules) {
-      if (raised.size !== 0 && raised.has(a.rule.id)) continue; // most calls have raised nothing: skip the lookup
+      const raised = seen.raised;
+      if (raised !== undefined && raised.has(a.rule.id)) continue;
       this.evaluations++;
       // One context per message, its per-rule fields set before each rule (rules read it synchronously, keep none).
       ctx.state = a.state;
@@ -91,7 +95,7 @@ export class RuleEngine {
       ctx.severity = a.severity;
       const finding = a.rule.evaluate(ctx);
       if (!finding) continue;
-      raised.add(a.rule.id);
+      (seen.raised ??= new Set()).add(a.rule.id);
       alerts.push(this.toAlert(a.rule, finding, call));
     }
     return alerts;

@@ -12,7 +12,7 @@ describe('CallTable', () => {
     expect(t.get('c1')!.state).toBe('answered');
     expect(t.request('c1', 'INVITE', 2, true, 5000, 5).initialInvite).toBe(false); // re-INVITE in the dialog
     t.request('c1', 'BYE', 3, true, 9000, 6);
-    expect(t.get('c1')).toMatchObject({ state: 'ended', finalStatus: 200, inviteFrame: 1, messages: 6, frames: [1, 2, 3, 4, 5, 6] });
+    expect(t.get('c1')).toMatchObject({ state: 'ended', finalStatus: 200, inviteFrame: 1, messages: 6, firstFrame: 1 });
     expect(t.stats).toMatchObject({ calls: 1, retransmissions: 1, reInvites: 1, retries: 0 });
   });
 
@@ -36,10 +36,25 @@ describe('CallTable', () => {
     t.response('a', 486, 'INVITE', 1, 5, 3);
     const c = t.request('c', 'INVITE', 1, false, 6, 4).record;
     expect(t.setCli(c, '+31201234567')).toBe(2);
+    expect(t.setCli(c, '+31201234567')).toBe(2); // the same call again (a retry): counted once
+    // A retry presenting another CLI moves the call to it; ending it releases the new one only.
+    expect(t.setCli(c, '+31207654321')).toBe(1);
+    expect(t.setCli(b, '+31201234567')).toBe(1);
+    t.request('c', 'BYE', 2, true, 7, 5);
+    const d = t.request('d', 'INVITE', 1, false, 8, 6).record;
+    expect(t.setCli(d, '+31207654321')).toBe(1);
+    expect(t.setCli(b, '+31201234567')).toBe(1);
+  });
+
+  it('first seen mid-dialog: firstFrame is that message, inviteFrame stays 0', () => {
+    const t = new CallTable();
+    t.response('m', 200, 'BYE', 2, 0, 7);
+    t.request('m', 'ACK', 2, true, 1, 8);
+    expect(t.get('m')).toMatchObject({ firstFrame: 7, inviteFrame: 0, messages: 2, raised: undefined });
   });
 
   it('is bounded: the least recently seen call is evicted', () => {
-    const t = new CallTable({ maxCalls: 2, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 2 });
+    const t = new CallTable({ maxCalls: 2, idleMs: 60_000, endedMs: 1_000 });
     t.request('x', 'INVITE', 1, false, 0, 1);
     t.request('y', 'INVITE', 1, false, 0, 2);
     t.request('z', 'INVITE', 1, false, 0, 3);
@@ -48,7 +63,7 @@ describe('CallTable', () => {
   });
 
   it('keeps recency per message: a call seen again moves behind the others, eviction and sweep take the oldest', () => {
-    const t = new CallTable({ maxCalls: 3, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 5 });
+    const t = new CallTable({ maxCalls: 3, idleMs: 60_000, endedMs: 1_000 });
     t.request('a', 'INVITE', 1, false, 0, 1);
     t.request('b', 'INVITE', 1, false, 0, 2);
     t.request('c', 'INVITE', 1, false, 0, 3);
@@ -56,7 +71,7 @@ describe('CallTable', () => {
     t.request('d', 'INVITE', 1, false, 20, 5);
     expect(t.get('b')).toBeUndefined();
     expect(['a', 'c', 'd'].map((id) => t.get(id)?.messages)).toEqual([2, 1, 1]);
-    expect(t.get('a')!.frames).toEqual([1, 4]);
+    expect(t.get('a')).toMatchObject({ firstFrame: 1, messages: 2 });
     // c ends, then a and d are seen again: the list is c, a, d. The sweep (over 10 s of capture time later, run by
     // a's next message, which first moves a to the end) forgets c only: d is older than a but neither ended nor idle.
     t.request('c', 'BYE', 2, true, 30, 6);
@@ -75,7 +90,7 @@ describe('CallTable', () => {
   });
 
   it('expires ended calls after endedMs and idle ones after idleMs of capture time', () => {
-    const t = new CallTable({ maxCalls: 100, idleMs: 60_000, endedMs: 1_000, maxFramesPerCall: 2 });
+    const t = new CallTable({ maxCalls: 100, idleMs: 60_000, endedMs: 1_000 });
     t.request('y', 'INVITE', 1, false, 0, 2);
     t.request('z', 'INVITE', 1, false, 0, 3);
     t.request('y', 'BYE', 2, true, 500, 4);
