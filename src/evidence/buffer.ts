@@ -30,13 +30,41 @@ export const DEFAULT_EVIDENCE_LIMITS: EvidenceLimits = {
   maxMessagesPerCall: 100,
 };
 
+/** Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, raw length, then src, dst, transport as Entry.names indexes. */
+const STRIDE = 7;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One call's messages, stored flat: the raw bytes back to back in one buffer, the rest as numbers, the few distinct
+ * endpoints and transports once. (An object, a Buffer, a timestamp and two endpoints per message made the buffer
+ * half of the daemon's live heap objects at 20k msg/s, and every major GC walked them.)
+ */
 interface Entry {
-  messages: EvidenceMessage[];
+  /** Raw bytes of the messages in order; its length is the capacity, `bytes` the part in use. */
+  raw: Buffer;
   bytes: number;
+  count: number;
+  readonly meta: number[];
+  readonly names: (Endpoint | string)[];
   pinned: boolean;
   truncated: boolean;
   /** Insertion number in the ring of its map (open or pinned). */
   seq: number;
+}
+
+function nameIndex(names: (Endpoint | string)[], v: Endpoint | string): number {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n === v || (typeof n === 'object' && typeof v === 'object' && n.port === v.port && n.ip === v.ip)) return i;
+  }
+  return names.push(v) - 1;
+}
+
+/** A buffer holding `used` bytes of `old` with room for at least `need` bytes (and some to spare for the next). */
+function grow(old: Buffer, used: number, need: number): Buffer {
+  const b = Buffer.allocUnsafe(Math.max(512, need + Math.min(need, 2048)));
+  old.copy(b, 0, 0, used);
+  return b;
 }
 
 export class EvidenceBuffer {
@@ -70,23 +98,27 @@ export class EvidenceBuffer {
       e = this.open.get(callId);
       had = e !== undefined;
       if (!e) {
-        e = { messages: [], bytes: 0, pinned: false, truncated: false, seq: this.openOrder.add(callId) };
+        e = { raw: EMPTY, bytes: 0, count: 0, meta: [], names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
         this.open.set(callId, e);
       }
     }
-    if (e.messages.length >= this.limits.maxMessagesPerCall) {
+    if (e.count >= this.limits.maxMessagesPerCall) {
       if (!e.truncated) this.stats.truncatedCalls++;
       e.truncated = true;
       return had;
     }
-    const raw = Buffer.from(m.raw); // copy: the source buffer is a slice of a larger chunk
-    e.messages.push({ frame: m.frame, ts: m.ts, src: m.src, dst: m.dst, transport: m.transport, raw });
-    e.bytes += raw.length;
+    // Copied: the source buffer is a slice of a larger chunk.
+    const len = m.raw.length;
+    if (e.bytes + len > e.raw.length) e.raw = grow(e.raw, e.bytes, e.bytes + len);
+    m.raw.copy(e.raw, e.bytes);
+    e.bytes += len;
+    e.count++;
+    e.meta.push(m.frame, m.ts.sec, m.ts.nsec, len, nameIndex(e.names, m.src), nameIndex(e.names, m.dst), nameIndex(e.names, m.transport));
     if (isPinned) {
-      this.pinnedBytes += raw.length;
+      this.pinnedBytes += len;
       this.trimPinned();
     } else {
-      this.openBytes += raw.length;
+      this.openBytes += len;
       this.trimOpen(callId);
     }
     return had;
@@ -105,8 +137,25 @@ export class EvidenceBuffer {
     this.trimPinned();
   }
 
+  /** The call's messages in arrival order (a new array; `raw` are views of the buffer's copy). */
   get(callId: string): readonly EvidenceMessage[] | undefined {
-    return (this.pinned.get(callId) ?? this.open.get(callId))?.messages;
+    const e = this.pinned.get(callId) ?? this.open.get(callId);
+    if (!e) return undefined;
+    const out: EvidenceMessage[] = new Array<EvidenceMessage>(e.count);
+    const { meta, names } = e;
+    for (let i = 0, k = 0, off = 0; i < e.count; i++, k += STRIDE) {
+      const len = meta[k + 3]!;
+      out[i] = {
+        frame: meta[k]!,
+        ts: { sec: meta[k + 1]!, nsec: meta[k + 2]! },
+        src: names[meta[k + 4]!] as Endpoint,
+        dst: names[meta[k + 5]!] as Endpoint,
+        transport: names[meta[k + 6]!] as string,
+        raw: e.raw.subarray(off, off + len),
+      };
+      off += len;
+    }
+    return out;
   }
 
   /** Forget a call (e.g. after its evidence was persisted). */

@@ -73,4 +73,29 @@ describe('EvidenceBuffer bounds', () => {
     expect(b.get('a')).toHaveLength(5);
     expect(b.stats.truncatedCalls).toBe(1);
   });
+
+  it('gives back every message as added: frame, time, addresses, transport and bytes, also after its storage grew', () => {
+    const b = new EvidenceBuffer({ maxBytes: 1 << 20, maxPinnedBytes: 1 << 20, maxMessagesPerCall: 100 });
+    const a = { ip: '192.0.2.1', port: 5060 };
+    const z = { ip: '2001:db8::2', port: 5070 };
+    const added = Array.from({ length: 12 }, (_, i) => ({
+      frame: 100 + i,
+      ts: { sec: 1_700_000_000 + i, nsec: 999_999_000 - i },
+      src: i % 2 === 0 ? { ...a } : { ...z }, // equal endpoints in fresh objects, as the decoder makes them
+      dst: i % 2 === 0 ? { ...z } : { ...a },
+      transport: i === 5 ? 'tcp' : 'udp',
+      raw: Buffer.from(`message ${i} `.repeat(10 + i * 40)), // grows past the first allocations
+    }));
+    b.add('g', added[0]!);
+    const early = b.get('g')!; // a view taken before the call's storage grows stays valid
+    for (const m of added.slice(1)) b.add('g', m);
+    expect(early[0]!.raw.equals(added[0]!.raw)).toBe(true);
+    const got = b.get('g')!;
+    expect(got).toHaveLength(12);
+    got.forEach((m, i) => {
+      const want = added[i]!;
+      expect({ ...m, raw: m.raw.toString() }).toEqual({ ...want, raw: want.raw.toString() });
+    });
+    expect(b.bytes.open).toBe(added.reduce((n, m) => n + m.raw.length, 0));
+  });
 });
