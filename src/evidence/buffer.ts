@@ -72,16 +72,23 @@ export class EvidenceBuffer {
    * Unpinned calls in the order of their first message. (Recency order — a delete + set per message — cost more
    * than the rest of the buffering; an alert pins its call at once, and most alerts come from the first message.)
    */
-  private readonly open = new Map<string, Entry>();
-  /** Pinned calls in pin order. */
-  private readonly pinned = new Map<string, Entry>();
-  /** Eviction order of each map (a Map front-walk after many deletions is not O(1): see InsertionRing). */
   private readonly openOrder = new InsertionRing();
+  /** Pinned calls in pin order. */
   private readonly pinnedOrder = new InsertionRing();
-  private readonly isOpen = (id: string, seq: number): boolean => this.open.get(id)?.seq === seq;
-  private readonly isPinned = (id: string, seq: number): boolean => this.pinned.get(id)?.seq === seq;
-  private readonly openEntries = (): [string, number][] => [...this.open].map(([k, e]) => [k, e.seq]);
-  private readonly pinnedEntries = (): [string, number][] => [...this.pinned].map(([k, e]) => [k, e.seq]);
+  /** Every call, open or pinned (one lookup per message: the Map probe is most of the cost of buffering). */
+  private readonly entries = new Map<string, Entry>();
+  private openCount = 0;
+  private pinnedCount = 0;
+  private readonly isOpen = (id: string, seq: number): boolean => {
+    const e = this.entries.get(id);
+    return e !== undefined && !e.pinned && e.seq === seq;
+  };
+  private readonly isPinned = (id: string, seq: number): boolean => {
+    const e = this.entries.get(id);
+    return e !== undefined && e.pinned && e.seq === seq;
+  };
+  private readonly openEntries = (): [string, number][] => this.listed(false);
+  private readonly pinnedEntries = (): [string, number][] => this.listed(true);
   private openBytes = 0;
   private pinnedBytes = 0;
   readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
@@ -91,16 +98,12 @@ export class EvidenceBuffer {
   /** Buffer one message of `callId`; returns whether the call already had an entry. */
   add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }): boolean {
     this.stats.messages++;
-    let e = this.pinned.get(callId);
-    const isPinned = e !== undefined;
-    let had = isPinned;
+    let e = this.entries.get(callId);
+    const had = e !== undefined;
     if (!e) {
-      e = this.open.get(callId);
-      had = e !== undefined;
-      if (!e) {
-        e = { raw: EMPTY, bytes: 0, count: 0, meta: [], names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
-        this.open.set(callId, e);
-      }
+      e = { raw: EMPTY, bytes: 0, count: 0, meta: [], names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
+      this.entries.set(callId, e);
+      this.openCount++;
     }
     if (e.count >= this.limits.maxMessagesPerCall) {
       if (!e.truncated) this.stats.truncatedCalls++;
@@ -114,7 +117,7 @@ export class EvidenceBuffer {
     e.bytes += len;
     e.count++;
     e.meta.push(m.frame, m.ts.sec, m.ts.nsec, len, nameIndex(e.names, m.src), nameIndex(e.names, m.dst), nameIndex(e.names, m.transport));
-    if (isPinned) {
+    if (e.pinned) {
       this.pinnedBytes += len;
       this.trimPinned();
     } else {
@@ -126,20 +129,20 @@ export class EvidenceBuffer {
 
   /** Keep this call's messages (it raised an alert). */
   pin(callId: string): void {
-    const e = this.open.get(callId);
-    if (!e) return;
-    this.open.delete(callId);
+    const e = this.entries.get(callId);
+    if (!e || e.pinned) return;
+    this.openCount--;
     this.openBytes -= e.bytes;
     e.pinned = true;
     e.seq = this.pinnedOrder.add(callId);
-    this.pinned.set(callId, e);
+    this.pinnedCount++;
     this.pinnedBytes += e.bytes;
     this.trimPinned();
   }
 
   /** The call's messages in arrival order (a new array; `raw` are views of the buffer's copy). */
   get(callId: string): readonly EvidenceMessage[] | undefined {
-    const e = this.pinned.get(callId) ?? this.open.get(callId);
+    const e = this.entries.get(callId);
     if (!e) return undefined;
     const out: EvidenceMessage[] = new Array<EvidenceMessage>(e.count);
     const { meta, names } = e;
@@ -160,16 +163,25 @@ export class EvidenceBuffer {
 
   /** Forget a call (e.g. after its evidence was persisted). */
   release(callId: string): void {
-    const p = this.pinned.get(callId);
-    if (p) {
-      this.pinned.delete(callId);
-      this.pinnedBytes -= p.bytes;
+    const e = this.entries.get(callId);
+    if (e) this.drop(callId, e);
+  }
+
+  private drop(callId: string, e: Entry): void {
+    this.entries.delete(callId);
+    if (e.pinned) {
+      this.pinnedCount--;
+      this.pinnedBytes -= e.bytes;
+    } else {
+      this.openCount--;
+      this.openBytes -= e.bytes;
     }
-    const o = this.open.get(callId);
-    if (o) {
-      this.open.delete(callId);
-      this.openBytes -= o.bytes;
-    }
+  }
+
+  private listed(pinned: boolean): [string, number][] {
+    const out: [string, number][] = [];
+    for (const [k, e] of this.entries) if (e.pinned === pinned) out.push([k, e.seq]);
+    return out.sort((a, b) => a[1] - b[1]); // ring order (a pinned call's seq is its pin number)
   }
 
   get bytes(): { open: number; pinned: number } {
@@ -181,24 +193,20 @@ export class EvidenceBuffer {
       const oldest = this.openOrder.peek(this.isOpen);
       if (oldest === undefined || oldest === keep) break;
       this.openOrder.shift();
-      const e = this.open.get(oldest)!;
-      this.open.delete(oldest);
-      this.openBytes -= e.bytes;
+      this.drop(oldest, this.entries.get(oldest)!);
       this.stats.evictedCalls++;
     }
-    this.openOrder.compact(this.open.size, this.openEntries);
+    this.openOrder.compact(this.openCount, this.openEntries);
   }
 
   private trimPinned(): void {
-    while (this.pinnedBytes > this.limits.maxPinnedBytes && this.pinned.size > 1) {
+    while (this.pinnedBytes > this.limits.maxPinnedBytes && this.pinnedCount > 1) {
       const oldest = this.pinnedOrder.peek(this.isPinned);
       if (oldest === undefined) break;
       this.pinnedOrder.shift();
-      const e = this.pinned.get(oldest)!;
-      this.pinned.delete(oldest);
-      this.pinnedBytes -= e.bytes;
+      this.drop(oldest, this.entries.get(oldest)!);
       this.stats.droppedPinnedCalls++;
     }
-    this.pinnedOrder.compact(this.pinned.size, this.pinnedEntries);
+    this.pinnedOrder.compact(this.pinnedCount, this.pinnedEntries);
   }
 }

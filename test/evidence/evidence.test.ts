@@ -98,4 +98,28 @@ describe('EvidenceBuffer bounds', () => {
     });
     expect(b.bytes.open).toBe(added.reduce((n, m) => n + m.raw.length, 0));
   });
+
+  it('drops pinned calls in pin order (not first-message order), also after the order ring was compacted', () => {
+    const b = new EvidenceBuffer({ maxBytes: 1 << 20, maxPinnedBytes: 350, maxMessagesPerCall: 5 });
+    b.add('x', msg(1));
+    b.add('y', msg(2));
+    b.pin('y');
+    b.pin('x'); // pinned: y, then x
+    for (let i = 0; i < 3000; i++) {
+      // Pinned and released again: dead ring slots until the ring is compacted from the live entries.
+      b.add(`t${i}`, msg(10 + i));
+      b.pin(`t${i}`);
+      b.release(`t${i}`);
+    }
+    expect(b.bytes).toEqual({ open: 0, pinned: 200 });
+    b.add('z', msg(5000));
+    b.pin('z');
+    expect(b.stats.droppedPinnedCalls).toBe(0);
+    b.add('z', msg(5001)); // 400 pinned bytes > 350: the first pinned (y) goes
+    expect(b.get('y')).toBeUndefined();
+    expect(b.get('x')).toHaveLength(1);
+    expect(b.get('z')).toHaveLength(2);
+    expect(b.stats.droppedPinnedCalls).toBe(1);
+    expect(b.bytes).toEqual({ open: 0, pinned: 300 });
+  });
 });
