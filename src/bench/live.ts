@@ -100,16 +100,22 @@ export class Subscribers {
     this.worker.postMessage({ type: 'reset' } satisfies SubscriberRequest);
   }
 
-  /** Alerts received since the reset, and the latency of each alert of a probed call. */
-  async collect(): Promise<{ received: number; latencies: number[] }> {
+  /**
+   * Alerts received since the reset, and the latency of each alert of a probed call: `latencies` of the calls
+   * whose INVITE was sent at or after `fromMs` (the measured window), `all` of every probed call.
+   */
+  async collect(fromMs = -Infinity): Promise<{ received: number; latencies: number[]; all: number[] }> {
     const r = await this.ask({ type: 'collect' });
     if (r.type !== 'collected') throw new Error('subscribers: unexpected reply');
     const latencies: number[] = [];
+    const all: number[] = [];
     r.callIds.forEach((callId, i) => {
       const t = this.sentAt.get(callId);
-      if (t !== undefined) latencies.push(r.atMs[i]! - t);
+      if (t === undefined) return;
+      all.push(r.atMs[i]! - t);
+      if (t >= fromMs) latencies.push(r.atMs[i]! - t);
     });
-    return { received: r.received, latencies };
+    return { received: r.received, latencies, all };
   }
 
   close(): void {
@@ -148,19 +154,30 @@ function bind(ip: string): Promise<Socket> {
 export interface SendResult {
   readonly sent: number;
   readonly sendErrors: number;
+  /** Seconds of sending, lead-in included. */
   readonly seconds: number;
   readonly probes: number;
+  /** Monotonic ms (monotonicMs) at the end of the lead-in: the start of the measured window. */
+  readonly measuredFromMs: number;
 }
 
 /**
- * Send the traffic model at `rate` messages/s for `seconds` to 127.0.0.1:port, as plain SIP (from each message's
- * own lab address) or as HEP v3 (addresses inside the HEP header). Spoofed INVITEs are registered as latency probes.
+ * Send the traffic model at `rate` messages/s for `leadSeconds` + `seconds` to 127.0.0.1:port, as plain SIP (from
+ * each message's own lab address) or as HEP v3 (addresses inside the HEP header). Spoofed INVITEs are registered as
+ * latency probes (with their send time: the caller tells the lead-in from the measured window by `measuredFromMs`).
+ *
+ * The lead-in: a phase starts with new calls only, so its first seconds carry nothing but INVITEs and their first
+ * responses — up to 3.5× the call rate of the steady mix at the same message rate, until the first BYEs are due
+ * (6,600 slots ≈ 2.3 s at 20k msg/s). A few seconds at the same rate first make the measured window the steady mix
+ * that "20k msg/s of this traffic" means.
  */
 export async function sendPaced(o: {
   readonly proto: 'sip' | 'hep';
   readonly port: number;
   readonly rate: number;
   readonly seconds: number;
+  /** Seconds sent at the same rate before the measured window (default 0). */
+  readonly leadSeconds?: number;
   readonly run: string;
   /** First call index (and slot) of this phase. */
   readonly firstCall?: number;
@@ -179,8 +196,10 @@ export async function sendPaced(o: {
   let qi = 0;
   const first = o.firstCall ?? 0;
   let slot = first;
-  const total = Math.round(o.rate * o.seconds);
+  const lead = o.leadSeconds ?? 0;
+  const total = Math.round(o.rate * (lead + o.seconds));
   const t0 = performance.now();
+  const measuredFromMs = monotonicMs() + lead * 1000;
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * o.rate));
     while (sent < due) {
@@ -222,7 +241,7 @@ export async function sendPaced(o: {
   // Let queued sends leave before closing.
   await new Promise<void>((r) => setTimeout(r, 200));
   for (const s of sockets.values()) s.close();
-  return { sent, sendErrors: errors, seconds, probes };
+  return { sent, sendErrors: errors, seconds, probes, measuredFromMs };
 }
 
 /** Kernel receive-queue drops of the UDP socket bound to 127.0.0.1:port, if readable. */
