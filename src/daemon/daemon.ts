@@ -11,6 +11,7 @@ import { parseIp } from '../identity/ip.js';
 import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
 import { AlertStore } from '../sinks/store.js';
 import { EvidenceService } from '../evidence/service.js';
+import { Checkpointer } from '../sinks/checkpointer.js';
 import { DEFAULT_EVIDENCE_RETENTION, EvidenceStore } from '../evidence/store.js';
 import { closeWeb } from '../web/routes.js';
 import { WsHub } from '../sinks/websocket.js';
@@ -120,9 +121,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     store: evidenceStore,
     onError: (err, callId) => log.error('evidence save failed (retried)', { callId, error: err.message }),
   });
+  // WAL checkpoints in a thread of their own, not inside a commit on the event loop (see Checkpointer).
+  let checkpointer: Checkpointer | undefined;
+  if (store.file !== ':memory:' && store.file !== '') {
+    store.autoCheckpoint(false);
+    evidenceStore.autoCheckpoint(false);
+    checkpointer = new Checkpointer(store.file, {
+      onError: (err) => {
+        log.warn('WAL checkpoint thread failed: the stores checkpoint in their own commits again', { error: err.message });
+        store.autoCheckpoint(true);
+        evidenceStore.autoCheckpoint(true);
+      },
+    });
+  }
   const cleanups: (() => Promise<void> | void)[] = [
     () => store.close(),
-    () => {
+    async () => {
+      await checkpointer?.close();
       evidence.close();
       evidenceStore.close();
       closeWeb(store);
@@ -320,6 +335,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       hub.stop();
       await http.close();
       evidence.close(); // saves the alerted calls still pending
+      await checkpointer?.close();
       evidenceStore.close();
       closeWeb(store);
       store.close();

@@ -232,6 +232,11 @@ export class EvidenceStore {
     return { calls: this.count(), bytes: this.bytes(), saves: this.saves, pruned: this.pruned };
   }
 
+  /** As AlertStore.autoCheckpoint, for this connection. */
+  autoCheckpoint(on: boolean): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

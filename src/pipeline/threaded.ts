@@ -3,25 +3,10 @@
  * this thread frames, parses and runs the rules. The worker sends datagrams and decode anomalies in capture order,
  * so the Ingest here sees exactly the sequence it would see decoding itself: results are identical to one thread.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../util/worker-entry.js';
 import type { Ingest } from './ingest.js';
 import type { WorkerDone, WorkerMessage } from './threaded-protocol.js';
-
-/**
- * The compiled worker, or — when running from sources (vitest, tsx) — a bootstrap that registers tsx (a dev
- * dependency) in the worker and imports the TypeScript worker.
- */
-function workerEntry(): URL {
-  const js = new URL('./decode-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return js;
-  const ts = new URL('./decode-worker.ts', import.meta.url).href;
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/\.cjs$/, '.mjs');
-  const code = `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(ts)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
-}
 
 export interface ThreadedProgress {
   (bytesRead: number, fileSize: number | undefined): void;
@@ -31,7 +16,7 @@ export interface ThreadedProgress {
 export function decodeInWorker(file: string, ingest: Ingest, progress?: ThreadedProgress): Promise<WorkerDone> {
   // The worker only reads and decodes: a small young generation is enough and keeps its isolate's share of the
   // process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
-  const worker = new Worker(workerEntry(), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+  const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void): void => {

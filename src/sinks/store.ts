@@ -335,6 +335,14 @@ export class AlertStore {
     return { lastSeq: this.last, ...this.counters };
   }
 
+  /**
+   * SQLite's automatic WAL checkpoint in this connection's commits (on by default); the daemon turns it off while a
+   * Checkpointer thread does the checkpoints.
+   */
+  autoCheckpoint(on: boolean): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${on ? 1000 : 0}`);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

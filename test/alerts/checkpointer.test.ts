@@ -1,0 +1,82 @@
+/** WAL checkpoints from a thread of their own: the writer's commits never checkpoint, and the WAL stays small. */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Checkpointer } from '../../src/sinks/checkpointer.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A WAL database whose connection never checkpoints by itself, as the daemon's stores run. */
+function writer(): { db: Database.Database; file: string; round: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-ckpt-'));
+  dirs.push(dir);
+  const file = join(dir, 'store.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('wal_autocheckpoint = 0');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+  const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+  const tx = db.transaction(() => {
+    for (let i = 0; i < 10; i++) ins.run(Buffer.alloc(1000, i));
+  });
+  // One round: 1 MB in 100 commits.
+  const round = (): void => {
+    for (let i = 0; i < 100; i++) tx();
+  };
+  return { db, file, round };
+}
+
+const walBytes = (file: string): number => statSync(`${file}-wal`).size;
+
+describe('Checkpointer', () => {
+  it('without it (automatic checkpoint off) the WAL grows with every write', () => {
+    const w = writer();
+    for (let r = 0; r < 8; r++) w.round();
+    expect(walBytes(w.file)).toBeGreaterThan(8_000_000);
+    w.db.close();
+  });
+
+  it('with it the writer restarts the WAL after each full checkpoint: it stays near one round of writes', async () => {
+    const w = writer();
+    let next: ((full: boolean) => void) | undefined;
+    const cp = new Checkpointer(w.file, {
+      intervalMs: 20,
+      onCheckpoint: (log, done) => next?.(log > 0 && done === log),
+    });
+    const fullCheckpoint = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        next = (full) => {
+          if (!full) return; // an empty or partial one (a commit raced it): wait for the next
+          next = undefined;
+          resolve();
+        };
+      });
+    let max = 0;
+    for (let r = 0; r < 8; r++) {
+      const checkpointed = fullCheckpoint();
+      w.round();
+      max = Math.max(max, walBytes(w.file));
+      await checkpointed;
+    }
+    // Each round's commits start again at the head of the WAL once the previous round was checkpointed.
+    expect(max).toBeLessThan(2_500_000);
+    expect(cp.stats.checkpoints).toBeGreaterThanOrEqual(8);
+    expect(cp.stats.errors).toBe(0);
+    expect(w.db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 8000 });
+    await cp.close();
+    w.db.close();
+  });
+
+  it('tells its owner when it cannot work (no database file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-ckpt-'));
+    dirs.push(dir);
+    const failed = new Promise<Error>((resolve) => new Checkpointer(join(dir, 'missing.db'), { intervalMs: 20, onError: resolve }));
+    expect((await failed).message).toMatch(/^WAL checkpoint failed: cannot open .*missing\.db: unable to open database file$/);
+  });
+});
