@@ -30,6 +30,8 @@ export interface CallRecord {
   raised: Set<string> | undefined;
   /** The CLI this call is counted under in the active-calls-per-CLI count, while it is active. */
   countedCli: string | undefined;
+  /** The evidence buffer's slot for this call (EvidenceHint), opaque here. */
+  evidence: unknown;
 }
 
 export interface CallTableLimits {
@@ -197,6 +199,7 @@ export class CallTable {
         messages: 0,
         raised: undefined,
         countedCli: undefined,
+        evidence: undefined,
       };
       this.stats.calls++;
       if (this.calls.size >= this.limits.maxCalls) this.evictOldest();

@@ -40,6 +40,9 @@ const EMPTY = Buffer.alloc(0);
  * half of the daemon's live heap objects at 20k msg/s, and every major GC walked them.)
  */
 interface Entry {
+  readonly callId: string;
+  /** False once dropped from the buffer (a stale hint must not be written to). */
+  live: boolean;
   /** Raw bytes of the messages in order; its length is the capacity, `bytes` the part in use. */
   raw: Buffer;
   bytes: number;
@@ -76,6 +79,11 @@ function grow(old: Buffer, used: number, need: number): Buffer {
 /** The largest size Buffer.allocUnsafe takes from its pool (sizes below half of Buffer.poolSize). */
 const POOLED = (Buffer.poolSize >>> 1) - 1;
 
+/** A slot on the caller's per-call state where the buffer keeps a reference to the call's entry (opaque). */
+export interface EvidenceHint {
+  evidence: unknown;
+}
+
 export class EvidenceBuffer {
   /**
    * Unpinned calls in the order of their first message. (Recency order — a delete + set per message — cost more
@@ -104,16 +112,22 @@ export class EvidenceBuffer {
 
   constructor(private readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
 
-  /** Buffer one message of `callId`; returns whether the call already had an entry. */
-  add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }): boolean {
+  /**
+   * Buffer one message of `callId`; returns whether the call already had an entry. `hint` is a per-call slot the
+   * caller keeps (the Analyzer's call record): the buffer remembers the call's entry there and finds it again
+   * without a Map probe — a probe of a Map of tens of thousands of calls was half of the buffering's cost.
+   */
+  add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }, hint?: EvidenceHint): boolean {
     this.stats.messages++;
-    let e = this.entries.get(callId);
+    const h = hint?.evidence as Entry | undefined;
+    let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { raw: EMPTY, bytes: 0, count: 0, meta: [], names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
+      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: [], names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
       this.entries.set(callId, e);
       this.openCount++;
     }
+    if (hint) hint.evidence = e;
     if (e.count >= this.limits.maxMessagesPerCall) {
       if (!e.truncated) this.stats.truncatedCalls++;
       e.truncated = true;
@@ -178,6 +192,7 @@ export class EvidenceBuffer {
 
   private drop(callId: string, e: Entry): void {
     this.entries.delete(callId);
+    e.live = false;
     if (e.pinned) {
       this.pinnedCount--;
       this.pinnedBytes -= e.bytes;

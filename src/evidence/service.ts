@@ -7,7 +7,7 @@
  * It hooks in through {@link ObservedEvidenceBuffer}, an EvidenceBuffer that reports adds and pins: hand
  * `service.buffer` to the Analyzer as its evidence buffer and nothing else needs to call the service.
  */
-import { EvidenceBuffer, DEFAULT_EVIDENCE_LIMITS, type EvidenceLimits, type EvidenceMessage } from './buffer.js';
+import { EvidenceBuffer, DEFAULT_EVIDENCE_LIMITS, type EvidenceHint, type EvidenceLimits, type EvidenceMessage } from './buffer.js';
 import type { EvidenceStore } from './store.js';
 
 /** An EvidenceBuffer that tells a listener about every add and pin (the buffer itself stays unchanged). */
@@ -19,8 +19,8 @@ export class ObservedEvidenceBuffer extends EvidenceBuffer {
     super(limits);
   }
 
-  override add(callId: string, m: EvidenceMessage): boolean {
-    const had = super.add(callId, m);
+  override add(callId: string, m: EvidenceMessage, hint?: EvidenceHint): boolean {
+    const had = super.add(callId, m, hint);
     this.listener.added(callId, had);
     return had;
   }

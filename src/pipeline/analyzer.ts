@@ -97,7 +97,6 @@ export class Analyzer {
       st.withoutCallId++;
       return [];
     }
-    this.evidence?.add(callId, { frame: meta.frame, ts: meta.ts, src: meta.src, dst: meta.dst, transport: meta.transport, raw: msg.raw });
     const cseq = msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq : undefined;
     const nowMs = tsMillis(meta.ts);
     let rec: CallRecord;
@@ -112,6 +111,7 @@ export class Analyzer {
       st.responses++;
       rec = this.calls.response(callId, msg.status, cseq?.method ?? '', cseq?.seq ?? -1, nowMs, meta.frame);
     }
+    this.evidence?.add(callId, { frame: meta.frame, ts: meta.ts, src: meta.src, dst: meta.dst, transport: meta.transport, raw: msg.raw }, rec);
     const { policy, engine, shaken, homeCountry } = this.current;
     // Cheap exit: a non-initial message without anomalies can only trigger request-scoped rules.
     if (!initialInvite && msg.kind === 'response' && msg.anomalies.length === 0) return [];

@@ -122,4 +122,25 @@ describe('EvidenceBuffer bounds', () => {
     expect(b.stats.droppedPinnedCalls).toBe(1);
     expect(b.bytes).toEqual({ open: 0, pinned: 300 });
   });
+
+  it('finds a call again through the caller\'s hint slot, and never writes through a stale one', () => {
+    const b = new EvidenceBuffer({ maxBytes: 450, maxPinnedBytes: 1000, maxMessagesPerCall: 5 });
+    const slot = { evidence: undefined as unknown };
+    expect(b.add('h', msg(1), slot)).toBe(false);
+    expect(slot.evidence).toBeDefined();
+    expect(b.add('h', msg(2), slot)).toBe(true);
+    expect(b.get('h')!.map((m) => m.frame)).toEqual([1, 2]);
+    // A slot holding another call's entry is not used for this one.
+    expect(b.add('other', msg(3), slot)).toBe(false);
+    expect(b.get('h')!.map((m) => m.frame)).toEqual([1, 2]);
+    expect(b.get('other')!.map((m) => m.frame)).toEqual([3]);
+    // 'h' is evicted (byte bound: the oldest open call); its old entry, still in a slot, must not take the next message.
+    const stale = { evidence: undefined as unknown };
+    expect(b.add('h', msg(4), stale)).toBe(true);
+    b.add('x', msg(5));
+    expect(b.get('h')).toBeUndefined();
+    expect(b.stats.evictedCalls).toBe(1);
+    expect(b.add('h', msg(7), stale)).toBe(false); // a new entry
+    expect(b.get('h')!.map((m) => m.frame)).toEqual([7]);
+  });
 });
