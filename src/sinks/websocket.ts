@@ -122,7 +122,7 @@ export class WsHub {
   private readonly now: () => number;
   private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0 };
   private lastAlert: Alert | undefined;
-  private lastAlertText = '';
+  private lastAlertBytes: Buffer = Buffer.alloc(0);
   private readonly heartbeat: NodeJS.Timeout;
   private readonly slowCheck: NodeJS.Timeout;
 
@@ -230,9 +230,10 @@ export class WsHub {
     if (c.ws.readyState !== c.ws.OPEN) return;
     if (this.lastAlert !== a) {
       this.lastAlert = a;
-      this.lastAlertText = JSON.stringify({ type: 'alert', alert: a });
+      // Encoded once for every client: a string would be UTF-8 encoded again in each client's write.
+      this.lastAlertBytes = Buffer.from(JSON.stringify({ type: 'alert', alert: a }), 'utf8');
     }
-    c.ws.send(this.lastAlertText);
+    c.ws.send(this.lastAlertBytes, { binary: false });
   }
 
   private overBound(c: Client): boolean {

@@ -60,6 +60,8 @@ export interface WsMessage {
 
 export class WsClient {
   readonly messages: WsMessage[] = [];
+  /** Binary frames received (the protocol is JSON in text frames only). */
+  binaryFrames = 0;
   readonly ws: WebSocket;
   closeCode: number | undefined;
   readonly opened: Promise<void>;
@@ -67,7 +69,10 @@ export class WsClient {
 
   constructor(url: string, headers: Record<string, string> = {}) {
     this.ws = new WebSocket(url, { headers });
-    this.ws.on('message', (d) => this.messages.push(JSON.parse(String(d)) as WsMessage));
+    this.ws.on('message', (d, isBinary) => {
+      if (isBinary) this.binaryFrames++;
+      this.messages.push(JSON.parse(String(d)) as WsMessage);
+    });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);

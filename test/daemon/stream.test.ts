@@ -65,6 +65,7 @@ describe('alert stream', () => {
     const seen = seqsOf(a);
     const lastSeen = seen[seen.length - 1]!;
     expect(seen).toEqual(range(1, lastSeen));
+    expect(a.binaryFrames).toBe(0); // alerts are JSON text frames (encoded once, sent as text)
     await ingested(d1, 700);
     await calls(d1, 'r2', 600);
     const before = await ingested(d1, 1300);
