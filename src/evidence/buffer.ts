@@ -131,12 +131,13 @@ export class EvidenceBuffer {
     if (e.count >= this.limits.maxMessagesPerCall) {
       if (!e.truncated) this.stats.truncatedCalls++;
       e.truncated = true;
+      this.observeAdd(callId, had, e.pinned);
       return had;
     }
     // Copied: the source buffer is a slice of a larger chunk.
     const len = m.raw.length;
     if (e.bytes + len > e.raw.length) e.raw = grow(e.raw, e.bytes, e.bytes + len);
-    m.raw.copy(e.raw, e.bytes);
+    e.raw.set(m.raw, e.bytes); // (TypedArray#set: Buffer#copy's argument checks cost as much as the copy)
     e.bytes += len;
     e.count++;
     e.meta.push(m.frame, m.ts.sec, m.ts.nsec, len, nameIndex(e.names, m.src), nameIndex(e.names, m.dst), nameIndex(e.names, m.transport));
@@ -147,8 +148,15 @@ export class EvidenceBuffer {
       this.openBytes += len;
       this.trimOpen(callId);
     }
+    this.observeAdd(callId, had, e.pinned);
     return had;
   }
+
+  /**
+   * Told after every add: whether the call already had an entry and whether that entry is pinned (a subclass that
+   * reacts to the messages of alerted calls skips the others without a lookup of its own).
+   */
+  protected observeAdd(_callId: string, _had: boolean, _pinned: boolean): void {}
 
   /** Keep this call's messages (it raised an alert). */
   pin(callId: string): void {

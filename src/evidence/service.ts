@@ -7,22 +7,20 @@
  * It hooks in through {@link ObservedEvidenceBuffer}, an EvidenceBuffer that reports adds and pins: hand
  * `service.buffer` to the Analyzer as its evidence buffer and nothing else needs to call the service.
  */
-import { EvidenceBuffer, DEFAULT_EVIDENCE_LIMITS, type EvidenceHint, type EvidenceLimits, type EvidenceMessage } from './buffer.js';
+import { EvidenceBuffer, DEFAULT_EVIDENCE_LIMITS, type EvidenceLimits, type EvidenceMessage } from './buffer.js';
 import type { EvidenceStore } from './store.js';
 
 /** An EvidenceBuffer that tells a listener about every add and pin (the buffer itself stays unchanged). */
 export class ObservedEvidenceBuffer extends EvidenceBuffer {
   constructor(
     limits: EvidenceLimits,
-    private readonly listener: { added(callId: string, hadEntry: boolean): void; pinned(callId: string): void },
+    private readonly listener: { added(callId: string, hadEntry: boolean, pinned: boolean): void; pinned(callId: string): void },
   ) {
     super(limits);
   }
 
-  override add(callId: string, m: EvidenceMessage, hint?: EvidenceHint): boolean {
-    const had = super.add(callId, m, hint);
-    this.listener.added(callId, had);
-    return had;
+  protected override observeAdd(callId: string, had: boolean, pinned: boolean): void {
+    this.listener.added(callId, had, pinned);
   }
 
   override pin(callId: string): void {
@@ -92,7 +90,7 @@ export class EvidenceService {
     this.debounceMs = opts.debounceMs ?? 1000;
     this.maxTracked = opts.maxTrackedCalls ?? 50_000;
     this.buffer = new ObservedEvidenceBuffer(opts.limits ?? DEFAULT_EVIDENCE_LIMITS, {
-      added: (callId, had) => this.added(callId, had),
+      added: (callId, had, pinned) => this.added(callId, had, pinned),
       pinned: (callId) => this.markAlerted(callId),
     });
   }
@@ -185,8 +183,10 @@ export class EvidenceService {
     return { ...this.counters, pending: this.pending.size, tracked: this.tracked.size };
   }
 
-  private added(callId: string, had: boolean): void {
-    if (this.closed || !this.tracked.has(callId)) return;
+  private added(callId: string, had: boolean, pinned: boolean): void {
+    // A message for an open entry that was there before: the call never alerted (an alerted call's entry is pinned,
+    // and one rebuilt after an eviction is pinned at its first message below): nothing to save, no lookup.
+    if (this.closed || (had && !pinned) || !this.tracked.has(callId)) return;
     if (!had) {
       // The alerted call had left the buffer (pinned-bytes bound); its late messages start a new, unpinned entry.
       this.counters.repinned++;
