@@ -8,8 +8,6 @@ export type CallState = 'trying' | 'ringing' | 'answered' | 'rejected' | 'cancel
 
 export interface CallRecord {
   readonly callId: string;
-  readonly firstMs: number;
-  lastMs: number;
   /** Frame of the call's first message seen. */
   readonly firstFrame: number;
   /** Frame of the initial INVITE (0 when the call was first seen mid-dialog). */
@@ -64,7 +62,15 @@ function isEnded(s: CallState): boolean {
  * list node per call was one more object per call for every major GC to walk; the daemon keeps ~170k calls at
  * 20k msg/s, ended ones for a minute).
  */
-type Node = CallRecord & { prev: Node | undefined; next: Node | undefined };
+type Node = CallRecord & {
+  prev: Node | undefined;
+  next: Node | undefined;
+  /**
+   * Capture time of the call's latest message, in whole ms since the table's first message: a small integer is
+   * stored in the record itself, where an epoch-ms float would be one more heap object per call.
+   */
+  seen: number;
+};
 
 export class CallTable {
   /**
@@ -77,6 +83,8 @@ export class CallTable {
   /** Number of active (not ended) calls per CLI, for CLI-VELOCITY (each call counted once: CallRecord.countedCli). */
   private readonly activeByCli = new Map<string, number>();
   private lastSweepMs = 0;
+  /** Capture ms of the first message the table saw (the origin of Node.seen). */
+  private epochMs: number | undefined;
   readonly stats = { calls: 0, evicted: 0, expired: 0, retransmissions: 0, reInvites: 0, retries: 0 };
 
   constructor(private readonly limits: CallTableLimits = DEFAULT_CALL_LIMITS) {}
@@ -187,8 +195,6 @@ export class CallTable {
     } else {
       node = {
         callId,
-        firstMs: nowMs,
-        lastMs: nowMs,
         firstFrame: frame,
         inviteFrame: 0,
         inviteCSeq: -1,
@@ -202,6 +208,7 @@ export class CallTable {
         evidence: undefined,
         prev: undefined,
         next: undefined,
+        seen: this.rel(nowMs),
       };
       this.stats.calls++;
       if (this.calls.size >= this.limits.maxCalls) this.evictOldest();
@@ -209,10 +216,16 @@ export class CallTable {
       this.append(node);
     }
     const rec = node;
-    if (nowMs > rec.lastMs) rec.lastMs = nowMs;
+    const t = this.rel(nowMs);
+    if (t > rec.seen) rec.seen = t;
     rec.messages++;
     if (nowMs - this.lastSweepMs > 10_000) this.sweep(nowMs);
     return rec;
+  }
+
+  /** Whole capture ms since the table's first message. */
+  private rel(nowMs: number): number {
+    return Math.floor(nowMs - (this.epochMs ??= nowMs));
   }
 
   private evictOldest(): void {
@@ -227,10 +240,11 @@ export class CallTable {
   sweep(nowMs: number): void {
     this.lastSweepMs = nowMs;
     const fresh = Math.min(this.limits.idleMs, this.limits.endedMs);
+    const now = this.rel(nowMs);
     for (let node = this.head; node; ) {
       const next = node.next;
       const rec = node;
-      const age = nowMs - rec.lastMs;
+      const age = now - rec.seen;
       if (age < fresh) break;
       if (age >= this.limits.idleMs || (isEnded(rec.state) && age >= this.limits.endedMs)) {
         this.releaseCli(rec);
