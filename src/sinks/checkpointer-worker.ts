@@ -2,7 +2,8 @@
  * Worker thread of the Checkpointer (checkpointer.ts): its own connection to the store's database file runs a
  * PASSIVE WAL checkpoint every `intervalMs`, so that the daemon's connections (wal_autocheckpoint off) never copy
  * the WAL into the database inside a commit on the event loop.
- * Messages out: {type:'checkpoint', log, checkpointed} after each one, {type:'error', message}, {type:'closed'}.
+ * Messages in: 'checkpoint' (one now), 'close'. Out: {type:'checkpoint', log, checkpointed} after each one,
+ * {type:'error', message}, {type:'closed'}.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -34,6 +35,10 @@ function checkpoint(): void {
 
 const timer = setInterval(checkpoint, intervalMs);
 port.on('message', (m: unknown) => {
+  if (m === 'checkpoint') {
+    checkpoint();
+    return;
+  }
   if (m !== 'close') return;
   clearInterval(timer);
   checkpoint();

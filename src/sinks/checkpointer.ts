@@ -32,6 +32,7 @@ export class Checkpointer {
   private closing: (() => void) | undefined;
   private gone = false;
   private told = false;
+  private readonly waiting: ((r: { log: number; checkpointed: number }) => void)[] = [];
   readonly stats = { checkpoints: 0, errors: 0 };
 
   constructor(
@@ -52,6 +53,7 @@ export class Checkpointer {
       if (m.type === 'checkpoint') {
         this.stats.checkpoints++;
         opts.onCheckpoint?.(m.log, m.checkpointed);
+        this.waiting.shift()?.({ log: m.log, checkpointed: m.checkpointed });
       } else if (m.type === 'error') fail(new Error(`WAL checkpoint failed: ${m.message}`));
       else this.closing?.();
     });
@@ -60,6 +62,17 @@ export class Checkpointer {
       this.gone = true;
       if (this.closing) this.closing();
       else fail(new Error(`WAL checkpoint thread exited with ${code}`));
+    });
+  }
+
+  /**
+   * A checkpoint now (besides the timer's); resolves with the first checkpoint reported after the request (WAL
+   * frames, and how many are in the database).
+   */
+  checkpointNow(): Promise<{ log: number; checkpointed: number }> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker.postMessage('checkpoint');
     });
   }
 
