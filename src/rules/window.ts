@@ -8,6 +8,8 @@ interface Entry {
 
 /** How often (capture time) keys whose newest entry left every window are swept. */
 const SWEEP_EVERY_MS = 60_000;
+/** Keys a sweep looks at per add. */
+const SWEEP_STEP = 64;
 
 /**
  * In-memory WindowState: per key a time-ordered list, pruned on access by the capture clock, with a bound on keys
@@ -51,6 +53,9 @@ export class MemoryWindowState implements WindowState {
   private readonly liveEntries = (): [string, number][] => [...this.keys].map(([k, slot]) => [k, slot.seq]);
   private maxWindowMs = 0;
   private lastSweepMs = -Infinity;
+  /** The sweep in progress (a live Map iterator: deletions and new keys during it are fine) and its cutoff. */
+  private sweeping: Iterator<[string, Slot]> | undefined;
+  private sweepCutoff = 0;
   evicted = 0;
   swept = 0;
 
@@ -83,7 +88,8 @@ export class MemoryWindowState implements WindowState {
   }
 
   add<T>(key: string, nowMs: number, value: T): void {
-    if (nowMs - this.lastSweepMs >= SWEEP_EVERY_MS) this.sweep(nowMs);
+    if (nowMs - this.lastSweepMs >= SWEEP_EVERY_MS) this.startSweep(nowMs);
+    if (this.sweeping) this.sweepSome();
     const slot = this.keys.get(key);
     if (!slot) {
       if (this.keys.size >= this.maxKeys) this.evictOne();
@@ -114,17 +120,33 @@ export class MemoryWindowState implements WindowState {
     this.ring.compact(this.keys.size, this.liveEntries);
   }
 
-  /** Drop keys whose newest entry is older than every window any rule asked for. */
-  private sweep(nowMs: number): void {
+  /** Start dropping keys whose newest entry is older than every window any rule asked for. */
+  private startSweep(nowMs: number): void {
     this.lastSweepMs = nowMs;
     if (this.maxWindowMs === 0) return;
-    const cutoff = nowMs - this.maxWindowMs;
-    for (const [k, slot] of this.keys) {
-      if (slot.newest() < cutoff) {
+    this.sweepCutoff = nowMs - this.maxWindowMs;
+    this.sweeping = this.keys.entries();
+  }
+
+  /**
+   * Go through the next SWEEP_STEP keys of the sweep in progress. The sweep is spread over the adds that follow:
+   * one walk over an hour-long window's 100k callers at once held the event loop for tens of ms. (Reads never see a
+   * stale key meanwhile: recent() drops what left the window it asks for.)
+   */
+  private sweepSome(): void {
+    const it = this.sweeping!;
+    for (let n = 0; n < SWEEP_STEP; n++) {
+      const r = it.next();
+      if (r.done) {
+        this.sweeping = undefined;
+        this.ring.compact(this.keys.size, this.liveEntries);
+        return;
+      }
+      const [k, slot] = r.value;
+      if (slot.newest() < this.sweepCutoff) {
         this.keys.delete(k);
         this.swept++;
       }
     }
-    this.ring.compact(this.keys.size, this.liveEntries);
   }
 }

@@ -101,4 +101,21 @@ describe('CallTable', () => {
     expect(t.get('z')).toBeUndefined();
     expect(t.stats.expired).toBe(3); // y (ended), z and w (idle)
   });
+
+  it('expires ended calls a few per message as they come due, not all at once in the 10 s sweep', () => {
+    const t = new CallTable({ maxCalls: 1000, idleMs: 60_000, endedMs: 1_000 });
+    for (let i = 0; i < 100; i++) {
+      t.request(`e${i}`, 'INVITE', 1, false, i, i);
+      t.request(`e${i}`, 'BYE', 2, true, i + 1, i);
+    }
+    expect(t.size).toBe(100);
+    // 2 s later (before any 10 s sweep): each message forgets at most 4 of the calls ended over 1 s ago.
+    t.request('live', 'INVITE', 1, false, 2_000, 500);
+    expect(t.stats.expired).toBe(4);
+    for (let i = 0; i < 24; i++) t.request('live', 'INFO', 2 + i, true, 2_001 + i, 501 + i);
+    expect(t.stats.expired).toBe(100);
+    expect(t.size).toBe(1);
+    expect(t.get('e99')).toBeUndefined();
+    expect(t.get('live')!.messages).toBe(25);
+  });
 });

@@ -43,13 +43,17 @@ describe('MemoryWindowState', () => {
     expect(w.size).toBe(3);
   });
 
-  it('sweeps keys nobody reads again once they left the largest window (capture clock)', () => {
+  it('sweeps keys nobody reads again once they left the largest window (capture clock), a few per add', () => {
     const w = new MemoryWindowState();
     w.recent('x', 0, 10_000); // a rule with a 10 s window
     for (let i = 0; i < 1000; i++) w.add(`n${i}`, i, i);
     expect(w.size).toBe(1000);
-    w.add('late', 70_000, 0); // > 60 s of capture time later: sweep
-    expect(w.size).toBe(1);
-    expect(w.swept).toBe(1000);
+    w.add('late', 70_000, 0); // > 60 s of capture time later: a sweep starts, 64 keys per add
+    expect(w.swept).toBe(64);
+    for (let i = 1; i < 16; i++) w.add(`late${i}`, 70_000 + i, 0);
+    expect(w.swept).toBe(1000); // 16 adds × 64 keys: every stale key is gone, the 16 new ones stay
+    expect(w.size).toBe(16);
+    expect(w.recent('n999', 70_016, 1e9)).toEqual([]);
+    expect(w.recent<number>('late', 70_016, 1e9).map((e) => e.value)).toEqual([0]);
   });
 });
