@@ -113,6 +113,11 @@ export async function runFiles(
   report: RunReport,
   progress?: ProgressSink,
   threads = 1,
+  /**
+   * Awaited after each read chunk's frames went through (one thread only): a consumer that writes the events out
+   * (hep-send) drains them here, so memory stays bounded whatever the capture size.
+   */
+  afterChunk?: () => Promise<void>,
 ): Promise<void> {
   for (const file of files) {
     let sip = 0;
@@ -127,7 +132,7 @@ export async function runFiles(
     const bar = fileProgress(file, progress);
     // A worker thread reads and decodes while this one parses and runs the rules (identical results); stdin
     // cannot be handed to a worker.
-    const summary = threads > 1 && file !== '-' ? await readThreaded(file, ingest, bar) : await readHere(file, ingest, bar);
+    const summary = threads > 1 && file !== '-' && !afterChunk ? await readThreaded(file, ingest, bar) : await readHere(file, ingest, bar, afterChunk);
     ingest.flush();
     bar.stop();
     report.frames += summary.frames;
@@ -144,13 +149,23 @@ export async function runFiles(
   }
 }
 
-async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>): Promise<ReadSummary> {
+async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>, afterChunk?: () => Promise<void>): Promise<ReadSummary> {
   const reader = openCapture(file);
   const timer = setInterval(() => bar.update(reader.bytesRead, reader.fileSize), 250);
-  const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
-  clearInterval(timer);
-  bar.update(reader.bytesRead, reader.fileSize, true);
-  return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error) };
+  try {
+    if (!afterChunk) {
+      const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
+      return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error) };
+    }
+    for await (const batch of reader.batches()) {
+      for (const frame of batch) ingest.pushFrame(frame);
+      await afterChunk();
+    }
+    return { format: reader.format, bytesRead: reader.bytesRead, frames: reader.frames, error: errorOf(reader.error) };
+  } finally {
+    clearInterval(timer);
+    bar.update(reader.bytesRead, reader.fileSize, true);
+  }
 }
 
 async function readThreaded(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>): Promise<ReadSummary> {

@@ -7,9 +7,7 @@ import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { encodeHep } from '../decode/hep.js';
-import type { AnalyzeReport } from './analyze.js';
-import { Ingest } from '../pipeline/ingest.js';
-import { openCapture } from '../sources/capture/index.js';
+import { runFiles, type AnalyzeReport } from './analyze.js';
 import type { SipEvent } from '../pipeline/ingest.js';
 
 export interface HepSendOptions {
@@ -65,16 +63,17 @@ async function openSink(o: HepSendOptions): Promise<HepSink> {
 }
 
 /**
- * Streams each capture: frames are decoded a read batch at a time and that batch's SIP messages are sent before the
- * next read, so memory stays bounded whatever the capture size.
+ * Streams each capture: the SIP messages of each read chunk are sent before the next chunk is read (runFiles'
+ * afterChunk), so memory stays bounded whatever the capture size.
  */
 export async function hepSend(files: readonly string[], o: HepSendOptions): Promise<{ sent: number; report: Pick<AnalyzeReport, 'files'> }> {
-  const report: Pick<AnalyzeReport, 'files'> = { files: [] };
+  const report: Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'> = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} };
   const sink = await openSink(o);
   const gapMs = o.rate > 0 ? 1000 / o.rate : 0;
   const start = Date.now();
   let sent = 0;
-  const drain = async (pending: Buffer[]): Promise<void> => {
+  const pending: Buffer[] = [];
+  const drain = async (): Promise<void> => {
     for (const p of pending.splice(0)) {
       await sink.send(p);
       sent++;
@@ -82,33 +81,8 @@ export async function hepSend(files: readonly string[], o: HepSendOptions): Prom
     }
   };
   try {
-    for (const file of files) {
-      const pending: Buffer[] = [];
-      let messages = 0;
-      const ingest = new Ingest({
-        origin: file,
-        onMessage: (e) => {
-          messages++;
-          pending.push(hepPacketOf(e, o.captureId));
-        },
-      });
-      const reader = openCapture(file);
-      for await (const batch of reader.batches()) {
-        for (const f of batch) ingest.pushFrame(f);
-        await drain(pending);
-      }
-      ingest.flush();
-      await drain(pending);
-      const err = reader.error;
-      report.files.push({
-        file,
-        format: reader.format,
-        bytes: reader.bytesRead,
-        frames: reader.frames,
-        sipMessages: messages,
-        ...(err ? { error: { code: err.code, offset: err.offset, message: err.message } } : {}),
-      });
-    }
+    await runFiles(files, (e) => pending.push(hepPacketOf(e, o.captureId)), report, undefined, 1, drain);
+    await drain(); // what each file's end flushed
   } finally {
     await sink.close();
   }
