@@ -18,16 +18,12 @@ export interface CallRecord {
   /** Final response code to the initial INVITE. */
   finalStatus: number | undefined;
   peer: string | undefined;
-  /** Effective CLI (E.164) when known, for concurrency counting. */
-  cli: string | undefined;
   messages: number;
   /**
    * Rule ids already alerted for this call (alerts are once per Call-ID and rule); created with the first alert, since
    * most calls raise none (an empty Set per call was a tenth of the daemon's live heap objects).
    */
   raised: Set<string> | undefined;
-  /** The CLI this call is counted under in the active-calls-per-CLI count, while it is active. */
-  countedCli: string | undefined;
   /** The evidence buffer's slot for this call (EvidenceHint), opaque here. */
   evidence: unknown;
 }
@@ -65,6 +61,8 @@ function isEnded(s: CallState): boolean {
 type Node = CallRecord & {
   prev: Node | undefined;
   next: Node | undefined;
+  /** The CLI this call is counted under in the active-calls-per-CLI count, while it is active. */
+  countedCli: string | undefined;
   /**
    * Capture time of the call's latest message, in whole ms since the table's first message: a small integer is
    * stored in the record itself, where an epoch-ms float would be one more heap object per call.
@@ -139,9 +137,9 @@ export class CallTable {
     return rec;
   }
 
-  /** Remember the call's effective CLI; returns the number of active calls presenting it (this one included). */
-  setCli(rec: CallRecord, cli: string): number {
-    rec.cli = cli;
+  /** Count the call under its effective CLI; returns the number of active calls presenting it (this one included). */
+  setCli(record: CallRecord, cli: string): number {
+    const rec = record as Node; // every record handed out is a Node
     if (rec.countedCli === cli) return this.activeByCli.get(cli) ?? 0;
     this.releaseCli(rec); // a retry may present another CLI: count the call under the new one only
     const n = (this.activeByCli.get(cli) ?? 0) + 1;
@@ -150,12 +148,12 @@ export class CallTable {
     return n;
   }
 
-  private end(rec: CallRecord, state: CallState): void {
+  private end(rec: Node, state: CallState): void {
     rec.state = state;
     this.releaseCli(rec);
   }
 
-  private releaseCli(rec: CallRecord): void {
+  private releaseCli(rec: Node): void {
     const cli = rec.countedCli;
     if (cli === undefined) return;
     rec.countedCli = undefined;
@@ -185,7 +183,7 @@ export class CallTable {
     this.calls.delete(node.callId);
   }
 
-  private touch(callId: string, nowMs: number, frame: number): CallRecord {
+  private touch(callId: string, nowMs: number, frame: number): Node {
     let node = this.calls.get(callId);
     if (node) {
       if (node !== this.tail) {
@@ -201,13 +199,12 @@ export class CallTable {
         state: 'trying',
         finalStatus: undefined,
         peer: undefined,
-        cli: undefined,
         messages: 0,
         raised: undefined,
-        countedCli: undefined,
         evidence: undefined,
         prev: undefined,
         next: undefined,
+        countedCli: undefined,
         seen: this.rel(nowMs),
       };
       this.stats.calls++;
