@@ -51,7 +51,7 @@ interface Entry {
   readonly names: (Endpoint | string)[];
   pinned: boolean;
   truncated: boolean;
-  /** Insertion number in the ring of its map (open or pinned). */
+  /** Insertion number in its order ring (openOrder, or pinnedOrder once pinned). */
   seq: number;
 }
 
@@ -92,18 +92,19 @@ export class EvidenceBuffer {
   private readonly openOrder = new InsertionRing();
   /** Pinned calls in pin order. */
   private readonly pinnedOrder = new InsertionRing();
-  /** Every call, open or pinned (one lookup per message: the Map probe is most of the cost of buffering). */
+  /** Every call, open or pinned (callers that keep a hint find their entry without probing it). */
   private readonly entries = new Map<string, Entry>();
   private openCount = 0;
   private pinnedCount = 0;
-  private readonly isOpen = (id: string, seq: number): boolean => {
-    const e = this.entries.get(id);
-    return e !== undefined && !e.pinned && e.seq === seq;
-  };
-  private readonly isPinned = (id: string, seq: number): boolean => {
-    const e = this.entries.get(id);
-    return e !== undefined && e.pinned && e.seq === seq;
-  };
+  /** Whether a ring slot (key, seq) is still the entry it was made for, in the open or the pinned ring. */
+  private readonly liveIn =
+    (pinned: boolean) =>
+    (id: string, seq: number): boolean => {
+      const e = this.entries.get(id);
+      return e !== undefined && e.pinned === pinned && e.seq === seq;
+    };
+  private readonly isOpen = this.liveIn(false);
+  private readonly isPinned = this.liveIn(true);
   private readonly openEntries = (): [string, number][] => this.listed(false);
   private readonly pinnedEntries = (): [string, number][] => this.listed(true);
   private openBytes = 0;
@@ -117,7 +118,7 @@ export class EvidenceBuffer {
    * caller keeps (the Analyzer's call record): the buffer remembers the call's entry there and finds it again
    * without a Map probe — a probe of a Map of tens of thousands of calls was half of the buffering's cost.
    */
-  add(callId: string, m: Omit<EvidenceMessage, 'raw'> & { readonly raw: Buffer }, hint?: EvidenceHint): boolean {
+  add(callId: string, m: EvidenceMessage, hint?: EvidenceHint): boolean {
     this.stats.messages++;
     const h = hint?.evidence as Entry | undefined;
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
