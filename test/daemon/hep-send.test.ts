@@ -1,8 +1,12 @@
 /** `spoofwatch hep-send` (used by docker-compose's HEP senders) delivers a capture to the daemon as HEP v3. */
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../src/commands/analyze.js';
+import { hepSend } from '../../src/commands/hep-send.js';
+import { defaultConfig } from '../../src/config/index.js';
 import { labConfig, quietDaemon, SCENARIO_PCAP, tempDir, waitFor } from './helpers.js';
 
 describe('hep-send → daemon', () => {
@@ -32,4 +36,31 @@ describe('hep-send → daemon', () => {
       }
     });
   }
+
+  it('reads files as analyze does (same files report: missing, truncated, gzip) and sends every SIP message once', async () => {
+    const t = tempDir();
+    const captures = join(import.meta.dirname, '../../captures');
+    const good = join(captures, 'sipp-udp.pcapng');
+    const truncated = join(t.dir, 'truncated.pcapng');
+    const whole = readFileSync(good);
+    writeFileSync(truncated, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    const files = [join(t.dir, 'missing.pcap'), truncated, good, join(captures, 'crafted/gzip.pcap.gz')];
+    const rx = createSocket('udp4');
+    let received = 0;
+    rx.on('message', () => received++);
+    await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
+    try {
+      const r = await hepSend(files, { host: '127.0.0.1', port: rx.address().port, tcp: false, captureId: 7, rate: 0 });
+      const offline = await analyzeFiles(files, defaultConfig());
+      expect(r.report.files).toEqual(offline.files);
+      expect(offline.files.map((f) => f.error?.code !== undefined)).toEqual([true, true, false, false]);
+      expect(r.sent).toBe(offline.sipMessages);
+      expect(r.sent).toBeGreaterThan(10);
+      await waitFor(() => received >= r.sent, 5000, 'datagrams received');
+      expect(received).toBe(r.sent);
+    } finally {
+      rx.close();
+      t.cleanup();
+    }
+  });
 });
