@@ -32,6 +32,11 @@ export const DEFAULT_EVIDENCE_LIMITS: EvidenceLimits = {
 
 /** Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, raw length, then src, dst, transport as Entry.names indexes. */
 const STRIDE = 7;
+/**
+ * A new call's meta array: room for 8 messages of doubles (ts.sec is beyond the small-integer range), made in one
+ * allocation (pushing to an empty array reallocated it three times by the 7th message of a call).
+ */
+const META_TEMPLATE: number[] = new Array<number>(STRIDE * 8).fill(0.5);
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -124,7 +129,7 @@ export class EvidenceBuffer {
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: [], names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
+      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
       this.entries.set(callId, e);
       this.openCount++;
     }
@@ -140,8 +145,16 @@ export class EvidenceBuffer {
     if (e.bytes + len > e.raw.length) e.raw = grow(e.raw, e.bytes, e.bytes + len);
     e.raw.set(m.raw, e.bytes); // (TypedArray#set: Buffer#copy's argument checks cost as much as the copy)
     e.bytes += len;
+    const meta = e.meta;
+    const k = e.count * STRIDE; // (indexes at or past the length append: a call with more than 8 messages grows it)
     e.count++;
-    e.meta.push(m.frame, m.ts.sec, m.ts.nsec, len, nameIndex(e.names, m.src), nameIndex(e.names, m.dst), nameIndex(e.names, m.transport));
+    meta[k] = m.frame;
+    meta[k + 1] = m.ts.sec;
+    meta[k + 2] = m.ts.nsec;
+    meta[k + 3] = len;
+    meta[k + 4] = nameIndex(e.names, m.src);
+    meta[k + 5] = nameIndex(e.names, m.dst);
+    meta[k + 6] = nameIndex(e.names, m.transport);
     if (e.pinned) {
       this.pinnedBytes += len;
       this.trimPinned();

@@ -34,23 +34,27 @@ export const rule: Rule = {
     'sipsak/sipvicious. Source: public scanner lists.',
   evaluate(ctx) {
     const { call } = ctx;
-    const places: [string, string | undefined][] = [
-      ['User-Agent', call.userAgent],
-      ['From', call.from?.raw],
-      ['Call-ID', call.callId],
-    ];
-    for (const [header, value] of places) {
-      const m = markerIn(value);
-      if (m && value !== undefined) {
-        return {
-          severity: ctx.severity,
-          summary: `${call.method} from ${call.src.ip} by attack tool "${m}"`,
-          reasons: [`${header} contains "${m}", a marker of a SIP scanning/attack tool.`],
-          evidence: [{ frame: call.frame, header, value }],
-          ...(call.from ? { presented: call.from } : {}),
-        };
-      }
+    // The places in order (no array of pairs per request: this rule runs on every request).
+    let header = 'User-Agent';
+    let value = call.userAgent;
+    let m = markerIn(value);
+    if (m === undefined) {
+      header = 'From';
+      value = call.from?.raw;
+      m = markerIn(value);
     }
-    return undefined;
+    if (m === undefined) {
+      header = 'Call-ID';
+      value = call.callId;
+      m = markerIn(value);
+    }
+    if (m === undefined || value === undefined) return undefined;
+    return {
+      severity: ctx.severity,
+      summary: `${call.method} from ${call.src.ip} by attack tool "${m}"`,
+      reasons: [`${header} contains "${m}", a marker of a SIP scanning/attack tool.`],
+      evidence: [{ frame: call.frame, header, value }],
+      ...(call.from ? { presented: call.from } : {}),
+    };
   },
 };

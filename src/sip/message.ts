@@ -577,6 +577,9 @@ function invalidMessage(reason: string): SipInvalid {
   return { kind: 'invalid', reason };
 }
 
+/** Scratch for parseSipMessage's header offsets (5 per field); only read up to the current message's count. */
+const SCRATCH_H: number[] = [];
+
 /**
  * Split one SIP message. The buffer holds one UDP datagram or one message framed from a stream
  * (see `SipStreamFramer`). Never throws: an unusable start line gives `{kind:'invalid'}`; every
@@ -660,7 +663,10 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   if (version !== 'SIP/2.0') addAnomaly(anomalies, frame, SipAnomaly.unsupportedVersion, version);
   if (len > MAX_MESSAGE) addAnomaly(anomalies, frame, SipAnomaly.messageTooLarge, `${len} bytes`);
 
-  const h: number[] = [];
+  // Header offsets go to a scratch array first and are copied once at their final size (pushing to a new array
+  // grew it three times per message: most of the split's allocation).
+  const sh = SCRATCH_H;
+  let hn = 0;
   let nFrom = 0;
   let nTo = 0;
   let nCallId = 0;
@@ -720,7 +726,12 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     if (ve - hs > MAX_HEADER_LINE) {
       addAnomaly(anomalies, frame, SipAnomaly.headerTooLong, `${canonicalNameOf(buf, hs, ne)}: ${ve - hs} bytes`);
     }
-    h.push(id, hs, ne, vs, ve);
+    sh[hn] = id;
+    sh[hn + 1] = hs;
+    sh[hn + 2] = ne;
+    sh[hn + 3] = vs;
+    sh[hn + 4] = ve;
+    hn += 5;
     if (id !== 0 && id <= ID_MAX_FORWARDS) {
       switch (id) {
         case ID_FROM:
@@ -756,6 +767,7 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     addAnomaly(anomalies, frame, SipAnomaly.headersUnterminated, 'no empty line after the header fields');
     bodyStart = len;
   }
+  const h = sh.slice(0, hn);
   // One memchr for NUL over the header fields (bodies may carry binary data legitimately).
   const nul = buf.indexOf(0, lf + 1);
   if (nul >= 0 && nul < bodyStart) {
@@ -765,14 +777,16 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     }
     addAnomaly(anomalies, frame, SipAnomaly.nulInHeader, where);
   }
-  const missing: string[] = [];
-  if (nTo === 0) missing.push('To');
-  if (nFrom === 0) missing.push('From');
-  if (nCallId === 0) missing.push('Call-ID');
-  if (nCSeq === 0) missing.push('CSeq');
-  if (nVia === 0) missing.push('Via');
-  if (kind === 'request' && nMaxFwd === 0) missing.push('Max-Forwards');
-  if (missing.length > 0) addAnomaly(anomalies, frame, SipAnomaly.missingHeader, missing.join(', '));
+  if (nTo === 0 || nFrom === 0 || nCallId === 0 || nCSeq === 0 || nVia === 0 || (kind === 'request' && nMaxFwd === 0)) {
+    const missing: string[] = [];
+    if (nTo === 0) missing.push('To');
+    if (nFrom === 0) missing.push('From');
+    if (nCallId === 0) missing.push('Call-ID');
+    if (nCSeq === 0) missing.push('CSeq');
+    if (nVia === 0) missing.push('Via');
+    if (kind === 'request' && nMaxFwd === 0) missing.push('Max-Forwards');
+    addAnomaly(anomalies, frame, SipAnomaly.missingHeader, missing.join(', '));
+  }
 
   let bodyEnd = len;
   let contentLength: number | undefined;
