@@ -15,12 +15,6 @@ export interface AlertPersistence {
   lastSeq(): number;
   /** Stores the batch atomically or throws. */
   append(alerts: readonly Alert[]): void;
-  /**
-   * Optional: store the batch off the event loop (the daemon's StoreWriter thread) and call `done` once it is stored
-   * or failed; `lastSeq()` covers the batch before `done` is called. Batches complete in the order handed over. In
-   * `tick` mode the bus uses this instead of `append`.
-   */
-  enqueue?(alerts: readonly Alert[], done: (err?: Error) => void): void;
 }
 
 export interface AlertSink {
@@ -58,7 +52,7 @@ export interface BusStats {
   readonly published: number;
   readonly persisted: number;
   readonly persistErrors: number;
-  /** Alerts numbered but not yet persisted (tick mode only), those handed to `enqueue` included. */
+  /** Alerts numbered but not yet persisted (tick mode only). */
   readonly pendingPersist: number;
   readonly sinks: readonly SinkStats[];
 }
@@ -163,11 +157,9 @@ export class AlertBus {
   private readonly schedule: (fn: () => void) => void;
   private readonly onError: ((err: SpoofwatchError) => void) | undefined;
   private pending: Alert[] = [];
-  /** Alerts handed to the store's `enqueue` and not reported back yet. */
-  private inflight = 0;
   private flushScheduled = false;
   private published = 0;
-  private persistedCount = 0;
+  private persisted = 0;
   private persistErrors = 0;
 
   constructor(opts: AlertBusOptions = {}) {
@@ -211,17 +203,6 @@ export class AlertBus {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
-    const store = this.store;
-    if (store?.enqueue) {
-      // Delivered only once stored, as below; later batches complete after this one.
-      this.inflight += batch.length;
-      store.enqueue(batch, (err) => {
-        this.inflight -= batch.length;
-        this.persisted(batch, err);
-        for (const a of batch) this.fanOut(a);
-      });
-      return;
-    }
     this.persist(batch);
     for (const a of batch) this.fanOut(a);
   }
@@ -253,9 +234,9 @@ export class AlertBus {
     return {
       lastSeq: this.seq,
       published: this.published,
-      persisted: this.persistedCount,
+      persisted: this.persisted,
       persistErrors: this.persistErrors,
-      pendingPersist: this.pending.length + this.inflight,
+      pendingPersist: this.pending.length,
       sinks: [...this.sinks.values()].map((s) => s.stats()),
     };
   }
@@ -263,7 +244,7 @@ export class AlertBus {
   /** Resolves once nothing is pending persistence and every unpaused sink queue is empty. */
   async idle(): Promise<void> {
     for (;;) {
-      const busy = this.pending.length > 0 || this.inflight > 0 || [...this.sinks.values()].some((s) => !s.paused && s.queue.size > 0);
+      const busy = this.pending.length > 0 || [...this.sinks.values()].some((s) => !s.paused && s.queue.size > 0);
       if (!busy) return;
       await new Promise<void>((resolve) => this.schedule(resolve));
     }
@@ -273,23 +254,14 @@ export class AlertBus {
     if (!this.store) return;
     try {
       this.store.append(batch);
+      this.persisted += batch.length;
     } catch (e) {
-      this.persisted(batch, e);
-      return;
+      // Live delivery is still worth more than nothing: the alert goes out, history has a gap.
+      this.persistErrors += batch.length;
+      const err =
+        e instanceof SpoofwatchError ? e : new SpoofwatchError('STORE_APPEND', e instanceof Error ? e.message : String(e));
+      this.onError?.(err);
     }
-    this.persisted(batch, undefined);
-  }
-
-  /** Count a batch's persistence outcome; a failure is reported (and the batch is still delivered by the caller). */
-  private persisted(batch: readonly Alert[], e: unknown): void {
-    if (e === undefined) {
-      this.persistedCount += batch.length;
-      return;
-    }
-    // Live delivery is still worth more than nothing: the alert goes out, history has a gap.
-    this.persistErrors += batch.length;
-    const err = e instanceof SpoofwatchError ? e : new SpoofwatchError('STORE_APPEND', e instanceof Error ? e.message : String(e));
-    this.onError?.(err);
   }
 
   private fanOut(alert: Alert): void {

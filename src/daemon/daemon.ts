@@ -10,7 +10,6 @@ import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
 import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
 import { AlertStore } from '../sinks/store.js';
-import { StoreWriter } from '../sinks/store-writer.js';
 import { EvidenceService } from '../evidence/service.js';
 import { Checkpointer } from '../sinks/checkpointer.js';
 import { DEFAULT_EVIDENCE_RETENTION, EvidenceStore } from '../evidence/store.js';
@@ -118,21 +117,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const store = new AlertStore(config.store.path);
   // Evidence of alerted calls (issue #6): same database file, own tables and connection.
   const evidenceStore = new EvidenceStore(store.file);
-  const fileBacked = store.file !== ':memory:' && store.file !== '';
-  // Alert appends and evidence saves in a thread of their own (see StoreWriter); reads stay on these connections.
-  const writer = fileBacked
-    ? new StoreWriter(store, evidenceStore, {
-        onError: (err) => log.warn('store writer thread failed: alerts and evidence are written on the main thread again', { error: err.message }),
-      })
-    : undefined;
   const evidence = new EvidenceService({
     store: evidenceStore,
-    ...(writer ? { writer } : {}),
     onError: (err, callId) => log.error('evidence save failed (retried)', { callId, error: err.message }),
   });
   // WAL checkpoints in a thread of their own, not inside a commit on the event loop (see Checkpointer).
   let checkpointer: Checkpointer | undefined;
-  if (fileBacked) {
+  if (store.file !== ':memory:' && store.file !== '') {
     store.autoCheckpoint(false);
     evidenceStore.autoCheckpoint(false);
     checkpointer = new Checkpointer(store.file, {
@@ -146,9 +137,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const cleanups: (() => Promise<void> | void)[] = [
     () => store.close(),
     async () => {
-      evidence.close();
-      await writer?.close();
       await checkpointer?.close();
+      evidence.close();
       evidenceStore.close();
       closeWeb(store);
     },
@@ -159,7 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
 
   const bus = new AlertBus({
-    store: writer ?? store,
+    store,
     onError: (err) => log.error('alert store write failed; alerts are delivered live but missing from history', { code: err.code, error: err.message }),
   });
   for (const sink of opts.sinks ?? []) bus.subscribe(sink, { maxQueue: 10_000 });
@@ -345,7 +335,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       hub.stop();
       await http.close();
       evidence.close(); // saves the alerted calls still pending
-      await writer?.close(); // every alert and evidence save handed to the thread is written
       await checkpointer?.close();
       evidenceStore.close();
       closeWeb(store);

@@ -8,8 +8,7 @@
  * `service.buffer` to the Analyzer as its evidence buffer and nothing else needs to call the service.
  */
 import { EvidenceBuffer, DEFAULT_EVIDENCE_LIMITS, type EvidenceLimits, type EvidenceMessage } from './buffer.js';
-import { mergeMessages, type EvidenceSave, type EvidenceStore } from './store.js';
-import type { EvidenceWriter } from '../sinks/store-writer.js';
+import type { EvidenceStore } from './store.js';
 
 /** An EvidenceBuffer that tells a listener about every add and pin (the buffer itself stays unchanged). */
 export class ObservedEvidenceBuffer extends EvidenceBuffer {
@@ -39,12 +38,6 @@ export interface EvidenceServiceOptions {
   readonly maxTrackedCalls?: number;
   /** Told about a failed save (the call stays pending and is retried on the next flush). */
   readonly onError?: (err: Error, callId: string) => void;
-  /**
-   * Saves go through this (the daemon's StoreWriter thread) instead of `store.saveMany` on the event loop; `store`
-   * is still read (lookups). A save then completes later: `flush()` hands everything over, the writer's close
-   * waits for it.
-   */
-  readonly writer?: EvidenceWriter;
 }
 
 export interface EvidenceServiceStats {
@@ -54,6 +47,22 @@ export interface EvidenceServiceStats {
   readonly tracked: number;
   /** Late messages of an alerted call whose earlier messages had left the buffer (merged with the stored ones). */
   readonly repinned: number;
+}
+
+/** Identity of one message across buffer and store (frame numbers are per source, so add time and addresses). */
+const messageKey = (m: EvidenceMessage): string =>
+  `${m.ts.sec}.${m.ts.nsec}|${m.frame}|${m.src.ip}:${m.src.port}>${m.dst.ip}:${m.dst.port}|${m.raw.length}`;
+
+const byTime = (a: EvidenceMessage, b: EvidenceMessage): number => a.ts.sec - b.ts.sec || a.ts.nsec - b.ts.nsec || a.frame - b.frame;
+
+/** Union of two message lists in capture order, each message once. */
+export function mergeMessages(a: readonly EvidenceMessage[] | undefined, b: readonly EvidenceMessage[] | undefined): EvidenceMessage[] | undefined {
+  if (!a || a.length === 0) return b ? [...b] : a ? [] : undefined;
+  if (!b || b.length === 0) return [...a];
+  const seen = new Set(a.map(messageKey));
+  const out = [...a];
+  for (const m of b) if (!seen.has(messageKey(m))) out.push(m);
+  return out.sort(byTime);
 }
 
 /** Calls saved per transaction and per event-loop turn by the debounced flush. */
@@ -138,44 +147,29 @@ export class EvidenceService {
     }
   }
 
-  /**
-   * Save these pending calls in one store transaction; on failure they are retried on a later flush. False when it
-   * failed at once (with a writer, a failure is only known later and reschedules the calls then).
-   */
+  /** Save these pending calls in one store transaction; on failure they are retried on a later flush (false). */
   private saveBatch(ids: readonly string[]): boolean {
-    const batch: EvidenceSave[] = [];
+    const batch: { callId: string; messages: readonly EvidenceMessage[] }[] = [];
     for (const callId of ids) {
       this.pending.delete(callId);
       const live = this.buffer.get(callId);
       if (!live) continue; // dropped from the buffer before the save: the last save stands
       // A call re-pinned after eviction holds only its late messages: keep the saved ones too.
-      batch.push({ callId, messages: live, merge: this.repinnedCalls.has(callId) });
-    }
-    if (batch.length === 0) return true;
-    const writer = this.opts.writer;
-    if (writer) {
-      writer.saveCalls(batch, (err) => this.saved(batch, err));
-      return true;
+      const merged = this.repinnedCalls.has(callId) ? mergeMessages(this.store.get(callId), live) : undefined;
+      batch.push({ callId, messages: merged ?? live });
     }
     try {
       this.store.saveMany(batch);
-    } catch (e) {
-      this.saved(batch, e instanceof Error ? e : new Error(String(e)));
-      return false;
-    }
-    this.saved(batch, undefined);
-    return true;
-  }
-
-  private saved(batch: readonly EvidenceSave[], err: Error | undefined): void {
-    if (!err) {
       this.counters.saves += batch.length;
-      return;
-    }
-    for (const { callId } of batch) {
-      this.counters.saveErrors++;
-      this.opts.onError?.(err, callId);
-      if (!this.closed) this.schedule(callId);
+      return true;
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      for (const { callId } of batch) {
+        this.counters.saveErrors++;
+        this.opts.onError?.(err, callId);
+        if (!this.closed) this.schedule(callId);
+      }
+      return false;
     }
   }
 

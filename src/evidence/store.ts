@@ -51,31 +51,6 @@ interface MessageRow {
 
 const DAY_MS = 86_400_000;
 
-/** One call's messages to save; `merge`: keep the stored messages that are not among these (a call rebuilt after
- * its early messages left the buffer holds only its late ones). */
-export interface EvidenceSave {
-  readonly callId: string;
-  readonly messages: readonly EvidenceMessage[];
-  readonly merge?: boolean;
-}
-
-/** Identity of one message across buffer and store (frame numbers are per source, so add time and addresses). */
-const messageKey = (m: EvidenceMessage): string =>
-  `${m.ts.sec}.${m.ts.nsec}|${m.frame}|${m.src.ip}:${m.src.port}>${m.dst.ip}:${m.dst.port}|${m.raw.length}`;
-
-const byTime = (a: EvidenceMessage, b: EvidenceMessage): number => a.ts.sec - b.ts.sec || a.ts.nsec - b.ts.nsec || a.frame - b.frame;
-
-/** Union of two message lists in capture order, each message once. */
-export function mergeMessages(a: readonly EvidenceMessage[] | undefined, b: readonly EvidenceMessage[] | undefined): EvidenceMessage[] | undefined {
-  if (!a || a.length === 0) return b ? [...b] : a ? [] : undefined;
-  if (!b || b.length === 0) return [...a];
-  const seen = new Set(a.map(messageKey));
-  const out = [...a];
-  for (const m of b) if (!seen.has(messageKey(m))) out.push(m);
-  return out.sort(byTime);
-}
-
-
 /** Bounds the daemon applies besides `store.retentionDays` (the alert retention) until config names its own. */
 export const DEFAULT_EVIDENCE_RETENTION = { maxCalls: 100_000, maxBytes: 512 * 1024 * 1024 } as const;
 
@@ -84,7 +59,7 @@ export class EvidenceStore {
   private readonly now: () => number;
   private readonly maxMessages: number;
   private readonly saveTx: (callId: string, messages: readonly EvidenceMessage[], savedAt: number) => void;
-  private readonly saveManyTx: (calls: readonly EvidenceSave[], savedAt: number) => void;
+  private readonly saveManyTx: (calls: readonly { readonly callId: string; readonly messages: readonly EvidenceMessage[] }[], savedAt: number) => void;
   private readonly getStmt: Database.Statement;
   private readonly hasStmt: Database.Statement;
   private readonly deleteCallsStmt: Database.Statement;
@@ -155,8 +130,8 @@ export class EvidenceStore {
       );
     });
     // Many calls in one transaction (the inner transactions become savepoints): one commit instead of one per call.
-    this.saveManyTx = this.db.transaction((calls: readonly EvidenceSave[], savedAt: number) => {
-      for (const c of calls) this.saveTx(c.callId, c.merge ? (mergeMessages(this.get(c.callId), c.messages) ?? c.messages) : c.messages, savedAt);
+    this.saveManyTx = this.db.transaction((calls: readonly { readonly callId: string; readonly messages: readonly EvidenceMessage[] }[], savedAt: number) => {
+      for (const c of calls) this.saveTx(c.callId, c.messages, savedAt);
     });
     this.getStmt = this.db.prepare(
       'SELECT frame, ts_sec, ts_nsec, src_ip, src_port, dst_ip, dst_port, transport, raw FROM evidence_messages WHERE call_id = ? ORDER BY idx',
@@ -173,8 +148,8 @@ export class EvidenceStore {
     this.saves++;
   }
 
-  /** Replace (or, with `merge`, extend) the stored messages of several calls, all in one transaction (all or none). */
-  saveMany(calls: readonly EvidenceSave[]): void {
+  /** Replace the stored messages of several calls, all in one transaction (all or none). */
+  saveMany(calls: readonly { readonly callId: string; readonly messages: readonly EvidenceMessage[] }[]): void {
     if (calls.length === 0) return;
     this.saveManyTx(calls, this.now());
     this.saves += calls.length;

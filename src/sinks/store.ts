@@ -143,7 +143,9 @@ export class AlertStore {
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
-    this.last = this.storedLast();
+    const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined;
+    const max = this.db.prepare('SELECT MAX(seq) AS m FROM alerts').get() as { m: number | null };
+    this.last = Math.max(meta?.value ?? 0, max.m ?? 0);
 
     this.insertStmt = this.db.prepare(
       'INSERT INTO alerts (seq, id, ts, capture_ts, rule, severity_rank, peer, call_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -186,31 +188,6 @@ export class AlertStore {
     const tail = alerts[alerts.length - 1];
     if (tail) this.last = tail.seq;
     this.counters.appended += alerts.length;
-  }
-
-  /**
-   * Alerts up to `seq` (`count` of them) were stored through another connection to this file (the daemon's
-   * StoreWriter thread): {@link lastSeq} follows, and a later append here must extend it.
-   */
-  noteStored(seq: number, count: number): void {
-    if (seq <= this.last) return;
-    this.last = seq;
-    this.counters.appended += count;
-  }
-
-  /**
-   * Read the stored last seq again (another connection — the StoreWriter thread — may have stored alerts it could
-   * not report); returns it.
-   */
-  resync(): number {
-    this.last = Math.max(this.last, this.storedLast());
-    return this.last;
-  }
-
-  private storedLast(): number {
-    const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined;
-    const max = this.db.prepare('SELECT MAX(seq) AS m FROM alerts').get() as { m: number | null };
-    return Math.max(meta?.value ?? 0, max.m ?? 0);
   }
 
   /** Highest seq ever stored, also after its row was pruned; 0 for a new store. */

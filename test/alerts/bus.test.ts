@@ -43,22 +43,6 @@ class RecordingStore implements AlertPersistence {
   }
 }
 
-/** Persistence fake with `enqueue`: batches complete when the test says so, in order. */
-class QueuedStore extends RecordingStore {
-  private readonly queued: { alerts: readonly Alert[]; done: (err?: Error) => void }[] = [];
-  enqueue(alerts: readonly Alert[], done: (err?: Error) => void): void {
-    this.log.push(`enqueue ${alerts.map((a) => a.seq).join(',')}`);
-    this.queued.push({ alerts, done });
-  }
-  /** The oldest batch handed over is stored (or fails with `err`). */
-  complete(err?: Error): void {
-    const b = this.queued.shift();
-    if (!b) throw new Error('nothing queued');
-    this.log.push(`${err ? 'failed' : 'done'} ${b.alerts.map((a) => a.seq).join(',')}`);
-    b.done(err);
-  }
-}
-
 function collector(name: string, log?: string[], over: Partial<AlertSink> = {}): AlertSink & { got: number[] } {
   const got: number[] = [];
   return {
@@ -121,45 +105,6 @@ describe('AlertBus numbering and persistence', () => {
     expect(sink.got).toEqual([1]);
     expect(errors.map((e) => [e.code, e.message])).toEqual([['STORE_APPEND', 'disk full']]);
     expect(bus.stats().persistErrors).toBe(1);
-  });
-  it('with a queued store (enqueue), a batch is delivered only when its done comes, batches in order', async () => {
-    const loop = manualLoop();
-    const store = new QueuedStore();
-    const bus = new AlertBus({ store, schedule: loop.schedule });
-    const sink = collector('ws', store.log);
-    bus.subscribe(sink, { maxQueue: 10 });
-    bus.publish(makeAlert());
-    bus.publish(makeAlert());
-    loop.run(); // first batch handed over: 1,2
-    bus.publish(makeAlert());
-    loop.run(); // second batch handed over: 3
-    expect(store.log).toEqual(['enqueue 1,2', 'enqueue 3']);
-    expect(bus.stats().pendingPersist).toBe(3);
-    let idle = false;
-    const idleP = bus.idle().then(() => (idle = true));
-    store.complete(); // batch 1,2 stored
-    loop.run();
-    expect(store.log).toEqual(['enqueue 1,2', 'enqueue 3', 'done 1,2', 'ws 1', 'ws 2']);
-    expect(bus.stats().pendingPersist).toBe(1);
-    store.complete(new Error('disk full')); // batch 3 failed: still delivered, counted
-    loop.run();
-    expect(store.log.slice(5)).toEqual(['failed 3', 'ws 3']);
-    expect(bus.stats()).toMatchObject({ published: 3, persisted: 2, persistErrors: 1, pendingPersist: 0 });
-    await idleP;
-    expect(idle).toBe(true);
-  });
-  it('idle() waits for batches handed to enqueue', async () => {
-    const store = new QueuedStore();
-    const bus = new AlertBus({ store });
-    bus.publish(makeAlert());
-    let idle = false;
-    const idleP = bus.idle().then(() => (idle = true));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(store.log).toEqual(['enqueue 1']);
-    expect(idle).toBe(false);
-    store.complete();
-    await idleP;
-    expect(idle).toBe(true);
   });
   it('with the real store, a restarted bus continues the sequence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-bus-'));

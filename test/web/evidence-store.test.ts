@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EvidenceMessage } from '../../src/evidence/buffer.js';
-import { EvidenceService } from '../../src/evidence/service.js';
-import { mergeMessages } from '../../src/evidence/store.js';
+import { EvidenceService, mergeMessages } from '../../src/evidence/service.js';
 import { EvidenceStore } from '../../src/evidence/store.js';
 import { AlertStore } from '../../src/sinks/store.js';
 
