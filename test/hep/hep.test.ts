@@ -140,6 +140,30 @@ describe('encodeHep/decodeHep round trip', () => {
     expect(r.value.compressed).toBe(true);
     expect(r.value.payload).toEqual(v4udp.payload);
   });
+  it('chunks come in heplify\'s order, each value where its header says', () => {
+    const walk = (b: Buffer): [number, string][] => {
+      const out: [number, string][] = [];
+      for (let o = 6; o < b.length; ) {
+        const len = b.readUInt16BE(o + 4);
+        out.push([b.readUInt16BE(o + 2), b.subarray(o + 6, o + len).toString('hex')]);
+        o += len;
+      }
+      return out;
+    };
+    expect(walk(encodeHep(v4udp))).toEqual([
+      [1, '02'], [2, '11'], [3, 'c000020a'], [4, 'c6336407'], [7, '13c4'], [8, '13c6'],
+      [9, (1_712_345_678).toString(16)], [10, '000f423f'], [11, '01'], [12, '0000002a'],
+      [15, v4udp.payload.toString('hex')],
+    ]);
+    expect(walk(encodeHep(v6tcp)).map(([t]) => t)).toEqual([1, 2, 5, 6, 7, 8, 9, 10, 11, 14, 15, 17]);
+    expect(walk(encodeHep(v6tcp)).filter(([t]) => t === 14 || t === 17).map(([, v]) => Buffer.from(v, 'hex').toString())).toEqual(['sécret', 'call-1@host']);
+  });
+  it('an address seen as IPv4 is still refused as IPv6 (and the other way round)', () => {
+    encodeHep(v4udp);
+    encodeHep(v6tcp);
+    expect(() => encodeHep({ ...v6tcp, src: { ip: v4udp.src.ip, port: 1 } })).toThrow(/192\.0\.2\.10 is not IPv6/);
+    expect(() => encodeHep({ ...v4udp, dst: { ip: v6tcp.dst.ip, port: 1 } })).toThrow(/fe80::1:0:0:2 is not IPv4/);
+  });
   it('encoder rejects an address of the wrong family', () => {
     expect(() => encodeHep({ ...v4udp, src: { ip: '::1', port: 1 } })).toThrow(/not IPv4/);
   });
