@@ -216,11 +216,15 @@ export async function analyzeFiles(
     undefined,
     evidence,
   );
+  // Counted in a Map and an array indexed by status (the parser keeps it in 100..699), copied into the report at the
+  // end: a string key per message into a plain object (String(status) included) was ~2% of one-core analysis.
+  const byMethod = new Map<string, number>();
+  const byStatus = new Array<number>(700).fill(0);
   await runFiles(
     files,
     (e) => {
-      if (e.msg.kind === 'request') bump(report.byMethod, e.msg.method);
-      else bump(report.byStatus, String(e.msg.status));
+      if (e.msg.kind === 'request') byMethod.set(e.msg.method, (byMethod.get(e.msg.method) ?? 0) + 1);
+      else byStatus[e.msg.status]!++;
       analyzer.handle(e);
       for (const a of e.msg.anomalies) bump(report.anomalies, a.kind);
     },
@@ -228,6 +232,8 @@ export async function analyzeFiles(
     progress,
     options.threads ?? 1,
   );
+  for (const [method, n] of byMethod) report.byMethod[method] = n;
+  for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;
   if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence);
   for (const c of alertedCalls.values()) {

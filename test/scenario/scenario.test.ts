@@ -57,6 +57,8 @@ describe('scenario capture: exact alerts per labelled call', async () => {
     ]);
     expect(report.calls).toBe(25);
     expect(report.byMethod).toEqual({ INVITE: 25, ACK: 25, BYE: 25 });
+    expect(Object.keys(report.byMethod)).toEqual(['INVITE', 'ACK', 'BYE']); // first-seen order
+    expect(report.byStatus).toEqual({ '180': 25, '200': 50 });
   });
 
   for (const c of CALLS as ScenarioCall[]) {
