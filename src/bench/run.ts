@@ -8,6 +8,7 @@
  *   BENCH_TSHARK_MESSAGES [200000]  size of the slice both tools read for the tshark comparison
  *   BENCH_LIVE_SECONDS [10]    measured seconds per live rate; BENCH_LIVE_RATES [5000,20000,50000]
  *   BENCH_LIVE_LEAD [3]        seconds sent at each rate before the measured window (see sendPaced)
+ *   BENCH_DAEMON_NICE [-10]    nice value of the live daemon's event-loop thread (see raiseDaemonPriority; 0: unchanged)
  *   BENCH_THREADS [2]          --threads of the "both cores" runs
  *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live
  *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
