@@ -35,6 +35,14 @@ describe('UA-ATTACK-TOOL', () => {
     expect(only(alerts, 'UA-ATTACK-TOOL').evidence[0]).toMatchObject({ frame: 1, header: 'From' });
   });
 
+  it('finds a marker in the Call-ID when User-Agent and From carry none', () => {
+    const alerts = runSip([{ src: SRC.carrierNl, text: invite({ from: '<sip:+31104567890@carrier.example>;tag=a1', to: TO, callId: 'SIPCLI-77@x', userAgent: 'Asterisk PBX 20.5.0' }) }]);
+    expect(ruleSet(alerts)).toEqual(['UA-ATTACK-TOOL:high']);
+    const a = only(alerts, 'UA-ATTACK-TOOL');
+    expect(a.evidence).toEqual([{ frame: 1, header: 'Call-ID', value: 'SIPCLI-77@x' }]);
+    expect(a.reasons).toEqual(['Call-ID contains "sipcli", a marker of a SIP scanning/attack tool.']);
+  });
+
   it('does not raise for ordinary user agents', () => {
     const text = crlf([
       'OPTIONS sip:127.0.0.2:5060 SIP/2.0',
