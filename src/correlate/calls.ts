@@ -178,11 +178,6 @@ export class CallTable {
     this.tail = node;
   }
 
-  private remove(node: Node): void {
-    this.unlink(node);
-    this.calls.delete(node.callId);
-  }
-
   private touch(callId: string, nowMs: number, frame: number): Node {
     let node = this.calls.get(callId);
     if (node) {
@@ -212,13 +207,12 @@ export class CallTable {
       this.calls.set(callId, node);
       this.append(node);
     }
-    const rec = node;
     const t = this.rel(nowMs);
-    if (t > rec.seen) rec.seen = t;
-    rec.messages++;
+    if (t > node.seen) node.seen = t;
+    node.messages++;
     this.expireHead(t);
     if (nowMs - this.lastSweepMs > 10_000) this.sweep(nowMs);
-    return rec;
+    return node;
   }
 
   /** Whole capture ms since the table's first message. */
@@ -229,9 +223,20 @@ export class CallTable {
   private evictOldest(): void {
     const first = this.head;
     if (!first) return;
-    this.releaseCli(first);
-    this.remove(first);
+    this.forget(first);
     this.stats.evicted++;
+  }
+
+  /** Drop a call from the table and from the active-calls-per-CLI count. */
+  private forget(node: Node): void {
+    this.releaseCli(node);
+    this.unlink(node);
+    this.calls.delete(node.callId);
+  }
+
+  /** Whether a call last seen `age` ms ago is due: idle too long, or ended long enough ago. */
+  private due(node: Node, age: number): boolean {
+    return age >= this.limits.idleMs || (isEnded(node.state) && age >= this.limits.endedMs);
   }
 
   /**
@@ -241,15 +246,10 @@ export class CallTable {
    * call still active at the head stops this; the periodic sweep walks past it.
    */
   private expireHead(now: number): void {
-    const { idleMs, endedMs } = this.limits;
-    const fresh = Math.min(idleMs, endedMs);
     for (let budget = 4; budget > 0; budget--) {
       const node = this.head;
-      if (!node) return;
-      const age = now - node.seen;
-      if (age < fresh || !(age >= idleMs || (isEnded(node.state) && age >= endedMs))) return;
-      this.releaseCli(node);
-      this.remove(node);
+      if (!node || !this.due(node, now - node.seen)) return;
+      this.forget(node);
       this.stats.expired++;
     }
   }
@@ -261,12 +261,10 @@ export class CallTable {
     const now = this.rel(nowMs);
     for (let node = this.head; node; ) {
       const next = node.next;
-      const rec = node;
-      const age = now - rec.seen;
+      const age = now - node.seen;
       if (age < fresh) break;
-      if (age >= this.limits.idleMs || (isEnded(rec.state) && age >= this.limits.endedMs)) {
-        this.releaseCli(rec);
-        this.remove(node);
+      if (this.due(node, age)) {
+        this.forget(node);
         this.stats.expired++;
       }
       node = next;
