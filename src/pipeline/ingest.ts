@@ -7,6 +7,7 @@
 import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { DecodeLimits } from '../decode/limits.js';
 import { decodeHep, hepToDatagram } from '../decode/hep.js';
+import { AddressTextCache } from '../decode/address-text.js';
 import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Frame } from '../types.js';
@@ -48,6 +49,8 @@ export class Ingest {
   readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, anomalies: {} };
   private readonly decoder: PacketDecoder;
   private readonly framers = new Map<string, SipStreamFramer>();
+  /** Address texts of the HEP packets this Ingest decodes (its own cache, as the packet decoder has one). */
+  private readonly hepAddrs = new AddressTextCache();
   private readonly maxStreams: number;
   private frameCount = 0;
 
@@ -143,7 +146,7 @@ export class Ingest {
   }
 
   private hep(buf: Buffer, frame: number): void {
-    const r = decodeHep(buf);
+    const r = decodeHep(buf, this.hepAddrs);
     if (r.kind !== 'ok') {
       this.anomaly({ kind: 'hep.invalid', detail: r.kind === 'invalid' ? r.reason : 'truncated HEP packet', frame });
       return;

@@ -2,6 +2,7 @@ import { deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeHep, encodeHep, HepStreamFramer, hepToDatagram, type HepPacket } from '../../src/decode/hep.js';
 import type { Parse } from '../../src/types.js';
+import { AddressTextCache } from '../../src/decode/address-text.js';
 
 const SIP_OPTIONS =
   'OPTIONS sip:10.0.0.2:5080 SIP/2.0\r\n' +
@@ -163,6 +164,15 @@ describe('encodeHep/decodeHep round trip', () => {
     encodeHep(v6tcp);
     expect(() => encodeHep({ ...v6tcp, src: { ip: v4udp.src.ip, port: 1 } })).toThrow(/192\.0\.2\.10 is not IPv6/);
     expect(() => encodeHep({ ...v4udp, dst: { ip: v6tcp.dst.ip, port: 1 } })).toThrow(/fe80::1:0:0:2 is not IPv4/);
+  });
+  it('decoding with an address-text cache gives the same packets, cached or not (IPv4, IPv6, IPv4-mapped)', () => {
+    const addrs = new AddressTextCache(2); // small: the second packet family refills it
+    const mapped: HepPacket = { ...v6tcp, src: { ip: '::ffff:10.1.2.3', port: 1 } };
+    for (const p of [v4udp, v6tcp, mapped, v4udp, v6tcp, mapped]) {
+      const bytes = encodeHep(p);
+      expect(ok(decodeHep(bytes, addrs)).value).toEqual(ok(decodeHep(bytes)).value);
+      expect(ok(decodeHep(bytes, addrs)).value).toEqual(p);
+    }
   });
   it('encoder rejects an address of the wrong family', () => {
     expect(() => encodeHep({ ...v4udp, src: { ip: '::1', port: 1 } })).toThrow(/not IPv4/);
