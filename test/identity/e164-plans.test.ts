@@ -72,6 +72,19 @@ describe('e164 fast path equals libphonenumber', () => {
     expect(valid).toBeGreaterThan(8_000);
   });
 
+  it('takes plain "+digits" by a shortcut that answers as the general clean-up does', () => {
+    // `tel:` sends the same number through the general path (prefix, separators, parameters); only `raw` differs.
+    const mismatches: string[] = [];
+    for (const n of [...all, '+', '+0', '+1', '+00', '+3', '+1234567890123456']) {
+      const plain = normaliseNumberUncached(n, 'NL');
+      const general = normaliseNumberUncached(`tel:${n}`, 'NL');
+      const same = general.kind === 'invalid' || general.kind === 'withheld' ? { ...general, raw: n } : general;
+      if (JSON.stringify(plain) !== JSON.stringify(same)) mismatches.push(`${n}: ${JSON.stringify(plain)} vs ${JSON.stringify(same)}`);
+    }
+    expect(mismatches.slice(0, 10)).toEqual([]);
+    expect(normaliseNumberUncached('+', 'NL')).toEqual({ kind: 'invalid', raw: '+', reason: 'not a number ("+")' });
+  });
+
   it('resolves shared calling codes to the region libphonenumber picks', () => {
     expect(fastE164('+12125550123')).toEqual({ countryCallingCode: '1', nationalNumber: '2125550123', country: 'US', type: 'FIXED_LINE_OR_MOBILE' });
     expect(fastE164('+14165550123')?.country).toBe('CA');
