@@ -27,16 +27,19 @@ export const rule: Rule = {
     const now = call.ts.sec * 1000 + call.ts.nsec / 1e6;
     const windowMs = Number(params['windowSeconds'] ?? 600) * 1000;
     // Every call is recorded (not only a peer's first), so a peer stays "recent" as long as it keeps presenting
-    // the number; each other peer is represented by its earliest call still inside the window.
-    const byPeer = new Map<string, { readonly atMs: number; readonly value: Seen }>();
-    for (const s of state.recent<Seen>(e164, now, windowMs)) if (s.value.peer !== peerName && !byPeer.has(s.value.peer)) byPeer.set(s.value.peer, s);
+    // the number; each other peer is represented by its earliest call still inside the window. Most numbers come
+    // from one peer: no collection is made until another one shows up (this runs on every initial INVITE).
+    let others: { readonly atMs: number; readonly value: Seen }[] | undefined;
+    for (const s of state.recent<Seen>(e164, now, windowMs)) {
+      const peer = s.value.peer;
+      if (peer !== peerName && (others === undefined || !others.some((o) => o.value.peer === peer))) (others ??= []).push(s);
+    }
     state.add<Seen>(e164, now, { peer: peerName, authorised, callId: call.callId, frame: call.frame });
-    const others = [...byPeer.values()];
-    if (others.length === 0) return undefined;
+    if (others === undefined) return undefined;
     // Alert on the call that is not entitled to the number: an owner's call after a spoofed one is not suspicious
     // itself (the spoofed call already raised CLI-NOT-AUTHORIZED).
     if (authorised) return undefined;
-    const peers = [peerName, ...new Set(others.map((o) => o.value.peer))];
+    const peers = [peerName, ...others.map((o) => o.value.peer)];
     return {
       severity: ctx.severity,
       summary: `${e164} arrived from ${peers.length} peers: ${peers.join(', ')}`,

@@ -18,7 +18,7 @@ export const rule: Rule = {
     const maxConcurrent = Number(params['maxConcurrent'] ?? 10);
     const maxPerMinute = Number(params['maxPerMinute'] ?? 30);
     const now = call.ts.sec * 1000 + call.ts.nsec / 1e6;
-    const lastMinute = state.recent<string>(cli.num.e164, now, 60_000).length + 1;
+    const lastMinute = state.count(cli.num.e164, now, 60_000) + 1;
     state.add(cli.num.e164, now, call.callId);
     const reasons: string[] = [];
     if (call.concurrentSameCli > maxConcurrent)

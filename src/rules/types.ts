@@ -161,6 +161,8 @@ export interface Policy {
 export interface WindowState {
   /** Entries for `key` newer than `nowMs - windowMs` (older ones are dropped). */
   recent<T>(key: string, nowMs: number, windowMs: number): readonly { readonly atMs: number; readonly value: T }[];
+  /** How many entries `recent` would return, without building them (the same entries are dropped). */
+  count(key: string, nowMs: number, windowMs: number): number;
   add<T>(key: string, nowMs: number, value: T): void;
 }
 

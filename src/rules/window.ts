@@ -65,26 +65,39 @@ export class MemoryWindowState implements WindowState {
   ) {}
 
   recent<T>(key: string, nowMs: number, windowMs: number): readonly { readonly atMs: number; readonly value: T }[] {
+    const slot = this.live(key, nowMs, windowMs);
+    if (slot === undefined) return [];
+    if (slot.list === undefined) return [{ atMs: slot.at, value: slot.value as T }];
+    return slot.list as { atMs: number; value: T }[];
+  }
+
+  count(key: string, nowMs: number, windowMs: number): number {
+    const slot = this.live(key, nowMs, windowMs);
+    return slot === undefined ? 0 : slot.list === undefined ? 1 : slot.list.length;
+  }
+
+  /** The key's slot with the entries older than the window dropped; undefined (and the key gone) when none is left. */
+  private live(key: string, nowMs: number, windowMs: number): Slot | undefined {
     if (windowMs > this.maxWindowMs) this.maxWindowMs = windowMs;
     const slot = this.keys.get(key);
-    if (!slot) return [];
+    if (!slot) return undefined;
     const cutoff = nowMs - windowMs;
     const list = slot.list;
     if (list === undefined) {
       if (slot.at < cutoff) {
         this.keys.delete(key);
-        return [];
+        return undefined;
       }
-      return [{ atMs: slot.at, value: slot.value as T }];
+      return slot;
     }
     let drop = 0;
     while (drop < list.length && list[drop]!.atMs < cutoff) drop++;
     if (drop > 0) list.splice(0, drop);
     if (list.length === 0) {
       this.keys.delete(key);
-      return [];
+      return undefined;
     }
-    return list as { atMs: number; value: T }[];
+    return slot;
   }
 
   add<T>(key: string, nowMs: number, value: T): void {

@@ -11,6 +11,19 @@ describe('MemoryWindowState', () => {
     expect(w.size).toBe(0);
   });
 
+  it('counts what recent() would return, dropping the same old entries', () => {
+    const w = new MemoryWindowState();
+    expect(w.count('none', 0, 1_000)).toBe(0);
+    w.add('one', 1_000, 'x');
+    expect(w.count('one', 1_500, 1_000)).toBe(1);
+    for (let t = 0; t < 4; t++) w.add('many', 2_000 + 100 * t, t);
+    expect(w.count('many', 2_300, 1_000)).toBe(4);
+    expect(w.count('many', 3_150, 1_000)).toBe(2); // 2_000 and 2_100 left the window…
+    expect(w.recent<number>('many', 3_150, 60_000).map((e) => e.value)).toEqual([2, 3]); // …and are gone
+    expect(w.count('one', 2_001, 1_000)).toBe(0);
+    expect(w.size).toBe(1);
+  });
+
   it('keeps a key with one entry and one that grows to many alike (inline first entry, list from the second)', () => {
     const w = new MemoryWindowState(10, 3);
     w.add('one', 1_000, 'x');
