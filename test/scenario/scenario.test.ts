@@ -72,6 +72,20 @@ describe('scenario capture: exact alerts per labelled call', async () => {
     expect([...byCall.keys()].filter((id) => !planned.has(id))).toEqual([]);
   });
 
+  it('lists each alerted call once, with its rules in alert order and its call facts', () => {
+    const planned = (CALLS as ScenarioCall[]).filter((c) => Object.keys(c.expect).length > 0);
+    expect(report.alertedCalls.map((c) => c.callId)).toEqual([...byCall.keys()]);
+    expect(report.alertedCalls).toHaveLength(planned.length);
+    for (const c of report.alertedCalls) {
+      expect(c.alerts).toEqual(report.alerts.filter((a) => a.call.callId === c.callId).map((a) => a.rule));
+      expect(c.alerts.length).toBeGreaterThan(0);
+      expect(c.messages).toBe(6); // INVITE, 180, 200, ACK, BYE, 200
+      expect(c.state).toBe('ended');
+      expect(c.finalStatus).toBe(200);
+    }
+    expect(report.alertedCalls.some((c) => c.alerts.length > 1)).toBe(true);
+  });
+
   it('matches the golden alerts (reasons, evidence, network identity)', () => {
     const lines = report.alerts.map((a) => JSON.stringify(stable(a))).join('\n') + '\n';
     if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(GOLDEN, lines);
