@@ -1,8 +1,8 @@
 /**
  * Worker thread of `analyze --threads N` (issue #5): reads one capture and runs the decode stage (link, IP,
  * fragments, UDP, TCP reassembly) off the main thread. Datagrams and decode anomalies go to the main thread in
- * capture order as batches: a flat metadata array plus one transferred buffer holding the payloads (copied once,
- * never converted to strings). UDP payloads that can be neither HEP nor SIP (RTP, DNS …) are only counted here —
+ * capture order as batches (threaded-protocol.ts: the datagrams' numbers and their payloads in two transferred
+ * buffers; payloads copied once, never converted to strings). UDP payloads that can be neither HEP nor SIP (RTP, DNS …) are only counted here —
  * exactly the check {@link Ingest} makes — so a 90%-RTP capture costs the main thread nothing for them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,7 +10,7 @@ import { PacketDecoder } from '../decode/packet-decoder.js';
 import { looksLikeSip } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
-import { BATCH_BYTES, MAX_IN_FLIGHT, type WorkerBatch, type WorkerDone, type WorkerRecord } from './threaded-protocol.js';
+import { BatchWriter, MAX_IN_FLIGHT, type WorkerDone } from './threaded-protocol.js';
 
 const HEP_MAGIC = 0x48455033; // "HEP3"
 
@@ -25,57 +25,26 @@ async function run(file: string): Promise<void> {
     wake = undefined;
   });
 
-  let records: WorkerRecord[] = [];
-  let buf = Buffer.allocUnsafeSlow(BATCH_BYTES);
-  let used = 0;
-  let skipped = 0;
+  const batch = new BatchWriter();
   const reader = openCapture(file);
 
   const post = (): void => {
-    if (records.length === 0 && skipped === 0) return;
-    const payload = buf.buffer;
-    const msg: WorkerBatch = { type: 'batch', records, payload, skipped, bytesRead: reader.bytesRead, fileSize: reader.fileSize };
-    port.postMessage(msg, [payload]);
+    if (batch.empty) return;
+    const { batch: msg, transfer } = batch.take(reader.bytesRead, reader.fileSize);
+    port.postMessage(msg, transfer);
     inFlight++;
-    records = [];
-    buf = Buffer.allocUnsafeSlow(BATCH_BYTES);
-    used = 0;
-    skipped = 0;
   };
 
   const onDatagram = (d: Datagram): void => {
     const p = d.payload;
     if ((d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC) && !looksLikeSip(p)) {
-      skipped++;
+      batch.skipped++;
       return;
     }
-    if (used + p.length > buf.length) {
-      post();
-      if (p.length > buf.length) buf = Buffer.allocUnsafeSlow(p.length);
-    }
-    p.copy(buf, used);
-    records.push({
-      k: 'd',
-      sec: d.ts.sec,
-      nsec: d.ts.nsec,
-      srcIp: d.src.ip,
-      srcPort: d.src.port,
-      dstIp: d.dst.ip,
-      dstPort: d.dst.port,
-      transport: d.transport,
-      frame: d.frame,
-      at: used,
-      len: p.length,
-      ...(d.flow !== undefined ? { flow: d.flow } : {}),
-      ...(d.gap !== undefined ? { gap: d.gap } : {}),
-      ...(d.frames !== undefined ? { frames: d.frames } : {}),
-    });
-    used += p.length;
+    if (!batch.fits(p.length)) post();
+    batch.datagram(d);
   };
-  const decoder = new PacketDecoder({
-    onDatagram,
-    onAnomaly: (a) => records.push({ k: 'a', kind: a.kind, detail: a.detail, ...(a.frame !== undefined ? { frame: a.frame } : {}) }),
-  });
+  const decoder = new PacketDecoder({ onDatagram, onAnomaly: (a) => batch.anomaly(a) });
 
   for await (const frames of reader.batches()) {
     for (const f of frames) decoder.push(f);

@@ -5,8 +5,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../util/worker-entry.js';
+import type { Anomaly, Datagram } from '../types.js';
 import type { Ingest } from './ingest.js';
-import type { WorkerDone, WorkerMessage } from './threaded-protocol.js';
+import { readBatch, type WorkerDone, type WorkerMessage } from './threaded-protocol.js';
 
 export interface ThreadedProgress {
   (bytesRead: number, fileSize: number | undefined): void;
@@ -17,6 +18,7 @@ export function decodeInWorker(file: string, ingest: Ingest, progress?: Threaded
   // The worker only reads and decodes: a small young generation is enough and keeps its isolate's share of the
   // process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
   const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+  const sink = { datagram: (d: Datagram) => ingest.pushDatagram(d), anomaly: (a: Anomaly) => ingest.pushAnomaly(a) };
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void): void => {
@@ -28,24 +30,7 @@ export function decodeInWorker(file: string, ingest: Ingest, progress?: Threaded
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'batch') {
         try {
-          const payload = Buffer.from(m.payload);
-          for (const r of m.records) {
-            if (r.k === 'a') {
-              ingest.pushAnomaly({ kind: r.kind, detail: r.detail, ...(r.frame !== undefined ? { frame: r.frame } : {}) });
-              continue;
-            }
-            ingest.pushDatagram({
-              ts: { sec: r.sec, nsec: r.nsec },
-              src: { ip: r.srcIp, port: r.srcPort },
-              dst: { ip: r.dstIp, port: r.dstPort },
-              transport: r.transport,
-              payload: payload.subarray(r.at, r.at + r.len),
-              frame: r.frame,
-              ...(r.flow !== undefined ? { flow: r.flow } : {}),
-              ...(r.gap !== undefined ? { gap: r.gap } : {}),
-              ...(r.frames !== undefined ? { frames: r.frames } : {}),
-            });
-          }
+          readBatch(m, sink);
           ingest.countSkipped(m.skipped);
           progress?.(m.bytesRead, m.fileSize);
         } catch (e) {
