@@ -1,13 +1,14 @@
 /**
- * Worker thread of `analyze --threads N` (issue #5): reads one capture and runs the decode stage (link, IP,
- * fragments, UDP, TCP reassembly) off the main thread. Datagrams and decode anomalies go to the main thread in
- * capture order as batches (threaded-protocol.ts: the datagrams' numbers and their payloads in two transferred
- * buffers; payloads copied once, never converted to strings). UDP payloads that can be neither HEP nor SIP (RTP, DNS …) are only counted here —
- * exactly the check {@link Ingest} makes — so a 90%-RTP capture costs the main thread nothing for them.
+ * Worker thread of `analyze --threads N` (issue #5): reads one capture, runs the decode stage (link, IP, fragments,
+ * UDP, TCP reassembly) and splits the SIP messages of UDP datagrams (parseSipMessage) off the main thread. Records go
+ * to the main thread in capture order as batches (threaded-protocol.ts: numbers, header offsets and payloads in
+ * transferred buffers; payloads copied once). UDP payloads that can be neither HEP nor SIP (RTP, DNS …) are only
+ * counted here — exactly the check {@link Ingest} makes — so a 90%-RTP capture costs the main thread nothing for them.
+ * HEP packets and TCP segments go over as datagrams: their framing and parsing stay with the main thread's Ingest.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PacketDecoder } from '../decode/packet-decoder.js';
-import { looksLikeSip } from '../sip/index.js';
+import { looksLikeSip, parseSipMessage } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
 import { BatchWriter, MAX_IN_FLIGHT, type WorkerDone } from './threaded-protocol.js';
@@ -37,12 +38,15 @@ async function run(file: string): Promise<void> {
 
   const onDatagram = (d: Datagram): void => {
     const p = d.payload;
-    if ((d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC) && !looksLikeSip(p)) {
+    // Ingest's own choice for a datagram (HEP, stream framing, SIP or neither), made here for the last two.
+    const message = (d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC);
+    if (message && !looksLikeSip(p)) {
       batch.skipped++;
       return;
     }
     if (!batch.fits(p.length)) post();
-    batch.datagram(d);
+    if (message) batch.sip(d, parseSipMessage(p, d.frame));
+    else batch.datagram(d);
   };
   const decoder = new PacketDecoder({ onDatagram, onAnomaly: (a) => batch.anomaly(a) });
 

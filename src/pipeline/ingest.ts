@@ -8,7 +8,7 @@ import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { DecodeLimits } from '../decode/limits.js';
 import { decodeHep, hepToDatagram } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
-import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage } from '../sip/index.js';
+import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Frame } from '../types.js';
 
@@ -77,6 +77,15 @@ export class Ingest {
   /** A transport payload from a socket: a UDP datagram or the next bytes of a TCP connection (`flow` set). */
   pushDatagram(d: Datagram, hepCaptureId?: number): void {
     this.datagram(d, hepCaptureId);
+  }
+
+  /**
+   * A UDP datagram that was recognised as SIP (not HEP) and parsed elsewhere (analyze's decode worker), counted and
+   * handed on as {@link datagram} would after parsing it here.
+   */
+  pushSip(d: Datagram, parsed: SipParse): void {
+    this.stats.datagrams++;
+    this.parsed(parsed, d, [d.frame]);
   }
 
   /** A decode anomaly reported elsewhere (analyze's decode worker), in capture order. */
@@ -163,7 +172,10 @@ export class Ingest {
   }
 
   private message(bytes: Buffer, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
-    const msg = parseSipMessage(bytes, d.frame);
+    this.parsed(parseSipMessage(bytes, d.frame), d, frames, hepCaptureId);
+  }
+
+  private parsed(msg: SipParse, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
     if (msg.kind === 'invalid') {
       this.stats.invalidSip++;
       this.anomaly({ kind: 'sip.invalid', detail: msg.reason, frame: d.frame });

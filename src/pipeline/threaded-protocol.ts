@@ -5,6 +5,7 @@
  * anomalies) as objects. One object per datagram in the message cost more to clone and rebuild on the main thread
  * than decoding it there: `--threads 2` was slower than one thread on SIP-only captures.
  */
+import { sipMessageFromSplit, splitOf, type SipParse } from '../sip/index.js';
 import type { Anomaly, Datagram, Transport } from '../types.js';
 
 /** Payload bytes per batch (one capture read chunk): 1 MB batches left ~12 MB more waiting for the GC at the peak. */
@@ -13,7 +14,7 @@ export const BATCH_BYTES = 1 << 18;
 export const MAX_IN_FLIGHT = 4;
 
 /** Numbers per record in `WorkerBatch.meta`, and their offsets. */
-const STRIDE = 12;
+const STRIDE = 23;
 const KIND = 0;
 const SEC = 1;
 const NSEC = 2;
@@ -26,6 +27,18 @@ const FRAME = 8;
 const AT = 9;
 const LEN = 10;
 const EXTRA = 11;
+// A parsed SIP message (kind SIP): its split (SipSplit), strings in the string table, header offsets in `heads`.
+const MSG_KIND = 12;
+const STATUS = 13;
+const METHOD = 14;
+const RURI = 15;
+const REASON = 16;
+const VERSION = 17;
+const BODY_OFFSET = 18;
+const BODY_END = 19;
+const CONTENT_LENGTH = 20;
+const HEADS_AT = 21;
+const HEADS_LEN = 22;
 
 /** Record kinds. */
 const DATAGRAM = 0;
@@ -33,10 +46,16 @@ const DATAGRAM = 0;
 const DATAGRAM_EXTRA = 1;
 /** A decode anomaly, `extra[EXTRA]`. */
 const ANOMALY = 2;
+/** A UDP datagram parsed as SIP in the worker; the split's anomalies in `extra[EXTRA]` (-1: none). */
+const SIP = 3;
+/** MSG_KIND of a SIP record: a request, a response, or a start line that did not parse (reason in REASON). */
+const REQUEST = 0;
+const RESPONSE = 1;
+const INVALID = 2;
 
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws'];
 
-type Extra = Pick<Datagram, 'flow' | 'gap' | 'frames'> | Anomaly;
+type Extra = Pick<Datagram, 'flow' | 'gap' | 'frames'> | Anomaly | readonly Anomaly[];
 
 export interface WorkerBatch {
   readonly type: 'batch';
@@ -45,6 +64,8 @@ export interface WorkerBatch {
   /** STRIDE numbers per record. */
   readonly meta: ArrayBuffer;
   readonly payload: ArrayBuffer;
+  /** Header offsets of the SIP records (Int32Array). */
+  readonly heads: ArrayBuffer;
   readonly strings: readonly string[];
   readonly extra: readonly Extra[];
   /** UDP payloads that were neither HEP nor SIP since the previous batch (counted, not sent). */
@@ -70,6 +91,8 @@ export class BatchWriter {
   private count = 0;
   private payload = Buffer.allocUnsafeSlow(BATCH_BYTES);
   private used = 0;
+  private heads = new Int32Array(16 * 1024);
+  private headsUsed = 0;
   private strings: string[] = [];
   private stringIndex = new Map<string, number>();
   private extra: Extra[] = [];
@@ -85,6 +108,47 @@ export class BatchWriter {
   }
 
   datagram(d: Datagram): void {
+    this.record(d);
+  }
+
+  /** A UDP datagram (not HEP) that was parsed as SIP here, with what the parse gave. */
+  sip(d: Datagram, parsed: SipParse): void {
+    const m = this.record(d);
+    m[KIND] = SIP;
+    if (parsed.kind === 'invalid') {
+      m[MSG_KIND] = INVALID;
+      m[REASON] = this.string(parsed.reason);
+      return;
+    }
+    const s = splitOf(parsed);
+    m[MSG_KIND] = s.kind === 'request' ? REQUEST : RESPONSE;
+    m[STATUS] = s.status;
+    m[METHOD] = this.string(s.method);
+    m[RURI] = this.string(s.requestUriText);
+    m[REASON] = this.string(s.reason);
+    m[VERSION] = this.string(s.version);
+    m[BODY_OFFSET] = s.bodyOffset;
+    m[BODY_END] = s.bodyEnd;
+    m[CONTENT_LENGTH] = s.contentLength ?? -1;
+    m[EXTRA] = -1;
+    if (s.anomalies.length > 0) {
+      m[EXTRA] = this.extra.length;
+      this.extra.push(s.anomalies);
+    }
+    const h = s.h;
+    if (this.headsUsed + h.length > this.heads.length) {
+      const grown = new Int32Array(Math.max(this.heads.length * 2, this.headsUsed + h.length));
+      grown.set(this.heads.subarray(0, this.headsUsed));
+      this.heads = grown;
+    }
+    m[HEADS_AT] = this.headsUsed;
+    m[HEADS_LEN] = h.length;
+    for (let k = 0; k < h.length; k++) this.heads[this.headsUsed + k] = h[k]!;
+    this.headsUsed += h.length;
+  }
+
+  /** The datagram's numbers and payload; kind DATAGRAM or DATAGRAM_EXTRA. */
+  private record(d: Datagram): Float64Array {
     const p = d.payload;
     if (!this.fits(p.length)) {
       // A payload larger than a batch (a reassembled message): this batch's buffer grows to hold it.
@@ -115,6 +179,7 @@ export class BatchWriter {
       });
     }
     this.used += p.length;
+    return m;
   }
 
   anomaly(a: Anomaly): void {
@@ -128,15 +193,28 @@ export class BatchWriter {
   take(bytesRead: number, fileSize: number | undefined): { batch: WorkerBatch; transfer: ArrayBuffer[] } {
     const meta = this.meta.buffer.slice(0, this.count * STRIDE * 8);
     const payload = this.payload.buffer;
-    const batch: WorkerBatch = { type: 'batch', count: this.count, meta, payload, strings: this.strings, extra: this.extra, skipped: this.skipped, bytesRead, fileSize };
+    const heads = this.heads.buffer.slice(0, this.headsUsed * 4);
+    const batch: WorkerBatch = {
+      type: 'batch',
+      count: this.count,
+      meta,
+      payload,
+      heads,
+      strings: this.strings,
+      extra: this.extra,
+      skipped: this.skipped,
+      bytesRead,
+      fileSize,
+    };
     this.count = 0;
     this.payload = Buffer.allocUnsafeSlow(BATCH_BYTES);
     this.used = 0;
+    this.headsUsed = 0;
     this.strings = [];
     this.stringIndex = new Map();
     this.extra = [];
     this.skipped = 0;
-    return { batch, transfer: [meta, payload] };
+    return { batch, transfer: [meta, payload, heads] };
   }
 
   /** The next record's STRIDE numbers (the array grows when full). */
@@ -162,10 +240,17 @@ export class BatchWriter {
   }
 }
 
+export interface BatchSink {
+  datagram(d: Datagram): void;
+  sip(d: Datagram, parsed: SipParse): void;
+  anomaly(a: Anomaly): void;
+}
+
 /** The main thread's side: hand a batch's records to `sink` in their order. */
-export function readBatch(b: WorkerBatch, sink: { datagram(d: Datagram): void; anomaly(a: Anomaly): void }): void {
+export function readBatch(b: WorkerBatch, sink: BatchSink): void {
   const m = new Float64Array(b.meta);
   const payload = Buffer.from(b.payload);
+  const heads = new Int32Array(b.heads);
   const { strings, extra } = b;
   for (let r = 0; r < b.count; r++) {
     const o = r * STRIDE;
@@ -183,6 +268,33 @@ export function readBatch(b: WorkerBatch, sink: { datagram(d: Datagram): void; a
       payload: payload.subarray(at, at + m[o + LEN]!),
       frame: m[o + FRAME]!,
     };
-    sink.datagram(kind === DATAGRAM_EXTRA ? { ...base, ...(extra[m[o + EXTRA]!] as Pick<Datagram, 'flow' | 'gap' | 'frames'>) } : base);
+    if (kind === SIP) sink.sip(base, sipOf(m, o, base, heads, strings, extra));
+    else sink.datagram(kind === DATAGRAM_EXTRA ? { ...base, ...(extra[m[o + EXTRA]!] as Pick<Datagram, 'flow' | 'gap' | 'frames'>) } : base);
   }
+}
+
+function sipOf(m: Float64Array, o: number, d: Datagram, heads: Int32Array, strings: readonly string[], extra: readonly Extra[]): SipParse {
+  const kind = m[o + MSG_KIND];
+  if (kind === INVALID) return { kind: 'invalid', reason: strings[m[o + REASON]!]! };
+  const h: number[] = [];
+  const at = m[o + HEADS_AT]!;
+  const end = at + m[o + HEADS_LEN]!;
+  for (let k = at; k < end; k++) h.push(heads[k]!);
+  const x = m[o + EXTRA]!;
+  const cl = m[o + CONTENT_LENGTH]!;
+  return sipMessageFromSplit(
+    d.payload,
+    d.frame,
+    kind === REQUEST ? 'request' : 'response',
+    strings[m[o + METHOD]!]!,
+    strings[m[o + RURI]!]!,
+    m[o + STATUS]!,
+    strings[m[o + REASON]!]!,
+    strings[m[o + VERSION]!]!,
+    x < 0 ? [] : (extra[x] as Anomaly[]),
+    h,
+    m[o + BODY_OFFSET]!,
+    m[o + BODY_END]!,
+    cl < 0 ? undefined : cl,
+  );
 }

@@ -1,13 +1,14 @@
 /**
- * `analyze --threads N` (issue #5): one capture is read and decoded in a worker thread (decode-worker.ts) while
- * this thread frames, parses and runs the rules. The worker sends datagrams and decode anomalies in capture order,
+ * `analyze --threads N` (issue #5): one capture is read and decoded, and its UDP SIP messages split, in a worker
+ * thread (decode-worker.ts) while this thread frames TCP, parses HEP and runs the rules. The worker sends datagrams and decode anomalies in capture order,
  * so the Ingest here sees exactly the sequence it would see decoding itself: results are identical to one thread.
  */
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../util/worker-entry.js';
 import type { Anomaly, Datagram } from '../types.js';
 import type { Ingest } from './ingest.js';
-import { readBatch, type WorkerDone, type WorkerMessage } from './threaded-protocol.js';
+import type { SipParse } from '../sip/index.js';
+import { readBatch, type BatchSink, type WorkerDone, type WorkerMessage } from './threaded-protocol.js';
 
 export interface ThreadedProgress {
   (bytesRead: number, fileSize: number | undefined): void;
@@ -18,7 +19,11 @@ export function decodeInWorker(file: string, ingest: Ingest, progress?: Threaded
   // The worker only reads and decodes: a small young generation is enough and keeps its isolate's share of the
   // process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
   const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
-  const sink = { datagram: (d: Datagram) => ingest.pushDatagram(d), anomaly: (a: Anomaly) => ingest.pushAnomaly(a) };
+  const sink: BatchSink = {
+    datagram: (d: Datagram) => ingest.pushDatagram(d),
+    sip: (d: Datagram, parsed: SipParse) => ingest.pushSip(d, parsed),
+    anomaly: (a: Anomaly) => ingest.pushAnomaly(a),
+  };
   return new Promise((resolve, reject) => {
     let settled = false;
     const finish = (fn: () => void): void => {

@@ -819,6 +819,63 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   return msg as SipMessage;
 }
 
+/**
+ * What {@link parseSipMessage} found in a message (start line, header offsets, body bounds, the split's anomalies),
+ * for another thread to rebuild the same message from its bytes with {@link sipMessageFromSplit} (`analyze
+ * --threads`: the decode worker splits, the main thread analyses). Read right after parsing, before any accessor
+ * adds anomalies of its own.
+ */
+export interface SipSplit {
+  readonly kind: 'request' | 'response';
+  readonly method: string;
+  readonly requestUriText: string;
+  readonly status: number;
+  readonly reason: string;
+  readonly version: string;
+  readonly anomalies: readonly Anomaly[];
+  /** Per header field: recognised-name id, name start/end, value start/end (offsets into the message bytes). */
+  readonly h: readonly number[];
+  readonly bodyOffset: number;
+  readonly bodyEnd: number;
+  readonly contentLength: number | undefined;
+}
+
+export function splitOf(msg: SipMessage): SipSplit {
+  const m = msg as unknown as SipMessageImpl;
+  return {
+    kind: m.kind,
+    method: m.method,
+    requestUriText: m.requestUriText,
+    status: m.status,
+    reason: m.reason,
+    version: m.version,
+    anomalies: m.anomalies,
+    h: m['h'],
+    bodyOffset: m.bodyOffset,
+    bodyEnd: m['bodyEnd'],
+    contentLength: m.contentLength,
+  };
+}
+
+/** The message {@link parseSipMessage} gave for `raw`, from its split (`anomalies` and `h` are taken, not copied). */
+export function sipMessageFromSplit(
+  raw: Buffer,
+  frame: number | undefined,
+  kind: 'request' | 'response',
+  method: string,
+  requestUriText: string,
+  status: number,
+  reason: string,
+  version: string,
+  anomalies: Anomaly[],
+  h: number[],
+  bodyOffset: number,
+  bodyEnd: number,
+  contentLength: number | undefined,
+): SipMessage {
+  return new SipMessageImpl(kind, method, requestUriText, status, reason, version, raw, anomalies, h, bodyOffset, bodyEnd, contentLength, frame) as SipMessage;
+}
+
 /** Index after the line (and its continuation lines) containing `p`. */
 function skipLine(buf: Buffer, p: number): number {
   const len = buf.length;

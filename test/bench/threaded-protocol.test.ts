@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BATCH_BYTES, BatchWriter, readBatch, type WorkerBatch } from '../../src/pipeline/threaded-protocol.js';
+import { parseSipMessage, type SipParse } from '../../src/sip/index.js';
 import type { Anomaly, Datagram } from '../../src/types.js';
 
 type Item = { d: Datagram } | { a: Anomaly };
@@ -30,7 +31,7 @@ function roundTrip(items: readonly Item[], postWhenFull = true): { out: Item[]; 
   }
   post();
   const out: Item[] = [];
-  for (const b of batches) readBatch(b, { datagram: (d) => out.push({ d }), anomaly: (a) => out.push({ a }) });
+  for (const b of batches) readBatch(b, { datagram: (d) => out.push({ d }), sip: () => expect.unreachable(), anomaly: (a) => out.push({ a }) });
   return { out, batches };
 }
 
@@ -73,6 +74,40 @@ describe('decode worker batches', () => {
     const { out, batches } = roundTrip(items, false);
     expect(plain(out)).toEqual(plain(items));
     expect(batches).toHaveLength(1);
+  });
+
+  it('rebuild SIP messages split in the worker as parsing them here would (anomalies, headers, body)', () => {
+    const texts = [
+      'INVITE sip:+31201234567@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nMax-Forwards: 70\r\n' +
+        'From: "Alice" <sip:+31612345678@10.0.0.1>;tag=a\r\nTo: <sip:+31201234567@10.0.0.2>\r\nCall-ID: c1@x\r\n' +
+        'CSeq: 1 INVITE\r\nP-Asserted-Identity: <sip:+31612345678@10.0.0.1>\r\nContent-Length: 4\r\n\r\nv=0\n',
+      // duplicate From, a Content-Length mismatch and a bare CR inside a value: anomalies of the split and lazy ones
+      'BYE sip:b@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nMax-Forwards: 70\r\nFrom: <sip:a@x>;tag=1\r\n' +
+        'From: <sip:c@x>;tag=2\r\nTo: <sip:b@y>;tag=3\r\nCall-ID: c2\r\nCSeq: 2 BYE\r\nUser-Agent: x\ry\r\nContent-Length: 9\r\n\r\nab',
+      'SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=3\r\nCall-ID: c1@x\r\nCSeq: 1 INVITE\r\n\r\n',
+      'SIP/2.0 999 Nope\r\nCall-ID: c3\r\n\r\n', // start line does not parse
+    ];
+    const view = (p: SipParse): unknown => {
+      if (p.kind === 'invalid') return p;
+      const before = [...p.anomalies];
+      const headers = Array.from({ length: p.headerCount }, (_, i) => p.headerAt(i));
+      return { ...p, before, headers, body: p.body.toString('latin1'), from: p.from, pai: p.pai, all: [...p.collectAnomalies()] };
+    };
+    const w = new BatchWriter();
+    const ds = texts.map((t, i) => ({ ...udp(i), payload: Buffer.from(t, 'latin1') }));
+    for (const d of ds) w.sip(d, parseSipMessage(d.payload, d.frame));
+    const { batch, transfer } = w.take(0, undefined);
+    const got: unknown[] = [];
+    readBatch(structuredClone(batch, { transfer }), {
+      datagram: () => expect.unreachable(),
+      anomaly: () => expect.unreachable(),
+      sip: (d, parsed) => got.push({ d: { ...d, payload: d.payload.toString('latin1') }, m: view(parsed) }),
+    });
+    const want = ds.map((d) => ({ d: { ...d, payload: d.payload.toString('latin1') }, m: view(parseSipMessage(d.payload, d.frame)) }));
+    expect(got).toEqual(want);
+    const kinds = (i: number) => (want[i] as { m: { all: Anomaly[] } }).m.all.map((a) => a.kind);
+    expect(kinds(1)).toEqual(expect.arrayContaining(['duplicate-from', 'content-length-mismatch', 'bare-cr']));
+    expect((want[3] as { m: SipParse }).m.kind).toBe('invalid');
   });
 
   it('counts skipped payloads in a batch of their own when nothing else came', () => {
