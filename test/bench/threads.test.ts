@@ -3,11 +3,14 @@
  * capture (scenario with its lab config, crafted link/IP/TCP cases, SIPp UDP/TCP) is analysed with 1 and 2
  * threads; reports must be equal apart from the wall-clock `ts` of each alert.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles, type AnalyzeReport } from '../../src/commands/analyze.js';
 import { defaultConfig, loadConfig, type Config } from '../../src/config/index.js';
+import { generateCapture } from '../../src/bench/capture.js';
+import { BATCH_BYTES, MAX_IN_FLIGHT } from '../../src/pipeline/threaded-protocol.js';
 
 const CAPTURES = join(import.meta.dirname, '../../captures');
 
@@ -41,6 +44,23 @@ describe('analyze --threads 2 equals --threads 1', () => {
     // Key order too (JSON output is compared by users as text).
     expect(JSON.stringify(stable(two))).toBe(JSON.stringify(stable(one)));
   });
+
+  it('a capture of many batches: the worker waits for this thread (flow control) and nothing changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-threads-'));
+    try {
+      const file = join(dir, 'lab.pcapng');
+      generateCapture(file, { sipMessages: 30_000 });
+      // Far more batches than may be in flight, so the worker gets ahead and has to wait.
+      expect(statSync(file).size).toBeGreaterThan(8 * MAX_IN_FLIGHT * BATCH_BYTES);
+      const one = await analyzeFiles([file], defaultConfig(), undefined, undefined, { threads: 1 });
+      const two = await analyzeFiles([file], defaultConfig(), undefined, undefined, { threads: 2 });
+      expect(one.sipMessages).toBe(30_000);
+      expect(one.alerts.length).toBeGreaterThan(100);
+      expect(JSON.stringify(stable(two))).toBe(JSON.stringify(stable(one)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('the scenario raises alerts at all (the comparison is not vacuous)', async () => {
     const r = await analyzeFiles([join(CAPTURES, 'scenario/scenario.pcapng')], scenarioConfig(), undefined, undefined, { threads: 2 });
