@@ -1,9 +1,11 @@
 /** The registry is the catalogue of RULES.md §4: one file per rule, id = file name, a cited source. */
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../src/alerts/alert.js';
+import { alertId } from '../../src/rules/engine.js';
 import { ALL_RULES, ruleById } from '../../src/rules/registry.js';
 import type { Rule } from '../../src/rules/types.js';
 
@@ -82,5 +84,17 @@ describe('rule registry', () => {
     for (const r of ALL_RULES) expect(['initial-invite', 'request', 'message'], r.id).toContain(r.scope);
     for (const id of ['CLI-NEIGHBOUR', 'CLI-MULTI-PEER', 'SHAKEN-REPLAY']) expect(ruleById(id)?.defaults?.['windowSeconds'], id).toBeGreaterThan(0);
     expect(ruleById('CLI-VELOCITY')?.defaults).toEqual({ maxConcurrent: 10, maxPerMinute: 30 });
+  });
+});
+
+describe('alertId', () => {
+  it('is the first 20 hex digits of SHA-256 over Call-ID, NUL, rule id (stable across versions)', () => {
+    expect(alertId('b0-000000@127.0.0.10', 'CLI-NOT-AUTHORIZED')).toBe(
+      createHash('sha256').update('b0-000000@127.0.0.10').update('\0').update('CLI-NOT-AUTHORIZED').digest('hex').slice(0, 20),
+    );
+    // Non-ASCII Call-IDs are hashed as their UTF-8 bytes.
+    expect(alertId('rüf-€@x', 'UA-ATTACK-TOOL')).toBe(createHash('sha256').update(Buffer.from('rüf-€@x\0UA-ATTACK-TOOL', 'utf8')).digest('hex').slice(0, 20));
+    expect(alertId('a', 'b')).not.toBe(alertId('a', 'c'));
+    expect(alertId('a', 'b')).toMatch(/^[0-9a-f]{20}$/);
   });
 });
