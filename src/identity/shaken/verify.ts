@@ -3,7 +3,7 @@
  * RFC 8946). Steps run in the RULES.md order and the first failing step decides the result; the
  * orig/dest binding is only looked at once the signature has verified.
  */
-import { createHash, verify as verifySignature, type X509Certificate } from 'node:crypto';
+import { hash, verify as verifySignature, type X509Certificate } from 'node:crypto';
 import type { CertCache } from './certcache.js';
 import { validityProblemAt, verifyChain } from './chain.js';
 import { parseIdentityHeader } from './header.js';
@@ -211,7 +211,7 @@ function evaluateHeader(raw: string, input: VerifyInput, ctx: VerifyContext): He
   const parsed = parseIdentityHeader(raw);
   if (parsed.kind === 'invalid') return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `malformed Identity header: ${parsed.reason}`, {});
   const h = parsed.value;
-  const tokenHash = createHash('sha256').update(h.token).digest('hex');
+  const tokenHash = hash('sha256', h.token, 'hex');
   if (h.alg !== undefined && h.alg !== 'ES256') {
     return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity alg=${h.alg} is not ES256`, { tokenHash });
   }
