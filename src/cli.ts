@@ -96,7 +96,7 @@ export function buildProgram(): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json', 'ndjson']).default('table'))
     .option('--evidence-dir <dir>', 'write one pcapng per alert with the call\'s messages (offending frame commented)')
     .option('--fail-on <severity>', 'exit 1 when an alert at or above this severity was raised', severityOption)
-    .option('--threads <n>', 'threads: 1, 2 (decode in a worker, parse and rules here) or auto; same results', threadsOption, 1)
+    .option('--threads <n>', 'threads: 1, 2 (read, decode and split SIP in a worker; rules here) or auto; same results', threadsOption, 1)
     .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string; threads: number }) => {
       tuneHeapForStreaming();
       const { config, label } = configFrom(opts.config);

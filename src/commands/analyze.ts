@@ -130,7 +130,7 @@ export async function runFiles(
       onAnomaly: (a) => bump(report.anomalies, a.kind),
     });
     const bar = fileProgress(file, progress);
-    // A worker thread reads and decodes while this one parses and runs the rules (identical results); stdin
+    // A worker thread reads, decodes and splits SIP while this one runs the rules (identical results); stdin
     // cannot be handed to a worker.
     const summary = threads > 1 && file !== '-' && !afterChunk ? await readThreaded(file, ingest, bar) : await readHere(file, ingest, bar, afterChunk);
     ingest.flush();
@@ -180,8 +180,9 @@ async function readThreaded(file: string, ingest: Ingest, bar: ReturnType<typeof
 
 export interface AnalyzeOptions {
   /**
-   * Threads for the pipeline: 1 runs everything on the main thread; 2 or more read, decode and frame each
-   * capture in a worker thread while the main thread parses and runs the rules (identical results).
+   * Threads for the pipeline: 1 runs everything on the main thread; 2 or more read and decode each capture and
+   * split its UDP SIP messages in a worker thread while the main thread frames TCP, unwraps HEP and runs the rules
+   * (identical results).
    */
   readonly threads?: number;
 }
