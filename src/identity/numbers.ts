@@ -431,42 +431,47 @@ export interface NumberNormaliser {
 }
 
 /**
- * A normaliser with its own bounded cache: the same numbers repeat call after call, and a
- * new `+CC…` number costs a few microseconds (tens when libphonenumber's parser is needed). The oldest entry is evicted
- * when the cache is full.
+ * A normaliser with its own bounded cache: the same numbers repeat call after call, and a new `+CC…` number costs
+ * about a microsecond (tens when libphonenumber's parser is needed). The cache has two generations per country:
+ * new results go into the young one; when that is full the old generation is dropped and the young one takes
+ * its place, and a hit in the old one moves the entry back to the young one. So what is in use stays, at most
+ * `cacheSize` entries are kept (half of them in each generation), and a miss costs two lookups and one insertion (an oldest-first eviction per miss,
+ * with its own order ring, was ~2% of a 1M-message analysis where most callers are new).
  */
 export function createNumberNormaliser(options: { readonly cacheSize?: number } = {}): NumberNormaliser {
   const max = Math.max(1, options.cacheSize ?? 10_000);
-  // One Map per country, keyed by the input itself: no key string to build (and hash) per lookup.
-  const byCountry = new Map<string, Map<string, NormalisedNumber>>();
-  let size = 0;
-  // Insertion order kept in a ring: `Map.keys().next()` after many front deletions walks every deleted slot
-  // until the Map rehashes (measured 11 µs per eviction at 10k entries), this is O(1).
-  const orderCountry: string[] = [];
-  const orderInput: string[] = [];
-  let oldest = 0;
+  const half = Math.max(1, Math.floor(max / 2));
+  const keepOld = 2 * half <= max;
+  // Per country, keyed by the input itself: no key string to build (and hash) per lookup.
+  const byCountry = new Map<string, { young: Map<string, NormalisedNumber>; old: Map<string, NormalisedNumber> }>();
+  let youngSize = 0;
+  let oldSize = 0;
   return {
     normalise(input: string, country: string): NormalisedNumber {
-      let cache = byCountry.get(country);
-      const hit = cache?.get(input);
+      let gen = byCountry.get(country);
+      if (gen === undefined) byCountry.set(country, (gen = { young: new Map(), old: new Map() }));
+      const hit = gen.young.get(input);
       if (hit !== undefined) return hit;
-      const result = Object.freeze(normaliseNumberUncached(input, country));
-      if (size >= max) {
-        byCountry.get(orderCountry[oldest]!)?.delete(orderInput[oldest]!);
-        orderCountry[oldest] = country;
-        orderInput[oldest] = input;
-        oldest = (oldest + 1) % max;
-      } else {
-        orderCountry.push(country);
-        orderInput.push(input);
-        size++;
+      let result = gen.old.get(input);
+      if (result !== undefined) {
+        gen.old.delete(input);
+        oldSize--;
+      } else result = Object.freeze(normaliseNumberUncached(input, country));
+      if (youngSize >= half) {
+        // The young generation is full: the old one goes (every country's), the young one becomes the old one.
+        for (const g of byCountry.values()) {
+          g.old = keepOld ? g.young : new Map();
+          g.young = new Map();
+        }
+        oldSize = keepOld ? youngSize : 0;
+        youngSize = 0;
       }
-      if (cache === undefined) byCountry.set(country, (cache = new Map()));
-      cache.set(input, result);
+      gen.young.set(input, result);
+      youngSize++;
       return result;
     },
     get size() {
-      return size;
+      return youngSize + oldSize;
     },
   };
 }

@@ -226,6 +226,35 @@ describe('createNumberNormaliser', () => {
     expect(again).toEqual(a);
   });
 
+  it('keeps the numbers in use and never more than its bound, over many new numbers and countries', () => {
+    const norm = createNumberNormaliser({ cacheSize: 100 });
+    const hot = norm.normalise('+31201234567', 'NL');
+    let early: unknown;
+    for (let i = 0; i < 5_000; i++) {
+      const n = norm.normalise(`+3161${String(1_000_000 + i)}`, i % 2 ? 'NL' : 'DE');
+      if (i === 0) early = n;
+      expect(norm.size).toBeLessThanOrEqual(100);
+      // Asked for again now and then (less often than the cache turns over by half): the same object every time.
+      if (i % 40 === 0) expect(norm.normalise('+31201234567', 'NL')).toBe(hot);
+    }
+    expect(norm.size).toBeGreaterThanOrEqual(50);
+    // A number not asked for since a full turn-over is gone: an equal, new object.
+    const first = norm.normalise('+31611000000', 'DE');
+    expect(first).not.toBe(early);
+    expect(first).toEqual(early);
+    expect(first).toEqual(normaliseNumberUncached('+31611000000', 'DE'));
+    expect(norm.normalise('+31611000000', 'DE')).toBe(first);
+  });
+
+  it('works with a bound of one', () => {
+    const norm = createNumberNormaliser({ cacheSize: 1 });
+    const a = norm.normalise('+31201234567', 'NL');
+    expect(norm.normalise('+31201234567', 'NL')).toBe(a);
+    norm.normalise('+31612345678', 'NL');
+    expect(norm.size).toBe(1);
+    expect(norm.normalise('+31201234567', 'NL')).not.toBe(a);
+  });
+
   it('keys the cache by country too', () => {
     const norm = createNumberNormaliser();
     expect(e164(norm.normalise('0301234567', 'DE'))).toBe('+49301234567');
