@@ -282,19 +282,17 @@ function sipOf(m: Float64Array, o: number, d: Datagram, heads: Int32Array, strin
   for (let k = at; k < end; k++) h.push(heads[k]!);
   const x = m[o + EXTRA]!;
   const cl = m[o + CONTENT_LENGTH]!;
-  return sipMessageFromSplit(
-    d.payload,
-    d.frame,
-    kind === REQUEST ? 'request' : 'response',
-    strings[m[o + METHOD]!]!,
-    strings[m[o + RURI]!]!,
-    m[o + STATUS]!,
-    strings[m[o + REASON]!]!,
-    strings[m[o + VERSION]!]!,
-    x < 0 ? [] : (extra[x] as Anomaly[]),
+  return sipMessageFromSplit(d.payload, d.frame, {
+    kind: kind === REQUEST ? 'request' : 'response',
+    method: strings[m[o + METHOD]!]!,
+    requestUriText: strings[m[o + RURI]!]!,
+    status: m[o + STATUS]!,
+    reason: strings[m[o + REASON]!]!,
+    version: strings[m[o + VERSION]!]!,
+    anomalies: x < 0 ? [] : (extra[x] as Anomaly[]),
     h,
-    m[o + BODY_OFFSET]!,
-    m[o + BODY_END]!,
-    cl < 0 ? undefined : cl,
-  );
+    bodyOffset: m[o + BODY_OFFSET]!,
+    bodyEnd: m[o + BODY_END]!,
+    contentLength: cl < 0 ? undefined : cl,
+  });
 }

@@ -180,7 +180,7 @@ type Lazy<T> = T | typeof UNSET;
 const FOLD = /[ \t]*\r?\n[ \t]*/g;
 const EMPTY: readonly never[] = [];
 
-class SipMessageImpl {
+class SipMessageImpl implements SipSplit {
   readonly kind: 'request' | 'response';
   readonly method: string;
   readonly requestUriText: string;
@@ -191,10 +191,10 @@ class SipMessageImpl {
   readonly anomalies: Anomaly[];
   readonly bodyOffset: number;
   readonly contentLength: number | undefined;
-  private readonly bodyEnd: number;
+  readonly bodyEnd: number;
   private readonly frame: number | undefined;
   /** Per header field, 5 numbers: recognised-name id (0 = other), name start/end, value start/end. */
-  private readonly h: number[];
+  readonly h: number[];
   private cCallId: Lazy<string | undefined> = UNSET;
   private cCSeq: Lazy<CSeq | Invalid | undefined> = UNSET;
   private cFrom: Lazy<NameAddr | Invalid | undefined> = UNSET;
@@ -840,40 +840,28 @@ export interface SipSplit {
   readonly contentLength: number | undefined;
 }
 
+/** The split of a message that {@link parseSipMessage} returned (the message itself, seen as its split). */
 export function splitOf(msg: SipMessage): SipSplit {
-  const m = msg as unknown as SipMessageImpl;
-  return {
-    kind: m.kind,
-    method: m.method,
-    requestUriText: m.requestUriText,
-    status: m.status,
-    reason: m.reason,
-    version: m.version,
-    anomalies: m.anomalies,
-    h: m['h'],
-    bodyOffset: m.bodyOffset,
-    bodyEnd: m['bodyEnd'],
-    contentLength: m.contentLength,
-  };
+  return msg as unknown as SipMessageImpl;
 }
 
 /** The message {@link parseSipMessage} gave for `raw`, from its split (`anomalies` and `h` are taken, not copied). */
-export function sipMessageFromSplit(
-  raw: Buffer,
-  frame: number | undefined,
-  kind: 'request' | 'response',
-  method: string,
-  requestUriText: string,
-  status: number,
-  reason: string,
-  version: string,
-  anomalies: Anomaly[],
-  h: number[],
-  bodyOffset: number,
-  bodyEnd: number,
-  contentLength: number | undefined,
-): SipMessage {
-  return new SipMessageImpl(kind, method, requestUriText, status, reason, version, raw, anomalies, h, bodyOffset, bodyEnd, contentLength, frame) as SipMessage;
+export function sipMessageFromSplit(raw: Buffer, frame: number | undefined, s: SipSplit): SipMessage {
+  return new SipMessageImpl(
+    s.kind,
+    s.method,
+    s.requestUriText,
+    s.status,
+    s.reason,
+    s.version,
+    raw,
+    s.anomalies as Anomaly[],
+    s.h as number[],
+    s.bodyOffset,
+    s.bodyEnd,
+    s.contentLength,
+    frame,
+  ) as SipMessage;
 }
 
 /** Index after the line (and its continuation lines) containing `p`. */
