@@ -38,14 +38,14 @@ async function run(file: string): Promise<void> {
 
   const onDatagram = (d: Datagram): void => {
     const p = d.payload;
-    // Ingest's own choice for a datagram (HEP, stream framing, SIP or neither), made here for the last two.
-    const message = (d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC);
-    if (message && !looksLikeSip(p)) {
+    // Ingest's own choice for a datagram, made here for whole messages (not HEP, not a TCP stream): SIP or neither.
+    const whole = (d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC);
+    if (whole && !looksLikeSip(p)) {
       batch.skipped++;
       return;
     }
     if (!batch.fits(p.length)) post();
-    if (message) batch.sip(d, parseSipMessage(p, d.frame));
+    if (whole) batch.sip(d, parseSipMessage(p, d.frame));
     else batch.datagram(d);
   };
   const decoder = new PacketDecoder({ onDatagram, onAnomaly: (a) => batch.anomaly(a) });

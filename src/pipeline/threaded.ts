@@ -1,7 +1,8 @@
 /**
  * `analyze --threads N` (issue #5): one capture is read and decoded, and its UDP SIP messages split, in a worker
- * thread (decode-worker.ts) while this thread frames TCP, parses HEP and runs the rules. The worker sends datagrams and decode anomalies in capture order,
- * so the Ingest here sees exactly the sequence it would see decoding itself: results are identical to one thread.
+ * thread (decode-worker.ts) while this thread frames TCP, unwraps HEP and runs the rules. The worker sends its
+ * records (datagrams, split SIP messages, decode anomalies) in capture order, so the Ingest here sees exactly the
+ * sequence it would see decoding itself: results are identical to one thread.
  */
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../util/worker-entry.js';
@@ -16,8 +17,8 @@ export interface ThreadedProgress {
 
 /** Decode `file` in a worker and feed its datagrams to `ingest`; resolves with the reader's summary. */
 export function decodeInWorker(file: string, ingest: Ingest, progress?: ThreadedProgress): Promise<WorkerDone> {
-  // The worker only reads and decodes: a small young generation is enough and keeps its isolate's share of the
-  // process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
+  // The worker keeps no state beyond the decoder's: a small young generation is enough and keeps its isolate's share
+  // of the process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
   const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
   const sink: BatchSink = {
     datagram: (d: Datagram) => ingest.pushDatagram(d),
