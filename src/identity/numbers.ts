@@ -433,10 +433,11 @@ export interface NumberNormaliser {
 /**
  * A normaliser with its own bounded cache: the same numbers repeat call after call, and a new `+CC…` number costs
  * about a microsecond (tens when libphonenumber's parser is needed). The cache has two generations per country:
- * new results go into the young one; when that is full the old generation is dropped and the young one takes
- * its place, and a hit in the old one moves the entry back to the young one. So what is in use stays, at most
- * `cacheSize` entries are kept (half of them in each generation), and a miss costs two lookups and one insertion (an oldest-first eviction per miss,
- * with its own order ring, was ~2% of a 1M-message analysis where most callers are new).
+ * new results go into the young one; when that is full the old generation is dropped and the young one takes its
+ * place, and a hit in the old one moves the entry back to the young one. So what is in use stays, at most
+ * `cacheSize` entries are kept (half in each generation), and a miss costs two lookups and one insertion (an
+ * oldest-first eviction per miss, with its own order ring, was ~2% of a 1M-message analysis where most callers are
+ * new).
  */
 export function createNumberNormaliser(options: { readonly cacheSize?: number } = {}): NumberNormaliser {
   const max = Math.max(1, options.cacheSize ?? 10_000);
