@@ -180,7 +180,7 @@ type Lazy<T> = T | typeof UNSET;
 const FOLD = /[ \t]*\r?\n[ \t]*/g;
 const EMPTY: readonly never[] = [];
 
-class SipMessageImpl implements SipSplit {
+class SipMessageImpl {
   readonly kind: 'request' | 'response';
   readonly method: string;
   readonly requestUriText: string;
@@ -191,6 +191,7 @@ class SipMessageImpl implements SipSplit {
   readonly anomalies: Anomaly[];
   readonly bodyOffset: number;
   readonly contentLength: number | undefined;
+  /** End of the body in `raw` (Content-Length bytes, or the rest of the datagram). */
   readonly bodyEnd: number;
   private readonly frame: number | undefined;
   /** Per header field, 5 numbers: recognised-name id (0 = other), name start/end, value start/end. */
@@ -822,23 +823,13 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
 /**
  * What {@link parseSipMessage} found in a message (start line, header offsets, body bounds, the split's anomalies),
  * for another thread to rebuild the same message from its bytes with {@link sipMessageFromSplit} (`analyze
- * --threads`: the decode worker splits, the main thread analyses). Read right after parsing, before any accessor
- * adds anomalies of its own.
+ * --threads`: the decode worker splits, the main thread analyses): the message's own fields, named here once. Read
+ * right after parsing, before any accessor adds anomalies of its own.
  */
-export interface SipSplit {
-  readonly kind: 'request' | 'response';
-  readonly method: string;
-  readonly requestUriText: string;
-  readonly status: number;
-  readonly reason: string;
-  readonly version: string;
-  readonly anomalies: readonly Anomaly[];
-  /** Per header field: recognised-name id, name start/end, value start/end (offsets into the message bytes). */
-  readonly h: readonly number[];
-  readonly bodyOffset: number;
-  readonly bodyEnd: number;
-  readonly contentLength: number | undefined;
-}
+export type SipSplit = Pick<
+  SipMessageImpl,
+  'kind' | 'method' | 'requestUriText' | 'status' | 'reason' | 'version' | 'anomalies' | 'h' | 'bodyOffset' | 'bodyEnd' | 'contentLength'
+>;
 
 /** The split of a message that {@link parseSipMessage} returned (the message itself, seen as its split). */
 export function splitOf(msg: SipMessage): SipSplit {
@@ -855,8 +846,8 @@ export function sipMessageFromSplit(raw: Buffer, frame: number | undefined, s: S
     s.reason,
     s.version,
     raw,
-    s.anomalies as Anomaly[],
-    s.h as number[],
+    s.anomalies,
+    s.h,
     s.bodyOffset,
     s.bodyEnd,
     s.contentLength,
