@@ -3,17 +3,16 @@
  * UDP, TCP reassembly) and splits the SIP messages of UDP datagrams (parseSipMessage) off the main thread. Records go
  * to the main thread in capture order as batches (threaded-protocol.ts: numbers, header offsets and payloads in
  * transferred buffers; payloads copied once). UDP payloads that can be neither HEP nor SIP (RTP, DNS …) are only
- * counted here — exactly the check {@link Ingest} makes — so a 90%-RTP capture costs the main thread nothing for them.
+ * counted here — Ingest's own `datagramKind` — so a 90%-RTP capture costs the main thread nothing for them.
  * HEP packets and TCP segments go over as datagrams: their framing and parsing stay with the main thread's Ingest.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PacketDecoder } from '../decode/packet-decoder.js';
-import { looksLikeSip, parseSipMessage } from '../sip/index.js';
+import { parseSipMessage } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
+import { datagramKind } from './ingest.js';
 import { BatchWriter, MAX_IN_FLIGHT, type WorkerDone } from './threaded-protocol.js';
-
-const HEP_MAGIC = 0x48455033; // "HEP3"
 
 async function run(file: string): Promise<void> {
   const port = parentPort;
@@ -37,15 +36,14 @@ async function run(file: string): Promise<void> {
   };
 
   const onDatagram = (d: Datagram): void => {
-    const p = d.payload;
-    // Ingest's own choice for a datagram, made here for whole messages (not HEP, not a TCP stream): SIP or neither.
-    const whole = (d.transport === 'udp' || d.flow === undefined) && !(p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC);
-    if (whole && !looksLikeSip(p)) {
+    // Ingest's own choice for the datagram: SIP is split here, neither is only counted, HEP and streams go over.
+    const kind = datagramKind(d);
+    if (kind === 'other') {
       batch.skipped++;
       return;
     }
-    if (!batch.fits(p.length)) post();
-    if (whole) batch.sip(d, parseSipMessage(p, d.frame));
+    if (!batch.fits(d.payload.length)) post();
+    if (kind === 'sip') batch.sip(d, parseSipMessage(d.payload, d.frame));
     else batch.datagram(d);
   };
   const decoder = new PacketDecoder({ onDatagram, onAnomaly: (a) => batch.anomaly(a) });

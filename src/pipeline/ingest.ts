@@ -45,6 +45,18 @@ export interface IngestOptions {
 
 const HEP_MAGIC = 0x48455033; // "HEP3"
 
+/**
+ * How Ingest takes a datagram: a whole HEP packet, a whole SIP message, a whole payload that is neither (RTP, DNS …,
+ * counted, not an error), or bytes of a TCP stream to frame. `inHep`: it came out of a HEP packet (not unwrapped
+ * twice). analyze's decode worker asks the same to split the SIP messages and drop the rest before handing over.
+ */
+export function datagramKind(d: Datagram, inHep = false): 'hep' | 'sip' | 'other' | 'stream' {
+  if (d.transport !== 'udp' && d.flow !== undefined) return 'stream';
+  const p = d.payload;
+  if (!inHep && p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC) return 'hep';
+  return looksLikeSip(p) ? 'sip' : 'other';
+}
+
 export class Ingest {
   readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, anomalies: {} };
   private readonly decoder: PacketDecoder;
@@ -122,19 +134,23 @@ export class Ingest {
 
   private datagram(d: Datagram, hepCaptureId?: number): void {
     this.stats.datagrams++;
-    const p = d.payload;
-    if (d.transport === 'udp' || d.flow === undefined) {
-      if (p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC && hepCaptureId === undefined) {
-        this.hep(p, d.frame);
+    switch (datagramKind(d, hepCaptureId !== undefined)) {
+      case 'hep':
+        this.hep(d.payload, d.frame);
         return;
-      }
-      if (!looksLikeSip(p)) {
+      case 'other':
         this.stats.notSip++;
         return;
-      }
-      this.message(p, d, [d.frame], hepCaptureId);
-      return;
+      case 'sip':
+        this.message(d.payload, d, [d.frame], hepCaptureId);
+        return;
+      case 'stream':
+        this.stream(d as Datagram & { flow: string }, hepCaptureId);
     }
+  }
+
+  /** Bytes of a TCP (TLS, WS) connection, framed into SIP messages per flow. */
+  private stream(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
     let framer = this.framers.get(d.flow);
     if (!framer) {
       if (this.framers.size >= this.maxStreams) {
