@@ -109,85 +109,76 @@ export class BatchWriter {
     return this.used + bytes <= this.payload.length;
   }
 
+  /** A datagram Ingest takes as it is: a HEP packet or TCP stream bytes (with their flow, gap and frames). */
   datagram(d: Datagram): void {
-    this.record(d);
+    const tcp = d.flow !== undefined || d.gap !== undefined || d.frames !== undefined;
+    const o = this.record(d, tcp ? DATAGRAM_EXTRA : DATAGRAM);
+    if (!tcp) return;
+    this.meta[o + EXTRA] = this.extra.length;
+    this.extra.push({
+      ...(d.flow !== undefined ? { flow: d.flow } : {}),
+      ...(d.gap !== undefined ? { gap: d.gap } : {}),
+      ...(d.frames !== undefined ? { frames: d.frames } : {}),
+    });
   }
 
   /** A UDP datagram (not HEP) that was parsed as SIP here, with what the parse gave. */
   sip(d: Datagram, parsed: SipParse): void {
-    const m = this.record(d);
-    m[KIND] = SIP;
+    const o = this.record(d, SIP);
+    const m = this.meta;
     if (parsed.kind === 'invalid') {
-      m[MSG_KIND] = INVALID;
-      m[REASON] = this.string(parsed.reason);
+      m[o + MSG_KIND] = INVALID;
+      m[o + REASON] = this.string(parsed.reason);
       return;
     }
     const s = splitOf(parsed);
-    m[MSG_KIND] = s.kind === 'request' ? REQUEST : RESPONSE;
-    m[STATUS] = s.status;
-    m[METHOD] = this.string(s.method);
-    m[RURI] = this.string(s.requestUriText);
-    m[REASON] = this.string(s.reason);
-    m[VERSION] = this.string(s.version);
-    m[BODY_OFFSET] = s.bodyOffset;
-    m[BODY_END] = s.bodyEnd;
-    m[CONTENT_LENGTH] = s.contentLength ?? -1;
-    m[EXTRA] = -1;
+    m[o + MSG_KIND] = s.kind === 'request' ? REQUEST : RESPONSE;
+    m[o + STATUS] = s.status;
+    m[o + METHOD] = this.string(s.method);
+    m[o + RURI] = this.string(s.requestUriText);
+    m[o + REASON] = this.string(s.reason);
+    m[o + VERSION] = this.string(s.version);
+    m[o + BODY_OFFSET] = s.bodyOffset;
+    m[o + BODY_END] = s.bodyEnd;
+    m[o + CONTENT_LENGTH] = s.contentLength ?? -1;
+    m[o + EXTRA] = -1;
     if (s.anomalies.length > 0) {
-      m[EXTRA] = this.extra.length;
+      m[o + EXTRA] = this.extra.length;
       this.extra.push(s.anomalies);
     }
     const h = s.h;
-    if (this.headsUsed + h.length > this.heads.length) {
-      const grown = new Int32Array(Math.max(this.heads.length * 2, this.headsUsed + h.length));
-      grown.set(this.heads.subarray(0, this.headsUsed));
-      this.heads = grown;
-    }
-    m[HEADS_AT] = this.headsUsed;
-    m[HEADS_LEN] = h.length;
+    this.heads = grown(this.heads, this.headsUsed + h.length, newHeads);
+    m[o + HEADS_AT] = this.headsUsed;
+    m[o + HEADS_LEN] = h.length;
     for (let k = 0; k < h.length; k++) this.heads[this.headsUsed + k] = h[k]!;
     this.headsUsed += h.length;
   }
 
-  /** The datagram's numbers and payload; kind DATAGRAM or DATAGRAM_EXTRA. */
-  private record(d: Datagram): Float64Array {
+  /** A record of `kind` with the datagram's numbers, its payload appended; returns the record's offset in meta. */
+  private record(d: Datagram, kind: number): number {
     const p = d.payload;
-    if (!this.fits(p.length)) {
-      // A payload larger than a batch (a reassembled message): this batch's buffer grows to hold it.
-      const grown = Buffer.allocUnsafeSlow(this.used + p.length);
-      this.payload.copy(grown, 0, 0, this.used);
-      this.payload = grown;
-    }
+    // A payload larger than a batch (a reassembled message) grows this batch's buffer to hold it.
+    this.payload = grown(this.payload, this.used + p.length, newPayload);
     p.copy(this.payload, this.used);
-    const m = this.slot();
-    const tcp = d.flow !== undefined || d.gap !== undefined || d.frames !== undefined;
-    m[KIND] = tcp ? DATAGRAM_EXTRA : DATAGRAM;
-    m[SEC] = d.ts.sec;
-    m[NSEC] = d.ts.nsec;
-    m[SRC_IP] = this.string(d.src.ip);
-    m[SRC_PORT] = d.src.port;
-    m[DST_IP] = this.string(d.dst.ip);
-    m[DST_PORT] = d.dst.port;
-    m[TRANSPORT] = TRANSPORTS.indexOf(d.transport);
-    m[FRAME] = d.frame;
-    m[AT] = this.used;
-    m[LEN] = p.length;
-    if (tcp) {
-      m[EXTRA] = this.extra.length;
-      this.extra.push({
-        ...(d.flow !== undefined ? { flow: d.flow } : {}),
-        ...(d.gap !== undefined ? { gap: d.gap } : {}),
-        ...(d.frames !== undefined ? { frames: d.frames } : {}),
-      });
-    }
+    const o = this.slot(kind);
+    const m = this.meta;
+    m[o + SEC] = d.ts.sec;
+    m[o + NSEC] = d.ts.nsec;
+    m[o + SRC_IP] = this.string(d.src.ip);
+    m[o + SRC_PORT] = d.src.port;
+    m[o + DST_IP] = this.string(d.dst.ip);
+    m[o + DST_PORT] = d.dst.port;
+    m[o + TRANSPORT] = TRANSPORTS.indexOf(d.transport);
+    m[o + FRAME] = d.frame;
+    m[o + AT] = this.used;
+    m[o + LEN] = p.length;
     this.used += p.length;
-    return m;
+    return o;
   }
 
   anomaly(a: Anomaly): void {
-    const m = this.slot();
-    m[KIND] = ANOMALY;
-    m[EXTRA] = this.extra.length;
+    const o = this.slot(ANOMALY);
+    this.meta[o + EXTRA] = this.extra.length;
     this.extra.push({ kind: a.kind, detail: a.detail, ...(a.frame !== undefined ? { frame: a.frame } : {}) });
   }
 
@@ -219,16 +210,13 @@ export class BatchWriter {
     return { batch, transfer: [meta, payload, heads] };
   }
 
-  /** The next record's STRIDE numbers (the array grows when full). */
-  private slot(): Float64Array {
-    const at = this.count * STRIDE;
-    if (at + STRIDE > this.meta.length) {
-      const grown = new Float64Array(this.meta.length * 2);
-      grown.set(this.meta);
-      this.meta = grown;
-    }
+  /** Start the next record (of `kind`); returns its offset in meta, which grows when full. */
+  private slot(kind: number): number {
+    const o = this.count * STRIDE;
+    this.meta = grown(this.meta, o + STRIDE, newMeta);
+    this.meta[o + KIND] = kind;
     this.count++;
-    return this.meta.subarray(at, at + STRIDE);
+    return o;
   }
 
   private string(s: string): number {
@@ -247,6 +235,17 @@ export interface BatchSink {
   sip(d: Datagram, parsed: SipParse): void;
   anomaly(a: Anomaly): void;
 }
+
+/** `a` when `need` elements fit in it, else a copy of it in a new array of at least twice its length. */
+function grown<T extends ArrayLike<number> & { set(a: ArrayLike<number>): void }>(a: T, need: number, make: (n: number) => T): T {
+  if (need <= a.length) return a;
+  const b = make(Math.max(need, 2 * a.length));
+  b.set(a);
+  return b;
+}
+const newMeta = (n: number) => new Float64Array(n);
+const newHeads = (n: number) => new Int32Array(n);
+const newPayload = (n: number) => Buffer.allocUnsafeSlow(n);
 
 /** The main thread's side: hand a batch's records to `sink` in their order. */
 export function readBatch(b: WorkerBatch, sink: BatchSink): void {
