@@ -103,8 +103,11 @@ export class Analyzer {
     let initialInvite = false;
     if (msg.kind === 'request') {
       st.requests++;
-      const toTag = msg.to && msg.to.kind === 'name-addr' ? msg.to.tag : undefined;
-      const u = this.calls.request(callId, msg.method, cseq?.seq ?? -1, toTag !== undefined, nowMs, meta.frame);
+      // The To tag tells a re-INVITE from an initial one; no other request needs To parsed (RULES.md §4: the
+      // identity headers, To included, are checked on the initial INVITE).
+      const to = msg.method === 'INVITE' ? msg.to : undefined;
+      const hasToTag = to !== undefined && to.kind === 'name-addr' && to.tag !== undefined;
+      const u = this.calls.request(callId, msg.method, cseq?.seq ?? -1, hasToTag, nowMs, meta.frame);
       rec = u.record;
       initialInvite = u.initialInvite;
     } else {

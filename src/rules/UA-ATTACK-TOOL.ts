@@ -40,7 +40,9 @@ export const rule: Rule = {
     let m = markerIn(value);
     if (m === undefined) {
       header = 'From';
-      value = call.from?.raw;
+      const from = call.from;
+      // A deferred From (outside initial INVITEs) is parsed only when its text holds a marker.
+      value = from !== undefined && (from.text === undefined || markerIn(from.text) !== undefined) ? from.raw : undefined;
       m = markerIn(value);
     }
     if (m === undefined) {

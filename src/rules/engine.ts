@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { ALERT_SCHEMA_VERSION, type Alert, type Severity } from '../alerts/alert.js';
 import { tsMillis, type Timestamp } from '../types.js';
 import { ALL_RULES } from './registry.js';
-import type { CallFacts, Finding, Policy, Rule, RuleContext, RuleParams } from './types.js';
+import type { CallFacts, Cli, Finding, Policy, Rule, RuleContext, RuleParams } from './types.js';
 import { effectiveCli, numText } from './types.js';
 import { MemoryWindowState } from './window.js';
 
@@ -25,6 +25,28 @@ export function captureIso(ts: Timestamp): string {
  */
 export function alertId(callId: string, rule: string): string {
   return hash('sha256', `${callId}\0${rule}`, 'hex').slice(0, 20);
+}
+
+/**
+ * One message's rule context, its per-rule fields set before each rule (rules read it synchronously, keep none).
+ * The CLI is worked out when a rule first asks: outside initial INVITEs no built-in rule does, and working it out
+ * parses From (see DeferredFrom in correlate/facts.ts).
+ */
+class Context implements RuleContext {
+  private c: Cli | undefined | null = null;
+
+  constructor(
+    readonly call: CallFacts,
+    readonly policy: Policy,
+    public state: MemoryWindowState,
+    public params: RuleParams,
+    public severity: Severity,
+  ) {}
+
+  get cli(): Cli | undefined {
+    if (this.c === null) this.c = effectiveCli(this.call);
+    return this.c;
+  }
 }
 
 interface ActiveRule {
@@ -75,24 +97,15 @@ export class RuleEngine {
    */
   evaluate(call: CallFacts, seen: { raised: Set<string> | undefined }): Alert[] {
     const alerts: Alert[] = [];
-    const cli = effectiveCli(call);
     // A rule applies by scope: 'initial-invite' to initial INVITEs, 'request' to requests, 'message' to all.
     const rules = call.initialInvite ? this.forInitial : call.kind === 'request' ? this.forRequest : this.forResponse;
     if (rules.length === 0) return alerts;
     const first = rules[0]!;
-    const ctx: { -readonly [K in keyof RuleContext]: RuleContext[K] } = {
-      call,
-      cli,
-      policy: this.policy,
-      state: first.state,
-      params: first.params,
-      severity: first.severity,
-    };
+    const ctx = new Context(call, this.policy, first.state, first.params, first.severity);
     for (const a of rules) {
       const raised = seen.raised;
       if (raised !== undefined && raised.has(a.rule.id)) continue;
       this.evaluations++;
-      // One context per message, its per-rule fields set before each rule (rules read it synchronously, keep none).
       ctx.state = a.state;
       ctx.params = a.params;
       ctx.severity = a.severity;

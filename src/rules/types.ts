@@ -41,6 +41,11 @@ export interface PresentedIdentity {
   readonly num: Num;
   /** URI/user/header params that rules care about (verstat, screen, party, privacy, counter, index, mp …). */
   readonly params: Readonly<Record<string, string>>;
+  /**
+   * The whole header value as written, set where the parse is deferred (From outside initial INVITEs): every part
+   * of `raw` is in it, so a search that finds nothing here finds nothing in the parse.
+   */
+  readonly text?: string;
 }
 
 export interface PeerFacts {

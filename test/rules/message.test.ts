@@ -43,6 +43,25 @@ describe('UA-ATTACK-TOOL', () => {
     expect(a.reasons).toEqual(['Call-ID contains "sipcli", a marker of a SIP scanning/attack tool.']);
   });
 
+  it('finds a marker in the From of an in-dialog request, with the parsed From as evidence and presented identity', () => {
+    // A call first seen at its BYE: From is only searched as text there, and parsed because the text holds a marker.
+    const from = '"SIPVicious" <sip:+31104567890@carrier.example>;tag=z9';
+    const bye = invite({ from, to: TO, callId: 'ua-bye@x', method: 'BYE', cseq: 2, toTag: 'uas1', userAgent: 'Asterisk PBX 20.5.0' });
+    const alerts = runSip([{ src: SRC.carrierNl, text: bye, frame: 5 }]);
+    expect(ruleSet(alerts)).toEqual(['UA-ATTACK-TOOL:high']);
+    const a = only(alerts, 'UA-ATTACK-TOOL');
+    expect(a.evidence).toEqual([{ frame: 5, header: 'From', value: from }]);
+    expect(a.presented).toEqual({ number: '+31104567890', header: 'From', displayName: 'SIPVicious' });
+    expect(a.call.from).toBe(from);
+  });
+
+  it('takes From as its parse gives it: a marker only in a second From address of an in-dialog request is not found', () => {
+    // RFC 3261 §20.20: From holds one address; the parse keeps the first of a list, and the rule searches that.
+    const from = '<sip:+31104567890@carrier.example>;tag=z9, "sipvicious" <sip:+31104567891@carrier.example>';
+    const bye = invite({ from, to: TO, callId: 'ua-bye-2@x', method: 'BYE', cseq: 2, toTag: 'uas1', userAgent: 'Asterisk PBX 20.5.0' });
+    expect(runSip([{ src: SRC.carrierNl, text: bye }])).toEqual([]);
+  });
+
   it('does not raise for ordinary user agents', () => {
     const text = crlf([
       'OPTIONS sip:127.0.0.2:5060 SIP/2.0',
@@ -108,6 +127,20 @@ describe('MSG-MALFORMED', () => {
     expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
     const a = only(alerts, 'MSG-MALFORMED');
     expect(a.evidence).toEqual([{ frame: 1, header: 'content-length-mismatch', value: 'Content-Length 300, 5 bytes after the header fields' }]);
+  });
+
+  it('outside the initial INVITE checks what the split finds, not the From/To URIs (checked on the INVITE)', () => {
+    const spec: InviteSpec = { from: sipNum('+31104567890'), to: TO, callId: 'in-dialog-1@carrier.example', host: '127.0.0.11' };
+    const s = new SipSession();
+    expect(s.feed({ src: SRC.carrierNl, text: invite(spec) })).toEqual([]);
+    // An ACK whose To and From URIs do not parse: neither is an identity the rules take outside the INVITE.
+    const ack = invite({ ...spec, method: 'ACK', ruri: 'sip:+31687654321@sbc.example.net;user=phone', to: '<sip:+31687654321@sbc.example.net;user=phone', from: '<sip:@carrier.example>;tag=a1', toTag: 'uas1' });
+    expect(s.feed({ src: SRC.carrierNl, text: ack, frame: 2 })).toEqual([]);
+    // A BYE with two To headers: the split reports it.
+    const bye = invite({ ...spec, method: 'BYE', cseq: 2, toTag: 'uas1', headers: [`To: ${TO};tag=uas2`] });
+    const alerts = s.feed({ src: SRC.carrierNl, text: bye, frame: 3 });
+    expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
+    expect(only(alerts, 'MSG-MALFORMED').evidence).toEqual([{ frame: 3, header: 'duplicate-to', value: 'To' }]);
   });
 
   it('does not raise for a well-formed INVITE with a body', () => {
