@@ -42,6 +42,9 @@ import {
   canonicalize,
   idOfName,
   identifyName,
+  NAME_ACCEPT,
+  NAME_END,
+  NAME_STATES,
   nameEquals,
 } from './names.js';
 import { parseUri } from './uri.js';
@@ -691,13 +694,16 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
       break;
     }
     const hs = p;
-    // Header name: up to ':' (a line without one is skipped, with an anomaly).
+    // Header name: up to ':' (a line without one is skipped, with an anomaly), recognised on the way.
+    let st = 0;
     while (p < len) {
-      c = buf[p]!;
-      if (c === 0x3a || c === 0x0a) break;
+      const ns = NAME_STATES[(st << 8) | buf[p]!]!;
+      if (ns === NAME_END) break;
+      st = ns;
       p++;
     }
     if (p >= len) break;
+    c = buf[p]!;
     if (c !== 0x3a || isWsByte(buf[hs])) {
       addAnomaly(anomalies, frame, SipAnomaly.headerWithoutColon, buf.toString('latin1', hs, Math.min(buf[p - 1] === 0x0d ? p - 1 : p, hs + 64)));
       p = skipLine(buf, p);
@@ -705,7 +711,8 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     }
     let ne = p;
     while (ne > hs && isWsByte(buf[ne - 1])) ne--;
-    const id = identifyName(buf, hs, ne);
+    // Whitespace before the ':' is rare: the machine saw it as part of the name.
+    const id = ne === p ? NAME_ACCEPT[st]! : identifyName(buf, hs, ne);
     // Value: to the end of the line and of its continuation lines (memchr per line).
     let vs = p + 1;
     let le2 = buf.indexOf(0x0a, vs);
