@@ -33,8 +33,9 @@ const EXTRA = 11;
 const MSG_KIND = 12;
 const STATUS = 13;
 const METHOD = 14;
-const RURI = 15;
-const REASON = 16;
+/** The split's start-line text bounds (textStart, textEnd); an INVALID record's reason (a string) in TEXT_START. */
+const TEXT_START = 15;
+const TEXT_END = 16;
 const VERSION = 17;
 const BODY_OFFSET = 18;
 const BODY_END = 19;
@@ -50,7 +51,7 @@ const DATAGRAM_EXTRA = 1;
 const ANOMALY = 2;
 /** A UDP datagram parsed as SIP in the worker; the split's anomalies in `extra[EXTRA]` (-1: none). */
 const SIP = 3;
-/** MSG_KIND of a SIP record: a request, a response, or a start line that did not parse (reason in REASON). */
+/** MSG_KIND of a SIP record: a request, a response, or a start line that did not parse (reason in TEXT_START). */
 const REQUEST = 0;
 const RESPONSE = 1;
 const INVALID = 2;
@@ -128,15 +129,15 @@ export class BatchWriter {
     const m = this.meta;
     if (parsed.kind === 'invalid') {
       m[o + MSG_KIND] = INVALID;
-      m[o + REASON] = this.string(parsed.reason);
+      m[o + TEXT_START] = this.string(parsed.reason);
       return;
     }
     const s = splitOf(parsed);
     m[o + MSG_KIND] = s.kind === 'request' ? REQUEST : RESPONSE;
     m[o + STATUS] = s.status;
     m[o + METHOD] = this.string(s.method);
-    m[o + RURI] = this.string(s.requestUriText);
-    m[o + REASON] = this.string(s.reason);
+    m[o + TEXT_START] = s.textStart;
+    m[o + TEXT_END] = s.textEnd;
     m[o + VERSION] = this.string(s.version);
     m[o + BODY_OFFSET] = s.bodyOffset;
     m[o + BODY_END] = s.bodyEnd;
@@ -276,7 +277,7 @@ export function readBatch(b: WorkerBatch, sink: BatchSink): void {
 
 function sipOf(m: Float64Array, o: number, d: Datagram, heads: Int32Array, strings: readonly string[], extra: readonly Extra[]): SipParse {
   const kind = m[o + MSG_KIND];
-  if (kind === INVALID) return { kind: 'invalid', reason: strings[m[o + REASON]!]! };
+  if (kind === INVALID) return { kind: 'invalid', reason: strings[m[o + TEXT_START]!]! };
   const h: number[] = [];
   const at = m[o + HEADS_AT]!;
   const end = at + m[o + HEADS_LEN]!;
@@ -286,9 +287,9 @@ function sipOf(m: Float64Array, o: number, d: Datagram, heads: Int32Array, strin
   return sipMessageFromSplit(d.payload, d.frame, {
     kind: kind === REQUEST ? 'request' : 'response',
     method: strings[m[o + METHOD]!]!,
-    requestUriText: strings[m[o + RURI]!]!,
     status: m[o + STATUS]!,
-    reason: strings[m[o + REASON]!]!,
+    textStart: m[o + TEXT_START]!,
+    textEnd: m[o + TEXT_END]!,
     version: strings[m[o + VERSION]!]!,
     anomalies: x < 0 ? [] : (extra[x] as Anomaly[]),
     h,

@@ -186,9 +186,13 @@ const EMPTY: readonly never[] = [];
 class SipMessageImpl {
   readonly kind: 'request' | 'response';
   readonly method: string;
-  readonly requestUriText: string;
   readonly status: number;
-  readonly reason: string;
+  /**
+   * Bounds in `raw` of the start line's text: the Request-URI of a request, the reason phrase of a response. It is
+   * decoded when read (most messages never are: decoding a value costs about as much as the rest of a CSeq's work).
+   */
+  readonly textStart: number;
+  readonly textEnd: number;
   readonly version: string;
   readonly raw: Buffer;
   readonly anomalies: Anomaly[];
@@ -214,14 +218,15 @@ class SipMessageImpl {
   private cRuri: Lazy<Uri | Invalid | undefined> = UNSET;
   private cPrivacy: Lazy<readonly string[]> = UNSET;
   private cUserAgent: Lazy<string | undefined> = UNSET;
+  private cText: string | undefined = undefined;
   private collected = false;
 
   constructor(
     kind: 'request' | 'response',
     method: string,
-    requestUriText: string,
     status: number,
-    reason: string,
+    textStart: number,
+    textEnd: number,
     version: string,
     raw: Buffer,
     anomalies: Anomaly[],
@@ -233,9 +238,9 @@ class SipMessageImpl {
   ) {
     this.kind = kind;
     this.method = method;
-    this.requestUriText = requestUriText;
     this.status = status;
-    this.reason = reason;
+    this.textStart = textStart;
+    this.textEnd = textEnd;
     this.version = version;
     this.raw = raw;
     this.anomalies = anomalies;
@@ -244,6 +249,18 @@ class SipMessageImpl {
     this.bodyEnd = bodyEnd;
     this.contentLength = contentLength;
     this.frame = frame;
+  }
+
+  private get text(): string {
+    return (this.cText ??= utf8Slice(this.raw, this.textStart, this.textEnd));
+  }
+
+  get requestUriText(): string {
+    return this.kind === 'request' ? this.text : '';
+  }
+
+  get reason(): string {
+    return this.kind === 'response' ? this.text : '';
   }
 
   get headerCount(): number {
@@ -367,8 +384,8 @@ class SipMessageImpl {
 
   get cseq(): CSeq | Invalid | undefined {
     if (this.cCSeq === UNSET) {
-      const v = this.first('cseq');
-      const c = v === undefined ? undefined : parseCSeq(v);
+      const i = this.find('cseq', 0);
+      const c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
       if (c !== undefined && c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
       this.cCSeq = c;
     }
@@ -573,6 +590,27 @@ function knownMethod(buf: Buffer, s: number, e: number): string | undefined {
   return undefined;
 }
 
+/**
+ * A CSeq in its usual form (digits, whitespace, a standard method, nothing else) read from the bytes, or undefined
+ * for parseCSeq to take: the same result without decoding the value (every message's CSeq is read).
+ */
+function plainCSeq(buf: Buffer, s: number, e: number): CSeq | undefined {
+  let i = s;
+  let n = 0;
+  while (i < e) {
+    const c = buf[i]!;
+    if (c < 0x30 || c > 0x39) break;
+    n = n * 10 + (c - 0x30);
+    i++;
+  }
+  if (i === s || i - s > 10 || n > 0xffffffff) return undefined;
+  const ws = i;
+  while (i < e && isWsByte(buf[i])) i++;
+  if (i === ws) return undefined;
+  const method = knownMethod(buf, i, e);
+  return method === undefined ? undefined : { kind: 'cseq', seq: n, method };
+}
+
 function addAnomaly(list: Anomaly[], frame: number | undefined, kind: SipAnomalyKind, detail: string): void {
   list.push(frame === undefined ? { kind, detail } : { kind, detail, frame });
 }
@@ -609,9 +647,10 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
 
   let kind: 'request' | 'response';
   let method = '';
-  let ruri = '';
   let status = 0;
-  let reason = '';
+  // The Request-URI or the reason phrase (decoded when read).
+  let textStart = 0;
+  let textEnd = 0;
   let version: string;
   if (isSipSlash(buf, ls)) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
@@ -625,7 +664,10 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     if (q - cs !== 3 || (q < le && buf[q] !== 0x20)) return invalidMessage('status line: status code is not 3 digits');
     status = (buf[cs]! - 0x30) * 100 + (buf[cs + 1]! - 0x30) * 10 + (buf[cs + 2]! - 0x30);
     if (status < 100 || status > 699) return invalidMessage(`status line: status code ${status} out of range`);
-    reason = q < le ? buf.toString('utf8', q + 1, le) : '';
+    if (q < le) {
+      textStart = q + 1;
+      textEnd = le;
+    }
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
     kind = 'request';
@@ -659,8 +701,11 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     if (q !== le || ve === vs) return invalidMessage('request line: expected Method SP Request-URI SP SIP-Version');
     if (versionLength(buf, vs, ve) !== ve - vs) return invalidMessage('request line: bad SIP version');
     if (buf[us] === 0x3c) return invalidMessage('request line: Request-URI enclosed in <>');
-    ruri = buf.toString('utf8', us, ue);
-    if (ruri.indexOf(':') <= 0) return invalidMessage('request line: Request-URI has no scheme');
+    // No ':' in the URI, or one first: the bytes tell as the decoded text would (UTF-8 keeps 0x3a as ':').
+    const colon = buf.indexOf(0x3a, us);
+    if (colon < 0 || colon >= ue || colon === us) return invalidMessage('request line: Request-URI has no scheme');
+    textStart = us;
+    textEnd = ue;
     version = ve - vs === 7 && buf[vs + 4] === 0x32 && buf[vs + 6] === 0x30 && buf[vs + 5] === 0x2e ? 'SIP/2.0' : buf.toString('latin1', vs, ve);
     if (extraWs) addAnomaly(anomalies, frame, SipAnomaly.startLineWhitespace, 'extra SP in the request line (RFC 4475 §3.1.2.9-10)');
   }
@@ -812,9 +857,9 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   const msg = new SipMessageImpl(
     kind,
     method,
-    ruri,
     status,
-    reason,
+    textStart,
+    textEnd,
     version,
     buf,
     anomalies,
@@ -835,7 +880,7 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
  */
 export type SipSplit = Pick<
   SipMessageImpl,
-  'kind' | 'method' | 'requestUriText' | 'status' | 'reason' | 'version' | 'anomalies' | 'h' | 'bodyOffset' | 'bodyEnd' | 'contentLength'
+  'kind' | 'method' | 'status' | 'textStart' | 'textEnd' | 'version' | 'anomalies' | 'h' | 'bodyOffset' | 'bodyEnd' | 'contentLength'
 >;
 
 /** The split of a message that {@link parseSipMessage} returned (the message itself, seen as its split). */
@@ -848,9 +893,9 @@ export function sipMessageFromSplit(raw: Buffer, frame: number | undefined, s: S
   return new SipMessageImpl(
     s.kind,
     s.method,
-    s.requestUriText,
     s.status,
-    s.reason,
+    s.textStart,
+    s.textEnd,
     s.version,
     raw,
     s.anomalies,

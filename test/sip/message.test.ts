@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSipMessage } from '../../src/sip/index.js';
+import { parseCSeq } from '../../src/sip/headers.js';
 import { fixture, kinds, parsed, sip } from './helpers.js';
 
 const BASE = [
@@ -29,6 +30,8 @@ describe('parseSipMessage: start line', () => {
     expect(none.kind === 'response' && [none.status, none.reason]).toEqual([100, '']);
     const utf8 = parsed(fixture('rfc4475', 'unreason'));
     expect(utf8.kind === 'response' && utf8.reason).toBe('= 2**3 * 5**2 но сто девяносто девять - простое');
+    const uri = parsed(Buffer.from('OPTIONS sip:\u00e9t\u00e9@example.com SIP/2.0\r\n\r\n', 'utf8'));
+    expect(uri.kind === 'request' && uri.requestUriText).toBe('sip:\u00e9t\u00e9@example.com');
   });
 
   it('returns invalid values for unusable start lines, never throws', () => {
@@ -41,6 +44,8 @@ describe('parseSipMessage: start line', () => {
       ['INVITE sip:a@b\r\n\r\n', 'request line: expected Method SP Request-URI SP SIP-Version'],
       ['INVITE sip:a@b HTTP/1.1\r\n\r\n', 'request line: bad SIP version'],
       ['INVITE abc SIP/2.0\r\n\r\n', 'request line: Request-URI has no scheme'],
+      ['INVITE :abc SIP/2.0\r\n\r\n', 'request line: Request-URI has no scheme'],
+      ['INVITE ab SIP:2.0\r\n\r\n', 'request line: bad SIP version'],
       ['GET / HTTP/1.1\r\n\r\n', 'request line: bad SIP version'],
       ['\x80\x08\x12\x34 sip:a@b SIP/2.0\r\n\r\n', 'request line: bad method'],
       ['SIP/2.0 4294967301 better not break the receiver\r\n\r\n', 'status line: status code is not 3 digits'],
@@ -282,5 +287,42 @@ describe('parseSipMessage: anomalies', () => {
         void [m.pai, m.from, m.to, m.via, m.cseq, m.identity, m.rpid, m.diversion, m.historyInfo];
       }
     }
+  });
+});
+
+describe('parseSipMessage: CSeq read from the bytes', () => {
+  // The usual form is read without decoding the value; everything else goes through parseCSeq. Both must agree.
+  const values = [
+    '1 INVITE',
+    '4294967295 BYE',
+    '4294967296 BYE',
+    '00012 ACK',
+    '1\tINVITE',
+    '1   CANCEL',
+    '1 INVITEX',
+    '1 invite',
+    '1INVITE',
+    'INVITE',
+    '1 INVITE junk',
+    '12345678901 INVITE',
+    '99999999999 INVITE',
+    '1 FOO',
+    '1\r\n INVITE',
+    '1\rINVITE',
+    '7 NOTIFY',
+    '1 ',
+  ];
+  it.each(values)('CSeq: %j gives what parseCSeq gives on the decoded value', (v) => {
+    const m = parsed(sip([...BASE.slice(0, 6), `CSeq: ${v}`, 'Content-Length: 0']));
+    const decoded = m.header('cseq');
+    expect(decoded).toBeDefined();
+    expect(m.cseq).toEqual(parseCSeq(decoded!));
+    const invalid = m.cseq?.kind === 'invalid' ? [m.cseq.reason] : [];
+    expect(m.anomalies.filter((a) => a.kind === 'cseq-invalid').map((a) => a.detail)).toEqual(invalid);
+  });
+
+  it('reads the usual forms to the exact number and the interned method', () => {
+    const m = parsed(sip([...BASE.slice(0, 6), 'CSeq: 4294967295 REGISTER', 'Content-Length: 0']));
+    expect(m.cseq).toEqual({ kind: 'cseq', seq: 4294967295, method: 'REGISTER' });
   });
 });
