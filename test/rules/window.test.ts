@@ -69,4 +69,57 @@ describe('MemoryWindowState', () => {
     expect(w.recent('n999', 70_016, 1e9)).toEqual([]);
     expect(w.recent<number>('late', 70_016, 1e9).map((e) => e.value)).toEqual([0]);
   });
+
+  it('keeps exactly the newest keys under the bound while sweeps walk the order and eviction compacts it', () => {
+    // Nothing is ever stale (a rule reads a very long window), so sweeps remove nothing but keep walking while
+    // evictions move the head past them and compact the order under them: the live keys must stay the newest
+    // `bound` ones, as a plain oldest-first model says.
+    const bound = 300;
+    const w = new MemoryWindowState(bound);
+    w.recent('probe', 0, 1e12);
+    const model: string[] = [];
+    let evicted = 0;
+    for (let i = 0; i < 5000; i++) {
+      const key = `k${i}`;
+      w.add(key, i * 1_000, i); // one key a second: a sweep starts every minute, 64 places per add
+      model.push(key);
+      if (model.length > bound) {
+        model.shift();
+        evicted++;
+      }
+      if (i % 97 === 0 || i > 4990) {
+        expect(w.size).toBe(model.length);
+        expect(w.evicted).toBe(evicted);
+        expect(w.recent<number>(model[0]!, i * 1_000, 1e12).map((e) => e.value)).toEqual([Number(model[0]!.slice(1))]);
+        if (i >= bound) expect(w.recent(`k${i - bound}`, i * 1_000, 1e12)).toEqual([]);
+      }
+    }
+    expect(w.swept).toBe(0);
+    for (const key of model) expect(w.count(key, 5_000_000, 1e12)).toBe(1);
+  });
+
+  it('sweeps what left the window while keys expire, come back and are evicted around it', () => {
+    // A 30 s window, keys re-used: every read must see exactly the entries of the last 30 s (a brute-force model),
+    // whatever the sweeps and the expiry on read did to the order meanwhile.
+    const w = new MemoryWindowState(10_000);
+    const model = new Map<string, number[]>();
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let t = 0; t < 600_000; t += 50) {
+      const key = `n${rnd(2_000)}`;
+      if (rnd(3) === 0) {
+        const want = (model.get(key) ?? []).filter((at) => at >= t - 30_000);
+        expect(w.recent<number>(key, t, 30_000).map((e) => e.value)).toEqual(want);
+      } else {
+        w.add(key, t, t);
+        model.set(key, [...(model.get(key) ?? []), t]);
+      }
+    }
+    expect(w.swept).toBeGreaterThan(0);
+    expect(w.evicted).toBe(0);
+  });
 });
+
