@@ -105,8 +105,8 @@ describe('MemoryWindowState', () => {
     const model = new Map<string, number[]>();
     let seed = 7;
     const rnd = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
     };
     for (let t = 0; t < 600_000; t += 50) {
       const key = `n${rnd(2_000)}`;

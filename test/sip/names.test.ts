@@ -53,8 +53,8 @@ describe('header-name state machine', () => {
     const alphabet = 'fromtcalidsqvenhgxyzFROMTCALID-_.!%*+~0123456789\x80\xff';
     let seed = 12345;
     const rnd = (n: number) => {
-      seed = (seed * 1103515245 + 12345) >>> 0;
-      return seed % n;
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
     };
     for (let k = 0; k < 20_000; k++) {
       let s = '';
