@@ -24,6 +24,25 @@ describe('MemoryWindowState', () => {
     expect(w.size).toBe(1);
   });
 
+  it('adds to what the read before found: absent, present, expired, or evicted in between', () => {
+    const w = new MemoryWindowState(2);
+    expect(w.count('a', 0, 1_000)).toBe(0); // absent …
+    w.add('a', 0, 1); // … created
+    w.add('a', 1, 2); // a second add after no read: the slot made above
+    expect(w.count('a', 2, 1_000)).toBe(2);
+    w.add('a', 3, 3); // read then add: the same slot
+    expect(w.recent<number>('a', 4, 1_000).map((e) => e.value)).toEqual([1, 2, 3]);
+    expect(w.count('a', 10_000, 1_000)).toBe(0); // expired on this read …
+    w.add('a', 10_000, 4); // … so a new slot
+    expect(w.recent<number>('a', 10_000, 1_000).map((e) => e.value)).toEqual([4]);
+    expect(w.count('a', 10_001, 1_000)).toBe(1);
+    w.add('b', 10_001, 1);
+    w.add('c', 10_002, 1); // bound 2: evicts a, read just before b's add
+    w.add('a', 10_003, 5); // the slot read before is gone: a new one
+    expect(w.recent<number>('a', 10_003, 1_000).map((e) => e.value)).toEqual([5]);
+    expect(w.size).toBe(2);
+  });
+
   it('keeps a key with one entry and one that grows to many alike (inline first entry, list from the second)', () => {
     const w = new MemoryWindowState(10, 3);
     w.add('one', 1_000, 'x');
