@@ -56,8 +56,6 @@ interface Entry {
   readonly names: (Endpoint | string)[];
   pinned: boolean;
   truncated: boolean;
-  /** Insertion number in its order ring (openOrder, or pinnedOrder once pinned). */
-  seq: number;
 }
 
 function nameIndex(names: (Endpoint | string)[], v: Endpoint | string): number {
@@ -94,24 +92,13 @@ export class EvidenceBuffer {
    * Unpinned calls in the order of their first message. (Recency order — a delete + set per message — cost more
    * than the rest of the buffering; an alert pins its call at once, and most alerts come from the first message.)
    */
-  private readonly openOrder = new InsertionRing();
+  private readonly openOrder = new InsertionRing<Entry>((e) => e.live && !e.pinned);
   /** Pinned calls in pin order. */
-  private readonly pinnedOrder = new InsertionRing();
+  private readonly pinnedOrder = new InsertionRing<Entry>((e) => e.live && e.pinned);
   /** Every call, open or pinned (callers that keep a hint find their entry without probing it). */
   private readonly entries = new Map<string, Entry>();
   private openCount = 0;
   private pinnedCount = 0;
-  /** Whether a ring slot (key, seq) is still the entry it was made for, in the open or the pinned ring. */
-  private readonly liveIn =
-    (pinned: boolean) =>
-    (id: string, seq: number): boolean => {
-      const e = this.entries.get(id);
-      return e !== undefined && e.pinned === pinned && e.seq === seq;
-    };
-  private readonly isOpen = this.liveIn(false);
-  private readonly isPinned = this.liveIn(true);
-  private readonly openEntries = (): [string, number][] => this.listed(false);
-  private readonly pinnedEntries = (): [string, number][] => this.listed(true);
   private openBytes = 0;
   private pinnedBytes = 0;
   readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
@@ -129,8 +116,9 @@ export class EvidenceBuffer {
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false, seq: this.openOrder.add(callId) };
+      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false };
       this.entries.set(callId, e);
+      this.openOrder.add(e);
       this.openCount++;
     }
     if (hint) hint.evidence = e;
@@ -178,8 +166,8 @@ export class EvidenceBuffer {
     if (!e || e.pinned) return;
     this.openCount--;
     this.openBytes -= e.bytes;
-    e.pinned = true;
-    e.seq = this.pinnedOrder.add(callId);
+    e.pinned = true; // (its place in the open ring is stale from now on)
+    this.pinnedOrder.add(e);
     this.pinnedCount++;
     this.pinnedBytes += e.bytes;
     this.trimPinned();
@@ -224,35 +212,29 @@ export class EvidenceBuffer {
     }
   }
 
-  private listed(pinned: boolean): [string, number][] {
-    const out: [string, number][] = [];
-    for (const [k, e] of this.entries) if (e.pinned === pinned) out.push([k, e.seq]);
-    return out.sort((a, b) => a[1] - b[1]); // ring order (a pinned call's seq is its pin number)
-  }
-
   get bytes(): { open: number; pinned: number } {
     return { open: this.openBytes, pinned: this.pinnedBytes };
   }
 
   private trimOpen(keep: string): void {
     while (this.openBytes > this.limits.maxBytes) {
-      const oldest = this.openOrder.peek(this.isOpen);
-      if (oldest === undefined || oldest === keep) break;
+      const oldest = this.openOrder.peek();
+      if (oldest === undefined || oldest.callId === keep) break;
       this.openOrder.shift();
-      this.drop(oldest, this.entries.get(oldest)!);
+      this.drop(oldest.callId, oldest);
       this.stats.evictedCalls++;
     }
-    this.openOrder.compact(this.openCount, this.openEntries);
+    this.openOrder.compact(this.openCount);
   }
 
   private trimPinned(): void {
     while (this.pinnedBytes > this.limits.maxPinnedBytes && this.pinnedCount > 1) {
-      const oldest = this.pinnedOrder.peek(this.isPinned);
+      const oldest = this.pinnedOrder.peek();
       if (oldest === undefined) break;
       this.pinnedOrder.shift();
-      this.drop(oldest, this.entries.get(oldest)!);
+      this.drop(oldest.callId, oldest);
       this.stats.droppedPinnedCalls++;
     }
-    this.pinnedOrder.compact(this.pinnedCount, this.pinnedEntries);
+    this.pinnedOrder.compact(this.pinnedCount);
   }
 }

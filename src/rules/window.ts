@@ -1,3 +1,4 @@
+import { InsertionRing } from '../util/insertion-ring.js';
 import type { WindowState } from './types.js';
 
 interface Entry {
@@ -19,7 +20,7 @@ const SWEEP_STEP = 64;
  *
  * Memory: most keys (a calling number) hold one entry, and a window of an hour holds every caller of that hour, so
  * a key's first entry lives inline in its slot and a list is made only for a second one; the eviction order is an
- * array of the slots themselves, not an object per key. (Before: ~380 bytes per key, most of the analyzer's live
+ * InsertionRing of the slots themselves, not an object per key. (Before: ~380 bytes per key, most of the analyzer's live
  * heap on the benchmark capture; now ~130.)
  */
 class Slot {
@@ -48,16 +49,13 @@ class Slot {
 export class MemoryWindowState implements WindowState {
   private readonly keys = new Map<string, Slot>();
   /**
-   * The slots, oldest key first (the Map's own order), dead ones included until compacted. Eviction and sweeps walk
-   * this array and tell a stale place by the slot's flag, with no Map probe (a ring of keys needed one per place to
-   * tell whether its key was still the same entry).
+   * The slots, oldest key first (the Map's own order). Eviction and sweeps walk it and tell a stale place by the
+   * slot's flag, with no Map probe.
    */
-  private order: Slot[] = [];
-  private head = 0;
+  private readonly order = new InsertionRing<Slot>((s) => !s.dead);
   private maxWindowMs = 0;
   private lastSweepMs = -Infinity;
-  /** Position in `order` of the sweep in progress (-1: none) and its cutoff. */
-  private sweepAt = -1;
+  /** Cutoff of the sweep in progress (the ring's walk). */
   private sweepCutoff = 0;
   /**
    * The key the last read looked up and its slot (undefined: absent), for the add that follows it: windowed rules
@@ -116,7 +114,7 @@ export class MemoryWindowState implements WindowState {
 
   add<T>(key: string, nowMs: number, value: T): void {
     if (nowMs - this.lastSweepMs >= SWEEP_EVERY_MS) this.startSweep(nowMs);
-    if (this.sweepAt >= 0) this.sweepSome();
+    if (this.order.walking) this.sweepSome();
     const cached = key === this.lastKey ? this.lastSlot : null;
     this.lastKey = undefined;
     this.lastSlot = undefined;
@@ -125,7 +123,7 @@ export class MemoryWindowState implements WindowState {
       if (this.keys.size >= this.maxKeys) this.evictOne();
       const s = new Slot(key, nowMs, value);
       this.keys.set(key, s);
-      this.order.push(s);
+      this.order.add(s);
       return;
     }
     const list = (slot.list ??= [{ atMs: slot.at, value: slot.value }]);
@@ -148,27 +146,13 @@ export class MemoryWindowState implements WindowState {
 
   private evictOne(): void {
     // Dead places (key expired or swept, perhaps added again since) are skipped, so eviction is oldest-first.
-    const order = this.order;
-    while (this.head < order.length && order[this.head]!.dead) this.head++;
-    if (this.head < order.length) {
-      this.drop(order[this.head]!);
-      this.head++;
+    const oldest = this.order.peek();
+    if (oldest !== undefined) {
+      this.order.shift();
+      this.drop(oldest);
       this.evicted++;
     }
-    this.compact();
-  }
-
-  /** Drop the dead places at the front, and all of them once they outnumber the live keys (not while sweeping). */
-  private compact(): void {
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
-      if (this.sweepAt >= 0) this.sweepAt = Math.max(0, this.sweepAt - this.head);
-      this.head = 0;
-    }
-    if (this.sweepAt < 0 && this.order.length - this.head > 4 * this.keys.size + 1024) {
-      this.order = this.order.filter((s, i) => i >= this.head && !s.dead);
-      this.head = 0;
-    }
+    this.order.compact(this.keys.size);
   }
 
   /** Start dropping keys whose newest entry is older than every window any rule asked for. */
@@ -176,7 +160,7 @@ export class MemoryWindowState implements WindowState {
     this.lastSweepMs = nowMs;
     if (this.maxWindowMs === 0) return;
     this.sweepCutoff = nowMs - this.maxWindowMs;
-    this.sweepAt = this.head;
+    this.order.startWalk();
   }
 
   /**
@@ -185,14 +169,12 @@ export class MemoryWindowState implements WindowState {
    * stale key meanwhile: recent() drops what left the window it asks for.)
    */
   private sweepSome(): void {
-    const order = this.order;
     for (let n = 0; n < SWEEP_STEP; n++) {
-      if (this.sweepAt >= order.length) {
-        this.sweepAt = -1;
-        this.compact();
+      const slot = this.order.next();
+      if (slot === undefined) {
+        this.order.compact(this.keys.size);
         return;
       }
-      const slot = order[this.sweepAt++]!;
       if (!slot.dead && slot.newest() < this.sweepCutoff) {
         this.drop(slot);
         this.swept++;

@@ -1,30 +1,31 @@
 /**
- * Oldest-first order of the keys of a Map whose entries are never re-inserted, for bounded caches and buffers.
+ * Oldest-first order of the entries of a Map whose entries are never re-inserted, for bounded caches and buffers.
  *
  * `map.keys().next()` is not O(1) here: after many deletions at the front V8 walks every deleted slot until the
  * Map rehashes (tens of µs per eviction at 100k keys; the evidence buffer spent more time there than in the rest
- * of its work). The ring is two parallel arrays of key and insertion number; an entry whose number no longer
- * matches the live entry (deleted, perhaps added again since) is stale and skipped.
+ * of its work). The ring is an array of the entries themselves, oldest first. An entry that left the Map (or moved
+ * to another ring) stays in place until it is skipped or compacted away; the caller's `isLive` tells it from the
+ * entry alone (a flag on it), so skipping a stale place costs no Map probe.
  */
-export class InsertionRing {
-  private keys: string[] = [];
-  private seqs: number[] = [];
+export class InsertionRing<T> {
+  private items: T[] = [];
   private head = 0;
-  private nextSeq = 0;
+  /** Position of the walk in progress (-1: none). */
+  private at = -1;
 
-  /** Append `key`; returns its insertion number, to be stored with the entry. */
-  add(key: string): number {
-    const seq = this.nextSeq++;
-    this.keys.push(key);
-    this.seqs.push(seq);
-    return seq;
+  constructor(private readonly isLive: (item: T) => boolean) {}
+
+  /** Append an entry (the newest). */
+  add(item: T): void {
+    this.items.push(item);
   }
 
-  /** The oldest key whose entry is live (`isLive(key, seq)`), stale ones dropped on the way; undefined when none. */
-  peek(isLive: (key: string, seq: number) => boolean): string | undefined {
-    while (this.head < this.keys.length) {
-      const key = this.keys[this.head]!;
-      if (isLive(key, this.seqs[this.head]!)) return key;
+  /** The oldest live entry, stale ones dropped on the way; undefined when none. */
+  peek(): T | undefined {
+    const items = this.items;
+    while (this.head < items.length) {
+      const item = items[this.head]!;
+      if (this.isLive(item)) return item;
       this.head++;
     }
     return undefined;
@@ -32,34 +33,59 @@ export class InsertionRing {
 
   /** Drop the entry {@link peek} returned. */
   shift(): void {
-    if (this.head < this.keys.length) this.head++;
+    if (this.head < this.items.length) this.head++;
   }
 
   /**
-   * Keep the arrays near the number of live entries: drop the consumed front, and rebuild from the live entries
-   * (`entries()`, oldest first, with their numbers) when stale ones pile up (entries deleted without eviction).
+   * Start a walk over the places from the oldest (a sweep spread over later calls): {@link next} gives them in turn.
+   * One walk at a time; compaction keeps its position.
    */
-  compact(liveSize: number, entries: () => Iterable<readonly [string, number]>): void {
-    if (this.head > 1024 && this.head * 2 > this.keys.length) {
-      this.keys = this.keys.slice(this.head);
-      this.seqs = this.seqs.slice(this.head);
+  startWalk(): void {
+    this.at = this.head;
+  }
+
+  get walking(): boolean {
+    return this.at >= 0;
+  }
+
+  /** The next place of the walk, stale ones included (the caller tells them apart); undefined once it is over. */
+  next(): T | undefined {
+    if (this.at < 0) return undefined;
+    if (this.at < this.head) this.at = this.head;
+    if (this.at >= this.items.length) {
+      this.at = -1;
+      return undefined;
+    }
+    return this.items[this.at++];
+  }
+
+  /**
+   * Keep the array near the number of live entries: drop the consumed front, and drop every stale place when they
+   * pile up (entries deleted without eviction) to more than 4× `liveSize`.
+   */
+  compact(liveSize: number): void {
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      if (this.at >= 0) this.at = Math.max(0, this.at - this.head);
       this.head = 0;
     }
-    if (this.keys.length - this.head > 4 * liveSize + 1024) {
-      const keys: string[] = [];
-      const seqs: number[] = [];
-      for (const [k, s] of entries()) {
-        keys.push(k);
-        seqs.push(s);
+    if (this.items.length - this.head > 4 * liveSize + 1024) {
+      const walkAt = this.at < 0 ? -1 : Math.max(this.at, this.head);
+      const kept: T[] = [];
+      let keptAt = -1;
+      for (let i = this.head; i < this.items.length; i++) {
+        const item = this.items[i]!;
+        if (i === walkAt) keptAt = kept.length;
+        if (this.isLive(item)) kept.push(item);
       }
-      this.keys = keys;
-      this.seqs = seqs;
+      if (walkAt >= 0) this.at = keptAt >= 0 ? keptAt : kept.length;
+      this.items = kept;
       this.head = 0;
     }
   }
 
-  /** Ring slots in use (live and stale), for tests. */
+  /** Places held, stale ones included. */
   get length(): number {
-    return this.keys.length - this.head;
+    return this.items.length - this.head;
   }
 }

@@ -1,43 +1,93 @@
 import { describe, expect, it } from 'vitest';
 import { InsertionRing } from '../../src/util/insertion-ring.js';
 
+interface Item {
+  readonly key: string;
+  live: boolean;
+}
+
+function ringOf(): { ring: InsertionRing<Item>; add: (key: string) => Item } {
+  const ring = new InsertionRing<Item>((i) => i.live);
+  return {
+    ring,
+    add: (key) => {
+      const item = { key, live: true };
+      ring.add(item);
+      return item;
+    },
+  };
+}
+
 describe('InsertionRing', () => {
-  it('gives the oldest live key, skipping entries deleted or added again since', () => {
-    const ring = new InsertionRing();
-    const live = new Map<string, number>();
-    for (const k of ['a', 'b', 'c']) live.set(k, ring.add(k));
-    live.delete('a'); // deleted without eviction
-    live.delete('b');
-    live.set('b', ring.add('b')); // b again: its first ring entry is stale
-    const isLive = (k: string, seq: number) => live.get(k) === seq;
-    expect(ring.peek(isLive)).toBe('c');
-    expect(ring.peek(isLive)).toBe('c'); // peek does not consume
+  it('gives the oldest live entry, skipping entries deleted or added again since', () => {
+    const { ring, add } = ringOf();
+    const a = add('a');
+    const b = add('b');
+    const c = add('c');
+    a.live = false; // deleted without eviction
+    b.live = false;
+    const b2 = add('b'); // b again: its first place is stale
+    expect(ring.peek()).toBe(c);
+    expect(ring.peek()).toBe(c); // peek does not consume
     ring.shift();
-    live.delete('c');
-    expect(ring.peek(isLive)).toBe('b');
+    c.live = false;
+    expect(ring.peek()).toBe(b2);
     ring.shift();
-    live.delete('b');
-    expect(ring.peek(isLive)).toBeUndefined();
+    b2.live = false;
+    expect(ring.peek()).toBeUndefined();
     expect(ring.length).toBe(0);
   });
 
-  it('compacts: drops the consumed front, and rebuilds from the live entries when stale ones pile up', () => {
-    const ring = new InsertionRing();
-    const live = new Map<string, number>();
-    const isLive = (k: string, seq: number) => live.get(k) === seq;
-    const entries = () => [...live];
-    for (let i = 0; i < 3000; i++) live.set(`k${i}`, ring.add(`k${i}`));
+  it('compacts: drops the consumed front, and the stale places once they pile up', () => {
+    const { ring, add } = ringOf();
+    const items = Array.from({ length: 3000 }, (_, i) => add(`k${i}`));
     for (let i = 0; i < 2000; i++) {
-      expect(ring.peek(isLive)).toBe(`k${i}`);
+      expect(ring.peek()).toBe(items[i]);
       ring.shift();
-      live.delete(`k${i}`);
+      items[i]!.live = false;
     }
-    ring.compact(live.size, entries);
+    ring.compact(1000);
     expect(ring.length).toBe(1000);
-    // 10,000 keys come and go without eviction (e.g. pinned elsewhere): stale slots, rebuilt from the live map
-    for (let i = 0; i < 10_000; i++) ring.add(`gone${i}`);
-    ring.compact(live.size, entries);
+    // 10,000 entries come and go without eviction (e.g. moved to another ring): stale places, dropped
+    for (let i = 0; i < 10_000; i++) add(`gone${i}`).live = false;
+    ring.compact(1000);
     expect(ring.length).toBe(1000);
-    expect(ring.peek(isLive)).toBe('k2000');
+    expect(ring.peek()).toBe(items[2000]);
+  });
+
+  it('walks every place once, and keeps its position when the ring is compacted under it', () => {
+    const { ring, add } = ringOf();
+    const items = Array.from({ length: 6000 }, (_, i) => add(`k${i}`));
+    ring.startWalk();
+    const seen: string[] = [];
+    for (let n = 0; n < 2500; n++) seen.push(ring.next()!.key);
+    // The front is consumed by eviction (head past the walk) and most of the rest goes stale: both compactions run.
+    for (let i = 0; i < 3100; i++) {
+      ring.shift();
+      items[i]!.live = false;
+    }
+    for (let i = 3100; i < 6000; i++) if (i % 10 !== 0) items[i]!.live = false;
+    ring.compact(290);
+    expect(ring.length).toBe(290);
+    expect(ring.walking).toBe(true);
+    for (let it = ring.next(); it !== undefined; it = ring.next()) seen.push(it.key);
+    expect(ring.walking).toBe(false);
+    // The walk went on after k2499 with the live places left: k3100, k3110, … (stale and evicted ones dropped).
+    expect(seen.slice(0, 2500)).toEqual(items.slice(0, 2500).map((i) => i.key));
+    expect(seen.slice(2500)).toEqual(items.filter((i) => i.live).map((i) => i.key));
+    expect(ring.next()).toBeUndefined();
+  });
+
+  it('keeps a walk in the middle in place when the stale places are dropped around it', () => {
+    const { ring, add } = ringOf();
+    const items = Array.from({ length: 6000 }, (_, i) => add(`k${i}`));
+    ring.startWalk();
+    for (let n = 0; n < 2500; n++) ring.next();
+    for (let i = 0; i < 6000; i++) if (i % 10 !== 0) items[i]!.live = false;
+    ring.compact(600);
+    expect(ring.length).toBe(600);
+    const rest: string[] = [];
+    for (let it = ring.next(); it !== undefined; it = ring.next()) rest.push(it.key);
+    expect(rest).toEqual(items.slice(2500).filter((i) => i.live).map((i) => i.key));
   });
 });
