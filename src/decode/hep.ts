@@ -14,8 +14,8 @@
 import { gunzipSync, gzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Datagram, Endpoint, Origin, Parse, Timestamp, Transport } from '../types.js';
 import { SpoofwatchError } from '../types.js';
-import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
-import type { AddressTextCache } from './address-text.js';
+import { parseIPv4, parseIPv6 } from './addr.js';
+import { AddressTextCache } from './address-text.js';
 
 /** One decoded HEP v3 packet. `payload` is a slice of the input unless it was decompressed. */
 export interface HepPacket {
@@ -124,9 +124,10 @@ function inflateBounded(data: Buffer): Buffer | string {
  * - `invalid` with a named reason for anything malformed,
  * - `ok` with `consumed` = the total length; bytes after it are left for the next call.
  * `addrs`: the caller's address-text cache for a feed it decodes packet after packet (a HEP feed names the same few
- * proxies and peers in almost every packet; formatting them twice per packet was a fifth of the decode).
+ * proxies and peers in almost every packet; formatting them twice per packet was a fifth of the decode). Without
+ * one, the packet gets a cache of its own.
  */
-export function decodeHep(buf: Buffer, addrs?: AddressTextCache): Parse<HepPacket> {
+export function decodeHep(buf: Buffer, addrs: AddressTextCache = new AddressTextCache()): Parse<HepPacket> {
   if (buf.length < HEADER_LEN) {
     return isMagicPrefix(buf) ? { kind: 'incomplete', need: HEADER_LEN } : invalid('not HEP3: bad magic');
   }
@@ -185,16 +186,16 @@ export function decodeHep(buf: Buffer, addrs?: AddressTextCache): Parse<HepPacke
         break;
       // (Sizes were checked above: 4 / 16 value bytes inside the packet, as the cache requires.)
       case HepChunk.SRC_IPV4:
-        src4 = addrs ? addrs.ipv4(buf, v) : formatIPv4(buf, v);
+        src4 = addrs.ipv4(buf, v);
         break;
       case HepChunk.DST_IPV4:
-        dst4 = addrs ? addrs.ipv4(buf, v) : formatIPv4(buf, v);
+        dst4 = addrs.ipv4(buf, v);
         break;
       case HepChunk.SRC_IPV6:
-        src6 = addrs ? addrs.ipv6(buf, v) : formatIPv6(buf, v);
+        src6 = addrs.ipv6(buf, v);
         break;
       case HepChunk.DST_IPV6:
-        dst6 = addrs ? addrs.ipv6(buf, v) : formatIPv6(buf, v);
+        dst6 = addrs.ipv6(buf, v);
         break;
       case HepChunk.SRC_PORT:
         srcPort = buf.readUInt16BE(v);
