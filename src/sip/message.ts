@@ -629,6 +629,10 @@ const SCRATCH_H: number[] = [];
  */
 export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   const buf = bytes;
+  // The name machine in locals: optimised code re-reads an imported binding (and checks it is initialised) on every
+  // use, here once per header-name byte; a local is a register. ~1k instructions less per message (~10% of a split).
+  const nameStates = NAME_STATES;
+  const nameEnd = NAME_END;
   const len = buf.length;
   let p = 0;
   // RFC 3261 §7.5: CRLFs before the start line are ignored.
@@ -742,8 +746,8 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     // Header name: up to ':' (a line without one is skipped, with an anomaly), recognised on the way.
     let st = 0;
     while (p < len) {
-      const ns = NAME_STATES[(st << 8) | buf[p]!]!;
-      if (ns === NAME_END) break;
+      const ns = nameStates[(st << 8) | buf[p]!]!;
+      if (ns === nameEnd) break;
       st = ns;
       p++;
     }
