@@ -676,7 +676,8 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
     kind = 'request';
     let q = ls;
-    while (q < le && TOKEN[buf[q]!] === 1) q++;
+    const token = TOKEN; // a local: an imported binding is re-read and checked on every use in the loop
+    while (q < le && token[buf[q]!] === 1) q++;
     if (q === ls || buf[q] !== 0x20) return invalidMessage('request line: bad method');
     method = knownMethod(buf, ls, q) ?? buf.toString('latin1', ls, q);
     let extraWs = false;

@@ -77,13 +77,14 @@ function readQuoted(s: string, i: number): Quoted | undefined {
  */
 export function readParams(s: string, i: number, out: Record<string, string>): string | undefined {
   const len = s.length;
+  const token = TOKEN; // a local: an imported binding is re-read and checked on every use in the loop
   for (;;) {
     i = skipWs(s, i);
     if (i >= len) return undefined;
     if (s.charCodeAt(i) !== 0x3b) return `unexpected '${s.charAt(i)}'`;
     i = skipWs(s, i + 1);
     const ns = i;
-    while (i < len && TOKEN[s.charCodeAt(i)] === 1) i++;
+    while (i < len && token[s.charCodeAt(i)] === 1) i++;
     if (i === ns) return 'empty parameter';
     const name = s.slice(ns, i).toLowerCase();
     i = skipWs(s, i);

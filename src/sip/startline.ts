@@ -45,7 +45,8 @@ function matchStartLine(b: Buffer, s: number, limit: number): number {
   }
   let p = s;
   const mEnd = Math.min(limit, s + MAX_METHOD);
-  while (p < mEnd && TOKEN[b[p]!] === 1) p++;
+  const token = TOKEN; // a local: an imported binding is re-read and checked on every use in the loop
+  while (p < mEnd && token[b[p]!] === 1) p++;
   if (p === s || b[p] !== 0x20) return -1;
   p++;
   // Request-URI: a scheme then ':' then printable, non-space bytes.

@@ -80,7 +80,8 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri
     ipv6 = true;
     i = close + 1;
   } else {
-    while (i < len && HOST[raw.charCodeAt(i)] === 1) i++;
+    const hostChars = HOST; // a local: an imported binding is re-read and checked on every use in the loop
+    while (i < len && hostChars[raw.charCodeAt(i)] === 1) i++;
     host = raw.slice(hostStart, i);
   }
   if (host.length === 0) return invalid('sip uri: empty host', raw);
@@ -141,11 +142,12 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri
  */
 function readPair(raw: string, i: number, out: Record<string, string>, sep: number, q: boolean): number {
   const len = raw.length;
+  const param = URI_PARAM; // a local: an imported binding is re-read and checked on every use in the loops
   const ns = i;
   while (i < len) {
     const c = raw.charCodeAt(i);
     if (c === 0x3d || c === sep || (q && c === 0x3f)) break;
-    if (URI_PARAM[c] !== 1 && c < 0x80) return -1;
+    if (param[c] !== 1 && c < 0x80) return -1;
     i++;
   }
   if (i === ns) return -1;
@@ -157,7 +159,7 @@ function readPair(raw: string, i: number, out: Record<string, string>, sep: numb
     while (i < len) {
       const c = raw.charCodeAt(i);
       if (c === sep || (q && c === 0x3f)) break;
-      if (URI_PARAM[c] !== 1 && c !== 0x3d && c !== 0x3f && c !== 0x3b && c < 0x80) return -1;
+      if (param[c] !== 1 && c !== 0x3d && c !== 0x3f && c !== 0x3b && c < 0x80) return -1;
       i++;
     }
     value = raw.slice(vs, i);
