@@ -3,7 +3,7 @@
  * respects quoted strings and `<>`, and generic `;name=value` parameter lists.
  * Pure functions over strings: bad input returns `{kind:'invalid'}`, never a throw.
  */
-import { SCHEME, TOKEN, isWs, newParams, skipWs } from './chars.js';
+import { SCHEME, TOKEN, isWs, newParams, paramName, skipWs } from './chars.js';
 import type { Invalid, NameAddr, Params } from './model.js';
 import { parseUri } from './uri.js';
 
@@ -86,7 +86,7 @@ export function readParams(s: string, i: number, out: Record<string, string>): s
     const ns = i;
     while (i < len && token[s.charCodeAt(i)] === 1) i++;
     if (i === ns) return 'empty parameter';
-    const name = s.slice(ns, i).toLowerCase();
+    const name = paramName(s, ns, i);
     i = skipWs(s, i);
     let value = '';
     if (s.charCodeAt(i) === 0x3d) {

@@ -2,7 +2,7 @@
  * URI parsing: `sip:`/`sips:` (RFC 3261 §19.1.1, §25.1), `tel:` (RFC 3966), and other schemes
  * kept opaque. Pure functions over strings; bad input gives `{kind:'invalid'}`, never a throw.
  */
-import { HOST, IPV6, NO_PARAMS, SCHEME, TEL_NUMBER, URI_PARAM, VISUAL, newParams, unescapePercent } from './chars.js';
+import { HOST, IPV6, NO_PARAMS, SCHEME, TEL_NUMBER, URI_PARAM, VISUAL, newParams, paramName, unescapePercent } from './chars.js';
 import type { Invalid, OtherUri, SipUri, TelUri, Uri } from './model.js';
 
 const VISUAL_SEPARATORS = /[-.()]/g;
@@ -151,7 +151,7 @@ function readPair(raw: string, i: number, out: Record<string, string>, sep: numb
     i++;
   }
   if (i === ns) return -1;
-  const name = raw.slice(ns, i).toLowerCase();
+  const name = paramName(raw, ns, i);
   let value = '';
   if (raw.charCodeAt(i) === 0x3d) {
     i++;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseNameAddr, parseUri, splitList, userOf } from '../../src/sip/index.js';
+import { paramName } from '../../src/sip/chars.js';
 
 describe('parseUri: sip and sips', () => {
   it('splits user, host, port, params and headers', () => {
@@ -212,5 +213,36 @@ describe('parseNameAddr', () => {
       '<tel:+31887654321>',
     ]);
     expect(splitList('<sip:a@b?x=1,2>, "q\\",x" <sip:c@d>,, ')).toEqual(['<sip:a@b?x=1,2>', '"q\\",x" <sip:c@d>']);
+  });
+});
+
+describe('parameter names', () => {
+  // The common names come back as literals (paramName's fast path); every other spelling as its lowercase text.
+  it('reads common and other names in any case, the same through both readers', () => {
+    const u = parseUri('sip:a@h;USER=phone;Transport=udp;lR;Phone-Context=+31;x-Foo=1;tags=2;use=3;phone_context=4');
+    expect(u.kind === 'sip' && u.params).toEqual({
+      user: 'phone',
+      transport: 'udp',
+      lr: '',
+      'phone-context': '+31',
+      'x-foo': '1',
+      tags: '2',
+      use: '3',
+      phone_context: '4',
+    });
+    const na = parseNameAddr('<sip:a@h>;TAG=f0;Tag=second;tAg2=x;BRANCH=z9;phone-contexT=y');
+    expect(na.kind === 'name-addr' && [na.tag, na.params]).toEqual([
+      'f0',
+      { tag: 'f0', tag2: 'x', branch: 'z9', 'phone-context': 'y' },
+    ]);
+  });
+
+  it('folds the case of letters only: a name that differs in a non-letter is not the common one', () => {
+    const u = parseUri('sip:a@h;phone.context=1;user=phone');
+    expect(u.kind === 'sip' && u.params).toEqual({ 'phone.context': '1', user: 'phone' });
+    // CR is 0x0d, and 0x0d | 0x20 is '-': folding every byte would take this for phone-context.
+    expect(paramName('xPhone\rContext', 1, 14)).toBe('phone\rcontext');
+    expect(paramName('xPhone-Context', 1, 14)).toBe('phone-context');
+    expect(paramName(';Lr;', 1, 3)).toBe('lr');
   });
 });
