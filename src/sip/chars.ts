@@ -1,5 +1,9 @@
 /**
  * Character classes of the RFC 3261 §25 grammar as lookup tables (built once at load; read-only).
+ *
+ * A loop over characters reads its table through a local (`const token = TOKEN`): V8's optimised code re-reads an
+ * imported binding, and checks that it is initialised, on every use; a local stays in a register. In the split's
+ * header-name loop that was ~1k instructions per message (~10% of the split).
  */
 
 function table(chars: string, alnum: boolean): Uint8Array {

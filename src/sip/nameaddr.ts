@@ -77,7 +77,7 @@ function readQuoted(s: string, i: number): Quoted | undefined {
  */
 export function readParams(s: string, i: number, out: Record<string, string>): string | undefined {
   const len = s.length;
-  const token = TOKEN; // a local: an imported binding is re-read and checked on every use in the loop
+  const token = TOKEN; // a local: see chars.ts
   for (;;) {
     i = skipWs(s, i);
     if (i >= len) return undefined;

@@ -45,7 +45,7 @@ function matchStartLine(b: Buffer, s: number, limit: number): number {
   }
   let p = s;
   const mEnd = Math.min(limit, s + MAX_METHOD);
-  const token = TOKEN; // a local: an imported binding is re-read and checked on every use in the loop
+  const token = TOKEN; // a local: see chars.ts
   while (p < mEnd && token[b[p]!] === 1) p++;
   if (p === s || b[p] !== 0x20) return -1;
   p++;

@@ -80,7 +80,7 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri
     ipv6 = true;
     i = close + 1;
   } else {
-    const hostChars = HOST; // a local: an imported binding is re-read and checked on every use in the loop
+    const hostChars = HOST; // a local: see chars.ts
     while (i < len && hostChars[raw.charCodeAt(i)] === 1) i++;
     host = raw.slice(hostStart, i);
   }
@@ -142,7 +142,7 @@ function parseSipUri(raw: string, scheme: 'sip' | 'sips', start: number): SipUri
  */
 function readPair(raw: string, i: number, out: Record<string, string>, sep: number, q: boolean): number {
   const len = raw.length;
-  const param = URI_PARAM; // a local: an imported binding is re-read and checked on every use in the loops
+  const param = URI_PARAM; // a local: see chars.ts
   const ns = i;
   while (i < len) {
     const c = raw.charCodeAt(i);
