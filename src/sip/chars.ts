@@ -37,8 +37,8 @@ export const LOWER = new Uint8Array(256);
 for (let c = 0; c < 256; c++) LOWER[c] = c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
 
 /**
- * Parameter names that SIP URIs and name-addr headers carry on nearly every message (RFC 3261 §19.1.1, §20; RFC 3966;
- * RFC 3325/8224/8588/5806 identity headers), as the literals the rules look up.
+ * Parameter names that SIP URIs and header values carry on nearly every message: RFC 3261 §19.1.1 (user, transport,
+ * lr, maddr, method, ttl), §20 (tag, branch, received), RFC 3581 (rport), RFC 3966 (phone-context).
  */
 const COMMON_PARAMS = ['tag', 'user', 'transport', 'lr', 'phone-context', 'maddr', 'method', 'ttl', 'branch', 'rport', 'received'];
 const COMMON_BY_LENGTH: string[][] = [];
