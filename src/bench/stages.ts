@@ -15,7 +15,8 @@
  */
 import { defaultConfig } from '../config/index.js';
 import { Analyzer } from '../pipeline/analyzer.js';
-import { Ingest } from '../pipeline/ingest.js';
+import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import type { SipMessage } from '../sip/index.js';
 import { readCapture } from '../sources/capture/index.js';
 
 async function time(label: string, file: string, run: (file: string) => Promise<number>): Promise<void> {
@@ -24,9 +25,26 @@ async function time(label: string, file: string, run: (file: string) => Promise<
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const mem = process.memoryUsage();
   process.stdout.write(
-    `${label.padEnd(28)} ${ms.toFixed(0).padStart(7)} ms  ${((n / ms) * 1000).toFixed(0).padStart(8)} /s  heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB  rss ${(mem.rss / 2 ** 20).toFixed(0)} MB\n`,
+    `${label.padEnd(34)} ${ms.toFixed(0).padStart(7)} ms  ${((n / ms) * 1000).toFixed(0).padStart(8)} /s  heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB  rss ${(mem.rss / 2 ** 20).toFixed(0)} MB\n`,
   );
 }
+
+/** Read, decode and split the capture, handing every SIP event to `each`; returns the number of messages. */
+async function ingestAll(file: string, each: (e: SipEvent) => void): Promise<number> {
+  let n = 0;
+  const ing = new Ingest({
+    origin: file,
+    onMessage: (e) => {
+      n++;
+      each(e);
+    },
+  });
+  await readCapture(file, (fr) => ing.pushFrame(fr));
+  ing.flush();
+  return n;
+}
+
+const isInvite = (m: SipMessage): boolean => m.kind === 'request' && m.method === 'INVITE';
 
 async function main(): Promise<void> {
   const file = process.argv[2];
@@ -34,90 +52,46 @@ async function main(): Promise<void> {
   const only = process.argv[3];
   const stages: [string, (f: string) => Promise<number>][] = [
     ['read frames', async (f) => (await readCapture(f, () => undefined)).frames],
-    [
-      'ingest (decode+parse)',
-      async (f) => {
-        let n = 0;
-        const ing = new Ingest({ origin: f, onMessage: () => n++ });
-        await readCapture(f, (fr) => ing.pushFrame(fr));
-        ing.flush();
-        return n;
-      },
-    ],
+    ['ingest (decode+parse)', (f) => ingestAll(f, () => undefined)],
     [
       'ingest + From/PAI/Call-ID',
-      async (f) => {
-        let n = 0;
-        const ing = new Ingest({
-          origin: f,
-          onMessage: (e) => {
-            if (e.msg.callId !== undefined && e.msg.from !== undefined) n++;
-            void e.msg.pai;
-          },
-        });
-        await readCapture(f, (fr) => ing.pushFrame(fr));
-        ing.flush();
-        return n;
-      },
+      (f) =>
+        ingestAll(f, ({ msg }) => {
+          void msg.callId;
+          void msg.from;
+          void msg.pai;
+        }),
     ],
     [
       // What an initial INVITE's identity work parses (facts.ts buildFacts with `full`), without the analysis.
       'ingest + INVITE identity headers',
-      async (f) => {
-        let n = 0;
-        const ing = new Ingest({
-          origin: f,
-          onMessage: (e) => {
-            n++;
-            const m = e.msg;
-            if (m.kind !== 'request' || m.method !== 'INVITE') return;
-            void m.callId;
-            void m.cseq;
-            void m.requestUri;
-            void m.userAgent;
-            void m.privacy;
-            m.identityAnomalies(); // From, To, PAI, PPI, RPID, Diversion, History-Info, Identity
-            m.header('date');
-          },
-        });
-        await readCapture(f, (fr) => ing.pushFrame(fr));
-        ing.flush();
-        return n;
-      },
+      (f) =>
+        ingestAll(f, ({ msg }) => {
+          if (!isInvite(msg)) return;
+          void msg.callId;
+          void msg.cseq;
+          void msg.requestUri;
+          void msg.userAgent;
+          void msg.privacy;
+          msg.identityAnomalies(); // From, To, PAI, PPI, RPID, Diversion, History-Info, Identity
+          msg.header('date');
+        }),
     ],
     [
       // The in-dialog requests and the responses (INVITEs skipped: their calls are then first seen mid-dialog).
       'ingest + non-INVITE analyzer',
-      async (f) => {
-        let n = 0;
+      (f) => {
         const an = new Analyzer(defaultConfig(), () => undefined);
-        const ing = new Ingest({
-          origin: f,
-          onMessage: (e) => {
-            n++;
-            if (e.msg.kind !== 'request' || e.msg.method !== 'INVITE') an.handle(e);
-          },
+        return ingestAll(f, (e) => {
+          if (!isInvite(e.msg)) an.handle(e);
         });
-        await readCapture(f, (fr) => ing.pushFrame(fr));
-        ing.flush();
-        return n;
       },
     ],
     [
       'ingest + analyzer',
-      async (f) => {
-        let n = 0;
+      (f) => {
         const an = new Analyzer(defaultConfig(), () => undefined);
-        const ing = new Ingest({
-          origin: f,
-          onMessage: (e) => {
-            n++;
-            an.handle(e);
-          },
-        });
-        await readCapture(f, (fr) => ing.pushFrame(fr));
-        ing.flush();
-        return n;
+        return ingestAll(f, (e) => an.handle(e));
       },
     ],
   ];
