@@ -118,52 +118,32 @@ export const ID_VIA = 5;
 export const ID_CONTENT_LENGTH = 6;
 export const ID_MAX_FORWARDS = 7;
 
-interface Entry {
-  readonly bytes: Uint8Array;
-  readonly id: number;
-}
-
-/** Candidates by `length * 32 + (lowercase first byte & 31)`, for names up to 63 bytes. */
-const BY_SHAPE: Array<Entry[] | undefined> = new Array<Entry[] | undefined>(64 * 32).fill(undefined);
 const ID_BY_NAME = new Map<string, number>();
+EAGER_NAMES.forEach((name, id) => {
+  if (id !== 0) ID_BY_NAME.set(name, id);
+});
 /** Lowercase bytes of every known name, for byte comparison at lookup time. */
 const BYTES_BY_NAME = new Map<string, Uint8Array>();
-
-function addShape(spelling: string, id: number): void {
-  const bytes = Buffer.from(spelling, 'latin1');
-  const key = bytes.length * 32 + (bytes[0]! & 31);
-  const list = BY_SHAPE[key];
-  if (list === undefined) BY_SHAPE[key] = [{ bytes, id }];
-  else list.push({ bytes, id });
-}
-EAGER_NAMES.forEach((name, id) => {
-  if (id === 0) return;
-  ID_BY_NAME.set(name, id);
-  addShape(name, id);
-});
-for (const [k, v] of Object.entries(COMPACT_FORMS)) addShape(k, ID_BY_NAME.get(v) ?? 0);
 for (const n of KNOWN) BYTES_BY_NAME.set(n, Buffer.from(n, 'latin1'));
 
-/** Id of a recognised header name at `buf[s..e)` (any case, compact forms included), else 0. */
+/**
+ * Id of a recognised header name at `buf[s..e)` (any case, compact forms included), else 0: the split's name machine
+ * (below) walked over the name, for names the split did not end at their ':' (whitespace before it) and the framer.
+ */
 export function identifyName(buf: Buffer, s: number, e: number): number {
-  const len = e - s;
-  if (len >= 64) return 0;
-  const list = BY_SHAPE[len * 32 + (buf[s]! & 31)];
-  if (list === undefined) return 0;
-  for (let k = 0; k < list.length; k++) {
-    const ent = list[k]!;
-    const b = ent.bytes;
-    let j = 0;
-    while (j < len && LOWER[buf[s + j]!] === b[j]) j++;
-    if (j === len) return ent.id;
+  const states = NAME_STATES; // a local: see chars.ts
+  let st = 0;
+  for (let i = s; i < e; i++) {
+    st = states[(st << 8) | buf[i]!]!;
+    if (st === NAME_END) return 0; // ':' or LF inside: not a name
   }
-  return 0;
+  return NAME_ACCEPT[st]!;
 }
 
 /**
- * The spellings identifyName recognises as a state machine over raw bytes, for the split: one table load per name
- * byte finds both the end of the name and its id, where scanning for ':' and then comparing the name against its
- * candidates went over each name twice (the comparison alone was ~13% of the split's instructions). `NAME_STATES`
+ * The recognised spellings (EAGER_NAMES and the compact forms) as a state machine over raw bytes, for the split: one
+ * table load per name byte finds both the end of the name and its id, where scanning for ':' and then comparing the
+ * name against its candidates went over each name twice (the comparison alone was ~13% of the split's instructions). `NAME_STATES`
  * has 256 entries per state (`state << 8 | byte`); state 0 is the start, state 1 matches no known name; ':' and LF
  * lead to NAME_END from every state. `NAME_ACCEPT[state]` is the id of the name spelled so far (0: none).
  */
