@@ -348,7 +348,8 @@ function findContentLength(b: Buffer, s: number, e: number): number {
     if (colon < lf && b[i] !== 0x20 && b[i] !== 0x09) {
       let ne = colon;
       while (ne > i && (b[ne - 1] === 0x20 || b[ne - 1] === 0x09)) ne--;
-      if (identifyName(b, i, ne) === ID_CONTENT_LENGTH) {
+      // Only "Content-Length" (14 bytes) or its compact form "l" can be it: other names are not walked.
+      if ((ne - i === 14 || ne - i === 1) && identifyName(b, i, ne) === ID_CONTENT_LENGTH) {
         let vs = colon + 1;
         let ve = lf > i && b[lf - 1] === 0x0d ? lf - 1 : lf;
         while (vs < ve && (b[vs] === 0x20 || b[vs] === 0x09)) vs++;
