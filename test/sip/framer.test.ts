@@ -43,6 +43,19 @@ describe('SipStreamFramer', () => {
     expect(f.takeAnomalies()).toEqual([]);
   });
 
+  it('frames by Content-Length in any spelling: compact l, any case, whitespace before the colon; look-alikes are ignored', () => {
+    const msg = (clHeaders: string, body: string): string =>
+      `MESSAGE sip:a@example.net SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.20;branch=z9hG4bK1\r\nFrom: <sip:b@example.net>;tag=1\r\n` +
+      `To: <sip:a@example.net>\r\nCall-ID: c${body.length}\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n${clHeaders}\r\n${body}`;
+    const one = msg('Content-Lengtx: 99\r\nl: 5\r\n', 'hello');
+    const two = msg('X: 1\r\nCONTENT-LENGTH : 3\r\n', 'abc');
+    const three = msg('Content-Length: 2\r\n', 'hi');
+    const f = new SipStreamFramer();
+    const out = f.push(chunk(one + two + three, 4));
+    expect(out.map((m) => m.bytes.toString('latin1'))).toEqual([one, two, three]);
+    expect(f.takeAnomalies()).toEqual([]);
+  });
+
   it('gives the exact completing frame for every split point of two messages over two segments', () => {
     const stream = Buffer.concat([A, C]);
     for (let k = 0; k <= stream.length; k++) {
