@@ -14,6 +14,7 @@ export const rule: Rule = {
   defaultSeverity: 'high',
   scope: 'initial-invite',
   defaults: { windowSeconds: 600 },
+  windowKey: 'cli',
   description:
     'Within the window (default 10 min) the same CLI arrives from two or more peers and the peer of this call is not ' +
     'authorised to present it: one of the callers is likely spoofing. Raised on the unauthorised call, not on the ' +

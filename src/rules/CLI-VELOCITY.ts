@@ -7,6 +7,7 @@ export const rule: Rule = {
   defaultSeverity: 'medium',
   scope: 'initial-invite',
   defaults: { maxConcurrent: 10, maxPerMinute: 30 },
+  windowKey: 'cli',
   description:
     'The same CLI is on more than maxConcurrent (default 10) simultaneous calls or more than maxPerMinute (default 30) ' +
     "new calls in a minute. The peer's presentationNumbers (call centres presenting one general number) are exempt. " +

@@ -53,7 +53,7 @@ interface ActiveRule {
   readonly rule: Rule;
   readonly severity: Severity;
   readonly params: RuleParams;
-  readonly state: MemoryWindowState;
+  state: MemoryWindowState;
 }
 
 /**
@@ -82,6 +82,18 @@ export class RuleEngine {
         for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
         return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: new MemoryWindowState() };
       });
+    // Rules that key their windows by the same thing share a store, two at a time.
+    const waiting = new Map<string, ActiveRule>();
+    for (const a of this.active) {
+      const key = a.rule.windowKey;
+      if (key === undefined) continue;
+      const first = waiting.get(key);
+      if (first === undefined) waiting.set(key, a);
+      else {
+        [first.state, a.state] = MemoryWindowState.pair();
+        waiting.delete(key);
+      }
+    }
     this.forInitial = this.active;
     this.forRequest = this.active.filter((a) => a.rule.scope !== 'initial-invite');
     this.forResponse = this.active.filter((a) => a.rule.scope === 'message');

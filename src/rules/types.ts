@@ -206,6 +206,13 @@ export interface Rule {
   readonly scope: 'initial-invite' | 'request' | 'message';
   /** Default numeric params (windows in seconds, thresholds). */
   readonly defaults?: RuleParams;
+  /**
+   * What the rule keys its window state by, when another rule keys its own by the same thing on the same messages
+   * (e.g. 'cli': the calling number of every initial INVITE). Two enabled rules with the same windowKey get their
+   * states over one store (MemoryWindowState.pair): the number is looked up once for both. Each still sees only its
+   * own entries.
+   */
+  readonly windowKey?: string;
   evaluate(ctx: RuleContext): Finding | undefined;
 }
 

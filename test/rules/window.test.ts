@@ -140,5 +140,76 @@ describe('MemoryWindowState', () => {
     expect(w.swept).toBeGreaterThan(0);
     expect(w.evicted).toBe(0);
   });
-});
 
+  describe('pair (two states over one store)', () => {
+    it('gives each state exactly its own entries, as if alone, while both read and add the same keys', () => {
+      // Windows of 10 min and 1 min over the same numbers, interleaved as CLI-MULTI-PEER and CLI-VELOCITY use them;
+      // each read must see what a brute-force model of that state alone says, whatever the other lane did.
+      const [a, b] = MemoryWindowState.pair(10_000);
+      const lanes = [
+        { w: a, windowMs: 600_000, model: new Map<string, number[]>() },
+        { w: b, windowMs: 60_000, model: new Map<string, number[]>() },
+      ];
+      let seed = 11;
+      const rnd = (n: number): number => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return (seed >>> 8) % n;
+      };
+      let reads = 0;
+      for (let t = 0; t < 1_800_000; t += 100) {
+        const key = `+3120555${rnd(3_000)}`;
+        const lane = lanes[rnd(4) === 0 ? 1 : 0]!;
+        const other = lanes[lane === lanes[0] ? 1 : 0]!;
+        const want = (m: typeof lane) => (m.model.get(key) ?? []).filter((at) => at >= t - m.windowMs);
+        expect(lane.w.recent<number>(key, t, lane.windowMs).map((e) => e.value)).toEqual(want(lane));
+        expect(other.w.count(key, t, other.windowMs)).toBe(want(other).length);
+        reads += 2;
+        if (rnd(3) !== 0) {
+          lane.w.add(key, t, t);
+          lane.model.set(key, [...(lane.model.get(key) ?? []), t]);
+        }
+      }
+      expect(reads).toBe(36_000);
+      expect(a.swept).toBeGreaterThan(0);
+      expect(a.evicted).toBe(0);
+    });
+
+    it('keeps a value of undefined apart from an empty lane', () => {
+      const [a, b] = MemoryWindowState.pair();
+      a.add('k', 1_000, undefined);
+      expect(a.recent('k', 1_000, 1_000)).toEqual([{ atMs: 1_000, value: undefined }]);
+      expect(b.count('k', 1_000, 1_000)).toBe(0);
+      b.add('k', 1_500, undefined);
+      b.add('k', 1_600, 'x');
+      expect(b.recent('k', 1_600, 1_000)).toEqual([
+        { atMs: 1_500, value: undefined },
+        { atMs: 1_600, value: 'x' },
+      ]);
+      expect(a.count('k', 2_100, 1_000)).toBe(0); // a's entry left its window; b's keep the key
+      expect(a.size).toBe(1);
+      expect(b.count('k', 2_700, 1_000)).toBe(0);
+      expect(b.size).toBe(0);
+    });
+
+    it('shares one bound on keys: a key is counted once, and evicting it drops both states’ entries', () => {
+      const [a, b] = MemoryWindowState.pair(2);
+      a.add('x', 0, 1);
+      b.add('x', 0, 'x0');
+      b.add('y', 1, 'y1');
+      expect([a.size, b.size]).toEqual([2, 2]);
+      a.add('z', 2, 1); // third key: x, the oldest, goes with both lanes
+      expect(a.evicted).toBe(1);
+      expect(b.evicted).toBe(1);
+      expect(a.recent('x', 2, 1e9)).toEqual([]);
+      expect(b.recent('x', 2, 1e9)).toEqual([]);
+      expect(b.recent<string>('y', 2, 1e9).map((e) => e.value)).toEqual(['y1']);
+      expect(a.count('y', 2, 1e9)).toBe(0);
+    });
+
+    it('has two lanes only', () => {
+      const [a, b] = MemoryWindowState.pair();
+      expect(() => new MemoryWindowState(1, 1, a)).toThrow('a window store has two lanes');
+      expect(() => new MemoryWindowState(1, 1, b)).toThrow('a window store has two lanes');
+    });
+  });
+});

@@ -160,3 +160,26 @@ describe('CLI-VELOCITY', () => {
     expect(call(s2, SRC.pbxAcme, '+31205550123', callees(3), 'pmx-3@acme', T0 + 70)).toEqual([]);
   });
 });
+
+describe('CLI-MULTI-PEER and CLI-VELOCITY on the same number (their windows share one store)', () => {
+  const NUM = '+31205550123';
+  const CALLEE = '+31687654321';
+
+  it('each rule sees its own window: ten minutes of peers, one minute of calls', () => {
+    const s = new SipSession(testConfigYaml({ rules: '  CLI-VELOCITY: { maxConcurrent: 100, maxPerMinute: 2 }' }));
+    expect(call(s, SRC.carrierNl, NUM, CALLEE, 'both-1@x', T0)).toEqual([]);
+    expect(call(s, SRC.carrierNl, NUM, CALLEE, 'both-2@x', T0 + 1)).toEqual([]);
+    const third = call(s, SRC.untrusted, NUM, CALLEE, 'both-3@x', T0 + 2);
+    expect(ruleSet(third)).toEqual(['CLI-MULTI-PEER:high', 'CLI-NOT-AUTHORIZED:high', 'CLI-VELOCITY:medium']);
+    expect(third.find((a) => a.rule === 'CLI-VELOCITY')!.reasons).toEqual(['+31205550123 started 3 calls within one minute (limit 2).']);
+    // Five minutes on: the first calls left CLI-VELOCITY's minute but not CLI-MULTI-PEER's ten minutes.
+    const later = call(s, SRC.untrusted, NUM, CALLEE, 'both-4@x', T0 + 300);
+    expect(ruleSet(later)).toEqual(['CLI-MULTI-PEER:high', 'CLI-NOT-AUTHORIZED:high']);
+    expect(later.find((a) => a.rule === 'CLI-MULTI-PEER')!.reasons[0]).toBe(
+      '+31205550123 arrived from "access-untrusted" (not authorised for it) and, within 10 min, from "carrier-nl" in call both-1@x.',
+    );
+    // And within a minute of that call, CLI-VELOCITY counts it and the next two only.
+    expect(ruleSet(call(s, SRC.untrusted, NUM, CALLEE, 'both-5@x', T0 + 310))).toEqual(['CLI-MULTI-PEER:high', 'CLI-NOT-AUTHORIZED:high']);
+    expect(ruleSet(call(s, SRC.untrusted, NUM, CALLEE, 'both-6@x', T0 + 320))).toEqual(['CLI-MULTI-PEER:high', 'CLI-NOT-AUTHORIZED:high', 'CLI-VELOCITY:medium']);
+  });
+});

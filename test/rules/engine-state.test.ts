@@ -1,0 +1,52 @@
+/** The rule engine gives each rule its window state, and pairs rules that key their windows by the same thing. */
+import { describe, expect, it } from 'vitest';
+import { RuleEngine } from '../../src/rules/engine.js';
+import { ALL_RULES } from '../../src/rules/registry.js';
+import type { CallFacts, Policy, Rule, RuleContext } from '../../src/rules/types.js';
+
+/** A rule that adds its own key to its state and reports the state's size (keys of the store it sits on). */
+function keyRule(id: string, windowKey?: string): Rule & { sizes: number[] } {
+  const sizes: number[] = [];
+  return {
+    id,
+    title: id,
+    defaultSeverity: 'info',
+    description: id,
+    scope: 'initial-invite',
+    ...(windowKey !== undefined ? { windowKey } : {}),
+    sizes,
+    evaluate(ctx: RuleContext) {
+      ctx.state.add(`${id}-key`, 0, id);
+      sizes.push((ctx.state as unknown as { size: number }).size);
+      return undefined;
+    },
+  };
+}
+
+const call = { initialInvite: true, kind: 'request' } as unknown as CallFacts;
+
+describe('RuleEngine window states', () => {
+  it('puts two rules with the same windowKey on one store, a third and rules without it on stores of their own', () => {
+    const a = keyRule('A', 'cli');
+    const b = keyRule('B', 'cli');
+    const c = keyRule('C', 'cli');
+    const d = keyRule('D');
+    const e = keyRule('E', 'other');
+    const engine = new RuleEngine({} as Policy, {}, [a, b, c, d, e]);
+    expect(engine.evaluate(call, { raised: undefined })).toEqual([]);
+    // A and B share: B's state holds A's key and its own. C, D and E see only their own key.
+    expect([a.sizes, b.sizes, c.sizes, d.sizes, e.sizes]).toEqual([[1], [2], [1], [1], [1]]);
+  });
+
+  it('pairs only enabled rules', () => {
+    const a = keyRule('A', 'cli');
+    const b = keyRule('B', 'cli');
+    const c = keyRule('C', 'cli');
+    new RuleEngine({} as Policy, { B: { enabled: false } }, [a, b, c]).evaluate(call, { raised: undefined });
+    expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [], [2]]);
+  });
+
+  it('pairs CLI-MULTI-PEER and CLI-VELOCITY, the two built-in rules keyed by the calling number on every initial INVITE', () => {
+    expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual(['CLI-MULTI-PEER:cli', 'CLI-VELOCITY:cli']);
+  });
+});
