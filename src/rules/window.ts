@@ -27,7 +27,8 @@ type Lane = 0 | 1;
  * Memory: most keys (a calling number) hold one entry, and a window of an hour holds every caller of that hour, so
  * a key's first entry lives inline in its slot and a list is made only for a second one; the eviction order is an
  * InsertionRing of the slots themselves, not an object per key. (Before: ~380 bytes per key, most of the analyzer's live
- * heap on the benchmark capture; now ~130.)
+ * heap on the benchmark capture; then ~130; ~160 since a slot has room for a second state's entries, below, where two
+ * states of their own take ~260.)
  *
  * Two states can share one store ({@link MemoryWindowState.pair}): each keeps its entries in its own lane of the
  * key's slot and reads and writes exactly as if it were alone, but the key is looked up once for both and held in
