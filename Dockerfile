@@ -39,5 +39,5 @@ EXPOSE 8080/tcp 5060/udp 5060/tcp 9060/udp 9060/tcp
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--initial-old-space-size=96", "dist/cli.js"]
 CMD ["daemon", "--store", "/data/spoofwatch.db", "--watch", "/data/inbox"]
