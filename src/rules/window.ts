@@ -17,28 +17,7 @@ const NONE: unique symbol = Symbol('no entry');
 /** Which of a slot's two lanes a state reads and writes. */
 type Lane = 0 | 1;
 
-/**
- * In-memory WindowState: per key a time-ordered list, pruned on access by the capture clock, with a bound on keys
- * and on entries per key; evictions are counted. Keys that nobody reads again are swept by the capture clock
- * (every minute of capture time, keys older than the largest window a rule asked for), so memory follows the
- * traffic of the last window, not the length of the capture. This is the seam where windowed rules would move to a
- * broker-backed store (DESIGN.md §3).
- *
- * Memory: most keys (a calling number) hold one entry, and a window of an hour holds every caller of that hour, so
- * a key's first entry lives inline in its slot and a list is made only for a second one; the eviction order is an
- * InsertionRing of the slots themselves, not an object per key. (Before: ~380 bytes per key, most of the analyzer's live
- * heap on the benchmark capture; then ~130; ~160 since a slot has room for a second state's entries, below, where two
- * states of their own take ~260.)
- *
- * Two states can share one store ({@link MemoryWindowState.pair}): each keeps its entries in its own lane of the
- * key's slot and reads and writes exactly as if it were alone, but the key is looked up once for both and held in
- * one slot, one Map entry and one place in the order. CLI-MULTI-PEER and CLI-VELOCITY key by the calling number of
- * every initial INVITE and share a store: with a state each, their windows took ~20% of one core's time on the
- * 1M-message benchmark capture (a stub state in their place: 6.5–6.9 s instead of 7.8–9.2 s), mostly Map probes
- * (lookup, insertion, eviction per INVITE and rule) on tables of up to 100k numbers. Replaying that capture's
- * 149k INVITEs against the two rules' state calls: 9.4k → 6.5k instructions per INVITE. What the pair shares is
- * the bound on keys: evicting a key drops both lanes' entries.
- */
+/** One key's entries: a lane per state of the store (see MemoryWindowState), each with its first entry inline. */
 class Slot {
   /** Lane 0: time and value of its only entry while `list0` is undefined (NONE: the lane is empty). */
   at0 = -Infinity;
@@ -254,6 +233,28 @@ class WindowStore {
   }
 }
 
+/**
+ * In-memory WindowState: per key a time-ordered list, pruned on access by the capture clock, with a bound on keys
+ * and on entries per key; evictions are counted. Keys that nobody reads again are swept by the capture clock
+ * (every minute of capture time, keys older than the largest window a rule asked for), so memory follows the
+ * traffic of the last window, not the length of the capture. This is the seam where windowed rules would move to a
+ * broker-backed store (DESIGN.md §3).
+ *
+ * Memory: most keys (a calling number) hold one entry, and a window of an hour holds every caller of that hour, so
+ * a key's first entry lives inline in its slot and a list is made only for a second one; the eviction order is an
+ * InsertionRing of the slots themselves, not an object per key. (Before: ~380 bytes per key, most of the analyzer's live
+ * heap on the benchmark capture; then ~130; ~160 since a slot has room for a second state's entries, below, where two
+ * states of their own take ~260.)
+ *
+ * Two states can share one store ({@link MemoryWindowState.pair}): each keeps its entries in its own lane of the
+ * key's slot and reads and writes exactly as if it were alone, but the key is looked up once for both and held in
+ * one slot, one Map entry and one place in the order. CLI-MULTI-PEER and CLI-VELOCITY key by the calling number of
+ * every initial INVITE and share a store: with a state each, their windows took ~20% of one core's time on the
+ * 1M-message benchmark capture (a stub state in their place: 6.5–6.9 s instead of 7.8–9.2 s), mostly Map probes
+ * (lookup, insertion, eviction per INVITE and rule) on tables of up to 100k numbers. Replaying that capture's
+ * 149k INVITEs against the two rules' state calls: 9.4k → 6.5k instructions per INVITE. What the pair shares is
+ * the bound on keys: evicting a key drops both lanes' entries.
+ */
 export class MemoryWindowState implements WindowState {
   private readonly store: WindowStore;
   private readonly lane: Lane;
