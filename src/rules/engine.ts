@@ -53,7 +53,7 @@ interface ActiveRule {
   readonly rule: Rule;
   readonly severity: Severity;
   readonly params: RuleParams;
-  state: MemoryWindowState;
+  readonly state: MemoryWindowState;
 }
 
 /**
@@ -74,26 +74,26 @@ export class RuleEngine {
     rules: readonly Rule[] = ALL_RULES,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.active = rules
-      .filter((r) => settings[r.id]?.enabled !== false)
-      .map((r) => {
-        const s = settings[r.id] ?? {};
-        const params: Record<string, number | string | boolean | undefined> = { ...(r.defaults ?? {}) };
-        for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
-        return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: new MemoryWindowState() };
-      });
+    const enabled = rules.filter((r) => settings[r.id]?.enabled !== false);
     // Rules that key their windows by the same thing share a store, two at a time.
-    const waiting = new Map<string, ActiveRule>();
-    for (const a of this.active) {
-      const key = a.rule.windowKey;
-      if (key === undefined) continue;
-      const first = waiting.get(key);
-      if (first === undefined) waiting.set(key, a);
+    const paired = new Map<Rule, MemoryWindowState>();
+    const waiting = new Map<string, Rule>();
+    for (const r of enabled) {
+      if (r.windowKey === undefined) continue;
+      const first = waiting.get(r.windowKey);
+      if (first === undefined) waiting.set(r.windowKey, r);
       else {
-        [first.state, a.state] = MemoryWindowState.pair();
-        waiting.delete(key);
+        const [a, b] = MemoryWindowState.pair();
+        paired.set(first, a).set(r, b);
+        waiting.delete(r.windowKey);
       }
     }
+    this.active = enabled.map((r) => {
+      const s = settings[r.id] ?? {};
+      const params: Record<string, number | string | boolean | undefined> = { ...(r.defaults ?? {}) };
+      for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
+      return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: paired.get(r) ?? new MemoryWindowState() };
+    });
     this.forInitial = this.active;
     this.forRequest = this.active.filter((a) => a.rule.scope !== 'initial-invite');
     this.forResponse = this.active.filter((a) => a.rule.scope === 'message');
