@@ -1,4 +1,9 @@
-/** Human output of `analyze` (table) — plain text, no colour when not a TTY. */
+/**
+ * Human output of `analyze` (table) — plain text, no colour when not a TTY. Every value that can come from a
+ * capture or a file name goes through {@link terminalSafe}: a Call-ID holding `ESC ]0;…BEL` is shown as
+ * `\x1b]0;…\x07`, never sent to the terminal (issue #17).
+ */
+import { terminalSafe } from '../util/terminal.js';
 import type { AnalyzeReport } from './analyze.js';
 
 function pad(s: string, n: number): string {
@@ -7,26 +12,27 @@ function pad(s: string, n: number): string {
 
 function table(rows: string[][], indent = '  '): string {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ')).join('\n');
+  const safe = rows.map((r) => r.map(terminalSafe));
+  for (const r of safe) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return safe.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : pad(c, widths[i]!))).join('  ')).join('\n');
 }
 
 function counts(m: Record<string, number>): string {
   const e = Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  return e.length ? e.map(([k, v]) => `${k} ${v}`).join(', ') : '(none)';
+  return e.length ? e.map(([k, v]) => `${terminalSafe(k)} ${v}`).join(', ') : '(none)';
 }
 
 export function formatTable(r: AnalyzeReport, configLabel: string): string {
   const out: string[] = [];
   for (const f of r.files) {
-    out.push(`${f.file}: ${f.format ?? 'unreadable'}, ${f.bytes} bytes, ${f.frames} frames, ${f.sipMessages} SIP messages${f.error ? `  [ERROR ${f.error.code} at byte ${f.error.offset}]` : ''}`);
+    out.push(`${terminalSafe(f.file)}: ${f.format ?? 'unreadable'}, ${f.bytes} bytes, ${f.frames} frames, ${f.sipMessages} SIP messages${f.error ? `  [ERROR ${terminalSafe(f.error.code)} at byte ${f.error.offset}]` : ''}`);
   }
   out.push('');
   out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
   out.push(`requests:  ${counts(r.byMethod)}`);
   out.push(`responses: ${counts(r.byStatus)}`);
   out.push(`anomalies: ${counts(r.anomalies)}`);
-  out.push(`config:    ${configLabel}`);
+  out.push(`config:    ${terminalSafe(configLabel)}`);
   if (r.alertedCalls.length) {
     out.push('', 'Calls with alerts');
     out.push(

@@ -5,7 +5,8 @@ import { loadConfig, type Config } from '../config/index.js';
 import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
-import { formatAlertLine, startTail } from './tail.js';
+import { terminalSafe } from '../util/terminal.js';
+import { formatAlertLine, redactUrl, startTail } from './tail.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
 
@@ -109,7 +110,7 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--since <seq>', 'replay stored alerts after this seq first', seqOption)
     .option('--json', 'one JSON alert per line')
     .action(async (url: string, opts: { token?: string; minSeverity?: Severity; since?: number; json?: boolean }) => {
-      if (!/^wss?:\/\//.test(url)) throw new SpoofwatchError('TAIL_URL', `expected a ws:// or wss:// URL, got ${url}`);
+      if (!/^wss?:\/\//.test(url)) throw new SpoofwatchError('TAIL_URL', `expected a ws:// or wss:// URL, got ${terminalSafe(redactUrl(url))}`);
       const tail = startTail({
         url,
         ...(opts.token !== undefined ? { token: opts.token } : {}),

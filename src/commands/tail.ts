@@ -4,6 +4,7 @@
  */
 import WebSocket from 'ws';
 import { isSeverity, type Alert, type Severity } from '../alerts/alert.js';
+import { jsonTerminalSafe, terminalSafe } from '../util/terminal.js';
 
 export interface TailOptions {
   readonly url: string;
@@ -37,18 +38,40 @@ const COLOURS: Record<Severity, string> = {
   info: '\x1b[2m',
 };
 
-/** One readable line per alert. */
+/**
+ * One readable line per alert (tail and the daemon's console). The fields come from SIP messages and from the
+ * server, so the line goes through {@link terminalSafe}: no control character of a Call-ID or display name
+ * reaches the terminal; only the colour codes added here do.
+ */
 export function formatAlertLine(a: Alert, color: boolean): string {
   const sev = a.severity.toUpperCase().padEnd(8);
   const who = a.presented.number ?? a.presented.displayName ?? '-';
-  const line = `#${a.seq} ${a.captureTs} ${sev} ${a.rule} peer=${a.network.peer ?? '-'} src=${a.network.src}/${a.network.transport} presented=${who} ${a.title} (Call-ID ${a.call.callId})`;
+  const line = terminalSafe(
+    `#${a.seq} ${a.captureTs} ${sev} ${a.rule} peer=${a.network.peer ?? '-'} src=${a.network.src}/${a.network.transport} presented=${who} ${a.title} (Call-ID ${a.call.callId})`,
+  );
   return color ? `${COLOURS[a.severity]}${line}\x1b[0m` : line;
+}
+
+/**
+ * `url` as tail may print it: the value of every `token` query parameter and a userinfo password replaced by
+ * `<redacted>`, so a token given as `ws://…/alerts?token=T` never reaches the terminal or a log (issue #17).
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1<redacted>').replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#@]*@/i, '$1<redacted>@');
 }
 
 function isAlert(v: unknown): v is Alert {
   if (typeof v !== 'object' || v === null) return false;
   const a = v as Partial<Alert>;
   return typeof a.seq === 'number' && typeof a.rule === 'string' && typeof a.severity === 'string' && isSeverity(a.severity);
+}
+
+function urlTokens(url: string): string[] {
+  try {
+    return new URL(url).searchParams.getAll('token');
+  } catch {
+    return [];
+  }
 }
 
 export function startTail(opts: TailOptions): TailHandle {
@@ -62,6 +85,14 @@ export function startTail(opts: TailOptions): TailHandle {
     finish = resolve;
   });
   const initial = opts.initialBackoffMs ?? 500;
+  // Status lines name the URL without its token, and never print the token itself (a server could echo it).
+  const shownUrl = terminalSafe(redactUrl(opts.url));
+  const secrets = [opts.token, ...urlTokens(opts.url)].filter((t): t is string => t !== undefined && t.length >= 4);
+  const status = (line: string): void => {
+    let safe = terminalSafe(line);
+    for (const t of secrets) safe = safe.split(t).join('<redacted>');
+    opts.err(safe);
+  };
   const max = opts.maxBackoffMs ?? 30_000;
 
   const connect = (): void => {
@@ -71,11 +102,11 @@ export function startTail(opts: TailOptions): TailHandle {
     ws = sock;
     sock.on('unexpected-response', (_req, res) => {
       if (res.statusCode === 401) {
-        opts.err(`spoofwatch tail: ${opts.url}: unauthorized (401): check --token`);
+        status(`spoofwatch tail: ${shownUrl}: unauthorized (401): check --token`);
         stopped = true;
         finish(2);
       } else {
-        opts.err(`spoofwatch tail: ${opts.url}: HTTP ${res.statusCode ?? '?'}`);
+        status(`spoofwatch tail: ${shownUrl}: HTTP ${res.statusCode ?? '?'}`);
       }
       sock.terminate();
     });
@@ -92,14 +123,14 @@ export function startTail(opts: TailOptions): TailHandle {
         attempt = 0;
         const since = last >= 0 ? last : undefined;
         sock.send(JSON.stringify({ type: 'subscribe', ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}), ...(since !== undefined ? { since } : {}) }));
-        opts.err(`spoofwatch tail: connected to ${opts.url} (server lastSeq ${String(m.lastSeq)}${since !== undefined ? `, resuming after ${since}` : ''})`);
+        status(`spoofwatch tail: connected to ${shownUrl} (server lastSeq ${String(m.lastSeq)}${since !== undefined ? `, resuming after ${since}` : ''})`);
       } else if (m.type === 'alert' && isAlert(m.alert)) {
         const a = m.alert;
         if (a.seq <= last) return; // already printed (resume overlap)
         last = a.seq;
-        opts.out(opts.json ? JSON.stringify(a) : formatAlertLine(a, opts.color ?? false));
+        opts.out(opts.json ? jsonTerminalSafe(JSON.stringify(a)) : formatAlertLine(a, opts.color ?? false));
       } else if (m.type === 'error') {
-        opts.err(`spoofwatch tail: server: ${String(m.message)}`);
+        status(`spoofwatch tail: server: ${String(m.message)}`);
       }
     });
     sock.on('error', () => {
@@ -110,7 +141,7 @@ export function startTail(opts: TailOptions): TailHandle {
       if (stopped) return;
       const delay = Math.min(max, initial * 2 ** attempt) * (0.75 + Math.random() * 0.5);
       attempt++;
-      opts.err(`spoofwatch tail: disconnected (${code}); reconnecting in ${Math.round(delay)} ms`);
+      status(`spoofwatch tail: disconnected (${code}); reconnecting in ${Math.round(delay)} ms`);
       timer = setTimeout(connect, delay);
     });
   };
