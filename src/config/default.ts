@@ -96,6 +96,8 @@ server:
   host: 127.0.0.1        # without tokens the server stays on loopback
   port: 8080             # --http-port
   # tokens: ["change-me"]
+  # hostnames: [monitor.example]                # names accepted in Host besides IPs and localhost
+  # allowedOrigins: [https://monitor.example]   # other pages that may open /alerts
 
 store:
   path: ./spoofwatch.db  # --store FILE

@@ -149,10 +149,45 @@ const sourcesSchema = z.strictObject({
     .default(false),
 });
 
+/** A DNS name as a `Host` header carries it, without port (RFC 1123 §2.1 labels); stored in lower case. */
+const hostnameSchema = z.string().transform((s, ctx) => {
+  const name = s.trim().toLowerCase().replace(/\.$/, '');
+  if (name.length > 253 || !/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+    ctx.addIssue({ code: 'custom', message: `not a host name without port or scheme ("${s}")`, input: s });
+    return z.NEVER;
+  }
+  return name;
+});
+
+/** A web origin `scheme://host[:port]` (RFC 6454 §6.1), stored serialised as browsers send it in `Origin`. */
+const originSchema = z.string().transform((s, ctx) => {
+  let u: URL | undefined;
+  try {
+    u = new URL(s.trim());
+  } catch {
+    u = undefined;
+  }
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.username !== '' || u.password !== '' || u.search !== '' || u.hash !== '' || (u.pathname !== '/' && u.pathname !== '')) {
+    ctx.addIssue({ code: 'custom', message: `not an origin like https://monitor.example:8443 ("${s}")`, input: s });
+    return z.NEVER;
+  }
+  return u.origin;
+});
+
 const serverSchema = z.strictObject({
   host: nonEmptyString.default('127.0.0.1'),
   port: port.default(8080),
   tokens: z.array(z.string().min(1)).default([]),
+  /**
+   * Extra names the server answers to in `Host` (a reverse proxy's or a DNS name of this machine). Without them
+   * only IP literals of the listening address and `localhost` are served: the DNS-rebinding defence (issue #17).
+   */
+  hostnames: z.array(hostnameSchema).max(256).optional(),
+  /**
+   * Origins of other pages allowed to open `/alerts` (e.g. a TLS proxy's `https://monitor.example`). The page's
+   * own origin is always allowed, and clients that send no `Origin` (tail, scripts) are not affected.
+   */
+  allowedOrigins: z.array(originSchema).max(256).optional(),
   heartbeatSeconds: positiveNumber.default(30),
   maxClientBufferBytes: positiveInt.default(4 * 1024 * 1024),
   slowClientSeconds: positiveNumber.default(10),

@@ -106,6 +106,10 @@ export interface ServerConfig {
   readonly port: number;
   /** Bearer tokens accepted on /alerts and /api; without any the server must stay on loopback. */
   readonly tokens: readonly string[];
+  /** Names accepted in `Host` besides the listening address's IP literals and `localhost` (DNS rebinding). */
+  readonly hostnames?: readonly string[];
+  /** Browser origins allowed to open `/alerts` besides the page's own (serialised, e.g. `https://x.example`). */
+  readonly allowedOrigins?: readonly string[];
   /** WebSocket heartbeat ping interval. */
   readonly heartbeatSeconds: number;
   /** A client whose send buffer stays above this many bytes … */

@@ -236,6 +236,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       ...(opts.staticHandler ? { staticHandler: opts.staticHandler } : {}),
       web: { store, evidence },
       onAuthFailure: (endpoint) => m.authFailure(endpoint),
+      ...(srv.hostnames ? { hostnames: srv.hostnames } : {}),
+      ...(srv.allowedOrigins ? { allowedOrigins: srv.allowedOrigins } : {}),
+      onRefused: (reason, endpoint) => m.httpRefused(reason, endpoint),
     });
   } catch (e) {
     return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${srv.host}:${srv.port} (HTTP): ${(e as Error).message}`));

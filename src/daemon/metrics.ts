@@ -27,6 +27,8 @@ export interface DaemonMetrics {
   reload(result: 'ok' | 'rejected'): void;
   /** An HTTP or WebSocket request refused for a missing or wrong token. */
   authFailure(endpoint: 'ws' | 'api'): void;
+  /** A request refused by the browser-origin defence (issue #17): foreign `Host` or `Origin`. */
+  httpRefused(reason: 'host' | 'origin', endpoint: 'ws' | 'http'): void;
   text(): Promise<string>;
 }
 
@@ -104,6 +106,12 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (none: no peer matched)', labelNames: ['peer'], registers: [registry] });
   const reloads = new Counter({ name: 'spoofwatch_config_reloads_total', help: 'SIGHUP config reloads by result', labelNames: ['result'], registers: [registry] });
   const authFailures = new Counter({ name: 'spoofwatch_auth_failures_total', help: 'Requests refused for a missing or wrong token', labelNames: ['endpoint'], registers: [registry] });
+  const httpRefused = new Counter({
+    name: 'spoofwatch_http_refused_total',
+    help: 'HTTP and WebSocket requests refused with 403: a Host that does not name this server (DNS rebinding) or a foreign Origin',
+    labelNames: ['reason', 'endpoint'],
+    registers: [registry],
+  });
 
   gauge(registry, 'spoofwatch_sink_queue_depth', 'Alerts queued per sink kind (websocket: all clients)', ['sink'], function* () {
     yield [{ sink: 'websocket' }, m.ws().queued];
@@ -171,6 +179,9 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
     },
     authFailure(endpoint) {
       authFailures.inc({ endpoint });
+    },
+    httpRefused(reason, endpoint) {
+      httpRefused.inc({ reason, endpoint });
     },
     text: () => registry.metrics(),
   };

@@ -119,7 +119,7 @@ function send(req: IncomingMessage, res: ServerResponse, status: number, type: s
 }
 
 const json = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown): void =>
-  send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(body), { 'cache-control': 'no-store' });
+  send(req, res, status, 'application/json; charset=utf-8', JSON.stringify(body), { 'cache-control': 'no-store', 'cross-origin-resource-policy': 'same-origin' });
 
 const PAGE_CSP = [
   "default-src 'none'",
@@ -169,6 +169,15 @@ export function alertDetail(ctx: WebContext, key: string): { alert: Alert; messa
   return { alert, messages: ctx.evidence.messages(alert.call.callId) };
 }
 
+/** `decodeURIComponent` that says undefined for a malformed escape (`%E0%A4%A`, RFC 3986 §2.1) instead of throwing. */
+function percentDecoded(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Serve the page, its assets and the per-alert evidence API. Returns true when the request was handled (a
  * response was sent), false for any other path. GET and HEAD only; the caller has already checked the token
@@ -198,7 +207,11 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
     return true;
   }
   const m = ALERT_ROUTE.exec(path);
-  const key = m?.[1] ? decodeURIComponent(m[1]) : '';
+  const key = m?.[1] ? percentDecoded(m[1]) : '';
+  if (key === undefined) {
+    json(req, res, 400, { error: 'bad percent-encoding in the alert id' });
+    return true;
+  }
   const detail = key ? alertDetail(ctx, key) : undefined;
   if (!detail) {
     json(req, res, 404, { error: `no alert ${key}` });
@@ -214,6 +227,7 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
     send(req, res, 200, 'application/x-pcapng', evidencePcapng(messages, pcapComments(alert)), {
       'content-disposition': `attachment; filename="${name}"`,
       'cache-control': 'no-store',
+      'cross-origin-resource-policy': 'same-origin',
     });
     return true;
   }

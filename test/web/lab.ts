@@ -1,14 +1,13 @@
 /**
  * A small daemon for the web tests, from the real parts: AlertStore + EvidenceStore in one SQLite file, AlertBus,
  * WsHub, the real HTTP server (src/http/server.ts) with the web routes wired in front of it exactly as the report
- * asks the daemon to do (routeWebRequest before the server's own routes), Ingest → Analyzer with the
+ * asks the daemon to do (the server's `web` option: web routes behind its Host/Origin and token checks), Ingest → Analyzer with the
  * EvidenceService's buffer. Plus a UDP relay that puts a real SIPp call (UAC → relay → SIPp UAS) through Ingest,
  * both directions, as a SIP mirror would.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alert } from '../../src/alerts/alert.js';
@@ -24,7 +23,7 @@ import { WsHub } from '../../src/sinks/websocket.js';
 import { openCapture } from '../../src/sources/capture/index.js';
 import { wallTimestamp } from '../../src/sources/source.js';
 import type { Endpoint } from '../../src/types.js';
-import { closeWeb, routeWebRequest, type WebContext } from '../../src/web/routes.js';
+import { closeWeb, type WebContext } from '../../src/web/routes.js';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const SCENARIO_PCAP = join(ROOT, 'captures/scenario/scenario.pcapng');
@@ -63,6 +62,8 @@ export interface WebLab {
   readonly evidence: EvidenceService;
   readonly evidenceStore: EvidenceStore;
   readonly published: Alert[];
+  /** Requests the browser-origin defence refused, as `ws origin`, `http host` … in arrival order. */
+  readonly refused: string[];
   readonly ctx: WebContext;
   /** A new Ingest (one per source, as in the daemon) feeding the analyzer. */
   ingest(origin: string): Ingest;
@@ -73,7 +74,10 @@ export interface WebLab {
   close(): Promise<void>;
 }
 
-export async function startWebLab(opts: { tokens?: readonly string[]; debounceMs?: number } = {}): Promise<WebLab> {
+export async function startWebLab(
+  opts: { tokens?: readonly string[]; debounceMs?: number; hostnames?: readonly string[]; allowedOrigins?: readonly string[] } = {},
+): Promise<WebLab> {
+  const refused: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'sw-web-'));
   const config = labConfig();
   const store = new AlertStore(join(dir, 'spoofwatch.db'));
@@ -93,21 +97,12 @@ export async function startWebLab(opts: { tokens?: readonly string[]; debounceMs
     hub,
     metrics: () => Promise.resolve(''),
     metricsContentType: 'text/plain',
-    health: () => ({ ok: true }),
-  });
-  // The wiring the daemon gets (see the report): web routes first, with the server's token check.
-  const own = http.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
-  http.server.removeAllListeners('request');
-  http.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const authorized = (): boolean => {
-      if (tokens.length === 0) return true;
-      const h = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      const t = h ?? url.searchParams.get('token');
-      return t !== null && tokens.includes(t);
-    };
-    if ((req.method === 'GET' || req.method === 'HEAD') && routeWebRequest(req, res, url, ctx, authorized)) return;
-    for (const l of own) l(req, res);
+    health: () => ({ ok: true, status: 'ok', store: { path: store.file } }),
+    // The wiring the daemon has: web routes inside the server, behind its Host/Origin and token checks.
+    web: ctx,
+    ...(opts.hostnames ? { hostnames: opts.hostnames } : {}),
+    ...(opts.allowedOrigins ? { allowedOrigins: opts.allowedOrigins } : {}),
+    onRefused: (reason, endpoint) => refused.push(`${endpoint} ${reason}`),
   });
 
   const newIngest = (origin: string): Ingest => new Ingest({ origin, onMessage: (e) => analyzer.handle(e) });
@@ -127,6 +122,7 @@ export async function startWebLab(opts: { tokens?: readonly string[]; debounceMs
     evidence,
     evidenceStore,
     published,
+    refused,
     ctx,
     ingest: newIngest,
     feedCapture,

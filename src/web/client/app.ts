@@ -57,6 +57,12 @@ function apiUrl(path: string, withToken: boolean): string {
   return u.toString();
 }
 
+/** The alert stream's subprotocol, and the one carrying the token (src/http/server.ts; values repeated: this
+ * module may import types only). */
+const WS_PROTOCOL = 'spoofwatch.v1';
+const WS_TOKEN_PROTOCOL_PREFIX = 'spoofwatch.token.';
+const TCHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 const authHeaders = (): HeadersInit => (token ? { authorization: `Bearer ${token}` } : {});
 
 class Page {
@@ -110,8 +116,12 @@ class Page {
   private connect(): void {
     const u = new URL('alerts', location.href);
     u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (token) u.searchParams.set('token', token);
-    const ws = new WebSocket(u.toString());
+    // The token travels as a subprotocol, not in the URL (issue #17); one that is not an HTTP token (RFC 9110
+    // §5.6.2) cannot, and falls back to ?token=.
+    const protocols = [WS_PROTOCOL];
+    if (token && TCHARS.test(token)) protocols.push(`${WS_TOKEN_PROTOCOL_PREFIX}${token}`);
+    else if (token) u.searchParams.set('token', token);
+    const ws = new WebSocket(u.toString(), protocols);
     this.ws = ws;
     this.setConn('connecting…', false);
     ws.addEventListener('message', (ev) => {
