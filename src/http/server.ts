@@ -114,13 +114,15 @@ const plainIp = (ip: string): string => {
   return l.startsWith('::ffff:') && isIP(l.slice(7)) === 4 ? l.slice(7) : l;
 };
 
+const isLoopbackIp = (ip: string): boolean => ip === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip);
+
 const WILDCARD = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0', '']);
 
 /**
  * The browser-origin checks of one server, as pure functions of the request headers (RFC 9110 §7.2 Host, RFC
- * 6454 Origin). A name is accepted in `Host` when it is an IP literal of the listening address (any IP literal on
- * a wildcard bind: NAT and port publishing change the address a client sees, and an IP literal cannot be
- * rebound), `localhost`, or configured. The port is not compared: it plays no part in DNS rebinding and
+ * 6454 Origin). A name is accepted in `Host` when it is an IP literal of the listening address or a loopback
+ * one (`127.0.0.1`, `[::1]`; any IP literal on a wildcard bind: NAT and port publishing change the address a
+ * client sees, and an IP literal cannot be rebound), `localhost`, or configured. The port is not compared: it plays no part in DNS rebinding and
  * differs behind port mappings. An `Origin` is accepted when it is `http://` + the request's own `Host`, or
  * configured.
  */
@@ -145,7 +147,7 @@ export class OriginPolicy {
     if (isIP(h.name) !== 0) {
       if (this.bindWildcard) return true;
       const ip = plainIp(h.name);
-      return ip === this.bindIp || (localAddress !== undefined && ip === plainIp(localAddress));
+      return ip === this.bindIp || isLoopbackIp(ip) || (localAddress !== undefined && ip === plainIp(localAddress));
     }
     return this.names.has(h.name.replace(/\.$/, ''));
   }
