@@ -11,6 +11,7 @@ import { formatTable } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { registerDaemonCommands } from './commands/register.js';
 import { tuneHeapForStreaming } from './heap.js';
+import { terminalLines, terminalSafe } from './util/terminal.js';
 
 /** A failure that ends the command with a one-line message and exit code 2. */
 class UsageError extends Error {}
@@ -48,7 +49,7 @@ async function progressBar(): Promise<ProgressSink | undefined> {
   let file = '';
   return {
     start(f, total) {
-      file = f;
+      file = terminalSafe(f);
       bar.start(Math.round((total ?? 0) / 1e6), 0, { file });
     },
     update(bytes) {
@@ -66,7 +67,7 @@ function reportInputErrors(r: Pick<AnalyzeReport, 'files'>): boolean {
   for (const f of r.files) {
     if (f.error) {
       bad = true;
-      process.stderr.write(`spoofwatch: ${f.error.message}\n`);
+      process.stderr.write(`spoofwatch: ${terminalLines(f.error.message)}\n`);
     }
   }
   return bad;
@@ -175,11 +176,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     if (typeof err.code === 'string' && err.code.startsWith('commander.')) return 2;
     if (e instanceof UsageError) {
-      process.stderr.write(`spoofwatch: ${e.message}\n`);
+      process.stderr.write(`spoofwatch: ${terminalLines(e.message)}\n`);
       return 2;
     }
     const code = (e as { code?: unknown }).code;
-    process.stderr.write(`spoofwatch: ${typeof code === 'string' ? `${code}: ` : ''}${err.message ?? String(e)}\n`);
+    process.stderr.write(`spoofwatch: ${typeof code === 'string' ? `${terminalSafe(code)}: ` : ''}${terminalLines(err.message ?? String(e))}\n`);
     return 2;
   }
 }

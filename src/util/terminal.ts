@@ -40,6 +40,11 @@ export function terminalSafe(s: string): string {
   return UNSAFE_TEST.test(s) ? s.replace(UNSAFE, visible) : s;
 }
 
+/** {@link terminalSafe} on each line of a multi-line message (error lists): the line breaks stay line breaks. */
+export function terminalLines(s: string): string {
+  return hasTerminalControls(s) ? s.split('\n').map(terminalSafe).join('\n') : s;
+}
+
 /**
  * A JSON text (one `JSON.stringify` result) with DEL, C1, U+2028/U+2029 and the bidi controls written as
  * `\uXXXX` escapes: it parses to the same value, and no byte of it makes a terminal act. `JSON.stringify`

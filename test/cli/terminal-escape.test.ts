@@ -100,6 +100,15 @@ describe('terminal-safe output (issue #17)', () => {
     ]);
   });
 
+  it('analyze errors on stderr name a hostile file name escaped', () => {
+    const bad = join(dir, `bad-${HOSTILE}.pcap`);
+    writeFileSync(bad, 'garbage');
+    const r = spawnSync(process.execPath, [CLI, 'analyze', bad], { cwd: ROOT });
+    expect(controlBytes(r.stdout)).toEqual([]);
+    expect(controlBytes(r.stderr)).toEqual([]);
+    expect(r.stderr.toString('utf8')).toBe(`spoofwatch: ${dir}/bad-\\x1b]0;pwned\\x07\\x1b[2J.pcap: not a pcap or pcapng capture (magic 0x67617262) at byte 0\n`);
+  });
+
   it('daemon console and log lines, tail lines and tail --json: no control byte; tail never prints its ?token=', async () => {
     const watch = join(dir, 'inbox');
     mkdirSync(watch);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasTerminalControls, jsonTerminalSafe, terminalSafe } from '../../src/util/terminal.js';
+import { hasTerminalControls, jsonTerminalSafe, terminalLines, terminalSafe } from '../../src/util/terminal.js';
 
 describe('terminalSafe', () => {
   it('writes OSC title, CSI clear and BEL as visible escapes', () => {
@@ -24,6 +24,13 @@ describe('terminalSafe', () => {
     expect(hasTerminalControls('\x9b2J')).toBe(true);
     // the non-global test regex keeps no state between calls
     expect([1, 2, 3].map(() => terminalSafe('\x1b'))).toEqual(['\\x1b', '\\x1b', '\\x1b']);
+  });
+});
+
+describe('terminalLines', () => {
+  it('keeps the line breaks of a multi-line message and escapes everything else, CR included', () => {
+    expect(terminalLines('a.yaml: 2 errors\npeers[0]: "\x1b[2J"\r\nz')).toBe('a.yaml: 2 errors\npeers[0]: "\\x1b[2J"\\x0d\nz');
+    expect(terminalLines('plain\ntext')).toBe('plain\ntext');
   });
 });
 
