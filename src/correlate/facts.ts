@@ -32,6 +32,10 @@ export const MALFORMED_KINDS: ReadonlySet<string> = new Set([
   'bare-lf',
   'content-length-mismatch',
   'identity-uri-invalid',
+  // Start lines no stack sends, each a way to slip past a strict probe (issue #16): junk before the method, a standard
+  // method in another case. (`version-case` is legal, RFC 3261 §7.1, and `start-line-whitespace` is tolerated.)
+  'start-line-junk',
+  'method-case',
 ]);
 
 function toNum(n: NormalisedNumber): Num {
