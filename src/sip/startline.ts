@@ -147,7 +147,8 @@ export function matchStartLine(b: Buffer, s: number, limit: number, open: boolea
     let q = p;
     const me = Math.min(limit, p + MAX_METHOD);
     while (q < me && token[b[q]!] === 1) q++;
-    if (methodIndexIgnoringCase(b, p, q) < 0) return -1;
+    // The separator first: random bytes (RTP, STUN) fail it almost always, before the method lookup.
+    if (!isWsByte(b[q]) || methodIndexIgnoringCase(b, p, q) < 0) return -1;
     out[SL_FLAGS]! |= StartLineFlag.junk;
     out[SL_JUNK_START] = js;
     c0 = b[p]!;
@@ -180,7 +181,11 @@ export function matchStartLine(b: Buffer, s: number, limit: number, open: boolea
         out[SL_C_START] = r;
         if (open) le = limit;
         else {
-          const lf = b.indexOf(0x0a, r);
+          // Reason phrases are short: a loop is cheaper than the native indexOf call for them.
+          let lf = r;
+          const near = Math.min(limit, r + 64);
+          while (lf < near && b[lf] !== 0x0a) lf++;
+          if (lf === near) lf = near < limit ? b.indexOf(0x0a, near) : -1;
           if (lf < 0 || lf >= limit) return -1;
           le = lf > r && b[lf - 1] === 0x0d ? lf - 1 : lf;
         }
