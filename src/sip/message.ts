@@ -27,7 +27,7 @@ import type {
   Uri,
   Via,
 } from './model.js';
-import { parseNameAddr, splitList } from './nameaddr.js';
+import { parseNameAddr, parseNameAddrLenient, splitIdentityList, splitList } from './nameaddr.js';
 import {
   ID_CALL_ID,
   ID_CONTENT_LENGTH,
@@ -99,6 +99,14 @@ export const SipAnomaly = {
   unsupportedVersion: 'unsupported-version',
   identityUriInvalid: 'identity-uri-invalid',
   identityHeaderInvalid: 'identity-header-invalid',
+  /** Escaped or unbalanced quotes around a display name (`\\"arik\\" <sip:…>`); the URI was still extracted. */
+  displayNameQuote: 'display-name-quote',
+  /** An unquoted display name with specials (`Bell, Alexander <sip:…>`); the URI was still extracted. */
+  displayNameUnquoted: 'display-name-unquoted',
+  /** Missing, unterminated or space-padded `<>`, or an addr-spec with `?`/`,` outside them; the URI was still extracted. */
+  nameAddrBrackets: 'name-addr-brackets',
+  /** Header parameters after the URI that do not parse (`;;;;`); the URI and the parameters before the fault were kept. */
+  nameAddrParams: 'name-addr-params',
   cseqInvalid: 'cseq-invalid',
   cseqMethodMismatch: 'cseq-method-mismatch',
   viaInvalid: 'via-invalid',
@@ -203,6 +211,11 @@ const UNSET: unique symbol = Symbol('unset');
 type Lazy<T> = T | typeof UNSET;
 const FOLD = /[ \t]*\r?\n[ \t]*/g;
 const EMPTY: readonly never[] = [];
+
+/** A name-addr list element: the one already parsed (repaired), else a strict parse. */
+function nameAddrOf(v: string, parsed?: NameAddr | Invalid): NameAddr | Invalid {
+  return parsed ?? parseNameAddr(v);
+}
 
 class SipMessageImpl {
   readonly kind: 'request' | 'response';
@@ -377,8 +390,19 @@ class SipMessageImpl {
         na = first;
       }
     }
+    if (na.kind === 'invalid' || na.uri.kind === 'invalid') na = this.repaired(name, v);
     this.checkIdentity(name, na);
     return na;
+  }
+
+  /**
+   * The element as a phone reads it when the strict grammar rejects it (parseNameAddrLenient), with an anomaly naming
+   * what was wrong; the strict result when nothing usable is in it (checkIdentity then flags it).
+   */
+  private repaired(name: string, v: string): NameAddr | Invalid {
+    const r = parseNameAddrLenient(v);
+    if (r.repair !== undefined) this.note(r.repair.kind, `${name}: ${r.repair.reason}`);
+    return r.na;
   }
 
   private checkIdentity(name: string, na: NameAddr | Invalid): void {
@@ -386,11 +410,21 @@ class SipMessageImpl {
     else if (na.uri.kind === 'invalid') this.note(SipAnomaly.identityUriInvalid, `${name}: ${na.uri.reason}`);
   }
 
-  private identityList<T extends NameAddr>(name: string, parse: (v: string) => T | Invalid): ReadonlyArray<T | Invalid> {
+  private identityList<T extends NameAddr>(
+    name: string,
+    parse: (v: string, parsed?: NameAddr | Invalid) => T | Invalid,
+  ): ReadonlyArray<T | Invalid> {
     let out: Array<T | Invalid> | undefined;
     for (let i = this.find(name, 0); i >= 0; i = this.find(name, i + 1)) {
-      for (const part of splitList(this.value(i))) {
-        const v = parse(part);
+      for (const part of splitIdentityList(this.value(i))) {
+        let v = parse(part);
+        if (v.kind === 'invalid' || v.uri.kind === 'invalid') {
+          const na = this.repaired(name, part);
+          if (na.kind === 'name-addr' && name === 'history-info' && !na.angle) {
+            this.note(SipAnomaly.nameAddrBrackets, `${name}: hi-targeted-to-uri must be in <>`);
+          }
+          v = na.kind === 'name-addr' ? parse(part, na) : v;
+        }
         this.checkIdentity(name, v);
         (out ??= []).push(v);
       }
@@ -424,12 +458,12 @@ class SipMessageImpl {
   }
 
   get pai(): ReadonlyArray<NameAddr | Invalid> {
-    if (this.cPai === UNSET) this.cPai = this.identityList('p-asserted-identity', parseNameAddr);
+    if (this.cPai === UNSET) this.cPai = this.identityList('p-asserted-identity', nameAddrOf);
     return this.cPai;
   }
 
   get ppi(): ReadonlyArray<NameAddr | Invalid> {
-    if (this.cPpi === UNSET) this.cPpi = this.identityList('p-preferred-identity', parseNameAddr);
+    if (this.cPpi === UNSET) this.cPpi = this.identityList('p-preferred-identity', nameAddrOf);
     return this.cPpi;
   }
 
@@ -468,8 +502,16 @@ class SipMessageImpl {
       const out: Array<NameAddr | Invalid> = [];
       for (const v of this.all('contact')) {
         if (v === '*') continue;
-        for (const part of splitList(v)) {
-          const na = parseNameAddr(part);
+        for (const part of splitIdentityList(v)) {
+          let na = parseNameAddr(part);
+          if (na.kind === 'invalid' || na.uri.kind === 'invalid') {
+            // Contact is not an identity: its repairs stay under its own anomaly, with the strict reason.
+            const r = parseNameAddrLenient(part);
+            if (r.repair !== undefined) {
+              this.note(SipAnomaly.contactInvalid, r.repair.reason);
+              na = r.na;
+            }
+          }
           if (na.kind === 'invalid') this.note(SipAnomaly.contactInvalid, na.reason);
           else if (na.uri.kind === 'invalid') this.note(SipAnomaly.contactInvalid, na.uri.reason);
           out.push(na);
