@@ -441,6 +441,8 @@ const VARIANTS: readonly Variant[] = [
     apply: (t, c) => asTel(t, c, dashed),
   },
   { name: 'tel: local number with ;phone-context=+31', malformed: false, needs: 'national', apply: (t, c) => asTel(t, c, (n) => `${n.slice(3)};phone-context=+31`) },
+  { name: 'URI schemes in upper case (SIP:, TEL:)', malformed: false, needs: 'numbers', apply: (t, c) => identityLines(asTel(t, c, (n) => n), (l) => l.replace(/<sip:/g, '<SIP:').replace(/<tel:/g, '<TEL:')) },
+  { name: 'international 00 prefix instead of + (0031…)', malformed: false, needs: 'numbers', apply: (t, c) => numberUser(t, c, (n) => `00${n.slice(1)}`) },
   { name: 'sip: without user=phone', malformed: false, needs: 'numbers', apply: (t) => identityLines(t, (l) => l.replace(/;user=phone/gi, '')) },
   { name: 'sip: with USER=PHONE in upper case', malformed: false, needs: 'numbers', apply: (t) => identityLines(t, (l) => l.replace(/;user=phone/gi, ';USER=PHONE')) },
 ];
