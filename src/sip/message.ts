@@ -440,8 +440,17 @@ class SipMessageImpl {
   get cseq(): CSeq | Invalid | undefined {
     if (this.cCSeq === UNSET) {
       const i = this.find('cseq', 0);
-      const c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
+      let c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
       if (c !== undefined && c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
+      else if (c !== undefined && !STANDARD_METHODS.includes(c.method)) {
+        // A standard method in another case (`1 invite`): taken as that method, as on the start line.
+        const b = Buffer.from(c.method, 'latin1');
+        const k = methodIndexIgnoringCase(b, 0, b.length);
+        if (k >= 0) {
+          this.note(SipAnomaly.methodCase, `CSeq ${c.method}`);
+          c = { kind: 'cseq', seq: c.seq, method: STANDARD_METHODS[k]! };
+        }
+      }
       this.cCSeq = c;
     }
     return this.cCSeq;

@@ -397,7 +397,11 @@ const ODD_CASE: Record<string, string> = {
 
 const VARIANTS: readonly Variant[] = [
   { name: 'lowercase SIP-Version (sip/2.0)', malformed: false, apply: (t) => startLine(t, (l) => l.replace(/ SIP\/2\.0$/, ' sip/2.0')) },
-  { name: 'lowercase method name (invite)', malformed: true, apply: (t) => startLine(t, (l) => l.replace(/^[A-Z]+/, (m) => m.toLowerCase())) },
+  {
+    name: 'lowercase method name (invite, also in CSeq)',
+    malformed: true,
+    apply: (t) => headerLines(startLine(t, (l) => l.replace(/^[A-Z]+/, (m) => m.toLowerCase())), (l) => l.replace(/^CSeq: (\d+) ([A-Z]+)$/, (_m, n: string, m: string) => `CSeq: ${n} ${m.toLowerCase()}`)),
+  },
   { name: 'junk bytes before the request line', malformed: true, apply: (t) => `\u0000\u0000\u0000${t}` },
   { name: 'CRLF keep-alives before the request', malformed: false, apply: (t) => `\r\n\r\n${t}` },
   { name: 'tabs and extra spaces in the request line', malformed: false, apply: (t) => startLine(t, (l) => l.replace(' ', '\t ').replace(/ SIP\/2\.0$/, '  SIP/2.0 ')) },

@@ -198,8 +198,14 @@ describe('probe, framer and parser agree', () => {
       'SIP/2.0',
       ['start-line-whitespace', 'version-case', 'missing-header'],
     ]);
-    const junk = parseSipMessage(b('\x00\x00invite sip:bob@example.com SIP/2.0\r\n\r\n'));
-    expect(junk.kind === 'request' && [junk.method, junk.requestUriText]).toEqual(['INVITE', 'sip:bob@example.com']);
+    const junk = parseSipMessage(b('\x00\x00invite sip:bob@example.com SIP/2.0\r\nCSeq: 7 invite\r\n\r\n'));
+    expect(junk.kind === 'request' && [junk.method, junk.requestUriText, junk.cseq]).toEqual(['INVITE', 'sip:bob@example.com', { kind: 'cseq', seq: 7, method: 'INVITE' }]);
+    expect(junk.kind === 'request' && junk.collectAnomalies().map((a) => `${a.kind}: ${a.detail}`)).toEqual([
+      'method-case: invite',
+      'start-line-junk: 2 bytes before the start line: 0000',
+      'missing-header: To, From, Call-ID, Via, Max-Forwards',
+      'method-case: CSeq invite',
+    ]);
   });
 });
 
