@@ -7,7 +7,7 @@ import type { Anomaly, Endpoint, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
 import type { SipMessage } from '../sip/message.js';
 import type { Invalid, NameAddr, Params, Uri } from '../sip/model.js';
-import { userOf } from '../sip/uri.js';
+import { userGuess, userOf } from '../sip/uri.js';
 import { normaliseNumber, type NormalisedNumber, type NumberCategory } from '../identity/numbers.js';
 import type { CallFacts, Num, PeerFacts, PresentedIdentity, ShakenOutcome } from '../rules/types.js';
 
@@ -32,6 +32,15 @@ export const MALFORMED_KINDS: ReadonlySet<string> = new Set([
   'bare-lf',
   'content-length-mismatch',
   'identity-uri-invalid',
+  // Start lines no stack sends, each a way to slip past a strict probe (issue #16): junk before the method, a standard
+  // method in another case. (`version-case` is legal, RFC 3261 §7.1, and `start-line-whitespace` is tolerated.)
+  'start-line-junk',
+  'method-case',
+  // Identity headers a phone still reads but the grammar rejects (the URI was extracted and rules evaluated it).
+  'display-name-quote',
+  'display-name-unquoted',
+  'name-addr-brackets',
+  'name-addr-params',
 ]);
 
 function toNum(n: NormalisedNumber): Num {
@@ -100,7 +109,7 @@ const PLAIN_E164 = /^\+[1-9][0-9]{5,14}$/;
  * plain E.164 is canonical as written and the rest of the work is deferred to first use (LazyE164).
  */
 function numOfUri(uri: Uri | Invalid, country: string, full: boolean): Num {
-  if (uri.kind === 'invalid') return { kind: 'invalid', raw: uri.raw, reason: uri.reason };
+  if (uri.kind === 'invalid') return numOfGuess(uri.raw, country);
   const text = numberText(uri);
   if (text === undefined) return { kind: 'none' };
   if (!full) {
@@ -109,6 +118,18 @@ function numOfUri(uri: Uri | Invalid, country: string, full: boolean): Num {
     if (PLAIN_E164.test(main)) return new LazyE164(main, text, country);
   }
   return toNum(normaliseNumber(text, country));
+}
+
+const NO_NUMBER: Num = { kind: 'none' };
+
+/**
+ * The number of text that did not parse as a URI (MSG-MALFORMED flags it): the user part a phone would still show,
+ * normalised so that the number rules evaluate it; no number at all when there is none. Never the raw text: an
+ * alert's presented number is a number or a URI user (issue #16.2).
+ */
+function numOfGuess(text: string, country: string): Num {
+  const user = userGuess(text);
+  return user === undefined ? NO_NUMBER : toNum(normaliseNumber(user, country));
 }
 
 /** URI user params (verstat lives in the user part of sip: URIs, RFC 8588) merged with URI and header params. */
@@ -144,9 +165,10 @@ export function identityOf(
 ): PresentedIdentity | undefined {
   if (!na) return undefined;
   if (na.kind === 'invalid') {
-    return { header, raw: na.raw, uri: na.raw, num: { kind: 'invalid', raw: na.raw, reason: na.reason }, params: {} };
+    // Nothing extractable even leniently (parseNameAddrLenient): the user a phone would show, if any, never the line.
+    return { header, raw: na.raw, uri: '', user: userGuess(na.raw), num: numOfGuess(na.raw, country), params: {} };
   }
-  const user = userOf(na.uri);
+  const user = na.uri.kind === 'invalid' ? userGuess(na.uri.raw) : userOf(na.uri);
   const params = paramsOf(na);
   if (extra) for (const k in extra) if (params[k] === undefined) params[k] = extra[k]!;
   return { header, raw: na.raw, display: na.display, uri: na.uri.raw, user, num: numOfUri(na.uri, country, full), params };
@@ -203,7 +225,7 @@ class DeferredFrom implements PresentedIdentity {
 
 function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: string): PresentedIdentity | undefined {
   if (!uri) return undefined;
-  const user = userOf(uri);
+  const user = uri.kind === 'invalid' ? userGuess(uri.raw) : userOf(uri);
   return {
     header,
     raw: uri.raw,

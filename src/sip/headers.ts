@@ -156,9 +156,9 @@ export function parseCSeq(value: string): CSeq | Invalid {
   return { kind: 'cseq', seq: n, method };
 }
 
-/** Remote-Party-ID element with its party/screen/privacy parameters lifted out. */
-export function parseRpid(value: string): RemotePartyId | Invalid {
-  const na = parseNameAddr(value);
+/** Remote-Party-ID element with its party/screen/privacy parameters lifted out (`parsed`: the element already parsed). */
+export function parseRpid(value: string, parsed?: NameAddr | Invalid): RemotePartyId | Invalid {
+  const na = parsed ?? parseNameAddr(value);
   if (na.kind === 'invalid') return na;
   const r: NameAddr & { party?: string; screen?: string; privacy?: string } = { ...na };
   const party = na.params['party'];
@@ -170,9 +170,9 @@ export function parseRpid(value: string): RemotePartyId | Invalid {
   return r;
 }
 
-/** Diversion element (RFC 5806 §4) with reason/counter/privacy/screen lifted out. */
-export function parseDiversion(value: string): DiversionEntry | Invalid {
-  const na = parseNameAddr(value);
+/** Diversion element (RFC 5806 §4) with reason/counter/privacy/screen lifted out (`parsed`: the element already parsed). */
+export function parseDiversion(value: string, parsed?: NameAddr | Invalid): DiversionEntry | Invalid {
+  const na = parsed ?? parseNameAddr(value);
   if (na.kind === 'invalid') return na;
   const d: NameAddr & { reason?: string; counter?: number; privacy?: string; screen?: string } = { ...na };
   const reason = na.params['reason'];
@@ -189,11 +189,15 @@ export function parseDiversion(value: string): DiversionEntry | Invalid {
   return d;
 }
 
-/** History-Info element (RFC 7044 §9) with index and the mp/rc/np tags lifted out. */
-export function parseHistoryInfo(value: string): HistoryInfoEntry | Invalid {
-  const na = parseNameAddr(value);
+/**
+ * History-Info element (RFC 7044 §9) with index and the mp/rc/np tags lifted out. `parsed`: the element already parsed
+ * (leniently, by a caller that flags an addr-spec without `<>` itself).
+ */
+export function parseHistoryInfo(value: string, parsed?: NameAddr | Invalid): HistoryInfoEntry | Invalid {
+  const na = parsed ?? parseNameAddr(value);
   if (na.kind === 'invalid') return na;
-  if (!na.angle) return invalid('history-info: hi-targeted-to-uri must be in <>', value);
+  // A caller that already repaired the brackets (parseNameAddrLenient) has flagged them; the entry stays usable.
+  if (!na.angle && parsed === undefined) return invalid('history-info: hi-targeted-to-uri must be in <>', value);
   const h: NameAddr & { index?: string; mp?: string; rc?: string; np?: string } = { ...na };
   const index = na.params['index'];
   if (index !== undefined) {

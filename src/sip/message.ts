@@ -7,7 +7,6 @@
  * only the values a caller asks for are decoded.
  */
 import type { Anomaly } from '../types.js';
-import { TOKEN } from './chars.js';
 import {
   parseCSeq,
   parseDiversion,
@@ -28,7 +27,7 @@ import type {
   Uri,
   Via,
 } from './model.js';
-import { parseNameAddr, splitList } from './nameaddr.js';
+import { parseNameAddr, parseNameAddrLenient, splitIdentityList, splitList } from './nameaddr.js';
 import {
   ID_CALL_ID,
   ID_CONTENT_LENGTH,
@@ -48,6 +47,22 @@ import {
   nameEquals,
 } from './names.js';
 import { parseUri } from './uri.js';
+import {
+  matchStartLine,
+  methodIndexIgnoringCase,
+  SL_A_END,
+  SL_B_END,
+  SL_B_START,
+  SL_C_END,
+  SL_C_START,
+  SL_FLAGS,
+  SL_JUNK_START,
+  SL_KIND,
+  SL_SIZE,
+  SL_START,
+  STANDARD_METHODS,
+  StartLineFlag,
+} from './startline.js';
 
 /** A header field line (name, colon, value, folded continuation lines) longer than this is an anomaly. */
 export const MAX_HEADER_LINE = 1024;
@@ -75,9 +90,23 @@ export const SipAnomaly = {
   contentLengthInvalid: 'content-length-invalid',
   missingHeader: 'missing-header',
   startLineWhitespace: 'start-line-whitespace',
+  /** Bytes that are not token characters before the method (Zeek `sip_junk_before_request`). */
+  startLineJunk: 'start-line-junk',
+  /** `sip/2.0`: legal (RFC 3261 §7.1, case-insensitive) but sent by no stack. */
+  versionCase: 'version-case',
+  /** A standard method in another case (`invite`), taken as that method. */
+  methodCase: 'method-case',
   unsupportedVersion: 'unsupported-version',
   identityUriInvalid: 'identity-uri-invalid',
   identityHeaderInvalid: 'identity-header-invalid',
+  /** Escaped or unbalanced quotes around a display name (`\\"arik\\" <sip:…>`); the URI was still extracted. */
+  displayNameQuote: 'display-name-quote',
+  /** An unquoted display name with specials (`Bell, Alexander <sip:…>`); the URI was still extracted. */
+  displayNameUnquoted: 'display-name-unquoted',
+  /** Missing, unterminated or space-padded `<>`, or an addr-spec with `?`/`,` outside them; the URI was still extracted. */
+  nameAddrBrackets: 'name-addr-brackets',
+  /** Header parameters after the URI that do not parse (`;;;;`); the URI and the parameters before the fault were kept. */
+  nameAddrParams: 'name-addr-params',
   cseqInvalid: 'cseq-invalid',
   cseqMethodMismatch: 'cseq-method-mismatch',
   viaInvalid: 'via-invalid',
@@ -182,6 +211,11 @@ const UNSET: unique symbol = Symbol('unset');
 type Lazy<T> = T | typeof UNSET;
 const FOLD = /[ \t]*\r?\n[ \t]*/g;
 const EMPTY: readonly never[] = [];
+
+/** A name-addr list element: the one already parsed (repaired), else a strict parse. */
+function nameAddrOf(v: string, parsed?: NameAddr | Invalid): NameAddr | Invalid {
+  return parsed ?? parseNameAddr(v);
+}
 
 class SipMessageImpl {
   readonly kind: 'request' | 'response';
@@ -356,8 +390,19 @@ class SipMessageImpl {
         na = first;
       }
     }
+    if (na.kind === 'invalid' || na.uri.kind === 'invalid') na = this.repaired(name, v);
     this.checkIdentity(name, na);
     return na;
+  }
+
+  /**
+   * The element as a phone reads it when the strict grammar rejects it (parseNameAddrLenient), with an anomaly naming
+   * what was wrong; the strict result when nothing usable is in it (checkIdentity then flags it).
+   */
+  private repaired(name: string, v: string): NameAddr | Invalid {
+    const r = parseNameAddrLenient(v);
+    if (r.repair !== undefined) this.note(r.repair.kind, `${name}: ${r.repair.reason}`);
+    return r.na;
   }
 
   private checkIdentity(name: string, na: NameAddr | Invalid): void {
@@ -365,11 +410,21 @@ class SipMessageImpl {
     else if (na.uri.kind === 'invalid') this.note(SipAnomaly.identityUriInvalid, `${name}: ${na.uri.reason}`);
   }
 
-  private identityList<T extends NameAddr>(name: string, parse: (v: string) => T | Invalid): ReadonlyArray<T | Invalid> {
+  private identityList<T extends NameAddr>(
+    name: string,
+    parse: (v: string, parsed?: NameAddr | Invalid) => T | Invalid,
+  ): ReadonlyArray<T | Invalid> {
     let out: Array<T | Invalid> | undefined;
     for (let i = this.find(name, 0); i >= 0; i = this.find(name, i + 1)) {
-      for (const part of splitList(this.value(i))) {
-        const v = parse(part);
+      for (const part of splitIdentityList(this.value(i))) {
+        let v = parse(part);
+        if (v.kind === 'invalid' || v.uri.kind === 'invalid') {
+          const na = this.repaired(name, part);
+          if (na.kind === 'name-addr' && name === 'history-info' && !na.angle) {
+            this.note(SipAnomaly.nameAddrBrackets, `${name}: hi-targeted-to-uri must be in <>`);
+          }
+          v = na.kind === 'name-addr' ? parse(part, na) : v;
+        }
         this.checkIdentity(name, v);
         (out ??= []).push(v);
       }
@@ -385,8 +440,17 @@ class SipMessageImpl {
   get cseq(): CSeq | Invalid | undefined {
     if (this.cCSeq === UNSET) {
       const i = this.find('cseq', 0);
-      const c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
+      let c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
       if (c !== undefined && c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
+      else if (c !== undefined && !STANDARD_METHODS.includes(c.method)) {
+        // A standard method in another case (`1 invite`): taken as that method, as on the start line.
+        const b = Buffer.from(c.method, 'latin1');
+        const k = methodIndexIgnoringCase(b, 0, b.length);
+        if (k >= 0) {
+          this.note(SipAnomaly.methodCase, `CSeq ${c.method}`);
+          c = { kind: 'cseq', seq: c.seq, method: STANDARD_METHODS[k]! };
+        }
+      }
       this.cCSeq = c;
     }
     return this.cCSeq;
@@ -403,12 +467,12 @@ class SipMessageImpl {
   }
 
   get pai(): ReadonlyArray<NameAddr | Invalid> {
-    if (this.cPai === UNSET) this.cPai = this.identityList('p-asserted-identity', parseNameAddr);
+    if (this.cPai === UNSET) this.cPai = this.identityList('p-asserted-identity', nameAddrOf);
     return this.cPai;
   }
 
   get ppi(): ReadonlyArray<NameAddr | Invalid> {
-    if (this.cPpi === UNSET) this.cPpi = this.identityList('p-preferred-identity', parseNameAddr);
+    if (this.cPpi === UNSET) this.cPpi = this.identityList('p-preferred-identity', nameAddrOf);
     return this.cPpi;
   }
 
@@ -447,8 +511,16 @@ class SipMessageImpl {
       const out: Array<NameAddr | Invalid> = [];
       for (const v of this.all('contact')) {
         if (v === '*') continue;
-        for (const part of splitList(v)) {
-          const na = parseNameAddr(part);
+        for (const part of splitIdentityList(v)) {
+          let na = parseNameAddr(part);
+          if (na.kind === 'invalid' || na.uri.kind === 'invalid') {
+            // Contact is not an identity: its repairs stay under its own anomaly, with the strict reason.
+            const r = parseNameAddrLenient(part);
+            if (r.repair !== undefined) {
+              this.note(SipAnomaly.contactInvalid, r.repair.reason);
+              na = r.na;
+            }
+          }
           if (na.kind === 'invalid') this.note(SipAnomaly.contactInvalid, na.reason);
           else if (na.uri.kind === 'invalid') this.note(SipAnomaly.contactInvalid, na.uri.reason);
           out.push(na);
@@ -552,27 +624,6 @@ function isWsByte(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09;
 }
 
-/** `SIP/` (any case) at `p`. */
-function isSipSlash(buf: Buffer, p: number): boolean {
-  return (
-    (buf[p]! | 0x20) === 0x73 && (buf[p + 1]! | 0x20) === 0x69 && (buf[p + 2]! | 0x20) === 0x70 && buf[p + 3] === 0x2f
-  );
-}
-
-/** Length of `SIP/d+.d+` at `p` (ending at `end`), or 0. */
-function versionLength(buf: Buffer, p: number, end: number): number {
-  if (end - p < 7 || !isSipSlash(buf, p)) return 0;
-  let q = p + 4;
-  const d1 = q;
-  while (q < end && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
-  if (q === d1 || buf[q] !== 0x2e) return 0;
-  q++;
-  const d2 = q;
-  while (q < end && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
-  if (q === d2) return 0;
-  return q - p;
-}
-
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'UPDATE', 'INFO', 'REFER', 'NOTIFY', 'SUBSCRIBE', 'MESSAGE', 'PUBLISH'].map(
   (m) => ({ name: m, bytes: Buffer.from(m, 'latin1') }),
 );
@@ -619,6 +670,39 @@ function invalidMessage(reason: string): SipInvalid {
   return { kind: 'invalid', reason };
 }
 
+/** Scratch for parseSipMessage's start-line match (read right after the match). */
+const SCRATCH_SL = new Int32Array(SL_SIZE);
+
+/**
+ * Why the text at the front of `buf` is not a start line (the slow path of an invalid message only: it may allocate).
+ * The grammar is {@link matchStartLine}'s; this only names the first part that breaks it.
+ */
+function whyNotStartLine(buf: Buffer): string {
+  let p = 0;
+  while (p < buf.length && (buf[p] === 0x0d || buf[p] === 0x0a)) p++;
+  if (p >= buf.length) return 'empty message';
+  const lf = buf.indexOf(0x0a, p);
+  if (lf < 0) return 'start line not terminated';
+  const line = buf.toString('latin1', p, buf[lf - 1] === 0x0d ? lf - 1 : lf);
+  const parts = line.split(/[ \t]+/);
+  if (/^sip\//i.test(line)) {
+    if (!/^sip\/[0-9]+\.[0-9]+$/i.test(parts[0]!)) return 'status line: bad SIP version';
+    const code = parts[1] ?? '';
+    if (!/^[0-9]{3}$/.test(code)) return 'status line: status code is not 3 digits';
+    return `status line: status code ${Number(code)} out of range`;
+  }
+  if (!/^[^ \t]*[A-Za-z0-9\-.!%*_+`'~]+[ \t]/.test(line)) return 'request line: bad method';
+  if (parts.length < 2 || parts[1] === '') return 'request line: missing Request-URI';
+  const hasVersion = parts.length >= 3 && /^sip\/[0-9]+\.[0-9]+$/i.test(parts[2]!);
+  if (parts.length < 3 || (parts.length > 3 && !(hasVersion && parts.slice(3).every((x) => x === '')))) {
+    return 'request line: expected Method SP Request-URI SP SIP-Version';
+  }
+  if (!hasVersion) return 'request line: bad SIP version';
+  if (parts[1]!.startsWith('<')) return 'request line: Request-URI enclosed in <>';
+  if (parts[1]!.indexOf(':') <= 0) return 'request line: Request-URI has no scheme';
+  return 'request line: bad method';
+}
+
 /** Scratch for parseSipMessage's header offsets (5 per field); only read up to the current message's count. */
 const SCRATCH_H: number[] = [];
 
@@ -633,21 +717,15 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   const nameStates = NAME_STATES;
   const nameEnd = NAME_END;
   const len = buf.length;
-  let p = 0;
-  // RFC 3261 §7.5: CRLFs before the start line are ignored.
-  while (p < len && (buf[p] === 0x0d || buf[p] === 0x0a)) p++;
-  if (p >= len) return invalidMessage('empty message');
-  const ls = p;
-  const lf = buf.indexOf(0x0a, p);
-  if (lf < 0) return invalidMessage('start line not terminated');
-  let le = lf;
-  let crlf = false;
-  if (buf[le - 1] === 0x0d) {
-    le--;
-    crlf = true;
-  }
+  // The start line by the grammar the probe and the framer use (startline.ts): what they take, this takes.
+  const sl = SCRATCH_SL;
+  const le = matchStartLine(buf, 0, len, false, sl);
+  if (le < 0) return invalidMessage(whyNotStartLine(buf));
+  const lf = buf[le] === 0x0d ? le + 1 : le;
+  const crlf = lf !== le;
   const anomalies: Anomaly[] = [];
-
+  const ls = sl[SL_START]!;
+  const flags = sl[SL_FLAGS]!;
   let kind: 'request' | 'response';
   let method = '';
   let status = 0;
@@ -655,63 +733,46 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   let textStart = 0;
   let textEnd = 0;
   let version: string;
-  if (isSipSlash(buf, ls)) {
+  if (sl[SL_KIND] === 2) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
     kind = 'response';
-    const vl = versionLength(buf, ls, le);
-    if (vl === 0 || buf[ls + vl] !== 0x20) return invalidMessage('status line: bad SIP version');
-    version = vl === 7 && buf[ls + 4] === 0x32 && buf[ls + 6] === 0x30 ? 'SIP/2.0' : buf.toString('latin1', ls, ls + vl);
-    let q = ls + vl + 1;
-    const cs = q;
-    while (q < le && buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
-    if (q - cs !== 3 || (q < le && buf[q] !== 0x20)) return invalidMessage('status line: status code is not 3 digits');
+    const cs = sl[SL_B_START]!;
     status = (buf[cs]! - 0x30) * 100 + (buf[cs + 1]! - 0x30) * 10 + (buf[cs + 2]! - 0x30);
-    if (status < 100 || status > 699) return invalidMessage(`status line: status code ${status} out of range`);
-    if (q < le) {
-      textStart = q + 1;
-      textEnd = le;
-    }
+    textStart = sl[SL_C_START]!;
+    textEnd = sl[SL_C_END]!;
+    const ve = sl[SL_A_END]!;
+    version = ve - ls === 7 && buf[ls + 4] === 0x32 && buf[ls + 6] === 0x30 ? 'SIP/2.0' : buf.toString('latin1', ls, ve);
   } else {
     // Request-Line = Method SP Request-URI SP SIP-Version CRLF
     kind = 'request';
-    let q = ls;
-    const token = TOKEN; // a local: see chars.ts
-    while (q < le && token[buf[q]!] === 1) q++;
-    if (q === ls || buf[q] !== 0x20) return invalidMessage('request line: bad method');
-    method = knownMethod(buf, ls, q) ?? buf.toString('latin1', ls, q);
-    let extraWs = false;
-    q++;
-    while (q < le && buf[q] === 0x20) {
-      q++;
-      extraWs = true;
+    const me = sl[SL_A_END]!;
+    const known = knownMethod(buf, ls, me);
+    if (known !== undefined) method = known;
+    else {
+      // A standard method in another case (`invite`): RFC 3261 §7.1 makes the method case-sensitive, but stacks that
+      // compare it case-insensitively (Asterisk) take it as that method, so we do too, and say so.
+      const k = methodIndexIgnoringCase(buf, ls, me);
+      method = k >= 0 ? STANDARD_METHODS[k]! : buf.toString('latin1', ls, me);
+      if (k >= 0) addAnomaly(anomalies, frame, SipAnomaly.methodCase, buf.toString('latin1', ls, me));
     }
-    const us = q;
-    while (q < le && buf[q] !== 0x20) q++;
-    const ue = q;
-    let n = 0;
-    while (q < le && buf[q] === 0x20) {
-      q++;
-      n++;
-    }
-    if (n > 1) extraWs = true;
-    const vs = q;
-    while (q < le && buf[q] !== 0x20 && buf[q] !== 0x09) q++;
-    const ve = q;
-    while (q < le && isWsByte(buf[q])) {
-      q++;
-      extraWs = true;
-    }
-    if (ue === us) return invalidMessage('request line: missing Request-URI');
-    if (q !== le || ve === vs) return invalidMessage('request line: expected Method SP Request-URI SP SIP-Version');
-    if (versionLength(buf, vs, ve) !== ve - vs) return invalidMessage('request line: bad SIP version');
-    if (buf[us] === 0x3c) return invalidMessage('request line: Request-URI enclosed in <>');
-    // No ':' in the URI, or one first: the bytes tell as the decoded text would (UTF-8 keeps 0x3a as ':').
-    const colon = buf.indexOf(0x3a, us);
-    if (colon < 0 || colon >= ue || colon === us) return invalidMessage('request line: Request-URI has no scheme');
-    textStart = us;
-    textEnd = ue;
+    textStart = sl[SL_B_START]!;
+    textEnd = sl[SL_B_END]!;
+    const vs = sl[SL_C_START]!;
+    const ve = sl[SL_C_END]!;
     version = ve - vs === 7 && buf[vs + 4] === 0x32 && buf[vs + 6] === 0x30 && buf[vs + 5] === 0x2e ? 'SIP/2.0' : buf.toString('latin1', vs, ve);
-    if (extraWs) addAnomaly(anomalies, frame, SipAnomaly.startLineWhitespace, 'extra SP in the request line (RFC 4475 §3.1.2.9-10)');
+  }
+  if (flags !== 0) {
+    if ((flags & StartLineFlag.junk) !== 0) {
+      const js = sl[SL_JUNK_START]!;
+      addAnomaly(anomalies, frame, SipAnomaly.startLineJunk, `${ls - js} bytes before the start line: ${buf.toString('hex', js, Math.min(ls, js + 16))}`);
+    }
+    if ((flags & StartLineFlag.whitespace) !== 0) {
+      addAnomaly(anomalies, frame, SipAnomaly.startLineWhitespace, `tabs or extra SP in the ${kind === 'request' ? 'request' : 'status'} line (RFC 4475 §3.1.2.9-10)`);
+    }
+    if ((flags & StartLineFlag.versionCase) !== 0 && version === 'SIP/2.0') {
+      // RFC 3261 §7.1: legal (case-insensitive), but no stack sends it: worth counting, not malformed.
+      addAnomaly(anomalies, frame, SipAnomaly.versionCase, buf.toString('latin1', kind === 'request' ? sl[SL_C_START]! : ls, kind === 'request' ? sl[SL_C_END]! : sl[SL_A_END]!));
+    }
   }
   if (version !== 'SIP/2.0') addAnomaly(anomalies, frame, SipAnomaly.unsupportedVersion, version);
   if (len > MAX_MESSAGE) addAnomaly(anomalies, frame, SipAnomaly.messageTooLarge, `${len} bytes`);
@@ -730,7 +791,7 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   let cl = -1;
   let clBad = '';
   let bodyStart = -1;
-  p = lf + 1;
+  let p = lf + 1;
   while (p < len) {
     let c = buf[p]!;
     if (c === 0x0a) {

@@ -211,3 +211,158 @@ export function parseNameAddrList(value: string): Array<NameAddr | Invalid> {
   for (const p of parts) out.push(parseNameAddr(p));
   return out;
 }
+
+/** What {@link parseNameAddrLenient} had to repair: the anomaly kind (SipAnomaly) and the strict parser's reason. */
+export interface NameAddrRepair {
+  readonly kind: 'display-name-quote' | 'display-name-unquoted' | 'name-addr-brackets' | 'name-addr-params';
+  readonly reason: string;
+}
+
+/** A URI scheme a phone number can come in, at `i`: `sip:`, `sips:` or `tel:` (any case); its length or 0. */
+function numberSchemeAt(s: string, i: number): number {
+  const a = s.charCodeAt(i) | 0x20;
+  const b = s.charCodeAt(i + 1) | 0x20;
+  const c = s.charCodeAt(i + 2) | 0x20;
+  if (a === 0x73 && b === 0x69 && c === 0x70) {
+    if (s.charCodeAt(i + 3) === 0x3a) return 4;
+    if ((s.charCodeAt(i + 3) | 0x20) === 0x73 && s.charCodeAt(i + 4) === 0x3a) return 5;
+  }
+  if (a === 0x74 && b === 0x65 && c === 0x6c && s.charCodeAt(i + 3) === 0x3a) return 4;
+  return 0;
+}
+
+/** Index of the first `sip:`/`sips:`/`tel:` at or after `from` that starts a word (not inside another token), or -1. */
+function findNumberScheme(s: string, from: number): number {
+  for (let i = from; i < s.length - 3; i++) {
+    if (numberSchemeAt(s, i) === 0) continue;
+    const prev = i > 0 ? s.charCodeAt(i - 1) : 0x20;
+    if (TOKEN[prev] !== 1 || prev === 0x22) return i;
+  }
+  return -1;
+}
+
+/** A display name as a phone shows a broken one: escapes dropped, stray quotes stripped, whitespace collapsed. */
+function cleanDisplay(text: string): string | undefined {
+  const t = text
+    .replace(/\\(.)/g, '$1')
+    .replace(/"/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return t.length > 0 ? t : undefined;
+}
+
+/**
+ * Parse one name-addr / addr-spec element as a receiving phone or Wireshark would when the strict grammar
+ * (RFC 3261 §20.10, §25.1) rejects it, and say what was repaired: escaped or unbalanced quotes around the display
+ * name (`\"arik\" <sip:816666@voip.example>`), an unquoted display name with specials (`Bell, Alexander <sip:…>`),
+ * missing or unterminated angle brackets (`arik sip:816666@…`, `<sip:816666@…`), whitespace inside them, an
+ * addr-spec with `?` or `,` outside them, header parameters that do not parse (`;;;;`: kept as far as they do). The URI is the one in the first `<…>` holding a scheme, else the first
+ * `sip:`/`sips:`/`tel:` in the value. Strictly valid values come back unchanged with no repair.
+ */
+export function parseNameAddrLenient(value: string): { readonly na: NameAddr | Invalid; readonly repair?: NameAddrRepair } {
+  const strict = parseNameAddr(value);
+  if (strict.kind === 'name-addr' && strict.uri.kind !== 'invalid') return { na: strict };
+  const why = strict.kind === 'invalid' ? strict.reason : strict.uri.kind === 'invalid' ? strict.uri.reason : '';
+  const s = value;
+  // The '<' that opens the URI: the first one followed (after whitespace) by a scheme and ':'.
+  let lt = -1;
+  for (let i = s.indexOf('<'); i >= 0; i = s.indexOf('<', i + 1)) {
+    const u = skipWs(s, i + 1);
+    if (looksLikeAddrSpec(s, u)) {
+      lt = i;
+      break;
+    }
+  }
+  let uriText: string;
+  let displayText: string;
+  let rest: string;
+  let angle: boolean;
+  // What was wrong, most telling first: the display name, then the brackets, then the parameters.
+  let brackets = false;
+  if (lt >= 0) {
+    const gt = s.indexOf('>', lt + 1);
+    angle = gt >= 0;
+    if (gt >= 0) {
+      const inner = s.slice(lt + 1, gt);
+      uriText = inner.trim();
+      brackets = uriText.length !== inner.length;
+      rest = s.slice(gt + 1);
+    } else {
+      brackets = true;
+      // Unterminated '<': the URI runs to whitespace or the end.
+      const u = skipWs(s, lt + 1);
+      let e = u;
+      while (e < s.length && !isWs(s.charCodeAt(e))) e++;
+      uriText = s.slice(u, e);
+      rest = s.slice(e);
+    }
+    displayText = s.slice(0, lt);
+  } else {
+    // No usable '<…>': the first sip:/sips:/tel: is the URI (an addr-spec, maybe after a display name); it ends at
+    // whitespace, and its ';' parameters are header parameters as in an addr-spec (RFC 3261 §20.10).
+    const u = findNumberScheme(s, 0);
+    if (u < 0) return { na: strict };
+    let e = u;
+    while (e < s.length && !isWs(s.charCodeAt(e)) && s.charCodeAt(e) !== 0x3b && s.charCodeAt(e) !== 0x3e) e++;
+    uriText = s.slice(u, e);
+    displayText = s.slice(0, u);
+    rest = s.slice(e);
+    angle = false;
+    brackets = displayText.trim().length > 0 || why.startsWith('addr-spec');
+  }
+  let kind: NameAddrRepair['kind'] = brackets || !why.startsWith('header parameters') ? 'name-addr-brackets' : 'name-addr-params';
+  // The display name: as written when it is a proper quoted string or tokens (then the brackets were the problem).
+  const dt = displayText.trim();
+  let display: string | undefined;
+  const q = dt.charCodeAt(0) === 0x22 ? readQuoted(dt, 0) : undefined;
+  if (dt.length === 0) display = undefined;
+  else if (q !== undefined && q.end === dt.length) display = q.text;
+  else if (isTokenDisplay(dt, 0, dt.length)) display = dt;
+  else {
+    display = cleanDisplay(dt);
+    kind = dt.indexOf('"') >= 0 || dt.indexOf('\\') >= 0 ? 'display-name-quote' : 'display-name-unquoted';
+  }
+  const uri = parseUri(uriText);
+  if (uri.kind === 'invalid') return { na: strict };
+  // Header parameters one by one, empty and broken ones skipped (a broken tail does not hide the URI or the tag).
+  const params = newParams();
+  for (const piece of rest.split(';').slice(1)) {
+    const eq = piece.indexOf('=');
+    const name = (eq < 0 ? piece : piece.slice(0, eq)).trim().toLowerCase();
+    if (name.length === 0 || !isTokenDisplay(name, 0, name.length) || name in params) continue;
+    params[name] = eq < 0 ? '' : piece.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  const na: { kind: 'name-addr'; display?: string; uri: NameAddr['uri']; tag?: string; params: Params; angle: boolean; raw: string } = {
+    kind: 'name-addr',
+    uri,
+    params,
+    angle,
+    raw: value,
+  };
+  if (display !== undefined) na.display = display;
+  const tag = params['tag'];
+  if (tag !== undefined) na.tag = tag;
+  return { na, repair: { kind, reason: why } };
+}
+
+/**
+ * Split an identity header's list (RFC 3261 §7.3.1) as {@link splitList}, then join back an element that holds no URI
+ * at all (no `<`, no `:`) to the element after it: the comma was inside an unquoted display name
+ * (`Acme, Inc. <sip:…>`), which is how phones read it.
+ */
+export function splitIdentityList(value: string): string[] {
+  const parts = splitList(value);
+  if (parts.length < 2) return parts;
+  const out: string[] = [];
+  let carry = '';
+  for (const p of parts) {
+    const joined = carry ? `${carry}, ${p}` : p;
+    if (p.indexOf('<') < 0 && p.indexOf(':') < 0) carry = joined;
+    else {
+      out.push(joined);
+      carry = '';
+    }
+  }
+  if (carry) out.push(carry);
+  return out;
+}

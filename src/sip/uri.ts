@@ -222,3 +222,33 @@ export function userOf(uri: Uri | Invalid | undefined): string | undefined {
   if (uri.kind === 'tel') return uri.number;
   return undefined;
 }
+
+/**
+ * The user part of the first `sip:`/`sips:`/`tel:` URI in text that did not parse as one (an invalid URI or a header
+ * value nothing could be extracted from), as a phone would still show it: for tel: the number up to `;`, `>` or the
+ * end; for sip/sips the text between the scheme and `@` (escapes decoded). Undefined when there is no such URI or no
+ * user part in it. Used so that an alert names a number or a user, never a raw header line.
+ */
+export function userGuess(text: string): string | undefined {
+  const m = /(?:^|[^A-Za-z0-9+.-])(sips?|tel):/i.exec(text);
+  if (m === null) return undefined;
+  const start = m.index + m[0].length;
+  if (m[1]!.toLowerCase() === 'tel') {
+    let e = start;
+    while (e < text.length && text.charCodeAt(e) !== 0x3b && text.charCodeAt(e) !== 0x3e) e++;
+    const n = text.slice(start, e).trim();
+    return n.length > 0 ? n : undefined;
+  }
+  const at = text.indexOf('@', start);
+  if (at < 0) return undefined;
+  const gt = text.indexOf('>', start);
+  if (gt >= 0 && gt < at) return undefined;
+  let user = text.slice(start, at);
+  const pw = user.indexOf(':');
+  if (pw >= 0) user = user.slice(0, pw);
+  const semi = user.indexOf(';');
+  if (semi >= 0) user = user.slice(0, semi);
+  user = user.trim();
+  if (user.length === 0) return undefined;
+  return user.indexOf('%') >= 0 ? unescapePercent(user) : user;
+}

@@ -197,3 +197,36 @@ describe('rule settings from config', () => {
     expect(ruleSet(runSip(calls, testConfigYaml({ rules: '  SRC-UNKNOWN-PEER: { enabled: false }' })))).toEqual(['CLI-DNO:critical']);
   });
 });
+
+describe('presented identity of malformed identity headers (issue #16.2)', () => {
+  const TO16 = sipNum('+31687654321');
+  const raise = (src: string, from: string, callId: string) => runSip([{ src, text: invite({ from, to: TO16, callId }) }]);
+
+  it('extracts the user of a From with escaped quotes, as a phone shows it, and every rule evaluates it', () => {
+    const alerts = raise(SRC.pbxAcme, '\\"arik\\" <sip:+31104567890@voip.example>;tag=1', 'p16-1@x');
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'MSG-MALFORMED:medium']);
+    expect(only(alerts, 'CLI-NOT-AUTHORIZED').presented).toEqual({ number: '+31104567890', header: 'From', displayName: 'arik' });
+    expect(only(alerts, 'MSG-MALFORMED').reasons).toEqual(['display-name-quote: from: display name has non-token characters and is not quoted']);
+  });
+
+  it('names the user 816666 of the public-capture From, never the raw header line', () => {
+    const alerts = raise(SRC.carrierNl, '\\"arik\\" <sip:816666@voip.example>;tag=1', 'p16-2@x');
+    expect(ruleSet(alerts)).toEqual(['CLI-INVALID:high', 'MSG-MALFORMED:medium']);
+    const a = only(alerts, 'CLI-INVALID');
+    expect(a.presented).toEqual({ number: '+31816666', header: 'From', displayName: 'arik' });
+    expect(a.reasons).toEqual(['+31816666 in From (user part "816666") is not a possible number for its country.']);
+  });
+
+  it('normalises the user of a URI that stays invalid (spaces in the user part) and flags it', () => {
+    const alerts = raise(SRC.pbxAcme, '<sip:(010) 456 7890@pbx.acme.example>;tag=1', 'p16-3@x');
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'MSG-MALFORMED:medium']);
+    expect(only(alerts, 'CLI-NOT-AUTHORIZED').presented).toEqual({ number: '+31104567890', header: 'From' });
+    expect(only(alerts, 'MSG-MALFORMED').reasons).toEqual(['identity-uri-invalid: from: uri: illegal character 0x20']);
+  });
+
+  it('presents no number when nothing in the header is a URI', () => {
+    const alerts = raise(SRC.carrierNl, 'garbage here;tag=1', 'p16-4@x');
+    expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
+    expect(only(alerts, 'MSG-MALFORMED').presented).toEqual({ header: 'From' });
+  });
+});

@@ -157,4 +157,30 @@ describe('SipStreamFramer', () => {
     const m = parseSipMessage(out[0]!.bytes, out[0]!.frame);
     expect(m.kind !== 'invalid' && m.anomalies).toEqual([]);
   });
+
+  it('frames and resynchronises on start lines written oddly as the probe and parser accept them (issue #16.1)', () => {
+    const msg = (start: string, id: string): string =>
+      `${start}\r\nVia: SIP/2.0/TCP 192.0.2.20;branch=z9hG4bK${id}\r\nFrom: <sip:b@example.net>;tag=1\r\n` +
+      `To: <sip:a@example.net>\r\nCall-ID: odd-${id}\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+    const f = new SipStreamFramer();
+    const stream = [
+      msg('INVITE sip:a@example.net sip/2.0', '1'),
+      msg('invite\tsip:a@example.net  SIP/2.0', '2'),
+      msg('sip/2.0 180 Ringing', '3'),
+      msg('\u0000\u0000INVITE sip:a@example.net SIP/2.0', '4'),
+    ].join('');
+    const out = f.push(chunk(stream, 1));
+    expect(out.map((m) => parseSipMessage(m.bytes)).map((m) => (m.kind === 'invalid' ? m.reason : [m.callId, m.kind === 'request' ? m.method : m.status]))).toEqual([
+      ['odd-1', 'INVITE'],
+      ['odd-2', 'INVITE'],
+      ['odd-3', 180],
+      ['odd-4', 'INVITE'],
+    ]);
+    expect(f.takeAnomalies()).toEqual([]);
+    // After a gap, the next lowercase-version start line is a resynchronisation point.
+    const g = new SipStreamFramer();
+    const after = g.push(chunk(`garbage line\r\n${msg('INVITE sip:a@example.net sip/2.0', '5')}`, 2));
+    expect(after.map((m) => parsed(m.bytes).callId)).toEqual(['odd-5']);
+    expect(g.takeAnomalies().map((a) => [a.kind, a.detail])).toEqual([['stream-resync', '14 bytes skipped to the next start line']]);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCSeq, parseTopVia, userOf } from '../../src/sip/index.js';
-import { fixture, kinds, nameAddr, parsed } from './helpers.js';
+import { fixture, kinds, nameAddr, parsed, sip } from './helpers.js';
 
 describe('lazy typed accessors', () => {
   it('callId, cseq, from, to, pai (several headers, sip and tel mixed), privacy, userAgent', () => {
@@ -166,16 +166,25 @@ describe('lazy typed accessors', () => {
 
 describe('anomalies from the accessors', () => {
   it('an unparseable identity URI is noted on first use, once', () => {
+    const m = parsed(sip(['INVITE sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'To: "Watson" <sip:t watson@example.org>']));
+    expect(m.anomalies.map((a) => a.kind)).toEqual(['missing-header']);
+    void m.to;
+    void m.to;
+    expect(m.anomalies.slice(1)).toEqual([{ kind: 'identity-uri-invalid', detail: 'to: uri: illegal character 0x20' }]);
+  });
+
+  it('a repairable identity is repaired on first use, once, with the anomaly naming the defect (RFC 4475 §3.1.2.14)', () => {
     const m = parsed(fixture('rfc4475', 'badaspec'));
     expect(m.anomalies).toEqual([]);
     void m.to;
     void m.to;
-    expect(m.anomalies).toEqual([{ kind: 'identity-uri-invalid', detail: 'to: uri: scheme must start with a letter' }]);
-    expect(kinds(m)).toEqual(['identity-uri-invalid']);
+    expect(m.anomalies).toEqual([{ kind: 'name-addr-brackets', detail: 'to: uri: scheme must start with a letter' }]);
+    expect([nameAddr(m.to).display, nameAddr(m.to).uri.raw]).toEqual(['Watson, Thomas', 'sip:t.watson@example.org']);
+    expect(kinds(m)).toEqual(['name-addr-brackets']);
   });
 
   it('collectAnomalies runs every check', () => {
-    expect(kinds(parsed(fixture('rfc4475', 'baddn')))).toEqual(['identity-uri-invalid', 'identity-uri-invalid']);
+    expect(kinds(parsed(fixture('rfc4475', 'baddn')))).toEqual(['display-name-unquoted', 'display-name-unquoted']);
     expect(kinds(parsed(fixture('rfc4475', 'mismatch01')))).toEqual(['cseq-method-mismatch']);
     expect(kinds(parsed(fixture('rfc4475', 'escruri')))).toEqual(['request-uri-headers']);
     expect(kinds(parsed(fixture('rfc4475', 'regbadct')))).toEqual(['contact-invalid']);
@@ -206,5 +215,69 @@ describe('From holding a list of addresses', () => {
     if (m.kind === 'invalid') throw new Error(m.reason);
     expect(m.from).toMatchObject({ kind: 'name-addr', tag: 'a', uri: { kind: 'sip', user: '+31301234568' } });
     expect(m.collectAnomalies().map((a) => a.kind)).toEqual(['duplicate-from']);
+  });
+});
+
+describe('lenient identity extraction, strict flagging (issue #16.2)', () => {
+  const HEAD = ['INVITE sip:+31201234567@sbc.example SIP/2.0', 'Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1', 'Max-Forwards: 70', 'Call-ID: len-1', 'CSeq: 1 INVITE', 'To: <sip:+31201234567@sbc.example>'];
+  const withFrom = (...lines: string[]) => parsed(sip([...HEAD, ...lines]));
+  const cases: ReadonlyArray<readonly [string, string, string | undefined, string, string]> = [
+    // [header line, user, display, anomaly kind, detail]
+    ['From: \\"arik\\" <sip:816666@voip.example>;tag=1', '816666', 'arik', 'display-name-quote', 'from: display name has non-token characters and is not quoted'],
+    ['From: "arik <sip:816666@voip.example>;tag=1', '816666', 'arik', 'display-name-quote', 'from: unterminated quoted display name'],
+    ['From: "ar"ik" <sip:816666@voip.example>;tag=1', '816666', 'arik', 'display-name-quote', "from: expected '<' after display name"],
+    ['From: Bank & Co. (NL) <sip:816666@voip.example>;tag=1', '816666', 'Bank & Co. (NL)', 'display-name-unquoted', 'from: display name has non-token characters and is not quoted'],
+    ['From: arik sip:816666@voip.example;tag=1', '816666', 'arik', 'name-addr-brackets', "from: header parameters: unexpected 's'"],
+    ['From: <sip:816666@voip.example;tag=1', '816666', undefined, 'name-addr-brackets', "from: unterminated '<'"],
+    ['From: "arik" sip:816666@voip.example;tag=1', '816666', 'arik', 'name-addr-brackets', "from: expected '<' after display name"],
+    ['From: < sip:816666@voip.example >;tag=1', '816666', undefined, 'name-addr-brackets', 'from: uri: scheme must start with a letter'],
+    ['From: <sip:816666@voip.example>;;tag=1', '816666', undefined, 'name-addr-params', 'from: header parameters: empty parameter'],
+    ['f: \\"arik\\" <tel:+31-20-555-0100>;tag=1', '+31-20-555-0100', 'arik', 'display-name-quote', 'from: display name has non-token characters and is not quoted'],
+  ];
+  for (const [line, user, display, kind, detail] of cases) {
+    it(`extracts ${user} from ${line}`, () => {
+      const m = withFrom(line);
+      const from = nameAddr(m.from);
+      // An unterminated '<' leaves the tag inside the URI, where it was written.
+      expect([userOf(from.uri), from.display, from.tag]).toEqual([user, display, line.includes('<sip:816666@voip.example;tag') ? undefined : '1']);
+      expect(m.anomalies).toEqual([{ kind, detail }]);
+    });
+  }
+
+  it('repairs each element of PAI, PPI, RPID, Diversion, History-Info and Contact, and joins a comma of an unquoted display name', () => {
+    const m = withFrom(
+      'From: <sip:+31205550123@pbx.example>;tag=1',
+      'P-Asserted-Identity: Acme, Inc. <sip:+31205550123@pbx.example>, \\"x\\" <tel:+31205550124>',
+      'P-Preferred-Identity: "pp <sip:+31205550125@pbx.example>',
+      'Remote-Party-ID: Acme, Inc <sip:+31205550126@pbx.example>;party=calling;screen=yes',
+      'Diversion: "d <sip:+31205550127@pbx.example>;reason=unconditional;counter=1',
+      'History-Info: sip:+31205550128@pbx.example;index=1',
+      'Contact: \\"c\\" <sip:+31205550129@192.0.2.1>',
+    );
+    const users = (l: ReadonlyArray<{ kind: string; uri?: unknown }>) => l.map((x) => (x.kind === 'name-addr' ? userOf((x as { uri: Parameters<typeof userOf>[0] }).uri) : x.kind));
+    expect(users(m.pai)).toEqual(['+31205550123', '+31205550124']);
+    expect(m.pai.map((p) => p.kind === 'name-addr' && p.display)).toEqual(['Acme, Inc.', 'x']);
+    expect(users(m.ppi)).toEqual(['+31205550125']);
+    const rpid = m.rpid[0];
+    expect(rpid?.kind === 'name-addr' && [userOf(rpid.uri), rpid.party, rpid.screen]).toEqual(['+31205550126', 'calling', 'yes']);
+    const div = m.diversion[0];
+    expect(div?.kind === 'name-addr' && [userOf(div.uri), div.reason, div.counter]).toEqual(['+31205550127', 'unconditional', 1]);
+    const hi = m.historyInfo[0];
+    expect(hi?.kind === 'name-addr' && [userOf(hi.uri), hi.index]).toEqual(['+31205550128', '1']);
+    expect(users(m.contact)).toEqual(['+31205550129']);
+    expect(m.collectAnomalies().map((a) => `${a.kind}: ${a.detail}`)).toEqual([
+      'display-name-unquoted: p-asserted-identity: display name has non-token characters and is not quoted',
+      'display-name-quote: p-asserted-identity: display name has non-token characters and is not quoted',
+      'display-name-quote: p-preferred-identity: unterminated quoted display name',
+      'display-name-unquoted: remote-party-id: display name has non-token characters and is not quoted',
+      'display-name-quote: diversion: unterminated quoted display name',
+      'name-addr-brackets: history-info: hi-targeted-to-uri must be in <>',
+      'contact-invalid: display name has non-token characters and is not quoted',
+    ]);
+  });
+
+  it('keeps the first of duplicate From headers and flags the duplicate; mixed-case names are the same header', () => {
+    const m = withFrom('FROM: <sip:+31205550123@pbx.example>;tag=1', 'fRoM: <sip:+31612345678@evil.example>;tag=2');
+    expect([userOf(nameAddr(m.from).uri), m.anomalies.map((a) => a.kind)]).toEqual(['+31205550123', ['duplicate-from']]);
   });
 });
