@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { LinkType } from '../src/types.js';
 import { PcapWriter } from '../src/sources/capture/writer.js';
 import { TcpFlags, ethernet, etherTypeOf, tcpPacket } from './lib/packets.js';
+import { wsFrame } from './lib/websocket.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = resolve(process.argv[2] ?? join(here, '..', 'captures', 'crafted', 'ws'));
@@ -33,34 +34,6 @@ interface Endpoint {
 const hostOf = (a: string): string => (a.includes(':') ? `[${a}]` : a);
 
 // ---------------------------------------------------------------- WebSocket frames (RFC 6455 §5.2)
-
-interface FrameSpec {
-  readonly opcode: number;
-  readonly payload: Buffer;
-  readonly fin?: boolean;
-  /** Client frames are masked (§5.3). */
-  readonly mask?: Buffer;
-  /** Force a length encoding: 64 writes even a small length in 8 bytes. */
-  readonly len?: 16 | 64;
-}
-
-function wsFrame(f: FrameSpec): Buffer {
-  const n = f.payload.length;
-  const mode = f.len ?? (n < 126 ? 7 : n <= 0xffff ? 16 : 64);
-  const ext = mode === 7 ? 0 : mode === 16 ? 2 : 8;
-  const h = Buffer.alloc(2 + ext + (f.mask ? 4 : 0));
-  h[0] = (f.fin === false ? 0 : 0x80) | f.opcode;
-  h[1] = (f.mask ? 0x80 : 0) | (mode === 7 ? n : mode === 16 ? 126 : 127);
-  if (mode === 16) h.writeUInt16BE(n, 2);
-  if (mode === 64) h.writeBigUInt64BE(BigInt(n), 2);
-  let body = f.payload;
-  if (f.mask) {
-    f.mask.copy(h, 2 + ext);
-    body = Buffer.from(f.payload);
-    for (let i = 0; i < body.length; i++) body[i] = (body[i] as number) ^ (f.mask[i & 3] as number);
-  }
-  return Buffer.concat([h, body]);
-}
 
 /** A deterministic masking key per frame. */
 let maskSeed = 0x3a7f1c05;
