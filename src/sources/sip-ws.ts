@@ -38,6 +38,11 @@ function offeredProtocols(req: IncomingMessage): string[] {
     .filter((s) => s !== '');
 }
 
+/** Time a client has to send its whole opening handshake. */
+const HANDSHAKE_MS = 5000;
+/** TCP connections beyond `maxConnections` allowed to be in their handshake (so the 503 can be sent). */
+const HANDSHAKE_MARGIN = 64;
+
 function refuse(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
@@ -92,13 +97,15 @@ export class SipWsListener implements LiveSource {
   /** Bind; rejects with the socket error (EADDRINUSE, EACCES …). */
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const server = createServer((_req, res) => {
+      // A handshake must arrive within HANDSHAKE_MS (checked every second, not Node's default 30 s), and sockets still
+      // in their handshake count against the TCP limit too: a slow-handshake flood cannot pile up.
+      const server = createServer({ headersTimeout: HANDSHAKE_MS, requestTimeout: HANDSHAKE_MS, connectionsCheckingInterval: 1000 }, (_req, res) => {
         // Plain HTTP: this port only speaks WebSocket (RFC 6455 §4.2.2 "426 Upgrade Required").
         bump(this.counters.anomalies, 'ws.not-upgrade');
         res.writeHead(426, { Upgrade: 'websocket', Connection: 'close', 'Content-Length': '0' }).end();
       });
-      server.headersTimeout = 10_000;
-      server.requestTimeout = 10_000;
+      server.maxConnections = this.cfg.maxConnections + HANDSHAKE_MARGIN;
+      server.on('drop', () => bump(this.counters.anomalies, 'tcp.connection-limit'));
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
       server.on('clientError', (_e, socket: Duplex) => {
         bump(this.counters.anomalies, 'ws.bad-handshake');
