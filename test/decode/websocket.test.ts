@@ -14,6 +14,8 @@ import {
   type WsMessage,
 } from '../../src/decode/websocket.js';
 import { Ingest, datagramKind, type SipEvent } from '../../src/pipeline/ingest.js';
+import { analyzeFiles } from '../../src/commands/analyze.js';
+import { parseConfig } from '../../src/config/index.js';
 import type { Anomaly, Datagram } from '../../src/types.js';
 import { wsFrame } from '../../scripts/lib/websocket.js';
 
@@ -330,5 +332,29 @@ describe('Ingest: SIP over WebSocket in TCP streams', () => {
     expect(datagramKind(d)).toBe('other');
     expect(datagramKind({ ...d, payload: invite('x') })).toBe('sip');
     expect(datagramKind({ ...d, transport: 'udp' })).toBe('hep');
+  });
+});
+
+describe('analyze on a crafted SIP-over-WebSocket capture: peers match transport ws', () => {
+  const peerYaml = (transport: string) =>
+    `peers:\n  - { name: webrtc-gw, match: { cidrs: [192.0.2.30], transport: ${transport} }, trust: untrusted, class: access, allowedNumbers: ["+31201234567"] }\n`;
+  const run = async (transport: string) => {
+    const r = parseConfig(peerYaml(transport), 'ws-peers.yaml');
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const rep = await analyzeFiles(['captures/crafted/ws/ws-basic.pcap'], r.config);
+    return { rep, alerts: rep.alerts.map((a) => `${a.rule} ${a.presented.number} ${a.network.transport} ${a.network.peer ?? '-'}`) };
+  };
+
+  it('a peer with transport ws is the peer of the ws call', async () => {
+    const { rep, alerts } = await run('ws');
+    expect(rep.sipMessages).toBe(7);
+    expect(rep.anomalies).toEqual({});
+    expect(alerts).toEqual(['HDR-PAI-UNTRUSTED +31201234567 ws webrtc-gw']);
+  });
+
+  it('the same address configured for udp only: the ws call is the wrong transport for it', async () => {
+    const { rep, alerts } = await run('udp');
+    expect(alerts).toEqual(['HDR-PAI-UNTRUSTED +31201234567 ws -', 'SRC-UNKNOWN-PEER +31201234567 ws -']);
+    expect(rep.alerts[1]?.reasons).toEqual([`192.0.2.30:51000 over ws matches a peer's address, but transport ws, peer "webrtc-gw" uses udp.`]);
   });
 });
