@@ -121,6 +121,10 @@ export const WsAnomaly = {
   /** An Upgrade: websocket request not answered by 101: the flow is framed as plain SIP again. */
   upgradeRefused: 'ws.upgrade-refused',
   flowEvicted: 'ws.flow-evicted',
+  /** Decoding starts again at a frame boundary after lost bytes. */
+  resync: 'ws.resync',
+  /** A WebSocket connection picked up without its handshake (capture started after it). */
+  midStream: 'ws.mid-stream',
 } as const;
 
 export type WsAnomalySink = (kind: string, detail: string, frame: number) => void;
@@ -153,9 +157,21 @@ export class WsMessageDecoder {
   private msgFrames: number[] = [];
   private closed = false;
   private lost = false;
+  /** Bytes were pushed already (a gap before the first byte loses nothing). */
+  private started = false;
   /** Frames seen since the current WS frame began (its header may sit in an earlier push). */
   private frameFrames: number[] = [];
   messages = 0;
+
+  /** Bytes were pushed already. */
+  get hasStarted(): boolean {
+    return this.started;
+  }
+
+  /** Framing was lost (invalid header or missing bytes): nothing more is decoded. */
+  get isLost(): boolean {
+    return this.lost;
+  }
 
   constructor(
     private readonly fromClient: boolean,
@@ -166,8 +182,9 @@ export class WsMessageDecoder {
   /** Feed the next in-order bytes. `frames`: the capture frames that carried them (default `[frame]`). */
   push(data: Buffer, frame: number, ts: Timestamp, frames?: readonly number[], gap = false): WsMessage[] {
     const out: WsMessage[] = [];
-    if (gap && !this.lost) this.lose('TCP bytes missing', frame);
+    if (gap && this.started && !this.lost) this.lose('TCP bytes missing', frame);
     if (this.lost || data.length === 0) return out;
+    this.started = true;
     if (this.closed) {
       this.report(WsAnomaly.afterClose, `${data.length} bytes after the close frame`, frame);
       return out;
@@ -479,9 +496,14 @@ function hold(d: Datagram): Datagram {
 export class WsFlows {
   private readonly flows = new Map<string, FlowState>();
 
+  /**
+   * `looksLikeSip`: the SIP layer's probe, for connections first seen after their handshake (the decode stage does
+   * not import the SIP layer; the pipeline hands its probe in).
+   */
   constructor(
     private readonly limits: WsFlowLimits,
     private readonly report: WsAnomalySink,
+    private readonly looksLikeSip?: (b: Buffer) => boolean,
   ) {}
 
   get size(): number {
@@ -494,10 +516,41 @@ export class WsFlows {
 
   /** A first payload that may open a handshake: `GET ` on any direction, `HTTP/` answering a pending upgrade. */
   isCandidate(d: Datagram & { flow: string }): boolean {
-    if (d.gap === true) return false;
+    if (d.gap === true) return this.midStream(d);
     if (startsWithWord(d.payload, GET)) return true;
     if (!startsWithWord(d.payload, HTTP)) return false;
     return this.flows.get(reverseFlow(d.flow))?.kind === 'await-response';
+  }
+
+  /**
+   * A flow first seen after its handshake (capture started while a softphone stayed connected: browsers keep one
+   * WebSocket open for hours). Taken as WebSocket when its first bytes are a whole text/binary frame header whose
+   * (unmasked) payload starts like SIP; masked frames are the client's (RFC 6455 §5.3). Frames split differently from
+   * segments are not found this way; the flow is then framed as plain SIP, as before.
+   */
+  private midStream(d: Datagram & { flow: string }): boolean {
+    const masked = this.sipFrameAt(d.payload);
+    if (masked === undefined) return false;
+    this.report(WsAnomaly.midStream, `${d.flow}: ${masked ? 'client' : 'server'} frames without a handshake seen`, d.frame);
+    this.set(d.flow, { kind: 'ws', decoder: this.decoder(masked), sip: true, src: d.src, dst: d.dst }, d.frame);
+    return true;
+  }
+
+  /**
+   * Whether `p` starts with a text/binary frame header whose (unmasked) payload starts like SIP; then whether that
+   * frame is masked (a client's, RFC 6455 §5.3). Cheap first-byte test before anything else.
+   */
+  private sipFrameAt(p: Buffer): boolean | undefined {
+    const b0 = p[0];
+    // FIN set or not, no RSV, opcode text or binary: 0x01, 0x02, 0x81, 0x82.
+    if (this.looksLikeSip === undefined || b0 === undefined || (b0 & 0x7c) !== 0 || (b0 & 0x03) === 0 || (b0 & 0x03) === 3) return undefined;
+    const h = parseWsFrameHeader(p);
+    if (h.kind !== 'ok' || h.value.payloadLength < 12) return undefined;
+    const n = Math.min(h.value.payloadLength, p.length - h.consumed, 1024);
+    const head = Buffer.allocUnsafe(n);
+    if (h.value.masked) unmaskInto(head, 0, p.subarray(h.consumed, h.consumed + n), h.value.maskKey, 0);
+    else p.copy(head, 0, h.consumed, h.consumed + n);
+    return this.looksLikeSip(head) ? h.value.masked : undefined;
   }
 
   forget(flow: string): void {
@@ -531,8 +584,20 @@ export class WsFlows {
         st.bytes += d.payload.length;
         return { kind: 'ws', messages: [] };
       }
-      case 'ws':
+      case 'ws': {
+        if ((d.gap === true && st.decoder.hasStarted) || st.decoder.isLost) {
+          // Bytes were lost: start again if this payload begins with a SIP frame (segments usually start one).
+          const masked = this.sipFrameAt(d.payload);
+          if (masked !== undefined) {
+            if (!st.decoder.isLost) this.report(WsAnomaly.lost, 'TCP bytes missing', d.frame);
+            this.report(WsAnomaly.resync, `${d.flow}: decoding again at a frame boundary`, d.frame);
+            const next: FlowState = { ...st, decoder: this.decoder(masked) };
+            this.flows.set(d.flow, next);
+            return { kind: 'ws', messages: this.decode(next, d.payload, { ...d, gap: false }) };
+          }
+        }
         return { kind: 'ws', messages: this.decode(st, d.payload, d) };
+      }
     }
   }
 

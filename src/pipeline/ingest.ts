@@ -80,6 +80,7 @@ export class Ingest {
     this.ws = new WsFlows(
       { ...DEFAULT_WS_FLOW_LIMITS, maxFlows: this.maxStreams, ...opts.wsLimits },
       (kind, detail, frame) => this.anomaly({ kind, detail, frame }),
+      looksLikeSip,
     );
     this.decoder = new PacketDecoder({
       onDatagram: (d) => this.datagram(d),

@@ -186,7 +186,10 @@ describe('WsMessageDecoder', () => {
     expect(d.push(wsFrame({ opcode: 1, payload: OK, mask: M1 }), 2, TS)).toEqual([]);
     expect(kinds).toEqual(['ws.framing-lost']);
     const g = new WsMessageDecoder(true, { maxMessageBytes: 65_536 }, (k) => kinds.push(k));
-    expect(g.push(wsFrame({ opcode: 1, payload: OK, mask: M1 }), 3, TS, undefined, true)).toEqual([]);
+    // A gap before the first byte loses nothing (a connection picked up mid-stream); one after it does.
+    expect(g.push(wsFrame({ opcode: 1, payload: OK, mask: M1 }), 3, TS, undefined, true)).toHaveLength(1);
+    expect(g.push(wsFrame({ opcode: 1, payload: OK, mask: M1 }), 4, TS, undefined, true)).toEqual([]);
+    expect(g.push(wsFrame({ opcode: 1, payload: OK, mask: M1 }), 5, TS)).toEqual([]);
     expect(kinds).toEqual(['ws.framing-lost', 'ws.framing-lost']);
   });
 });
@@ -303,6 +306,41 @@ describe('Ingest: SIP over WebSocket in TCP streams', () => {
     b.ing.pushDatagram(seg(true, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')));
     b.ing.pushDatagram(seg(true, invite('after-get')));
     expect(summary(b.events)).toEqual([{ frame: 2, frames: [2], transport: 'tcp', src: `${C.ip}:${C.port}`, callId: 'after-get' }]);
+  });
+
+  it('picks up a connection first seen after its handshake (capture started later), both directions', () => {
+    frameNo = 0;
+    const { ing, events, anomalies } = ingest();
+    ing.pushDatagram(seg(true, wsFrame({ opcode: 1, payload: invite('mid-1'), mask: M1 }), { gap: true }));
+    ing.pushDatagram(seg(false, wsFrame({ opcode: 1, payload: OK }), { gap: true }));
+    ing.pushDatagram(seg(true, wsFrame({ opcode: 2, payload: invite('mid-2'), mask: M2 })));
+    expect(summary(events)).toEqual([
+      { frame: 1, frames: [1], transport: 'ws', src: `${C.ip}:${C.port}`, callId: 'mid-1' },
+      { frame: 2, frames: [2], transport: 'ws', src: `${S.ip}:${S.port}`, callId: 'c1' },
+      { frame: 3, frames: [3], transport: 'ws', src: `${C.ip}:${C.port}`, callId: 'mid-2' },
+    ]);
+    expect(anomalies.map((a) => a.kind)).toEqual(['ws.mid-stream', 'ws.mid-stream']);
+
+    // Plain SIP over TCP seen mid-stream, and a binary frame that is not SIP, stay with the SIP framer.
+    frameNo = 0;
+    const other = ingest();
+    other.ing.pushDatagram(seg(true, invite('tcp-mid'), { gap: true }));
+    other.ing.pushDatagram(seg(false, wsFrame({ opcode: 2, payload: Buffer.alloc(40, 7) }), { gap: true }));
+    expect(summary(other.events)).toEqual([{ frame: 1, frames: [1], transport: 'tcp', src: `${C.ip}:${C.port}`, callId: 'tcp-mid' }]);
+    expect(other.anomalies.map((a) => a.kind)).not.toContain('ws.mid-stream');
+  });
+
+  it('after lost TCP bytes, decodes again from the next segment that starts with a SIP frame', () => {
+    frameNo = 0;
+    const { ing, events, anomalies } = ingest();
+    ing.pushDatagram(seg(true, REQUEST));
+    ing.pushDatagram(seg(false, RESPONSE));
+    const inv = wsFrame({ opcode: 1, payload: invite('lost-1'), mask: M1 });
+    ing.pushDatagram(seg(true, inv.subarray(0, 50))); // frame 3: the rest of this frame never arrives
+    ing.pushDatagram(seg(true, Buffer.from('tail of something'), { gap: true })); // frame 4: not a frame start
+    ing.pushDatagram(seg(true, wsFrame({ opcode: 1, payload: invite('after-loss'), mask: M2 }), { gap: true })); // frame 5
+    expect(summary(events)).toEqual([{ frame: 5, frames: [5], transport: 'ws', src: `${C.ip}:${C.port}`, callId: 'after-loss' }]);
+    expect(anomalies.map((a) => a.kind)).toEqual(['ws.framing-lost', 'ws.resync']);
   });
 
   it('a WebSocket without the sip subprotocol: only messages that look like SIP are taken', () => {
