@@ -167,19 +167,44 @@ export class Ingest {
 
   /** Bytes of a TCP (TLS, WS) connection, framed into SIP messages per flow. */
   private stream(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
-    const framer = this.framers.get(d.flow);
+    let framer = this.framers.get(d.flow);
     // SIP over WebSocket (RFC 7118): only flows whose first bytes are an HTTP handshake, so plain SIP pays one test.
-    if ((this.ws.size > 0 && this.ws.has(d.flow)) || (framer === undefined && this.ws.isCandidate(d))) {
+    if (framer === undefined ? this.ws.isCandidate(d) : this.ws.size !== 0 && this.ws.has(d.flow)) {
       this.webSocket(d, hepCaptureId);
       return;
     }
-    this.frame(d, framer, hepCaptureId);
+    if (framer === undefined) framer = this.newFramer(d);
+    for (const m of framer.push(d)) {
+      for (const a of m.anomalies) this.anomaly(a);
+      this.message(m.bytes, { ...d, frame: m.frame }, m.frames, hepCaptureId);
+    }
+    for (const a of framer.takeAnomalies()) this.anomaly(a);
+  }
+
+  private newFramer(d: Datagram & { flow: string }): SipStreamFramer {
+    if (this.framers.size >= this.maxStreams) {
+      const oldest = this.framers.keys().next();
+      if (!oldest.done) {
+        this.framers.delete(oldest.value);
+        this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
+      }
+    }
+    const framer = new SipStreamFramer();
+    this.framers.set(d.flow, framer);
+    return framer;
   }
 
   private webSocket(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
     const r = this.ws.push(d);
     if (r.kind === 'not-ws') {
-      for (const x of r.release ?? [d]) this.frame(x as Datagram & { flow: string }, this.framers.get(x.flow ?? ''), hepCaptureId);
+      for (const x of r.release ?? [d]) {
+        const framer = this.framers.get(x.flow ?? '') ?? this.newFramer(x as Datagram & { flow: string });
+        for (const m of framer.push(x)) {
+          for (const a of m.anomalies) this.anomaly(a);
+          this.message(m.bytes, { ...x, frame: m.frame }, m.frames, hepCaptureId);
+        }
+        for (const a of framer.takeAnomalies()) this.anomaly(a);
+      }
       return;
     }
     for (const m of r.messages) this.wsMessage(m, hepCaptureId);
@@ -194,26 +219,6 @@ export class Ingest {
       return;
     }
     this.message(m.payload, d, m.frames, hepCaptureId);
-  }
-
-  private frame(d: Datagram & { flow: string }, existing: SipStreamFramer | undefined, hepCaptureId: number | undefined): void {
-    let framer = existing;
-    if (!framer) {
-      if (this.framers.size >= this.maxStreams) {
-        const oldest = this.framers.keys().next();
-        if (!oldest.done) {
-          this.framers.delete(oldest.value);
-          this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
-        }
-      }
-      framer = new SipStreamFramer();
-      this.framers.set(d.flow, framer);
-    }
-    for (const m of framer.push(d)) {
-      for (const a of m.anomalies) this.anomaly(a);
-      this.message(m.bytes, { ...d, frame: m.frame }, m.frames, hepCaptureId);
-    }
-    for (const a of framer.takeAnomalies()) this.anomaly(a);
   }
 
   private hep(buf: Buffer, frame: number): void {
