@@ -168,8 +168,9 @@ export class Ingest {
   /** Bytes of a TCP (TLS, WS) connection, framed into SIP messages per flow. */
   private stream(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
     let framer = this.framers.get(d.flow);
-    // SIP over WebSocket (RFC 7118): only flows whose first bytes are an HTTP handshake, so plain SIP pays one test.
-    if (framer === undefined ? this.ws.isCandidate(d) : this.ws.size !== 0 && this.ws.has(d.flow)) {
+    // SIP over WebSocket (RFC 7118): flows that opened with a handshake (or a frame carrying SIP) never get a SIP
+    // framer, so a flow that has one pays nothing here.
+    if (framer === undefined && (this.ws.has(d.flow) || this.ws.isCandidate(d))) {
       this.webSocket(d, hepCaptureId);
       return;
     }
