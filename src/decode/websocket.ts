@@ -121,6 +121,8 @@ export const WsAnomaly = {
   /** An Upgrade: websocket request not answered by 101: the flow is framed as plain SIP again. */
   upgradeRefused: 'ws.upgrade-refused',
   flowEvicted: 'ws.flow-evicted',
+  /** The budget for unfinished messages of all connections is spent: a message is skipped. */
+  bufferLimit: 'ws.buffer-limit',
   /** Decoding starts again at a frame boundary after lost bytes. */
   resync: 'ws.resync',
   /** A WebSocket connection picked up without its handshake (capture started after it). */
@@ -132,6 +134,17 @@ export type WsAnomalySink = (kind: string, detail: string, frame: number) => voi
 export interface WsDecoderLimits {
   /** Largest message (all fragments together); larger ones are skipped without buffering. */
   readonly maxMessageBytes: number;
+  /**
+   * Bytes of unfinished messages buffered by all decoders sharing this object (one per Ingest); beyond `max` the
+   * message that would exceed it is skipped. Without it only the per-message bound applies.
+   */
+  readonly budget?: WsBudget;
+}
+
+/** A byte budget shared by decoders. */
+export interface WsBudget {
+  used: number;
+  readonly max: number;
 }
 
 const MAX_HEADER = 14;
@@ -147,9 +160,9 @@ export class WsMessageDecoder {
   private hdrLen = 0;
   private cur: WsFrameHeader | undefined;
   private got = 0;
-  /** Where the current frame's payload goes: the message's fragment buffer, or nowhere (skipped). */
-  private sink: Buffer | undefined;
-  /** The open (fragmented) message: its fragments, total bytes, opcode; `skipping`: over the limit. */
+  /** The current frame's payload is kept (a data frame of a message not being skipped). */
+  private keep = false;
+  /** The open message: its bytes as they arrived (unmasked copies), their total, opcode; `skipping`: dropped. */
   private fragments: Buffer[] = [];
   private msgBytes = 0;
   private msgOpcode = -1;
@@ -200,16 +213,40 @@ export class WsMessageDecoder {
         if (h === undefined) break;
       }
       const n = Math.min(h.payloadLength - this.got, data.length - off);
-      if (n > 0 && this.sink !== undefined) {
-        const src = data.subarray(off, off + n);
-        if (h.masked) unmaskInto(this.sink, this.got, src, h.maskKey, this.got & 3);
-        else src.copy(this.sink, this.got);
-      }
+      if (n > 0 && this.keep) this.store(h, data.subarray(off, off + n), frame);
       this.got += n;
       off += n;
       if (this.got === h.payloadLength) this.endFrame(h, frame, ts, out);
     }
     return out;
+  }
+
+  /**
+   * Copy (unmasked) payload bytes of the current frame as they arrive: memory follows the bytes really received,
+   * never a length a header merely claims.
+   */
+  private store(h: WsFrameHeader, src: Buffer, frame: number): void {
+    const budget = this.limits.budget;
+    if (budget !== undefined && budget.used + src.length > budget.max) {
+      this.report(WsAnomaly.bufferLimit, `unfinished messages of all connections exceed ${budget.max} bytes; this one skipped`, frame);
+      this.dropBuffered();
+      this.skipping = true;
+      this.keep = false;
+      return;
+    }
+    const chunk = Buffer.allocUnsafe(src.length);
+    if (h.masked) unmaskInto(chunk, 0, src, h.maskKey, this.got & 3);
+    else src.copy(chunk);
+    this.fragments.push(chunk);
+    this.msgBytes += chunk.length;
+    if (budget !== undefined) budget.used += chunk.length;
+  }
+
+  /** Forget the open message's bytes, returning them to the budget. */
+  private dropBuffered(): void {
+    if (this.limits.budget !== undefined) this.limits.budget.used -= this.msgBytes;
+    this.fragments = [];
+    this.msgBytes = 0;
   }
 
   /** Consume header bytes from `data[off..]`; sets `cur` once a whole header is known. Returns the new offset. */
@@ -251,7 +288,7 @@ export class WsMessageDecoder {
   private startFrame(h: WsFrameHeader, frame: number): void {
     this.cur = h;
     this.got = 0;
-    this.sink = undefined;
+    this.keep = false;
     if (h.masked !== this.fromClient) {
       this.report(h.masked ? WsAnomaly.maskedServerFrame : WsAnomaly.unmaskedClientFrame, `opcode ${h.opcode}, ${h.payloadLength} bytes`, frame);
     }
@@ -289,28 +326,23 @@ export class WsMessageDecoder {
     if (this.msgBytes + h.payloadLength > this.limits.maxMessageBytes) {
       this.report(WsAnomaly.messageTooLarge, `message of more than ${this.limits.maxMessageBytes} bytes skipped`, frame);
       this.skipping = true;
-      this.fragments = [];
+      this.dropBuffered();
       return;
     }
-    this.sink = Buffer.allocUnsafe(h.payloadLength);
+    this.keep = true;
   }
 
   private endFrame(h: WsFrameHeader, frame: number, ts: Timestamp, out: WsMessage[]): void {
     const frames = this.frameFrames;
     this.frameFrames = [];
     this.cur = undefined;
-    const sink = this.sink;
-    this.sink = undefined;
+    this.keep = false;
     if (h.opcode === WsOpcode.close) {
       this.closed = true;
       return;
     }
     if (h.opcode >= 0x8 || h.opcode > 0x2 || this.msgOpcode < 0) return;
     for (const f of frames) if (!this.msgFrames.includes(f)) this.msgFrames.push(f);
-    if (sink !== undefined) {
-      this.fragments.push(sink);
-      this.msgBytes += sink.length;
-    }
     if (!h.fin) return;
     if (!this.skipping) {
       const payload = this.fragments.length === 1 ? (this.fragments[0] as Buffer) : Buffer.concat(this.fragments, this.msgBytes);
@@ -321,8 +353,7 @@ export class WsMessageDecoder {
   }
 
   private resetMessage(): void {
-    this.fragments = [];
-    this.msgBytes = 0;
+    this.dropBuffered();
     this.msgOpcode = -1;
     this.skipping = false;
     this.msgFrames = [];
@@ -333,7 +364,12 @@ export class WsMessageDecoder {
     this.report(WsAnomaly.lost, reason, frame);
     this.resetMessage();
     this.cur = undefined;
-    this.sink = undefined;
+    this.keep = false;
+  }
+
+  /** Give the open message's bytes back to the budget (flow closed or forgotten). */
+  dispose(): void {
+    this.dropBuffered();
   }
 }
 
@@ -437,12 +473,15 @@ export interface WsFlowLimits extends WsDecoderLimits {
   readonly maxFlows: number;
   /** Largest HTTP head of the handshake. */
   readonly maxHandshakeBytes: number;
+  /** Bytes held by all flows together: handshakes, frames waiting for a 101, unfinished messages. */
+  readonly maxBufferedBytes: number;
 }
 
 export const DEFAULT_WS_FLOW_LIMITS: WsFlowLimits = Object.freeze({
   maxFlows: 65_536,
   maxHandshakeBytes: 16 * 1024,
   maxMessageBytes: 1024 * 1024,
+  maxBufferedBytes: 64 * 1024 * 1024,
 });
 
 type FlowState =
@@ -463,6 +502,8 @@ type FlowState =
   /** Collecting the response head (server direction). */
   | { readonly kind: 'response'; held: Datagram[]; bytes: number }
   | { readonly kind: 'ws'; readonly decoder: WsMessageDecoder; readonly sip: boolean; readonly src: Endpoint; readonly dst: Endpoint };
+
+type HoldingState = Exclude<FlowState, { kind: 'ws' }>;
 
 const GET = Buffer.from('GET ');
 const HTTP = Buffer.from('HTTP/');
@@ -495,6 +536,8 @@ function hold(d: Datagram): Datagram {
  */
 export class WsFlows {
   private readonly flows = new Map<string, FlowState>();
+  /** Shared by every flow's decoder and the held handshake bytes (see {@link WsFlowLimits.maxBufferedBytes}). */
+  private readonly budget: WsBudget;
 
   /**
    * `looksLikeSip`: the SIP layer's probe, for connections first seen after their handshake (the decode stage does
@@ -504,7 +547,14 @@ export class WsFlows {
     private readonly limits: WsFlowLimits,
     private readonly report: WsAnomalySink,
     private readonly looksLikeSip?: (b: Buffer) => boolean,
-  ) {}
+  ) {
+    this.budget = { used: 0, max: limits.maxBufferedBytes };
+  }
+
+  /** Bytes held by all flows now (handshakes, early frames, unfinished messages). */
+  get bufferedBytes(): number {
+    return this.budget.used;
+  }
 
   get size(): number {
     return this.flows.size;
@@ -554,19 +604,47 @@ export class WsFlows {
   }
 
   forget(flow: string): void {
-    this.flows.delete(flow);
+    const st = this.flows.get(flow);
+    if (st !== undefined) this.giveUp(flow, st);
   }
 
   clear(): void {
+    for (const st of this.flows.values()) this.release(st);
     this.flows.clear();
+  }
+
+  /** Copy `d` into a holding state's list, within the budget; false when the budget is spent. */
+  private holdIn(st: HoldingState, d: Datagram): boolean {
+    if (this.budget.used + d.payload.length > this.budget.max) {
+      this.report(WsAnomaly.bufferLimit, `bytes held by all WebSocket flows exceed ${this.budget.max}; ${d.flow ?? ''} framed as plain SIP`, d.frame);
+      return false;
+    }
+    st.held.push(hold(d));
+    this.budget.used += d.payload.length;
+    return true;
+  }
+
+  /** Return what a state holds to the budget. */
+  private release(st: FlowState): void {
+    if (st.kind === 'ws') st.decoder.dispose();
+    else for (const h of st.held) this.budget.used -= h.payload.length;
+  }
+
+  /** Forget a flow's state (whether or not it was stored yet). */
+  private giveUp(flow: string, st: FlowState): void {
+    this.release(st);
+    if (this.flows.get(flow) === st) this.flows.delete(flow);
   }
 
   /** Bytes of a flow direction that {@link isCandidate} accepted or {@link has} knows. */
   push(d: Datagram & { flow: string }): WsPushResult {
     const st = this.flows.get(d.flow);
     if (st === undefined) {
-      if (startsWithWord(d.payload, GET)) return this.request(d, { kind: 'request', held: [], bytes: 0 });
-      if (startsWithWord(d.payload, HTTP)) return this.response(d, { kind: 'response', held: [], bytes: 0 });
+      if (startsWithWord(d.payload, GET)) return this.request(d, this.start(d, { kind: 'request', held: [], bytes: 0 }));
+      if (startsWithWord(d.payload, HTTP)) {
+        if (this.flows.get(reverseFlow(d.flow))?.kind !== 'await-response') return { kind: 'not-ws' };
+        return this.response(d, this.start(d, { kind: 'response', held: [], bytes: 0 }));
+      }
       return { kind: 'not-ws' };
     }
     switch (st.kind) {
@@ -575,12 +653,11 @@ export class WsFlows {
       case 'response':
         return this.response(d, st);
       case 'await-response': {
-        if (d.gap === true || st.bytes + d.payload.length > this.limits.maxMessageBytes) {
+        if (d.gap === true || st.bytes + d.payload.length > this.limits.maxMessageBytes || !this.holdIn(st, d)) {
           // Too much before an answer: give up on WebSocket for this direction.
-          this.flows.delete(d.flow);
+          this.giveUp(d.flow, st);
           return { kind: 'not-ws', release: [...st.held, d] };
         }
-        st.held.push(hold(d));
         st.bytes += d.payload.length;
         return { kind: 'ws', messages: [] };
       }
@@ -592,7 +669,7 @@ export class WsFlows {
             if (!st.decoder.isLost) this.report(WsAnomaly.lost, 'TCP bytes missing', d.frame);
             this.report(WsAnomaly.resync, `${d.flow}: decoding again at a frame boundary`, d.frame);
             const next: FlowState = { ...st, decoder: this.decoder(masked) };
-            this.flows.set(d.flow, next);
+            this.set(d.flow, next, d.frame);
             return { kind: 'ws', messages: this.decode(next, d.payload, { ...d, gap: false }) };
           }
         }
@@ -601,29 +678,41 @@ export class WsFlows {
     }
   }
 
+  /** Store a new flow's first state (evicting the oldest flow at the limit). */
+  private start<T extends FlowState>(d: Datagram & { flow: string }, st: T): T {
+    this.set(d.flow, st, d.frame);
+    return st;
+  }
+
+  /** Store `st` for `flow`; a state it replaces gives back what it held (a holding state's list moves with it). */
   private set(flow: string, st: FlowState, frame: number): void {
-    if (!this.flows.has(flow) && this.flows.size >= this.limits.maxFlows) {
-      const oldest = this.flows.keys().next();
+    const old = this.flows.get(flow);
+    if (old === undefined && this.flows.size >= this.limits.maxFlows) {
+      const oldest = this.flows.entries().next();
       if (!oldest.done) {
-        this.flows.delete(oldest.value);
-        this.report(WsAnomaly.flowEvicted, `WebSocket flow limit ${this.limits.maxFlows} reached: ${oldest.value}`, frame);
+        this.giveUp(oldest.value[0], oldest.value[1]);
+        this.report(WsAnomaly.flowEvicted, `WebSocket flow limit ${this.limits.maxFlows} reached: ${oldest.value[0]}`, frame);
       }
+    }
+    if (old !== undefined && old !== st) {
+      this.release(old);
+      if (st.kind !== 'ws') for (const h of st.held) this.budget.used += h.payload.length;
     }
     this.flows.set(flow, st);
   }
 
   private request(d: Datagram & { flow: string }, st: Extract<FlowState, { kind: 'request' }>): WsPushResult {
-    st.held.push(hold(d));
+    if (!this.holdIn(st, d)) {
+      this.giveUp(d.flow, st);
+      return { kind: 'not-ws', release: [...st.held, d] };
+    }
     st.bytes += d.payload.length;
     const all = concatPayloads(st.held);
     const r = parseHttpHead(all, this.limits.maxHandshakeBytes);
-    if (r.kind === 'incomplete' && d.gap !== true) {
-      this.set(d.flow, st, d.frame);
-      return { kind: 'ws', messages: [] };
-    }
+    if (r.kind === 'incomplete' && d.gap !== true) return { kind: 'ws', messages: [] };
     if (r.kind !== 'ok' || !isWebSocketUpgrade(r.value)) {
       if (r.kind === 'invalid') this.report(WsAnomaly.handshakeTooLarge, r.reason, d.frame);
-      this.flows.delete(d.flow);
+      this.giveUp(d.flow, st);
       return { kind: 'not-ws', release: st.held };
     }
     const sip = headerTokens(r.value, 'sec-websocket-protocol').includes('sip');
@@ -636,23 +725,19 @@ export class WsFlows {
   private response(d: Datagram & { flow: string }, st: Extract<FlowState, { kind: 'response' }>): WsPushResult {
     const clientFlow = reverseFlow(d.flow);
     const client = this.flows.get(clientFlow);
-    if (client?.kind !== 'await-response') {
-      this.flows.delete(d.flow);
+    if (client?.kind !== 'await-response' || !this.holdIn(st, d)) {
+      this.giveUp(d.flow, st);
       return st.held.length > 0 ? { kind: 'not-ws', release: [...st.held, d] } : { kind: 'not-ws' };
     }
-    st.held.push(hold(d));
     st.bytes += d.payload.length;
     const all = concatPayloads(st.held);
     const r = parseHttpHead(all, this.limits.maxHandshakeBytes);
-    if (r.kind === 'incomplete' && d.gap !== true) {
-      this.set(d.flow, st, d.frame);
-      return { kind: 'ws', messages: [] };
-    }
+    if (r.kind === 'incomplete' && d.gap !== true) return { kind: 'ws', messages: [] };
     if (r.kind !== 'ok' || !isSwitchingProtocols(r.value)) {
       // Refused (or not HTTP after all): both directions are framed as SIP again, from their first byte.
       this.report(WsAnomaly.upgradeRefused, r.kind === 'ok' ? r.value.startLine.slice(0, 80) : r.kind === 'invalid' ? r.reason : 'TCP bytes missing', d.frame);
-      this.flows.delete(d.flow);
-      this.flows.delete(clientFlow);
+      this.giveUp(d.flow, st);
+      this.giveUp(clientFlow, client);
       // The client's held bytes belong to the other direction: the caller frames them under their own flow.
       return { kind: 'not-ws', release: [...client.held, ...st.held] };
     }
@@ -673,7 +758,7 @@ export class WsFlows {
   }
 
   private decoder(fromClient: boolean): WsMessageDecoder {
-    return new WsMessageDecoder(fromClient, this.limits, this.report);
+    return new WsMessageDecoder(fromClient, { maxMessageBytes: this.limits.maxMessageBytes, budget: this.budget }, this.report);
   }
 
   private decode(st: Extract<FlowState, { kind: 'ws' }>, payload: Buffer, d: Datagram): WsFlowMessage[] {

@@ -364,6 +364,38 @@ describe('Ingest: SIP over WebSocket in TCP streams', () => {
     expect(kinds).toEqual(['ws.flow-evicted']);
   });
 
+  it('one byte budget for all flows: handshakes, early frames and unfinished messages; all of it given back', () => {
+    const kinds: string[] = [];
+    const flows = new WsFlows({ ...DEFAULT_WS_FLOW_LIMITS, maxBufferedBytes: 600 }, (k) => kinds.push(k), () => true);
+    const flow = (i: number) => `192.0.2.${i}:1>192.0.2.40:80`;
+    const up = (i: number, payload: Buffer, extra: Partial<Datagram> = {}) => ({ ...seg(true, payload, extra), flow: flow(i) });
+    const down = (i: number, payload: Buffer) => ({ ...seg(false, payload), flow: reverseFlow(flow(i)) });
+    // Three half-sent handshakes of 120 bytes hold 360 bytes; a fourth of 250 does not fit in 600: it is framed as SIP.
+    for (let i = 0; i < 3; i++) expect(flows.push(up(i, REQUEST.subarray(0, 120))).kind).toBe('ws');
+    expect(flows.bufferedBytes).toBe(360);
+    expect(flows.push(up(3, Buffer.concat([REQUEST, Buffer.alloc(67, 0x20)])))).toMatchObject({ kind: 'not-ws' });
+    expect(kinds).toEqual(['ws.buffer-limit']);
+    // Flow 0 completes its handshake; a message split over two pushes is held only until it completes.
+    expect(flows.push(up(0, REQUEST.subarray(120))).kind).toBe('ws');
+    expect(flows.push(down(0, RESPONSE)).kind).toBe('ws');
+    expect(flows.bufferedBytes).toBe(240);
+    const frame = wsFrame({ opcode: 1, payload: Buffer.alloc(200, 0x41), mask: M1 });
+    flows.push(up(0, frame.subarray(0, 150)));
+    expect(flows.bufferedBytes).toBe(240 + 150 - 8);
+    const done = flows.push(up(0, frame.subarray(150)));
+    expect(done.kind === 'ws' ? done.messages.map((m) => m.payload.length) : []).toEqual([200]);
+    expect(flows.bufferedBytes).toBe(240);
+    // A message that would pass the budget is skipped; forgetting flows gives everything back.
+    const big = wsFrame({ opcode: 1, payload: Buffer.alloc(400, 0x42), mask: M2 });
+    expect(flows.push(up(0, big))).toEqual({ kind: 'ws', messages: [] });
+    expect(kinds).toEqual(['ws.buffer-limit', 'ws.buffer-limit']);
+    expect(flows.bufferedBytes).toBe(240);
+    flows.forget(flow(1));
+    expect(flows.bufferedBytes).toBe(120);
+    flows.clear();
+    expect(flows.bufferedBytes).toBe(0);
+  });
+
   it('a live ws message is SIP or not, never HEP (a client must not pick its own source address)', () => {
     const hep = Buffer.concat([Buffer.from('HEP3'), Buffer.alloc(20)]);
     const d: Datagram = { ts: TS, src: C, dst: S, transport: 'ws', payload: hep, frame: 1 };
