@@ -176,6 +176,11 @@ export class WsMessageDecoder {
   private frameFrames: number[] = [];
   messages = 0;
 
+  /** Between frames: the next byte would start a frame header. */
+  get atFrameBoundary(): boolean {
+    return this.cur === undefined && this.hdrLen === 0;
+  }
+
   /** Bytes were pushed already. */
   get hasStarted(): boolean {
     return this.started;
@@ -662,6 +667,12 @@ export class WsFlows {
         return { kind: 'ws', messages: [] };
       }
       case 'ws': {
+        // A new handshake on the same 4-tuple (a reused port after the old connection closed): "GET " or "HTTP/"
+        // where a frame header is due is never a valid frame (RSV1 with opcode 7 or 8), so it starts over.
+        if (st.decoder.atFrameBoundary && (startsWithWord(d.payload, GET) || startsWithWord(d.payload, HTTP))) {
+          this.giveUp(d.flow, st);
+          return this.push(d);
+        }
         if ((d.gap === true && st.decoder.hasStarted) || st.decoder.isLost) {
           // Bytes were lost: start again if this payload begins with a SIP frame (segments usually start one).
           const masked = this.sipFrameAt(d.payload);

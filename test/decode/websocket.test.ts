@@ -343,6 +343,20 @@ describe('Ingest: SIP over WebSocket in TCP streams', () => {
     expect(anomalies.map((a) => a.kind)).toEqual(['ws.framing-lost', 'ws.resync']);
   });
 
+  it('a new connection on the same 4-tuple (reused port) starts over with its own handshake', () => {
+    frameNo = 0;
+    const { ing, events, anomalies } = ingest();
+    for (const id of ['first', 'second']) {
+      ing.pushDatagram(seg(true, REQUEST));
+      ing.pushDatagram(seg(false, RESPONSE));
+      ing.pushDatagram(seg(true, wsFrame({ opcode: 1, payload: invite(`${id}-conn`), mask: M1 })));
+      ing.pushDatagram(seg(true, wsFrame({ opcode: 8, payload: Buffer.from([3, 0xe8]), mask: M2 })));
+      ing.pushDatagram(seg(false, wsFrame({ opcode: 8, payload: Buffer.from([3, 0xe8]) })));
+    }
+    expect(summary(events).map((e) => `${e.frame} ${e.callId} ${e.transport}`)).toEqual(['3 first-conn ws', '8 second-conn ws']);
+    expect(anomalies).toEqual([]);
+  });
+
   it('a WebSocket without the sip subprotocol: only messages that look like SIP are taken', () => {
     frameNo = 0;
     const { ing, events } = ingest();
