@@ -15,9 +15,11 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Inviter, UserAgent } from 'sip.js';
+import { Inviter, UserAgent, type SessionDescriptionHandler } from 'sip.js';
 import type { Alert } from '../../src/alerts/alert.js';
+import { runFiles } from '../../src/commands/analyze.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
+import type { SipEvent } from '../../src/pipeline/ingest.js';
 import { applyFlags, type DaemonHandle } from '../../src/daemon/daemon.js';
 import { hasBinary, quietDaemon, sleep, tempDir, waitFor } from './helpers.js';
 
@@ -89,6 +91,39 @@ async function stopTcpdump(p: ChildProcess): Promise<void> {
   if (p.exitCode === null && p.pid !== undefined) process.kill(p.pid, 'SIGKILL');
 }
 
+/** The SDP offer a browser's WebRTC stack makes, shortened (Node has no RTCPeerConnection). */
+const BROWSER_OFFER = [
+  'v=0',
+  'o=- 4611731400430051336 2 IN IP4 127.0.0.1',
+  's=-',
+  't=0 0',
+  'a=group:BUNDLE 0',
+  'm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8',
+  'c=IN IP4 0.0.0.0',
+  'a=ice-ufrag:Zx3q',
+  'a=ice-pwd:v3Jx8f0S1bJgq5r8yQ1m2n3o',
+  'a=fingerprint:sha-256 3A:96:6D:57:B2:C2:C7:61:A0:46:3E:1C:97:39:D3:F7:0A:88:A0:B1:EC:11:34:A5:5C:33:B5:4E:72:0D:2F:90',
+  'a=setup:actpass',
+  'a=mid:0',
+  'a=sendrecv',
+  'a=rtcp-mux',
+  'a=rtpmap:111 opus/48000/2',
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  '',
+].join('\r\n');
+
+/** SIP.js's session description handler with the browser's media stack replaced by a fixed offer. */
+function fixedOfferHandler(): SessionDescriptionHandler {
+  return {
+    close: () => undefined,
+    getDescription: () => Promise.resolve({ body: BROWSER_OFFER, contentType: 'application/sdp' }),
+    hasDescription: (contentType: string) => contentType === 'application/sdp',
+    setDescription: () => Promise.resolve(),
+    sendDtmf: () => false,
+  };
+}
+
 /** A SIP.js UserAgent (Node 20 has no global WebSocket: the `ws` package plays the browser's). */
 async function sipJsCall(wsUrl: string, opts: { from: string; to: string; pai: string }): Promise<{ callId: string; stop(): Promise<void> }> {
   (globalThis as { WebSocket?: unknown }).WebSocket = WebSocket;
@@ -99,12 +134,12 @@ async function sipJsCall(wsUrl: string, opts: { from: string; to: string; pai: s
     logLevel: 'error',
     logBuiltinEnabled: false,
     noAnswerTimeout: 5,
+    sessionDescriptionHandlerFactory: () => fixedOfferHandler(),
   });
   await ua.start();
   const target = UserAgent.makeURI(`sip:${opts.to}@127.0.0.1`);
   if (!target) throw new Error('bad target');
-  // No SDP offer: Node has no WebRTC; the INVITE is what a browser sends otherwise, minus the body.
-  const inviter = new Inviter(ua, target, { inviteWithoutSdp: true, extraHeaders: [`P-Asserted-Identity: <sip:${opts.pai}@ws.example.test>`] });
+  const inviter = new Inviter(ua, target, { extraHeaders: [`P-Asserted-Identity: <sip:${opts.pai}@ws.example.test>`] });
   await inviter.invite();
   return {
     callId: inviter.request.callId,
@@ -154,6 +189,13 @@ describe('SIP over WebSocket: a SIP.js client, live and recorded', () => {
       `HDR-PAI-UNTRUSTED +31205550100 ${callId} ws browser-phones`,
     ]);
     expect(live.every((a) => a.network.src.startsWith('127.0.0.1:'))).toBe(true);
+
+    // What SIP.js put on the wire, read back from the capture: one INVITE over ws carrying the browser's SDP offer.
+    const seen: SipEvent[] = [];
+    await runFiles([pcap], (e) => void seen.push(e), { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} });
+    expect(seen.map((e) => `${e.msg.kind === 'request' ? e.msg.method : e.msg.status} ${e.meta.transport} ${e.msg.callId}`)).toEqual([`INVITE ws ${callId}`]);
+    expect(seen[0]?.msg.headerAll('content-type')).toEqual(['application/sdp']);
+    expect(seen[0]?.msg.headerAll('user-agent')[0]).toMatch(/^SIP\.js\//);
 
     // The recorded connection, through the CLI as a user runs it.
     const cfgFile = join(tmp.dir, 'spoofwatch.yaml');
