@@ -18,6 +18,7 @@ import { analyzeFiles } from '../../src/commands/analyze.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Anomaly, Datagram } from '../../src/types.js';
 import { wsFrame } from '../../scripts/lib/websocket.js';
+import { rng } from './helpers.js';
 
 const TS = { sec: 1_700_000_000, nsec: 0 };
 const M1 = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
@@ -408,6 +409,44 @@ describe('Ingest: SIP over WebSocket in TCP streams', () => {
     expect(flows.bufferedBytes).toBe(120);
     flows.clear();
     expect(flows.bufferedBytes).toBe(0);
+  });
+
+  it('hostile bytes (random, mutated frames, gaps, reused handshakes) never throw and leave nothing held', () => {
+    const rand = rng(0x5eed);
+    const pick = (n: number) => Math.floor(rand() * n);
+    const good = Buffer.concat([
+      wsFrame({ opcode: 1, payload: invite('fz-1'), mask: M1 }),
+      wsFrame({ opcode: 1, fin: false, payload: invite('fz-2').subarray(0, 40), mask: M2 }),
+      wsFrame({ opcode: 9, payload: Buffer.from('p'), mask: M1 }),
+      wsFrame({ opcode: 0, payload: invite('fz-2').subarray(40), mask: M1 }),
+    ]);
+    const kinds = new Set<string>();
+    let messages = 0;
+    const flows = new WsFlows({ ...DEFAULT_WS_FLOW_LIMITS, maxFlows: 8, maxBufferedBytes: 4096, maxMessageBytes: 1024 }, (k) => kinds.add(k), () => rand() < 0.5);
+    for (let round = 0; round < 3000; round++) {
+      const i = pick(12);
+      const upDir = rand() < 0.6;
+      let payload: Buffer;
+      const r = rand();
+      if (r < 0.15) payload = upDir ? REQUEST : RESPONSE;
+      else if (r < 0.5) {
+        payload = Buffer.from(good);
+        for (let k = pick(4); k > 0; k--) payload[pick(payload.length)] = pick(256);
+        payload = payload.subarray(pick(payload.length), payload.length - pick(20));
+      } else payload = Buffer.from(Array.from({ length: 1 + pick(200) }, () => pick(256)));
+      const base = seg(upDir, payload, rand() < 0.1 ? { gap: true } : {});
+      const d = { ...base, flow: upDir ? `192.0.2.${i}:1>192.0.2.40:80` : `192.0.2.40:80>192.0.2.${i}:1` };
+      const res = flows.push(d);
+      if (res.kind === 'ws') messages += res.messages.length;
+      expect(flows.bufferedBytes).toBeGreaterThanOrEqual(0);
+      expect(flows.bufferedBytes).toBeLessThanOrEqual(4096);
+      expect(flows.size).toBeLessThanOrEqual(8);
+      if (round % 500 === 499) flows.forget(d.flow);
+    }
+    flows.clear();
+    expect(flows.bufferedBytes).toBe(0);
+    expect(messages).toBeGreaterThan(0);
+    expect(kinds.size).toBeGreaterThan(3);
   });
 
   it('a live ws message is SIP or not, never HEP (a client must not pick its own source address)', () => {
