@@ -32,6 +32,7 @@ interface DaemonCliOptions {
   httpPort?: number;
   sipPort?: number;
   hepPort?: number;
+  sipWsPort?: number;
   watch?: string;
   store?: string;
   logLevel: string;
@@ -46,6 +47,7 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--http-port <n>', 'HTTP + WebSocket port (default 8080)', portOption)
     .option('--sip-port <n>', 'SIP UDP+TCP port (default 5060)', portOption)
     .option('--hep-port <n>', 'HEP v3 UDP+TCP port (default 9060)', portOption)
+    .option('--sip-ws-port <n>', 'turn on the SIP-over-WebSocket listener (RFC 7118; off by default) on this port', portOption)
     .option('--watch <dir>', 'folder watched for pcap/pcapng(.gz) files (default captures/)')
     .option('--store <file>', 'SQLite alert store (default ./spoofwatch.db)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
@@ -57,6 +59,7 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
         ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
         ...(opts.sipPort !== undefined ? { sipPort: opts.sipPort } : {}),
         ...(opts.hepPort !== undefined ? { hepPort: opts.hepPort } : {}),
+        ...(opts.sipWsPort !== undefined ? { sipWsPort: opts.sipWsPort } : {}),
         ...(opts.watch !== undefined ? { watch: opts.watch } : {}),
         ...(opts.store !== undefined ? { store: opts.store } : {}),
       };

@@ -53,6 +53,7 @@ export function describeConfig(config: Config): string {
   const sources = [
     src.sip !== undefined ? `sip ${listener(src.sip)}` : '',
     src.hep !== undefined ? `hep ${listener(src.hep)}` : '',
+    src.sipWs !== undefined ? `sip-ws ${src.sipWs.host.includes(':') ? `[${src.sipWs.host}]` : src.sipWs.host}:${src.sipWs.port}${src.sipWs.path ?? ''}` : '',
     src.watch !== undefined ? `watch ${src.watch.dir}` : '',
     src.interface !== undefined
       ? `interface ${src.interface.name}${src.interface.filter !== undefined ? ` (${src.interface.filter})` : ''}`

@@ -3,4 +3,5 @@ export { DEFAULT_CONFIG_YAML } from './default.js';
 export { describeConfig } from './describe.js';
 export { defaultConfig, loadConfig, numberParam, parseConfig, ruleSettings, type ConfigResult } from './load.js';
 export type * from './types.js';
+export { SIP_WS_DEFAULTS } from './schema.js';
 export { PEER_CLASSES, PEER_TRUST, TRANSPORTS } from './types.js';

@@ -112,6 +112,8 @@ function crossCheck(cfg: ConfigFile): string[] {
   };
   addListener('sources.sip', cfg.sources.sip);
   addListener('sources.hep', cfg.sources.hep);
+  const ws = cfg.sources.sipWs;
+  if (ws !== false && ws.port !== 0) bound.push({ path: 'sources.sipWs', host: ws.host, port: ws.port, proto: 'tcp' });
   if (cfg.server.port !== 0) bound.push({ path: 'server', host: cfg.server.host, port: cfg.server.port, proto: 'tcp' });
   const reported = new Set<string>();
   for (let a = 0; a < bound.length; a++) {
@@ -153,6 +155,7 @@ function buildConfig(f: ConfigFile): Config {
     ...(f.sources.hep !== false ? { hep: f.sources.hep } : {}),
     ...(f.sources.watch !== false ? { watch: f.sources.watch } : {}),
     ...(f.sources.interface !== false ? { interface: f.sources.interface } : {}),
+    ...(f.sources.sipWs !== false ? { sipWs: f.sources.sipWs } : {}),
   };
   return {
     homeCountry: f.homeCountry,

@@ -131,6 +131,27 @@ const listenerSchema = (defaultPort: number) =>
     tcp: z.boolean().default(true),
   });
 
+/** Defaults of the SIP-over-WebSocket listener (RFC 7118), also used when `--sip-ws-port` turns it on. */
+export const SIP_WS_DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 5066, maxConnections: 1000, maxMessageBytes: 64 * 1024 });
+
+/**
+ * `sources.sipWs`: off unless configured (`true` = defaults). `path` restricts the upgrade to one request path
+ * (any path when absent); connections and message sizes are bounded.
+ */
+const sipWsSchema = z.preprocess(
+  (v) => (v === true ? {} : v),
+  z.union([
+    z.literal(false),
+    z.strictObject({
+      host: nonEmptyString.default(SIP_WS_DEFAULTS.host),
+      port: port.default(SIP_WS_DEFAULTS.port),
+      path: z.string().regex(/^\/[^\s?#]*$/, 'expected a path starting with "/"').optional(),
+      maxConnections: positiveInt.default(SIP_WS_DEFAULTS.maxConnections),
+      maxMessageBytes: positiveInt.default(SIP_WS_DEFAULTS.maxMessageBytes),
+    }),
+  ]),
+);
+
 /** `false` disables a source, `true` or absent means its defaults (DESIGN.md §5 "Defaults"). */
 const orDefaults = (v: unknown): unknown => (v === true || v === undefined ? {} : v);
 
@@ -147,6 +168,7 @@ const sourcesSchema = z.strictObject({
   interface: z
     .union([z.literal(false), z.strictObject({ name: nonEmptyString, filter: nonEmptyString.optional() })])
     .default(false),
+  sipWs: sipWsSchema.default(false),
 });
 
 /** A DNS name as a `Host` header carries it, without port (RFC 1123 §2.1 labels); stored in lower case. */

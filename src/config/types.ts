@@ -90,6 +90,18 @@ export interface ListenerConfig {
   readonly tcp: boolean;
 }
 
+/** SIP over WebSocket listener (RFC 7118): what browser softphones (SIP.js, JsSIP) connect to. */
+export interface SipWsConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Only upgrades on this request path are accepted; any path when absent. */
+  readonly path?: string;
+  /** Open connections at once; more are refused with 503 and counted. */
+  readonly maxConnections: number;
+  /** Largest message (all fragments); a larger one closes the connection with 1009 and is counted. */
+  readonly maxMessageBytes: number;
+}
+
 export interface SourcesConfig {
   /** Plain SIP listeners (a mirror or a proxy's copy). */
   readonly sip?: ListenerConfig;
@@ -99,6 +111,8 @@ export interface SourcesConfig {
   readonly watch?: { readonly dir: string; readonly pollSeconds: number };
   /** Live capture through `tcpdump -U -w -`. */
   readonly interface?: { readonly name: string; readonly filter?: string };
+  /** SIP over WebSocket listener (off by default). */
+  readonly sipWs?: SipWsConfig;
 }
 
 export interface ServerConfig {

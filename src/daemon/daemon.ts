@@ -17,6 +17,8 @@ import { closeWeb } from '../web/routes.js';
 import { WsHub } from '../sinks/websocket.js';
 import { InterfaceCapture } from '../sources/interface.js';
 import { startListenerPair } from '../sources/listeners.js';
+import { SipWsListener } from '../sources/sip-ws.js';
+import { SIP_WS_DEFAULTS } from '../config/index.js';
 import type { LiveSource, SourceStatus } from '../sources/source.js';
 import { FolderWatch } from '../sources/watch.js';
 import { SpoofwatchError } from '../types.js';
@@ -28,6 +30,8 @@ export interface DaemonFlags {
   readonly httpPort?: number;
   readonly sipPort?: number;
   readonly hepPort?: number;
+  /** Turns the SIP-over-WebSocket listener on (it is off by default) on this port. */
+  readonly sipWsPort?: number;
   readonly watch?: string;
   readonly store?: string;
 }
@@ -43,6 +47,7 @@ export function applyFlags(config: Config, flags: DaemonFlags): Config {
       ...s,
       ...(s.sip && flags.sipPort !== undefined ? { sip: { ...s.sip, port: flags.sipPort } } : {}),
       ...(s.hep && flags.hepPort !== undefined ? { hep: { ...s.hep, port: flags.hepPort } } : {}),
+      ...(flags.sipWsPort !== undefined ? { sipWs: { ...SIP_WS_DEFAULTS, ...s.sipWs, port: flags.sipWsPort } } : {}),
       ...(flags.watch !== undefined ? { watch: { dir: flags.watch, pollSeconds: s.watch?.pollSeconds ?? 2 } } : {}),
     },
   };
@@ -77,6 +82,7 @@ export interface DaemonPorts {
   readonly sipTcp?: number;
   readonly hepUdp?: number;
   readonly hepTcp?: number;
+  readonly sipWs?: number;
 }
 
 export interface DaemonHandle {
@@ -264,6 +270,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       for (const s of sources) await s.close();
       return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${cfg.host}:${cfg.port} (${proto.toUpperCase()}): ${(e as Error).message}`));
     }
+  }
+  if (config.sources.sipWs) {
+    const wsCfg = config.sources.sipWs;
+    const listener = new SipWsListener(wsCfg, deps);
+    try {
+      await listener.listen();
+    } catch (e) {
+      for (const s of sources) await s.close();
+      return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${wsCfg.host}:${wsCfg.port} (SIP over WebSocket): ${(e as Error).message}`));
+    }
+    sources.push(listener);
+    ports.sipWs = listener.port;
   }
   let watch: FolderWatch | undefined;
   if (config.sources.watch) {

@@ -8,6 +8,7 @@ import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { DecodeLimits } from '../decode/limits.js';
 import { decodeHep, hepToDatagram } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
+import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
 import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Frame } from '../types.js';
@@ -41,6 +42,8 @@ export interface IngestOptions {
   readonly decodeLimits?: Partial<DecodeLimits>;
   /** Maximum concurrent TCP flows with a SIP framer (oldest evicted beyond it). */
   readonly maxStreams?: number;
+  /** Bounds of SIP over WebSocket found in TCP streams (RFC 7118). */
+  readonly wsLimits?: Partial<WsFlowLimits>;
 }
 
 const HEP_MAGIC = 0x48455033; // "HEP3"
@@ -51,8 +54,12 @@ const HEP_MAGIC = 0x48455033; // "HEP3"
  * twice). analyze's decode worker asks the same to split the SIP messages and drop the rest before handing over.
  */
 export function datagramKind(d: Datagram, inHep = false): 'hep' | 'sip' | 'other' | 'stream' {
-  if (d.transport !== 'udp' && d.flow !== undefined) return 'stream';
   const p = d.payload;
+  if (d.transport !== 'udp') {
+    if (d.flow !== undefined) return 'stream';
+    // One WebSocket message is one SIP message (RFC 7118 §5); never HEP: a client must not choose its own source.
+    if (d.transport === 'ws') return looksLikeSip(p) ? 'sip' : 'other';
+  }
   if (!inHep && p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC) return 'hep';
   return looksLikeSip(p) ? 'sip' : 'other';
 }
@@ -64,10 +71,17 @@ export class Ingest {
   /** Address texts of the HEP packets this Ingest decodes (its own cache, as the packet decoder has one). */
   private readonly hepAddrs = new AddressTextCache();
   private readonly maxStreams: number;
+  /** TCP flows that are (or may become) WebSocket connections. */
+  private readonly ws: WsFlows;
   private frameCount = 0;
 
   constructor(private readonly opts: IngestOptions) {
     this.maxStreams = opts.maxStreams ?? 65_536;
+    this.ws = new WsFlows(
+      { ...DEFAULT_WS_FLOW_LIMITS, maxFlows: this.maxStreams, ...opts.wsLimits },
+      (kind, detail, frame) => this.anomaly({ kind, detail, frame }),
+      looksLikeSip,
+    );
     this.decoder = new PacketDecoder({
       onDatagram: (d) => this.datagram(d),
       onAnomaly: (a) => this.anomaly(a),
@@ -120,11 +134,13 @@ export class Ingest {
   flush(): void {
     this.decoder.flush();
     this.framers.clear();
+    this.ws.clear();
   }
 
   /** Forget a TCP connection's framer (socket closed). */
   closeFlow(flow: string): void {
     this.framers.delete(flow);
+    this.ws.forget(flow);
   }
 
   private anomaly(a: Anomaly): void {
@@ -152,22 +168,58 @@ export class Ingest {
   /** Bytes of a TCP (TLS, WS) connection, framed into SIP messages per flow. */
   private stream(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
     let framer = this.framers.get(d.flow);
-    if (!framer) {
-      if (this.framers.size >= this.maxStreams) {
-        const oldest = this.framers.keys().next();
-        if (!oldest.done) {
-          this.framers.delete(oldest.value);
-          this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
-        }
-      }
-      framer = new SipStreamFramer();
-      this.framers.set(d.flow, framer);
+    // SIP over WebSocket (RFC 7118): flows that opened with a handshake (or a frame carrying SIP) never get a SIP
+    // framer, so a flow that has one pays nothing here.
+    if (framer === undefined && (this.ws.has(d.flow) || this.ws.isCandidate(d))) {
+      this.webSocket(d, hepCaptureId);
+      return;
     }
+    if (framer === undefined) framer = this.newFramer(d);
     for (const m of framer.push(d)) {
       for (const a of m.anomalies) this.anomaly(a);
       this.message(m.bytes, { ...d, frame: m.frame }, m.frames, hepCaptureId);
     }
     for (const a of framer.takeAnomalies()) this.anomaly(a);
+  }
+
+  private newFramer(d: Datagram & { flow: string }): SipStreamFramer {
+    if (this.framers.size >= this.maxStreams) {
+      const oldest = this.framers.keys().next();
+      if (!oldest.done) {
+        this.framers.delete(oldest.value);
+        this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
+      }
+    }
+    const framer = new SipStreamFramer();
+    this.framers.set(d.flow, framer);
+    return framer;
+  }
+
+  private webSocket(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
+    const r = this.ws.push(d);
+    if (r.kind === 'not-ws') {
+      for (const x of r.release ?? [d]) {
+        const framer = this.framers.get(x.flow ?? '') ?? this.newFramer(x as Datagram & { flow: string });
+        for (const m of framer.push(x)) {
+          for (const a of m.anomalies) this.anomaly(a);
+          this.message(m.bytes, { ...x, frame: m.frame }, m.frames, hepCaptureId);
+        }
+        for (const a of framer.takeAnomalies()) this.anomaly(a);
+      }
+      return;
+    }
+    for (const m of r.messages) this.wsMessage(m, hepCaptureId);
+  }
+
+  /** One text or binary WebSocket message: one SIP message (RFC 7118 §5), transport `ws`. */
+  private wsMessage(m: WsFlowMessage, hepCaptureId: number | undefined): void {
+    const d: Datagram = { ts: m.ts, src: m.src, dst: m.dst, transport: 'ws', payload: m.payload, frame: m.frame };
+    // Without the `sip` subprotocol only what looks like SIP is taken (a WebSocket of another application).
+    if (!m.sip && !looksLikeSip(m.payload)) {
+      this.stats.notSip++;
+      return;
+    }
+    this.message(m.payload, d, m.frames, hepCaptureId);
   }
 
   private hep(buf: Buffer, frame: number): void {

@@ -9,8 +9,8 @@
  * each field's values joined by '|' and drops absent ones, so values are compared per frame as sorted lists.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runFiles } from '../../src/commands/analyze.js';
 import { messageJson } from '../../src/commands/message-json.js';
@@ -32,6 +32,17 @@ function captures(dir: string): string[] {
 
 const OPTIONS: Record<string, string[]> = JSON.parse(readFileSync('captures/crafted/tshark-options.json', 'utf8'));
 
+/** Extra tshark args of a capture: captures/crafted/tshark-options.json, or a tshark-options.json in its own folder. */
+function tsharkOptions(file: string): string[] {
+  const name = file.split('/').pop()!;
+  const own = join(dirname(file), 'tshark-options.json');
+  if (dirname(file) !== 'captures/crafted' && existsSync(own)) {
+    const opts = (JSON.parse(readFileSync(own, 'utf8')) as Record<string, string[]>)[name];
+    if (opts) return opts;
+  }
+  return OPTIONS[name] ?? [];
+}
+
 interface FrameView {
   callIds: string[];
   kinds: string[];
@@ -44,7 +55,7 @@ function sorted(xs: string[]): string[] {
 }
 
 function tsharkView(file: string): Map<number, FrameView> {
-  const args = ['-r', file, ...(OPTIONS[file.split('/').pop()!] ?? []), '-Y', 'sip', '-T', 'fields', '-E', 'aggregator=|', '-E', 'occurrence=a'];
+  const args = ['-r', file, ...tsharkOptions(file), '-Y', 'sip', '-T', 'fields', '-E', 'aggregator=|', '-E', 'occurrence=a'];
   for (const f of ['frame.number', 'sip.Call-ID', 'sip.Method', 'sip.Status-Code', 'sip.from.user', 'sip.pai.user']) args.push('-e', f);
   const text = execFileSync('tshark', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const m = new Map<number, FrameView>();
