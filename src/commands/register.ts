@@ -72,13 +72,20 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
           log.info('SIGHUP: running on the embedded default config, nothing to reload');
           return;
         }
-        const r = loadConfig(opts.config);
-        if (!r.ok) {
+        // loadConfig reads every file the config names, bounded, and never throws; the guard is for what it
+        // cannot foresee: a reload must never take the running daemon down.
+        try {
+          const r = loadConfig(opts.config);
+          if (!r.ok) {
+            daemon.metrics.reload('rejected');
+            log.error('SIGHUP: config rejected; keeping the running config', { config: opts.config, errors: r.errors });
+            return;
+          }
+          daemon.reload(applyFlags(r.config, flags));
+        } catch (e) {
           daemon.metrics.reload('rejected');
-          log.error('SIGHUP: config rejected; keeping the running config', { config: opts.config, errors: r.errors });
-          return;
+          log.error('SIGHUP: config reload failed; keeping the running config', { config: opts.config, error: e instanceof Error ? e.message : String(e) });
         }
-        daemon.reload(applyFlags(r.config, flags));
       };
       process.on('SIGHUP', onHup);
 

@@ -2,11 +2,12 @@
  * Reading the config once at the edge (DESIGN.md §8.5): text → YAML/JSON → zod schema →
  * cross-field checks → one deeply frozen `Config`. Every problem is one line naming its path.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument, type ScalarTag } from 'yaml';
 import { SpoofwatchError } from '../types.js';
 import { parseIp } from '../identity/ip.js';
+import { loadTrustMaterial, rememberTrustMaterial } from '../identity/shaken/material.js';
+import { CONFIG_FILE_LIMIT, readBoundedFile } from '../util/bounded-read.js';
 import { DEFAULT_CONFIG_YAML } from './default.js';
 import { configFileSchema, formatIssues, formatPath, type ConfigFile } from './schema.js';
 import type { Config, ListenerConfig, PeerConfig, RuleConfig, SourcesConfig } from './types.js';
@@ -194,37 +195,25 @@ export function parseConfig(text: string, fileNameForMessages: string): ConfigRe
 /**
  * Reads and validates a config file (YAML, or JSON when the name ends in `.json`). Relative
  * file paths inside it (trust anchors, certificate cache, store, watched folder) are resolved
- * against the file's folder, and trust anchor files must be readable.
+ * against the file's folder. The config file and every file it names are read as regular files with a
+ * size limit (config 16 MiB, anchors and cached certificates 1 MiB each; see `readBoundedFile`), and the
+ * STIR/SHAKEN material is loaded here, once — so `config check` reports whatever `analyze` or a SIGHUP
+ * reload would trip on, each error naming the config path (`stirShaken.trustAnchors[0]: /dev/zero is a
+ * character device, not a regular file`). The loaded material travels with the returned config object.
  */
 export function loadConfig(path: string): ConfigResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    return { ok: false, errors: [`${path}: cannot read the config file (${code})`] };
-  }
-  const parsed = parseConfig(text, path);
+  const read = readBoundedFile(path, CONFIG_FILE_LIMIT);
+  if (read.kind === 'invalid') return { ok: false, errors: [`${path}: the config file ${read.reason}`] };
+  const parsed = parseConfig(read.bytes.toString('utf8'), path);
   if (!parsed.ok) return parsed;
   const base = dirname(resolve(path));
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   const c = parsed.config;
-  const errors: string[] = [];
-  const trustAnchors = c.stirShaken.trustAnchors.map(abs);
-  trustAnchors.forEach((file, i) => {
-    try {
-      accessSync(file, constants.R_OK);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      errors.push(`${formatPath(['stirShaken', 'trustAnchors', i])}: cannot read "${file}" (${code})`);
-    }
-  });
-  if (errors.length > 0) return { ok: false, errors };
-  const resolved: Config = {
+  const resolved: Config = deepFreeze({
     ...c,
     stirShaken: {
       ...c.stirShaken,
-      trustAnchors,
+      trustAnchors: c.stirShaken.trustAnchors.map(abs),
       ...(c.stirShaken.certCacheDir !== undefined ? { certCacheDir: abs(c.stirShaken.certCacheDir) } : {}),
     },
     store: { ...c.store, path: abs(c.store.path) },
@@ -232,8 +221,11 @@ export function loadConfig(path: string): ConfigResult {
       ...c.sources,
       ...(c.sources.watch !== undefined ? { watch: { ...c.sources.watch, dir: abs(c.sources.watch.dir) } } : {}),
     },
-  };
-  return { ok: true, config: deepFreeze(resolved) };
+  });
+  const material = loadTrustMaterial(resolved.stirShaken);
+  if (material.kind === 'invalid') return { ok: false, errors: material.errors };
+  rememberTrustMaterial(resolved.stirShaken, material.value);
+  return { ok: true, config: resolved };
 }
 
 let cachedDefault: Config | undefined;

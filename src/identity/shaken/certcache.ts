@@ -3,9 +3,10 @@
  * described in README.md beside this file. Loaded once by the constructor; lookups are in memory.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { SpoofwatchError } from '../../types.js';
+import { CERT_FILE_LIMIT, readBoundedFile } from '../../util/bounded-read.js';
 import type { ChainVerdict } from './chain.js';
 
 export interface CacheProblem {
@@ -14,6 +15,8 @@ export interface CacheProblem {
 }
 
 const HASH_FILE_RE = /^([0-9a-f]{64})\.pem$/;
+/** Chains read from one folder at most; more is a misconfigured folder, reported once as a problem. */
+export const MAX_CACHE_FILES = 10_000;
 const PEM_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 
 /** Cache key of an x5u URL: lower-case hex SHA-256 of the URL exactly as it appears in the PASSporT. */
@@ -41,7 +44,9 @@ export function parsePemChain(pem: string): { kind: 'ok'; value: X509Certificate
  * - `<sha256(url) hex>.pem` files.
  * An `index.json` entry wins over a hash-named file for the same URL. Unreadable folder or a malformed
  * `index.json` throw a {@link SpoofwatchError} (a configuration error, code `SHAKEN_CACHE_UNREADABLE` /
- * `SHAKEN_CACHE_INDEX_INVALID`); a bad individual file is skipped and listed in {@link problems}.
+ * `SHAKEN_CACHE_INDEX_INVALID`); a bad individual file is skipped and listed in {@link problems}. Every file is
+ * read as a regular file of at most 1 MiB ({@link readBoundedFile}): a FIFO, `/dev/zero`, a folder or a symlink
+ * loop named `….pem` is a problem, never a hang or an unbounded read.
  */
 export class CertCache {
   readonly dir: string;
@@ -60,15 +65,24 @@ export class CertCache {
     } catch (e) {
       throw new SpoofwatchError('SHAKEN_CACHE_UNREADABLE', `certificate cache folder ${this.dir}: ${(e as Error).message}`);
     }
+    let files = 0;
+    const budget = (file: string): boolean => {
+      if (++files <= MAX_CACHE_FILES) return true;
+      if (files === MAX_CACHE_FILES + 1) problems.push({ file, reason: `more than ${MAX_CACHE_FILES} certificate files; this one and the rest were not read` });
+      return false;
+    };
     for (const name of names.sort()) {
       const m = HASH_FILE_RE.exec(name);
       if (!m || !m[1]) continue;
-      this.load(m[1], name, problems);
+      if (budget(name)) this.load(m[1], name, problems);
     }
     if (names.includes('index.json')) {
       let index: unknown;
+      const indexFile = join(this.dir, 'index.json');
+      const read = readBoundedFile(indexFile, CERT_FILE_LIMIT);
+      if (read.kind === 'invalid') throw new SpoofwatchError('SHAKEN_CACHE_INDEX_INVALID', `${indexFile} ${read.reason}`);
       try {
-        index = JSON.parse(readFileSync(join(this.dir, 'index.json'), 'utf8'));
+        index = JSON.parse(read.bytes.toString('utf8'));
       } catch (e) {
         throw new SpoofwatchError('SHAKEN_CACHE_INDEX_INVALID', `index.json in ${this.dir}: ${(e as Error).message}`);
       }
@@ -85,7 +99,7 @@ export class CertCache {
           problems.push({ file, reason: 'outside the cache folder' });
           continue;
         }
-        this.load(cacheKeyOf(url), file, problems);
+        if (budget(file)) this.load(cacheKeyOf(url), file, problems);
       }
     }
     this.problems = problems;
@@ -112,14 +126,12 @@ export class CertCache {
   }
 
   private load(key: string, file: string, problems: CacheProblem[]): void {
-    let text: string;
-    try {
-      text = readFileSync(join(this.dir, file), 'utf8');
-    } catch (e) {
-      problems.push({ file, reason: (e as Error).message });
+    const read = readBoundedFile(join(this.dir, file), CERT_FILE_LIMIT);
+    if (read.kind === 'invalid') {
+      problems.push({ file, reason: read.reason });
       return;
     }
-    const chain = parsePemChain(text);
+    const chain = parsePemChain(read.bytes.toString('utf8'));
     if (chain.kind === 'invalid') {
       problems.push({ file, reason: chain.reason });
       return;
