@@ -116,14 +116,24 @@ export function buildProgram(): Command {
     .action(async (files: string[]) => {
       tuneHeapForStreaming();
       const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} } as Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
+      // Lines are gathered per read chunk and written out after it; reading waits while stdout is full (a slow
+      // reader behind a pipe), so memory stays bounded whatever the capture size.
       let buf = '';
-      await runFiles(files, (e, file) => {
-        buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';
-        if (buf.length > 1 << 16) {
-          process.stdout.write(buf);
+      await runFiles(
+        files,
+        (e, file) => {
+          buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';
+        },
+        report,
+        undefined,
+        1,
+        async () => {
+          if (buf.length === 0) return;
+          const out = buf;
           buf = '';
-        }
-      }, report);
+          await write(out);
+        },
+      );
       await write(buf);
       if (reportInputErrors(report)) process.exitCode = 2;
     });
@@ -184,8 +194,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * `spoofwatch messages FILE | head -1`: the reader is gone, so is the point of going on. EPIPE on stdout ends the
+ * process quietly with 0 (as `cat` and `grep` end), instead of an unhandled 'error' event's stack trace.
+ */
+export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`spoofwatch: cannot write output: ${e.message}\n`);
+    process.exit(2);
+  });
+}
+
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('/cli.js') || invoked.endsWith('/spoofwatch') || invoked.endsWith('/spoofwatch.js')) {
+  exitQuietlyOnEpipe();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
