@@ -98,6 +98,16 @@ function crossCheck(cfg: ConfigFile): string[] {
   if (!isLoopback(cfg.server.host) && cfg.server.tokens.length === 0) {
     errors.push(`server.tokens: required when server.host ("${cfg.server.host}") is not a loopback address`);
   }
+  // A SIP/HEP listener reachable from the network takes traffic only from senders named in allowFrom: anyone who
+  // can reach it could otherwise feed the alert record (spoofed alerts, or floods that hide real ones).
+  for (const name of ['sip', 'hep'] as const) {
+    const l = cfg.sources[name];
+    if (l !== false && !isLoopback(l.host) && l.allowFrom === undefined) {
+      errors.push(
+        `sources.${name}.allowFrom: required when sources.${name}.host ("${l.host}") is not a loopback address: list the CIDRs that may send (e.g. [192.0.2.0/24]), or bind to 127.0.0.1`,
+      );
+    }
+  }
   // Listeners that would fight over one socket.
   interface Bound {
     path: string;
