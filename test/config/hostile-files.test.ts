@@ -174,7 +174,7 @@ describe('the CLI and the daemon on hostile files', () => {
     });
   }
 
-  it('SIGHUP with /dev/zero, a FIFO, a 1 GB file and a symlink loop: each rejected; the daemon keeps serving on the old config', async () => {
+  it('SIGHUP with /dev/zero, a FIFO, a 1 GB file, a symlink loop as anchor and /dev/zero as cache entry: each rejected; the daemon keeps serving on the old config', async () => {
     const dir = join(tmp.dir, 'daemon');
     mkdirSync(dir);
     const cfgFile = join(dir, 'spoofwatch.yaml');
@@ -226,6 +226,18 @@ peers:
       const m = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
       expect(metricValue(m, 'spoofwatch_config_reloads_total', { result: 'rejected' })).toBe(i + 1);
     }
+    // A cache entry symlinked to /dev/zero aborted the daemon too.
+    mkdirSync(join(dir, 'certs'));
+    const entry = join(dir, 'certs', `${cacheKeyOf('https://cert.example.net/sp.pem')}.pem`);
+    makeHostile(entry, 'dev-zero');
+    writeFileSync(cfgFile, `${common}stirShaken: { certCacheDir: certs }\n`);
+    const before = (log.match(/SIGHUP: config rejected/g) ?? []).length;
+    child.kill('SIGHUP');
+    await waitFor(() => (log.match(/SIGHUP: config rejected/g) ?? []).length > before, 2000, 'rejection of the cache entry');
+    expect(log).toContain(`stirShaken.certCacheDir: ${join(dir, 'certs')}/${entry.slice(entry.lastIndexOf('/') + 1)}: is a character device, not a regular file`);
+    expect((await fetch(`http://127.0.0.1:${ports.http}/healthz`)).status).toBe(200);
+    await sendUdp(ports.sipUdp, [invite('after-cache@test', { srcIp: '127.0.0.61' })], '127.0.0.61');
+    await waitFor(() => rulesOf('after-cache@test').includes('SRC-UNKNOWN-PEER'), 5000, 'alert after the cache entry');
     await sleep(50);
     expect(log).not.toMatch(/config reloaded/);
     child.kill('SIGTERM');
