@@ -61,7 +61,8 @@ class SourceFilter {
   allows(ip: string): boolean {
     if (ip === this.lastIp) return this.lastOk;
     const addr = parseIp(ip);
-    const ok = addr !== undefined && this.cidrs.some((c) => c.family === addr.family && cidrContains(c, addr));
+    // IPv4 lives in the IPv4-mapped part of the 128-bit space, so an IPv6 CIDR such as ::/0 covers it too.
+    const ok = addr !== undefined && this.cidrs.some((c) => cidrContains(c, addr));
     this.lastIp = ip;
     this.lastOk = ok;
     return ok;
