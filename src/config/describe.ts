@@ -13,7 +13,8 @@ function listener(l: ListenerConfig): string {
     hep.captureIds !== undefined ? `capture ids ${hep.captureIds.join(',')}` : '',
     hep.authKey !== undefined ? 'auth key' : '',
   ].filter((x) => x !== '');
-  return `${protos || 'no transport'} ${l.host}:${l.port}${only.length > 0 ? ` (only ${only.join(', ')})` : ''}`;
+  const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+  return `${protos || 'no transport'} ${host}:${l.port}${only.length > 0 ? ` (only ${only.join(', ')})` : ''}`;
 }
 
 /** A few lines per section; stable text (tests pin it). */

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.js';
+import { describeConfig, parseConfig } from '../../src/config/index.js';
 import { encodeHep, type HepPacket } from '../../src/decode/hep.js';
 import { startListenerPair } from '../../src/sources/listeners.js';
 import { invite, labConfig, metricValue, quietDaemon, sendTcp, sendUdp, sleep, tempDir, waitFor } from './helpers.js';
@@ -33,6 +33,10 @@ describe('config: a listener off loopback needs allowFrom', () => {
     if (!ok.ok) throw new Error(ok.errors.join('\n'));
     expect(ok.config.sources.sip?.allowFrom).toEqual(['192.0.2.0/24', '2001:db8::/32']);
     expect(ok.config.sources.hep).toMatchObject({ allowFrom: ['10.1.2.3/32'], authKey: 's3cret', captureIds: [2001, 2002] });
+    // config check shows who may send, never the key itself.
+    expect(describeConfig(ok.config).split('\n').find((l) => l.startsWith('sources:'))).toBe(
+      'sources: sip udp+tcp 0.0.0.0:5060 (only from 192.0.2.0/24 2001:db8::/32); hep udp+tcp [::]:9061 (only from 10.1.2.3/32, capture ids 2001,2002, auth key); watch captures/',
+    );
   });
 
   it('bad allowFrom entries, an empty list, authKey on a SIP listener are errors', () => {
