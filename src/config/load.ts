@@ -84,6 +84,8 @@ export const CONFIG_LIMITS = {
   displayNamesPerBrand: 100,
   /** `sources.<sip|hep>.allowFrom`, `sources.hep.captureIds`, `server.tokens`. */
   listenerList: 1_000,
+  /** `stirShaken.trustAnchors` files (each ≤ 1 MiB and ≤ 1,000 certificates). */
+  trustAnchorFiles: 100,
 } as const;
 
 function record(v: unknown): Record<string, unknown> | undefined {
@@ -141,6 +143,7 @@ function sizeErrors(data: unknown): string[] {
     over(l?.['captureIds'], `sources.${name}.captureIds`, CONFIG_LIMITS.listenerList);
   }
   over(record(root['server'])?.['tokens'], 'server.tokens', CONFIG_LIMITS.listenerList);
+  over(record(root['stirShaken'])?.['trustAnchors'], 'stirShaken.trustAnchors', CONFIG_LIMITS.trustAnchorFiles);
   return errors;
 }
 

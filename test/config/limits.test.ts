@@ -28,6 +28,7 @@ describe('config size limits', () => {
       brands: 1000,
       displayNamesPerBrand: 100,
       listenerList: 1000,
+      trustAnchorFiles: 100,
     });
   });
 
@@ -80,6 +81,7 @@ describe('config size limits', () => {
       },
       sources: { sip: { allowFrom: Array.from({ length: 1001 }, () => '10.0.0.0/8') }, hep: { captureIds: Array.from({ length: 1001 }, (_, i) => i) } },
       server: { tokens: Array.from({ length: 1001 }, (_, i) => `t${i}`) },
+      stirShaken: { trustAnchors: Array.from({ length: 101 }, (_, i) => `a${i}.pem`) },
     });
     expect(r).toEqual({
       ok: false,
@@ -90,6 +92,7 @@ describe('config size limits', () => {
         'sources.sip.allowFrom: 1001 entries, over the limit of 1000 (README "Config limits")',
         'sources.hep.captureIds: 1001 entries, over the limit of 1000 (README "Config limits")',
         'server.tokens: 1001 entries, over the limit of 1000 (README "Config limits")',
+        'stirShaken.trustAnchors: 101 entries, over the limit of 100 (README "Config limits")',
       ],
     });
   });

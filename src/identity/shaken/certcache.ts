@@ -17,6 +17,10 @@ export interface CacheProblem {
 const HASH_FILE_RE = /^([0-9a-f]{64})\.pem$/;
 /** Chains read from one folder at most; more is a misconfigured folder, reported once as a problem. */
 export const MAX_CACHE_FILES = 10_000;
+/** Bytes read from one folder at most (10,000 files of 1 MiB would otherwise be 10 GB). */
+export const MAX_CACHE_BYTES = 64 * 1024 * 1024;
+/** Certificates in one chain file at most: a leaf, its intermediates and perhaps a root. */
+export const MAX_CHAIN_CERTS = 16;
 const PEM_RE = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 
 /** Cache key of an x5u URL: lower-case hex SHA-256 of the URL exactly as it appears in the PASSporT. */
@@ -28,6 +32,7 @@ export function cacheKeyOf(url: string): string {
 export function parsePemChain(pem: string): { kind: 'ok'; value: X509Certificate[] } | { kind: 'invalid'; reason: string } {
   const certs: X509Certificate[] = [];
   for (const m of pem.matchAll(PEM_RE)) {
+    if (certs.length === MAX_CHAIN_CERTS) return { kind: 'invalid', reason: `more than ${MAX_CHAIN_CERTS} certificates: not a chain` };
     try {
       certs.push(new X509Certificate(m[0]));
     } catch (e) {
@@ -54,6 +59,7 @@ export class CertCache {
   private readonly chains = new Map<string, readonly X509Certificate[]>();
   /** Verified-chain verdicts per anchor set (by identity of the anchors array) and x5u. */
   private readonly verdicts = new WeakMap<readonly X509Certificate[], Map<string, ChainVerdict>>();
+  private bytesRead = 0;
 
   /** @param dir the cache folder; without one the cache is empty and every lookup is 436 (unverifiable). */
   constructor(dir?: string) {
@@ -126,9 +132,15 @@ export class CertCache {
   }
 
   private load(key: string, file: string, problems: CacheProblem[]): void {
+    if (this.bytesRead > MAX_CACHE_BYTES) return;
     const read = readBoundedFile(join(this.dir, file), CERT_FILE_LIMIT);
     if (read.kind === 'invalid') {
       problems.push({ file, reason: read.reason });
+      return;
+    }
+    this.bytesRead += read.bytes.length;
+    if (this.bytesRead > MAX_CACHE_BYTES) {
+      problems.push({ file, reason: `the folder holds more than ${MAX_CACHE_BYTES / (1024 * 1024)} MiB of certificates; this file and the rest were not read` });
       return;
     }
     const chain = parsePemChain(read.bytes.toString('utf8'));

@@ -10,7 +10,7 @@ export {
   type PassportType,
   type ShakenClaims,
 } from './passport.js';
-export { CertCache, cacheKeyOf, parsePemChain, MAX_CACHE_FILES, type CacheProblem } from './certcache.js';
+export { CertCache, cacheKeyOf, parsePemChain, MAX_CACHE_BYTES, MAX_CACHE_FILES, MAX_CHAIN_CERTS, type CacheProblem } from './certcache.js';
 export {
   loadTrustMaterial,
   rememberTrustMaterial,

@@ -22,6 +22,9 @@ export interface TrustMaterial {
 
 export type TrustMaterialLoad = { readonly kind: 'ok'; readonly value: TrustMaterial } | { readonly kind: 'invalid'; readonly errors: string[] };
 
+/** Trust anchors in one bundle at most (a national STI-CA list holds tens). */
+export const MAX_ANCHORS_PER_FILE = 1_000;
+
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 function loadAnchors(file: string, at: string, errors: string[]): X509Certificate[] {
@@ -33,6 +36,10 @@ function loadAnchors(file: string, at: string, errors: string[]): X509Certificat
   const blocks = read.bytes.toString('utf8').match(PEM_BLOCK) ?? [];
   if (blocks.length === 0) {
     errors.push(`${at}: ${file} holds no PEM CERTIFICATE block`);
+    return [];
+  }
+  if (blocks.length > MAX_ANCHORS_PER_FILE) {
+    errors.push(`${at}: ${file} holds ${blocks.length} certificates, over the limit of ${MAX_ANCHORS_PER_FILE}`);
     return [];
   }
   const out: X509Certificate[] = [];
