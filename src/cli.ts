@@ -10,6 +10,7 @@ import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from '.
 import { formatTable } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { registerDaemonCommands } from './commands/register.js';
+import { handleStdoutErrors } from './commands/stdout.js';
 import { tuneHeapForStreaming } from './heap.js';
 
 /** A failure that ends the command with a one-line message and exit code 2. */
@@ -194,21 +195,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/**
- * `spoofwatch messages FILE | head -1`: the reader is gone, so is the point of going on. EPIPE on stdout ends the
- * process quietly with 0 (as `cat` and `grep` end), instead of an unhandled 'error' event's stack trace.
- */
-export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
-  stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    process.stderr.write(`spoofwatch: cannot write output: ${e.message}\n`);
-    process.exit(2);
-  });
-}
-
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('/cli.js') || invoked.endsWith('/spoofwatch') || invoked.endsWith('/spoofwatch.js')) {
-  exitQuietlyOnEpipe();
+  handleStdoutErrors();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config/index.js';
 import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
+import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
 import { formatAlertLine, startTail } from './tail.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
@@ -62,7 +63,9 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
       const log = createLogger({ level: opts.logLevel });
       const print = opts.printAlerts ?? process.stdout.isTTY === true;
       const color = process.stdout.isTTY === true;
-      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void process.stdout.write(formatAlertLine(a, color) + '\n') }] : [];
+      // Printing is a convenience: `daemon | head` closing stdout stops it, not the daemon.
+      keepRunningWhenStdoutCloses();
+      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void (stdoutOpen() && process.stdout.write(formatAlertLine(a, color) + '\n')) }] : [];
       const daemon = await startDaemon({ config: applyFlags(config, flags), logger: log, sinks });
       log.info('daemon started', { config: label, pid: process.pid });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { udpFrame } from '../../src/bench/capture.js';
-import { tempDir } from '../daemon/helpers.js';
+import { invite, sendUdp, tempDir, waitFor } from '../daemon/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli.js');
@@ -128,6 +128,36 @@ describe('messages and analyze in pipes', () => {
     expect(JSON.parse(first)).toMatchObject({ frame: 1, kind: 'request', method: 'INVITE', callId: 'pipe-0@test', src: '127.0.0.10:5060' });
     expect(peakKb).toBeGreaterThan(0);
     expect(peakKb).toBeLessThan(200 * 1024);
+  }, 30_000);
+
+  it('daemon --print-alerts | head -1: the reader leaving stops the printing, not the daemon', async () => {
+    const cfg = join(tmp.dir, 'daemon.yaml');
+    writeFileSync(cfg, 'sources:\n  sip: { host: 127.0.0.1, port: 0, udp: true, tcp: false }\n  hep: false\n  watch: false\nserver: { host: 127.0.0.1, port: 0 }\nstore: { path: store.db }\n');
+    const child = spawn(process.execPath, [CLI, 'daemon', '--config', cfg, '--print-alerts'], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      let log = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (t: string) => (log += t));
+      await waitFor(() => /"ports":\{/.test(log), 20_000, 'daemon start log');
+      const ports = JSON.parse(/"ports":(\{[^}]*\})/.exec(log)![1]!) as { http: number; sipUdp: number };
+      let printed = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (t: string) => (printed += t));
+      await sendUdp(ports.sipUdp, [invite('first@test', { srcIp: '127.0.0.71' })], '127.0.0.71');
+      await waitFor(() => printed.includes('first@test'), 5000, 'the first alert line');
+      child.stdout.destroy(); // `head -1` has its line and goes
+      for (let i = 0; i < 3; i++) await sendUdp(ports.sipUdp, [invite(`later-${i}@test`, { srcIp: '127.0.0.71' })], '127.0.0.71');
+      const api = async () => (await (await fetch(`http://127.0.0.1:${ports.http}/api/alerts`)).json()) as { alerts: { call: { callId: string } }[] };
+      await waitFor(async () => (await api()).alerts.some((a) => a.call.callId === 'later-2@test'), 5000, 'alerts after stdout closed');
+      expect((await fetch(`http://127.0.0.1:${ports.http}/healthz`)).status).toBe(200);
+      expect(child.exitCode).toBe(null);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(log).not.toMatch(/EPIPE|Error:/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   }, 30_000);
 
   it('messages FILE | head -1 and analyze --format ndjson FILE | head -1: exit 0, one line, nothing on stderr', () => {
