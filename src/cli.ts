@@ -10,6 +10,7 @@ import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from '.
 import { formatTable } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { registerDaemonCommands } from './commands/register.js';
+import { handleStdoutErrors } from './commands/stdout.js';
 import { tuneHeapForStreaming } from './heap.js';
 import { terminalLines, terminalSafe } from './util/terminal.js';
 
@@ -117,14 +118,24 @@ export function buildProgram(): Command {
     .action(async (files: string[]) => {
       tuneHeapForStreaming();
       const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} } as Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
+      // Lines are gathered per read chunk and written out after it; reading waits while stdout is full (a slow
+      // reader behind a pipe), so memory stays bounded whatever the capture size.
       let buf = '';
-      await runFiles(files, (e, file) => {
-        buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';
-        if (buf.length > 1 << 16) {
-          process.stdout.write(buf);
+      await runFiles(
+        files,
+        (e, file) => {
+          buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';
+        },
+        report,
+        undefined,
+        1,
+        async () => {
+          if (buf.length === 0) return;
+          const out = buf;
           buf = '';
-        }
-      }, report);
+          await write(out);
+        },
+      );
       await write(buf);
       if (reportInputErrors(report)) process.exitCode = 2;
     });
@@ -187,6 +198,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('/cli.js') || invoked.endsWith('/spoofwatch') || invoked.endsWith('/spoofwatch.js')) {
+  handleStdoutErrors();
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -47,8 +47,12 @@ export interface AnalyzeReport {
   evidenceFiles?: string[];
 }
 
-/** One pcapng per alert: the call's messages, the offending frame commented with the rule (issue #6). */
-export function writeEvidence(dir: string, alerts: readonly Alert[], evidence: EvidenceBuffer): string[] {
+/**
+ * One pcapng per alert: the call's messages, the offending frame commented with the rule (issue #6). An alert whose
+ * messages cannot be written as pcapng (a capture time beyond 64 bits of nanoseconds) gets no file and is counted
+ * in `anomalies` as `evidence.unwritable`; the report goes on.
+ */
+export function writeEvidence(dir: string, alerts: readonly Alert[], evidence: EvidenceBuffer, anomalies: Record<string, number> = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   for (const a of alerts) {
@@ -58,7 +62,15 @@ export function writeEvidence(dir: string, alerts: readonly Alert[], evidence: E
     for (const ev of a.evidence) if (ev.frame !== undefined) comments.set(ev.frame, `spoofwatch ${a.rule} (${a.severity}): ${a.summary}`);
     const name = `${String(a.seq).padStart(4, '0')}-${a.rule}-${a.call.callId.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}.pcapng`;
     const path = join(dir, name);
-    writeFileSync(path, evidencePcapng(messages, comments));
+    let pcapng: Buffer;
+    try {
+      pcapng = evidencePcapng(messages, comments);
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'CAPTURE_WRITE_INVALID') throw e;
+      bump(anomalies, 'evidence.unwritable');
+      continue;
+    }
+    writeFileSync(path, pcapng);
     files.push(path);
   }
   return files;
@@ -77,6 +89,9 @@ function errorOf(e: CaptureError | undefined): FileResult['error'] {
 function bump(m: Record<string, number>, k: string, n = 1): void {
   m[k] = (m[k] ?? 0) + n;
 }
+
+/** ECMAScript Dates span ±8.64e15 ms (ECMA-262 §21.4.1.1). */
+const MAX_DATE_SECONDS = 8.64e12;
 
 type RunReport = Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
 
@@ -125,6 +140,9 @@ export async function runFiles(
       origin: file,
       onMessage: (e) => {
         sip++;
+        // A capture time no Date can hold (pcapng if_tsoffset 2^60): kept as found, shown as an invalid time, counted.
+        const sec = e.meta.ts.sec;
+        if (sec > MAX_DATE_SECONDS || sec < -MAX_DATE_SECONDS) bump(report.anomalies, 'capture.time-out-of-range');
         onEvent(e, file);
       },
       onAnomaly: (a) => bump(report.anomalies, a.kind),
@@ -240,7 +258,7 @@ export async function analyzeFiles(
   for (const [method, n] of byMethod) report.byMethod[method] = n;
   for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;
-  if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence);
+  if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence, report.anomalies);
   for (const { call: c, rules } of alertedCalls.values()) {
     report.alertedCalls.push({
       callId: c.callId,

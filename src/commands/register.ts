@@ -6,6 +6,7 @@ import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
 import { terminalSafe } from '../util/terminal.js';
+import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
 import { formatAlertLine, redactUrl, startTail } from './tail.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
@@ -66,7 +67,9 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
       const log = createLogger({ level: opts.logLevel });
       const print = opts.printAlerts ?? process.stdout.isTTY === true;
       const color = process.stdout.isTTY === true;
-      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void process.stdout.write(formatAlertLine(a, color) + '\n') }] : [];
+      // Printing is a convenience: `daemon | head` closing stdout stops it, not the daemon.
+      keepRunningWhenStdoutCloses();
+      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void (stdoutOpen() && process.stdout.write(formatAlertLine(a, color) + '\n')) }] : [];
       const daemon = await startDaemon({ config: applyFlags(config, flags), logger: log, sinks });
       log.info('daemon started', { config: label, pid: process.pid });
 
@@ -76,13 +79,20 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
           log.info('SIGHUP: running on the embedded default config, nothing to reload');
           return;
         }
-        const r = loadConfig(opts.config);
-        if (!r.ok) {
+        // loadConfig reads every file the config names, bounded, and never throws; the guard is for what it
+        // cannot foresee: a reload must never take the running daemon down.
+        try {
+          const r = loadConfig(opts.config);
+          if (!r.ok) {
+            daemon.metrics.reload('rejected');
+            log.error('SIGHUP: config rejected; keeping the running config', { config: opts.config, errors: r.errors });
+            return;
+          }
+          daemon.reload(applyFlags(r.config, flags));
+        } catch (e) {
           daemon.metrics.reload('rejected');
-          log.error('SIGHUP: config rejected; keeping the running config', { config: opts.config, errors: r.errors });
-          return;
+          log.error('SIGHUP: config reload failed; keeping the running config', { config: opts.config, error: e instanceof Error ? e.message : String(e) });
         }
-        daemon.reload(applyFlags(r.config, flags));
       };
       process.on('SIGHUP', onHup);
 

@@ -89,6 +89,10 @@ rules: {}
 sources:
   sip: { host: 127.0.0.1, port: 5060, udp: true, tcp: true }   # --sip-port
   hep: { host: 127.0.0.1, port: 9060, udp: true, tcp: true }   # --hep-port
+  # Off loopback a listener needs allowFrom (CIDRs that may send; others are dropped and counted):
+  #   sip: { host: 0.0.0.0, allowFrom: [192.0.2.0/24] }
+  # HEP agents can also be held to a key (HEP chunk 14) and capture ids (chunk 12):
+  #   hep: { host: 0.0.0.0, allowFrom: [192.0.2.0/24], authKey: "change-me", captureIds: [2001] }
   watch: { dir: captures/ }                                    # --watch DIR
   # interface: { name: eth0, filter: "port 5060" }             # needs tcpdump and privileges
 

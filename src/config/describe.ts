@@ -1,5 +1,5 @@
 /** Human summary of a validated config, printed by `spoofwatch config check`. */
-import type { Config, ListenerConfig } from './types.js';
+import type { Config, HepListenerConfig, ListenerConfig } from './types.js';
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -7,7 +7,14 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 function listener(l: ListenerConfig): string {
   const protos = [l.udp ? 'udp' : '', l.tcp ? 'tcp' : ''].filter((s) => s !== '').join('+');
-  return `${protos || 'no transport'} ${l.host}:${l.port}`;
+  const hep = l as HepListenerConfig;
+  const only = [
+    l.allowFrom !== undefined ? `from ${l.allowFrom.join(' ')}` : '',
+    hep.captureIds !== undefined ? `capture ids ${hep.captureIds.join(',')}` : '',
+    hep.authKey !== undefined ? 'auth key' : '',
+  ].filter((x) => x !== '');
+  const host = l.host.includes(':') ? `[${l.host}]` : l.host;
+  return `${protos || 'no transport'} ${host}:${l.port}${only.length > 0 ? ` (only ${only.join(', ')})` : ''}`;
 }
 
 /** A few lines per section; stable text (tests pin it). */

@@ -123,13 +123,30 @@ const rulesSchema = z.record(z.string(), ruleEntrySchema).superRefine((rules, ct
   }
 });
 
-const listenerSchema = (defaultPort: number) =>
-  z.strictObject({
-    host: nonEmptyString.default('127.0.0.1'),
-    port: port.default(defaultPort),
-    udp: z.boolean().default(true),
-    tcp: z.boolean().default(true),
-  });
+/**
+ * A SIP or HEP listener. `allowFrom` (CIDRs) lists who may send: every datagram and connection from elsewhere is
+ * dropped and counted (`listener.refused-source`); it is required when `host` is not a loopback address.
+ */
+const listenerFields = (defaultPort: number) => ({
+  host: nonEmptyString.default('127.0.0.1'),
+  port: port.default(defaultPort),
+  udp: z.boolean().default(true),
+  tcp: z.boolean().default(true),
+  allowFrom: z.array(cidrSchema).min(1).optional(),
+});
+
+const sipListenerSchema = z.strictObject(listenerFields(5060));
+
+/**
+ * HEP v3 listener: besides `allowFrom`, `authKey` (HEP chunk 14, as the agents' `capture_password`/`hep_password`
+ * sends it) and `captureIds` (chunk 12, capture agent ids) restrict which agents are heard; packets that fail
+ * are dropped and counted (`hep.refused-auth-key`, `hep.refused-capture-id`).
+ */
+const hepListenerSchema = z.strictObject({
+  ...listenerFields(9060),
+  authKey: z.string().min(1).optional(),
+  captureIds: z.array(z.number().int().min(0).max(0xffffffff)).min(1).optional(),
+});
 
 /** Defaults of the SIP-over-WebSocket listener (RFC 7118), also used when `--sip-ws-port` turns it on. */
 export const SIP_WS_DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 5066, maxConnections: 1000, maxMessageBytes: 64 * 1024 });
@@ -156,8 +173,8 @@ const sipWsSchema = z.preprocess(
 const orDefaults = (v: unknown): unknown => (v === true || v === undefined ? {} : v);
 
 const sourcesSchema = z.strictObject({
-  sip: z.preprocess(orDefaults, z.union([z.literal(false), listenerSchema(5060)])),
-  hep: z.preprocess(orDefaults, z.union([z.literal(false), listenerSchema(9060)])),
+  sip: z.preprocess(orDefaults, z.union([z.literal(false), sipListenerSchema])),
+  hep: z.preprocess(orDefaults, z.union([z.literal(false), hepListenerSchema])),
   watch: z.preprocess(
     orDefaults,
     z.union([

@@ -88,6 +88,19 @@ export interface ListenerConfig {
   readonly port: number;
   readonly udp: boolean;
   readonly tcp: boolean;
+  /**
+   * Canonical CIDRs allowed to send; others are dropped and counted (`listener.refused-source`). Required when
+   * `host` is not loopback; absent on a loopback listener means any local sender.
+   */
+  readonly allowFrom?: readonly string[];
+}
+
+/** A HEP v3 listener (DESIGN.md §9): `allowFrom` plus the agent checks HEP itself carries. */
+export interface HepListenerConfig extends ListenerConfig {
+  /** HEP chunk 14 every packet must carry, byte for byte; others are dropped (`hep.refused-auth-key`). */
+  readonly authKey?: string;
+  /** HEP chunk 12 (capture agent id) allow-list; others are dropped (`hep.refused-capture-id`). */
+  readonly captureIds?: readonly number[];
 }
 
 /** SIP over WebSocket listener (RFC 7118): what browser softphones (SIP.js, JsSIP) connect to. */
@@ -106,7 +119,7 @@ export interface SourcesConfig {
   /** Plain SIP listeners (a mirror or a proxy's copy). */
   readonly sip?: ListenerConfig;
   /** HEP v3 listeners. */
-  readonly hep?: ListenerConfig;
+  readonly hep?: HepListenerConfig;
   /** Folder watched for new pcap/pcapng files. */
   readonly watch?: { readonly dir: string; readonly pollSeconds: number };
   /** Live capture through `tcpdump -U -w -`. */

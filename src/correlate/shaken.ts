@@ -1,25 +1,16 @@
 /** STIR/SHAKEN verification wired to config (RULES.md §2): anchors and certificate cache loaded once. */
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { StirShakenConfig } from '../config/index.js';
-import { CertCache, replayKeyOf, verifyIdentity, type VerifyContext } from '../identity/shaken/index.js';
+import { replayKeyOf, trustMaterialFor, verifyIdentity, type VerifyContext } from '../identity/shaken/index.js';
 import type { ShakenOutcome } from '../rules/types.js';
-import { SpoofwatchError } from '../types.js';
-
-/** Split a PEM bundle into certificates. */
-function readAnchors(file: string): X509Certificate[] {
-  const text = readFileSync(file, 'utf8');
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) throw new SpoofwatchError('SHAKEN_ANCHOR_INVALID', `${file}: no PEM certificate found`);
-  return blocks.map((b) => new X509Certificate(b));
-}
 
 export class ShakenVerifier {
   private readonly ctx: VerifyContext;
 
   constructor(config: StirShakenConfig) {
-    const anchors = config.trustAnchors.flatMap(readAnchors);
-    this.ctx = { anchors, cache: new CertCache(config.certCacheDir), freshnessSeconds: config.freshnessSeconds };
+    // Loaded (bounded, regular files only) by loadConfig with this config object, or now; throws
+    // SHAKEN_MATERIAL_INVALID naming the config paths, so a reload keeps the running config.
+    const { anchors, cache } = trustMaterialFor(config);
+    this.ctx = { anchors, cache, freshnessSeconds: config.freshnessSeconds };
   }
 
   verify(identityHeaders: readonly string[], captureTimeMs: number, cli: string | undefined, called: readonly string[], dateMs?: number): ShakenOutcome {

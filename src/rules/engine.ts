@@ -13,10 +13,15 @@ export interface RuleSettings {
   readonly [param: string]: number | string | boolean | undefined;
 }
 
-/** ISO 8601 with the capture clock's full precision, e.g. 2026-11-28T14:59:11.205327123Z. */
+/**
+ * ISO 8601 with the capture clock's full precision, e.g. 2026-11-28T14:59:11.205327123Z. A capture time no Date
+ * can hold (a pcapng `if_tsoffset` of 2^60 s, beyond ±8.64e12 s) reads `invalid time (<epoch seconds>)`: the
+ * alert keeps the value as found instead of the whole report failing on "Invalid time value".
+ */
 export function captureIso(ts: Timestamp): string {
-  const iso = new Date(ts.sec * 1000).toISOString(); // …T14:59:11.000Z
-  return `${iso.slice(0, 19)}.${String(ts.nsec).padStart(9, '0')}Z`;
+  const d = new Date(ts.sec * 1000);
+  if (Number.isNaN(d.getTime())) return `invalid time (${ts.sec}.${String(ts.nsec).padStart(9, '0')} s)`;
+  return `${d.toISOString().slice(0, 19)}.${String(ts.nsec).padStart(9, '0')}Z`; // …T14:59:11 + ns
 }
 
 /**

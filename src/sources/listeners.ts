@@ -6,10 +6,13 @@
  * lengths, half-open connections — is counted as an anomaly and dropped; nothing here throws into the
  * event loop.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
-import { hepToDatagram, HepStreamFramer, HEP_MAX_LEN } from '../decode/hep.js';
+import { AddressTextCache } from '../decode/address-text.js';
+import { decodeHep, hepToDatagram, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
 import type { LimitsConfig } from '../config/index.js';
+import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
 import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
 import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
@@ -28,6 +31,67 @@ export interface ListenerDeps {
 /** A TCP connection that sends this many bytes of HEP garbage without one valid packet is closed. */
 const HEP_GARBAGE_CLOSE_BYTES = 4 * HEP_MAX_LEN;
 
+/** Who may send to a listener (config `sources.<sip|hep>.allowFrom`, `authKey`, `captureIds`). */
+export interface ListenerAccess {
+  /** CIDRs allowed to send; absent: anyone who can reach the (loopback) socket. */
+  readonly allowFrom?: readonly string[];
+  /** HEP only: chunk 14 every packet must carry. */
+  readonly authKey?: string;
+  /** HEP only: capture agent ids (chunk 12) accepted. */
+  readonly captureIds?: readonly number[];
+}
+
+/** Source address allow-list; remembers the last address it judged (live peers send in runs). */
+class SourceFilter {
+  private lastIp = '';
+  private lastOk = false;
+  constructor(private readonly cidrs: readonly Cidr[]) {}
+
+  static of(texts: readonly string[] | undefined): SourceFilter | undefined {
+    if (texts === undefined) return undefined;
+    const cidrs: Cidr[] = [];
+    for (const t of texts) {
+      const c = parseCidr(t);
+      if (c.kind === 'invalid') throw new Error(`allowFrom: ${c.reason}`);
+      cidrs.push(c.cidr);
+    }
+    return new SourceFilter(cidrs);
+  }
+
+  allows(ip: string): boolean {
+    if (ip === this.lastIp) return this.lastOk;
+    const addr = parseIp(ip);
+    // IPv4 lives in the IPv4-mapped part of the 128-bit space, so an IPv6 CIDR such as ::/0 covers it too.
+    const ok = addr !== undefined && this.cidrs.some((c) => cidrContains(c, addr));
+    this.lastIp = ip;
+    this.lastOk = ok;
+    return ok;
+  }
+}
+
+/** HEP agent checks: the anomaly a packet is refused with, or undefined when it passes. */
+class HepAgentFilter {
+  private readonly key: Buffer | undefined;
+  private readonly ids: ReadonlySet<number> | undefined;
+  constructor(access: ListenerAccess) {
+    this.key = access.authKey !== undefined ? Buffer.from(access.authKey, 'utf8') : undefined;
+    this.ids = access.captureIds !== undefined ? new Set(access.captureIds) : undefined;
+  }
+
+  static of(access: ListenerAccess): HepAgentFilter | undefined {
+    return access.authKey !== undefined || access.captureIds !== undefined ? new HepAgentFilter(access) : undefined;
+  }
+
+  refusal(p: HepPacket): string | undefined {
+    if (this.key !== undefined) {
+      const got = p.authKey !== undefined ? Buffer.from(p.authKey, 'utf8') : undefined;
+      if (got === undefined || got.length !== this.key.length || !timingSafeEqual(got, this.key)) return 'hep.refused-auth-key';
+    }
+    if (this.ids !== undefined && (p.captureId === undefined || !this.ids.has(p.captureId))) return 'hep.refused-capture-id';
+    return undefined;
+  }
+}
+
 const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
 
 /** `::ffff:127.0.0.1` → `127.0.0.1`, so peers configured by IPv4 CIDR match on dual-stack sockets. */
@@ -44,13 +108,18 @@ abstract class ListenerBase implements LiveSource {
   protected error: string | undefined;
   protected up = false;
   protected address = '';
+  protected readonly sources: SourceFilter | undefined;
+  protected readonly agents: HepAgentFilter | undefined;
 
   constructor(
     readonly name: string,
     protected readonly deps: ListenerDeps,
     origin: string,
+    access: ListenerAccess = {},
   ) {
     this.now = deps.now ?? Date.now;
+    this.sources = SourceFilter.of(access.allowFrom);
+    this.agents = name.startsWith('hep') ? HepAgentFilter.of(access) : undefined;
     this.ingest = new Ingest({ origin, onMessage: deps.onMessage, maxStreams: deps.limits.flows });
   }
 
@@ -87,12 +156,14 @@ abstract class ListenerBase implements LiveSource {
 export class UdpListener extends ListenerBase {
   private socket: UdpSocket | undefined;
   private local: Endpoint = { ip: '', port: 0 };
+  private readonly hepAddrs = new AddressTextCache();
 
   constructor(
     readonly protocol: ListenerProtocol,
     deps: ListenerDeps,
+    access: ListenerAccess = {},
   ) {
-    super(`${protocol}-udp`, deps, `${protocol}-udp`);
+    super(`${protocol}-udp`, deps, `${protocol}-udp`, access);
   }
 
   get port(): number {
@@ -136,12 +207,26 @@ export class UdpListener extends ListenerBase {
     this.counters.bytes += msg.length;
     this.lastPacketMs = this.now();
     const frame = ++this.frame;
+    if (this.sources !== undefined && !this.sources.allows(plainAddress(ip))) {
+      bump(this.counters.anomalies, 'listener.refused-source');
+      return;
+    }
     if (msg.length > this.deps.limits.messageBytes) {
       bump(this.counters.anomalies, 'udp.oversize');
       return;
     }
     this.guard(() => {
       if (this.protocol === 'hep') {
+        // Agent checks need the chunks: decoded here only when configured (the Ingest decodes again; invalid
+        // packets go on to be counted there as before).
+        if (this.agents !== undefined) {
+          const r = decodeHep(msg, this.hepAddrs);
+          const refused = r.kind === 'ok' ? this.agents.refusal(r.value) : undefined;
+          if (refused !== undefined) {
+            bump(this.counters.anomalies, refused);
+            return;
+          }
+        }
         this.ingest.pushHep(msg, frame);
         return;
       }
@@ -192,8 +277,9 @@ export class TcpListener extends ListenerBase {
   constructor(
     readonly protocol: ListenerProtocol,
     deps: ListenerDeps,
+    access: ListenerAccess = {},
   ) {
-    super(`${protocol}-tcp`, deps, `${protocol}-tcp`);
+    super(`${protocol}-tcp`, deps, `${protocol}-tcp`, access);
   }
 
   get port(): number {
@@ -232,6 +318,12 @@ export class TcpListener extends ListenerBase {
 
   private accept(sock: Socket): void {
     const src: Endpoint = { ip: plainAddress(sock.remoteAddress ?? '0.0.0.0'), port: sock.remotePort ?? 0 };
+    if (this.sources !== undefined && !this.sources.allows(src.ip)) {
+      bump(this.counters.anomalies, 'listener.refused-source');
+      sock.on('error', () => undefined);
+      sock.destroy();
+      return;
+    }
     const dst: Endpoint = { ip: plainAddress(sock.localAddress ?? '0.0.0.0'), port: sock.localPort ?? 0 };
     const conn: Connection = {
       socket: sock,
@@ -297,6 +389,11 @@ export class TcpListener extends ListenerBase {
     }
     for (const p of packets) {
       this.counters.hepPackets++;
+      const refused = this.agents?.refusal(p);
+      if (refused !== undefined) {
+        bump(this.counters.anomalies, refused);
+        continue;
+      }
       const h = hepToDatagram(p, { listener: this.address, frame, now: () => wallTimestamp(this.now()) });
       if (h.kind === 'skipped') {
         bump(this.counters.anomalies, `hep.skipped-${h.reason}`);
@@ -324,20 +421,32 @@ export interface ListenerPair {
   readonly tcp?: TcpListener;
 }
 
+function isLoopbackAddress(host: string): boolean {
+  if (host === 'localhost') return true;
+  const a = parseIp(host);
+  if (a === undefined) return false;
+  return a.family === 4 ? ((a.value >> 24n) & 0xffn) === 127n : a.value === 1n;
+}
+
 /**
  * Bind the UDP and/or TCP listener of one protocol. With port 0 both get the same ephemeral port when
- * possible (UDP first, then TCP on that port; a few retries when TCP finds it taken).
+ * possible (UDP first, then TCP on that port; a few retries when TCP finds it taken). A non-loopback `host`
+ * without `allowFrom` is refused (the config check says the same): anyone who reaches the socket could write
+ * the alert record.
  */
 export async function startListenerPair(
   protocol: ListenerProtocol,
-  cfg: { readonly host: string; readonly port: number; readonly udp: boolean; readonly tcp: boolean },
+  cfg: { readonly host: string; readonly port: number; readonly udp: boolean; readonly tcp: boolean } & ListenerAccess,
   deps: ListenerDeps,
 ): Promise<ListenerPair> {
+  if (!isLoopbackAddress(cfg.host) && cfg.allowFrom === undefined) {
+    throw new Error(`refusing to listen on ${cfg.host} without sources.${protocol}.allowFrom (the CIDRs that may send)`);
+  }
   for (let attempt = 0; ; attempt++) {
-    const udp = cfg.udp ? new UdpListener(protocol, deps) : undefined;
+    const udp = cfg.udp ? new UdpListener(protocol, deps, cfg) : undefined;
     if (udp) await udp.listen(cfg.host, cfg.port);
     if (!cfg.tcp) return udp ? { udp } : {};
-    const tcp = new TcpListener(protocol, deps);
+    const tcp = new TcpListener(protocol, deps, cfg);
     try {
       await tcp.listen(cfg.host, udp ? udp.port : cfg.port);
       return udp ? { udp, tcp } : { tcp };

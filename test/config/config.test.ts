@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { makePki } from '../shaken/pki.js';
 import {
   DEFAULT_CONFIG_YAML,
   defaultConfig,
@@ -359,7 +360,8 @@ describe('loadConfig', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('resolves relative paths against the config file folder', () => {
-    writeFileSync(join(dir, 'ca.pem'), 'not checked here\n');
+    writeFileSync(join(dir, 'ca.pem'), makePki({ now: new Date('2025-03-01T12:00:00Z') }).root.cert.pem);
+    mkdirSync(join(dir, 'certs'));
     const file = join(dir, 'lab.yaml');
     writeFileSync(file, 'stirShaken: { trustAnchors: [ca.pem], certCacheDir: certs }\nstore: { path: alerts.db }\nsources: { watch: { dir: incoming } }\n');
     const r = loadConfig(file);
@@ -376,14 +378,14 @@ describe('loadConfig', () => {
     writeFileSync(file, 'stirShaken: { trustAnchors: [missing.pem] }\n');
     expect(loadConfig(file)).toEqual({
       ok: false,
-      errors: [`stirShaken.trustAnchors[0]: cannot read "${join(dir, 'missing.pem')}" (ENOENT)`],
+      errors: [`stirShaken.trustAnchors[0]: ${join(dir, 'missing.pem')} does not exist (ENOENT)`],
     });
   });
 
   it('reports a missing file and parses JSON by extension', () => {
     expect(loadConfig(join(dir, 'nope.yaml'))).toEqual({
       ok: false,
-      errors: [`${join(dir, 'nope.yaml')}: cannot read the config file (ENOENT)`],
+      errors: [`${join(dir, 'nope.yaml')}: the config file does not exist (ENOENT)`],
     });
     const file = join(dir, 'lab.json');
     writeFileSync(file, JSON.stringify({ homeCountry: 'BE' }));

@@ -1,3 +1,5 @@
+import { closeSync, openSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cacheKeyOf, CertCache } from '../../src/identity/shaken/certcache.js';
 import { SpoofwatchError } from '../../src/types.js';
@@ -46,6 +48,25 @@ describe('CertCache folder layout', () => {
     expect(cache.problems.map((p) => p.file)).toEqual([`${cacheKeyOf('https://e')}.pem`, 'missing.pem', 'junk.pem', '../escape.pem', 'index.json']);
     expect(cache.problems[2]).toEqual({ file: 'junk.pem', reason: 'no PEM CERTIFICATE block' });
     expect(cache.problems[3]).toEqual({ file: '../escape.pem', reason: 'outside the cache folder' });
+  });
+
+  it('bounds what one folder costs: 16 certificates per chain file, 64 MiB in all', () => {
+    const seventeen = Array.from({ length: 17 }, () => pki.root.cert.pem).join('');
+    const chains = new CertCache(writeCacheFolder({ hashed: { [A]: seventeen, [B]: pki.chainPem } }));
+    expect(chains.size).toBe(1);
+    expect(chains.get(B)?.length).toBe(2);
+    expect(chains.problems).toEqual([{ file: `${cacheKeyOf(A)}.pem`, reason: 'more than 16 certificates: not a chain' }]);
+    // 65 sparse files of exactly 1 MiB (the per-file limit): 64 are read (64 MiB), the 65th passes the budget.
+    const dir = writeCacheFolder({});
+    const names = Array.from({ length: 65 }, (_, i) => `${cacheKeyOf(`https://big/${i}`)}.pem`).sort();
+    for (const name of names) {
+      closeSync(openSync(join(dir, name), 'w'));
+      truncateSync(join(dir, name), 1024 * 1024);
+    }
+    const big = new CertCache(dir);
+    expect(big.size).toBe(0);
+    expect(big.problems.slice(0, 64)).toEqual(names.slice(0, 64).map((file) => ({ file, reason: 'no PEM CERTIFICATE block' })));
+    expect(big.problems.slice(64)).toEqual([{ file: names[64], reason: 'the folder holds more than 64 MiB of certificates; this file and the rest were not read' }]);
   });
 
   it('throws a coded error for a missing folder or a malformed index.json', () => {

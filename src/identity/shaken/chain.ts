@@ -98,5 +98,6 @@ function oneLine(name: string): string {
 }
 
 function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : 'an unreadable date';
+  const d = new Date(ms); // NaN beyond ±8.64e15 ms (a capture time shifted by a huge if_tsoffset)
+  return Number.isNaN(d.getTime()) ? 'an unreadable date' : d.toISOString();
 }

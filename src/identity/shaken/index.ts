@@ -10,7 +10,15 @@ export {
   type PassportType,
   type ShakenClaims,
 } from './passport.js';
-export { CertCache, cacheKeyOf, parsePemChain, type CacheProblem } from './certcache.js';
+export { CertCache, cacheKeyOf, parsePemChain, MAX_CACHE_BYTES, MAX_CACHE_FILES, MAX_CHAIN_CERTS, type CacheProblem } from './certcache.js';
+export {
+  loadTrustMaterial,
+  rememberTrustMaterial,
+  trustMaterialFor,
+  type TrustMaterial,
+  type TrustMaterialConfig,
+  type TrustMaterialLoad,
+} from './material.js';
 export { verifyChain, validityProblemAt, type ChainVerdict, type PathCert } from './chain.js';
 export {
   certificateExtensions,
