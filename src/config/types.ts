@@ -131,6 +131,8 @@ export interface LimitsConfig {
   readonly flowBufferBytes: number;
   readonly messageBytes: number;
   readonly sinkQueue: number;
+  /** Alerts kept while the store refuses writes (issue #17); beyond it new alerts are dropped and counted. */
+  readonly alertSpill: number;
   readonly windowKeys: number;
   readonly numberCache: number;
   readonly peerCache: number;
