@@ -99,6 +99,23 @@ describe('resume without gap, duplicate or reorder', () => {
     expect(received).toEqual(Array.from({ length: end }, (_, i) => i + 1)); // no gap either
   });
 
+  it('a client whose bus queue overflows catches up from the store instead of getting a gap', async () => {
+    const { config } = setup();
+    const d = await start({ ...config, limits: { ...config.limits, sinkQueue: 8 } });
+    const c = new WsClient(d.urls.ws);
+    cleanups.push(() => void c.ws.terminate());
+    await c.hello();
+    c.send({ type: 'subscribe' });
+    await waitFor(() => c.messages.some((m) => m.type === 'subscribed'), 5000, 'subscribed');
+    await sendUdp(d.ports.sipUdp!, Array.from({ length: 400 }, (_, i) => call('burst', i)), '127.0.0.99');
+    await waitFor(() => d.store.lastSeq() === 400, 10_000, '400 stored');
+    await waitFor(() => c.alerts.length >= 400, 10_000, `all 400 (${c.alerts.length})`);
+    await sleep(100);
+    expect(c.alerts.map((a) => a.seq)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    expect(d.hub.stats().catchUps).toBeGreaterThan(0);
+    expect(d.bus.stats().sinks.every((s) => s.queued <= 8)).toBe(true);
+  });
+
   it('since above lastSeq is an explicit error naming lastSeq and the epoch; the client can subscribe again', async () => {
     const { config } = setup();
     const d = await start(config);
