@@ -237,6 +237,12 @@ export class AlertBus {
   private persistErrors = 0;
   private spillDropped = 0;
   private failing: { reason: string; sinceMs: number; failures: number; delayMs: number } | undefined;
+  /**
+   * Alerts per transaction now: halved after each failed write (a nearly full disk may take a small batch when it
+   * cannot take a large one: measured on a 2 MB tmpfs, a 2,048-alert retry never fitted in the space freed), doubled
+   * back after each success.
+   */
+  private batchSize: number;
   private cancelRetry: (() => void) | undefined;
   private closed = false;
 
@@ -247,6 +253,7 @@ export class AlertBus {
     this.mode = opts.persist ?? 'tick';
     this.drainBatch = Math.max(1, opts.drainBatch ?? 256);
     this.commitBatch = Math.max(1, opts.commitBatch ?? 2048);
+    this.batchSize = this.commitBatch;
     this.pending = new BoundedQueue<Alert>(Math.max(1, opts.maxSpill ?? 100_000));
     this.schedule = opts.schedule ?? ((fn) => void setImmediate(fn));
     this.setTimer =
@@ -298,15 +305,17 @@ export class AlertBus {
   flush(): boolean {
     this.flushScheduled = false;
     if (this.pending.size === 0) return true;
-    const batch = this.pending.peek(this.commitBatch);
+    const batch = this.pending.peek(this.batchSize);
     let committed: Alert[];
     if (this.store) {
       try {
         committed = this.store.commit(batch);
       } catch (e) {
+        this.batchSize = Math.max(1, Math.min(this.batchSize, batch.length) >> 1);
         this.fail(e);
         return false;
       }
+      if (this.batchSize < this.commitBatch) this.batchSize = Math.min(this.commitBatch, this.batchSize * 2);
     } else {
       committed = batch.map((a) => ({ ...a, seq: ++this.seq }));
     }
@@ -314,7 +323,11 @@ export class AlertBus {
     const tail = committed[committed.length - 1];
     if (tail) this.seq = tail.seq;
     this.persisted += committed.length;
-    if (this.failing) this.recover();
+    // Recovered once the spill is stored; until then a nearly full disk may still refuse the next (larger) batch.
+    if (this.failing) {
+      if (this.pending.size === 0) this.recover();
+      else this.failing.delayMs = this.opts.retryInitialMs ?? 100;
+    }
     const onCommitted = this.opts.onCommitted;
     for (const a of committed) {
       onCommitted?.(a);
