@@ -160,6 +160,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       else log.error('alert store refuses writes: alerts are held (not delivered) and retried', { store: store.file, reason: state.reason, spilled: info.spilled, maxSpill: limits.alertSpill });
     },
   });
+  for (const sink of opts.sinks ?? []) bus.subscribe(sink, { maxQueue: 10_000 });
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
