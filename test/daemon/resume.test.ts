@@ -141,6 +141,22 @@ describe('resume without gap, duplicate or reorder', () => {
     expect(c.messages.map((m) => (m.type === 'alert' ? m.alert!.seq : m.type))).toEqual(['hello', 'error', 1, 2, 'subscribed', 3]);
   });
 
+  it('tail --since beyond the store (hello lastSeq below it): it restarts from 0 and says so', async () => {
+    const { config } = setup();
+    const d = await start(config);
+    await sendUdp(d.ports.sipUdp!, [call('tail-ahead', 0), call('tail-ahead', 1)], '127.0.0.99');
+    await waitFor(() => d.store.lastSeq() === 2, 5000, 'two alerts');
+    const lines: string[] = [];
+    const status: string[] = [];
+    const tail = startTail({ url: d.urls.ws, since: 24, out: (l) => lines.push(l), err: (l) => status.push(l), initialBackoffMs: 50 });
+    cleanups.push(() => tail.stop());
+    await waitFor(() => lines.length === 2, 5000, 'two lines');
+    expect(lines.map((l) => /^#(\d+) /.exec(l)?.[1])).toEqual(['1', '2']);
+    expect(status).toEqual([
+      `spoofwatch tail: connected to ${d.urls.ws} (server lastSeq 2, server lastSeq 2 is below 24: the store was replaced or reset, restarting from 0)`,
+    ]);
+  });
+
   it('store replaced: hello carries a new epoch, tail restarts from 0 and says so', async () => {
     const { config, file } = setup();
     const d1 = await quietDaemon(config);
