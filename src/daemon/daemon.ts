@@ -132,6 +132,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         store.autoCheckpoint(true);
         evidenceStore.autoCheckpoint(true);
       },
+      onRecovered: () => {
+        log.info('WAL checkpoint thread works again: the stores leave checkpoints to it again');
+        store.autoCheckpoint(false);
+        evidenceStore.autoCheckpoint(false);
+      },
     });
   }
   const cleanups: (() => Promise<void> | void)[] = [

@@ -1,9 +1,10 @@
 /** WAL checkpoints from a thread of their own: the writer's commits never checkpoint, and the WAL stays small. */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../src/sinks/checkpointer.js';
 
 const dirs: string[] = [];
@@ -85,3 +86,79 @@ describe('Checkpointer', () => {
     expect((await failed).message).toMatch(/^WAL checkpoint failed: cannot open .*missing\.db: unable to open database file$/);
   });
 });
+
+/** Root only: a tmpfs of `size` mounted for the test (a real full disk); undefined when mount is not allowed here. */
+function mountTmpfs(size: string): { dir: string; unmount(): void } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'sw-ckpt-full-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    dir,
+    unmount() {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const FULL = mountTmpfs('2m');
+if (!FULL) console.warn('checkpointer full-disk test skipped: it mounts a 2 MB tmpfs, which needs root (CI runs as root)');
+
+describe.skipIf(!FULL)('Checkpointer on a full disk (a real 2 MB tmpfs)', () => {
+  afterAll(() => FULL?.unmount());
+  it('fails while the disk is full, and says it works again once space is freed', async () => {
+    const file = join(FULL!.dir, 'store.db');
+    const db = new Database(file);
+    let c: Checkpointer | undefined;
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('wal_autocheckpoint = 0');
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)');
+      const ins = db.prepare('INSERT INTO t (v) VALUES (?)');
+      // ~300 KB in the WAL, none of it in the database file yet.
+      db.transaction(() => {
+        for (let i = 0; i < 300; i++) ins.run(Buffer.alloc(1000, i));
+      })();
+      // Fill the rest of the disk: the checkpoint cannot grow the database file.
+      const filler = join(FULL!.dir, 'filler');
+      const fd = openSync(filler, 'w');
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(16 * 1024));
+      } catch {
+        // ENOSPC: full
+      } finally {
+        closeSync(fd);
+      }
+      const events: string[] = [];
+      c = new Checkpointer(file, {
+        intervalMs: 50,
+        onError: (e) => events.push(`error ${e.message}`),
+        onRecovered: () => events.push('recovered'),
+      });
+      await waitUntil(() => events.length > 0);
+      await new Promise((r) => setTimeout(r, 200)); // more failed rounds: still told once
+      expect(events).toEqual(['error WAL checkpoint failed: database or disk is full']);
+      expect(c.stats.errors).toBeGreaterThan(1);
+      unlinkSync(filler);
+      await waitUntil(() => events.includes('recovered'));
+      expect(events).toEqual(['error WAL checkpoint failed: database or disk is full', 'recovered']);
+      const r = await c.checkpointNow();
+      expect(r.checkpointed).toBe(r.log);
+      expect(db.prepare('SELECT COUNT(*) AS n FROM t').get()).toEqual({ n: 300 });
+    } finally {
+      await c?.close();
+      db.close();
+    }
+  });
+});
+
+async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
