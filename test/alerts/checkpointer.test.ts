@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../src/sinks/checkpointer.js';
 
 const dirs: string[] = [];
@@ -104,13 +104,19 @@ function mountTmpfs(size: string): { dir: string; unmount(): void } | undefined 
   };
 }
 
-const FULL = mountTmpfs('2m');
-if (!FULL) console.warn('checkpointer full-disk test skipped: it mounts a 2 MB tmpfs, which needs root (CI runs as root)');
+/** Whether this process may mount a tmpfs (probed once: mounted and unmounted at once). */
+const CAN_MOUNT = ((): boolean => {
+  const m = mountTmpfs('64k');
+  m?.unmount();
+  return m !== undefined;
+})();
+if (!CAN_MOUNT) console.warn('checkpointer full-disk test skipped: it mounts a 2 MB tmpfs, which needs root (CI runs as root)');
 
-describe.skipIf(!FULL)('Checkpointer on a full disk (a real 2 MB tmpfs)', () => {
-  afterAll(() => FULL?.unmount());
+describe.skipIf(!CAN_MOUNT)('Checkpointer on a full disk (a real 2 MB tmpfs)', () => {
   it('fails while the disk is full, and says it works again once space is freed', async () => {
-    const file = join(FULL!.dir, 'store.db');
+    const full = mountTmpfs('2m');
+    if (!full) throw new Error('mount -t tmpfs failed although the probe worked');
+    const file = join(full.dir, 'store.db');
     const db = new Database(file);
     let c: Checkpointer | undefined;
     try {
@@ -123,7 +129,7 @@ describe.skipIf(!FULL)('Checkpointer on a full disk (a real 2 MB tmpfs)', () => 
         for (let i = 0; i < 300; i++) ins.run(Buffer.alloc(1000, i));
       })();
       // Fill the rest of the disk: the checkpoint cannot grow the database file.
-      const filler = join(FULL!.dir, 'filler');
+      const filler = join(full.dir, 'filler');
       const fd = openSync(filler, 'w');
       try {
         for (;;) writeSync(fd, Buffer.alloc(16 * 1024));
@@ -151,6 +157,7 @@ describe.skipIf(!FULL)('Checkpointer on a full disk (a real 2 MB tmpfs)', () => 
     } finally {
       await c?.close();
       db.close();
+      full.unmount();
     }
   });
 });
