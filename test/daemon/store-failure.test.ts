@@ -6,8 +6,12 @@
  *
  * The failure is real SQLite failing inside the daemon's own write transaction: a second connection to the store
  * file adds a trigger that aborts every alert insert (the same path as SQLITE_FULL: the transaction rolls back),
- * and drops it to "free the disk". A real full tmpfs was tried by hand (see the report of issue #17).
+ * and drops it to "free the disk". The second test does it for real where it may (root): the store on a 2 MB
+ * tmpfs it mounts, filled up, then grown to 32 MB.
  */
+import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,7 +19,7 @@ import winston from 'winston';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
-import { invite, labConfig, metricValue, quietDaemon, sendUdp, tempDir, waitFor, WsClient } from './helpers.js';
+import { invite, labConfig, metricValue, quietDaemon, sendUdp, sleep, tempDir, waitFor, WsClient } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -154,4 +158,74 @@ describe('alert store failure (full disk)', () => {
     expect(seqs(all)).toEqual(range(1, 115));
     expect(all.slice(110).map((a) => a.call.callId)).toEqual(Array.from({ length: 5 }, (_, i) => `after-${i}@full`));
   });
+});
+
+/** A tmpfs mounted for one test (root only); undefined when this process may not mount. */
+function mountTmpfs(size: string): { dir: string; grow(size: string): void; unmount(): void } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'sw-store-full-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return undefined;
+  }
+  return {
+    dir,
+    grow: (to) => void spawnSync('mount', ['-o', `remount,size=${to}`, dir]),
+    unmount() {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+const CAN_MOUNT = ((): boolean => {
+  const m = mountTmpfs('64k');
+  m?.unmount();
+  return m !== undefined;
+})();
+if (!CAN_MOUNT) console.warn('real full-disk test skipped: it mounts a 2 MB tmpfs, which needs root (CI runs as root)');
+
+describe.skipIf(!CAN_MOUNT)('alert store on a real full disk (2 MB tmpfs)', () => {
+  it('SQLITE_FULL: nothing announced unless stored, 503; once space is freed every alert stored and announced once, in order', async () => {
+    const disk = mountTmpfs('2m')!;
+    cleanups.push(() => disk.unmount());
+    const file = join(disk.dir, 'store.db');
+    const d = await quietDaemon(labConfig({ store: file }));
+    cleanups.push(() => d.stop());
+    const live = new WsClient(d.urls.ws);
+    cleanups.push(() => void live.ws.terminate());
+    await live.hello();
+    live.send({ type: 'subscribe', since: 0 });
+    await waitFor(() => live.messages.some((m) => m.type === 'subscribed'), 5000, 'subscribed');
+    // Leave the store about 400 KB.
+    const fd = openSync(join(disk.dir, 'filler'), 'w');
+    try {
+      for (let i = 0; i < 1500 / 16; i++) writeSync(fd, Buffer.alloc(16 * 1024));
+    } catch {
+      // ENOSPC
+    } finally {
+      closeSync(fd);
+    }
+    for (let i = 0; i < 10; i++) await calls(d, `real${i}`, 100);
+    await waitFor(() => sipMessages(d) === 1000, 10_000, 'ingestion goes on');
+    await waitFor(() => d.bus.persistState().ok === false, 10_000, 'the disk is full');
+    const stored = d.store.lastSeq();
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(1000);
+    console.log(`real full disk: ${stored} of 1000 alerts stored before SQLITE_FULL, ${1000 - stored} held`);
+    expect(d.bus.stats().pendingPersist).toBe(1000 - stored);
+    await sleep(300);
+    expect(seqs(live.alerts)).toEqual(range(1, stored)); // nothing announced beyond the store
+    const health = await fetch(d.urls.health);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as { reason: string }).reason).toMatch(/SQLITE_FULL: database or disk is full$/);
+
+    disk.grow('32m');
+    await waitFor(() => d.store.lastSeq() === 1000, 20_000, 'spill stored');
+    await waitFor(() => live.alerts.length === 1000, 5000, 'spill announced');
+    expect((await fetch(d.urls.health)).status).toBe(200);
+    const all = d.store.query({ limit: 1000 });
+    expect(seqs(all)).toEqual(range(1, 1000));
+    expect(new Set(all.map((a) => a.call.callId)).size).toBe(1000);
+    expect(live.alerts).toEqual(all);
+  }, 40_000);
 });
