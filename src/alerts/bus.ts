@@ -106,7 +106,7 @@ export interface AlertBusOptions {
    * Measured in test/alerts/bus.test.ts: `tick` is the one that keeps up with thousands per second.
    */
   readonly persist?: 'tick' | 'sync';
-  /** Bound of the spill queue (alerts waiting for the store); default 100,000 (`limits.alertSpill`). */
+  /** Bound of the spill queue (alerts waiting for the store); default 20,000 (`limits.alertSpill`): ~1.2 KB of heap each. */
   readonly maxSpill?: number;
   /** Most alerts per transaction; a longer backlog (after an outage) commits one batch per turn. Default 2048. */
   readonly commitBatch?: number;
@@ -254,7 +254,7 @@ export class AlertBus {
     this.drainBatch = Math.max(1, opts.drainBatch ?? 256);
     this.commitBatch = Math.max(1, opts.commitBatch ?? 2048);
     this.batchSize = this.commitBatch;
-    this.pending = new BoundedQueue<Alert>(Math.max(1, opts.maxSpill ?? 100_000));
+    this.pending = new BoundedQueue<Alert>(Math.max(1, opts.maxSpill ?? 20_000));
     this.schedule = opts.schedule ?? ((fn) => void setImmediate(fn));
     this.setTimer =
       opts.setTimer ??

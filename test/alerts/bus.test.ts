@@ -105,7 +105,7 @@ describe('AlertBus numbering and persistence', () => {
       persistErrors: 0,
       pendingPersist: 0,
       spillDropped: 0,
-      maxSpill: 100_000,
+      maxSpill: 20_000,
       sinks: [{ name: 'ws-1', queued: 0, maxQueue: 10, delivered: 3, dropped: 0, filtered: 0, errors: 0, paused: false }],
     });
   });
