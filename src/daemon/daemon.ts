@@ -117,9 +117,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const store = new AlertStore(config.store.path);
   // Evidence of alerted calls (issue #6): same database file, own tables and connection.
   const evidenceStore = new EvidenceStore(store.file);
+  // A full disk fails every pending call's save on every retry: one line per 10 s with a count, not one per call
+  // (the 2 MB tmpfs run logged 992 lines in 10 s).
+  let evidenceErrors = 0;
+  let evidenceErrorsLogged = 0;
+  let lastEvidenceErrorLog = 0;
   const evidence = new EvidenceService({
     store: evidenceStore,
-    onError: (err, callId) => log.error('evidence save failed (retried)', { callId, error: err.message }),
+    onError: (err, callId) => {
+      evidenceErrors++;
+      const now = Date.now();
+      if (now - lastEvidenceErrorLog < 10_000) return;
+      lastEvidenceErrorLog = now;
+      log.error('evidence save failed (retried)', { callId, error: err.message, failuresSinceLastLine: evidenceErrors - evidenceErrorsLogged, total: evidenceErrors });
+      evidenceErrorsLogged = evidenceErrors;
+    },
   });
   // WAL checkpoints in a thread of their own, not inside a commit on the event loop (see Checkpointer).
   let checkpointer: Checkpointer | undefined;

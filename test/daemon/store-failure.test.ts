@@ -189,7 +189,8 @@ describe.skipIf(!CAN_MOUNT)('alert store on a real full disk (2 MB tmpfs)', () =
     const disk = mountTmpfs('2m')!;
     cleanups.push(() => disk.unmount());
     const file = join(disk.dir, 'store.db');
-    const d = await quietDaemon(labConfig({ store: file }));
+    const { logger, lines } = recordingLogger();
+    const d = await quietDaemon(labConfig({ store: file }), { logger });
     cleanups.push(() => d.stop());
     const live = new WsClient(d.urls.ws);
     cleanups.push(() => void live.ws.terminate());
@@ -213,8 +214,13 @@ describe.skipIf(!CAN_MOUNT)('alert store on a real full disk (2 MB tmpfs)', () =
     expect(stored).toBeLessThan(1000);
     console.log(`real full disk: ${stored} of 1000 alerts stored before SQLITE_FULL, ${1000 - stored} held`);
     expect(d.bus.stats().pendingPersist).toBe(1000 - stored);
-    await sleep(300);
+    await sleep(1500); // the evidence of the held calls is saved (and fails) after its 1 s debounce
     expect(seqs(live.alerts)).toEqual(range(1, stored)); // nothing announced beyond the store
+    // The full disk is logged once for the alerts, and once (with a count) for the evidence of hundreds of calls.
+    const evidenceLines = lines.filter((l) => l.message === 'evidence save failed (retried)');
+    expect(evidenceLines).toHaveLength(1);
+    expect(evidenceLines[0]).toMatchObject({ error: 'database or disk is full', failuresSinceLastLine: 1 });
+    expect(lines.filter((l) => /alert store/.test(l.message)).map((l) => l.message)).toEqual(['alert store refuses writes: alerts are held (not delivered) and retried']);
     const health = await fetch(d.urls.health);
     expect(health.status).toBe(503);
     expect(((await health.json()) as { reason: string }).reason).toMatch(/SQLITE_FULL: database or disk is full$/);
@@ -223,6 +229,7 @@ describe.skipIf(!CAN_MOUNT)('alert store on a real full disk (2 MB tmpfs)', () =
     await waitFor(() => d.store.lastSeq() === 1000, 20_000, 'spill stored');
     await waitFor(() => live.alerts.length === 1000, 5000, 'spill announced');
     expect((await fetch(d.urls.health)).status).toBe(200);
+    expect(lines.filter((l) => l.message === 'evidence save failed (retried)')).toHaveLength(1);
     const all = d.store.query({ limit: 1000 });
     expect(seqs(all)).toEqual(range(1, 1000));
     expect(new Set(all.map((a) => a.call.callId)).size).toBe(1000);
