@@ -1,11 +1,17 @@
 /**
- * The alert bus: numbers each published alert, persists it, then fans it out to sinks
+ * The alert bus: has each published alert numbered and stored by the store, then fans it out to sinks
  * (WebSocket clients, NDJSON, log, metrics) through one bounded queue per sink.
  *
- * Ordering guarantee: an alert reaches a sink only after the store has it, so a WebSocket client
- * that saw seq N can always resume with `since = N` (DESIGN.md §5). Publishing never waits for a
- * sink: queues drain on later event-loop turns, and a full queue drops the alert for that sink
- * only, counted (DESIGN.md §8.4, §8.7).
+ * The store is the source of truth for `seq` (issue #17): alerts published in one event-loop turn are committed in
+ * one transaction on the next turn, the store numbers them inside it, and only the committed, numbered alerts
+ * reach the sinks — right after the commit, in the same synchronous step (the WebSocket resume logic relies on
+ * this: an alert with a seq at or below the store's lastSeq has already been fanned out). When a write fails
+ * (SQLITE_FULL, SQLITE_IOERR, a read-only file …) nothing is delivered: the alerts wait, unnumbered, in a bounded
+ * spill queue (the rest of the daemon keeps ingesting), the write is retried with exponential backoff, and new
+ * alerts beyond the bound are dropped and counted. No seq is ever announced that the store does not hold, so none
+ * can be announced twice, across restarts included. Publishing never waits for a sink: queues drain on later
+ * event-loop turns, and a full queue drops the alert for that sink only, counted and told to the sink
+ * (DESIGN.md §8.4, §8.7).
  */
 import { SpoofwatchError } from '../types.js';
 import type { Alert } from './alert.js';
@@ -13,8 +19,11 @@ import type { Alert } from './alert.js';
 /** What the bus needs from the store (src/sinks/store.ts implements it). */
 export interface AlertPersistence {
   lastSeq(): number;
-  /** Stores the batch atomically or throws. */
-  append(alerts: readonly Alert[]): void;
+  /**
+   * Number `alerts` from `lastSeq() + 1` and store them in one transaction; return the numbered copies once
+   * committed, or throw with nothing stored and no seq used up.
+   */
+  commit(alerts: readonly Alert[]): Alert[];
 }
 
 export interface AlertSink {
@@ -29,6 +38,11 @@ export interface AlertSink {
   deliver(alert: Alert): void | boolean;
   /** Alerts for which this returns false are never queued for this sink (not counted as drops). */
   readonly filter?: (alert: Alert) => boolean;
+  /**
+   * Told (synchronously, inside the fan-out) that an alert was dropped because this sink's queue was full. A sink
+   * that can catch up from the store (a WebSocket client) uses it to replay instead of leaving a gap.
+   */
+  readonly overflow?: (alert: Alert) => void;
 }
 
 export interface SubscribeOptions {
@@ -48,14 +62,32 @@ export interface SinkStats {
 }
 
 export interface BusStats {
+  /** Seq of the last committed (and so announced) alert. */
   readonly lastSeq: number;
   readonly published: number;
   readonly persisted: number;
+  /** Failed store writes (attempts, not alerts). */
   readonly persistErrors: number;
-  /** Alerts numbered but not yet persisted (tick mode only). */
+  /** Alerts waiting for a store write: this turn's batch, or the spill queue while the store fails. */
   readonly pendingPersist: number;
+  /** Alerts dropped because the spill queue was full: never stored, never delivered. */
+  readonly spillDropped: number;
+  /** The bound of the spill queue. */
+  readonly maxSpill: number;
   readonly sinks: readonly SinkStats[];
 }
+
+/** Whether the store takes writes; while it does not, alerts spill (see the file comment). */
+export type PersistState =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** The store's last error, e.g. `cannot store alerts in /x.db: SQLITE_FULL: database or disk is full`. */
+      readonly reason: string;
+      /** Wall-clock ms of the first failure of this outage. */
+      readonly sinceMs: number;
+      readonly failures: number;
+    };
 
 export interface Subscription {
   readonly name: string;
@@ -66,6 +98,7 @@ export interface Subscription {
 }
 
 export interface AlertBusOptions {
+  /** Without a store the bus numbers alerts itself (tests, `analyze`). */
   readonly store?: AlertPersistence;
   /**
    * `tick` (default): alerts published in one event-loop turn are persisted in one transaction on
@@ -73,12 +106,34 @@ export interface AlertBusOptions {
    * Measured in test/alerts/bus.test.ts: `tick` is the one that keeps up with thousands per second.
    */
   readonly persist?: 'tick' | 'sync';
+  /** Bound of the spill queue (alerts waiting for the store); default 20,000 (`limits.alertSpill`): ~1.2 KB of heap each. */
+  readonly maxSpill?: number;
+  /** Most alerts per transaction; a longer backlog (after an outage) commits one batch per turn. Default 2048. */
+  readonly commitBatch?: number;
+  /** First retry delay after a failed write, doubled per failure up to `retryMaxMs`. Defaults 100 ms and 5 s. */
+  readonly retryInitialMs?: number;
+  readonly retryMaxMs?: number;
+  /** Runs `fn` after `ms`; returns a cancel function. Default an unref'd `setTimeout`. Injected so tests control time. */
+  readonly setTimer?: (fn: () => void, ms: number) => () => void;
+  /** Wall clock (ms), for {@link PersistState.sinceMs}. */
+  readonly now?: () => number;
+  /** Called with each alert right after its commit, before any sink gets it (metrics). */
+  readonly onCommitted?: (alert: Alert) => void;
+  /** Called once per change of {@link PersistState} (failing → recovered), not per failed attempt. */
+  readonly onStateChange?: (state: PersistState, info: { readonly spilled: number; readonly spillDropped: number }) => void;
   /** Alerts handed to one sink per turn before yielding to the event loop. Default 256. */
   readonly drainBatch?: number;
   /** Defers work to a later turn; default `setImmediate`. Injected so tests control time. */
   readonly schedule?: (fn: () => void) => void;
-  /** Told about persistence failures (code `STORE_APPEND`); delivery goes on regardless. */
+  /** Told about every failed store write (code `STORE_APPEND`); the alerts stay spilled and are retried. */
   readonly onError?: (err: SpoofwatchError) => void;
+}
+
+/** `CODE: message` of an error that carries a string `code` (SQLite's), else its message. */
+function errorText(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
 }
 
 /** FIFO with O(1) push/shift and a hard bound. */
@@ -97,6 +152,21 @@ class BoundedQueue<T> {
     if (this.size >= this.max) return false;
     this.items.push(item);
     return true;
+  }
+
+  /** The first `n` items, not removed. */
+  peek(n: number): T[] {
+    return this.items.slice(this.head, this.head + n);
+  }
+
+  /** Remove the first `n` items. */
+  discard(n: number): void {
+    this.head += Math.min(n, this.size);
+    if (this.head >= this.items.length) this.clear();
+    else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
   }
 
   shift(): T | undefined {
@@ -154,57 +224,128 @@ export class AlertBus {
   private readonly store: AlertPersistence | undefined;
   private readonly mode: 'tick' | 'sync';
   private readonly drainBatch: number;
+  private readonly commitBatch: number;
   private readonly schedule: (fn: () => void) => void;
-  private readonly onError: ((err: SpoofwatchError) => void) | undefined;
-  private pending: Alert[] = [];
+  private readonly setTimer: (fn: () => void, ms: number) => () => void;
+  private readonly now: () => number;
+  private readonly opts: AlertBusOptions;
+  /** Published, not yet committed: this turn's alerts, or the spill queue while the store fails. */
+  private readonly pending: BoundedQueue<Alert>;
   private flushScheduled = false;
   private published = 0;
   private persisted = 0;
   private persistErrors = 0;
+  private spillDropped = 0;
+  private failing: { reason: string; sinceMs: number; failures: number; delayMs: number } | undefined;
+  /**
+   * Alerts per transaction now: halved after each failed write (a nearly full disk may take a small batch when it
+   * cannot take a large one: measured on a 2 MB tmpfs, a 2,048-alert retry never fitted in the space freed), doubled
+   * back after each success.
+   */
+  private batchSize: number;
+  private cancelRetry: (() => void) | undefined;
+  private closed = false;
 
   constructor(opts: AlertBusOptions = {}) {
+    this.opts = opts;
     this.store = opts.store;
     this.seq = opts.store?.lastSeq() ?? 0;
     this.mode = opts.persist ?? 'tick';
     this.drainBatch = Math.max(1, opts.drainBatch ?? 256);
+    this.commitBatch = Math.max(1, opts.commitBatch ?? 2048);
+    this.batchSize = this.commitBatch;
+    this.pending = new BoundedQueue<Alert>(Math.max(1, opts.maxSpill ?? 20_000));
     this.schedule = opts.schedule ?? ((fn) => void setImmediate(fn));
-    this.onError = opts.onError;
+    this.setTimer =
+      opts.setTimer ??
+      ((fn, ms) => {
+        const t = setTimeout(fn, ms);
+        t.unref();
+        return () => clearTimeout(t);
+      });
+    this.now = opts.now ?? Date.now;
   }
 
-  /** Seq of the last published alert (persisted or about to be). */
+  /** Seq of the last committed alert: every alert up to it is stored and was handed to the sinks. */
   lastSeq(): number {
     return this.seq;
   }
 
-  /**
-   * Number `alert` with the next seq and queue it for persistence and delivery. Returns the
-   * numbered copy (the argument is not modified). Never blocks on a sink.
-   */
-  publish(alert: Alert): Alert {
-    this.seq++;
-    const numbered: Alert = { ...alert, seq: this.seq };
-    this.published++;
-    if (this.mode === 'sync') {
-      this.persist([numbered]);
-      this.fanOut(numbered);
-    } else {
-      this.pending.push(numbered);
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        this.schedule(() => this.flush());
-      }
-    }
-    return numbered;
+  /** Whether the store takes writes (what `/healthz` reports). */
+  persistState(): PersistState {
+    const f = this.failing;
+    return f ? { ok: false, reason: f.reason, sinceMs: f.sinceMs, failures: f.failures } : { ok: true };
   }
 
-  /** Persist and fan out everything published so far (tick mode); called on shutdown too. */
-  flush(): void {
+  /**
+   * Queue `alert` (its `seq` is ignored) to be numbered and stored, then delivered. Returns false when the spill
+   * queue is full: the alert is dropped and counted. Never blocks on a sink or on the store.
+   */
+  publish(alert: Alert): boolean {
+    this.published++;
+    if (!this.pending.push(alert)) {
+      this.spillDropped++;
+      return false;
+    }
+    // While the store fails, the retry timer flushes; publishing does not hammer a full disk.
+    if (this.failing || this.closed) return true;
+    if (this.mode === 'sync') this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.schedule(() => this.flush());
+    }
+    return true;
+  }
+
+  /**
+   * Commit and fan out what is pending (one batch of at most `commitBatch`; a longer backlog continues on the next
+   * turns). The tick scheduler calls it, the retry timer too; callers may (shutdown). Returns false when the store
+   * refused the write (the alerts stay pending).
+   */
+  flush(): boolean {
     this.flushScheduled = false;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.persist(batch);
-    for (const a of batch) this.fanOut(a);
+    if (this.pending.size === 0) return true;
+    const batch = this.pending.peek(this.batchSize);
+    let committed: Alert[];
+    if (this.store) {
+      try {
+        committed = this.store.commit(batch);
+      } catch (e) {
+        this.batchSize = Math.max(1, Math.min(this.batchSize, batch.length) >> 1);
+        this.fail(e);
+        return false;
+      }
+      if (this.batchSize < this.commitBatch) this.batchSize = Math.min(this.commitBatch, this.batchSize * 2);
+    } else {
+      committed = batch.map((a) => ({ ...a, seq: ++this.seq }));
+    }
+    this.pending.discard(batch.length);
+    const tail = committed[committed.length - 1];
+    if (tail) this.seq = tail.seq;
+    this.persisted += committed.length;
+    // Recovered once the spill is stored; until then a nearly full disk may still refuse the next (larger) batch.
+    if (this.failing) {
+      if (this.pending.size === 0) this.recover();
+      else this.failing.delayMs = this.opts.retryInitialMs ?? 100;
+    }
+    const onCommitted = this.opts.onCommitted;
+    for (const a of committed) {
+      onCommitted?.(a);
+      this.fanOut(a);
+    }
+    if (this.pending.size > 0 && !this.flushScheduled && !this.closed) {
+      this.flushScheduled = true;
+      this.schedule(() => this.flush());
+    }
+    return true;
+  }
+
+  /** Stop retrying (shutdown). Returns how many alerts were never stored. */
+  close(): number {
+    this.closed = true;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
+    return this.pending.size;
   }
 
   subscribe(sink: AlertSink, opts: SubscribeOptions): Subscription {
@@ -236,32 +377,49 @@ export class AlertBus {
       published: this.published,
       persisted: this.persisted,
       persistErrors: this.persistErrors,
-      pendingPersist: this.pending.length,
+      pendingPersist: this.pending.size,
+      spillDropped: this.spillDropped,
+      maxSpill: this.pending.max,
       sinks: [...this.sinks.values()].map((s) => s.stats()),
     };
   }
 
-  /** Resolves once nothing is pending persistence and every unpaused sink queue is empty. */
+  /**
+   * Resolves once nothing is pending persistence and every unpaused sink queue is empty. While the store fails,
+   * spilled alerts do not count (they wait for the store, not for the event loop).
+   */
   async idle(): Promise<void> {
     for (;;) {
-      const busy = this.pending.length > 0 || [...this.sinks.values()].some((s) => !s.paused && s.queue.size > 0);
+      const busy = (this.pending.size > 0 && !this.failing) || [...this.sinks.values()].some((s) => !s.paused && s.queue.size > 0);
       if (!busy) return;
       await new Promise<void>((resolve) => this.schedule(resolve));
     }
   }
 
-  private persist(batch: readonly Alert[]): void {
-    if (!this.store) return;
-    try {
-      this.store.append(batch);
-      this.persisted += batch.length;
-    } catch (e) {
-      // Live delivery is still worth more than nothing: the alert goes out, history has a gap.
-      this.persistErrors += batch.length;
-      const err =
-        e instanceof SpoofwatchError ? e : new SpoofwatchError('STORE_APPEND', e instanceof Error ? e.message : String(e));
-      this.onError?.(err);
-    }
+  private fail(e: unknown): void {
+    this.persistErrors++;
+    const err = e instanceof SpoofwatchError ? e : new SpoofwatchError('STORE_APPEND', `cannot store alerts: ${errorText(e)}`);
+    const first = this.failing === undefined;
+    const f = (this.failing ??= { reason: err.message, sinceMs: this.now(), failures: 0, delayMs: this.opts.retryInitialMs ?? 100 });
+    f.reason = err.message;
+    f.failures++;
+    this.opts.onError?.(err);
+    if (first) this.opts.onStateChange?.(this.persistState(), { spilled: this.pending.size, spillDropped: this.spillDropped });
+    if (this.closed) return;
+    this.cancelRetry?.();
+    const delay = f.delayMs;
+    f.delayMs = Math.min(this.opts.retryMaxMs ?? 5000, f.delayMs * 2);
+    this.cancelRetry = this.setTimer(() => {
+      this.cancelRetry = undefined;
+      this.flush();
+    }, delay);
+  }
+
+  private recover(): void {
+    this.failing = undefined;
+    this.cancelRetry?.();
+    this.cancelRetry = undefined;
+    this.opts.onStateChange?.({ ok: true }, { spilled: this.pending.size, spillDropped: this.spillDropped });
   }
 
   private fanOut(alert: Alert): void {
@@ -272,12 +430,12 @@ export class AlertBus {
       }
       if (!s.queue.push(alert)) {
         s.dropped++;
+        s.sink.overflow?.(alert);
         continue;
       }
       if (!s.paused) this.scheduleDrain(s);
     }
   }
-
   private scheduleDrain(s: SinkState): void {
     if (s.scheduled) return;
     s.scheduled = true;

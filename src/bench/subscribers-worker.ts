@@ -31,9 +31,13 @@ port.on('message', (m: SubscriberRequest) => {
     const opened: Promise<void>[] = [];
     for (let i = 0; i < m.n; i++) {
       const ws = new WebSocket(m.url);
+      let live: () => void = () => undefined;
       ws.on('message', (d: Buffer) => {
         const now = Number(process.hrtime.bigint()) / 1e6;
         const msg = JSON.parse(d.toString('utf8')) as { type: string; alert?: { call: { callId: string } } };
+        // Live delivery starts once the subscribe is answered (issue #17), not at hello.
+        if (msg.type === 'hello') ws.send(JSON.stringify({ type: 'subscribe' }));
+        if (msg.type === 'subscribed') live();
         if (msg.type !== 'alert' || !msg.alert) return;
         received++;
         callIds.push(msg.alert.call.callId);
@@ -41,7 +45,7 @@ port.on('message', (m: SubscriberRequest) => {
       });
       opened.push(
         new Promise((resolve, reject) => {
-          ws.once('open', () => resolve());
+          live = resolve;
           ws.once('error', reject);
         }),
       );

@@ -23,7 +23,7 @@ export interface TailOptions {
 }
 
 export interface TailHandle {
-  /** Highest seq printed (or the `since` given). */
+  /** Highest seq printed (or the `since` given, or the server's lastSeq at the first connect): where a reconnect resumes. */
   lastSeq(): number;
   stop(): void;
   /** Resolves with the exit code: 0 after stop(), 2 on an authentication failure. */
@@ -76,6 +76,8 @@ function urlTokens(url: string): string[] {
 
 export function startTail(opts: TailOptions): TailHandle {
   let last = opts.since ?? -1;
+  /** The store epoch of the server's first hello: seqs only compare within one epoch. */
+  let epoch: string | undefined;
   let stopped = false;
   let ws: WebSocket | undefined;
   let attempt = 0;
@@ -118,17 +120,38 @@ export function startTail(opts: TailOptions): TailHandle {
         return;
       }
       if (typeof msg !== 'object' || msg === null) return;
-      const m = msg as { type?: unknown; alert?: unknown; lastSeq?: unknown; message?: unknown };
+      const m = msg as { type?: unknown; alert?: unknown; lastSeq?: unknown; message?: unknown; epoch?: unknown; code?: unknown };
+      const subscribe = (since: number | undefined): void =>
+        sock.send(JSON.stringify({ type: 'subscribe', ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}), ...(since !== undefined ? { since } : {}) }));
       if (m.type === 'hello') {
         attempt = 0;
+        const helloEpoch = typeof m.epoch === 'string' ? m.epoch : undefined;
+        const serverLast = typeof m.lastSeq === 'number' ? m.lastSeq : undefined;
+        // Another store (replaced or reset): its seqs are not ours to resume from; everything it holds is new.
+        let restart = '';
+        if (last >= 0 && epoch !== undefined && helloEpoch !== undefined && helloEpoch !== epoch) {
+          restart = `, store epoch changed (${epoch} → ${helloEpoch}): the store was replaced or reset, restarting from 0`;
+          last = 0;
+        } else if (last >= 0 && serverLast !== undefined && serverLast < last) {
+          restart = `, server lastSeq ${serverLast} is below ${last}: the store was replaced or reset, restarting from 0`;
+          last = 0;
+        }
+        epoch = helloEpoch ?? epoch;
         const since = last >= 0 ? last : undefined;
-        sock.send(JSON.stringify({ type: 'subscribe', ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}), ...(since !== undefined ? { since } : {}) }));
-        status(`spoofwatch tail: connected to ${shownUrl} (server lastSeq ${String(m.lastSeq)}${since !== undefined ? `, resuming after ${since}` : ''})`);
+        // Without --since the first connect starts at hello's lastSeq; a reconnect then resumes from there too.
+        if (last < 0 && serverLast !== undefined) last = serverLast;
+        subscribe(since ?? (serverLast !== undefined ? serverLast : undefined));
+        status(`spoofwatch tail: connected to ${shownUrl} (server lastSeq ${String(m.lastSeq)}${restart || (since !== undefined ? `, resuming after ${since}` : '')})`);
       } else if (m.type === 'alert' && isAlert(m.alert)) {
         const a = m.alert;
         if (a.seq <= last) return; // already printed (resume overlap)
         last = a.seq;
         opts.out(opts.json ? jsonTerminalSafe(JSON.stringify(a)) : formatAlertLine(a, opts.color ?? false));
+      } else if (m.type === 'error' && m.code === 'SINCE_AHEAD') {
+        // Only a --since beyond the store (or an old server without epochs) gets here: start from 0 and say so.
+        status(`spoofwatch tail: server: ${String(m.message)}; restarting from 0`);
+        last = 0;
+        subscribe(0);
       } else if (m.type === 'error') {
         status(`spoofwatch tail: server: ${String(m.message)}`);
       }

@@ -248,6 +248,7 @@ const limitsSchema = z.strictObject({
   flowBufferBytes: positiveInt.default(256 * 1024),
   messageBytes: positiveInt.default(64 * 1024),
   sinkQueue: positiveInt.default(10_000),
+  alertSpill: positiveInt.default(20_000),
   windowKeys: positiveInt.default(100_000),
   numberCache: positiveInt.default(10_000),
   peerCache: positiveInt.default(4096),

@@ -162,6 +162,8 @@ export interface LimitsConfig {
   readonly flowBufferBytes: number;
   readonly messageBytes: number;
   readonly sinkQueue: number;
+  /** Alerts kept while the store refuses writes (issue #17); beyond it new alerts are dropped and counted. About 1.2 KB of heap each. */
+  readonly alertSpill: number;
   readonly windowKeys: number;
   readonly numberCache: number;
   readonly peerCache: number;

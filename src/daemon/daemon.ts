@@ -123,9 +123,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const store = new AlertStore(config.store.path);
   // Evidence of alerted calls (issue #6): same database file, own tables and connection.
   const evidenceStore = new EvidenceStore(store.file);
+  // A full disk fails every pending call's save on every retry: one line per 10 s with a count, not one per call
+  // (the 2 MB tmpfs run logged 992 lines in 10 s).
+  let evidenceErrors = 0;
+  let evidenceErrorsLogged = 0;
+  let lastEvidenceErrorLog = 0;
   const evidence = new EvidenceService({
     store: evidenceStore,
-    onError: (err, callId) => log.error('evidence save failed (retried)', { callId, error: err.message }),
+    onError: (err, callId) => {
+      evidenceErrors++;
+      const now = Date.now();
+      if (now - lastEvidenceErrorLog < 10_000) return;
+      lastEvidenceErrorLog = now;
+      log.error('evidence save failed (retried)', { callId, error: err.message, failuresSinceLastLine: evidenceErrors - evidenceErrorsLogged, total: evidenceErrors });
+      evidenceErrorsLogged = evidenceErrors;
+    },
   });
   // WAL checkpoints in a thread of their own, not inside a commit on the event loop (see Checkpointer).
   let checkpointer: Checkpointer | undefined;
@@ -137,6 +149,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         log.warn('WAL checkpoint thread failed: the stores checkpoint in their own commits again', { error: err.message });
         store.autoCheckpoint(true);
         evidenceStore.autoCheckpoint(true);
+      },
+      onRecovered: () => {
+        log.info('WAL checkpoint thread works again: the stores leave checkpoints to it again');
+        store.autoCheckpoint(false);
+        evidenceStore.autoCheckpoint(false);
       },
     });
   }
@@ -154,21 +171,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     throw e;
   };
 
+  let metrics: DaemonMetrics | undefined;
+  // The store numbers alerts in the write that stores them; nothing is announced before that (issue #17). While it
+  // refuses writes, alerts spill (bounded), the write is retried, /healthz says 503 and the log says so once.
   const bus = new AlertBus({
     store,
-    onError: (err) => log.error('alert store write failed; alerts are delivered live but missing from history', { code: err.code, error: err.message }),
+    maxSpill: limits.alertSpill,
+    onCommitted: (a) => metrics?.alert(a),
+    onStateChange: (state, info) => {
+      if (state.ok) log.warn('alert store writable again: spilled alerts stored and delivered', { store: store.file, lastSeq: store.lastSeq(), spillDropped: info.spillDropped });
+      else log.error('alert store refuses writes: alerts are held (not delivered) and retried', { store: store.file, reason: state.reason, spilled: info.spilled, maxSpill: limits.alertSpill });
+    },
   });
   for (const sink of opts.sinks ?? []) bus.subscribe(sink, { maxQueue: 10_000 });
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
-  let metrics: DaemonMetrics | undefined;
   const analyzer = new Analyzer(
     config,
-    (alert) => {
-      const numbered = bus.publish(alert);
-      metrics?.alert(numbered);
-    },
+    (alert) => void bus.publish(alert),
     undefined,
     evidence.buffer,
   );
@@ -203,6 +224,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   metrics = createMetrics({
     sources: () => sources.map((s) => s.status()),
     bus: () => bus.stats(),
+    persistFailing: () => !bus.persistState().ok,
     ws: () => hub.stats(),
     store: () => ({ sizeBytes: store.sizeBytes(), alerts: store.count(), lastSeq: store.lastSeq(), pruned: store.stats().pruned }),
     analyzer: () => ({ messages: analyzer.stats.messages, calls: analyzer.calls.size, errors: analyzerErrors }),
@@ -210,12 +232,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const m = metrics;
 
   const health = (): HealthReport => {
-    const writable = store.writable();
+    const persist = bus.persistState();
+    // While alerts spill, the store is known to fail: no probe write on every health check of a full disk.
+    const writable = persist.ok && store.writable();
     const list = sources.map((s) => s.status());
     const ok = writable && list.every((s) => s.up);
+    const spill = bus.stats();
     return {
       ok,
       status: ok ? 'ok' : 'degraded',
+      ...(persist.ok
+        ? {}
+        : {
+            reason: `alert store refuses writes since ${new Date(persist.sinceMs).toISOString()}: ${persist.reason}`,
+            alertsHeld: spill.pendingPersist,
+            alertsDropped: spill.spillDropped,
+          }),
+      ...(persist.ok && !writable ? { reason: 'alert store refuses writes (health probe)' } : {}),
       sources: list.map((s) => ({
         name: s.name,
         up: s.up,
@@ -223,7 +256,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         lastPacket: s.lastPacketMs !== undefined ? new Date(s.lastPacketMs).toISOString() : null,
         ...(s.error !== undefined ? { error: s.error } : {}),
       })),
-      store: { writable, path: store.file, lastSeq: store.lastSeq() },
+      store: { writable, path: store.file, lastSeq: store.lastSeq(), epoch: store.epoch() },
       wsClients: hub.size,
     };
   };
@@ -352,6 +385,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
       bus.flush();
       await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+      while (bus.stats().pendingPersist > 0 && bus.flush()); // a backlog longer than one batch
+      const unstored = bus.close();
+      if (unstored > 0) log.error('alert store still refuses writes at shutdown: alerts lost', { store: store.file, lost: unstored });
       await hub.closeAll(1001, 'server shutting down');
       hub.stop();
       await http.close();

@@ -14,6 +14,8 @@ import type { SourceStatus } from '../sources/source.js';
 export interface MetricsSources {
   sources(): readonly SourceStatus[];
   bus(): BusStats;
+  /** True while the alert store refuses writes. */
+  persistFailing(): boolean;
   ws(): WsHubStats;
   store(): { sizeBytes: number; alerts: number; lastSeq: number; pruned: number };
   analyzer(): { messages: number; calls: number; errors: number };
@@ -137,17 +139,29 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   totalCounter(registry, 'spoofwatch_ws_bad_messages_total', 'Client messages that were not a valid subscribe', [], function* () {
     yield [{}, m.ws().badMessages];
   });
+  totalCounter(registry, 'spoofwatch_ws_catch_ups_total', 'WebSocket clients whose queue overflowed and who caught up from the store', [], function* () {
+    yield [{}, m.ws().catchUps];
+  });
   totalCounter(registry, 'spoofwatch_ws_replayed_total', 'Stored alerts replayed to resuming clients', [], function* () {
     yield [{}, m.ws().replayed];
   });
-  gauge(registry, 'spoofwatch_bus_last_seq', 'Seq of the last published alert', [], function* () {
+  gauge(registry, 'spoofwatch_bus_last_seq', 'Seq of the last stored (and announced) alert', [], function* () {
     yield [{}, m.bus().lastSeq];
   });
-  gauge(registry, 'spoofwatch_bus_pending_persist', 'Alerts numbered but not yet persisted', [], function* () {
+  gauge(registry, 'spoofwatch_bus_pending_persist', 'Alerts waiting for a store write (the spill queue while the store fails)', [], function* () {
     yield [{}, m.bus().pendingPersist];
   });
-  totalCounter(registry, 'spoofwatch_store_persist_errors_total', 'Alerts the store failed to persist', [], function* () {
+  gauge(registry, 'spoofwatch_bus_spill_max', 'Bound of the spill queue (limits.alertSpill)', [], function* () {
+    yield [{}, m.bus().maxSpill];
+  });
+  totalCounter(registry, 'spoofwatch_bus_spill_dropped_total', 'Alerts dropped because the spill queue was full (never stored or delivered)', [], function* () {
+    yield [{}, m.bus().spillDropped];
+  });
+  totalCounter(registry, 'spoofwatch_store_persist_errors_total', 'Failed alert store writes (each is retried)', [], function* () {
     yield [{}, m.bus().persistErrors];
+  });
+  gauge(registry, 'spoofwatch_store_failing', '1 while the alert store refuses writes', [], function* () {
+    yield [{}, m.persistFailing() ? 1 : 0];
   });
   gauge(registry, 'spoofwatch_store_size_bytes', 'Alert store size on disk (database + WAL)', [], function* () {
     yield [{}, m.store().sizeBytes];

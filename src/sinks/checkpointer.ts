@@ -4,7 +4,8 @@
  * (measured on this machine's disk), a stall every datagram and alert behind it waited for. The daemon turns the
  * automatic checkpoint off on its connections and this thread checkpoints the file once a second from its own
  * connection (PASSIVE: it never blocks a writer). If the thread fails, the owner turns the automatic checkpoint
- * back on (`onError`).
+ * back on (`onError`); when a checkpoint of the still running thread succeeds again (a full disk was freed), it is
+ * told so (`onRecovered`) and may turn it off again, instead of paying those stalls for the rest of the run.
  */
 import { Worker } from 'node:worker_threads';
 import { workerEntry } from '../util/worker-entry.js';
@@ -23,6 +24,8 @@ export interface CheckpointerOptions {
   readonly intervalMs?: number;
   /** The thread failed (it is gone, or a checkpoint threw): the caller should checkpoint by itself again. */
   readonly onError?: (err: Error) => void;
+  /** The thread checkpointed again after `onError` (a checkpoint had failed, e.g. SQLITE_FULL); told once per recovery. */
+  readonly onRecovered?: () => void;
   /** After each checkpoint: WAL frames, and how many of them are now in the database. */
   readonly onCheckpoint?: (log: number, checkpointed: number) => void;
 }
@@ -52,6 +55,10 @@ export class Checkpointer {
     this.worker.on('message', (m: CheckpointerReply) => {
       if (m.type === 'checkpoint') {
         this.stats.checkpoints++;
+        if (this.told && !this.gone) {
+          this.told = false;
+          opts.onRecovered?.();
+        }
         opts.onCheckpoint?.(m.log, m.checkpointed);
         this.waiting.shift()?.({ log: m.log, checkpointed: m.checkpointed });
       } else if (m.type === 'error') fail(new Error(`WAL checkpoint failed: ${m.message}`));

@@ -1,9 +1,15 @@
 /**
  * Alert history on SQLite (better-sqlite3, WAL): what `/api/alerts` serves, what a WebSocket
  * client resumes from with `since`, and what lets the daemon restart without losing or renumbering
- * alerts (DESIGN.md §5). The store never assigns `seq`: the bus does, and the store refuses any
- * alert that would not extend the sequence.
+ * alerts (DESIGN.md §5).
+ *
+ * The store is the source of truth for `seq` (issue #17): {@link AlertStore.commit} numbers a batch from the last
+ * stored seq inside the transaction that writes it, so a seq exists only once it is committed, and numbering
+ * continues across restarts and pruning (`meta.last_seq`). A store also has an **epoch**, a random id made when
+ * the database is created: a client that kept a seq from another epoch (the store was replaced or reset) must
+ * start again from 0.
  */
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SEVERITIES, severityRank, type Alert, type Severity } from '../alerts/alert.js';
@@ -80,6 +86,13 @@ interface Row {
 const asList = (v: string | readonly string[] | undefined): readonly string[] | undefined =>
   v === undefined ? undefined : typeof v === 'string' ? [v] : v;
 
+/** `SQLITE_FULL: database or disk is full` from a better-sqlite3 error (its `code` names the SQLite result). */
+export function describeSqliteError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
+}
+
 /** Clamp a requested page size to 1 … {@link QUERY_LIMIT_MAX}; non-numbers give the default. */
 export function clampLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return QUERY_LIMIT_DEFAULT;
@@ -98,6 +111,9 @@ export class AlertStore {
   private readonly pruneOldestStmt: Database.Statement;
   private readonly queryCache = new Map<string, Database.Statement>();
   private readonly appendTx: (alerts: readonly Alert[]) => void;
+  private readonly commitTx: (alerts: readonly Alert[]) => Alert[];
+  private readonly lastSeqStmt: Database.Statement;
+  private readonly epochId: string;
 
   /** Open (or create) the store at `file`; `':memory:'` gives a throwaway store. */
   constructor(
@@ -135,6 +151,8 @@ export class AlertStore {
       CREATE INDEX IF NOT EXISTS alerts_id ON alerts (id);
       -- last_seq survives pruning every row, so numbering never restarts.
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+      -- Text facts about the store: 'epoch', the random id made when the database was created.
+      CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       -- Capture files the folder watcher has read, so a restart does not read them again.
       CREATE TABLE IF NOT EXISTS processed_files (
         path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ms INTEGER NOT NULL, processed_at INTEGER NOT NULL,
@@ -143,9 +161,13 @@ export class AlertStore {
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);
-    const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'last_seq'").get() as { value: number } | undefined;
-    const max = this.db.prepare('SELECT MAX(seq) AS m FROM alerts').get() as { m: number | null };
-    this.last = Math.max(meta?.value ?? 0, max.m ?? 0);
+    // A store made before epochs existed gets its epoch on the first open by this build.
+    this.db.prepare("INSERT OR IGNORE INTO store_info (key, value) VALUES ('epoch', ?)").run(randomBytes(16).toString('hex'));
+    this.epochId = (this.db.prepare("SELECT value FROM store_info WHERE key = 'epoch'").get() as { value: string }).value;
+    this.lastSeqStmt = this.db.prepare(
+      "SELECT MAX(COALESCE((SELECT value FROM meta WHERE key = 'last_seq'), 0), COALESCE((SELECT MAX(seq) FROM alerts), 0)) AS m",
+    );
+    this.last = (this.lastSeqStmt.get() as { m: number }).m;
 
     this.insertStmt = this.db.prepare(
       'INSERT INTO alerts (seq, id, ts, capture_ts, rule, severity_rank, peer, call_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -176,6 +198,62 @@ export class AlertStore {
       }
       this.setLastStmt.run(last);
     });
+    this.commitTx = this.db.transaction((alerts: readonly Alert[]) => {
+      let seq = this.last;
+      const out: Alert[] = new Array<Alert>(alerts.length);
+      for (let i = 0; i < alerts.length; i++) {
+        const a = alerts[i] as Alert;
+        seq++;
+        const wall = Date.parse(a.ts);
+        const numbered: Alert = { ...a, seq };
+        this.insertStmt.run(
+          seq,
+          a.id,
+          Number.isFinite(wall) ? wall : this.now(),
+          a.captureTs,
+          a.rule,
+          severityRank(a.severity),
+          a.network.peer ?? null,
+          a.call.callId,
+          JSON.stringify(numbered),
+        );
+        out[i] = numbered;
+      }
+      this.setLastStmt.run(seq);
+      return out;
+    });
+  }
+
+  /**
+   * Number `alerts` from {@link lastSeq} + 1 and store them in one transaction (issue #17: the store is the source
+   * of truth for `seq`). Returns the numbered copies once the transaction has committed; on any failure
+   * (SQLITE_FULL, SQLITE_IOERR, a read-only file …) it throws, nothing is stored and no seq is used up.
+   * The inputs' own `seq` is ignored.
+   */
+  commit(alerts: readonly Alert[]): Alert[] {
+    if (alerts.length === 0) return [];
+    let out: Alert[];
+    try {
+      out = this.commitTx(alerts);
+    } catch (e) {
+      // An I/O error can leave SQLite unsure whether the commit reached the disk: number from what the file holds,
+      // so a retry can never reuse a seq that did land.
+      try {
+        this.last = Math.max(this.last, (this.lastSeqStmt.get() as { m: number }).m);
+      } catch {
+        // still failing: the next attempt reads it again
+      }
+      throw new SpoofwatchError('STORE_APPEND', `cannot store alerts in ${this.file}: ${describeSqliteError(e)}`);
+    }
+    const tail = out[out.length - 1];
+    if (tail) this.last = tail.seq;
+    this.counters.appended += out.length;
+    return out;
+  }
+
+  /** The store's epoch: a random id made when the database was created (hex, 32 characters). */
+  epoch(): string {
+    return this.epochId;
   }
 
   /**

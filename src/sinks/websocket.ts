@@ -1,17 +1,25 @@
 /**
- * The WebSocket `/alerts` stream (DESIGN.md §5): `{type:'hello', v:1, lastSeq}` on connect, then
+ * The WebSocket `/alerts` stream (DESIGN.md §5): `{type:'hello', v:1, lastSeq, epoch}` on connect, then
  * `{type:'alert', alert}` messages. A client may send `{type:'subscribe', minSeverity?, rules?, peers?, since?}`.
  *
- * Resume without gap or duplicate: on `since` the client's live subscription is dropped, stored alerts with
- * `seq > since` are replayed page by page up to the store's lastSeq *at that moment*, repeated until the
- * replay has caught up, and then — synchronously, with no turn of the event loop in between — a fresh live
- * bus subscription is opened. The bus persists before it fans out, so every alert above that lastSeq
- * reaches the new subscription, and every alert at or below it came from the replay. Anything at or
- * below the highest seq already sent is dropped, so a client never sees an alert twice.
+ * Resume without gap, duplicate or reorder (issue #17). Nothing live is sent before the client's first subscribe
+ * is answered: on `subscribe` the client's live subscription (if any) is dropped, stored alerts with
+ * `seq > since` (default: the highest seq already sent, or hello's lastSeq) are replayed page by page up to the
+ * store's lastSeq *at that moment*, repeated until the replay has caught up, and then — synchronously, with no
+ * turn of the event loop in between — a fresh live bus subscription is opened and `{type:'subscribed', since,
+ * lastSeq, epoch}` says that live alerts follow. The bus delivers an alert only after the store committed it,
+ * in the same step, so every alert above that lastSeq reaches the new subscription and every alert at or below it
+ * came from the replay. Anything at or below the highest seq already sent is dropped, so seqs at the client
+ * strictly increase. A client that never subscribes (older clients) is subscribed for it after
+ * `subscribeGraceMs` from hello's lastSeq: it misses nothing either, it just starts a little later.
+ * `since` above the store's lastSeq is refused with `{type:'error', code:'SINCE_AHEAD', lastSeq, epoch}` (the store
+ * was replaced or reset: the epoch in hello tells the client to start again from 0); a refused subscribe changes
+ * nothing.
  *
  * Back-pressure: each client has a bounded bus queue; when its socket's `bufferedAmount` exceeds the bound
- * the subscription pauses (the bus keeps queueing, then drops and counts) and a client that stays over the
- * bound for `slowMs` is closed with 1013, after which it can reconnect with `since`. Ingestion never waits.
+ * the subscription pauses (the bus keeps queueing) and a client that stays over the bound for `slowMs` is closed
+ * with 1013, after which it can reconnect with `since`. When the bus queue overflows, the client does not get a
+ * gap: it drops its live subscription and catches up from the store like a resume. Ingestion never waits.
  */
 import type { WebSocket } from 'ws';
 import { isSeverity, severityRank, type Alert } from '../alerts/alert.js';
@@ -30,6 +38,8 @@ export interface WsHubOptions {
   readonly heartbeatMs: number;
   /** After a 1013/1001 close, how long the closing handshake may take before the socket is destroyed. */
   readonly closeGraceMs?: number;
+  /** How long after hello a client that sent no subscribe waits before it is subscribed from hello's lastSeq. Default 500 ms. */
+  readonly subscribeGraceMs?: number;
   readonly now?: () => number;
   readonly onEvent?: (event: string, meta: Record<string, unknown>) => void;
 }
@@ -44,6 +54,8 @@ export interface WsHubStats {
   readonly heartbeatTimeouts: number;
   readonly badMessages: number;
   readonly replayed: number;
+  /** Clients whose bus queue overflowed and who caught up from the store instead. */
+  readonly catchUps: number;
 }
 
 interface ClientFilter {
@@ -108,6 +120,8 @@ class Client {
   slowSince: number | undefined;
   alive = true;
   closing = false;
+  /** Until the first accepted subscribe: the timer that subscribes a client that never does. */
+  grace: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: number,
@@ -120,7 +134,7 @@ export class WsHub {
   private readonly clients = new Set<Client>();
   private nextId = 1;
   private readonly now: () => number;
-  private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0 };
+  private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0, catchUps: 0 };
   private lastAlert: Alert | undefined;
   private lastAlertBytes: Buffer = Buffer.alloc(0);
   private readonly heartbeat: NodeJS.Timeout;
@@ -159,6 +173,7 @@ export class WsHub {
       heartbeatTimeouts: this.counters.heartbeatTimeouts,
       badMessages: this.counters.badMessages,
       replayed: this.counters.replayed,
+      catchUps: this.counters.catchUps,
     };
   }
 
@@ -175,11 +190,18 @@ export class WsHub {
       // protocol errors (oversize frames …): ws closes the socket itself; 'close' cleans up
     });
     ws.on('close', () => this.detach(c));
-    // "Everything after lastSeq reaches you": persisted alerts were fanned out before this subscription.
+    // Nothing live before the client's subscribe is answered; one that never subscribes gets everything after
+    // hello's lastSeq once the grace time is over.
     const lastSeq = this.opts.store.lastSeq();
     c.floor = lastSeq;
-    this.send(c, { type: 'hello', v: 1, lastSeq });
-    this.goLive(c);
+    this.send(c, { type: 'hello', v: 1, lastSeq, epoch: this.opts.store.epoch() });
+    c.grace = setTimeout(() => {
+      c.grace = undefined;
+      if (c.closing) return;
+      c.generation++;
+      void this.replay(c, c.generation, c.floor);
+    }, this.opts.subscribeGraceMs ?? 500);
+    c.grace.unref();
   }
 
   /** Close every client (shutdown: 1001 going away) and resolve when they are gone or after the grace time. */
@@ -203,6 +225,7 @@ export class WsHub {
   }
 
   private detach(c: Client): void {
+    clearTimeout(c.grace);
     this.dropSubscription(c);
     c.generation++;
     this.clients.delete(c);
@@ -248,6 +271,15 @@ export class WsHub {
       {
         name: `ws-${c.id}-${gen}`,
         filter: (a) => a.seq > c.floor && matches(c.filter, a),
+        // Its queue is full: rather than a gap, catch up from the store (every queued alert is stored already).
+        overflow: () => {
+          if (gen !== c.generation || c.closing) return;
+          this.counters.catchUps++;
+          c.generation++;
+          this.dropSubscription(c);
+          const next = c.generation;
+          setImmediate(() => void this.replay(c, next, undefined));
+        },
         deliver: (a) => {
           if (c.closing || a.seq <= c.floor) return true;
           this.sendAlert(c, a);
@@ -279,19 +311,34 @@ export class WsHub {
       this.send(c, { type: 'error', code: 'BAD_SUBSCRIBE', message: req.error });
       return;
     }
-    c.filter = req.filter;
-    c.generation++;
-    if (req.since === undefined) {
-      // New filter from now on; the floor keeps what was already sent from being sent again.
-      this.goLive(c);
+    const lastSeq = this.opts.store.lastSeq();
+    if (req.since !== undefined && req.since > lastSeq) {
+      this.counters.badMessages++;
+      const epoch = this.opts.store.epoch();
+      this.send(c, {
+        type: 'error',
+        code: 'SINCE_AHEAD',
+        message: `since ${req.since} is above the store's lastSeq ${lastSeq} (epoch ${epoch}): the store was replaced or reset; subscribe with since 0 to start again`,
+        lastSeq,
+        epoch,
+      });
       return;
     }
+    clearTimeout(c.grace);
+    c.grace = undefined;
+    c.filter = req.filter;
+    c.generation++;
     this.dropSubscription(c);
-    c.floor = req.since;
-    void this.replay(c, c.generation);
+    // Without since: from what was already sent (or hello's lastSeq), with the new filter.
+    if (req.since !== undefined) c.floor = req.since;
+    void this.replay(c, c.generation, c.floor);
   }
 
-  private async replay(c: Client, gen: number): Promise<void> {
+  /**
+   * Replay stored alerts after `c.floor`, then go live. `answer` is the `since` to confirm with a `subscribed` message
+   * (undefined for a catch-up after a queue overflow, which the client did not ask for).
+   */
+  private async replay(c: Client, gen: number, answer: number | undefined): Promise<void> {
     const store = this.opts.store;
     let cursor = c.floor;
     for (;;) {
@@ -301,6 +348,7 @@ export class WsHub {
         // Caught up: nothing between the check and the subscription can be missed (see the file comment).
         c.floor = Math.max(c.floor, cursor);
         this.goLive(c);
+        if (answer !== undefined) this.send(c, { type: 'subscribed', since: answer, lastSeq: upto, epoch: store.epoch() });
         return;
       }
       const page = store.query({ ...this.storeFilter(c.filter), since: cursor, until: upto, limit: REPLAY_PAGE });
@@ -358,6 +406,7 @@ export class WsHub {
   private close(c: Client, code: number, reason: string): void {
     if (c.closing) return;
     c.closing = true;
+    clearTimeout(c.grace);
     c.generation++;
     this.dropSubscription(c);
     // The close frame queues behind what is buffered; a client that never reads is destroyed later.

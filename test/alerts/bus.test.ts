@@ -35,12 +35,36 @@ class RecordingStore implements AlertPersistence {
   lastSeq(): number {
     return this.last;
   }
-  append(alerts: readonly Alert[]): void {
-    if (this.fail) throw new Error('disk full');
-    this.log.push(`append ${alerts.map((a) => a.seq).join(',')}`);
-    this.stored.push(...alerts);
-    this.last = alerts[alerts.length - 1]?.seq ?? this.last;
+  /** Numbers like the real store: from lastSeq + 1, inside the (here: pretend) transaction. */
+  commit(alerts: readonly Alert[]): Alert[] {
+    if (this.fail) {
+      this.log.push(`fail ${alerts.length}`);
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    }
+    const out = alerts.map((a, i) => ({ ...a, seq: this.last + 1 + i }));
+    this.log.push(`commit ${out.map((a) => a.seq).join(',')}`);
+    this.stored.push(...out);
+    this.last = out[out.length - 1]?.seq ?? this.last;
+    return out;
   }
+}
+
+/** Timers the test fires by hand: `due()` lists pending delays, `fire()` runs them. */
+function manualTimers(): { setTimer: (fn: () => void, ms: number) => () => void; due: () => number[]; fire: () => void } {
+  let timers: { fn: () => void; ms: number }[] = [];
+  return {
+    setTimer: (fn, ms) => {
+      const t = { fn, ms };
+      timers.push(t);
+      return () => void (timers = timers.filter((x) => x !== t));
+    },
+    due: () => timers.map((t) => t.ms),
+    fire: () => {
+      const now = timers;
+      timers = [];
+      for (const t of now) t.fn();
+    },
+  };
 }
 
 function collector(name: string, log?: string[], over: Partial<AlertSink> = {}): AlertSink & { got: number[] } {
@@ -63,20 +87,25 @@ describe('AlertBus numbering and persistence', () => {
     const bus = new AlertBus({ store, schedule: loop.schedule });
     const sink = collector('ws-1', store.log);
     bus.subscribe(sink, { maxQueue: 10 });
-    const input = makeAlert();
-    const out = [bus.publish(input), bus.publish(makeAlert()), bus.publish(makeAlert())];
-    expect(out.map((a) => a.seq)).toEqual([42, 43, 44]);
-    expect(input.seq).toBe(0); // caller's object untouched
+    const input = makeAlert({ seq: 7 });
+    const committed: number[] = [];
+    const bus2 = new AlertBus({ store: new RecordingStore(41), schedule: loop.schedule, onCommitted: (a) => void committed.push(a.seq) });
+    expect([bus2.publish(input), bus.publish(input), bus.publish(makeAlert()), bus.publish(makeAlert())]).toEqual([true, true, true, true]);
+    expect(input.seq).toBe(7); // caller's object untouched; its seq is not used
+    expect(bus.lastSeq()).toBe(41); // no seq before the commit
     expect(store.log).toEqual([]); // nothing persisted or delivered within the publishing turn
     expect(bus.stats().pendingPersist).toBe(3);
     loop.run();
-    expect(store.log).toEqual(['append 42,43,44', 'ws-1 42', 'ws-1 43', 'ws-1 44']);
+    expect(store.log).toEqual(['commit 42,43,44', 'ws-1 42', 'ws-1 43', 'ws-1 44']);
+    expect(committed).toEqual([42]);
     expect(bus.stats()).toEqual({
       lastSeq: 44,
       published: 3,
       persisted: 3,
       persistErrors: 0,
       pendingPersist: 0,
+      spillDropped: 0,
+      maxSpill: 20_000,
       sinks: [{ name: 'ws-1', queued: 0, maxQueue: 10, delivered: 3, dropped: 0, filtered: 0, errors: 0, paused: false }],
     });
   });
@@ -87,24 +116,83 @@ describe('AlertBus numbering and persistence', () => {
     const sink = collector('s', store.log);
     bus.subscribe(sink, { maxQueue: 10 });
     bus.publish(makeAlert());
-    expect(store.log).toEqual(['append 1']);
+    expect(store.log).toEqual(['commit 1']);
     bus.publish(makeAlert());
     loop.run();
-    expect(store.log).toEqual(['append 1', 'append 2', 's 1', 's 2']);
+    expect(store.log).toEqual(['commit 1', 'commit 2', 's 1', 's 2']);
   });
-  it('a failing store is reported and counted, and sinks still get the alert', () => {
+  it('a failing store: nothing delivered, alerts spill (bounded, drops counted), retried with backoff and smaller batches, one state change each way', () => {
     const loop = manualLoop();
+    const timers = manualTimers();
     const store = new RecordingStore();
-    store.fail = true;
-    const errors: SpoofwatchError[] = [];
-    const bus = new AlertBus({ store, schedule: loop.schedule, onError: (e) => errors.push(e) });
-    const sink = collector('s');
+    const errors: string[] = [];
+    const states: string[] = [];
+    const bus = new AlertBus({
+      store,
+      schedule: loop.schedule,
+      setTimer: timers.setTimer,
+      now: () => 1000,
+      maxSpill: 5,
+      onError: (e) => errors.push(`${e.code} ${e.message}`),
+      onStateChange: (st, info) => states.push(`${st.ok ? 'ok' : `failing ${st.reason}`} spilled=${info.spilled} dropped=${info.spillDropped}`),
+    });
+    const sink = collector('s', store.log);
     bus.subscribe(sink, { maxQueue: 10 });
-    bus.publish(makeAlert());
+    bus.publish(makeAlert({ id: 'x1' }));
     loop.run();
     expect(sink.got).toEqual([1]);
-    expect(errors.map((e) => [e.code, e.message])).toEqual([['STORE_APPEND', 'disk full']]);
-    expect(bus.stats().persistErrors).toBe(1);
+    store.fail = true;
+    bus.publish(makeAlert({ id: 'x2' }));
+    bus.publish(makeAlert({ id: 'x3' }));
+    loop.run();
+    expect(sink.got).toEqual([1]); // nothing announced that the store does not hold
+    expect(bus.lastSeq()).toBe(1);
+    expect(bus.persistState()).toEqual({ ok: false, reason: 'cannot store alerts: SQLITE_FULL: database or disk is full', sinceMs: 1000, failures: 1 });
+    expect(timers.due()).toEqual([100]);
+    // Publishing while failing does not write; the retry timer does, backing off.
+    timers.fire();
+    expect(timers.due()).toEqual([200]);
+    timers.fire();
+    timers.fire();
+    expect(timers.due()).toEqual([800]);
+    for (let i = 4; i <= 7; i++) expect(bus.publish(makeAlert({ id: `x${i}` }))).toBe(i <= 6);
+    loop.run();
+    expect(bus.stats()).toMatchObject({ pendingPersist: 5, spillDropped: 1, persistErrors: 4, persisted: 1, published: 7 });
+    expect(errors).toHaveLength(4);
+    expect(errors[0]).toBe('STORE_APPEND cannot store alerts: SQLITE_FULL: database or disk is full');
+    expect(states).toEqual(['failing cannot store alerts: SQLITE_FULL: database or disk is full spilled=2 dropped=0']);
+    store.fail = false;
+    timers.fire();
+    loop.run();
+    expect(states.slice(1)).toEqual(['ok spilled=0 dropped=1']);
+    expect(bus.persistState()).toEqual({ ok: true });
+    expect(timers.due()).toEqual([]);
+    expect(store.stored.map((a) => `${a.seq} ${a.id}`)).toEqual(['1 x1', '2 x2', '3 x3', '4 x4', '5 x5', '6 x6']);
+    expect(sink.got).toEqual([1, 2, 3, 4, 5, 6]);
+    // Each failed write halves the batch (a nearly full disk takes a small one), each success doubles it back.
+    expect(store.log.filter((l) => /^(fail|commit)/.test(l))).toEqual(['commit 1', 'fail 2', 'fail 1', 'fail 1', 'fail 1', 'commit 2', 'commit 3,4', 'commit 5,6']);
+  });
+  it('a long backlog commits one batch per turn, in order', () => {
+    const loop = manualLoop();
+    const store = new RecordingStore();
+    const bus = new AlertBus({ store, schedule: loop.schedule, commitBatch: 2 });
+    const sink = collector('s');
+    bus.subscribe(sink, { maxQueue: 10 });
+    for (let i = 0; i < 5; i++) bus.publish(makeAlert());
+    loop.turn();
+    expect(store.log).toEqual(['commit 1,2']);
+    loop.run();
+    expect(store.log).toEqual(['commit 1,2', 'commit 3,4', 'commit 5']);
+    expect(sink.got).toEqual([1, 2, 3, 4, 5]);
+  });
+  it('a full sink queue tells the sink which alert it dropped', () => {
+    const loop = manualLoop();
+    const over: number[] = [];
+    const bus = new AlertBus({ schedule: loop.schedule });
+    bus.subscribe({ name: 'stuck', deliver: () => false, overflow: (a) => void over.push(a.seq) }, { maxQueue: 2 });
+    for (let i = 0; i < 5; i++) bus.publish(makeAlert());
+    loop.run();
+    expect(over).toEqual([3, 4, 5]); // 1 and 2 fill the queue before the first drain
   });
   it('with the real store, a restarted bus continues the sequence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-bus-'));
@@ -117,7 +205,8 @@ describe('AlertBus numbering and persistence', () => {
       store.close();
       store = new AlertStore(file);
       const bus2 = new AlertBus({ store, persist: 'sync' });
-      expect(bus2.publish(makeAlert()).seq).toBe(3);
+      bus2.publish(makeAlert());
+      expect(bus2.lastSeq()).toBe(3);
       expect(store.query().map((a) => a.seq)).toEqual([1, 2, 3]);
       store.close();
     } finally {

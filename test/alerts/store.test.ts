@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert, Severity } from '../../src/alerts/alert.js';
+import Database from 'better-sqlite3';
 import { AlertStore } from '../../src/sinks/store.js';
 import { makeAlert } from './fixtures.js';
 
@@ -82,6 +83,54 @@ describe('AlertStore append and query', () => {
     expect(() => s.append([makeAlert({ seq: 2 })])).toThrow(expect.objectContaining({ code: 'STORE_SEQ' }));
     expect(s.count()).toBe(2);
     expect(s.lastSeq()).toBe(2);
+  });
+});
+
+describe('AlertStore numbering (commit) and epoch', () => {
+  it('commit numbers from lastSeq + 1 inside the write, ignoring the input seq, and stores the numbered alert', () => {
+    const s = openStore();
+    s.append(numbered(1, 2));
+    const out = s.commit([makeAlert({ seq: 99, id: 'c1' }), makeAlert({ seq: 0, id: 'c2' })]);
+    expect(out.map((a) => [a.seq, a.id])).toEqual([[3, 'c1'], [4, 'c2']]);
+    expect(s.lastSeq()).toBe(4);
+    expect(s.query({ since: 2 })).toEqual(out);
+    expect(s.commit([])).toEqual([]);
+  });
+  it('a failed write stores nothing and uses up no seq; the next one continues without a gap', () => {
+    const s = openStore();
+    s.commit([makeAlert({ id: 'ok1' })]);
+    // A real SQLite failure inside the store's own transaction, set up from a second connection.
+    const other = new Database(file);
+    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON alerts WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'no room (test)'); END");
+    expect(() => s.commit([makeAlert({ id: 'ok2' }), makeAlert({ id: 'bad' })])).toThrow(
+      expect.objectContaining({ code: 'STORE_APPEND', message: `cannot store alerts in ${file}: SQLITE_CONSTRAINT_TRIGGER: no room (test)` }),
+    );
+    expect(s.lastSeq()).toBe(1);
+    expect(s.count()).toBe(1);
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+    expect(s.commit([makeAlert({ id: 'ok2' }), makeAlert({ id: 'ok3' })]).map((a) => a.seq)).toEqual([2, 3]);
+    expect(s.query().map((a) => `${a.seq} ${a.id}`)).toEqual(['1 ok1', '2 ok2', '3 ok3']);
+  });
+  it('rows that landed behind the store\'s back are never renumbered: the next commit reads the file', () => {
+    const s = openStore();
+    s.commit([makeAlert({ id: 'a' })]);
+    const other = new Database(file);
+    other.exec("INSERT INTO alerts (seq, id, ts, capture_ts, rule, severity_rank, peer, call_id, json) VALUES (2, 'x', 0, '', 'R', 0, NULL, 'c', '{}')");
+    other.close();
+    expect(() => s.commit([makeAlert({ id: 'b' })])).toThrow(expect.objectContaining({ code: 'STORE_APPEND' }));
+    expect(s.commit([makeAlert({ id: 'b' })]).map((a) => a.seq)).toEqual([3]);
+  });
+  it('the epoch is made once, when the file is created, and kept across reopening; a new file gets a new one', () => {
+    const a = openStore();
+    const epoch = a.epoch();
+    expect(epoch).toMatch(/^[0-9a-f]{32}$/);
+    a.close();
+    expect(openStore().epoch()).toBe(epoch);
+    const other = new AlertStore(join(dir, 'other.db'));
+    open.push(other);
+    expect(other.epoch()).toMatch(/^[0-9a-f]{32}$/);
+    expect(other.epoch()).not.toBe(epoch);
   });
 });
 

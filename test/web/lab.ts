@@ -83,9 +83,9 @@ export async function startWebLab(
   const store = new AlertStore(join(dir, 'spoofwatch.db'));
   const evidenceStore = new EvidenceStore(store.file);
   const evidence = new EvidenceService({ store: evidenceStore, debounceMs: opts.debounceMs ?? 200 });
-  const bus = new AlertBus({ store });
   const published: Alert[] = [];
-  const analyzer = new Analyzer(config, (a) => void published.push(bus.publish(a)), undefined, evidence.buffer);
+  const bus = new AlertBus({ store, onCommitted: (a) => void published.push(a) });
+  const analyzer = new Analyzer(config, (a) => void bus.publish(a), undefined, evidence.buffer);
   const hub = new WsHub({ bus, store, maxQueue: 10_000, maxBufferBytes: 4 << 20, slowMs: 10_000, heartbeatMs: 30_000, closeGraceMs: 200 });
   const ctx: WebContext = { store, evidence };
   const tokens = opts.tokens ?? [];

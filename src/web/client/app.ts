@@ -21,7 +21,7 @@ const LIVE_REFRESH_MS = 2000;
 const LIVE_REFRESH_TIMES = 10;
 
 type ServerMessage =
-  | { readonly type: 'hello'; readonly v: number; readonly lastSeq: number }
+  | { readonly type: 'hello'; readonly v: number; readonly lastSeq: number; readonly epoch?: string }
   | { readonly type: 'alert'; readonly alert: Alert }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
 
@@ -94,6 +94,8 @@ class Page {
   private retryMs = 500;
   private counterTimer: number | undefined;
   private serverSeq = 0;
+  /** Store epoch of the alerts shown: seqs from another epoch (a replaced or reset store) are other alerts. */
+  private epoch: string | undefined;
 
   start(): void {
     this.fSeverity.addEventListener('change', () => this.applyFilters());
@@ -146,12 +148,17 @@ class Page {
 
   private onServerMessage(ws: WebSocket, msg: ServerMessage): void {
     if (msg.type === 'hello') {
+      // Another store (replaced or reset): the rows shown are from it, and its seqs say nothing here. Start over.
+      const replaced =
+        (this.epoch !== undefined && msg.epoch !== undefined && msg.epoch !== this.epoch) || (this.lastSeq > 0 && msg.lastSeq < this.lastSeq);
+      if (replaced) this.resetFeed();
+      this.epoch = msg.epoch ?? this.epoch;
       // First connect: the newest BACKLOG alerts; reconnect: exactly what was missed (no gap, no duplicate).
       const since = this.lastSeq > 0 ? this.lastSeq : Math.max(0, msg.lastSeq - BACKLOG);
       ws.send(JSON.stringify({ type: 'subscribe', since }));
       this.retryMs = 500;
       this.serverSeq = msg.lastSeq;
-      this.setConn(`live · last alert ${msg.lastSeq}`, true);
+      this.setConn(replaced ? `live · the alert store was replaced or reset: feed restarted from 0` : `live · last alert ${msg.lastSeq}`, true);
     } else if (msg.type === 'alert') {
       this.receive(msg.alert);
     } else if (msg.type === 'error') {
@@ -204,6 +211,22 @@ class Page {
     this.scheduleCounters();
     if (follow) this.scrollToEnd();
     else if (added > 0 && !this.atBottom()) this.setUnseen(this.unseen + added);
+  }
+
+  /** Forget every alert shown (the server's store was replaced): the feed starts again from its history. */
+  private resetFeed(): void {
+    this.alerts.clear();
+    for (const row of this.rows.values()) row.remove();
+    this.rows.clear();
+    this.ruleCounts.clear();
+    this.peerCounts.clear();
+    this.held = [];
+    this.lastSeq = 0;
+    this.serverSeq = 0;
+    this.selected = undefined;
+    this.count.textContent = '0';
+    this.setUnseen(0);
+    this.scheduleCounters();
   }
 
   /** Drop the oldest rows beyond MAX_ROWS, keeping the view where it is (rows have a fixed height). */
