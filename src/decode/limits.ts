@@ -197,5 +197,13 @@ export function countNotDecoded(stats: DecodeStats, reason: string): void {
   else m[NOT_DECODED_OTHER] = (m[NOT_DECODED_OTHER] ?? 0) + 1;
 }
 
+/** Add the per-reason counts `from` into `into`, with the bound {@link countNotDecoded} keeps. */
+export function mergeNotDecoded(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [reason, n] of Object.entries(from)) {
+    if (into[reason] !== undefined || Object.keys(into).length < MAX_NOT_DECODED_REASONS) into[reason] = (into[reason] ?? 0) + n;
+    else into[NOT_DECODED_OTHER] = (into[NOT_DECODED_OTHER] ?? 0) + n;
+  }
+}
+
 /** How a stateful stage reports an anomaly back to the decoder. */
 export type AnomalySink = (kind: DecodeAnomalyKind, detail: string, frame: number) => void;
