@@ -147,12 +147,16 @@ export function parseLink(linkType: number, b: Buffer): LinkResult {
     case 108:
       return nullFamily(b, end);
     default:
-      // Not malformed: a medium we do not decode (802.11, token ring …). Counted per link type.
-      return {
-        kind: 'not-ip',
-        what: linkType >= NETMON_MEDIA_LINKTYPE_BASE ? `netmon media type ${linkType - NETMON_MEDIA_LINKTYPE_BASE}` : `link type ${linkType}`,
-      };
+      return unsupportedLink(linkType);
   }
+}
+
+/** Not malformed: a medium we do not decode (802.11, token ring …), counted per link type (or NetMon media type). */
+function unsupportedLink(linkType: number): NotIp {
+  return {
+    kind: 'not-ip',
+    what: linkType >= NETMON_MEDIA_LINKTYPE_BASE ? `netmon media type ${linkType - NETMON_MEDIA_LINKTYPE_BASE}` : `link type ${linkType}`,
+  };
 }
 
 /** The reason counted for a frame whose (inner) ethertype is not decoded: `ethertype 0x88cc`. */

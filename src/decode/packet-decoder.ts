@@ -144,11 +144,16 @@ export class PacketDecoder {
       this.report('encap.too-deep', `more than ${this.limits.maxEncapsulationDepth} nested encapsulations`, this.frame);
       return;
     }
+    // IPv4 and IPv6 first, as before: every other ethertype costs ordinary traffic nothing (and keeps this small
+    // enough to be inlined into push()).
+    if (etherType === EtherType.IPV4) this.ipv4(b, off, end, depth);
+    else if (etherType === EtherType.IPV6) this.ipv6(b, off, end, depth);
+    else this.otherNetwork(etherType, b, off, end, depth);
+  }
+
+  /** Ethernet inside a tunnel (GRE TEB, ERSPAN, VXLAN, pseudowire), PPPoE, MPLS; anything else is counted. */
+  private otherNetwork(etherType: number, b: Buffer, off: number, end: number, depth: number): void {
     switch (etherType) {
-      case EtherType.IPV4:
-        return this.ipv4(b, off, end, depth);
-      case EtherType.IPV6:
-        return this.ipv6(b, off, end, depth);
       case EtherType.TEB: {
         const inner = parseEthernet(b, off, end);
         if (inner.kind === 'network') this.network(inner.etherType, b, inner.offset, end, depth + 1);
@@ -304,11 +309,8 @@ export class PacketDecoder {
   private udp(b: Buffer, off: number, end: number, src: string, dst: string, depth: number): void {
     const u = parseUdp(b, off, end);
     if (u.kind === 'invalid') return this.invalid(u, end - off);
-    if (u.dstPort === VXLAN_PORT) {
-      // RFC 7348 §5: an Ethernet frame inside; one compare for every other datagram.
-      const x = parseVxlan(b, off + 8, u.end);
-      if (x !== undefined) return this.inner(x, b, off + 8, u.end, depth + 1);
-    }
+    // RFC 7348 §5: an Ethernet frame inside; one compare for every other datagram.
+    if (u.dstPort === VXLAN_PORT && this.vxlan(b, off + 8, u.end, depth)) return;
     if (u.mismatch) {
       this.report('udp.length-mismatch', `UDP length ${u.lengthField}, IP payload ${end - off}`, this.frame);
       this.stats.bytesDropped += end - u.end;
@@ -323,6 +325,14 @@ export class PacketDecoder {
       payload: b.subarray(off + 8, u.end),
       frame: this.frame,
     });
+  }
+
+  /** A VXLAN packet's inner frame; false when the payload is no VXLAN header (then it is an ordinary datagram). */
+  private vxlan(b: Buffer, off: number, end: number, depth: number): boolean {
+    const x = parseVxlan(b, off, end);
+    if (x === undefined) return false;
+    this.inner(x, b, off, end, depth + 1);
+    return true;
   }
 
   private tcpSegment(b: Buffer, off: number, end: number, src: string, dst: string, v6: boolean): void {
