@@ -91,17 +91,19 @@ export function readNetmon(f: Buffer, file: string, maxCaplen: number, onFrame: 
   if (tableLength === 0 || tableLength % 4 !== 0) {
     return fail('CAPTURE_CORRUPT', 28, `corrupt NetMon file header: frame table length ${tableLength} ${tableLength === 0 ? 'is 0' : 'is not a multiple of 4'}`);
   }
-  if (tableOffset < NETMON_HEADER || tableOffset + tableLength > f.length) {
-    if (tableOffset >= NETMON_HEADER && tableOffset <= f.length) {
-      return fail(
-        'CAPTURE_TRUNCATED',
-        tableOffset,
-        `truncated NetMon frame table: needs ${tableLength} bytes, file ends after ${f.length - tableOffset}`,
-        tableLength,
-        f.length - tableOffset,
-      );
-    }
-    return fail('CAPTURE_CORRUPT', 24, `corrupt NetMon file header: frame table offset ${tableOffset} is outside the file (${f.length} bytes)`);
+  if (tableOffset < NETMON_HEADER) {
+    return fail('CAPTURE_CORRUPT', 24, `corrupt NetMon file header: frame table offset ${tableOffset} is inside the file header`);
+  }
+  if (tableOffset + tableLength > f.length) {
+    // The table is the last thing written: a file cut anywhere after its header loses it (and with it every frame).
+    const have = Math.max(0, f.length - tableOffset);
+    return fail(
+      'CAPTURE_TRUNCATED',
+      tableOffset,
+      `truncated NetMon file: the frame table needs ${tableLength} bytes, file ends ${tableOffset > f.length ? `${tableOffset - f.length} bytes before it (after ${f.length})` : `after ${have}`}; no frame can be located`,
+      tableLength,
+      have,
+    );
   }
   const trailer = trailerSize(minor);
   for (let i = 0; i < tableLength / 4; i++) {
