@@ -309,12 +309,12 @@ export class PacketDecoder {
   private udp(b: Buffer, off: number, end: number, src: string, dst: string, depth: number): void {
     const u = parseUdp(b, off, end);
     if (u.kind === 'invalid') return this.invalid(u, end - off);
-    // RFC 7348 §5: an Ethernet frame inside; one compare for every other datagram.
-    if (u.dstPort === VXLAN_PORT && this.vxlan(b, off + 8, u.end, depth)) return;
     if (u.mismatch) {
       this.report('udp.length-mismatch', `UDP length ${u.lengthField}, IP payload ${end - off}`, this.frame);
       this.stats.bytesDropped += end - u.end;
     }
+    // RFC 7348 §5: an Ethernet frame inside; one compare for every other datagram.
+    if (u.dstPort === VXLAN_PORT && this.vxlan(b, off + 8, u.end, depth)) return;
     this.stats.udp++;
     this.stats.datagrams++;
     this.onDatagram({
