@@ -2,7 +2,10 @@
  * Makes the crafted captures in captures/crafted/ for the decoder acceptance tests: every link type we
  * decode, VLAN/QinQ, IP-in-IP and GRE tunnels, out-of-order IPv4/IPv6 fragments, TCP with several SIP
  * messages per segment and one message over several (reordered, retransmitted) segments, two-interface
- * pcapng, nanosecond and big-endian files, gzip, and SIP on non-standard ports among RTP/DNS noise.
+ * pcapng, nanosecond and big-endian files, gzip, and SIP on non-standard ports among RTP/DNS noise; the link
+ * and tunnel layers of access and data-centre networks (PPPoE sessions, MPLS unicast/multicast and an Ethernet
+ * pseudowire, ERSPAN type II and III, VXLAN), the modified pcap of Alexey Kuznetzov (magic 0xa1b2cd34), a
+ * Microsoft Network Monitor 2.x file, and a capture of LLDP frames only (no SIP).
  *
  * Deterministic: fixed timestamps, documentation addresses (192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32)
  * and a seeded generator, so a rerun gives byte-identical files. Also writes
@@ -22,10 +25,18 @@ import {
   EtherTypes,
   IpProto,
   TcpFlags,
+  erspanII,
+  erspanIII,
   ethernet,
   etherTypeOf,
   fragmentIpv4,
   gre,
+  lldpdu,
+  mpls,
+  pppoeSession,
+  pppProtocolOf,
+  VXLAN_PORT,
+  vxlan,
   ip,
   ipInIp,
   ipv6Fragment,
@@ -316,6 +327,43 @@ function main(): void {
   linkFile('ipip.pcap', LinkType.ETHERNET, (p) => eth(ipInIp(R1, R2, p)));
   linkFile('gre.pcap', LinkType.ETHERNET, (p) => eth(ip(R1, R2, IpProto.GRE, gre({ protocol: etherTypeOf(p), payload: p }))));
 
+  // ---- link and tunnel layers of access / carrier / data-centre networks (issue #16)
+  const pppoe = (p: Buffer): Buffer =>
+    ethernet({ etherType: EtherTypes.PPPOE_SESSION, payload: pppoeSession({ sessionId: 0x1a2b, protocol: pppProtocolOf(p), payload: p }) });
+  linkFile('pppoe.pcap', LinkType.ETHERNET, pppoe);
+  linkFile('mpls.pcap', LinkType.ETHERNET, (p) =>
+    ethernet({ etherType: EtherTypes.MPLS, payload: mpls([{ label: 16001, tc: 5 }, { label: v6(p) ? 2 : 24017 }], p) }),
+  );
+  linkFile('mpls-multicast.pcap', LinkType.ETHERNET, (p) => ethernet({ etherType: EtherTypes.MPLS_MULTICAST, payload: mpls([{ label: 30000 }], p) }));
+  {
+    let seq = 0;
+    linkFile('mpls-pw.pcap', LinkType.ETHERNET, (p) =>
+      ethernet({ etherType: EtherTypes.MPLS, payload: mpls([{ label: 17000 }, { label: 299776 }], eth(p), { sequence: ++seq }) }),
+    );
+  }
+  // tshark's pseudowire heuristic takes the control word for a MAC address: tell it the label carries one.
+  tsharkOptions['mpls-pw.pcap'] = ['-d', 'mpls.label==299776,pwethcw'];
+  {
+    let seq = 0;
+    linkFile('erspan-ii.pcap', LinkType.ETHERNET, (p) =>
+      eth(ip(R1, R2, IpProto.GRE, gre({ protocol: EtherTypes.ERSPAN_II, sequence: ++seq, payload: erspanII({ sessionId: 100, index: seq, payload: eth(p) }) }))),
+    );
+  }
+  {
+    let seq = 0;
+    linkFile('erspan-iii.pcap', LinkType.ETHERNET, (p) => {
+      seq++;
+      // The IPv6 call's frames carry the 8-byte platform-specific subheader (O bit).
+      const sub = v6(p) ? Buffer.from([0x0c, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, seq]) : undefined;
+      const span = erspanIII({ sessionId: 200, timestamp: 1_000_000 + seq, hwId: 5, ...(sub ? { subheader: sub } : {}), payload: eth(p) });
+      return eth(ip(R1, R2, IpProto.GRE, gre({ protocol: EtherTypes.ERSPAN_III, sequence: seq, payload: span })));
+    });
+  }
+  linkFile('vxlan.pcap', LinkType.ETHERNET, (p) => eth(udpPacket(R1, 49152 + (p.length % 1000), R2, VXLAN_PORT, vxlan(5001, eth(p)))));
+  kuznetzov();
+  netmon();
+  lldpOnly();
+
   // ---- fragments
   fragFiles();
 
@@ -575,6 +623,122 @@ function formats(): void {
     if (src === undefined) throw new Error('link-ethernet.pcap first');
     expected[file] = { ...src, note: 'gzip of link-ethernet.pcap (same bytes, same Call-IDs)' };
   }
+}
+
+/**
+ * Alexey Kuznetzov's modified pcap (libpcap's savefile.c, magic 0xa1b2cd34): the classic file header, then
+ * 24-byte record headers (the classic 16 plus ifindex u32, protocol u16, pkt_type u8, pad u8). Little-endian,
+ * microseconds.
+ */
+function kuznetzov(): void {
+  const file = 'pcap-kuznetzov.pcap';
+  const { specs, msgs } = linkCalls(file, 'both');
+  const frames = specs.flatMap((s, i) => udpPackets(s, msgs[i] ?? []).map((p) => eth(p)));
+  const clock = new Clock(1_700_000_400, 500_000_000, 2_000_000);
+  const head = Buffer.alloc(24);
+  head.writeUInt32LE(0xa1b2cd34, 0);
+  head.writeUInt16LE(2, 4);
+  head.writeUInt16LE(4, 6);
+  head.writeUInt32LE(262_144, 16);
+  head.writeUInt32LE(LinkType.ETHERNET, 20);
+  const parts: Buffer[] = [head];
+  frames.forEach((f, i) => {
+    const ts = clock.next();
+    const r = Buffer.alloc(24);
+    r.writeUInt32LE(ts.sec, 0);
+    r.writeUInt32LE(Math.floor(ts.nsec / 1000), 4);
+    r.writeUInt32LE(f.length, 8);
+    r.writeUInt32LE(f.length, 12);
+    r.writeUInt32LE(2, 16); // ifindex
+    r.writeUInt16LE(etherTypeOf(f.subarray(14)), 20); // protocol (as the kernel's skb->protocol, host order here)
+    r[22] = i % 2 === 0 ? 4 : 0; // pkt_type: outgoing / to us
+    r[23] = 0;
+    parts.push(r, f);
+  });
+  save(file, Buffer.concat(parts));
+  record(file, msgs.flat(), 'magic 0xa1b2cd34 (24-byte record headers), timestamps 1700000400.5 + k * 0.002 s');
+}
+
+/**
+ * A Microsoft Network Monitor 2.x capture (the format Wireshark's wiretap/netmon.c reads; NetMon 3.x help
+ * "Capture File Format"): 128-byte header (magic GMBU, version 2.3, media type, start time as a SYSTEMTIME,
+ * frame table offset/length), frames (8-byte µs offset from the start, original and captured length, data, a
+ * 15-byte 2.3 trailer: media type, process index, UTC FILETIME, time zone index), then the frame table.
+ * Frames: the IPv4 call on Ethernet (media type 1), the IPv6 call as raw IP (media type 9), one 802.11 frame
+ * (media type 6, not decoded), and a gap of 16 junk bytes between two frames that only the frame table skips.
+ */
+function netmon(): void {
+  const file = 'netmon2.cap';
+  const { specs, msgs } = linkCalls(file, 'both');
+  const frames: { media: number; bytes: Buffer }[] = [];
+  specs.forEach((s, i) => {
+    for (const p of udpPackets(s, msgs[i] ?? [])) frames.push(i === 0 ? { media: 1, bytes: eth(p) } : { media: 9, bytes: p });
+  });
+  // An 802.11 frame (NetMon's own 802.11 metadata header is not decoded by us): counted as not decoded.
+  frames.splice(3, 0, { media: 6, bytes: noise(6, 40) });
+  // Start: 2023-11-14 22:13:20.250 UTC; frames every 10 ms from 0.
+  const startSec = 1_700_000_000;
+  const startMs = 250;
+  const head = Buffer.alloc(128);
+  head.write('GMBU', 0, 'latin1');
+  head[4] = 3; // minor
+  head[5] = 2; // major
+  head.writeUInt16LE(1, 6); // network: Ethernet (per-frame media types from 2.1 on)
+  const d = new Date(startSec * 1000 + startMs);
+  [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDay(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()].forEach(
+    (v, i) => head.writeUInt16LE(v, 8 + 2 * i),
+  );
+  const parts: Buffer[] = [head];
+  const offsets: number[] = [];
+  let pos = 128;
+  frames.forEach((f, i) => {
+    if (i === 5) {
+      const gap = noise(55, 16);
+      parts.push(gap);
+      pos += gap.length;
+    }
+    const deltaUs = BigInt(i) * 10_000n;
+    const h = Buffer.alloc(16);
+    h.writeBigUInt64LE(deltaUs, 0);
+    h.writeUInt32LE(f.bytes.length, 8);
+    h.writeUInt32LE(f.bytes.length, 12);
+    const t = Buffer.alloc(15);
+    t.writeUInt16LE(f.media, 0);
+    t.writeUInt32LE(0, 2); // process info index
+    // FILETIME: 100 ns units since 1601-01-01 UTC.
+    const filetime = (BigInt(startSec) + 11_644_473_600n) * 10_000_000n + BigInt(startMs) * 10_000n + deltaUs * 10n;
+    t.writeBigUInt64LE(filetime, 6);
+    t[14] = 0; // time zone index
+    offsets.push(pos);
+    parts.push(h, f.bytes, t);
+    pos += h.length + f.bytes.length + t.length;
+  });
+  const table = Buffer.alloc(offsets.length * 4);
+  offsets.forEach((o, i) => table.writeUInt32LE(o, i * 4));
+  head.writeUInt32LE(pos, 24);
+  head.writeUInt32LE(table.length, 28);
+  parts.push(table);
+  save(file, Buffer.concat(parts));
+  record(file, msgs.flat(), 'NetMon 2.3: IPv4 call as Ethernet (media 1), IPv6 call as raw IP (media 9), frame 4 is 802.11 (media 6), 16 junk bytes before frame 6');
+}
+
+/** Twelve LLDP frames (ethertype 0x88cc) and nothing else: a capture that yields no SIP, and says why. */
+function lldpOnly(): void {
+  const file = 'lldp.pcap';
+  const frames: Buffer[] = [];
+  for (let i = 0; i < 12; i++) {
+    frames.push(
+      ethernet({
+        etherType: EtherTypes.LLDP,
+        dst: '01:80:c2:00:00:0e',
+        src: `02:00:00:00:01:${(i % 4).toString(16).padStart(2, '0')}`,
+        payload: lldpdu(`02:00:00:00:01:${(i % 4).toString(16).padStart(2, '0')}`, `ge-0/0/${i % 4}`),
+        pad: true,
+      }),
+    );
+  }
+  writePcap(file, LinkType.ETHERNET, frames, { clock: new Clock(1_700_000_500, 0, 30_000_000_000) });
+  record(file, [], '12 LLDP frames from 4 ports every 30 s: no SIP');
 }
 
 function dnsQuery(): Buffer {

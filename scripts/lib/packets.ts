@@ -1,7 +1,7 @@
 /**
  * Packet builder for tests and crafted captures: link layers (Ethernet + VLAN tags, Linux SLL/SLL2,
- * BSD NULL/LOOP), IPv4 (options, fragmentation), IPv6 (extension headers, fragmentation), UDP, TCP,
- * GRE and IP-in-IP. Each function returns a fresh Buffer of the exact wire bytes; IPv4 header
+ * BSD NULL/LOOP, PPPoE session), MPLS label stacks, IPv4 (options, fragmentation), IPv6 (extension headers,
+ * fragmentation), UDP, TCP, GRE, ERSPAN type II/III, VXLAN, IP-in-IP and LLDP. Each function returns a fresh Buffer of the exact wire bytes; IPv4 header
  * checksums are computed, UDP/TCP checksums are computed when `checksum` addresses are given.
  *
  * Simple by design: no validation beyond what is needed to produce well-formed bytes, so tests can
@@ -16,7 +16,20 @@ export const EtherTypes = {
   QINQ: 0x88a8,
   QINQ_OLD: 0x9100,
   TEB: 0x6558,
+  PPPOE_DISCOVERY: 0x8863,
+  PPPOE_SESSION: 0x8864,
+  MPLS: 0x8847,
+  MPLS_MULTICAST: 0x8848,
+  ERSPAN_II: 0x88be,
+  ERSPAN_III: 0x22eb,
+  LLDP: 0x88cc,
 } as const;
+
+/** PPP protocol numbers (RFC 1661, RFC 1332, RFC 5072). */
+export const PppProtocols = { IPV4: 0x0021, IPV6: 0x0057, LCP: 0xc021 } as const;
+
+/** The VXLAN UDP port (RFC 7348 §5). */
+export const VXLAN_PORT = 4789;
 
 export const IpProto = {
   HOPOPT: 0,
@@ -488,4 +501,100 @@ export function tcpPacket(
   seg: { seq: number; ack?: number; flags: number; payload?: Buffer },
 ): Buffer {
   return ip(src, dst, IpProto.TCP, tcp({ srcPort, dstPort, ...seg, checksum: { src, dst } }));
+}
+
+// ---------------------------------------------------------------- PPPoE, MPLS, ERSPAN, VXLAN, LLDP
+
+/** PPPoE session header (RFC 2516 §4: ver/type 0x11, code 0, session id, length) + PPP protocol + payload. */
+export function pppoeSession(o: { readonly sessionId: number; readonly protocol: number; readonly payload: Buffer }): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = 0x11;
+  h[1] = 0;
+  h.writeUInt16BE(o.sessionId & 0xffff, 2);
+  h.writeUInt16BE(2 + o.payload.length, 4);
+  h.writeUInt16BE(o.protocol, 6);
+  return Buffer.concat([h, o.payload]);
+}
+
+/** PPP protocol of an IP packet built here. */
+export function pppProtocolOf(ipPacket: Buffer): number {
+  return etherTypeOf(ipPacket) === EtherTypes.IPV6 ? PppProtocols.IPV6 : PppProtocols.IPV4;
+}
+
+export interface MplsLabel {
+  readonly label: number;
+  readonly tc?: number;
+  readonly ttl?: number;
+}
+
+/**
+ * An MPLS label stack (RFC 3032 §2.1; outermost first, S bit on the last) + payload; with `controlWord`, the
+ * 4-byte pseudowire control word of RFC 4385 §3 (all zero but the sequence number) goes before the payload.
+ */
+export function mpls(labels: readonly MplsLabel[], payload: Buffer, controlWord?: { readonly sequence: number }): Buffer {
+  const h = Buffer.alloc(labels.length * 4);
+  labels.forEach((l, i) => {
+    const bottom = i === labels.length - 1 ? 1 : 0;
+    h.writeUInt32BE((((l.label & 0xfffff) << 12) | (((l.tc ?? 0) & 7) << 9) | (bottom << 8) | ((l.ttl ?? 64) & 0xff)) >>> 0, i * 4);
+  });
+  const cw = controlWord ? Buffer.from([0, 0, (controlWord.sequence >> 8) & 0xff, controlWord.sequence & 0xff]) : Buffer.alloc(0);
+  return Buffer.concat([h, cw, payload]);
+}
+
+/** ERSPAN type II header (draft-foschiano-erspan §4.2: version 1, VLAN, COS, En, T, session id, index) + frame. */
+export function erspanII(o: { readonly sessionId: number; readonly vlan?: number; readonly index?: number; readonly payload: Buffer }): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16BE((1 << 12) | ((o.vlan ?? 0) & 0x0fff), 0);
+  h.writeUInt16BE(o.sessionId & 0x3ff, 2); // COS 0, En 0 (no VLAN tagging info), T 0
+  h.writeUInt32BE((o.index ?? 0) & 0xfffff, 4);
+  return Buffer.concat([h, o.payload]);
+}
+
+/**
+ * ERSPAN type III header (draft-foschiano-erspan §4.3: version 2, VLAN, COS, BSO, T, session id, timestamp, SGT,
+ * P, frame type, hardware id, D, granularity, O) + frame; `subheader` adds the 8-byte platform-specific subheader.
+ */
+export function erspanIII(o: {
+  readonly sessionId: number;
+  readonly timestamp: number;
+  readonly frameType?: number;
+  readonly hwId?: number;
+  readonly subheader?: Buffer;
+  readonly payload: Buffer;
+}): Buffer {
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(2 << 12, 0);
+  h.writeUInt16BE(o.sessionId & 0x3ff, 2);
+  h.writeUInt32BE(o.timestamp >>> 0, 4);
+  h.writeUInt16BE(0, 8); // SGT
+  const hw = (o.hwId ?? 0) & 0x3f;
+  h[10] = (((o.frameType ?? 0) & 0x1f) << 2) | (hw >> 4);
+  h[11] = ((hw & 0x0f) << 4) | (3 << 1) | (o.subheader ? 1 : 0); // granularity 3 (IEEE 1588)
+  if (o.subheader && o.subheader.length !== 8) throw new Error('ERSPAN III subheader is 8 bytes');
+  return Buffer.concat([h, o.subheader ?? Buffer.alloc(0), o.payload]);
+}
+
+/** VXLAN header (RFC 7348 §5: I flag, VNI) + Ethernet frame. */
+export function vxlan(vni: number, frame: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h[0] = 0x08;
+  h.writeUInt32BE(((vni & 0xffffff) << 8) >>> 0, 4);
+  return Buffer.concat([h, frame]);
+}
+
+/** An LLDPDU (IEEE 802.1AB §8): chassis id (MAC), port id (interface name), TTL, end. */
+export function lldpdu(chassisMac: string, portName: string, ttl = 120): Buffer {
+  const tlv = (type: number, value: Buffer): Buffer => {
+    const h = Buffer.alloc(2);
+    h.writeUInt16BE(((type & 0x7f) << 9) | (value.length & 0x1ff), 0);
+    return Buffer.concat([h, value]);
+  };
+  const ttlBytes = Buffer.alloc(2);
+  ttlBytes.writeUInt16BE(ttl, 0);
+  return Buffer.concat([
+    tlv(1, Buffer.concat([Buffer.from([4]), macBytes(chassisMac)])),
+    tlv(2, Buffer.concat([Buffer.from([5]), Buffer.from(portName, 'latin1')])),
+    tlv(3, ttlBytes),
+    tlv(0, Buffer.alloc(0)),
+  ]);
 }

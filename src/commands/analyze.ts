@@ -9,6 +9,7 @@ import type { CallRecord } from '../correlate/calls.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvidenceBuffer } from '../evidence/buffer.js';
+import { mergeNotDecoded } from '../decode/limits.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 
 export interface FileResult {
@@ -40,6 +41,13 @@ export interface AnalyzeReport {
   byStatus: Record<string, number>;
   calls: number;
   anomalies: Record<string, number>;
+  /**
+   * Frames that carry nothing we decode, by reason (`ethertype 0x88cc`, `link type 147`, `ip protocol 50`;
+   * a bounded set, see DecodeStats.notDecoded): why a capture yields less SIP, or none.
+   */
+  notDecoded: Record<string, number>;
+  /** When the captures gave no SIP message: why ({@link noSipReason}). */
+  noSip?: string;
   alerts: Alert[];
   /** Calls that raised at least one alert (others are counted only). */
   alertedCalls: CallSummary[];
@@ -76,6 +84,21 @@ export function writeEvidence(dir: string, alerts: readonly Alert[], evidence: E
   return files;
 }
 
+/**
+ * Why a capture gave no SIP message, or undefined when it gave some (or had no frames):
+ * `no SIP: 12 frames of ethertype 0x88cc not decoded`, with other payloads and anomalies when there were any.
+ */
+export function noSipReason(r: Pick<AnalyzeReport, 'frames' | 'sipMessages' | 'notSip' | 'anomalies' | 'notDecoded'>): string | undefined {
+  if (r.sipMessages > 0 || r.frames === 0) return undefined;
+  const parts: string[] = [];
+  const reasons = Object.entries(r.notDecoded).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  if (reasons.length > 0) parts.push(`${reasons.map(([k, n]) => `${n} frame${n === 1 ? '' : 's'} of ${k}`).join(', ')} not decoded`);
+  if (r.notSip > 0) parts.push(`${r.notSip} payload${r.notSip === 1 ? '' : 's'} that are not SIP`);
+  const anomalies = Object.values(r.anomalies).reduce((a, b) => a + b, 0);
+  if (anomalies > 0) parts.push(`${anomalies} malformed (see anomalies)`);
+  return `no SIP: ${parts.length > 0 ? parts.join('; ') : `${r.frames} frames`}`;
+}
+
 export interface ProgressSink {
   start(file: string, totalBytes: number | undefined): void;
   update(bytesRead: number): void;
@@ -93,7 +116,7 @@ function bump(m: Record<string, number>, k: string, n = 1): void {
 /** ECMAScript Dates span ±8.64e15 ms (ECMA-262 §21.4.1.1). */
 const MAX_DATE_SECONDS = 8.64e12;
 
-type RunReport = Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'>;
+type RunReport = Pick<AnalyzeReport, 'files' | 'frames' | 'sipMessages' | 'notSip' | 'anomalies'> & { notDecoded?: Record<string, number> };
 
 /** What reading one capture returns, whichever thread decoded it. */
 interface ReadSummary {
@@ -101,6 +124,7 @@ interface ReadSummary {
   readonly bytesRead: number;
   readonly frames: number;
   readonly error: FileResult['error'];
+  readonly notDecoded: Readonly<Record<string, number>>;
 }
 
 /** Progress for one file: only large files get a bar, started once the size is known. */
@@ -156,6 +180,7 @@ export async function runFiles(
     report.frames += summary.frames;
     report.sipMessages += sip;
     report.notSip += ingest.stats.notSip;
+    if (report.notDecoded) mergeNotDecoded(report.notDecoded, summary.notDecoded);
     report.files.push({
       file,
       format: summary.format,
@@ -173,13 +198,13 @@ async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fil
   try {
     if (!afterChunk) {
       const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
-      return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error) };
+      return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error), notDecoded: ingest.decodeStats.notDecoded };
     }
     for await (const batch of reader.batches()) {
       for (const frame of batch) ingest.pushFrame(frame);
       await afterChunk();
     }
-    return { format: reader.format, bytesRead: reader.bytesRead, frames: reader.frames, error: errorOf(reader.error) };
+    return { format: reader.format, bytesRead: reader.bytesRead, frames: reader.frames, error: errorOf(reader.error), notDecoded: ingest.decodeStats.notDecoded };
   } finally {
     clearInterval(timer);
     bar.update(reader.bytesRead, reader.fileSize, true);
@@ -193,7 +218,7 @@ async function readThreaded(file: string, ingest: Ingest, bar: ReturnType<typeof
     bar.update(bytes, s);
   });
   bar.update(summary.bytesRead, size, true);
-  return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: summary.error };
+  return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: summary.error, notDecoded: summary.notDecoded ?? {} };
 }
 
 export interface AnalyzeOptions {
@@ -221,6 +246,7 @@ export async function analyzeFiles(
     byStatus: {},
     calls: 0,
     anomalies: {},
+    notDecoded: {},
     alerts: [],
     alertedCalls: [],
   };
@@ -258,6 +284,8 @@ export async function analyzeFiles(
   for (const [method, n] of byMethod) report.byMethod[method] = n;
   for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;
+  const noSip = noSipReason(report);
+  if (noSip !== undefined) report.noSip = noSip;
   if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence, report.anomalies);
   for (const { call: c, rules } of alertedCalls.values()) {
     report.alertedCalls.push({

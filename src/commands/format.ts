@@ -4,7 +4,7 @@
  * `\x1b]0;…\x07`, never sent to the terminal (issue #17).
  */
 import { terminalSafe } from '../util/terminal.js';
-import type { AnalyzeReport } from './analyze.js';
+import { noSipReason, type AnalyzeReport } from './analyze.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -29,6 +29,9 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
   }
   out.push('');
   out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
+  const noSip = noSipReason(r);
+  if (noSip !== undefined) out.push(noSip);
+  if (Object.keys(r.notDecoded).length > 0) out.push(`not decoded: ${counts(r.notDecoded)}`);
   out.push(`requests:  ${counts(r.byMethod)}`);
   out.push(`responses: ${counts(r.byStatus)}`);
   out.push(`anomalies: ${counts(r.anomalies)}`);

@@ -103,6 +103,16 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   totalCounter(registry, 'spoofwatch_anomalies_total', 'Malformed, hostile or dropped input by source and kind', ['source', 'kind'], function* () {
     for (const s of m.sources()) for (const [kind, v] of Object.entries(s.counters.anomalies)) yield [{ source: s.name, kind }, v];
   });
+  // The reasons are a bounded set (32 per decoder, then "other"): DecodeStats.notDecoded.
+  totalCounter(
+    registry,
+    'spoofwatch_frames_not_decoded_total',
+    'Captured frames that carry nothing decoded (not IP, or an IP protocol other than UDP/TCP/tunnels) by source and reason',
+    ['source', 'reason'],
+    function* () {
+      for (const s of m.sources()) for (const [reason, v] of Object.entries(s.counters.notDecoded ?? {})) yield [{ source: s.name, reason }, v];
+    },
+  );
 
   const alerts = new Counter({ name: 'spoofwatch_alerts_total', help: 'Alerts published by rule and severity', labelNames: ['rule', 'severity'], registers: [registry] });
   const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (none: no peer matched)', labelNames: ['peer'], registers: [registry] });

@@ -4,6 +4,7 @@
  * Offsets in results are absolute (into the same buffer).
  */
 import type { DecodeAnomalyKind } from './limits.js';
+import { NETMON_MEDIA_LINKTYPE_BASE } from '../sources/capture/netmon.js';
 
 export interface Invalid {
   readonly kind: 'invalid';
@@ -32,6 +33,15 @@ export const EtherType = {
   QINQ_OLD2: 0x9200,
   /** Transparent Ethernet bridging (an Ethernet frame inside GRE). */
   TEB: 0x6558,
+  /** PPPoE session stage (RFC 2516 §4). */
+  PPPOE_SESSION: 0x8864,
+  /** MPLS unicast and multicast (RFC 3032 §2, RFC 5332). */
+  MPLS: 0x8847,
+  MPLS_MULTICAST: 0x8848,
+  /** ERSPAN type I/II inside GRE (draft-foschiano-erspan §4.1, §4.2). */
+  ERSPAN_II: 0x88be,
+  /** ERSPAN type III inside GRE (draft-foschiano-erspan §4.3). */
+  ERSPAN_III: 0x22eb,
 } as const;
 
 /** Where the network layer starts: `etherType` says what it is (0x0800, 0x86DD, or anything else). */
@@ -41,6 +51,18 @@ export interface NetworkStart {
   readonly offset: number;
 }
 
+/**
+ * Where the network layer starts inside a tunnel or link shim that may also shorten the packet (PPPoE's
+ * length field): `end` is the absolute end of what the layer carries.
+ */
+export interface InnerStart {
+  readonly kind: 'network';
+  readonly etherType: number;
+  readonly offset: number;
+  readonly end: number;
+}
+
+/** Not IP and so not decoded: `what` is the reason counted per frame (`ethertype 0x88cc`, `link type 147`). */
 export interface NotIp {
   readonly kind: 'not-ip';
   readonly what: string;
@@ -71,7 +93,7 @@ export function skipVlanTags(b: Buffer, type: number, off: number, end: number):
 export function parseEthernet(b: Buffer, off: number, end: number): LinkResult {
   if (off + 14 > end) return invalid('link.truncated', `Ethernet header needs 14 bytes, ${end - off} captured`);
   const type = u16(b, off + 12);
-  if (type <= 1500) return { kind: 'not-ip', what: '802.3 length frame' };
+  if (type <= 1500) return { kind: 'not-ip', what: '802.3 frame' };
   return skipVlanTags(b, type, off + 14, end);
 }
 
@@ -125,8 +147,127 @@ export function parseLink(linkType: number, b: Buffer): LinkResult {
     case 108:
       return nullFamily(b, end);
     default:
-      return invalid('link.unsupported', `link type ${linkType}`);
+      return unsupportedLink(linkType);
   }
+}
+
+/** Not malformed: a medium we do not decode (802.11, token ring …), counted per link type (or NetMon media type). */
+function unsupportedLink(linkType: number): NotIp {
+  return {
+    kind: 'not-ip',
+    what: linkType >= NETMON_MEDIA_LINKTYPE_BASE ? `netmon media type ${linkType - NETMON_MEDIA_LINKTYPE_BASE}` : `link type ${linkType}`,
+  };
+}
+
+/** The reason counted for a frame whose (inner) ethertype is not decoded: `ethertype 0x88cc`. */
+export function etherTypeReason(etherType: number): string {
+  return `ethertype 0x${etherType.toString(16).padStart(4, '0')}`;
+}
+
+/** PPP protocol numbers (RFC 1661 §2, RFC 1332, RFC 5072) that carry IP. */
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
+
+/**
+ * PPPoE session header (RFC 2516 §4: VER/TYPE 0x11, CODE 0x00, SESSION_ID, LENGTH) and the PPP protocol field
+ * (RFC 1661 §2) at `off`. The PPPoE length bounds the payload (Ethernet padding is excluded); a length beyond
+ * the captured bytes keeps the captured end (the IP layer reports the cut).
+ */
+export function parsePppoeSession(b: Buffer, off: number, end: number): InnerStart | NotIp | Invalid {
+  if (off + 8 > end) return invalid('pppoe.truncated', `PPPoE session header and PPP protocol need 8 bytes, ${end - off} left`);
+  const vt = b[off] ?? 0;
+  if (vt !== 0x11) return invalid('pppoe.bad-header', `PPPoE version/type 0x${vt.toString(16)} (expected 0x11)`);
+  const code = b[off + 1] ?? 0;
+  if (code !== 0) return invalid('pppoe.bad-header', `PPPoE session code 0x${code.toString(16)} (expected 0x00)`);
+  const len = u16(b, off + 4);
+  if (len < 2) return invalid('pppoe.bad-header', `PPPoE length ${len} leaves no room for the PPP protocol`);
+  const stop = Math.min(end, off + 6 + len);
+  const proto = u16(b, off + 6);
+  if (proto === PPP_IPV4) return { kind: 'network', etherType: EtherType.IPV4, offset: off + 8, end: stop };
+  if (proto === PPP_IPV6) return { kind: 'network', etherType: EtherType.IPV6, offset: off + 8, end: stop };
+  return { kind: 'not-ip', what: `ppp protocol 0x${proto.toString(16).padStart(4, '0')}` };
+}
+
+function isIpOrVlan(t: number): boolean {
+  return t === EtherType.IPV4 || t === EtherType.IPV6 || isVlanTpid(t);
+}
+
+/**
+ * An MPLS label stack (RFC 3032 §2.1: 4-byte entries, S bit on the last) at `off`, then what it carries, by the
+ * first nibble (RFC 4928 §2): 4 = IPv4, 6 = IPv6, 0 = a pseudowire control word (RFC 4385 §3) followed by an
+ * Ethernet frame (RFC 4448 §3).
+ */
+export function parseMpls(b: Buffer, off: number, end: number): InnerStart | NotIp | Invalid {
+  let o = off;
+  for (;;) {
+    if (o + 4 > end) return invalid('mpls.truncated', `MPLS label stack entry needs 4 bytes, ${end - o} left`);
+    const bottom = ((b[o + 2] ?? 0) & 0x01) !== 0;
+    o += 4;
+    if (bottom) break;
+  }
+  if (o >= end) return invalid('mpls.truncated', 'nothing after the bottom of the MPLS label stack');
+  const nibble = (b[o] ?? 0) >> 4;
+  if (nibble === 4) return { kind: 'network', etherType: EtherType.IPV4, offset: o, end };
+  if (nibble === 6) return { kind: 'network', etherType: EtherType.IPV6, offset: o, end };
+  if (nibble === 0) {
+    // An Ethernet pseudowire, with or without the control word (RFC 4448 §4.6 makes it optional): a destination
+    // MAC may also start with a 0 nibble, so the control word is assumed unless only the frame without it has an
+    // IP or VLAN ethertype where Ethernet puts it.
+    if (o + 4 > end) return invalid('mpls.truncated', `pseudowire control word needs 4 bytes, ${end - o} left`);
+    if (o + 14 <= end && !isIpOrVlan(u16(b, o + 16)) && isIpOrVlan(u16(b, o + 12))) {
+      return { kind: 'network', etherType: EtherType.TEB, offset: o, end };
+    }
+    return { kind: 'network', etherType: EtherType.TEB, offset: o + 4, end };
+  }
+  return { kind: 'not-ip', what: `mpls payload nibble ${nibble}` };
+}
+
+/**
+ * ERSPAN inside GRE (draft-foschiano-erspan-03): type I (GRE 0x88be without a sequence number) has no header;
+ * type II (0x88be, version 1) an 8-byte header; type III (0x22eb, version 2) a 12-byte header plus an 8-byte
+ * platform-specific subheader when its O bit is set. The mirrored frame follows; type III frame type 0 is
+ * Ethernet, 2 is IP (by its version nibble).
+ */
+export function parseErspan(greProtocol: number, greSequence: boolean, b: Buffer, off: number, end: number): InnerStart | NotIp | Invalid {
+  if (greProtocol === EtherType.ERSPAN_II) {
+    if (!greSequence) return { kind: 'network', etherType: EtherType.TEB, offset: off, end };
+    if (off + 8 > end) return invalid('erspan.truncated', `ERSPAN type II header needs 8 bytes, ${end - off} left`);
+    const ver = (b[off] ?? 0) >> 4;
+    if (ver !== 1) return invalid('erspan.bad-header', `ERSPAN version ${ver} under GRE protocol 0x88be`);
+    return { kind: 'network', etherType: EtherType.TEB, offset: off + 8, end };
+  }
+  if (off + 12 > end) return invalid('erspan.truncated', `ERSPAN type III header needs 12 bytes, ${end - off} left`);
+  const ver = (b[off] ?? 0) >> 4;
+  if (ver !== 2) return invalid('erspan.bad-header', `ERSPAN version ${ver} under GRE protocol 0x22eb`);
+  const last = b[off + 11] ?? 0;
+  const frameType = ((b[off + 10] ?? 0) >> 2) & 0x1f;
+  const len = (last & 0x01) !== 0 ? 20 : 12;
+  if (off + len > end) return invalid('erspan.truncated', `ERSPAN type III header with subheader needs ${len} bytes, ${end - off} left`);
+  if (frameType === 0) return { kind: 'network', etherType: EtherType.TEB, offset: off + len, end };
+  if (frameType === 2) {
+    if (off + len >= end) return invalid('erspan.truncated', 'ERSPAN type III IP frame is empty');
+    const v = (b[off + len] ?? 0) >> 4;
+    if (v === 4) return { kind: 'network', etherType: EtherType.IPV4, offset: off + len, end };
+    if (v === 6) return { kind: 'network', etherType: EtherType.IPV6, offset: off + len, end };
+    return invalid('ip.bad-version', `ERSPAN IP frame version nibble ${v}`);
+  }
+  return { kind: 'not-ip', what: `erspan frame type ${frameType}` };
+}
+
+/** The IANA-assigned VXLAN port (RFC 7348 §5). */
+export const VXLAN_PORT = 4789;
+
+/**
+ * VXLAN header (RFC 7348 §5: flags with the I bit 0x08, 24 reserved bits, VNI, 8 reserved bits) at `off`, then an
+ * Ethernet frame. Returns undefined unless the flags byte is exactly the I bit (0x08), so a UDP payload that merely
+ * uses the port (a SIP message: its first byte is a letter or a digit) stays an ordinary datagram.
+ */
+export function parseVxlan(b: Buffer, off: number, end: number): InnerStart | Invalid | undefined {
+  if (off >= end) return undefined;
+  const flags = b[off] ?? 0;
+  if ((flags & 0xf7) !== 0 || (flags & 0x08) === 0) return undefined;
+  if (off + 8 > end) return invalid('vxlan.truncated', `VXLAN header needs 8 bytes, ${end - off} left`);
+  return { kind: 'network', etherType: EtherType.TEB, offset: off + 8, end };
 }
 
 export interface Ipv4Header {
@@ -294,6 +435,8 @@ export interface GreHeader {
   readonly kind: 'gre';
   readonly protocol: number;
   readonly offset: number;
+  /** The S bit: a sequence number is present (tells ERSPAN type I from type II). */
+  readonly sequence: boolean;
 }
 
 /** GRE version 0 (RFC 2784 with RFC 2890 key and sequence number). */
@@ -308,5 +451,5 @@ export function parseGre(b: Buffer, off: number, end: number): GreHeader | Inval
   if (flags & 0x2000) len += 4; // key
   if (flags & 0x1000) len += 4; // sequence number
   if (off + len > end) return invalid('gre.truncated', `GRE header needs ${len} bytes, ${end - off} left`);
-  return { kind: 'gre', protocol: u16(b, off + 2), offset: off + len };
+  return { kind: 'gre', protocol: u16(b, off + 2), offset: off + len, sequence: (flags & 0x1000) !== 0 };
 }

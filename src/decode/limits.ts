@@ -49,8 +49,6 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = Object.freeze({
 export const DECODE_ANOMALY_KINDS = [
   /** Frame shorter than its link-layer header. */
   'link.truncated',
-  /** Link type we do not decode. */
-  'link.unsupported',
   /** VLAN tag cut short. */
   'vlan.truncated',
   /** IP version nibble is neither 4 nor 6, or not the one the link layer announced. */
@@ -93,6 +91,18 @@ export const DECODE_ANOMALY_KINDS = [
   'tcp.buffer-limit',
   /** A flow direction was evicted to respect the flow limit. */
   'tcp.flow-evicted',
+  /** PPPoE session header or PPP protocol field cut short. */
+  'pppoe.truncated',
+  /** PPPoE version/type other than 0x11, a non-zero session code, or a length below 2. */
+  'pppoe.bad-header',
+  /** MPLS label stack (or the pseudowire control word after it) cut short. */
+  'mpls.truncated',
+  /** ERSPAN header cut short. */
+  'erspan.truncated',
+  /** ERSPAN version that does not match its GRE protocol. */
+  'erspan.bad-header',
+  /** VXLAN header cut short. */
+  'vxlan.truncated',
   'gre.truncated',
   /** GRE version other than 0, or the RFC 1701 routing bit. */
   'gre.unsupported',
@@ -102,11 +112,22 @@ export const DECODE_ANOMALY_KINDS = [
 
 export type DecodeAnomalyKind = (typeof DECODE_ANOMALY_KINDS)[number];
 
+/** Distinct reasons `DecodeStats.notDecoded` keeps; further reasons are counted under {@link NOT_DECODED_OTHER}. */
+export const MAX_NOT_DECODED_REASONS = 32;
+/** The reason under which frames are counted once {@link MAX_NOT_DECODED_REASONS} distinct reasons are known. */
+export const NOT_DECODED_OTHER = 'other';
+
 /** Counters of one decoder. All monotonic except `tcpFlows` / `fragmentDatagrams` (current sizes). */
 export interface DecodeStats {
   frames: number;
   /** Frames (or tunnelled payloads) whose link / GRE protocol is not IP. */
   nonIp: number;
+  /**
+   * Frames not decoded, by reason (`ethertype 0x88cc`, `link type 147`, `ip protocol 50`, `ppp protocol 0xc021`):
+   * every `nonIp` and `otherProtocols` frame counted once under its reason. At most
+   * {@link MAX_NOT_DECODED_REASONS} keys plus {@link NOT_DECODED_OTHER}, so it is a bounded metrics label set.
+   */
+  notDecoded: Record<string, number>;
   /** Outermost IP packets decoded. */
   ipPackets: number;
   /** IP headers inside another IP / GRE packet. */
@@ -142,6 +163,7 @@ export function newDecodeStats(): DecodeStats {
   return {
     frames: 0,
     nonIp: 0,
+    notDecoded: {},
     ipPackets: 0,
     tunnelled: 0,
     otherProtocols: 0,
@@ -164,6 +186,23 @@ export function newDecodeStats(): DecodeStats {
     tcpFlows: 0,
     fragmentDatagrams: 0,
   };
+}
+
+/** Count one frame not decoded for `reason`, keeping the reason set bounded. */
+export function countNotDecoded(stats: DecodeStats, reason: string): void {
+  const m = stats.notDecoded;
+  const n = m[reason];
+  if (n !== undefined) m[reason] = n + 1;
+  else if (Object.keys(m).length < MAX_NOT_DECODED_REASONS) m[reason] = 1;
+  else m[NOT_DECODED_OTHER] = (m[NOT_DECODED_OTHER] ?? 0) + 1;
+}
+
+/** Add the per-reason counts `from` into `into`, with the bound {@link countNotDecoded} keeps. */
+export function mergeNotDecoded(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [reason, n] of Object.entries(from)) {
+    if (into[reason] !== undefined || Object.keys(into).length < MAX_NOT_DECODED_REASONS) into[reason] = (into[reason] ?? 0) + n;
+    else into[NOT_DECODED_OTHER] = (into[NOT_DECODED_OTHER] ?? 0) + n;
+  }
 }
 
 /** How a stateful stage reports an anomaly back to the decoder. */

@@ -1,6 +1,7 @@
 /**
- * From captured frames to Datagrams (DESIGN.md §3, decode stage): link layer, VLAN stacks, IPv4 /
- * IPv6 (extension headers, fragments), IP-in-IP, GRE, UDP, TCP stream reassembly.
+ * From captured frames to Datagrams (DESIGN.md §3, decode stage): link layer, VLAN stacks, PPPoE, MPLS,
+ * IPv4 / IPv6 (extension headers, fragments), IP-in-IP, GRE, ERSPAN, VXLAN, UDP, TCP stream reassembly.
+ * Frames that carry no IP we decode are counted per reason in `stats.notDecoded`.
  *
  * Stateless header parsing lives in `headers.ts`; the state that must persist across frames
  * (fragments, TCP flows) is owned by this instance, bounded by `DecodeLimits` and expired by the
@@ -12,9 +13,15 @@ import { AddressTextCache } from './address-text.js';
 import { FragmentReassembler } from './fragments.js';
 import {
   EtherType,
+  etherTypeReason,
   isGenericIpv6Extension,
+  parseErspan,
   parseEthernet,
   parseGre,
+  parseMpls,
+  parsePppoeSession,
+  parseVxlan,
+  VXLAN_PORT,
   parseIpv4,
   parseIpv6,
   parseIpv6Fragment,
@@ -22,9 +29,12 @@ import {
   parseTcp,
   parseUdp,
   skipExtensionHeader,
+  type InnerStart,
   type Invalid,
+  type NotIp,
 } from './headers.js';
 import {
+  countNotDecoded,
   DEFAULT_DECODE_LIMITS,
   newDecodeStats,
   type AnomalySink,
@@ -94,7 +104,7 @@ export class PacketDecoder {
     const b = frame.bytes;
     const link = parseLink(frame.linkType, b);
     if (link.kind === 'network') this.network(link.etherType, b, link.offset, b.length, 0);
-    else if (link.kind === 'not-ip') stats.nonIp++;
+    else if (link.kind === 'not-ip') this.notIp(link.what);
     else this.invalid(link, b.length);
   }
 
@@ -122,20 +132,50 @@ export class PacketDecoder {
     this.report(r.anomaly, r.detail, this.frame);
   }
 
+  /** A frame (or tunnelled payload) that carries no IP we decode, counted under `reason`. */
+  private notIp(reason: string): void {
+    this.stats.nonIp++;
+    countNotDecoded(this.stats, reason);
+  }
+
   private network(etherType: number, b: Buffer, off: number, end: number, depth: number): void {
     if (depth > this.limits.maxEncapsulationDepth) {
       this.stats.bytesDropped += end - off;
       this.report('encap.too-deep', `more than ${this.limits.maxEncapsulationDepth} nested encapsulations`, this.frame);
       return;
     }
+    // IPv4 and IPv6 first, as before: every other ethertype costs ordinary traffic nothing (and keeps this small
+    // enough to be inlined into push()).
     if (etherType === EtherType.IPV4) this.ipv4(b, off, end, depth);
     else if (etherType === EtherType.IPV6) this.ipv6(b, off, end, depth);
-    else if (etherType === EtherType.TEB) {
-      const inner = parseEthernet(b, off, end);
-      if (inner.kind === 'network') this.network(inner.etherType, b, inner.offset, end, depth + 1);
-      else if (inner.kind === 'not-ip') this.stats.nonIp++;
-      else this.invalid(inner, end - off);
-    } else this.stats.nonIp++;
+    else this.otherNetwork(etherType, b, off, end, depth);
+  }
+
+  /** Ethernet inside a tunnel (GRE TEB, ERSPAN, VXLAN, pseudowire), PPPoE, MPLS; anything else is counted. */
+  private otherNetwork(etherType: number, b: Buffer, off: number, end: number, depth: number): void {
+    switch (etherType) {
+      case EtherType.TEB: {
+        const inner = parseEthernet(b, off, end);
+        if (inner.kind === 'network') this.network(inner.etherType, b, inner.offset, end, depth + 1);
+        else if (inner.kind === 'not-ip') this.notIp(inner.what);
+        else this.invalid(inner, end - off);
+        return;
+      }
+      case EtherType.PPPOE_SESSION:
+        return this.inner(parsePppoeSession(b, off, end), b, off, end, depth);
+      case EtherType.MPLS:
+      case EtherType.MPLS_MULTICAST:
+        return this.inner(parseMpls(b, off, end), b, off, end, depth);
+      default:
+        this.notIp(etherTypeReason(etherType));
+    }
+  }
+
+  /** The layer inside a PPPoE session, an MPLS stack, ERSPAN or VXLAN. */
+  private inner(r: InnerStart | NotIp | Invalid, b: Buffer, off: number, end: number, depth: number): void {
+    if (r.kind === 'network') this.network(r.etherType, b, r.offset, r.end, depth + 1);
+    else if (r.kind === 'not-ip') this.notIp(r.what);
+    else this.invalid(r, end - off);
   }
 
   private countIp(): void {
@@ -198,7 +238,7 @@ export class PacketDecoder {
     for (;;) {
       switch (proto) {
         case 17:
-          return this.udp(b, off, end, src, dst);
+          return this.udp(b, off, end, src, dst, depth);
         case 6:
           return this.tcpSegment(b, off, end, src, dst, v6);
         case 4:
@@ -208,6 +248,9 @@ export class PacketDecoder {
         case 47: {
           const g = parseGre(b, off, end);
           if (g.kind === 'invalid') return this.invalid(g, end - off);
+          if (g.protocol === EtherType.ERSPAN_II || g.protocol === EtherType.ERSPAN_III) {
+            return this.inner(parseErspan(g.protocol, g.sequence, b, g.offset, end), b, g.offset, end, depth + 1);
+          }
           return this.network(g.protocol, b, g.offset, end, depth + 1);
         }
         case 51: {
@@ -258,17 +301,20 @@ export class PacketDecoder {
           }
       }
       this.stats.otherProtocols++;
+      countNotDecoded(this.stats, `ip protocol ${proto}`);
       return;
     }
   }
 
-  private udp(b: Buffer, off: number, end: number, src: string, dst: string): void {
+  private udp(b: Buffer, off: number, end: number, src: string, dst: string, depth: number): void {
     const u = parseUdp(b, off, end);
     if (u.kind === 'invalid') return this.invalid(u, end - off);
     if (u.mismatch) {
       this.report('udp.length-mismatch', `UDP length ${u.lengthField}, IP payload ${end - off}`, this.frame);
       this.stats.bytesDropped += end - u.end;
     }
+    // RFC 7348 §5: an Ethernet frame inside; one compare for every other datagram.
+    if (u.dstPort === VXLAN_PORT && this.vxlan(b, off + 8, u.end, depth)) return;
     this.stats.udp++;
     this.stats.datagrams++;
     this.onDatagram({
@@ -279,6 +325,14 @@ export class PacketDecoder {
       payload: b.subarray(off + 8, u.end),
       frame: this.frame,
     });
+  }
+
+  /** A VXLAN packet's inner frame; false when the payload is no VXLAN header (then it is an ordinary datagram). */
+  private vxlan(b: Buffer, off: number, end: number, depth: number): boolean {
+    const x = parseVxlan(b, off, end);
+    if (x === undefined) return false;
+    this.inner(x, b, off, end, depth + 1);
+    return true;
   }
 
   private tcpSegment(b: Buffer, off: number, end: number, src: string, dst: string, v6: boolean): void {

@@ -61,6 +61,7 @@ async function run(file: string): Promise<void> {
     frames: reader.frames,
     bytesRead: reader.bytesRead,
     fileSize: reader.fileSize,
+    notDecoded: decoder.stats.notDecoded,
     ...(reader.format !== undefined ? { format: reader.format } : {}),
     ...(err ? { error: { code: err.code, offset: err.offset, message: err.message } } : {}),
   };

@@ -84,6 +84,8 @@ export interface WorkerDone {
   readonly fileSize: number | undefined;
   readonly format?: string;
   readonly error?: { readonly code: string; readonly offset: number; readonly message: string };
+  /** The worker decoder's frames not decoded, by reason (DecodeStats.notDecoded). */
+  readonly notDecoded?: Record<string, number>;
 }
 
 export type WorkerMessage = WorkerBatch | WorkerDone | { readonly type: 'failed'; readonly message: string };

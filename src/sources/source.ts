@@ -4,6 +4,7 @@
  * Counters only grow; anomalies are named (DESIGN.md §3: malformed input is an anomaly, counted, not an alert).
  */
 import type { Ingest } from '../pipeline/ingest.js';
+import { mergeNotDecoded } from '../decode/limits.js';
 import type { Timestamp } from '../types.js';
 
 export interface SourceCounters {
@@ -15,6 +16,8 @@ export interface SourceCounters {
   bytes: number;
   /** Anomalies by kind: the source's own (oversize, idle timeout …) plus those of its Ingest(s). */
   anomalies: Record<string, number>;
+  /** Captured frames not decoded, by bounded reason (`ethertype 0x88cc`, `link type 147`: DecodeStats.notDecoded). */
+  notDecoded: Record<string, number>;
 }
 
 export interface SourceStatus {
@@ -40,7 +43,7 @@ export interface LiveSource {
 }
 
 export function newCounters(): SourceCounters {
-  return { frames: 0, datagrams: 0, sipMessages: 0, hepPackets: 0, bytes: 0, anomalies: {} };
+  return { frames: 0, datagrams: 0, sipMessages: 0, hepPackets: 0, bytes: 0, anomalies: {}, notDecoded: {} };
 }
 
 export function bump(m: Record<string, number>, kind: string, n = 1): void {
@@ -49,15 +52,21 @@ export function bump(m: Record<string, number>, kind: string, n = 1): void {
 
 /** Source counters with the Ingest's own counts folded in (ingests: the live ones plus totals of closed ones). */
 export function mergeIngest(own: SourceCounters, ingests: readonly Ingest[], closed?: SourceCounters): SourceCounters {
-  const out: SourceCounters = { ...own, anomalies: { ...own.anomalies } };
+  const out: SourceCounters = { ...own, anomalies: { ...own.anomalies }, notDecoded: { ...own.notDecoded } };
   const add = (c: { datagrams: number; sipMessages: number; hepPackets: number; anomalies: Record<string, number> }) => {
     out.datagrams += c.datagrams;
     out.sipMessages += c.sipMessages;
     out.hepPackets += c.hepPackets;
     for (const [k, v] of Object.entries(c.anomalies)) bump(out.anomalies, k, v);
   };
-  for (const i of ingests) add(i.stats);
-  if (closed) add(closed);
+  for (const i of ingests) {
+    add(i.stats);
+    mergeNotDecoded(out.notDecoded, i.decodeStats.notDecoded);
+  }
+  if (closed) {
+    add(closed);
+    mergeNotDecoded(out.notDecoded, closed.notDecoded);
+  }
   return out;
 }
 
@@ -67,6 +76,7 @@ export function absorbIngest(into: SourceCounters, ingest: Ingest): void {
   into.sipMessages += ingest.stats.sipMessages;
   into.hepPackets += ingest.stats.hepPackets;
   for (const [k, v] of Object.entries(ingest.stats.anomalies)) bump(into.anomalies, k, v);
+  mergeNotDecoded(into.notDecoded, ingest.decodeStats.notDecoded);
 }
 
 /** Wall clock as a capture timestamp (live sources stamp packets on arrival). */

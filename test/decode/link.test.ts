@@ -104,12 +104,46 @@ describe('link layers', () => {
     expect(h.dec.stats).toMatchObject({ frames: 4, nonIp: 3, otherProtocols: 1, ipPackets: 1 });
   });
 
-  it('unknown link type is a named anomaly', () => {
+  it('non-IP frames are counted per reason (issue #16)', () => {
+    const h = harness();
+    h.push(LinkType.ETHERNET, ethernet({ etherType: EtherTypes.ARP, payload: Buffer.alloc(28) }));
+    h.push(LinkType.ETHERNET, ethernet({ etherType: EtherTypes.ARP, payload: Buffer.alloc(28) }));
+    h.push(LinkType.ETHERNET, Buffer.concat([Buffer.alloc(12), Buffer.from([0x00, 0x2e]), Buffer.alloc(46)]));
+    h.push(LinkType.NULL, loopback(7, udp4, 'le'));
+    h.push(LinkType.ETHERNET, ethernet({ etherType: EtherTypes.IPV4, payload: ipv4({ ...V4, protocol: IpProto.ICMP, payload: Buffer.alloc(8) }) }));
+    h.push(LinkType.ETHERNET, ethernet({ etherType: EtherTypes.IPV6, payload: ipv6({ ...V6, nextHeader: IpProto.ESP, payload: Buffer.alloc(8) }) }));
+    h.push(147, udp4);
+    expect(h.dec.stats.notDecoded).toEqual({
+      'ethertype 0x0806': 2,
+      '802.3 frame': 1,
+      'loopback family 7': 1,
+      'ip protocol 1': 1,
+      'ip protocol 50': 1,
+      'link type 147': 1,
+    });
+    expect(h.anomalies).toEqual([]);
+  });
+
+  it('an unknown link type is counted as not decoded, not an anomaly (it is not malformed)', () => {
     const h = harness();
     h.push(147, udp4);
-    expect(h.anomalies).toEqual([{ kind: 'link.unsupported', detail: 'link type 147', frame: 1 }]);
+    expect(h.anomalies).toEqual([]);
+    expect(h.dec.stats).toMatchObject({ frames: 1, nonIp: 1, notDecoded: { 'link type 147': 1 } });
     h.push(LinkType.IPV4, udp6);
-    expect(h.kinds()).toEqual(['link.unsupported', 'ip.bad-version']);
+    expect(h.kinds()).toEqual(['ip.bad-version']);
+  });
+
+  it('the reasons are a bounded set: past 32, frames count under "other"', () => {
+    const h = harness();
+    for (let t = 0; t < 40; t++) h.push(LinkType.ETHERNET, ethernet({ etherType: 0x9000 + t, payload: Buffer.alloc(46) }));
+    h.push(LinkType.ETHERNET, ethernet({ etherType: 0x9000, payload: Buffer.alloc(46) }));
+    const nd = h.dec.stats.notDecoded;
+    expect(Object.keys(nd)).toHaveLength(33);
+    expect(nd['ethertype 0x9000']).toBe(2);
+    expect(nd['ethertype 0x901f']).toBe(1);
+    expect(nd['ethertype 0x9020']).toBeUndefined();
+    expect(nd['other']).toBe(8);
+    expect(Object.values(nd).reduce((a, b) => a + b, 0)).toBe(41);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Capture file / stdin reader: the I/O edge around the pure {@link CaptureParser}.
+ * Capture file / stdin reader (pcap, pcapng, NetMon 2.x): the I/O edge around the pure {@link CaptureParser}.
  *
  * - `path === '-'` reads stdin (or the stream injected as `options.stdin`).
  * - gzip is detected by its magic (0x1f 0x8b) and decompressed while streaming (zlib, multi-member).
@@ -58,7 +58,7 @@ export interface CaptureReader extends AsyncIterable<Frame>, CaptureProgress {
 }
 
 /**
- * Open a pcap/pcapng capture, optionally gzip-compressed, from a file or stdin ('-').
+ * Open a pcap/pcapng/NetMon 2.x capture, optionally gzip-compressed, from a file or stdin ('-').
  * Nothing is read until the reader is iterated.
  */
 export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureReader {
@@ -155,6 +155,8 @@ class FileCaptureReader implements CaptureReader {
       if (parser.done) break;
     }
     this.finish(parser);
+    // A NetMon file's frames are all delivered at the end (its frame table is the last thing in the file).
+    if (batch.length > 0) yield batch;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Frame> {

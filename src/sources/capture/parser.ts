@@ -1,10 +1,14 @@
 /**
- * Push-based streaming parser for classic pcap and pcapng captures. Pure: no I/O, no timers, never throws
- * on bad input (errors are values, see {@link CaptureError}).
+ * Push-based streaming parser for classic pcap, pcapng and NetMon 2.x captures. Pure: no I/O, no timers, never
+ * throws on bad input (errors are values, see {@link CaptureError}).
  *
  * Formats:
  * - classic pcap (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html): magic 0xa1b2c3d4 (µs) and
- *   0xa1b23c4d (ns), written in either byte order.
+ *   0xa1b23c4d (ns), written in either byte order; and Alexey Kuznetzov's modified pcap (magic 0xa1b2cd34, µs,
+ *   24-byte record headers: the classic 16 plus interface index, protocol, packet type and padding), as libpcap's
+ *   savefile.c reads it.
+ * - Microsoft Network Monitor 2.x (magic "GMBU", see netmon.ts): its frame table is at the end of the file, so the
+ *   whole input is collected (at most {@link MAX_NETMON_BYTES}) and its frames are delivered by `end()`.
  * - pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html): several sections, each with its
  *   own byte order (§4.1 SHB byte-order magic), several interfaces (§4.2 IDB) with `if_tsresol` (power of 10 or
  *   of 2) and `if_tsoffset`, Enhanced Packet Blocks (§4.3), Simple Packet Blocks (§4.4, interface 0, no
@@ -20,13 +24,14 @@
  */
 import type { Frame, Timestamp } from '../../types.js';
 import { CaptureError } from './errors.js';
+import { MAX_NETMON_BYTES, NETMON1_MAGIC, NETMON2_MAGIC, readNetmon } from './netmon.js';
 
 /** Largest captured length accepted for one packet (tcpdump/Wireshark's maximum snaplen). */
 export const MAX_CAPLEN = 256 * 1024;
 /** Largest pcapng block accepted. */
 export const MAX_BLOCK = 64 * 1024 * 1024;
 
-export type CaptureFormat = 'pcap' | 'pcapng';
+export type CaptureFormat = 'pcap' | 'pcapng' | 'netmon';
 
 export interface CaptureParserOptions {
   /** Name used in error messages (`<file>: <what> at byte <offset>`). Default `<capture>`. */
@@ -40,11 +45,14 @@ enum Mode {
   PcapHeader,
   Pcap,
   Pcapng,
+  Netmon,
   Stopped,
 }
 
 const PCAP_HEADER = 24;
 const PCAP_RECORD_HEADER = 16;
+/** Record header of Kuznetzov's modified pcap (magic 0xa1b2cd34). */
+const PCAP_MODIFIED_RECORD_HEADER = 24;
 const PCAPNG_BLOCK_HEADER = 12; // type + length + (SHB) byte-order magic; every block is at least 12 bytes
 const SHB_TYPE = 0x0a0d0d0a;
 const BOM = 0x1a2b3c4d;
@@ -119,7 +127,11 @@ export class CaptureParser {
   private mode: Mode = Mode.Magic;
   private le = true;
   private nano = false;
+  /** Record header size of the classic pcap variant being read. */
+  private recordHeader = PCAP_RECORD_HEADER;
   private pcapLinkType = 0;
+  /** NetMon: the input collected so far (from byte 0), parsed by `end()`. */
+  private netmonChunks: Buffer[] = [];
   private ifaces: PcapngInterface[] = [];
   /** Absolute end of the current pcapng section when its SHB gave a length, else -1. */
   private sectionEnd = -1;
@@ -222,11 +234,17 @@ export class CaptureParser {
       this.fail('CAPTURE_EMPTY', 0, 'empty file (0 bytes)');
       return;
     }
+    if (this.mode === Mode.Netmon) {
+      this.netmonEnd();
+      return;
+    }
     if (this.pendingLen === 0) return;
     if (this.mode === Mode.Magic) {
       const head = Buffer.concat(this.pending);
       if (isMagicPrefix(head, PCAP_MAGICS)) {
         this.truncated(PCAP_HEADER, 'pcap file header');
+      } else if (isMagicPrefix(head, [[0x47, 0x4d, 0x42, 0x55]])) {
+        this.truncated(64, 'NetMon file header');
       } else if (isMagicPrefix(head, [[0x0a, 0x0d, 0x0d, 0x0a]])) {
         this.truncated(PCAPNG_BLOCK_HEADER, 'pcapng section header block');
       } else {
@@ -281,6 +299,8 @@ export class CaptureParser {
         case Mode.Pcapng:
           pos = this.parsePcapng(buf, pos);
           break;
+        case Mode.Netmon:
+          return this.collectNetmon(buf, pos);
         case Mode.Stopped:
           return pos;
       }
@@ -318,6 +338,22 @@ export class CaptureParser {
         this.mode = Mode.PcapHeader;
         this.need = PCAP_HEADER;
         return pos;
+      case 0xa1b2cd34:
+      case 0x34cdb2a1:
+        this.le = be === 0x34cdb2a1;
+        this.recordHeader = PCAP_MODIFIED_RECORD_HEADER;
+        this.detected = 'pcap';
+        this.mode = Mode.PcapHeader;
+        this.need = PCAP_HEADER;
+        return pos;
+      case NETMON2_MAGIC:
+        this.detected = 'netmon';
+        this.mode = Mode.Netmon;
+        this.need = 1;
+        return pos;
+      case NETMON1_MAGIC:
+        this.fail('CAPTURE_NOT_A_CAPTURE', this.base + pos, 'Network Monitor 1.x capture (magic RTSS): not read, only NetMon 2.x');
+        return pos;
       case SHB_TYPE:
         this.detected = 'pcapng';
         this.mode = Mode.Pcapng;
@@ -341,7 +377,7 @@ export class CaptureParser {
     // LT_LINKTYPE(): the upper bits of the link-type field carry FCS information.
     this.pcapLinkType = rd32(buf, pos + 20, this.le) & 0x03ffffff;
     this.mode = Mode.Pcap;
-    this.need = PCAP_RECORD_HEADER;
+    this.need = this.recordHeader;
     return pos + PCAP_HEADER;
   }
 
@@ -350,16 +386,17 @@ export class CaptureParser {
     const end = buf.length;
     const linkType = this.pcapLinkType;
     const fracScale = this.nano ? 1 : 1000;
+    const rh = this.recordHeader;
     for (;;) {
-      if (end - pos < PCAP_RECORD_HEADER) {
-        this.need = PCAP_RECORD_HEADER;
+      if (end - pos < rh) {
+        this.need = rh;
         return pos;
       }
       const caplen = rd32(buf, pos + 8, le);
       if (caplen > MAX_CAPLEN) {
         return this.corrupt(pos, `corrupt packet record: captured length ${caplen} exceeds ${MAX_CAPLEN}`);
       }
-      const total = PCAP_RECORD_HEADER + caplen;
+      const total = rh + caplen;
       if (end - pos < total) {
         this.need = total;
         return pos;
@@ -375,11 +412,42 @@ export class CaptureParser {
         number: ++this.frameCount,
         ts: { sec, nsec },
         linkType,
-        bytes: buf.subarray(pos + PCAP_RECORD_HEADER, pos + total),
+        bytes: buf.subarray(pos + rh, pos + total),
         origLen: rd32(buf, pos + 12, le),
         iface: 0,
       });
       pos += total;
+    }
+  }
+
+  /** NetMon: keep the rest of `buf` (chunks are never reused by their producer) until `end()`. */
+  private collectNetmon(buf: Buffer, pos: number): number {
+    // Everything from byte 0 is held: the bytes pushed so far.
+    if (this.pushed > MAX_NETMON_BYTES) {
+      this.netmonChunks = [];
+      this.fail(
+        'CAPTURE_CORRUPT',
+        this.base + pos,
+        `NetMon capture larger than ${MAX_NETMON_BYTES} bytes: its frame table is at the end, and reading it would hold the whole file in memory; reading stopped, no frame was read`,
+      );
+      return pos;
+    }
+    this.netmonChunks.push(pos === 0 ? buf : buf.subarray(pos));
+    return buf.length;
+  }
+
+  private netmonEnd(): void {
+    const whole = this.netmonChunks.length === 1 ? this.netmonChunks[0]! : Buffer.concat(this.netmonChunks);
+    this.netmonChunks = [];
+    const r = readNetmon(whole, this.file, MAX_CAPLEN, (frame) => {
+      this.frameCount = frame.number;
+      this.onFrame(frame);
+    });
+    this.consumed = this.pushed;
+    if (r.error) {
+      this.mode = Mode.Stopped;
+      this.failure = r.error;
+      this.onError?.(r.error);
     }
   }
 
@@ -561,6 +629,8 @@ const PCAP_MAGICS: readonly (readonly number[])[] = [
   [0xd4, 0xc3, 0xb2, 0xa1],
   [0xa1, 0xb2, 0x3c, 0x4d],
   [0x4d, 0x3c, 0xb2, 0xa1],
+  [0xa1, 0xb2, 0xcd, 0x34],
+  [0x34, 0xcd, 0xb2, 0xa1],
 ];
 
 function isMagicPrefix(head: Buffer, magics: readonly (readonly number[])[]): boolean {
