@@ -6,11 +6,11 @@
  */
 import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { DecodeLimits } from '../decode/limits.js';
-import { decodeHep, hepToDatagram } from '../decode/hep.js';
+import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPacket } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
 import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
-import type { Anomaly, Datagram, Frame } from '../types.js';
+import type { Anomaly, Datagram, Endpoint, Frame, Timestamp } from '../types.js';
 
 export interface SipEvent {
   readonly msg: SipMessage;
@@ -21,6 +21,25 @@ export interface SipEvent {
   readonly hepCaptureId?: number | undefined;
 }
 
+/** The first rejected HEP packet of one agent (source address), reported once per agent. */
+export interface HepRejection {
+  /** The agent's address (`ip:port`), or the source's own name when the address is unknown. */
+  readonly agent: string;
+  readonly reason: string;
+  /** Up to 32 first bytes of the packet, hex. */
+  readonly head: string;
+  readonly frame: number;
+}
+
+/** Per-agent HEP counts, to tell an agent whose every packet is rejected (a version or format we cannot read). */
+export interface HepAgentCounts {
+  ok: number;
+  rejected: number;
+}
+
+/** Agents tracked per Ingest (a feed has a handful; beyond this the newest are not tracked). */
+const MAX_HEP_AGENTS = 1024;
+
 export interface IngestStats {
   frames: number;
   datagrams: number;
@@ -30,6 +49,8 @@ export interface IngestStats {
   notSip: number;
   /** Payloads that looked like SIP but whose start line did not parse. */
   invalidSip: number;
+  /** HEP packets that decoded but carry no SIP, by HEP payload type (5 RTCP, 100 Kamailio `hlog` …): not anomalies. */
+  hepNotSip: Record<string, number>;
   anomalies: Record<string, number>;
 }
 
@@ -41,6 +62,10 @@ export interface IngestOptions {
   readonly decodeLimits?: Partial<DecodeLimits>;
   /** Maximum concurrent TCP flows with a SIP framer (oldest evicted beyond it). */
   readonly maxStreams?: number;
+  /** Called once per HEP agent, on its first packet that does not decode (for one log line, never per packet). */
+  readonly onHepRejected?: (r: HepRejection) => void;
+  /** Clock for HEP packets that carry no capture time (HEP v1; v3 without chunk 9) from a live feed. */
+  readonly now?: () => Timestamp;
 }
 
 const HEP_MAGIC = 0x48455033; // "HEP3"
@@ -53,14 +78,38 @@ const HEP_MAGIC = 0x48455033; // "HEP3"
 export function datagramKind(d: Datagram, inHep = false): 'hep' | 'sip' | 'other' | 'stream' {
   if (d.transport !== 'udp' && d.flow !== undefined) return 'stream';
   const p = d.payload;
-  if (!inHep && p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC) return 'hep';
+  if (!inHep) {
+    // One byte decides for ordinary SIP (it starts with a letter other than 'H', or 'H' of a non-HEP3 word).
+    const b0 = p[0];
+    if (b0 === 0x48 ? p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC : (b0 === 1 || b0 === 2) && looksLikeHepV12(p)) return 'hep';
+  }
   return looksLikeSip(p) ? 'sip' : 'other';
 }
 
+/** True when a TCP stream starts like HEP (v3 magic, or a plausible v1/v2 header): it is framed as a HEP feed. */
+function streamIsHep(p: Buffer): boolean {
+  const b0 = p[0];
+  return b0 === 0x48 ? p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC : (b0 === 1 || b0 === 2) && looksLikeHepV12(p);
+}
+
+/** A TCP flow of a capture that carries a HEP feed (an agent → collector connection), with its framer's counts. */
+interface HepFlow {
+  readonly framer: HepStreamFramer;
+  seenInvalid: number;
+  seenGarbage: number;
+}
+
+const agentKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+
 export class Ingest {
-  readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, anomalies: {} };
+  readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, hepNotSip: {}, anomalies: {} };
+  /** HEP packets decoded and rejected, by agent address (bounded by MAX_HEP_AGENTS). */
+  readonly hepAgents = new Map<string, HepAgentCounts>();
   private readonly decoder: PacketDecoder;
-  private readonly framers = new Map<string, SipStreamFramer>();
+  private readonly framers = new Map<string, SipStreamFramer | HepFlow>();
+  /** Origin put on messages: the source's, or while a HEP packet is unwrapped, its agent's (see agentOrigin). */
+  private origin: string;
+  private readonly agentOrigins = new Map<string, string>();
   /** Address texts of the HEP packets this Ingest decodes (its own cache, as the packet decoder has one). */
   private readonly hepAddrs = new AddressTextCache();
   private readonly maxStreams: number;
@@ -68,6 +117,7 @@ export class Ingest {
 
   constructor(private readonly opts: IngestOptions) {
     this.maxStreams = opts.maxStreams ?? 65_536;
+    this.origin = opts.origin;
     this.decoder = new PacketDecoder({
       onDatagram: (d) => this.datagram(d),
       onAnomaly: (a) => this.anomaly(a),
@@ -111,9 +161,34 @@ export class Ingest {
     this.stats.notSip += n;
   }
 
-  /** A HEP packet from a HEP listener (already framed). */
-  pushHep(buf: Buffer, frame: number): void {
-    this.hep(buf, frame);
+  /** A HEP packet from a HEP listener (already framed); `from`: the agent that sent it. */
+  pushHep(buf: Buffer, frame: number, from?: Endpoint): void {
+    this.hep(buf, frame, from);
+  }
+
+  /** A HEP packet framed elsewhere (the HEP TCP listener's framer); `from`: the agent that sent it. */
+  pushHepPacket(p: HepPacket, frame: number, from?: Endpoint): void {
+    this.hepPacket(p, frame, from);
+  }
+
+  /**
+   * A HEP packet (or a run of stream bytes) that did not decode: counted as `hep.invalid`, and the agent's first one
+   * reported through `onHepRejected`. `head`: the first bytes, for the log line.
+   */
+  rejectHep(reason: string, frame: number, from: Endpoint | undefined, head: Buffer): void {
+    this.anomaly({ kind: 'hep.invalid', detail: reason, frame });
+    const key = from ? agentKey(from) : this.opts.origin;
+    let c = this.hepAgents.get(key);
+    if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0 }));
+    if (!c) return;
+    if (c.rejected++ === 0) this.opts.onHepRejected?.({ agent: key, reason, head: head.subarray(0, 32).toString('hex'), frame });
+  }
+
+  /** Agents that sent HEP packets and had every one of them rejected. */
+  hepAgentsAllRejected(): string[] {
+    const out: string[] = [];
+    for (const [k, c] of this.hepAgents) if (c.ok === 0 && c.rejected > 0) out.push(k);
+    return out;
   }
 
   /** End of input: emit what the decoder still holds and close every stream framer. */
@@ -136,7 +211,7 @@ export class Ingest {
     this.stats.datagrams++;
     switch (datagramKind(d, hepCaptureId !== undefined)) {
       case 'hep':
-        this.hep(d.payload, d.frame);
+        this.hep(d.payload, d.frame, d.src, d.ts);
         return;
       case 'other':
         this.stats.notSip++;
@@ -149,9 +224,13 @@ export class Ingest {
     }
   }
 
-  /** Bytes of a TCP (TLS, WS) connection, framed into SIP messages per flow. */
+  /** Bytes of a TCP (TLS, WS) connection, framed into SIP messages (or, for a HEP feed, HEP packets) per flow. */
   private stream(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
     let framer = this.framers.get(d.flow);
+    if (framer !== undefined && !(framer instanceof SipStreamFramer)) {
+      this.hepStream(framer, d);
+      return;
+    }
     if (!framer) {
       if (this.framers.size >= this.maxStreams) {
         const oldest = this.framers.keys().next();
@@ -159,6 +238,12 @@ export class Ingest {
           this.framers.delete(oldest.value);
           this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
         }
+      }
+      if (hepCaptureId === undefined && streamIsHep(d.payload)) {
+        const flow: HepFlow = { framer: new HepStreamFramer(), seenInvalid: 0, seenGarbage: 0 };
+        this.framers.set(d.flow, flow);
+        this.hepStream(flow, d);
+        return;
       }
       framer = new SipStreamFramer();
       this.framers.set(d.flow, framer);
@@ -170,21 +255,72 @@ export class Ingest {
     for (const a of framer.takeAnomalies()) this.anomaly(a);
   }
 
-  private hep(buf: Buffer, frame: number): void {
+  /** Bytes of a HEP feed over TCP inside a capture, framed as the live HEP TCP listener frames them. */
+  private hepStream(flow: HepFlow, d: Datagram): void {
+    const packets = flow.framer.push(d.payload);
+    const st = flow.framer.stats;
+    if (st.invalid > flow.seenInvalid) {
+      const n = st.invalid - flow.seenInvalid;
+      flow.seenInvalid = st.invalid;
+      for (let i = 0; i < n; i++) this.rejectHep(st.lastInvalidReason ?? 'invalid HEP packet', d.frame, d.src, d.payload);
+    }
+    if (st.garbageBytes > flow.seenGarbage) {
+      this.stats.anomalies['hep.tcp-garbage-bytes'] = (this.stats.anomalies['hep.tcp-garbage-bytes'] ?? 0) + st.garbageBytes - flow.seenGarbage;
+      flow.seenGarbage = st.garbageBytes;
+    }
+    for (const p of packets) this.hepPacket(p, d.frame, d.src, d.ts);
+  }
+
+  private hep(buf: Buffer, frame: number, from?: Endpoint, outerTs?: Timestamp): void {
     const r = decodeHep(buf, this.hepAddrs);
     if (r.kind !== 'ok') {
-      this.anomaly({ kind: 'hep.invalid', detail: r.kind === 'invalid' ? r.reason : 'truncated HEP packet', frame });
+      this.rejectHep(r.kind === 'invalid' ? r.reason : 'truncated HEP packet', frame, from, buf);
       return;
     }
+    this.hepPacket(r.value, frame, from, outerTs);
+  }
+
+  /**
+   * `outerTs`: the time of the frame that carried the packet (inside a capture); a packet without its own capture time
+   * (HEP v1) takes it, or, live, the `now` clock.
+   */
+  private hepPacket(p: HepPacket, frame: number, from?: Endpoint, outerTs?: Timestamp): void {
     this.stats.hepPackets++;
-    const h = hepToDatagram(r.value, { listener: this.opts.origin, frame });
+    const key = from ? agentKey(from) : this.opts.origin;
+    let c = this.hepAgents.get(key);
+    if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0 }));
+    if (c) c.ok++;
+    const now = outerTs !== undefined ? () => outerTs : this.opts.now;
+    const h = hepToDatagram(p, { listener: this.opts.origin, frame, ...(now ? { now } : {}) });
     if (h.kind === 'skipped') {
       this.stats.notSip++;
+      if (h.reason === 'not-sip') {
+        const t = String(p.payloadType);
+        this.stats.hepNotSip[t] = (this.stats.hepNotSip[t] ?? 0) + 1;
+      } else this.anomaly({ kind: 'hep.unsupported-protocol', detail: `IP protocol ${p.ipProtocol}`, frame });
       return;
     }
     // HEP carries whole SIP messages, even when the original transport was TCP.
     const { flow: _flow, ...dg } = h.datagram as Datagram & { flow?: string };
-    this.datagram(dg, r.value.captureId ?? 0);
+    // The message's origin names the agent that reported it (address and capture id): the alert's network evidence.
+    this.origin = this.agentOrigin(key, p.captureId);
+    try {
+      this.datagram(dg, p.captureId ?? 0);
+    } finally {
+      this.origin = this.opts.origin;
+    }
+  }
+
+  /** `hep-udp agent 10.0.0.5:5060 capture id 2001`, cached per (agent, capture id). */
+  private agentOrigin(agent: string, captureId: number | undefined): string {
+    const k = `${agent}#${captureId ?? ''}`;
+    let o = this.agentOrigins.get(k);
+    if (o === undefined) {
+      o = `${this.opts.origin} agent ${agent}${captureId !== undefined ? ` capture id ${captureId}` : ''}`;
+      if (this.agentOrigins.size >= MAX_HEP_AGENTS) this.agentOrigins.clear();
+      this.agentOrigins.set(k, o);
+    }
+    return o;
   }
 
   private message(bytes: Buffer, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
@@ -201,7 +337,7 @@ export class Ingest {
     // One shape for every event (a conditional spread here cost an object and a copy per message).
     this.opts.onMessage({
       msg,
-      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.opts.origin },
+      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.origin },
       frames,
       hepCaptureId,
     });
