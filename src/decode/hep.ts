@@ -309,7 +309,8 @@ function v12Layout(buf: Buffer): V12Layout {
 export function looksLikeHepV12(buf: Buffer): boolean {
   const b0 = buf[0];
   if (b0 !== 1 && b0 !== 2) return false;
-  return v12Layout(buf).kind === 'ok' && buf.length > (buf[1] ?? 0);
+  const lay = v12Layout(buf);
+  return lay.kind === 'ok' && buf.length > lay.headerLen;
 }
 
 /** Decode a HEP v1/v2 packet occupying `buf[0, end)`; the payload is everything after the header. */
