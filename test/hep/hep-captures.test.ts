@@ -1,0 +1,79 @@
+/**
+ * Issue #16 point 6: HEP v1/v2/v3 over UDP and over TCP inside captures (captures/crafted/hep/, made by
+ * scripts/make-hep-captures.ts). The differential test compares the SIP messages per frame with tshark's reading of
+ * each capture's twin; this one checks what tshark cannot see: the inner addresses, transport and capture time HEP
+ * carries, the agent named in the origin, non-SIP HEP counted by payload type, and no anomaly.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runFiles } from '../../src/commands/analyze.js';
+import { Ingest } from '../../src/pipeline/ingest.js';
+import { readCapture } from '../../src/sources/capture/index.js';
+import { tempDir } from '../daemon/helpers.js';
+
+const DIR = 'captures/crafted/hep';
+interface Expected {
+  readonly version: number;
+  readonly feed: string;
+  readonly sipMessages: number;
+  readonly hepNotSip: Record<string, number>;
+  readonly messages: { frame: number; callId: string; message: string; src: string; dst: string; transport: string; ts: string }[];
+}
+const EXPECTED: Record<string, Expected> = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8'));
+const ep = (e: { ip: string; port: number }) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+const iso = (t: { sec: number; nsec: number }) => `${new Date(t.sec * 1000).toISOString().slice(0, 19)}.${String(Math.floor(t.nsec / 1000)).padStart(6, '0')}Z`;
+
+describe('HEP captures: v1, v2, v3 over UDP and TCP, IPv4 and IPv6', () => {
+  it('covers every version over both feeds', () => {
+    expect(Object.values(EXPECTED).map((e) => `v${e.version}/${e.feed}`).sort()).toEqual(['v1/tcp', 'v1/udp', 'v2/tcp', 'v2/udp', 'v3/tcp', 'v3/udp']);
+  });
+
+  for (const [file, want] of Object.entries(EXPECTED)) {
+    it(file, async () => {
+      const path = join(DIR, file);
+      const got: Expected['messages'] = [];
+      const origins = new Set<string>();
+      const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} };
+      await runFiles([path], (e) => {
+        got.push({
+          frame: e.meta.frame,
+          callId: e.msg.callId ?? '',
+          message: e.msg.kind === 'request' ? e.msg.method : String(e.msg.status),
+          src: ep(e.meta.src),
+          dst: ep(e.meta.dst),
+          transport: e.meta.transport,
+          ts: iso(e.meta.ts),
+        });
+        origins.add(e.meta.origin);
+      }, report);
+      expect(got).toEqual(want.messages);
+      expect(report.sipMessages).toBe(want.sipMessages);
+      expect(report.anomalies).toEqual({});
+      // The agent that reported the messages: the outer source; v2 and v3 add their capture id.
+      expect([...origins]).toHaveLength(1);
+      expect([...origins][0]).toMatch(want.version === 1 ? /^captures\/crafted\/hep\/\S+ agent \S+:\d+$/ : /^captures\/crafted\/hep\/\S+ agent \S+:\d+ capture id 200[23]$/);
+
+      // Non-SIP HEP (Kamailio hlog, payload type 100) is counted by payload type, not as an anomaly.
+      const ingest = new Ingest({ origin: path, onMessage: () => undefined });
+      await readCapture(path, (f) => ingest.pushFrame(f));
+      ingest.flush();
+      expect(ingest.stats.hepNotSip).toEqual(want.hepNotSip);
+      expect(ingest.stats.anomalies).toEqual({});
+      expect(ingest.hepAgentsAllRejected()).toEqual([]);
+    });
+  }
+
+  it('the generator is deterministic: a rerun writes the committed files byte for byte', () => {
+    const t = tempDir('spoofwatch-hep-captures-');
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/make-hep-captures.ts', t.dir], { stdio: 'ignore' });
+      for (const f of [...Object.keys(EXPECTED), ...Object.keys(EXPECTED).map((x) => `twin/${x}`), 'expected.json']) {
+        expect(readFileSync(join(t.dir, f)).equals(readFileSync(join(DIR, f))), f).toBe(true);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
