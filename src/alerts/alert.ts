@@ -33,6 +33,14 @@ export interface AlertCall {
   identity?: AlertIdentity;
 }
 
+/** The HEP capture agent named in an alert's network evidence. */
+export interface AlertAgent {
+  /** `ip:port` the HEP packets came from. */
+  address: string;
+  /** HEP capture id (HEP v2 and v3; v1 has none). */
+  captureId?: number;
+}
+
 export interface AlertEvidence {
   frame?: number;
   header: string;
@@ -61,7 +69,10 @@ export interface Alert {
     transport: string;
     peer?: string;
     trust?: 'trusted' | 'untrusted';
+    /** Where the evidence came from: file, listener, and for HEP the agent (`… agent 10.0.0.5:5060 capture id 2001`). */
     origin: string;
+    /** For HEP input: the capture agent that reported the call (added in issue #16; absent otherwise). */
+    agent?: AlertAgent;
   };
   reasons: string[];
   evidence: AlertEvidence[];

@@ -10,7 +10,7 @@ import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPac
 import { AddressTextCache } from '../decode/address-text.js';
 import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
-import type { Anomaly, Datagram, Endpoint, Frame, Timestamp } from '../types.js';
+import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
 
 export interface SipEvent {
   readonly msg: SipMessage;
@@ -110,6 +110,8 @@ export class Ingest {
   /** Origin put on messages: the source's, or while a HEP packet is unwrapped, its agent's (see agentOrigin). */
   private origin: string;
   private readonly agentOrigins = new Map<string, string>();
+  /** While a HEP packet is unwrapped: its agent (undefined otherwise, so every event keeps one shape). */
+  private agent: HepAgent | undefined;
   /** Address texts of the HEP packets this Ingest decodes (its own cache, as the packet decoder has one). */
   private readonly hepAddrs = new AddressTextCache();
   private readonly maxStreams: number;
@@ -304,10 +306,12 @@ export class Ingest {
     const { flow: _flow, ...dg } = h.datagram as Datagram & { flow?: string };
     // The message's origin names the agent that reported it (address and capture id): the alert's network evidence.
     this.origin = this.agentOrigin(key, p.captureId);
+    this.agent = p.captureId !== undefined ? { address: key, captureId: p.captureId } : { address: key };
     try {
       this.datagram(dg, p.captureId ?? 0);
     } finally {
       this.origin = this.opts.origin;
+      this.agent = undefined;
     }
   }
 
@@ -337,7 +341,7 @@ export class Ingest {
     // One shape for every event (a conditional spread here cost an object and a copy per message).
     this.opts.onMessage({
       msg,
-      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.origin },
+      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.origin, agent: this.agent },
       frames,
       hepCaptureId,
     });

@@ -246,6 +246,8 @@ describe.skipIf(!HAVE)('Kamailio siptrace (HEP v1/v2/v3, UDP/TCP) → daemon = a
           for (const a of got) {
             expect(a.network.origin).toContain(`hep-${hepTransport} ${agent}`);
             expect(a.network.origin.endsWith(' capture id 2001')).toBe(hepVersion !== 1);
+            expect(a.network.agent?.address).toMatch(hepTransport === 'udp' ? new RegExp(`^127\\.0\\.0\\.1:${sipPort}$`) : /^127\.0\.0\.1:\d+$/);
+            expect(a.network.agent?.captureId).toBe(hepVersion === 1 ? undefined : 2001);
           }
           const hep = d.sources().find((s) => s.name === `hep-${hepTransport}`)!;
           expect(hep.counters.hepPackets).toBe(offline.sipMessages);
