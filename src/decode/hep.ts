@@ -358,8 +358,10 @@ function contentLengthOf(buf: Buffer, start: number, end: number): number | unde
   while (line < end) {
     let eol = buf.indexOf(0x0a, line);
     if (eol < 0 || eol > end) eol = end;
-    const colon = buf.indexOf(0x3a, line);
-    if (colon > line && colon < eol) {
+    // The colon of this line only (a search past the line would make a long header block quadratic).
+    const at = buf.subarray(line, eol).indexOf(0x3a);
+    const colon = at < 0 ? -1 : line + at;
+    if (colon > line) {
       const name = buf.toString('latin1', line, colon).trim().toLowerCase();
       if (name === 'content-length' || name === 'l') {
         const v = buf.toString('latin1', colon + 1, eol).trim();
@@ -376,21 +378,34 @@ function contentLengthOf(buf: Buffer, start: number, end: number): number | unde
  * its SIP message ends: the header, then SIP headers up to the empty line, then Content-Length body bytes (RFC 3261
  * §18.3; a message without Content-Length on a stream is taken as bodiless).
  */
-function frameHepV12(buf: Buffer, addrs: AddressTextCache): Parse<HepPacket> {
+interface V12Frame {
+  readonly r: Parse<HepPacket>;
+  /** Incomplete: the end of SIP headers is known not to start before this offset (resume the search there). */
+  readonly scanned?: number;
+  /** Invalid: the bytes up to this offset cannot hold a packet start worth trying (resynchronise there). */
+  readonly skip?: number;
+}
+
+function frameHepV12(buf: Buffer, addrs: AddressTextCache, scannedBefore: number): V12Frame {
   const lay = v12Layout(buf);
-  if (lay.kind !== 'ok') return lay;
+  if (lay.kind !== 'ok') return { r: lay };
   const limit = Math.min(buf.length, lay.headerLen + HEP_MAX_LEN);
-  const eoh = buf.subarray(0, limit).indexOf(CRLFCRLF, lay.headerLen);
+  // Each byte is searched once per packet, however the stream is split (a byte-by-byte sender stays linear).
+  const eoh = buf.subarray(0, limit).indexOf(CRLFCRLF, Math.max(lay.headerLen, scannedBefore));
+  const v = buf[0];
   if (eoh < 0) {
-    if (buf.length - lay.headerLen >= HEP_MAX_LEN) return invalid(`HEP v${buf[0]} over TCP: no end of SIP headers within ${HEP_MAX_LEN} bytes`);
-    return { kind: 'incomplete', need: buf.length + 1 };
+    const scanned = Math.max(lay.headerLen, limit - 3);
+    if (buf.length - lay.headerLen >= HEP_MAX_LEN) return { r: invalid(`HEP v${v} over TCP: no end of SIP headers within ${HEP_MAX_LEN} bytes`), skip: scanned };
+    return { r: { kind: 'incomplete', need: buf.length + 1 }, scanned };
   }
+  // A broken message's header block cannot hold the start of a good packet whose SIP starts after it: skip it whole,
+  // so hostile look-alike headers cost one pass, not one per byte.
   const cl = contentLengthOf(buf, lay.headerLen, eoh);
-  if (cl === -1) return invalid(`HEP v${buf[0]} over TCP: unparseable Content-Length`);
+  if (cl === -1) return { r: invalid(`HEP v${v} over TCP: unparseable Content-Length`), skip: eoh + 4 };
   const end = eoh + 4 + (cl ?? 0);
-  if (end - lay.headerLen > HEP_MAX_LEN) return invalid(`HEP v${buf[0]} over TCP: message of ${end - lay.headerLen} bytes above ${HEP_MAX_LEN}`);
-  if (buf.length < end) return { kind: 'incomplete', need: end };
-  return decodeHepV12(buf, end, addrs);
+  if (end - lay.headerLen > HEP_MAX_LEN) return { r: invalid(`HEP v${v} over TCP: message of ${end - lay.headerLen} bytes above ${HEP_MAX_LEN}`), skip: eoh + 4 };
+  if (buf.length < end) return { r: { kind: 'incomplete', need: end }, scanned: eoh };
+  return { r: decodeHepV12(buf, end, addrs) };
 }
 
 /** True when `buf[pos…]` can be (or, near the end, can still become) the start of a HEP v1, v2 or v3 packet. */
@@ -532,6 +547,8 @@ export class HepStreamFramer {
   private pending: Buffer = Buffer.alloc(0);
   private inGarbage = false;
   private readonly addrs = new AddressTextCache();
+  /** v1/v2 packet pending at the start of the buffer: its SIP end-of-headers does not start before this offset. */
+  private v12Scanned = 0;
   readonly stats: HepFramerStats = { packets: 0, garbageBytes: 0, resyncs: 0, invalid: 0 };
 
   /** Bytes currently held waiting for the rest of a packet. */
@@ -561,13 +578,19 @@ export class HepStreamFramer {
       }
       const sub = pos === 0 ? buf : buf.subarray(pos);
       const b0 = buf[pos];
-      const r = b0 === 1 || b0 === 2 ? frameHepV12(sub, this.addrs) : decodeHep(sub, this.addrs);
-      if (r.kind === 'incomplete') break;
+      const v12 = b0 === 1 || b0 === 2 ? frameHepV12(sub, this.addrs, pos === 0 ? this.v12Scanned : 0) : undefined;
+      const r = v12 ? v12.r : decodeHep(sub, this.addrs);
+      if (r.kind === 'incomplete') {
+        this.v12Scanned = v12?.scanned ?? 0;
+        break;
+      }
+      this.v12Scanned = 0;
       if (r.kind === 'invalid') {
-        // The length of a broken packet cannot be trusted: skip its first byte (the magic, for v3) and resync.
+        // The length of a broken packet cannot be trusted: skip its magic (v3), its first byte or the header block
+        // it claimed (v1/v2), and resync.
         this.stats.invalid++;
         this.stats.lastInvalidReason = r.reason;
-        const skip = b0 === 1 || b0 === 2 ? 1 : 4;
+        const skip = v12 ? Math.max(1, v12.skip ?? 1) : 4;
         this.stats.garbageBytes += skip;
         this.stats.resyncs++;
         this.inGarbage = true;

@@ -184,6 +184,31 @@ describe('HEP v1/v2 over TCP (HepStreamFramer)', () => {
   });
 });
 
+describe('HEP v1/v2 over TCP: hostile look-alike headers are skipped as a block, each byte searched once', () => {
+  // 17 bytes that look like a v1 header (version 1, length 16, AF_INET, UDP) and the first letter of a SIP message.
+  const fake = Buffer.from([1, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4, 1, 2, 3, 4, 5, 6, 7, 8, 0x41]);
+  const noEnd = Buffer.concat(new Array<Buffer>(Math.ceil((256 * 1024) / fake.length)).fill(fake));
+
+  for (const read of [1024, noEnd.length]) {
+    it(`256 KiB without an end of headers, in ${read} byte reads: three rejections, bounded buffer`, () => {
+      const f = new HepStreamFramer();
+      for (let i = 0; i < noEnd.length; i += read) f.push(noEnd.subarray(i, i + read));
+      // Each rejection skips the 64 KiB it searched (before: one byte, and the next look-alike searched them again).
+      expect(f.stats).toEqual({ packets: 0, garbageBytes: 196_656, resyncs: 3, invalid: 3, lastInvalidReason: 'HEP v1 over TCP: no end of SIP headers within 65536 bytes' });
+      expect(f.buffered).toBe(noEnd.length - 196_656);
+    });
+  }
+
+  it('look-alike headers ending in a bad Content-Length: the whole header block is skipped at once', () => {
+    const block = Buffer.concat([noEnd.subarray(0, 60_000), Buffer.from('\r\nContent-Length: x\r\n\r\n')]);
+    const f = new HepStreamFramer();
+    f.push(Buffer.concat([block, block, encodeHepV12(base, 1)]));
+    expect(f.stats.invalid).toBe(2);
+    expect(f.stats.packets).toBe(1);
+    expect(f.stats.garbageBytes).toBe(2 * block.length);
+  });
+});
+
 describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
   const collect = () => {
     const events: SipEvent[] = [];
