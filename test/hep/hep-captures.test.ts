@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runFiles } from '../../src/commands/analyze.js';
+import { analyzeFiles, runFiles } from '../../src/commands/analyze.js';
+import { defaultConfig } from '../../src/config/index.js';
 import { Ingest } from '../../src/pipeline/ingest.js';
 import { readCapture } from '../../src/sources/capture/index.js';
 import { tempDir } from '../daemon/helpers.js';
@@ -64,6 +65,18 @@ describe('HEP captures: v1, v2, v3 over UDP and TCP, IPv4 and IPv6', () => {
       expect(ingest.hepAgentsAllRejected()).toEqual([]);
     });
   }
+
+  it('analyze with a decode worker reads them as without one (the worker hands HEP and TCP over to the main thread)', async () => {
+    const files = Object.keys(EXPECTED).map((f) => join(DIR, f));
+    const config = defaultConfig();
+    const one = await analyzeFiles(files, config);
+    const two = await analyzeFiles(files, config, undefined, undefined, { threads: 2 });
+    const stable = (r: typeof one) => JSON.stringify({ ...r, alerts: r.alerts.map(({ ts: _ts, ...a }) => a) });
+    expect(one.sipMessages).toBe(42);
+    expect(one.alerts.length).toBeGreaterThan(0);
+    expect(one.alerts.every((a) => a.network.agent !== undefined)).toBe(true);
+    expect(stable(two)).toBe(stable(one));
+  });
 
   it('the generator is deterministic: a rerun writes the committed files byte for byte', () => {
     const t = tempDir('spoofwatch-hep-captures-');
