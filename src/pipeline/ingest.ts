@@ -11,6 +11,7 @@ import { AddressTextCache } from '../decode/address-text.js';
 import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
+import { tsMillis } from '../types.js';
 
 export interface SipEvent {
   readonly msg: SipMessage;
@@ -35,6 +36,8 @@ export interface HepRejection {
 export interface HepAgentCounts {
   ok: number;
   rejected: number;
+  /** Capture ms (live: wall ms) of the agent's last rejected packet. */
+  lastRejectedMs: number;
 }
 
 /** Agents tracked per Ingest (a feed has a handful; beyond this the newest are not tracked). */
@@ -181,15 +184,20 @@ export class Ingest {
     this.anomaly({ kind: 'hep.invalid', detail: reason, frame });
     const key = from ? agentKey(from) : this.opts.origin;
     let c = this.hepAgents.get(key);
-    if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0 }));
+    if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0, lastRejectedMs: 0 }));
     if (!c) return;
+    const now = this.opts.now?.();
+    c.lastRejectedMs = now ? tsMillis(now) : 0;
     if (c.rejected++ === 0) this.opts.onHepRejected?.({ agent: key, reason, head: head.subarray(0, 32).toString('hex'), frame });
   }
 
-  /** Agents that sent HEP packets and had every one of them rejected. */
-  hepAgentsAllRejected(): string[] {
+  /**
+   * Agents that sent HEP packets and had every one of them rejected: at least `minRejected`, the last one at or after
+   * `sinceMs` (so one stray or spoofed datagram does not mark a feed degraded, and an agent that stopped recovers).
+   */
+  hepAgentsAllRejected(minRejected = 1, sinceMs = 0): string[] {
     const out: string[] = [];
-    for (const [k, c] of this.hepAgents) if (c.ok === 0 && c.rejected > 0) out.push(k);
+    for (const [k, c] of this.hepAgents) if (c.ok === 0 && c.rejected >= minRejected && c.lastRejectedMs >= sinceMs) out.push(k);
     return out;
   }
 
@@ -290,7 +298,7 @@ export class Ingest {
     this.stats.hepPackets++;
     const key = from ? agentKey(from) : this.opts.origin;
     let c = this.hepAgents.get(key);
-    if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0 }));
+    if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0, lastRejectedMs: 0 }));
     if (c) c.ok++;
     const now = outerTs !== undefined ? () => outerTs : this.opts.now;
     const h = hepToDatagram(p, { listener: this.opts.origin, frame, ...(now ? { now } : {}) });

@@ -27,6 +27,11 @@ export interface ListenerDeps {
   readonly onHepRejected?: (source: string, r: HepRejection) => void;
 }
 
+/** An agent is reported degraded after this many rejected packets and none decoded … */
+const HEP_DEGRADED_MIN_REJECTED = 3;
+/** … while its last rejection is this recent (a sender that stopped, or one spoofed burst, clears by itself). */
+const HEP_DEGRADED_WINDOW_MS = 10 * 60_000;
+
 /** A TCP connection that sends this many bytes of HEP garbage without one valid packet is closed. */
 const HEP_GARBAGE_CLOSE_BYTES = 4 * HEP_MAX_LEN;
 
@@ -82,7 +87,7 @@ abstract class ListenerBase implements LiveSource {
   /** HEP sources: agents whose every packet was rejected, and non-SIP HEP packets by payload type. */
   private hepStatus(): Partial<SourceStatus> {
     const st = this.ingest.stats;
-    const rejected = this.ingest.hepAgentsAllRejected();
+    const rejected = this.ingest.hepAgentsAllRejected(HEP_DEGRADED_MIN_REJECTED, this.now() - HEP_DEGRADED_WINDOW_MS);
     return {
       ...(rejected.length > 0 ? { hepAgentsRejected: rejected } : {}),
       ...(Object.keys(st.hepNotSip).length > 0 ? { hepNotSip: { ...st.hepNotSip } } : {}),

@@ -80,11 +80,14 @@ describe('HEP listeners, live', () => {
       // HEP v4 does not exist: every packet of this agent is undecodable.
       const bad = Buffer.from('HEP4\x00\x20' + 'x'.repeat(26), 'latin1');
       await sendUdp(d.ports.hepUdp!, [bad, bad, bad], '127.0.0.61');
+      // Two stray packets are not enough to call a feed degraded (one spoofed datagram must not flip /healthz).
+      await sendUdp(d.ports.hepUdp!, [bad, bad], '127.0.0.63');
       await sendUdp(d.ports.hepUdp!, [encodeHep(packet('healthy', '+31301112233'))], '127.0.0.62');
-      await waitFor(() => (d.sources().find((s) => s.name === 'hep-udp')?.counters.anomalies['hep.invalid'] ?? 0) === 3, 5000, 'rejections counted');
+      await waitFor(() => (d.sources().find((s) => s.name === 'hep-udp')?.counters.anomalies['hep.invalid'] ?? 0) === 5, 5000, 'rejections counted');
       await waitFor(() => (d.sources().find((s) => s.name === 'hep-udp')?.counters.hepPackets ?? 0) === 1, 5000, 'healthy packet');
       const logged = lines.filter((l) => String(l['message']).startsWith('HEP packet rejected'));
-      expect(logged).toHaveLength(1);
+      expect(logged).toHaveLength(2);
+      expect(logged.map((l) => String(l['agent']).replace(/:\d+$/, ''))).toEqual(['127.0.0.61', '127.0.0.63']);
       expect(logged[0]).toMatchObject({ level: 'warn', source: 'hep-udp', reason: 'not HEP3: bad magic', firstBytes: bad.toString('hex'), frame: 1 });
       expect(String(logged[0]!['agent'])).toMatch(/^127\.0\.0\.61:\d+$/);
       const res = await fetch(d.urls.health);

@@ -259,5 +259,16 @@ describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
     ]);
     expect(ingest.stats.anomalies).toEqual({ 'hep.invalid': 3 });
     expect(ingest.hepAgentsAllRejected()).toEqual(['10.1.2.3:5060']);
+    expect(ingest.hepAgentsAllRejected(3)).toEqual([]);
+  });
+
+  it('a rejecting agent counts as degraded only while its last rejection is recent', () => {
+    let now = 1_000;
+    const ingest = new Ingest({ origin: 'hep-udp', onMessage: () => undefined, now: () => ({ sec: now, nsec: 0 }) });
+    const broken = Buffer.from([0x48, 0x45, 0x50, 0x33, 0, 3]);
+    for (let i = 0; i < 3; i++) ingest.pushHep(broken, i + 1, agent);
+    now = 1_500;
+    expect(ingest.hepAgentsAllRejected(3, 1_000_000)).toEqual(['10.1.2.3:5060']);
+    expect(ingest.hepAgentsAllRejected(3, 1_000_001)).toEqual([]);
   });
 });
