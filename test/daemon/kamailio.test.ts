@@ -41,7 +41,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Kamailio as a stateless proxy: everything to the UAS, every message it receives traced as HEP. */
-function kamailioCfg(o: { sipPort: number; uasPort: number; hepPort: number; hepTransport: 'udp' | 'tcp'; hepVersion: 1 | 2 | 3 }): string {
+function kamailioCfg(o: { sipPort: number; uasPort: number; hepPort: number; hepTransport: 'udp' | 'tcp'; hepVersion: 1 | 2 | 3; ipv6: boolean }): string {
   return `#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -51,7 +51,9 @@ dns=no
 rev_dns=no
 auto_aliases=no
 listen=udp:127.0.0.1:${o.sipPort}
-listen=tcp:127.0.0.1:${o.sipPort}
+listen=tcp:127.0.0.1:${o.sipPort}${o.ipv6 ? `
+listen=udp:[::1]:${o.sipPort}
+listen=tcp:[::1]:${o.sipPort}` : ''}
 mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
 loadmodule "sl.so"
 loadmodule "pv.so"
@@ -72,7 +74,7 @@ request_route {
   sip_trace();
   # A log line to the collector (HEP3 payload type 100, whatever hep_version says): counted, never SIP.
   hlog("$ci", "spoofwatch-test relaying $rm");
-  $du = "sip:127.0.0.1:${o.uasPort}";
+  $du = "sip:${o.ipv6 ? '[::1]' : '127.0.0.1'}:${o.uasPort}";
   forward();
   exit;
 }
@@ -186,87 +188,95 @@ const key = (a: Alert) => `${a.call.callId} ${a.rule} ${a.severity} ${a.presente
 
 describe.skipIf(!HAVE)('Kamailio siptrace (HEP v1/v2/v3, UDP/TCP) → daemon = analyze on a tcpdump of the same calls', () => {
   const t = tempDir('spoofwatch-kamailio-');
-  let offlineBaseline: number | undefined;
+  /** Alerts analyze raises: the same in every variant of one signalling family. */
+  const baseline = new Map<boolean, number>();
   beforeAll(() => {
     CALLS.forEach((c, i) => writeFileSync(join(t.dir, `uac${i}.xml`), uacScenario(c)));
   });
   afterAll(() => t.cleanup());
 
-  for (const hepTransport of ['udp', 'tcp'] as const) {
-    for (const hepVersion of [1, 2, 3] as const) {
-      it(`hep_version ${hepVersion} over ${hepTransport.toUpperCase()}`, async () => {
-        const dir = join(t.dir, `v${hepVersion}-${hepTransport}`);
-        mkdirSync(join(dir, 'run'), { recursive: true });
-        const config = labConfig({ store: join(dir, 'alerts.db') });
-        const d = await quietDaemon(config);
-        let kam: Proc | undefined;
-        let uas: Proc | undefined;
-        let dump: Proc | undefined;
-        const pcap = join(dir, 'sip.pcap');
-        try {
-          const hepPort = hepTransport === 'udp' ? d.ports.hepUdp! : d.ports.hepTcp!;
-          const sipPort = await freePort();
-          const uasPort = await freePort();
-          writeFileSync(join(dir, 'kamailio.cfg'), kamailioCfg({ sipPort, uasPort, hepPort, hepTransport, hepVersion }));
-          kam = run('kamailio', ['-DD', '-E', '-f', join(dir, 'kamailio.cfg'), '-Y', join(dir, 'run'), '-P', join(dir, 'run', 'kamailio.pid')]);
-          uas = run('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(uasPort), '-nostdin', '-timeout', '20s']);
-          await kamailioReady(sipPort, kam).catch((e: Error) => {
-            throw new Error(`${e.message}:\n${kam?.out.text}`);
-          });
-          // What Kamailio receives on its SIP port (after the readiness probe): exactly what siptrace reports.
-          dump = run('tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-n', '-w', pcap, `udp and dst port ${sipPort}`]);
-          await waitFor(() => dump!.out.text.includes('listening on'), 5000, 'tcpdump listening');
-          const uacPorts = await Promise.all(CALLS.map(() => freePort()));
-          const uacs = CALLS.map((c, i) =>
-            run('sipp', [
-              '-sf', join(t.dir, `uac${i}.xml`), `127.0.0.1:${sipPort}`, '-i', c.src, '-p', String(uacPorts[i]), '-m', '1', '-nostdin', '-timeout', '10s', '-timeout_error',
-            ]),
-          );
-          const codes = await Promise.all(uacs.map((u) => u.exited));
-          expect(codes, uacs.map((u) => u.out.text.slice(-500)).join('\n')).toEqual([0, 0, 0, 0]);
-          await sleep(300); // the last 200 OK's HEP copy
-          await stop(kam);
-          await stop(uas);
-          await stop(dump, 'SIGINT');
+  // Every version over both feeds with IPv4 signalling, and two with IPv6 signalling (the 40-byte v1/v2 address block).
+  const variants = [
+    ...(['udp', 'tcp'] as const).flatMap((hepTransport) => ([1, 2, 3] as const).map((hepVersion) => ({ hepTransport, hepVersion, ipv6: false }))),
+    { hepTransport: 'udp', hepVersion: 2, ipv6: true },
+    { hepTransport: 'tcp', hepVersion: 1, ipv6: true },
+  ] as const;
+  for (const { hepTransport, hepVersion, ipv6 } of variants) {
+    it(`hep_version ${hepVersion} over ${hepTransport.toUpperCase()}${ipv6 ? ', IPv6 signalling' : ''}`, async () => {
+      const dir = join(t.dir, `v${hepVersion}-${hepTransport}${ipv6 ? '-ipv6' : ''}`);
+      mkdirSync(join(dir, 'run'), { recursive: true });
+      const config = labConfig({ store: join(dir, 'alerts.db') });
+      const d = await quietDaemon(config);
+      let kam: Proc | undefined;
+      let uas: Proc | undefined;
+      let dump: Proc | undefined;
+      const pcap = join(dir, 'sip.pcap');
+      try {
+        const hepPort = hepTransport === 'udp' ? d.ports.hepUdp! : d.ports.hepTcp!;
+        const sipPort = await freePort();
+        const uasPort = await freePort();
+        writeFileSync(join(dir, 'kamailio.cfg'), kamailioCfg({ sipPort, uasPort, hepPort, hepTransport, hepVersion, ipv6 }));
+        kam = run('kamailio', ['-DD', '-E', '-f', join(dir, 'kamailio.cfg'), '-Y', join(dir, 'run'), '-P', join(dir, 'run', 'kamailio.pid')]);
+        uas = run('sipp', ['-sn', 'uas', '-i', ipv6 ? '::1' : '127.0.0.1', '-p', String(uasPort), '-nostdin', '-timeout', '20s']);
+        await kamailioReady(sipPort, kam).catch((e: Error) => {
+          throw new Error(`${e.message}:\n${kam?.out.text}`);
+        });
+        // What Kamailio receives on its SIP port (after the readiness probe): exactly what siptrace reports.
+        dump = run('tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-n', '-w', pcap, `udp and dst port ${sipPort}`]);
+        await waitFor(() => dump!.out.text.includes('listening on'), 5000, 'tcpdump listening');
+        const uacPorts = await Promise.all(CALLS.map(() => freePort()));
+        const uacs = CALLS.map((c, i) =>
+          run('sipp', [
+            '-sf', join(t.dir, `uac${i}.xml`), ipv6 ? `[::1]:${sipPort}` : `127.0.0.1:${sipPort}`, '-i', ipv6 ? '::1' : c.src, '-p', String(uacPorts[i]), '-m', '1', '-nostdin', '-timeout', '10s', '-timeout_error',
+          ]),
+        );
+        const codes = await Promise.all(uacs.map((u) => u.exited));
+        expect(codes, uacs.map((u) => u.out.text.slice(-500)).join('\n')).toEqual([0, 0, 0, 0]);
+        await sleep(300); // the last 200 OK's HEP copy
+        await stop(kam);
+        await stop(uas);
+        await stop(dump, 'SIGINT');
 
-          const offline = await analyzeFiles([pcap], config);
-          // 4 calls × INVITE, 180, 200, ACK, BYE, 200 as Kamailio received them (a UDP retransmission would add a copy,
-          // on both sides alike).
-          expect(offline.sipMessages, dump.out.text).toBeGreaterThanOrEqual(24);
-          offlineBaseline ??= offline.alerts.length;
-          expect(offline.alerts.length).toBe(offlineBaseline);
-          const want = offline.alerts.map(key).sort();
-          await waitFor(() => d.store.lastSeq() >= want.length, 10_000, `${want.length} alerts stored`);
-          await sleep(200); // nothing more may come
-          const got = d.store.query({ limit: 1000 });
-          expect(got.map(key).sort()).toEqual(want);
-          // The spoofed calls are among them.
-          const rules = new Set(got.map((a) => a.rule));
-          for (const r of ['CLI-PROTECTED', 'HDR-PAI-UNTRUSTED', 'SRC-UNKNOWN-PEER', 'REG-INTL-NATIONAL-CLI', 'CLI-CALLED-AS-CALLER']) expect(rules, r).toContain(r);
-          // Every alert names the agent that reported it (address; capture id from v2 on).
-          const agent = hepTransport === 'udp' ? `agent 127.0.0.1:${sipPort}` : 'agent 127.0.0.1:';
-          for (const a of got) {
-            expect(a.network.origin).toContain(`hep-${hepTransport} ${agent}`);
-            expect(a.network.origin.endsWith(' capture id 2001')).toBe(hepVersion !== 1);
-            expect(a.network.agent?.address).toMatch(hepTransport === 'udp' ? new RegExp(`^127\\.0\\.0\\.1:${sipPort}$`) : /^127\.0\.0\.1:\d+$/);
-            expect(a.network.agent?.captureId).toBe(hepVersion === 1 ? undefined : 2001);
-          }
-          const hep = d.sources().find((s) => s.name === `hep-${hepTransport}`)!;
-          // One hlog() line per request Kamailio relayed (INVITE, ACK, BYE of 4 calls, and retransmissions if any).
-          const requests = Object.values(offline.byMethod).reduce((a, b) => a + b, 0);
-          expect(requests).toBeGreaterThanOrEqual(12);
-          expect(hep.hepNotSip).toEqual({ '100': requests });
-          expect(hep.counters.hepPackets).toBe(offline.sipMessages + requests);
-          expect(hep.counters.sipMessages).toBe(offline.sipMessages);
-          expect(hep.counters.anomalies).toEqual({});
-          expect(d.health().ok).toBe(true);
-        } finally {
-          await stop(kam);
-          await stop(uas);
-          await stop(dump, 'SIGINT');
-          await d.stop();
+        const offline = await analyzeFiles([pcap], config);
+        // 4 calls × INVITE, 180, 200, ACK, BYE, 200 as Kamailio received them (a UDP retransmission would add a copy,
+        // on both sides alike).
+        expect(offline.sipMessages, dump.out.text).toBeGreaterThanOrEqual(24);
+        if (!baseline.has(ipv6)) baseline.set(ipv6, offline.alerts.length);
+        expect(offline.alerts.length).toBe(baseline.get(ipv6));
+        const want = offline.alerts.map(key).sort();
+        await waitFor(() => d.store.lastSeq() >= want.length, 10_000, `${want.length} alerts stored`);
+        await sleep(200); // nothing more may come
+        const got = d.store.query({ limit: 1000 });
+        expect(got.map(key).sort()).toEqual(want);
+        // The spoofed calls are among them.
+        const rules = new Set(got.map((a) => a.rule));
+        // (IPv6 signalling comes from ::1, which is no configured peer.)
+        const spoofRules = ipv6 ? ['SRC-UNKNOWN-PEER', 'CLI-CALLED-AS-CALLER'] : ['CLI-PROTECTED', 'HDR-PAI-UNTRUSTED', 'SRC-UNKNOWN-PEER', 'REG-INTL-NATIONAL-CLI', 'CLI-CALLED-AS-CALLER'];
+        for (const r of spoofRules) expect(rules, r).toContain(r);
+        if (ipv6) expect(got.every((a) => a.network.src.startsWith('::1'))).toBe(true);
+        // Every alert names the agent that reported it (address; capture id from v2 on).
+        const agent = hepTransport === 'udp' ? `agent 127.0.0.1:${sipPort}` : 'agent 127.0.0.1:';
+        for (const a of got) {
+          expect(a.network.origin).toContain(`hep-${hepTransport} ${agent}`);
+          expect(a.network.origin.endsWith(' capture id 2001')).toBe(hepVersion !== 1);
+          expect(a.network.agent?.address).toMatch(hepTransport === 'udp' ? new RegExp(`^127\\.0\\.0\\.1:${sipPort}$`) : /^127\.0\.0\.1:\d+$/);
+          expect(a.network.agent?.captureId).toBe(hepVersion === 1 ? undefined : 2001);
         }
-      }, 30_000);
-    }
+        const hep = d.sources().find((s) => s.name === `hep-${hepTransport}`)!;
+        // One hlog() line per request Kamailio relayed (INVITE, ACK, BYE of 4 calls, and retransmissions if any).
+        const requests = Object.values(offline.byMethod).reduce((a, b) => a + b, 0);
+        expect(requests).toBeGreaterThanOrEqual(12);
+        expect(hep.hepNotSip).toEqual({ '100': requests });
+        expect(hep.counters.hepPackets).toBe(offline.sipMessages + requests);
+        expect(hep.counters.sipMessages).toBe(offline.sipMessages);
+        expect(hep.counters.anomalies).toEqual({});
+        expect(d.health().ok).toBe(true);
+      } finally {
+        await stop(kam);
+        await stop(uas);
+        await stop(dump, 'SIGINT');
+        await d.stop();
+      }
+    }, 30_000);
   }
 });
