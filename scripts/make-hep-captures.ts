@@ -131,6 +131,8 @@ interface Expected {
   readonly feed: string;
   readonly sipMessages: number;
   readonly hepNotSip: Record<string, number>;
+  /** The agent alerts name: the outer source address, and the capture id (v2, v3). */
+  readonly agent: { address: string; captureId?: number };
   readonly messages: { frame: number; callId: string; message: string; src: string; dst: string; transport: string; ts: string }[];
 }
 
@@ -146,7 +148,14 @@ function make(s: Spec): { hep: Buffer; twin: Buffer; expected: Expected } {
   const seen = (f: number): Timestamp => ({ sec: base + 100 + f, nsec: 0 });
   const hepW = new PcapWriter({ linkType: LinkType.RAW });
   const twinW = new PcapWriter({ linkType: LinkType.RAW });
-  const expected: Expected = { version: s.version, feed: s.feed, sipMessages: msgs.length, hepNotSip: s.log ? { '100': 1 } : {}, messages: [] };
+  const expected: Expected = {
+    version: s.version,
+    feed: s.feed,
+    sipMessages: msgs.length,
+    hepNotSip: s.log ? { '100': 1 } : {},
+    agent: { address: ep(s.agent), ...(s.version !== 1 ? { captureId: s.captureId } : {}) },
+    messages: [],
+  };
   let frame = 0;
   const logMsg: Sip = { label: 'log', fwd: true, text: logText(name) };
   const record = (k: number, f: number) => {

@@ -69,7 +69,6 @@ export interface Alert {
     transport: string;
     peer?: string;
     trust?: 'trusted' | 'untrusted';
-    /** Where the evidence came from: file, listener, and for HEP the agent (`… agent 10.0.0.5:5060 capture id 2001`). */
     origin: string;
     /** For HEP input: the capture agent that reported the call (added in issue #16; absent otherwise). */
     agent?: AlertAgent;

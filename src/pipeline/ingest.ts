@@ -22,9 +22,9 @@ export interface SipEvent {
   readonly hepCaptureId?: number | undefined;
 }
 
-/** The first rejected HEP packet of one agent (source address), reported once per agent. */
+/** The first rejected HEP packet of one agent (source IP address), reported once per agent. */
 export interface HepRejection {
-  /** The agent's address (`ip:port`), or the source's own name when the address is unknown. */
+  /** Where that packet came from (`ip:port`), or the source's own name when the address is unknown. */
   readonly agent: string;
   readonly reason: string;
   /** Up to 32 first bytes of the packet, hex. */
@@ -106,13 +106,12 @@ const agentKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.p
 
 export class Ingest {
   readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, hepNotSip: {}, anomalies: {} };
-  /** HEP packets decoded and rejected, by agent address (bounded by MAX_HEP_AGENTS). */
+  /** HEP packets decoded and rejected, by agent IP address (bounded by MAX_HEP_AGENTS). */
   readonly hepAgents = new Map<string, HepAgentCounts>();
   private readonly decoder: PacketDecoder;
   private readonly framers = new Map<string, SipStreamFramer | HepFlow>();
-  /** Origin put on messages: the source's, or while a HEP packet is unwrapped, its agent's (see agentOrigin). */
-  private origin: string;
-  private readonly agentOrigins = new Map<string, string>();
+  /** The agents of this source's HEP packets, one object per (address, capture id): no allocation per packet. */
+  private readonly agentCache = new Map<string, HepAgent>();
   /** While a HEP packet is unwrapped: its agent (undefined otherwise, so every event keeps one shape). */
   private agent: HepAgent | undefined;
   /** Address texts of the HEP packets this Ingest decodes (its own cache, as the packet decoder has one). */
@@ -122,7 +121,6 @@ export class Ingest {
 
   constructor(private readonly opts: IngestOptions) {
     this.maxStreams = opts.maxStreams ?? 65_536;
-    this.origin = opts.origin;
     this.decoder = new PacketDecoder({
       onDatagram: (d) => this.datagram(d),
       onAnomaly: (a) => this.anomaly(a),
@@ -182,13 +180,14 @@ export class Ingest {
    */
   rejectHep(reason: string, frame: number, from: Endpoint | undefined, head: Buffer): void {
     this.anomaly({ kind: 'hep.invalid', detail: reason, frame });
-    const key = from ? agentKey(from) : this.opts.origin;
+    // By address, not port: a TCP agent reconnects from a new port, a UDP sender may change socket.
+    const key = from ? from.ip : this.opts.origin;
     let c = this.hepAgents.get(key);
     if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0, lastRejectedMs: 0 }));
     if (!c) return;
     const now = this.opts.now?.();
     c.lastRejectedMs = now ? tsMillis(now) : 0;
-    if (c.rejected++ === 0) this.opts.onHepRejected?.({ agent: key, reason, head: head.subarray(0, 32).toString('hex'), frame });
+    if (c.rejected++ === 0) this.opts.onHepRejected?.({ agent: from ? agentKey(from) : key, reason, head: head.subarray(0, 32).toString('hex'), frame });
   }
 
   /**
@@ -296,7 +295,7 @@ export class Ingest {
    */
   private hepPacket(p: HepPacket, frame: number, from?: Endpoint, outerTs?: Timestamp): void {
     this.stats.hepPackets++;
-    const key = from ? agentKey(from) : this.opts.origin;
+    const key = from ? from.ip : this.opts.origin;
     let c = this.hepAgents.get(key);
     if (!c && this.hepAgents.size < MAX_HEP_AGENTS) this.hepAgents.set(key, (c = { ok: 0, rejected: 0, lastRejectedMs: 0 }));
     if (c) c.ok++;
@@ -312,27 +311,25 @@ export class Ingest {
     }
     // HEP carries whole SIP messages, even when the original transport was TCP.
     const { flow: _flow, ...dg } = h.datagram as Datagram & { flow?: string };
-    // The message's origin names the agent that reported it (address and capture id): the alert's network evidence.
-    this.origin = this.agentOrigin(key, p.captureId);
-    this.agent = p.captureId !== undefined ? { address: key, captureId: p.captureId } : { address: key };
+    // The message carries the agent that reported it (address, capture id): the alert's network evidence.
+    this.agent = from ? this.agentOf(from, p.captureId) : undefined;
     try {
       this.datagram(dg, p.captureId ?? 0);
     } finally {
-      this.origin = this.opts.origin;
       this.agent = undefined;
     }
   }
 
-  /** `hep-udp agent 10.0.0.5:5060 capture id 2001`, cached per (agent, capture id). */
-  private agentOrigin(agent: string, captureId: number | undefined): string {
-    const k = `${agent}#${captureId ?? ''}`;
-    let o = this.agentOrigins.get(k);
-    if (o === undefined) {
-      o = `${this.opts.origin} agent ${agent}${captureId !== undefined ? ` capture id ${captureId}` : ''}`;
-      if (this.agentOrigins.size >= MAX_HEP_AGENTS) this.agentOrigins.clear();
-      this.agentOrigins.set(k, o);
+  private agentOf(from: Endpoint, captureId: number | undefined): HepAgent {
+    const k = `${from.ip}|${from.port}|${captureId ?? ''}`;
+    let a = this.agentCache.get(k);
+    if (a === undefined) {
+      const address = agentKey(from);
+      a = captureId !== undefined ? { address, captureId } : { address };
+      if (this.agentCache.size >= MAX_HEP_AGENTS) this.agentCache.clear();
+      this.agentCache.set(k, a);
     }
-    return o;
+    return a;
   }
 
   private message(bytes: Buffer, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
@@ -349,7 +346,7 @@ export class Ingest {
     // One shape for every event (a conditional spread here cost an object and a copy per message).
     this.opts.onMessage({
       msg,
-      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.origin, agent: this.agent },
+      meta: { ts: d.ts, frame: d.frame, src: d.src, dst: d.dst, transport: d.transport, origin: this.opts.origin, agent: this.agent },
       frames,
       hepCaptureId,
     });

@@ -84,10 +84,13 @@ abstract class ListenerBase implements LiveSource {
     return {};
   }
 
-  /** HEP sources: agents whose every packet was rejected, and non-SIP HEP packets by payload type. */
+  /**
+   * HEP sources: agents whose every packet was rejected, and non-SIP HEP packets by payload type. (A SIP listener also
+   * unwraps HEP it is sent, but HEP-looking garbage there says nothing about a feed: it never degrades a SIP source.)
+   */
   private hepStatus(): Partial<SourceStatus> {
     const st = this.ingest.stats;
-    const rejected = this.ingest.hepAgentsAllRejected(HEP_DEGRADED_MIN_REJECTED, this.now() - HEP_DEGRADED_WINDOW_MS);
+    const rejected = this.name.startsWith('hep-') ? this.ingest.hepAgentsAllRejected(HEP_DEGRADED_MIN_REJECTED, this.now() - HEP_DEGRADED_WINDOW_MS) : [];
     return {
       ...(rejected.length > 0 ? { hepAgentsRejected: rejected } : {}),
       ...(Object.keys(st.hepNotSip).length > 0 ? { hepNotSip: { ...st.hepNotSip } } : {}),

@@ -255,10 +255,8 @@ describe.skipIf(!HAVE)('Kamailio siptrace (HEP v1/v2/v3, UDP/TCP) → daemon = a
         for (const r of spoofRules) expect(rules, r).toContain(r);
         if (ipv6) expect(got.every((a) => a.network.src.startsWith('::1'))).toBe(true);
         // Every alert names the agent that reported it (address; capture id from v2 on).
-        const agent = hepTransport === 'udp' ? `agent 127.0.0.1:${sipPort}` : 'agent 127.0.0.1:';
         for (const a of got) {
-          expect(a.network.origin).toContain(`hep-${hepTransport} ${agent}`);
-          expect(a.network.origin.endsWith(' capture id 2001')).toBe(hepVersion !== 1);
+          expect(a.network.origin).toBe(`hep-${hepTransport}`);
           expect(a.network.agent?.address).toMatch(hepTransport === 'udp' ? new RegExp(`^127\\.0\\.0\\.1:${sipPort}$`) : /^127\.0\.0\.1:\d+$/);
           expect(a.network.agent?.captureId).toBe(hepVersion === 1 ? undefined : 2001);
         }

@@ -218,14 +218,14 @@ describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
   };
   const agent = { ip: '10.1.2.3', port: 5060 };
 
-  it('a v1 packet becomes a SIP message whose origin names the agent; v2 adds the capture id; v1 without time takes the clock', () => {
+  it('a v1 packet becomes a SIP message that names its agent; v2 adds the capture id; v1 without time takes the clock', () => {
     const events: SipEvent[] = [];
     const ingest = new Ingest({ origin: 'hep-udp', onMessage: (e) => events.push(e), now: () => ({ sec: 42, nsec: 0 }) });
     ingest.pushHep(encodeHepV12(base, 1), 1, agent);
     ingest.pushHep(encodeHepV12(v6, 2), 2, agent);
     expect(events.map((e) => [e.msg.callId, e.meta.origin, e.meta.agent, e.meta.ts.sec, e.meta.transport, e.meta.src.ip, e.hepCaptureId])).toEqual([
-      ['v12-call-1', 'hep-udp agent 10.1.2.3:5060', { address: '10.1.2.3:5060' }, 42, 'udp', '192.0.2.10', 0],
-      ['v12-call-1', 'hep-udp agent 10.1.2.3:5060 capture id 2001', { address: '10.1.2.3:5060', captureId: 2001 }, 1_700_000_000, 'tcp', '2001:db8::1', 2001],
+      ['v12-call-1', 'hep-udp', { address: '10.1.2.3:5060' }, 42, 'udp', '192.0.2.10', 0],
+      ['v12-call-1', 'hep-udp', { address: '10.1.2.3:5060', captureId: 2001 }, 1_700_000_000, 'tcp', '2001:db8::1', 2001],
     ]);
     // A plain SIP datagram after them carries no agent.
     ingest.pushDatagram({ ts: { sec: 1, nsec: 0 }, src: base.src, dst: base.dst, transport: 'udp', payload: Buffer.from(INVITE), frame: 3 });
@@ -258,8 +258,11 @@ describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
       { agent: '10.9.9.9:9', reason: 'total length 3 below header size', head: broken.subarray(0, 32).toString('hex'), frame: 3 },
     ]);
     expect(ingest.stats.anomalies).toEqual({ 'hep.invalid': 3 });
-    expect(ingest.hepAgentsAllRejected()).toEqual(['10.1.2.3:5060']);
+    expect(ingest.hepAgentsAllRejected()).toEqual(['10.1.2.3']);
     expect(ingest.hepAgentsAllRejected(3)).toEqual([]);
+    // The agent is its address: a valid packet from another port of 10.1.2.3 clears it.
+    ingest.pushHep(encodeHep(base), 5, { ip: '10.1.2.3', port: 40000 });
+    expect(ingest.hepAgentsAllRejected()).toEqual([]);
   });
 
   it('a rejecting agent counts as degraded only while its last rejection is recent', () => {
@@ -268,7 +271,7 @@ describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
     const broken = Buffer.from([0x48, 0x45, 0x50, 0x33, 0, 3]);
     for (let i = 0; i < 3; i++) ingest.pushHep(broken, i + 1, agent);
     now = 1_500;
-    expect(ingest.hepAgentsAllRejected(3, 1_000_000)).toEqual(['10.1.2.3:5060']);
+    expect(ingest.hepAgentsAllRejected(3, 1_000_000)).toEqual(['10.1.2.3']);
     expect(ingest.hepAgentsAllRejected(3, 1_000_001)).toEqual([]);
   });
 });
