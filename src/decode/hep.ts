@@ -620,7 +620,7 @@ const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${
 
 /**
  * Turn a decoded HEP packet into the Datagram the SIP layer consumes. Only SIP payloads
- * (payload type 1) over UDP (17) or TCP (6) become datagrams; anything else is `skipped` with a
+ * (payload type 1) over UDP (17), TCP (6) or Kamailio's TLS/WS marker (22) become datagrams; anything else is `skipped` with a
  * reason the listener counts. `frame` numbers packets within the listener (1-based).
  */
 export function hepToDatagram(
@@ -631,6 +631,9 @@ export function hepToDatagram(
   let transport: Transport;
   if (p.ipProtocol === 17) transport = 'udp';
   else if (p.ipProtocol === 6) transport = 'tcp';
+  // Kamailio's siptrace marks TLS, WS and WSS with IPPROTO_IDP (22), its "fake proto type" (siptrace_hep.c
+  // pipport2su; its sipcapture reads 22 back as TLS): an encrypted-transport message, not one to drop.
+  else if (p.ipProtocol === 22) transport = 'tls';
   else return { kind: 'skipped', reason: 'unsupported-protocol' };
   const ts = p.tsMissing && origin.now ? origin.now() : p.ts;
   const datagram: HepDatagram = {

@@ -233,6 +233,14 @@ describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
     expect(ingest.stats.anomalies).toEqual({});
   });
 
+  it("Kamailio's TLS/WS/WSS marker (IP protocol 22) is read as TLS; SCTP (132) is an anomaly, not silence", () => {
+    const { ingest, events } = collect();
+    ingest.pushHep(encodeHepV12({ ...base, ipProtocol: 22 }, 2), 1, agent);
+    ingest.pushHep(encodeHep({ ...base, ipProtocol: 132 }), 2, agent);
+    expect(events.map((e) => [e.msg.callId, e.meta.transport])).toEqual([['v12-call-1', 'tls']]);
+    expect(ingest.stats.anomalies).toEqual({ 'hep.unsupported-protocol': 1 });
+  });
+
   it('non-SIP HEP (Kamailio hlog type 100, RTCP type 5) is counted by payload type, not as an anomaly', () => {
     const { ingest, events } = collect();
     ingest.pushHep(encodeHep({ ...base, payloadType: 100, payload: Buffer.from('log line') }), 1, agent);
