@@ -8,7 +8,7 @@ import { PacketDecoder } from '../decode/packet-decoder.js';
 import type { DecodeLimits } from '../decode/limits.js';
 import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPacket } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
-import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
+import { isSipStartLine, looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
@@ -95,6 +95,54 @@ function streamIsHep(p: Buffer): boolean {
   return b0 === 0x48 ? p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC : (b0 === 1 || b0 === 2) && looksLikeHepV12(p);
 }
 
+/** Bytes of a flow begun mid-stream held while neither a SIP nor a HEP start shows; beyond them it is framed as SIP. */
+const MAX_UNDECIDED_BYTES = 8 * 1024;
+
+/** A TCP flow whose first bytes were neither a SIP start nor a HEP start (a capture begun mid-connection). */
+interface UndecidedFlow {
+  readonly undecided: true;
+  /** Its segments so far (copies), handed to the framer once it is chosen. */
+  readonly held: Datagram[];
+  bytes: number;
+}
+
+const HEP_MAGIC_BYTES = Buffer.from('HEP3', 'latin1');
+
+/**
+ * Where a flow that started mid-stream shows what it carries: the first HEP start (v3 magic, or a v1/v2 header followed by
+ * the first letter of a SIP message) and the first SIP start line, whichever comes first; undefined when neither is in
+ * `p` yet. A HEP feed carries SIP text too, so a start line after a HEP header must not make it a SIP flow: that would
+ * read the agent's copies as if the agent had sent them.
+ */
+function midStreamKind(p: Buffer): 'hep' | 'sip' | undefined {
+  let hepAt = p.indexOf(HEP_MAGIC_BYTES);
+  for (let i = 0; i < p.length && (hepAt < 0 || i < hepAt); i++) {
+    const b = p[i];
+    if (b !== 1 && b !== 2) continue;
+    const hl = p[i + 1];
+    const fam = p[i + 2];
+    if (!((hl === 16 && fam === 2) || (hl === 40 && fam === 10))) continue;
+    const first = p[i + hl + (b === 2 ? 12 : 0)];
+    if (first !== undefined && ((first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a))) {
+      hepAt = i;
+      break;
+    }
+  }
+  let sipAt = -1;
+  for (let line = 0; line < p.length; ) {
+    const lf = p.indexOf(0x0a, line);
+    if (lf < 0) break;
+    const le = lf > line && p[lf - 1] === 0x0d ? lf - 1 : lf;
+    if (isSipStartLine(p, line, le)) {
+      sipAt = line;
+      break;
+    }
+    line = lf + 1;
+  }
+  if (hepAt >= 0 && (sipAt < 0 || hepAt < sipAt)) return 'hep';
+  return sipAt >= 0 ? 'sip' : undefined;
+}
+
 /** A TCP flow of a capture that carries a HEP feed (an agent → collector connection), with its framer's counts. */
 interface HepFlow {
   readonly framer: HepStreamFramer;
@@ -109,7 +157,7 @@ export class Ingest {
   /** HEP packets decoded and rejected, by agent IP address (bounded by MAX_HEP_AGENTS). */
   readonly hepAgents = new Map<string, HepAgentCounts>();
   private readonly decoder: PacketDecoder;
-  private readonly framers = new Map<string, SipStreamFramer | HepFlow>();
+  private readonly framers = new Map<string, SipStreamFramer | HepFlow | UndecidedFlow>();
   /** The agents of this source's HEP packets, one object per (address, capture id): no allocation per packet. */
   private readonly agentCache = new Map<string, HepAgent>();
   /** While a HEP packet is unwrapped: its agent (undefined otherwise, so every event keeps one shape). */
@@ -237,7 +285,8 @@ export class Ingest {
   private stream(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
     let framer = this.framers.get(d.flow);
     if (framer !== undefined && !(framer instanceof SipStreamFramer)) {
-      this.hepStream(framer, d);
+      if ('undecided' in framer) this.midStream(framer, d, hepCaptureId);
+      else this.hepStream(framer, d);
       return;
     }
     if (!framer) {
@@ -254,6 +303,13 @@ export class Ingest {
         this.hepStream(flow, d);
         return;
       }
+      if (hepCaptureId === undefined && d.payload.length > 0 && !looksLikeSip(d.payload)) {
+        // Neither starts here: a capture that began mid-connection. Look before choosing (see midStreamKind).
+        const flow: UndecidedFlow = { undecided: true, held: [], bytes: 0 };
+        this.framers.set(d.flow, flow);
+        this.midStream(flow, d, hepCaptureId);
+        return;
+      }
       framer = new SipStreamFramer();
       this.framers.set(d.flow, framer);
     }
@@ -262,6 +318,25 @@ export class Ingest {
       this.message(m.bytes, { ...d, frame: m.frame }, m.frames, hepCaptureId);
     }
     for (const a of framer.takeAnomalies()) this.anomaly(a);
+  }
+
+  /**
+   * A flow begun mid-stream: its segments are held until a HEP or a SIP start shows (or MAX_UNDECIDED_BYTES pass: then
+   * SIP, as before), then the chosen framer gets them all in order and resynchronises itself, counting what it skips.
+   */
+  private midStream(flow: UndecidedFlow, d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
+    flow.held.push({ ...d, payload: Buffer.from(d.payload) });
+    flow.bytes += d.payload.length;
+    const kind = midStreamKind(d.payload) ?? (flow.bytes > MAX_UNDECIDED_BYTES ? 'sip' : undefined);
+    if (kind === undefined) return;
+    if (kind === 'hep') {
+      const hep: HepFlow = { framer: new HepStreamFramer(), seenInvalid: 0, seenGarbage: 0 };
+      this.framers.set(d.flow, hep);
+      for (const h of flow.held) this.hepStream(hep, h);
+      return;
+    }
+    this.framers.set(d.flow, new SipStreamFramer());
+    for (const h of flow.held) this.stream(h as Datagram & { flow: string }, hepCaptureId);
   }
 
   /** Bytes of a HEP feed over TCP inside a capture, framed as the live HEP TCP listener frames them. */
@@ -274,7 +349,7 @@ export class Ingest {
       for (let i = 0; i < n; i++) this.rejectHep(st.lastInvalidReason ?? 'invalid HEP packet', d.frame, d.src, d.payload);
     }
     if (st.garbageBytes > flow.seenGarbage) {
-      this.stats.anomalies['hep.tcp-garbage-bytes'] = (this.stats.anomalies['hep.tcp-garbage-bytes'] ?? 0) + st.garbageBytes - flow.seenGarbage;
+      this.anomaly({ kind: 'hep.tcp-resync', detail: `${st.garbageBytes - flow.seenGarbage} bytes skipped to the next HEP packet`, frame: d.frame });
       flow.seenGarbage = st.garbageBytes;
     }
     for (const p of packets) this.hepPacket(p, d.frame, d.src, d.ts);

@@ -5,13 +5,15 @@
  * carries, the agent named in the origin, non-SIP HEP counted by payload type, and no anomaly.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles, runFiles } from '../../src/commands/analyze.js';
 import { defaultConfig } from '../../src/config/index.js';
 import { Ingest } from '../../src/pipeline/ingest.js';
 import { readCapture } from '../../src/sources/capture/index.js';
+import { PcapWriter } from '../../src/sources/capture/writer.js';
+import { LinkType } from '../../src/types.js';
 import { tempDir } from '../daemon/helpers.js';
 
 const DIR = 'captures/crafted/hep';
@@ -78,6 +80,29 @@ describe('HEP captures: v1, v2, v3 over UDP and TCP, IPv4 and IPv6', () => {
     expect(one.alerts.every((a) => a.network.agent !== undefined)).toBe(true);
     expect(stable(two)).toBe(stable(one));
   });
+
+  for (const file of Object.keys(EXPECTED).filter((f) => EXPECTED[f]!.feed === 'tcp')) {
+    it(`${file} begun mid-connection (a tcpdump started on a running feed): HEP, not the SIP inside it`, async () => {
+      // Frames 8 on: no handshake, the first segment in the middle of a packet's SIP message.
+      const w = new PcapWriter({ linkType: LinkType.RAW });
+      await readCapture(join(DIR, file), (f) => void (f.number >= 8 && w.add({ ts: f.ts, bytes: Buffer.from(f.bytes) })));
+      const t = tempDir('spoofwatch-hep-mid-');
+      try {
+        const path = join(t.dir, file);
+        writeFileSync(path, w.toBuffer());
+        const got: unknown[] = [];
+        const report = { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} as Record<string, number> };
+        await runFiles([path], (e) => void got.push([e.meta.frame, e.msg.kind === 'request' ? e.msg.method : String(e.msg.status), ep(e.meta.src), e.meta.transport, e.meta.agent?.address]), report);
+        // The messages whose HEP packet starts after the cut (ACK, BYE, 200), in the frames that complete them, with
+        // their inner addresses: the copies are never read as SIP sent by the agent.
+        const want = EXPECTED[file]!.messages.slice(4).map((m) => [m.frame - 7, m.message, m.src, m.transport, EXPECTED[file]!.agent.address]);
+        expect(got).toEqual(want);
+        expect(Object.keys(report.anomalies)).toEqual(['hep.tcp-resync']);
+      } finally {
+        t.cleanup();
+      }
+    });
+  }
 
   it('the generator is deterministic: a rerun writes the committed files byte for byte', () => {
     const t = tempDir('spoofwatch-hep-captures-');
