@@ -96,7 +96,7 @@ function streamIsHep(p: Buffer): boolean {
 }
 
 /** Bytes of a flow begun mid-stream held while neither a SIP nor a HEP start shows; beyond them it is framed as SIP. */
-const MAX_UNDECIDED_BYTES = 8 * 1024;
+const MAX_UNDECIDED_BYTES = 4 * 1024;
 
 /** A TCP flow whose first bytes were neither a SIP start nor a HEP start (a capture begun mid-connection). */
 interface UndecidedFlow {
