@@ -142,18 +142,21 @@ export function buildProgram(): Command {
 
   program
     .command('hep-send')
-    .description('replay the SIP messages of captures as HEP v3 to a collector (UDP, or TCP with --tcp)')
+    .description('replay the SIP messages of captures as HEP (v3, or v1/v2 as Kamailio siptrace sends) to a collector (UDP, or TCP with --tcp)')
     .argument('<files...>', 'capture files')
     .requiredOption('--to <host:port>', 'HEP collector address, e.g. 127.0.0.1:9060')
     .option('--tcp', 'send over TCP instead of UDP')
     .option('--capture-id <n>', 'HEP capture agent id', '2001')
     .option('--rate <n>', 'messages per second (0: as fast as possible)', '0')
-    .action(async (files: string[], opts: { to: string; tcp?: boolean; captureId: string; rate: string }) => {
+    .option('--hep-version <n>', 'HEP version: 1, 2 (Kamailio siptrace hep_version) or 3', '3')
+    .action(async (files: string[], opts: { to: string; tcp?: boolean; captureId: string; rate: string; hepVersion: string }) => {
       const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(opts.to);
       if (!m) fail(`--to ${opts.to}: expected HOST:PORT`);
+      const hepVersion = Number(opts.hepVersion);
+      if (hepVersion !== 1 && hepVersion !== 2 && hepVersion !== 3) fail(`--hep-version ${opts.hepVersion}: expected 1, 2 or 3`);
       const { hepSend } = await import('./commands/hep-send.js');
-      const r = await hepSend(files, { host: m[1]!, port: Number(m[2]), tcp: opts.tcp === true, captureId: Number(opts.captureId), rate: Number(opts.rate) });
-      process.stderr.write(`sent ${r.sent} HEP packets to ${opts.to} over ${opts.tcp ? 'TCP' : 'UDP'}\n`);
+      const r = await hepSend(files, { host: m[1]!, port: Number(m[2]), tcp: opts.tcp === true, captureId: Number(opts.captureId), rate: Number(opts.rate), hepVersion: hepVersion as 1 | 2 | 3 });
+      process.stderr.write(`sent ${r.sent} HEP${hepVersion !== 3 ? ` v${hepVersion}` : ''} packets to ${opts.to} over ${opts.tcp ? 'TCP' : 'UDP'}\n`);
       if (reportInputErrors(r.report)) process.exitCode = 2;
     });
 

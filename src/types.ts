@@ -60,6 +60,14 @@ export interface Endpoint {
 
 export type Transport = 'udp' | 'tcp' | 'tls' | 'ws';
 
+/** The HEP capture agent that reported a message (a proxy's siptrace, heplify): where the packet came from, its id. */
+export interface HepAgent {
+  /** `ip:port` (IPv6 bracketed) the HEP packet was sent from. */
+  readonly address: string;
+  /** HEP capture id (v2 time header, v3 chunk 12); absent for HEP v1. */
+  readonly captureId?: number;
+}
+
 /**
  * A transport payload ready for SIP. UDP: one datagram. TCP: the next in-order bytes of one
  * direction of a flow (the SIP layer frames messages by Content-Length).

@@ -33,6 +33,14 @@ export interface AlertCall {
   identity?: AlertIdentity;
 }
 
+/** The HEP capture agent named in an alert's network evidence. */
+export interface AlertAgent {
+  /** `ip:port` the HEP packets came from. */
+  address: string;
+  /** HEP capture id (HEP v2 and v3; v1 has none). */
+  captureId?: number;
+}
+
 export interface AlertEvidence {
   frame?: number;
   header: string;
@@ -62,6 +70,8 @@ export interface Alert {
     peer?: string;
     trust?: 'trusted' | 'untrusted';
     origin: string;
+    /** For HEP input: the capture agent that reported the call (added in issue #16; absent otherwise). */
+    agent?: AlertAgent;
   };
   reasons: string[];
   evidence: AlertEvidence[];

@@ -6,7 +6,7 @@
 import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { encodeHep } from '../decode/hep.js';
+import { encodeHep, encodeHepV12 } from '../decode/hep.js';
 import { runFiles, type AnalyzeReport } from './analyze.js';
 import type { SipEvent } from '../pipeline/ingest.js';
 
@@ -17,11 +17,14 @@ export interface HepSendOptions {
   readonly captureId: number;
   /** Messages per second; 0 sends as fast as possible. */
   readonly rate: number;
+  /** HEP version to send (Kamailio siptrace `hep_version`); 3 when absent. */
+  readonly hepVersion?: 1 | 2 | 3;
 }
 
-export function hepPacketOf(e: SipEvent, captureId: number): Buffer {
+/** One SIP message as a HEP packet of `version` (3 by default; 1 and 2 as Kamailio's siptrace sends them). */
+export function hepPacketOf(e: SipEvent, captureId: number, version: 1 | 2 | 3 = 3): Buffer {
   const { meta } = e;
-  return encodeHep({
+  const p = {
     ipFamily: meta.src.ip.includes(':') ? 6 : 4,
     ipProtocol: meta.transport === 'udp' ? 17 : 6,
     src: meta.src,
@@ -30,7 +33,8 @@ export function hepPacketOf(e: SipEvent, captureId: number): Buffer {
     payloadType: 1,
     captureId,
     payload: e.msg.raw,
-  });
+  } as const;
+  return version === 3 ? encodeHep(p) : encodeHepV12(p, version);
 }
 
 /** Where packets go: one socket for the whole run, with back-pressure and optional pacing. */
@@ -81,7 +85,7 @@ export async function hepSend(files: readonly string[], o: HepSendOptions): Prom
     }
   };
   try {
-    await runFiles(files, (e) => pending.push(hepPacketOf(e, o.captureId)), report, undefined, 1, drain);
+    await runFiles(files, (e) => pending.push(hepPacketOf(e, o.captureId, o.hepVersion)), report, undefined, 1, drain);
     await drain(); // what each file's end flushed
   } finally {
     await sink.close();

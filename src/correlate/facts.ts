@@ -3,7 +3,7 @@
  * identity headers parsed and numbers normalised in the peer's country. Only the initial INVITE gets the full
  * identity work; other messages get the light facts MSG-MALFORMED and UA-ATTACK-TOOL need.
  */
-import type { Anomaly, Endpoint, Timestamp } from '../types.js';
+import type { Anomaly, Endpoint, HepAgent, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
 import type { SipMessage } from '../sip/message.js';
 import type { Invalid, NameAddr, Params, Uri } from '../sip/model.js';
@@ -18,6 +18,8 @@ export interface MessageMeta {
   readonly dst: Endpoint;
   readonly transport: string;
   readonly origin: string;
+  /** The HEP agent that reported the message, when it came in HEP. */
+  readonly agent?: HepAgent | undefined;
 }
 
 /** Anomaly kinds of the SIP layer that MSG-MALFORMED reports (RULES.md §4). */
@@ -295,6 +297,7 @@ export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutco
     dst: meta.dst,
     transport: meta.transport,
     origin: meta.origin,
+    agent: meta.agent,
     peer: input.peer,
     peerTransportMismatch: input.peerTransportMismatch,
     // Outside initial INVITEs no rule reads more of From than its text unless it alerts.

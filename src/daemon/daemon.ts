@@ -4,7 +4,7 @@
  * port. `startDaemon` is what the CLI runs and what the tests start in-process on ephemeral ports.
  */
 import { Analyzer } from '../pipeline/analyzer.js';
-import type { SipEvent } from '../pipeline/ingest.js';
+import type { HepRejection, SipEvent } from '../pipeline/ingest.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
 import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
@@ -236,7 +236,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     // While alerts spill, the store is known to fail: no probe write on every health check of a full disk.
     const writable = persist.ok && store.writable();
     const list = sources.map((s) => s.status());
-    const ok = writable && list.every((s) => s.up);
+    // A HEP source whose agents' packets are all rejected (wrong version, broken sender) hears nothing: not healthy.
+    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected);
     const spill = bus.stats();
     return {
       ok,
@@ -255,6 +256,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         address: s.address,
         lastPacket: s.lastPacketMs !== undefined ? new Date(s.lastPacketMs).toISOString() : null,
         ...(s.error !== undefined ? { error: s.error } : {}),
+        ...(s.hepAgentsRejected ? { degraded: `every HEP packet rejected from ${s.hepAgentsRejected.join(', ')}` } : {}),
       })),
       store: { writable, path: store.file, lastSeq: store.lastSeq(), epoch: store.epoch() },
       wsClients: hub.size,
@@ -284,7 +286,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   }
   cleanups.push(() => http.close());
 
-  const deps = { onMessage, limits, onError: onSourceError };
+  const deps = {
+    onMessage,
+    limits,
+    onError: onSourceError,
+    // Once per agent: the first packet it sent that does not decode (a HEP version or format we cannot read).
+    onHepRejected: (source: string, r: HepRejection) =>
+      log.warn('HEP packet rejected (first from this agent; later ones are only counted as hep.invalid)', { source, agent: r.agent, reason: r.reason, firstBytes: r.head, frame: r.frame }),
+  };
   const ports: { -readonly [K in keyof DaemonPorts]: DaemonPorts[K] } = { http: http.port };
   for (const proto of ['sip', 'hep'] as const) {
     const cfg = config.sources[proto];

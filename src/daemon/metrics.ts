@@ -100,6 +100,12 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
       if (drops !== undefined) yield [{ source: s.name }, drops];
     }
   });
+  totalCounter(registry, 'spoofwatch_hep_not_sip_total', 'HEP packets that carry no SIP (5 RTCP, 100 log …) by source and HEP payload type: counted, not anomalies', ['source', 'payload_type'], function* () {
+    for (const s of m.sources()) for (const [t, v] of Object.entries(s.hepNotSip ?? {})) yield [{ source: s.name, payload_type: t }, v];
+  });
+  gauge(registry, 'spoofwatch_hep_agents_rejected', 'HEP agents whose every packet was rejected (the source is degraded in /healthz)', ['source'], function* () {
+    for (const s of m.sources()) if (s.hepAgentsRejected !== undefined) yield [{ source: s.name }, s.hepAgentsRejected.length];
+  });
   totalCounter(registry, 'spoofwatch_anomalies_total', 'Malformed, hostile or dropped input by source and kind', ['source', 'kind'], function* () {
     for (const s of m.sources()) for (const [kind, v] of Object.entries(s.counters.anomalies)) yield [{ source: s.name, kind }, v];
   });

@@ -17,8 +17,10 @@ import { SpoofwatchError } from '../types.js';
 import { parseIPv4, parseIPv6 } from './addr.js';
 import { AddressTextCache } from './address-text.js';
 
-/** One decoded HEP v3 packet. `payload` is a slice of the input unless it was decompressed. */
+/** One decoded HEP packet (v1, v2 or v3). `payload` is a slice of the input unless it was decompressed. */
 export interface HepPacket {
+  /** HEP version the agent sent; absent means 3 (the encoder's default). */
+  readonly version?: 1 | 2 | 3;
   readonly ipFamily: 4 | 6;
   /** IANA protocol number: 17 UDP, 6 TCP (others are passed through). */
   readonly ipProtocol: number;
@@ -128,6 +130,8 @@ function inflateBounded(data: Buffer): Buffer | string {
  * one, the packet gets a cache of its own.
  */
 export function decodeHep(buf: Buffer, addrs: AddressTextCache = new AddressTextCache()): Parse<HepPacket> {
+  const b0 = buf[0];
+  if (b0 === 1 || b0 === 2) return decodeHepV12(buf, buf.length, addrs);
   if (buf.length < HEADER_LEN) {
     return isMagicPrefix(buf) ? { kind: 'incomplete', need: HEADER_LEN } : invalid('not HEP3: bad magic');
   }
@@ -268,6 +272,156 @@ export function decodeHep(buf: Buffer, addrs: AddressTextCache = new AddressText
   return { kind: 'ok', value: packet, consumed: total };
 }
 
+/**
+ * HEP v1/v2 layout (Kamailio siptrace `hep_version` 1|2, sipcapture `hepv2_received`; captagent 4): no total length,
+ * the payload runs to the end of the datagram.
+ *   hep_hdr (8):      u8 version (1|2) | u8 header length (8 + address block) | u8 family (2 AF_INET, 10 AF_INET6)
+ *                     | u8 IP protocol | u16 source port | u16 destination port (ports in network byte order)
+ *   hep_iphdr (8) / hep_ip6hdr (32): source address | destination address
+ *   v2 only, hep_timehdr (12, a C struct with 2 bytes of tail padding): u32 tv_sec | u32 tv_usec | u16 capture id,
+ *                     all three little-endian (Kamailio writes them with `to_le` / host order on x86)
+ * The header length field counts hep_hdr and the address block, not the time header (Kamailio sets it so).
+ */
+const V12_HEADER_LEN = 8;
+const V2_TIME_LEN = 12;
+
+type V12Layout = { readonly kind: 'ok'; readonly family: 4 | 6; readonly headerLen: number } | { readonly kind: 'incomplete'; readonly need: number } | { readonly kind: 'invalid'; readonly reason: string };
+
+/** Checks the fixed part of a HEP v1/v2 header at the start of `buf` (whose first byte is 1 or 2). */
+function v12Layout(buf: Buffer): V12Layout {
+  const version = buf[0];
+  const hl = buf[1];
+  const fam = buf[2];
+  if (hl !== undefined && hl !== 16 && hl !== 40) return invalid(`HEP v${version}: header length ${hl}, expected 16 (IPv4) or 40 (IPv6)`);
+  if (fam !== undefined && fam !== 2 && fam !== 10) return invalid(`HEP v${version}: unknown address family ${fam}`);
+  if (hl === undefined || fam === undefined) return { kind: 'incomplete', need: V12_HEADER_LEN };
+  const family: 4 | 6 = fam === 2 ? 4 : 6;
+  if (hl !== (family === 4 ? 16 : 40)) return invalid(`HEP v${version}: header length ${hl} does not match IPv${family}`);
+  const headerLen = hl + (version === 2 ? V2_TIME_LEN : 0);
+  if (buf.length < headerLen) return { kind: 'incomplete', need: headerLen };
+  return { kind: 'ok', family, headerLen };
+}
+
+/**
+ * Cheap test for a HEP v1/v2 packet at the start of a datagram: version byte, a header length and family that
+ * agree, and room for the header. A SIP message starts with a letter, so this never costs SIP more than one compare.
+ */
+export function looksLikeHepV12(buf: Buffer): boolean {
+  const b0 = buf[0];
+  if (b0 !== 1 && b0 !== 2) return false;
+  const lay = v12Layout(buf);
+  return lay.kind === 'ok' && buf.length > lay.headerLen;
+}
+
+/** Decode a HEP v1/v2 packet occupying `buf[0, end)`; the payload is everything after the header. */
+function decodeHepV12(buf: Buffer, end: number, addrs: AddressTextCache): Parse<HepPacket> {
+  const lay = v12Layout(end === buf.length ? buf : buf.subarray(0, end));
+  if (lay.kind !== 'ok') return lay;
+  const version = buf[0] === 1 ? 1 : 2;
+  const v4 = lay.family === 4;
+  const src = v4 ? addrs.ipv4(buf, V12_HEADER_LEN) : addrs.ipv6(buf, V12_HEADER_LEN);
+  const dst = v4 ? addrs.ipv4(buf, V12_HEADER_LEN + 4) : addrs.ipv6(buf, V12_HEADER_LEN + 16);
+  let ts: Timestamp = { sec: 0, nsec: 0 };
+  let captureId: number | undefined;
+  if (version === 2) {
+    const t = (buf[1] ?? 0) as number;
+    const usec = buf.readUInt32LE(t + 4);
+    if (usec > 999_999) return invalid(`HEP v2: timestamp microseconds ${usec} out of range`);
+    ts = { sec: buf.readUInt32LE(t), nsec: usec * 1000 };
+    captureId = buf.readUInt16LE(t + 8);
+  }
+  if (end <= lay.headerLen) return invalid(`HEP v${version}: no payload after the ${lay.headerLen}-byte header`);
+  const packet: HepPacket = {
+    version,
+    ipFamily: lay.family,
+    ipProtocol: buf[3] ?? 0,
+    src: { ip: src, port: buf.readUInt16BE(4) },
+    dst: { ip: dst, port: buf.readUInt16BE(6) },
+    ts,
+    ...(version === 1 ? { tsMissing: true } : {}),
+    // v1/v2 have no payload type: they carry SIP only.
+    payloadType: 1,
+    ...(captureId !== undefined ? { captureId } : {}),
+    payload: buf.subarray(lay.headerLen, end),
+  };
+  return { kind: 'ok', value: packet, consumed: end };
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * The value of the Content-Length (or compact `l`) header among the header lines `buf[start, end)`, RFC 3261 §20.14 /
+ * §7.3.3; undefined when absent, -1 when unparseable.
+ */
+function contentLengthOf(buf: Buffer, start: number, end: number): number | undefined {
+  let line = start;
+  while (line < end) {
+    let eol = buf.indexOf(0x0a, line);
+    if (eol < 0 || eol > end) eol = end;
+    // The colon of this line only (a search past the line would make a long header block quadratic).
+    const at = buf.subarray(line, eol).indexOf(0x3a);
+    const colon = at < 0 ? -1 : line + at;
+    if (colon > line) {
+      const name = buf.toString('latin1', line, colon).trim().toLowerCase();
+      if (name === 'content-length' || name === 'l') {
+        const v = buf.toString('latin1', colon + 1, eol).trim();
+        return /^[0-9]{1,9}$/.test(v) ? Number(v) : -1;
+      }
+    }
+    line = eol + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Frame one HEP v1/v2 packet at the start of a TCP byte stream. v1/v2 have no length field, so the packet ends where
+ * its SIP message ends: the header, then SIP headers up to the empty line, then Content-Length body bytes (RFC 3261
+ * §18.3; a message without Content-Length on a stream is taken as bodiless).
+ */
+interface V12Frame {
+  readonly r: Parse<HepPacket>;
+  /** Incomplete: the end of SIP headers is known not to start before this offset (resume the search there). */
+  readonly scanned?: number;
+  /** Invalid: the bytes up to this offset cannot hold a packet start worth trying (resynchronise there). */
+  readonly skip?: number;
+}
+
+function frameHepV12(buf: Buffer, addrs: AddressTextCache, scannedBefore: number): V12Frame {
+  const lay = v12Layout(buf);
+  if (lay.kind !== 'ok') return { r: lay };
+  const limit = Math.min(buf.length, lay.headerLen + HEP_MAX_LEN);
+  // Each byte is searched once per packet, however the stream is split (a byte-by-byte sender stays linear).
+  const eoh = buf.subarray(0, limit).indexOf(CRLFCRLF, Math.max(lay.headerLen, scannedBefore));
+  const v = buf[0];
+  if (eoh < 0) {
+    const scanned = Math.max(lay.headerLen, limit - 3);
+    if (buf.length - lay.headerLen >= HEP_MAX_LEN) return { r: invalid(`HEP v${v} over TCP: no end of SIP headers within ${HEP_MAX_LEN} bytes`), skip: scanned };
+    return { r: { kind: 'incomplete', need: buf.length + 1 }, scanned };
+  }
+  // A broken message's header block cannot hold the start of a good packet whose SIP starts after it: skip it whole,
+  // so hostile look-alike headers cost one pass, not one per byte.
+  const cl = contentLengthOf(buf, lay.headerLen, eoh);
+  if (cl === -1) return { r: invalid(`HEP v${v} over TCP: unparseable Content-Length`), skip: eoh + 4 };
+  const end = eoh + 4 + (cl ?? 0);
+  if (end - lay.headerLen > HEP_MAX_LEN) return { r: invalid(`HEP v${v} over TCP: message of ${end - lay.headerLen} bytes above ${HEP_MAX_LEN}`), skip: eoh + 4 };
+  if (buf.length < end) return { r: { kind: 'incomplete', need: end }, scanned: eoh };
+  return { r: decodeHepV12(buf, end, addrs) };
+}
+
+/** True when `buf[pos…]` can be (or, near the end, can still become) the start of a HEP v1, v2 or v3 packet. */
+function hepStartAt(buf: Buffer, pos: number): boolean {
+  const b0 = buf[pos];
+  if (b0 === 1 || b0 === 2) {
+    const hl = buf[pos + 1];
+    const fam = buf[pos + 2];
+    if (hl === undefined) return true;
+    if (hl !== 16 && hl !== 40) return false;
+    return fam === undefined || (fam === 2 && hl === 16) || (fam === 10 && hl === 40);
+  }
+  if (buf.length - pos >= 4) return buf.readUInt32BE(pos) === 0x48455033;
+  return isMagicPrefix(buf.subarray(pos));
+}
+
 /** Address bytes of the few addresses an encoder sees again and again (hep-send, the bench), bounded. */
 const ADDR_CACHE = new Map<string, Buffer>();
 const ADDR_CACHE_MAX = 1024;
@@ -342,6 +496,35 @@ export function encodeHep(p: HepPacket): Buffer {
   return b;
 }
 
+/**
+ * Encode a packet as HEP v1 or v2 (the layout Kamailio's siptrace sends with `hep_version` 1|2; see the v1/v2 layout
+ * above): v2 adds the capture time (microseconds) and the capture id, truncated to 16 bits as the format has it.
+ * Throws `SpoofwatchError` (code `HEP_ENCODE`) on an address that does not match the family.
+ */
+export function encodeHepV12(p: HepPacket, version: 1 | 2): Buffer {
+  const v4 = p.ipFamily === 4;
+  const src = addrBytes(p.ipFamily, p.src.ip);
+  const dst = addrBytes(p.ipFamily, p.dst.ip);
+  const hl = V12_HEADER_LEN + src.length + dst.length;
+  const headerLen = hl + (version === 2 ? V2_TIME_LEN : 0);
+  const b = Buffer.alloc(headerLen + p.payload.length);
+  b[0] = version;
+  b[1] = hl;
+  b[2] = v4 ? 2 : 10;
+  b[3] = p.ipProtocol & 0xff;
+  b.writeUInt16BE(p.src.port, 4);
+  b.writeUInt16BE(p.dst.port, 6);
+  src.copy(b, V12_HEADER_LEN);
+  dst.copy(b, V12_HEADER_LEN + src.length);
+  if (version === 2) {
+    b.writeUInt32LE(p.ts.sec >>> 0, hl);
+    b.writeUInt32LE(Math.floor(p.ts.nsec / 1000) >>> 0, hl + 4);
+    b.writeUInt16LE((p.captureId ?? 0) & 0xffff, hl + 8);
+  }
+  p.payload.copy(b, headerLen);
+  return b;
+}
+
 /** Counters of a {@link HepStreamFramer}; every byte it throws away is counted here. */
 export interface HepFramerStats {
   packets: number;
@@ -355,13 +538,17 @@ export interface HepFramerStats {
 }
 
 /**
- * Frames HEP v3 packets out of a TCP byte stream. After garbage or an invalid packet it
- * resynchronises at the next "HEP3"; it holds at most one packet (≤ 64 KiB) plus 3 bytes of a
- * possible magic prefix, so its memory is bounded whatever the peer sends.
+ * Frames HEP v1, v2 and v3 packets out of a TCP byte stream (v3 by its total length; v1/v2, which have none, by the
+ * Content-Length of the SIP message they carry). After garbage or an invalid packet it resynchronises at the next
+ * possible packet start; it holds at most one packet (≤ 64 KiB plus a header) plus a few bytes of a possible start,
+ * so its memory is bounded whatever the peer sends.
  */
 export class HepStreamFramer {
   private pending: Buffer = Buffer.alloc(0);
   private inGarbage = false;
+  private readonly addrs = new AddressTextCache();
+  /** v1/v2 packet pending at the start of the buffer: its SIP end-of-headers does not start before this offset. */
+  private v12Scanned = 0;
   readonly stats: HepFramerStats = { packets: 0, garbageBytes: 0, resyncs: 0, invalid: 0 };
 
   /** Bytes currently held waiting for the rest of a packet. */
@@ -377,35 +564,37 @@ export class HepStreamFramer {
     const out: HepPacket[] = [];
     let pos = 0;
     while (pos < buf.length) {
-      const magicHere = buf.length - pos >= 4 ? buf.readUInt32BE(pos) === 0x48455033 : isMagicPrefix(buf.subarray(pos));
-      if (!magicHere) {
+      if (!hepStartAt(buf, pos)) {
         if (!this.inGarbage) {
           this.stats.resyncs++;
           this.inGarbage = true;
         }
-        const next = buf.indexOf(HEP_MAGIC, pos + 1);
-        if (next < 0) {
-          // Keep up to 3 trailing bytes that may be the start of the next magic.
-          let keep = Math.min(3, buf.length - pos - 1);
-          while (keep > 0 && !isMagicPrefix(buf.subarray(buf.length - keep))) keep--;
-          this.stats.garbageBytes += buf.length - keep - pos;
-          pos = buf.length - keep;
-          break;
-        }
+        let next = pos + 1;
+        while (next < buf.length && !hepStartAt(buf, next)) next++;
+        // A possible start within the last 3 bytes is kept for the next read.
         this.stats.garbageBytes += next - pos;
         pos = next;
         continue;
       }
-      const r = decodeHep(buf.subarray(pos));
-      if (r.kind === 'incomplete') break;
+      const sub = pos === 0 ? buf : buf.subarray(pos);
+      const b0 = buf[pos];
+      const v12 = b0 === 1 || b0 === 2 ? frameHepV12(sub, this.addrs, pos === 0 ? this.v12Scanned : 0) : undefined;
+      const r = v12 ? v12.r : decodeHep(sub, this.addrs);
+      if (r.kind === 'incomplete') {
+        this.v12Scanned = v12?.scanned ?? 0;
+        break;
+      }
+      this.v12Scanned = 0;
       if (r.kind === 'invalid') {
-        // The length field of a broken packet cannot be trusted: skip its magic and resync.
+        // The length of a broken packet cannot be trusted: skip its magic (v3), its first byte or the header block
+        // it claimed (v1/v2), and resync.
         this.stats.invalid++;
         this.stats.lastInvalidReason = r.reason;
-        this.stats.garbageBytes += 4;
+        const skip = v12 ? Math.max(1, v12.skip ?? 1) : 4;
+        this.stats.garbageBytes += skip;
         this.stats.resyncs++;
         this.inGarbage = true;
-        pos += 4;
+        pos += skip;
         continue;
       }
       this.inGarbage = false;
@@ -431,7 +620,7 @@ const endpointKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${
 
 /**
  * Turn a decoded HEP packet into the Datagram the SIP layer consumes. Only SIP payloads
- * (payload type 1) over UDP (17) or TCP (6) become datagrams; anything else is `skipped` with a
+ * (payload type 1) over UDP (17), TCP (6) or Kamailio's TLS/WS marker (22) become datagrams; anything else is `skipped` with a
  * reason the listener counts. `frame` numbers packets within the listener (1-based).
  */
 export function hepToDatagram(
@@ -442,6 +631,9 @@ export function hepToDatagram(
   let transport: Transport;
   if (p.ipProtocol === 17) transport = 'udp';
   else if (p.ipProtocol === 6) transport = 'tcp';
+  // Kamailio's siptrace marks TLS, WS and WSS with IPPROTO_IDP (22), its "fake proto type" (siptrace_hep.c
+  // pipport2su; its sipcapture reads 22 back as TLS): an encrypted-transport message, not one to drop.
+  else if (p.ipProtocol === 22) transport = 'tls';
   else return { kind: 'skipped', reason: 'unsupported-protocol' };
   const ts = p.tsMissing && origin.now ? origin.now() : p.ts;
   const datagram: HepDatagram = {

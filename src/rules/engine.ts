@@ -180,6 +180,7 @@ export class RuleEngine {
         transport: call.transport,
         ...(call.peer ? { peer: call.peer.name, trust: call.peer.trust } : {}),
         origin: call.origin,
+        ...(call.agent ? { agent: { address: call.agent.address, ...(call.agent.captureId !== undefined ? { captureId: call.agent.captureId } : {}) } } : {}),
       },
       reasons: [...f.reasons],
       evidence: [...f.evidence],

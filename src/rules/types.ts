@@ -3,7 +3,7 @@
  * CallFacts — typed, normalised identities plus the network identity — and rules are pure functions over them.
  */
 import type { AlertEvidence, Severity } from '../alerts/alert.js';
-import type { Timestamp } from '../types.js';
+import type { HepAgent, Timestamp } from '../types.js';
 
 /** Number categories from our own numbering-plan table (RULES.md §3). */
 import type { NumberCategory } from '../identity/numbers.js';
@@ -96,6 +96,8 @@ export interface CallFacts {
   readonly transport: string;
   /** Human-readable origin: file name, listener, HEP agent. */
   readonly origin: string;
+  /** The HEP agent that reported the message (address, capture id), when it came in HEP. */
+  readonly agent?: HepAgent | undefined;
   readonly peer?: PeerFacts;
   /** Address matched a peer but not its port/transport constraints. */
   readonly peerTransportMismatch?: string;

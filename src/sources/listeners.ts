@@ -10,10 +10,10 @@ import { timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { AddressTextCache } from '../decode/address-text.js';
-import { decodeHep, hepToDatagram, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
+import { decodeHep, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
 import type { LimitsConfig } from '../config/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
 import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
@@ -26,7 +26,14 @@ export interface ListenerDeps {
   readonly now?: () => number;
   /** Socket-level failures worth an operational log line (never per packet). */
   readonly onError?: (source: string, err: Error) => void;
+  /** The first HEP packet of each agent that does not decode (one log line per agent, never per packet). */
+  readonly onHepRejected?: (source: string, r: HepRejection) => void;
 }
+
+/** An agent is reported degraded after this many rejected packets and none decoded … */
+const HEP_DEGRADED_MIN_REJECTED = 3;
+/** … while its last rejection is this recent (a sender that stopped, or one spoofed burst, clears by itself). */
+const HEP_DEGRADED_WINDOW_MS = 10 * 60_000;
 
 /** A TCP connection that sends this many bytes of HEP garbage without one valid packet is closed. */
 const HEP_GARBAGE_CLOSE_BYTES = 4 * HEP_MAX_LEN;
@@ -120,7 +127,13 @@ abstract class ListenerBase implements LiveSource {
     this.now = deps.now ?? Date.now;
     this.sources = SourceFilter.of(access.allowFrom);
     this.agents = name.startsWith('hep') ? HepAgentFilter.of(access) : undefined;
-    this.ingest = new Ingest({ origin, onMessage: deps.onMessage, maxStreams: deps.limits.flows });
+    this.ingest = new Ingest({
+      origin,
+      onMessage: deps.onMessage,
+      maxStreams: deps.limits.flows,
+      now: () => wallTimestamp(this.now()),
+      ...(deps.onHepRejected ? { onHepRejected: (r: HepRejection) => deps.onHepRejected?.(this.name, r) } : {}),
+    });
   }
 
   status(): SourceStatus {
@@ -131,12 +144,26 @@ abstract class ListenerBase implements LiveSource {
       ...(this.lastPacketMs !== undefined ? { lastPacketMs: this.lastPacketMs } : {}),
       ...(this.error !== undefined ? { error: this.error } : {}),
       counters: mergeIngest(this.counters, [this.ingest]),
+      ...this.hepStatus(),
       ...this.extraStatus(),
     };
   }
 
   protected extraStatus(): Partial<SourceStatus> {
     return {};
+  }
+
+  /**
+   * HEP sources: agents whose every packet was rejected, and non-SIP HEP packets by payload type. (A SIP listener also
+   * unwraps HEP it is sent, but HEP-looking garbage there says nothing about a feed: it never degrades a SIP source.)
+   */
+  private hepStatus(): Partial<SourceStatus> {
+    const st = this.ingest.stats;
+    const rejected = this.name.startsWith('hep-') ? this.ingest.hepAgentsAllRejected(HEP_DEGRADED_MIN_REJECTED, this.now() - HEP_DEGRADED_WINDOW_MS) : [];
+    return {
+      ...(rejected.length > 0 ? { hepAgentsRejected: rejected } : {}),
+      ...(Object.keys(st.hepNotSip).length > 0 ? { hepNotSip: { ...st.hepNotSip } } : {}),
+    };
   }
 
   /** Run one unit of ingestion; a bug in a later stage is counted and logged, never crashes the daemon. */
@@ -227,7 +254,7 @@ export class UdpListener extends ListenerBase {
             return;
           }
         }
-        this.ingest.pushHep(msg, frame);
+        this.ingest.pushHep(msg, frame, { ip: plainAddress(ip), port });
         return;
       }
       const d: Datagram = {
@@ -379,29 +406,23 @@ export class TcpListener extends ListenerBase {
       conn.seenGarbage = st.garbageBytes;
     }
     if (st.invalid > conn.seenInvalid) {
-      bump(this.counters.anomalies, 'hep.invalid', st.invalid - conn.seenInvalid);
+      const n = st.invalid - conn.seenInvalid;
       conn.seenInvalid = st.invalid;
+      for (let i = 0; i < n; i++) this.ingest.rejectHep(st.lastInvalidReason ?? 'invalid HEP packet', frame, conn.src, chunk);
     }
     if (st.packets === 0 && st.garbageBytes > HEP_GARBAGE_CLOSE_BYTES) {
       bump(this.counters.anomalies, 'hep.tcp-garbage-closed');
       conn.socket.destroy();
       return;
     }
+    // HEP carries whole SIP messages, also when the original transport was TCP: no stream framing.
     for (const p of packets) {
-      this.counters.hepPackets++;
       const refused = this.agents?.refusal(p);
       if (refused !== undefined) {
         bump(this.counters.anomalies, refused);
         continue;
       }
-      const h = hepToDatagram(p, { listener: this.address, frame, now: () => wallTimestamp(this.now()) });
-      if (h.kind === 'skipped') {
-        bump(this.counters.anomalies, `hep.skipped-${h.reason}`);
-        continue;
-      }
-      // HEP carries whole SIP messages, also when the original transport was TCP: no stream framing.
-      const { flow: _flow, origin: _origin, ...dg } = h.datagram;
-      this.ingest.pushDatagram(dg, p.captureId ?? 0);
+      this.ingest.pushHepPacket(p, frame, conn.src);
     }
   }
 

@@ -33,6 +33,10 @@ export interface SourceStatus {
   readonly counters: SourceCounters;
   /** Open TCP connections (TCP listeners only). */
   readonly connections?: number;
+  /** HEP listeners: agent addresses that sent packets of which none decoded (the source is degraded). */
+  readonly hepAgentsRejected?: readonly string[];
+  /** HEP listeners: packets that carry no SIP, by HEP payload type (5 RTCP, 100 log …); not anomalies. */
+  readonly hepNotSip?: Readonly<Record<string, number>>;
 }
 
 export interface LiveSource {
