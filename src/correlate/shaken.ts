@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { StirShakenConfig } from '../config/index.js';
 import { CertCache, replayKeyOf, verifyIdentity, type VerifyContext } from '../identity/shaken/index.js';
-import type { ShakenOutcome } from '../rules/types.js';
+import type { Cli, PresentedIdentity, ShakenOutcome } from '../rules/types.js';
 import { SpoofwatchError } from '../types.js';
 
 /** Split a PEM bundle into certificates. */
@@ -14,6 +14,32 @@ function readAnchors(file: string): X509Certificate[] {
   return blocks.map((b) => new X509Certificate(b));
 }
 
+/**
+ * The caller orig.tn is bound to (RULES.md §2 step 8; RFC 8224 §6.2 step 2): a number, a withheld caller
+ * (the only case the binding may stay unchecked), or something that is not a number (a SIP user name, a
+ * short code, nothing at all), which can never equal orig.tn.
+ */
+export type OrigBinding =
+  | { readonly kind: 'number'; readonly e164: string }
+  | { readonly kind: 'withheld' }
+  | { readonly kind: 'not-a-number'; readonly text: string };
+
+/**
+ * Which caller a PASSporT's orig.tn must equal: the effective CLI when it is a number; for a withheld
+ * effective CLI, the first P-Asserted-Identity number of any peer (a withheld call still carries its real
+ * number there, and that is what the originating service signs); withheld only when no number is left.
+ */
+export function origBindingOf(cli: Cli | undefined, pai: readonly PresentedIdentity[]): OrigBinding {
+  const num = cli?.num;
+  if (num?.kind === 'e164') return { kind: 'number', e164: num.e164 };
+  if (num?.kind === 'withheld') {
+    for (const p of pai) if (p.num.kind === 'e164') return { kind: 'number', e164: p.num.e164 };
+    return { kind: 'withheld' };
+  }
+  const id = cli?.identity;
+  return { kind: 'not-a-number', text: id ? (id.user ?? id.uri) || id.raw : '' };
+}
+
 export class ShakenVerifier {
   private readonly ctx: VerifyContext;
 
@@ -22,13 +48,13 @@ export class ShakenVerifier {
     this.ctx = { anchors, cache: new CertCache(config.certCacheDir), freshnessSeconds: config.freshnessSeconds };
   }
 
-  verify(identityHeaders: readonly string[], captureTimeMs: number, cli: string | undefined, called: readonly string[], dateMs?: number): ShakenOutcome {
+  verify(identityHeaders: readonly string[], captureTimeMs: number, caller: OrigBinding, called: readonly string[], dateMs?: number): ShakenOutcome {
     if (identityHeaders.length === 0) return { status: 'none' };
     const r = verifyIdentity(
       {
         identityHeaders,
         captureTimeMs,
-        ...(cli !== undefined ? { cli } : {}),
+        ...(caller.kind === 'number' ? { cli: caller.e164 } : caller.kind === 'withheld' ? { callerWithheld: true } : { callerText: caller.text }),
         calledNumbers: called,
         ...(dateMs !== undefined ? { dateHeaderMs: dateMs } : {}),
       },
@@ -36,7 +62,15 @@ export class ShakenVerifier {
     );
     if (r.status === 'none') return r;
     if (r.status === 'passed') {
-      return { status: 'passed', attest: r.attest, origTn: r.origTn, destTn: r.destTn, x5u: r.x5u, replayKey: replayKeyOf(r) };
+      return {
+        status: 'passed',
+        attest: r.attest,
+        origTn: r.origTn,
+        destTn: r.destTn,
+        x5u: r.x5u,
+        replayKey: replayKeyOf(r),
+        ...(r.unbound !== undefined ? { note: r.unbound } : {}),
+      };
     }
     return {
       status: 'failed',

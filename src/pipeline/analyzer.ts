@@ -7,7 +7,7 @@ import type { Config } from '../config/index.js';
 import { CallTable, DEFAULT_CALL_LIMITS, type CallRecord } from '../correlate/calls.js';
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
-import { ShakenVerifier } from '../correlate/shaken.js';
+import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
@@ -147,7 +147,7 @@ export class Analyzer {
         const called = [facts.to, facts.requestUri]
           .map((i) => (i && i.num.kind === 'e164' ? i.num.e164 : undefined))
           .filter((n): n is string => n !== undefined);
-        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, cliE164, [...new Set(called)], facts.dateMs);
+        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, origBindingOf(cli, facts.pai), [...new Set(called)], facts.dateMs);
       }
     }
     const alerts = engine.evaluate(facts, rec);

@@ -68,6 +68,8 @@ export type ShakenOutcome =
       readonly x5u: string;
       /** (origid, iat, orig.tn, dest.tn) — the identity of the PASSporT for replay detection. */
       readonly replayKey: string;
+      /** What the verification left unchecked, e.g. the orig binding of a withheld caller. */
+      readonly note?: string;
     }
   | {
       readonly status: 'failed';

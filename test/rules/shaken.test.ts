@@ -122,6 +122,51 @@ describe('SHAKEN-ORIG-MISMATCH', () => {
     );
   });
 
+  it('raises high when From holds no number (sip:alice@example.com, no PAI): the binding is not skipped', () => {
+    const alerts = run({
+      from: '<sip:alice@example.com>;tag=a1',
+      callId: 'orig-3@x',
+      identities: [identity(claims({ orig: { tn: '18005551212' } }))],
+    });
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-ORIG-MISMATCH:high']);
+    expect(only(alerts, 'SHAKEN-ORIG-MISMATCH').reasons[0]).toBe(
+      'Offline verification of the Identity header failed with 438: the PASSporT was signed for calling number 18005551212, but the call presents alice, which is not a telephone number and is not withheld.',
+    );
+  });
+
+  it('leaves the binding unchecked only for a withheld caller, and the verdict says so', () => {
+    // A scanner User-Agent makes an alert that carries the verdict in call.identity.
+    const alerts = run({
+      src: SRC.pbxAcme,
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=a2',
+      headers: ['User-Agent: friendly-scanner'],
+      callId: 'orig-4@x',
+      identities: [identity(claims({ orig: { tn: '18005551212' } }))],
+    });
+    expect(ruleSet(alerts)).toEqual(['UA-ATTACK-TOOL:high']);
+    expect(alerts[0]!.call.identity).toEqual({
+      attest: 'A',
+      origTn: '18005551212',
+      destTn: ['31687654321'],
+      verified: true,
+      reason: 'the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn 18005551212 was not compared with a calling number',
+    });
+  });
+
+  it('binds a withheld From to the P-Asserted-Identity number', () => {
+    const alerts = run({
+      src: SRC.pbxAcme,
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=a3',
+      headers: [`P-Asserted-Identity: ${sipNum('+31205550123')}`, 'Privacy: id'],
+      callId: 'orig-5@x',
+      identities: [identity(claims({ orig: { tn: '18005551212' } }))],
+    });
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-ORIG-MISMATCH:high']);
+    expect(only(alerts, 'SHAKEN-ORIG-MISMATCH').reasons[0]).toBe(
+      'Offline verification of the Identity header failed with 438: the PASSporT was signed for calling number 18005551212, but the call presents +31205550123.',
+    );
+  });
+
   it('compares after normalisation: a national From matches an E.164 orig.tn', () => {
     expect(run({ from: sipNum('0104567890'), callId: 'orig-2@x', identities: [identity()] })).toEqual([]);
   });

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CertCache } from '../../src/identity/shaken/certcache.js';
 import { verifyIdentity, type VerifyContext, type VerifyInput } from '../../src/identity/shaken/verify.js';
-import { identityHeader, makePki, signPassport, writeCacheFolder, type PassportClaimsSpec, removeCacheFolders } from './pki.js';
+import { buildCertificate, ecKeyPair, identityHeader, makePki, signPassport, writeCacheFolder, type PassportClaimsSpec, removeCacheFolders } from './pki.js';
 
 afterAll(removeCacheFolders);
 
@@ -96,8 +96,13 @@ describe('verifyIdentity: passing', () => {
     const c = { ...claims, attest: 'B' as const, orig: { tn: '31209999999' } };
     const h = header(c, tnOnly.leaf.privateKey, X5U_TN_ONLY);
     const { cli: _cli, ...noCli } = input([h.value]);
-    const r = verifyIdentity(noCli, ctx);
-    expect(r).toEqual({ status: 'passed', ...facts(h.token, X5U_TN_ONLY, c), origBound: false });
+    const r = verifyIdentity({ ...noCli, callerWithheld: true }, ctx);
+    expect(r).toEqual({
+      status: 'passed',
+      ...facts(h.token, X5U_TN_ONLY, c),
+      origBound: false,
+      unbound: 'the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn 31209999999 was not compared with a calling number',
+    });
   });
 
   it('uses the first passing shaken header when an earlier one is malformed', () => {
@@ -147,6 +152,26 @@ describe('verifyIdentity: failures', () => {
       reason: 'the PASSporT was signed for calling number 31201234567, but the call presents +31201111111',
       ...facts(h.token),
     });
+  });
+
+  it('a caller that is not a number (sip:alice@example.com) cannot match orig.tn → SHAKEN-ORIG-MISMATCH', () => {
+    const c = { ...claims, orig: { tn: '18005551212' }, dest: { tn: ['31612345678'] } };
+    const h = header(c);
+    const { cli: _cli, ...noCli } = input([h.value]);
+    expect(verifyIdentity({ ...noCli, callerText: 'alice@example.com' }, ctx)).toEqual({
+      status: 'failed',
+      code: 438,
+      rule: 'SHAKEN-ORIG-MISMATCH',
+      step: 'orig',
+      reason: 'the PASSporT was signed for calling number 18005551212, but the call presents alice@example.com, which is not a telephone number and is not withheld',
+      ...facts(h.token, X5U, c),
+    });
+    // No caller at all is not withheld either.
+    const r = verifyIdentity(noCli, ctx);
+    expect(r.status === 'failed' && [r.rule, r.reason]).toEqual([
+      'SHAKEN-ORIG-MISMATCH',
+      'the PASSporT was signed for calling number 18005551212, but the call presents no caller identity, which is not a telephone number and is not withheld',
+    ]);
   });
 
   it('checks the orig binding only after the signature verifies', () => {
@@ -369,5 +394,78 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
 
   it('the R-URI matching dest.tn is enough when To differs', () => {
     expect(verifyIdentity(input([header().value], { calledNumbers: [FORWARDED, CALLED] }), ctx).status).toBe('passed');
+  });
+});
+
+describe('verifyIdentity: self-signed end-entity anchor and several certificate faults', () => {
+  const X5U_SELF = 'https://cert.example.net/self.pem';
+  const X5U_BAD = 'https://cert.example.net/bad.pem';
+  const selfKeys = ecKeyPair();
+  const selfName = { cn: 'SHAKEN self-signed 1234', o: 'spoofwatch tests', c: 'NL' };
+  // An end-entity certificate (CA:false, keyUsage digitalSignature only: no keyCertSign) that signs itself.
+  const self = buildCertificate({
+    subject: selfName,
+    publicKey: selfKeys.publicKey,
+    signingKey: selfKeys.privateKey,
+    notBefore: new Date(T0 - 10 * DAY),
+    notAfter: new Date(T0 + 10 * DAY),
+    ca: false,
+    tnAuthList: [{ spc: '1234' }],
+  });
+  // Expired at the capture time, without TNAuthList, and chaining to a root that is no anchor: three faults.
+  const bad = makePki({ now, root: { cn: 'Unknown Root' }, leaf: { tnAuthList: null, notBefore: new Date(T0 - 60 * DAY), notAfter: new Date(T0 - DAY) } });
+  const selfCache = new CertCache(writeCacheFolder({ index: { [X5U_SELF]: self.pem, [X5U_BAD]: bad.chainPem } }));
+  const selfCtx: VerifyContext = { anchors: [self.x509], cache: selfCache, freshnessSeconds: 60 };
+
+  it('the fixture is what the issue describes: checkIssued refuses it, its signature verifies against itself', () => {
+    expect(self.x509.ca).toBe(false);
+    expect(self.x509.checkIssued(self.x509)).toBe(false);
+    expect(self.x509.verify(selfKeys.publicKey)).toBe(true);
+  });
+
+  it('accepts a PASSporT signed by a self-signed end-entity certificate configured as trust anchor', () => {
+    const token = signPassport(claims, selfKeys.privateKey, X5U_SELF);
+    expect(verifyIdentity(input([identityHeader(token, X5U_SELF)]), selfCtx)).toEqual({
+      status: 'passed',
+      ...facts(token, X5U_SELF),
+      origBound: true,
+    });
+  });
+
+  it('a tampered token under that anchor is 438 SHAKEN-SIG-FAIL, not 437', () => {
+    const [hdr, , sig] = signPassport(claims, selfKeys.privateKey, X5U_SELF).split('.');
+    const forged = { ...claims, attest: 'C' as const };
+    const token = `${hdr}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}`;
+    const r = verifyIdentity(input([identityHeader(token, X5U_SELF)]), selfCtx);
+    expect(r.status === 'failed' && [r.code, r.rule, r.step]).toEqual([438, 'SHAKEN-SIG-FAIL', 'signature']);
+  });
+
+  it('the same self-signed certificate is untrusted when it is not an anchor', () => {
+    const token = signPassport(claims, selfKeys.privateKey, X5U_SELF);
+    const r = verifyIdentity(input([identityHeader(token, X5U_SELF)]), { ...selfCtx, anchors: [pki.root.cert.x509] });
+    expect(r.status === 'failed' && [r.code, r.rule]).toEqual([437, 'SHAKEN-CERT-UNTRUSTED']);
+  });
+
+  it('names every fault of a certificate: untrusted root, no TNAuthList, expired leaf (437)', () => {
+    const token = signPassport(claims, bad.leaf.privateKey, X5U_BAD);
+    const r = verifyIdentity(input([identityHeader(token, X5U_BAD)]), selfCtx);
+    expect(r.status === 'failed' && [r.code, r.rule, r.step, r.reason]).toEqual([
+      437,
+      'SHAKEN-CERT-UNTRUSTED',
+      'chain',
+      'untrusted signing certificate: the signing certificate has no TNAuthList extension, so it authorises no telephone numbers; ' +
+        'the certificate chain does not lead to a configured trust anchor (no trusted issuer for "C=NL, O=spoofwatch tests, CN=Spoofwatch Test Intermediate CA", issued by "C=NL, O=spoofwatch tests, CN=Unknown Root"); ' +
+        `certificate "C=NL, O=spoofwatch tests, CN=SHAKEN 1234" had expired at the capture time ${new Date(CAPTURE).toISOString()} (valid until ${new Date(T0 - DAY).toISOString()})`,
+    ]);
+  });
+
+  it('a tampered token under an untrusted certificate is 438 and still names the certificate faults', () => {
+    const [hdr, , sig] = signPassport(claims, bad.leaf.privateKey, X5U_BAD).split('.');
+    const token = `${hdr}.${Buffer.from(JSON.stringify({ ...claims, attest: 'C' })).toString('base64url')}.${sig}`;
+    const r = verifyIdentity(input([identityHeader(token, X5U_BAD)]), selfCtx);
+    expect(r.status === 'failed' && [r.code, r.rule, r.step]).toEqual([438, 'SHAKEN-SIG-FAIL', 'signature']);
+    expect(r.status === 'failed' && r.reason).toMatch(
+      /^the PASSporT signature does not verify: its content was altered or it was not signed by this certificate; the signing certificate is also untrusted: the signing certificate has no TNAuthList extension.*; the certificate chain does not lead.*; certificate ".*CN=SHAKEN 1234" had expired/,
+    );
   });
 });

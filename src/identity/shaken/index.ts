@@ -11,7 +11,7 @@ export {
   type ShakenClaims,
 } from './passport.js';
 export { CertCache, cacheKeyOf, parsePemChain, type CacheProblem } from './certcache.js';
-export { verifyChain, validityProblemAt, type ChainVerdict, type PathCert } from './chain.js';
+export { verifyChain, validityProblemAt, validityProblemsAt, type ChainVerdict, type PathCert } from './chain.js';
 export {
   certificateExtensions,
   parseTnAuthList,

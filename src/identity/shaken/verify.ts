@@ -1,11 +1,13 @@
 /**
  * Offline STIR/SHAKEN verification of a call's Identity headers (RULES.md §2; RFC 8224 §6.2, RFC 8588,
- * RFC 8946). Steps run in the RULES.md order and the first failing step decides the result; the
- * orig/dest binding is only looked at once the signature has verified.
+ * RFC 8946). Steps run in the RULES.md order and the first failing step decides the result, with one
+ * exception: the signature is checked before the certificate faults decide, so a forged token is a 438 even
+ * under an untrusted certificate, and all of a certificate's faults are named together. The orig/dest
+ * binding is only looked at once the signature has verified.
  */
 import { hash, verify as verifySignature, type X509Certificate } from 'node:crypto';
 import type { CertCache } from './certcache.js';
-import { validityProblemAt, verifyChain } from './chain.js';
+import { validityProblemsAt, verifyChain } from './chain.js';
 import { parseIdentityHeader } from './header.js';
 import { decodePassport, type Attestation, type DecodedPassport } from './passport.js';
 import { tnAuthorised } from './tnauthlist.js';
@@ -15,8 +17,17 @@ export interface VerifyInput {
   readonly identityHeaders: readonly string[];
   /** Capture time of the request (ms since the epoch): the clock for validity and freshness. */
   readonly captureTimeMs: number;
-  /** Normalised E.164 of the effective CLI (PAI when trusted, else From); absent when withheld. */
+  /** Normalised E.164 of the effective CLI (PAI when trusted, else From); absent when it is not a number. */
   readonly cli?: string;
+  /**
+   * Set when `cli` is absent because the caller is withheld (anonymous From and no P-Asserted-Identity
+   * number): the only case where orig.tn is left unbound (RFC 8224 §6.2 step 2 needs a number to compare).
+   * Without it, an absent `cli` means the caller presents something that is not a telephone number, which
+   * cannot equal orig.tn: SHAKEN-ORIG-MISMATCH.
+   */
+  readonly callerWithheld?: boolean;
+  /** What the caller presents instead of a number (for the mismatch reason), e.g. `alice@example.com`. */
+  readonly callerText?: string;
   /** Normalised E.164 numbers the call is addressed to (To, Request-URI). */
   readonly calledNumbers: readonly string[];
   /** The Date header, when present (ms since the epoch). */
@@ -66,8 +77,10 @@ export interface VerifyPassed {
   readonly iat: number;
   readonly x5u: string;
   readonly tokenHash: string;
-  /** False when the call had no CLI to bind orig.tn to (withheld), so the binding was not checked. */
+  /** False when the caller was withheld, so the binding was not checked; `unbound` then says so. */
   readonly origBound: boolean;
+  /** Why orig.tn was not compared with a calling number (only a withheld caller). */
+  readonly unbound?: string;
   /** Diverting numbers (div.tn) of the valid div PASSporTs that explain the called number (RFC 8946). */
   readonly divertedVia?: readonly string[];
 }
@@ -124,6 +137,7 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
   const claims = passport.claims;
   const origDigits = digits(claims.orig.tn);
   let origBound = false;
+  let unbound: string | undefined;
   if (input.cli !== undefined) {
     if (digits(input.cli) !== origDigits) {
       return fail(
@@ -135,6 +149,17 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
       );
     }
     origBound = true;
+  } else if (input.callerWithheld === true) {
+    unbound = `the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn ${claims.orig.tn} was not compared with a calling number`;
+  } else {
+    const shown = input.callerText !== undefined && input.callerText !== '' ? input.callerText : 'no caller identity';
+    return fail(
+      438,
+      'SHAKEN-ORIG-MISMATCH',
+      'orig',
+      `the PASSporT was signed for calling number ${claims.orig.tn}, but the call presents ${shown}, which is not a telephone number and is not withheld`,
+      facts,
+    );
   }
   const destDigits = new Set(claims.dest.tn.map(digits));
   const called = input.calledNumbers.map(digits).filter((d) => d !== '');
@@ -164,6 +189,7 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
     x5u: passport.header.x5u,
     tokenHash: facts.tokenHash,
     origBound,
+    ...(unbound !== undefined ? { unbound } : {}),
     ...(divertedVia ? { divertedVia } : {}),
   };
 }
@@ -257,40 +283,47 @@ function evaluateHeader(raw: string, input: VerifyInput, ctx: VerifyContext): He
     );
   }
 
-  // Step 4: chain to an anchor, valid at the capture time; leaf P-256 with TNAuthList.
+  // Step 4: chain to an anchor, valid at the capture time; leaf P-256 with TNAuthList. Every fault is
+  // collected (an alert names them all), and none of them decides before the signature has been checked.
   const memo = ctx.cache.verdictsFor(ctx.anchors);
   let verdict = memo.get(x5u);
   if (!verdict) {
     verdict = verifyChain(chain, ctx.anchors);
     memo.set(x5u, verdict);
   }
-  if (!verdict.ok) return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${verdict.reason}`, facts);
-  const timeProblem = validityProblemAt(verdict.path, input.captureTimeMs);
-  if (timeProblem) return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${timeProblem}`, facts);
-  if (!tnAuthorised(verdict.tnAuthList, digits(c.orig.tn))) {
-    return failed(
-      437,
-      'SHAKEN-CERT-UNTRUSTED',
-      'chain',
-      `untrusted signing certificate: its TNAuthList has no service provider code and does not include ${c.orig.tn}`,
-      facts,
-    );
+  const certProblems = [...verdict.problems, ...validityProblemsAt(verdict.path, input.captureTimeMs)];
+  if (verdict.tnAuthList && !tnAuthorised(verdict.tnAuthList, digits(c.orig.tn))) {
+    certProblems.push(`its TNAuthList has no service provider code and does not include ${c.orig.tn}`);
   }
 
-  // Step 5: ES256 signature over the JWS signing input (r||s, RFC 7518 §3.4).
-  let good = false;
-  try {
-    good = verifySignature(
-      'sha256',
-      Buffer.from(passport.signingInput, 'ascii'),
-      { key: verdict.leafKey, dsaEncoding: 'ieee-p1363' },
-      Buffer.from(passport.signature, 'base64url'),
-    );
-  } catch {
-    good = false;
+  // Step 5: ES256 signature over the JWS signing input (r||s, RFC 7518 §3.4), with the leaf's key whatever
+  // the chain verdict: altered content is a 438 (RFC 8224 §6.2.2) even when the certificate is also
+  // untrusted, and an untrusted certificate over intact content is a 437.
+  if (verdict.leafKey) {
+    let good = false;
+    try {
+      good = verifySignature(
+        'sha256',
+        Buffer.from(passport.signingInput, 'ascii'),
+        { key: verdict.leafKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(passport.signature, 'base64url'),
+      );
+    } catch {
+      good = false;
+    }
+    if (!good) {
+      const also = certProblems.length > 0 ? `; the signing certificate is also untrusted: ${certProblems.join('; ')}` : '';
+      return failed(
+        438,
+        'SHAKEN-SIG-FAIL',
+        'signature',
+        `the PASSporT signature does not verify: its content was altered or it was not signed by this certificate${also}`,
+        facts,
+      );
+    }
   }
-  if (!good) {
-    return failed(438, 'SHAKEN-SIG-FAIL', 'signature', 'the PASSporT signature does not verify: its content was altered or it was not signed by this certificate', facts);
+  if (certProblems.length > 0) {
+    return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${certProblems.join('; ')}`, facts);
   }
 
   // Step 6: freshness against the capture time (never the wall clock).
