@@ -37,7 +37,7 @@ export function origBindingOf(cli: Cli | undefined, pai: readonly PresentedIdent
     return { kind: 'withheld' };
   }
   const id = cli?.identity;
-  return { kind: 'not-a-number', text: id ? (id.user ?? id.uri) || id.raw : '' };
+  return { kind: 'not-a-number', text: id ? id.uri || id.raw : '' };
 }
 
 export class ShakenVerifier {

@@ -130,7 +130,7 @@ describe('SHAKEN-ORIG-MISMATCH', () => {
     });
     expect(ruleSet(alerts)).toEqual(['SHAKEN-ORIG-MISMATCH:high']);
     expect(only(alerts, 'SHAKEN-ORIG-MISMATCH').reasons[0]).toBe(
-      'Offline verification of the Identity header failed with 438: the PASSporT was signed for calling number 18005551212, but the call presents alice, which is not a telephone number and is not withheld.',
+      'Offline verification of the Identity header failed with 438: the PASSporT was signed for calling number 18005551212, but the call presents sip:alice@example.com, which is not a telephone number and is not withheld.',
     );
   });
 
