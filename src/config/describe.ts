@@ -34,6 +34,7 @@ export function describeConfig(config: Config): string {
   lines.push(
     `lists: ${plural(l.protected.length, 'protected number')}, ${plural(l.doNotOriginate.length, 'do-not-originate number')}, ${plural(l.brands.length, 'brand')}`,
   );
+  for (const f of l.doNotOriginateFiles) lines.push(`  do-not-originate file ${f}`);
   const s = config.stirShaken;
   lines.push(
     `stir/shaken: ${plural(s.trustAnchors.length, 'trust anchor')}, certificate cache ${s.certCacheDir ?? '(none)'}, freshness ${s.freshnessSeconds} s`,

@@ -227,6 +227,7 @@ export function loadConfig(path: string): ConfigResult {
       trustAnchors,
       ...(c.stirShaken.certCacheDir !== undefined ? { certCacheDir: abs(c.stirShaken.certCacheDir) } : {}),
     },
+    lists: { ...c.lists, doNotOriginateFiles: c.lists.doNotOriginateFiles.map(abs) },
     store: { ...c.store, path: abs(c.store.path) },
     sources: {
       ...c.sources,

@@ -82,6 +82,8 @@ const listsSchema = z.strictObject({
   doNotOriginate: z
     .array(z.strictObject({ number: numberPatternSchema, owner: nonEmptyString.optional() }))
     .default([]),
+  /** Do-not-originate list files (src/identity/dno-file.ts): numbers/ranges per line, or CSV number,owner. */
+  doNotOriginateFiles: z.array(nonEmptyString).default([]),
   brands: z
     .array(
       z.strictObject({

@@ -61,6 +61,11 @@ export interface BrandConfig {
 export interface ListsConfig {
   readonly protected: readonly ProtectedNumberConfig[];
   readonly doNotOriginate: readonly DoNotOriginateConfig[];
+  /**
+   * Do-not-originate list files, read at start, on SIGHUP and (daemon) when they change: one E.164 number or
+   * range per line, or CSV `number,owner` (src/identity/dno-file.ts). Relative paths are against the config file.
+   */
+  readonly doNotOriginateFiles: readonly string[];
   readonly brands: readonly BrandConfig[];
 }
 

@@ -1,5 +1,6 @@
 /** Adapts the compiled config (peer table, number lists) to the Policy interface the rules read. */
 import type { Config } from '../config/index.js';
+import { DnoFiles, type DnoFileReport } from '../identity/dno-file.js';
 import { compileLists } from '../identity/lists.js';
 import { PeerTable, mayPresent, type Peer } from '../identity/peers.js';
 import type { Brand, PeerFacts, Policy, ProtectedEntry } from '../rules/types.js';
@@ -21,12 +22,16 @@ export class ConfigPolicy implements Policy {
   readonly peers: PeerTable;
   private readonly facts = new Map<string, PeerFacts>();
   private readonly lists: ReturnType<typeof compileLists>;
+  /** `lists.doNotOriginateFiles`, loaded when the policy is built (start, SIGHUP); `dnoFiles.load()` re-reads them. */
+  readonly dnoFiles: DnoFiles;
 
   constructor(config: Config) {
     this.homeCountry = config.homeCountry;
     this.peers = new PeerTable(config.peers);
     for (const p of this.peers.peers) this.facts.set(p.name, peerFacts(p));
     this.lists = compileLists(config.lists);
+    this.dnoFiles = new DnoFiles(config.lists.doNotOriginateFiles);
+    this.dnoFiles.load();
     this.brands = this.lists.brands.map((b) => ({
       name: b.brand.name,
       displayNames: b.brand.displayNames,
@@ -58,8 +63,17 @@ export class ConfigPolicy implements Policy {
     return e ? { owner: e.owner, ownerPeers: e.ownerPeers } : undefined;
   }
 
-  dnoEntry(e164: string): { readonly owner?: string } | undefined {
+  dnoEntry(e164: string): { readonly owner?: string; readonly source?: string } | undefined {
     const e = this.lists.doNotOriginateEntry(e164);
-    return e ? (e.owner !== undefined ? { owner: e.owner } : {}) : undefined;
+    if (e) return e.owner !== undefined ? { owner: e.owner } : {};
+    if (this.dnoFiles.files.length === 0) return undefined;
+    const m = this.dnoFiles.lookup(e164);
+    if (!m) return undefined;
+    return { ...(m.owner !== undefined ? { owner: m.owner } : {}), source: `${m.file} line ${m.line}` };
+  }
+
+  /** What the last load of the DNO files found (entries, bad lines, unreadable files). */
+  get dnoReport(): readonly DnoFileReport[] {
+    return this.dnoFiles.report;
   }
 }

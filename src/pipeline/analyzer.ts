@@ -84,6 +84,11 @@ export class Analyzer {
     this.current = Analyzer.compile(config, this.now);
   }
 
+  /** The do-not-originate list files of the running config (the daemon re-reads them when they change). */
+  get dnoFiles(): ConfigPolicy['dnoFiles'] {
+    return this.current.policy.dnoFiles;
+  }
+
   get ruleIds(): string[] {
     return this.current.engine.ruleIds;
   }

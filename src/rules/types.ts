@@ -160,7 +160,8 @@ export interface Policy {
   /** Peers whose allowedNumbers contain the number. */
   ownersOf(e164: string): readonly PeerFacts[];
   protectedEntry(e164: string): ProtectedEntry | undefined;
-  dnoEntry(e164: string): { readonly owner?: string } | undefined;
+  /** The do-not-originate entry for a number: its owner, and for list files where it is listed (`FILE line N`). */
+  dnoEntry(e164: string): { readonly owner?: string; readonly source?: string } | undefined;
   readonly brands: readonly Brand[];
 }
 
