@@ -156,6 +156,7 @@ function buildConfig(f: ConfigFile): Config {
   };
   return {
     homeCountry: f.homeCountry,
+    rulePacks: f.rulePacks,
     peers,
     lists: f.lists,
     stirShaken: f.stirShaken,

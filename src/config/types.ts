@@ -143,6 +143,8 @@ export interface LimitsConfig {
 
 export interface Config {
   readonly homeCountry: string;
+  /** Country rule packs applied besides the home country's (NL, GB, DE, US, AU; src/identity/packs). */
+  readonly rulePacks: readonly string[];
   readonly peers: readonly PeerConfig[];
   readonly lists: ListsConfig;
   readonly stirShaken: StirShakenConfig;

@@ -3,6 +3,8 @@ import type { Config } from '../config/index.js';
 import { DnoFiles, type DnoFileReport } from '../identity/dno-file.js';
 import { compileLists } from '../identity/lists.js';
 import { PeerTable, mayPresent, type Peer } from '../identity/peers.js';
+import { packForCountry } from '../identity/packs/index.js';
+import type { Severity } from '../alerts/alert.js';
 import type { Brand, PeerFacts, Policy, ProtectedEntry } from '../rules/types.js';
 
 export function peerFacts(peer: Peer): PeerFacts {
@@ -18,6 +20,7 @@ export function peerFacts(peer: Peer): PeerFacts {
 
 export class ConfigPolicy implements Policy {
   readonly homeCountry: string;
+  readonly activePacks: readonly string[];
   readonly brands: readonly Brand[];
   readonly peers: PeerTable;
   private readonly facts = new Map<string, PeerFacts>();
@@ -27,6 +30,7 @@ export class ConfigPolicy implements Policy {
 
   constructor(config: Config) {
     this.homeCountry = config.homeCountry;
+    this.activePacks = [...new Set([config.homeCountry, ...config.rulePacks])];
     this.peers = new PeerTable(config.peers);
     for (const p of this.peers.peers) this.facts.set(p.name, peerFacts(p));
     this.lists = compileLists(config.lists);
@@ -37,6 +41,14 @@ export class ConfigPolicy implements Policy {
       displayNames: b.brand.displayNames,
       hasNumber: (e164: string) => b.numbers.has(e164),
     }));
+  }
+
+  fromAbroad(country: string): { readonly mobile: Severity; readonly source: string } | undefined {
+    if (!this.activePacks.includes(country)) return undefined;
+    const rule = packForCountry(country)?.fromAbroad;
+    if (rule) return { mobile: rule.mobile, source: rule.source };
+    // A home country without a pack keeps the generic rule (RULES.md §4).
+    return country === this.homeCountry ? { mobile: 'medium', source: 'RULES.md §4 (home country without a rule pack)' } : undefined;
   }
 
   /** The PeerFacts object for a peer (one per peer, so identity comparisons work). */

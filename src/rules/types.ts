@@ -153,6 +153,13 @@ export interface Brand {
 /** Number policy from config, behind an interface so rules stay pure and testable. */
 export interface Policy {
   readonly homeCountry: string;
+  /** Countries whose rule packs' regulatory rules apply: `homeCountry` first, then `rulePacks`. */
+  readonly activePacks: readonly string[];
+  /**
+   * How a national CLI of `country` arriving from an international peer is rated (REG-INTL-NATIONAL-CLI), when that
+   * country's pack is active (the home country always is, with or without a pack).
+   */
+  fromAbroad(country: string): { readonly mobile: Severity; readonly source: string } | undefined;
   /** allowedNumbers ∪ presentationNumbers of the peer, or `any`. */
   peerMayPresent(peer: PeerFacts, e164: string): boolean;
   /** Only presentationNumbers (e.g. a call centre's general number). */
