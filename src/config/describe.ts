@@ -1,4 +1,5 @@
 /** Human summary of a validated config, printed by `spoofwatch config check`. */
+import { packForCountry } from '../identity/packs/index.js';
 import type { Config, ListenerConfig } from './types.js';
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -10,10 +11,21 @@ function listener(l: ListenerConfig): string {
   return `${protos || 'no transport'} ${l.host}:${l.port}`;
 }
 
+/** The active country rule packs: the home country's first, then `rulePacks` (src/identity/packs). */
+function activePacksText(config: Config): string {
+  const parts = [...new Set([config.homeCountry, ...config.rulePacks])].map((c) => {
+    const pack = packForCountry(c);
+    const home = c === config.homeCountry ? ' (home)' : '';
+    return pack ? `${c}${home} ${pack.name}` : `${c}${home} without a pack: generic rules`;
+  });
+  return parts.join(', ');
+}
+
 /** A few lines per section; stable text (tests pin it). */
 export function describeConfig(config: Config): string {
   const lines: string[] = [];
   lines.push(`home country: ${config.homeCountry}`);
+  lines.push(`rule packs: ${activePacksText(config)}`);
   lines.push(`peers: ${config.peers.length}`);
   const nameWidth = Math.max(0, ...config.peers.map((p) => p.name.length));
   for (const p of config.peers) {

@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { DnoFiles, type DnoFileReport } from '../identity/dno-file.js';
 import { compileLists } from '../identity/lists.js';
 import { PeerTable, mayPresent, type Peer } from '../identity/peers.js';
-import { packForCountry } from '../identity/packs/index.js';
+import { packForRegion } from '../identity/packs/index.js';
 import type { Severity } from '../alerts/alert.js';
 import type { Brand, PeerFacts, Policy, ProtectedEntry } from '../rules/types.js';
 
@@ -43,12 +43,14 @@ export class ConfigPolicy implements Policy {
     }));
   }
 
-  fromAbroad(country: string): { readonly mobile: Severity; readonly source: string } | undefined {
-    if (!this.activePacks.includes(country)) return undefined;
-    const rule = packForCountry(country)?.fromAbroad;
-    if (rule) return { mobile: rule.mobile, source: rule.source };
+  fromAbroad(region: string): { readonly country: string; readonly mobile: Severity; readonly source: string } | undefined {
+    const pack = packForRegion(region);
+    if (pack) {
+      if (!this.activePacks.includes(pack.country) || !pack.fromAbroad) return undefined;
+      return { country: pack.country, mobile: pack.fromAbroad.mobile, source: pack.fromAbroad.source };
+    }
     // A home country without a pack keeps the generic rule (RULES.md §4).
-    return country === this.homeCountry ? { mobile: 'medium', source: 'RULES.md §4 (home country without a rule pack)' } : undefined;
+    return region === this.homeCountry ? { country: region, mobile: 'medium', source: 'RULES.md §4 (home country without a rule pack)' } : undefined;
   }
 
   /** The PeerFacts object for a peer (one per peer, so identity comparisons work). */

@@ -321,7 +321,15 @@ export function normaliseNumberUncached(input: string, country: string, fast = t
     return invalid(raw, `not a number ("${main}")`);
   }
   if (compact.startsWith('+')) return fromInternational(raw, compact, fast);
-  if (compact.startsWith('00')) return fromInternational(raw, `+${compact.slice(2)}`, fast);
+  if (compact.startsWith('00')) {
+    // Australia's emergency number 000 starts like an international prefix.
+    if (compact.length <= 4) {
+      const region = country.toUpperCase();
+      const short = isSupportedCountry(region) ? shortCategory(getCountryCallingCode(region), compact) : undefined;
+      if (short !== undefined) return { kind: 'short', raw, digits: compact, country: region, category: short };
+    }
+    return fromInternational(raw, `+${compact.slice(2)}`, fast);
+  }
 
   if (context !== undefined && context.startsWith('+')) {
     const ctx = context.slice(1).replace(SEPARATORS, '');

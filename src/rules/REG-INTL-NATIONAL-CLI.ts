@@ -14,10 +14,10 @@ export const rule: Rule = {
   evaluate(ctx) {
     const { call, cli, policy } = ctx;
     if (call.peer?.class !== 'international' || !cli || cli.num.kind !== 'e164') return undefined;
-    const country = cli.num.country;
-    if (country === undefined) return undefined;
-    const rule = policy.fromAbroad(country);
+    if (cli.num.country === undefined) return undefined;
+    const rule = policy.fromAbroad(cli.num.country);
     if (!rule) return undefined;
+    const country = rule.country;
     const mobile = cli.num.category === 'mobile';
     return {
       severity: mobile ? rule.mobile : ctx.severity,

@@ -159,7 +159,7 @@ export interface Policy {
    * How a national CLI of `country` arriving from an international peer is rated (REG-INTL-NATIONAL-CLI), when that
    * country's pack is active (the home country always is, with or without a pack).
    */
-  fromAbroad(country: string): { readonly mobile: Severity; readonly source: string } | undefined;
+  fromAbroad(country: string): { readonly country: string; readonly mobile: Severity; readonly source: string } | undefined;
   /** allowedNumbers ∪ presentationNumbers of the peer, or `any`. */
   peerMayPresent(peer: PeerFacts, e164: string): boolean;
   /** Only presentationNumbers (e.g. a call centre's general number). */

@@ -322,6 +322,7 @@ describe('default config', () => {
     expect(describeConfig(c)).toBe(
       [
         'home country: NL',
+        'rule packs: NL (home) Netherlands',
         'peers: 6',
         '  local             trusted   access        NL  127.0.0.1/32  1 allowed entry, 0 presentation entries',
         '  pbx-acme          trusted   enterprise    NL  127.0.0.10/32 (udp)  1 allowed entry, 1 presentation entry',
@@ -339,13 +340,23 @@ describe('default config', () => {
     );
   });
 
+  it('rulePacks: adds country packs (uk is GB), names unknown ones, and config check lists them after the home pack', () => {
+    const c = ok('homeCountry: BE\nrulePacks: [uk, DE, US]\n');
+    expect(c.rulePacks).toEqual(['GB', 'DE', 'US']);
+    expect(describeConfig(c).split('\n')[1]).toBe(
+      'rule packs: BE (home) without a pack: generic rules, GB United Kingdom, DE Germany, US United States (NANP)',
+    );
+    expect(errorsOf({ rulePacks: ['FR'] })).toEqual(['rulePacks[0]: no rule pack for "FR" (packs: NL, GB, DE, US, AU)']);
+  });
+
   it('describes rule overrides, tokens and constraints', () => {
     const c = ok(
       'rules: { CLI-DNO: false, CLI-VELOCITY: { severity: low, perMinute: 5 } }\nserver: { tokens: [a, b] }\nsources: { sip: false, hep: false, watch: false }\n' +
         'peers: [{ name: p, match: { cidrs: [10.0.0.0/8], port: 5060, hepCaptureId: 7 }, trust: trusted, class: national }]\n',
     );
     const lines = describeConfig(c).split('\n');
-    expect(lines[2]).toBe('  p  trusted   national      NL  10.0.0.0/8 (port 5060, hep 7)  0 allowed entries, 0 presentation entries');
+    expect(lines[1]).toBe('rule packs: NL (home) Netherlands');
+    expect(lines[3]).toBe('  p  trusted   national      NL  10.0.0.0/8 (port 5060, hep 7)  0 allowed entries, 0 presentation entries');
     expect(lines.filter((l) => /^(rules|sources|server):/.test(l))).toEqual([
       'rules: CLI-DNO disabled; CLI-VELOCITY low perMinute=5',
       'sources: none',

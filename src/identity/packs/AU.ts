@@ -4,6 +4,7 @@ import type { RulePack } from './types.js';
 export const AU: RulePack = {
   country: 'AU',
   callingCode: '61',
+  regions: ['CX', 'CC'],
   name: 'Australia',
   planSource: 'Telecommunications Numbering Plan 2015 (ACMA)',
   plan: [

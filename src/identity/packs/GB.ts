@@ -4,6 +4,7 @@ import type { RulePack } from './types.js';
 export const GB: RulePack = {
   country: 'GB',
   callingCode: '44',
+  regions: ['GG', 'JE', 'IM'],
   name: 'United Kingdom',
   planSource: 'Ofcom National Telephone Numbering Plan (2024)',
   plan: [

@@ -20,6 +20,13 @@ export function packForCountry(country: string): RulePack | undefined {
   return byCountry.get(country.toUpperCase());
 }
 
+const byRegion = new Map(RULE_PACKS.flatMap((p) => [p.country, ...(p.regions ?? [])].map((r) => [r, p] as const)));
+
+/** The pack whose national numbers include region `region` (libphonenumber's country of a number): GG → GB. */
+export function packForRegion(region: string): RulePack | undefined {
+  return byRegion.get(region);
+}
+
 interface CompiledPack {
   readonly pack: RulePack;
   readonly plan: ReadonlyMap<string, NumberCategory>;

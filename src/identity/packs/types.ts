@@ -40,6 +40,11 @@ export interface PackRule {
 export interface RulePack {
   /** ISO 3166 alpha-2 country of the pack (`GB`, not `UK`). */
   readonly country: string;
+  /**
+   * Regions libphonenumber may report for the pack's national numbers besides `country` (UK numbers of +447911 are
+   * Guernsey's to libphonenumber, yet Ofcom's plan and rules cover them).
+   */
+  readonly regions?: readonly string[];
   /** E.164 calling code without `+`. */
   readonly callingCode: string;
   readonly name: string;
