@@ -1,4 +1,5 @@
 /** Human summary of a validated config, printed by `spoofwatch config check`. */
+import { DnoFiles } from '../identity/dno-file.js';
 import { packForCountry } from '../identity/packs/index.js';
 import type { Config, ListenerConfig } from './types.js';
 
@@ -46,7 +47,19 @@ export function describeConfig(config: Config): string {
   lines.push(
     `lists: ${plural(l.protected.length, 'protected number')}, ${plural(l.doNotOriginate.length, 'do-not-originate number')}, ${plural(l.brands.length, 'brand')}`,
   );
-  for (const f of l.doNotOriginateFiles) lines.push(`  do-not-originate file ${f}`);
+  if (l.doNotOriginateFiles.length > 0) {
+    // Read them now, as the daemon will: `config check` is where a bad line should show up first.
+    const dno = new DnoFiles(l.doNotOriginateFiles);
+    for (const r of dno.load()) {
+      if (r.readError !== undefined) {
+        lines.push(`  do-not-originate file ${r.file}: NOT READ (${r.readError.slice(r.file.length + 2)})`);
+        continue;
+      }
+      lines.push(`  do-not-originate file ${r.file}: ${plural(r.entries, 'entry', 'entries')}${r.badLines > 0 ? `, ${plural(r.badLines, 'bad line')} skipped` : ''}`);
+      for (const e of r.errors.slice(0, 10)) lines.push(`    ${e}`);
+      if (r.badLines > 10) lines.push(`    … ${r.badLines - 10} more`);
+    }
+  }
   const s = config.stirShaken;
   lines.push(
     `stir/shaken: ${plural(s.trustAnchors.length, 'trust anchor')}, certificate cache ${s.certCacheDir ?? '(none)'}, freshness ${s.freshnessSeconds} s`,

@@ -349,6 +349,24 @@ describe('default config', () => {
     expect(errorsOf({ rulePacks: ['FR'] })).toEqual(['rulePacks[0]: no rule pack for "FR" (packs: NL, GB, DE, US, AU)']);
   });
 
+  it('config check reads the do-not-originate files and names their bad lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-dno-cfg-'));
+    try {
+      writeFileSync(join(dir, 'dno.csv'), 'number,owner\n+31201234567,Bank\n0201234568,Bank\n');
+      writeFileSync(join(dir, 'sw.yaml'), 'lists: { doNotOriginateFiles: [dno.csv, missing.txt] }\n');
+      const r = loadConfig(join(dir, 'sw.yaml'));
+      if (!r.ok) throw new Error(r.errors.join('\n'));
+      expect(r.config.lists.doNotOriginateFiles).toEqual([join(dir, 'dno.csv'), join(dir, 'missing.txt')]);
+      expect(describeConfig(r.config).split('\n').filter((l) => l.startsWith('  do-not') || l.startsWith('    '))).toEqual([
+        `  do-not-originate file ${join(dir, 'dno.csv')}: 1 entry, 1 bad line skipped`,
+        `    ${join(dir, 'dno.csv')}:3: not an E.164 number or range ("0201234568"; write +CC… with 1–15 digits, or +lo-+hi)`,
+        `  do-not-originate file ${join(dir, 'missing.txt')}: NOT READ (cannot open (ENOENT))`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('describes rule overrides, tokens and constraints', () => {
     const c = ok(
       'rules: { CLI-DNO: false, CLI-VELOCITY: { severity: low, perMinute: 5 } }\nserver: { tokens: [a, b] }\nsources: { sip: false, hep: false, watch: false }\n' +
