@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { StirShakenConfig } from '../config/index.js';
-import { CertCache, replayKeyOf, verifyIdentity, type VerifyContext } from '../identity/shaken/index.js';
+import { CertCache, replayKeyOf, tnDigits, verifyIdentity, type VerifyContext } from '../identity/shaken/index.js';
 import type { Cli, PresentedIdentity, ShakenOutcome } from '../rules/types.js';
 import { SpoofwatchError } from '../types.js';
 
@@ -48,7 +48,14 @@ export class ShakenVerifier {
     this.ctx = { anchors, cache: new CertCache(config.certCacheDir), freshnessSeconds: config.freshnessSeconds };
   }
 
-  verify(identityHeaders: readonly string[], captureTimeMs: number, caller: OrigBinding, called: readonly string[], dateMs?: number): ShakenOutcome {
+  verify(
+    identityHeaders: readonly string[],
+    captureTimeMs: number,
+    caller: OrigBinding,
+    called: readonly string[],
+    dateMs?: number,
+    diverting: readonly string[] = [],
+  ): ShakenOutcome {
     if (identityHeaders.length === 0) return { status: 'none' };
     const r = verifyIdentity(
       {
@@ -57,10 +64,15 @@ export class ShakenVerifier {
         ...(caller.kind === 'number' ? { cli: caller.e164 } : caller.kind === 'withheld' ? { callerWithheld: true } : { callerText: caller.text }),
         calledNumbers: called,
         ...(dateMs !== undefined ? { dateHeaderMs: dateMs } : {}),
+        ...(diverting.length > 0 ? { divertingNumbers: diverting } : {}),
       },
       this.ctx,
     );
     if (r.status === 'none') return r;
+    const div = {
+      ...(r.divProven ? { divProven: r.divProven.map((tn) => `+${tnDigits(tn)}`) } : {}),
+      ...(r.divInvalid ? { divInvalid: r.divInvalid } : {}),
+    };
     if (r.status === 'passed') {
       return {
         status: 'passed',
@@ -70,6 +82,7 @@ export class ShakenVerifier {
         x5u: r.x5u,
         replayKey: replayKeyOf(r),
         ...(r.unbound !== undefined ? { note: r.unbound } : {}),
+        ...div,
       };
     }
     return {
@@ -85,6 +98,7 @@ export class ShakenVerifier {
       ...((r.step === 'orig' || r.step === 'dest') && r.origid !== undefined && r.iat !== undefined && r.origTn !== undefined && r.destTn !== undefined
         ? { replayKey: replayKeyOf({ origid: r.origid, iat: r.iat, origTn: r.origTn, destTn: r.destTn }) }
         : {}),
+      ...div,
     };
   }
 }

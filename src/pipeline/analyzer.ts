@@ -9,6 +9,7 @@ import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
 import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
+import { mappedFromEntries } from '../rules/forwarding.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
@@ -152,7 +153,11 @@ export class Analyzer {
         const called = [facts.to, facts.requestUri]
           .map((i) => (i && i.num.kind === 'e164' ? i.num.e164 : undefined))
           .filter((n): n is string => n !== undefined);
-        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, origBindingOf(cli, facts.pai), [...new Set(called)], facts.dateMs);
+        // Diverting numbers the signalling names, for the div PASSporTs' div.tn (RFC 8946 §4).
+        const diverting = [...facts.diversion, ...mappedFromEntries(facts)]
+          .map((i) => (i.num.kind === 'e164' ? i.num.e164 : undefined))
+          .filter((n): n is string => n !== undefined);
+        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, origBindingOf(cli, facts.pai), [...new Set(called)], facts.dateMs, diverting);
       }
     }
     const alerts = engine.evaluate(facts, rec);

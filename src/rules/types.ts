@@ -70,6 +70,10 @@ export type ShakenOutcome =
       readonly replayKey: string;
       /** What the verification left unchecked, e.g. the orig binding of a withheld caller. */
       readonly note?: string;
+      /** Diverting numbers (E.164 with `+`) proven by valid div PASSporTs chained to this one (RFC 8946). */
+      readonly divProven?: readonly string[];
+      /** Why each rejected div PASSporT was rejected (SHAKEN-DIV-INVALID). */
+      readonly divInvalid?: readonly string[];
     }
   | {
       readonly status: 'failed';
@@ -81,6 +85,8 @@ export type ShakenOutcome =
       readonly destTn?: readonly string[];
       readonly x5u?: string;
       readonly replayKey?: string;
+      readonly divProven?: readonly string[];
+      readonly divInvalid?: readonly string[];
     }
   | { readonly status: 'none' };
 

@@ -230,6 +230,67 @@ describe('SHAKEN-DEST-MISMATCH', () => {
   });
 });
 
+describe('signed diversion (RFC 8946 div PASSporTs)', () => {
+  // A (+31104567890) calls the access subscriber +31301112233, whose line forwards to CALLEE; the untrusted access
+  // peer sends the call on with From A, a Diversion naming its subscriber, and the original and div PASSporTs.
+  const SUB = '+31301112233';
+  const shakenToSub = () => identity(claims({ dest: { tn: [SUB.slice(1)] } }));
+  const divClaims = (over: Partial<PassportClaimsSpec> = {}): PassportClaimsSpec => ({
+    orig: { tn: CLI.slice(1) },
+    dest: { tn: [CALLEE.slice(1)] },
+    div: { tn: SUB.slice(1) },
+    iat: T0,
+    ...over,
+  });
+  const forwarded = (callId: string, identities: string[]): RaisedAlert[] =>
+    run({ src: SRC.untrusted, callId, identities, headers: [`Diversion: <sip:${SUB}@voip.example>;reason=unconditional;counter=1`] });
+
+  it('without a div PASSporT: the peer is not authorised and the destination is unexplained', () => {
+    expect(ruleSet(forwarded('div-0@x', [shakenToSub()]))).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium']);
+  });
+
+  it('a valid div PASSporT proves the forwarding: CLI-NOT-AUTHORIZED is info even from an untrusted peer, no SHAKEN alert', () => {
+    const alerts = forwarded('div-1@x', [shakenToSub(), identity(divClaims(), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:info']);
+    expect(only(alerts, 'CLI-NOT-AUTHORIZED').reasons.at(-1)).toBe(
+      'SIGNED DIVERSION: a valid div PASSporT (RFC 8946), chained to the verified PASSporT of +31104567890, proves the call was forwarded by +31301112233, a number "access-untrusted" may present; lowered to info.',
+    );
+  });
+
+  it('a div PASSporT with a tampered signature → SHAKEN-DIV-INVALID, and nothing is explained', () => {
+    const token = signPassport(divClaims(), pki.leaf.privateKey, X5U, 'div');
+    const [h, , sig] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(divClaims({ iat: T0 + 1 }))).toString('base64url')}.${sig}`;
+    const alerts = forwarded('div-2@x', [shakenToSub(), identityHeader(forged, X5U, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
+      'A signed diversion (ppt=div) was rejected: 438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate.',
+    );
+  });
+
+  it('a div PASSporT of another call (wrong orig linkage) → SHAKEN-DIV-INVALID', () => {
+    const alerts = forwarded('div-3@x', [shakenToSub(), identity(divClaims({ orig: { tn: '31209999999' } }), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
+      "A signed diversion (ppt=div) was rejected: its orig.tn 31209999999 differs from the original PASSporT's, so it belongs to another call.",
+    );
+  });
+
+  it('an expired div PASSporT (issued 10 min before the capture) → SHAKEN-DIV-INVALID', () => {
+    const alerts = forwarded('div-4@x', [shakenToSub(), identity(divClaims({ iat: T0 - 600 }), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toMatch(/^A signed diversion \(ppt=div\) was rejected: 403 the PASSporT was issued at 2025-03-01T11:50:00.000Z/);
+  });
+
+  it('a div PASSporT naming another diverting number than the Diversion header → SHAKEN-DIV-INVALID', () => {
+    const alerts = forwarded('div-5@x', [shakenToSub(), identity(divClaims({ div: { tn: '31301112299' } }), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
+      'A signed diversion (ppt=div) was rejected: its div.tn 31301112299 is not the diverting number the signalling names (31301112233).',
+    );
+  });
+});
+
 describe('SHAKEN-ATTEST-WEAK', () => {
   it('raises low for attestation B on a domestic number from a domestic peer', () => {
     const value = identity(claims({ attest: 'B' }));

@@ -362,6 +362,7 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
       ...facts(h.token),
       origBound: true,
       divertedVia: ['31612345678'],
+      divProven: ['31612345678'],
     });
   });
 
@@ -375,7 +376,10 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
     const r = verifyIdentity(input([header().value, divHeader(divClaims, foreign.leaf.privateKey)], { calledNumbers: [FORWARDED] }), ctx);
     expect(r.status === 'failed' && [r.rule, r.reason]).toEqual([
       'SHAKEN-DEST-MISMATCH',
-      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); the div PASSporT was rejected: the PASSporT signature does not verify: its content was altered or it was not signed by this certificate",
+      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); the div PASSporT was rejected: 438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate",
+    ]);
+    expect(r.status === 'failed' && r.divInvalid).toEqual([
+      '438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate',
     ]);
   });
 
@@ -383,8 +387,32 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
     const r = verifyIdentity(input([header().value, divHeader({ ...divClaims, div: { tn: '31600000000' } })], { calledNumbers: [FORWARDED] }), ctx);
     expect(r.status === 'failed' && [r.rule, r.reason]).toEqual([
       'SHAKEN-DEST-MISMATCH',
-      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); no div PASSporT leads from the original destination to this number",
+      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); the div PASSporT was rejected: its div.tn 31600000000 is not a number the call was addressed to, so it does not continue the call's diversion chain",
     ]);
+  });
+
+  it('a div PASSporT of another call (other orig.tn) is rejected even when the destination needs no diversion', () => {
+    const other = { ...divClaims, orig: { tn: '31209999999' } };
+    const r = verifyIdentity(input([header().value, divHeader(other)]), ctx);
+    expect(r.status === 'passed' && [r.divProven, r.divInvalid]).toEqual([
+      undefined,
+      ["its orig.tn 31209999999 differs from the original PASSporT's, so it belongs to another call"],
+    ]);
+  });
+
+  it('div.tn must be the diverting number the Diversion header names', () => {
+    const r = verifyIdentity(input([header().value, divHeader()], { calledNumbers: [FORWARDED], divertingNumbers: ['+31612340000'] }), ctx);
+    expect(r.status === 'failed' && [r.rule, r.divInvalid]).toEqual([
+      'SHAKEN-DEST-MISMATCH',
+      ['its div.tn 31612345678 is not the diverting number the signalling names (31612340000)'],
+    ]);
+    const ok = verifyIdentity(input([header().value, divHeader()], { calledNumbers: [FORWARDED], divertingNumbers: ['+31612345678'] }), ctx);
+    expect(ok.status === 'passed' && ok.divProven).toEqual(['31612345678']);
+  });
+
+  it('a stale div PASSporT is rejected with 403', () => {
+    const r = verifyIdentity(input([header().value, divHeader({ ...divClaims, iat: IAT - 600 })], { calledNumbers: [FORWARDED] }), ctx);
+    expect(r.status === 'failed' && r.divInvalid?.[0]).toMatch(/^403 the PASSporT was issued at .* outside the 60 s freshness window$/);
   });
 
   it('only div PASSporTs, no shaken one → 438 invalid', () => {

@@ -32,6 +32,11 @@ export interface VerifyInput {
   readonly calledNumbers: readonly string[];
   /** The Date header, when present (ms since the epoch). */
   readonly dateHeaderMs?: number;
+  /**
+   * Normalised E.164 numbers the SIP signalling names as diverting (Diversion, History-Info mapped-from): a div
+   * PASSporT's div.tn must be one of them when there are any (RFC 8946 §4).
+   */
+  readonly divertingNumbers?: readonly string[];
 }
 
 export interface VerifyContext {
@@ -83,10 +88,17 @@ export interface VerifyPassed {
   readonly unbound?: string;
   /** Diverting numbers (div.tn) of the valid div PASSporTs that explain the called number (RFC 8946). */
   readonly divertedVia?: readonly string[];
+  /** Diverting numbers proven by valid div PASSporTs chained to this PASSporT, whether or not the destination needed them. */
+  readonly divProven?: readonly string[];
+  /** Why each rejected div PASSporT was rejected (SHAKEN-DIV-INVALID). */
+  readonly divInvalid?: readonly string[];
 }
 
 export interface VerifyFailed extends PassportFacts {
   readonly status: 'failed';
+  /** As in {@link VerifyPassed}, when the original PASSporT itself verified (a failed binding). */
+  readonly divProven?: readonly string[];
+  readonly divInvalid?: readonly string[];
   readonly code: ShakenCode;
   readonly rule: ShakenRule;
   readonly step: FailureStep;
@@ -138,22 +150,22 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
   const origDigits = digits(claims.orig.tn);
   let origBound = false;
   let unbound: string | undefined;
+  let origFailure: VerifyFailed | undefined;
   if (input.cli !== undefined) {
     if (digits(input.cli) !== origDigits) {
-      return fail(
+      origFailure = fail(
         438,
         'SHAKEN-ORIG-MISMATCH',
         'orig',
         `the PASSporT was signed for calling number ${claims.orig.tn}, but the call presents ${input.cli}`,
         facts,
       );
-    }
-    origBound = true;
+    } else origBound = true;
   } else if (input.callerWithheld === true) {
     unbound = `the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn ${claims.orig.tn} was not compared with a calling number`;
   } else {
     const shown = input.callerText !== undefined && input.callerText !== '' ? input.callerText : 'no caller identity';
-    return fail(
+    origFailure = fail(
       438,
       'SHAKEN-ORIG-MISMATCH',
       'orig',
@@ -162,22 +174,30 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
     );
   }
   const destDigits = new Set(claims.dest.tn.map(digits));
+  const divs = divs_(evalDivs, origDigits, destDigits, input);
+  const divFacts = {
+    ...(divs.proven.length > 0 ? { divProven: divs.proven } : {}),
+    ...(divs.invalid.length > 0 ? { divInvalid: divs.invalid } : {}),
+  };
+  if (origFailure) return { ...origFailure, ...divFacts };
   const called = input.calledNumbers.map(digits).filter((d) => d !== '');
   let divertedVia: string[] | undefined;
   if (called.length > 0 && !called.some((c) => destDigits.has(c))) {
-    const explained = explainByDiversion(origDigits, destDigits, called, evalDivs());
-    if (explained.kind === 'no') {
+    if (!called.some((c) => divs.reached.has(c))) {
       const list = claims.dest.tn.join(', ');
       const calledList = input.calledNumbers.join(', ');
-      return fail(
-        438,
-        'SHAKEN-DEST-MISMATCH',
-        'dest',
-        `the call is addressed to ${calledList}, which is not among the PASSporT's destination numbers (${list})${explained.why}`,
-        facts,
-      );
+      const why =
+        divs.count === 0
+          ? ' and no div PASSporT explains a diversion'
+          : divs.invalid.length > 0
+            ? `; the div PASSporT was rejected: ${divs.invalid.join('; ')}`
+            : '; no div PASSporT leads from the original destination to this number';
+      return {
+        ...fail(438, 'SHAKEN-DEST-MISMATCH', 'dest', `the call is addressed to ${calledList}, which is not among the PASSporT's destination numbers (${list})${why}`, facts),
+        ...divFacts,
+      };
     }
-    divertedVia = explained.via;
+    divertedVia = divs.proven;
   }
   return {
     status: 'passed',
@@ -191,45 +211,63 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
     origBound,
     ...(unbound !== undefined ? { unbound } : {}),
     ...(divertedVia ? { divertedVia } : {}),
+    ...divFacts,
   };
 }
 
+interface DivAssessment {
+  /** Headers with ppt=div. */
+  readonly count: number;
+  /** Numbers the call reached: the original dest.tn plus the dest.tn of every valid, chained div PASSporT. */
+  readonly reached: ReadonlySet<string>;
+  /** div.tn of the valid div PASSporTs, in the order the chain was followed. */
+  readonly proven: string[];
+  /** One reason per rejected div PASSporT. */
+  readonly invalid: string[];
+}
+
+function divs_(evalDivs: () => HeaderEval[], origDigits: string, dest: ReadonlySet<string>, input: VerifyInput): DivAssessment {
+  const evals = evalDivs();
+  if (evals.length === 0) return { count: 0, reached: dest, proven: [], invalid: [] };
+  return assessDivs(origDigits, dest, evals, (input.divertingNumbers ?? []).map(digits).filter((d) => d !== ''));
+}
+
 /**
- * RFC 8946: a valid div PASSporT with the same orig whose `div.tn` is a number the call had reached
- * (initially the shaken dest.tn) adds its dest.tn; chains of diversions are followed to a fixpoint.
+ * RFC 8946: a div PASSporT is valid when it verifies like a shaken one (steps 1–6), has the original call's orig
+ * (§4: the same orig.tn), names as div.tn a number the call had reached (initially the shaken dest.tn; chains of
+ * diversions are followed to a fixpoint) and, when the signalling names diverting numbers (Diversion,
+ * History-Info), one of them. Every other div PASSporT is rejected with its reason.
  */
-function explainByDiversion(
-  origDigits: string,
-  dest: ReadonlySet<string>,
-  called: readonly string[],
-  divEvals: readonly HeaderEval[],
-): { kind: 'yes'; via: string[] } | { kind: 'no'; why: string } {
+function assessDivs(origDigits: string, dest: ReadonlySet<string>, divEvals: readonly HeaderEval[], diverting: readonly string[]): DivAssessment {
   const reached = new Set(dest);
-  const via: string[] = [];
-  const valid: DecodedPassport[] = [];
-  const rejected: string[] = [];
+  const proven: string[] = [];
+  const invalid: string[] = [];
+  const candidates: DecodedPassport[] = [];
   for (const e of divEvals) {
-    if (e.kind === 'failed') rejected.push(e.result.reason);
-    else if (e.passport.ppt !== 'div') rejected.push('it is not ppt=div');
-    else if (digits(e.passport.claims.orig.tn) !== origDigits) rejected.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's`);
-    else valid.push(e.passport);
+    if (e.kind === 'failed') invalid.push(`${e.result.code} ${e.result.reason}`);
+    else if (e.passport.ppt !== 'div') invalid.push('it is not ppt=div');
+    else if (digits(e.passport.claims.orig.tn) !== origDigits) {
+      invalid.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's, so it belongs to another call`);
+    } else if (diverting.length > 0 && !diverting.includes(digits(e.passport.claims.div.tn))) {
+      invalid.push(`its div.tn ${e.passport.claims.div.tn} is not the diverting number the signalling names (${diverting.join(', ')})`);
+    } else candidates.push(e.passport);
   }
   const used = new Set<DecodedPassport>();
   let grew = true;
   while (grew) {
     grew = false;
-    for (const p of valid) {
+    for (const p of candidates) {
       if (used.has(p) || p.ppt !== 'div' || !reached.has(digits(p.claims.div.tn))) continue;
       used.add(p);
-      via.push(p.claims.div.tn);
+      proven.push(p.claims.div.tn);
       for (const tn of p.claims.dest.tn) reached.add(digits(tn));
       grew = true;
     }
   }
-  if (called.some((c) => reached.has(c))) return { kind: 'yes', via };
-  if (divEvals.length === 0) return { kind: 'no', why: ' and no div PASSporT explains a diversion' };
-  if (rejected.length > 0) return { kind: 'no', why: `; the div PASSporT was rejected: ${rejected.join('; ')}` };
-  return { kind: 'no', why: '; no div PASSporT leads from the original destination to this number' };
+  for (const p of candidates) {
+    if (!used.has(p) && p.ppt === 'div') invalid.push(`its div.tn ${p.claims.div.tn} is not a number the call was addressed to, so it does not continue the call's diversion chain`);
+  }
+  return { count: divEvals.length, reached, proven, invalid };
 }
 
 /** Steps 1–6 of RULES.md §2 for one header (parse, JWS header, certificate, chain, signature, freshness). */
