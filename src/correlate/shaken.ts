@@ -72,6 +72,8 @@ export class ShakenVerifier {
     const div = {
       ...(r.divProven ? { divProven: r.divProven.map((tn) => `+${tnDigits(tn)}`) } : {}),
       ...(r.divInvalid ? { divInvalid: r.divInvalid } : {}),
+      ...(r.rcdName !== undefined ? { rcdName: r.rcdName } : {}),
+      ...(r.rcdInvalid ? { rcdInvalid: r.rcdInvalid } : {}),
     };
     if (r.status === 'passed') {
       return {

@@ -74,6 +74,10 @@ export type ShakenOutcome =
       readonly divProven?: readonly string[];
       /** Why each rejected div PASSporT was rejected (SHAKEN-DIV-INVALID). */
       readonly divInvalid?: readonly string[];
+      /** The verified signed caller name (rcd PASSporT `rcd.nam`). */
+      readonly rcdName?: string;
+      /** Why each rejected rcd PASSporT was rejected (SHAKEN-RCD-INVALID). */
+      readonly rcdInvalid?: readonly string[];
     }
   | {
       readonly status: 'failed';
@@ -87,6 +91,8 @@ export type ShakenOutcome =
       readonly replayKey?: string;
       readonly divProven?: readonly string[];
       readonly divInvalid?: readonly string[];
+      readonly rcdName?: string;
+      readonly rcdInvalid?: readonly string[];
     }
   | { readonly status: 'none' };
 

@@ -3,6 +3,7 @@
  * intermediate → leaf with a TNAuthList, a certificate cache folder keyed by x5u URL, a trust-anchor file, and the
  * capture time as the only clock.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ const claims = (over: Partial<PassportClaimsSpec> = {}): PassportClaimsSpec => (
   ...over,
 });
 
-function identity(c: PassportClaimsSpec = claims(), x5u = X5U, key = pki.leaf.privateKey, ppt: 'shaken' | 'div' = 'shaken'): string {
+function identity(c: PassportClaimsSpec = claims(), x5u = X5U, key = pki.leaf.privateKey, ppt: 'shaken' | 'div' | 'rcd' = 'shaken'): string {
   return identityHeader(signPassport(c, key, x5u, ppt), x5u, ppt);
 }
 
@@ -288,6 +289,74 @@ describe('signed diversion (RFC 8946 div PASSporTs)', () => {
     expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
       'A signed diversion (ppt=div) was rejected: its div.tn 31301112299 is not the diverting number the signalling names (31301112233).',
     );
+  });
+});
+
+describe('Rich Call Data (rcd PASSporTs, draft-ietf-stir-passport-rcd)', () => {
+  const sri = (v: unknown): string => `sha256-${createHash('sha256').update(JSON.stringify(v), 'utf8').digest('base64')}`;
+  const rcdClaims = (nam: string, over: Partial<PassportClaimsSpec> = {}): PassportClaimsSpec => ({
+    orig: { tn: CLI.slice(1) },
+    dest: { tn: [CALLEE.slice(1)] },
+    iat: T0,
+    rcd: { nam },
+    rcdi: { '/nam': sri(nam) },
+    ...over,
+  });
+  const rcd = (c: PassportClaimsSpec): string => identity(c, X5U, pki.leaf.privateKey, 'rcd');
+  const named = (display: string | undefined, callId: string, rcdHeader: string): RaisedAlert[] =>
+    run({ from: sipNum(CLI, display), callId, identities: [identity(), rcdHeader] });
+
+  it('a valid rcd PASSporT whose name the From display repeats raises nothing', () => {
+    expect(named('Jansen Installatie', 'rcd-1@x', rcd(rcdClaims('Jansen Installatie')))).toEqual([]);
+  });
+
+  it('a From display name other than the verified signed name → DISPLAY-RCD-MISMATCH', () => {
+    const alerts = named('Examp1e Bank', 'rcd-2@x', rcd(rcdClaims('Jansen Installatie')));
+    expect(ruleSet(alerts)).toEqual(['DISPLAY-RCD-MISMATCH:medium']);
+    expect(only(alerts, 'DISPLAY-RCD-MISMATCH').reasons).toEqual([
+      'The From display name is "Examp1e Bank".',
+      'A verified rcd PASSporT for orig.tn 31104567890 signs the caller name "Jansen Installatie" (draft-ietf-stir-passport-rcd).',
+    ]);
+  });
+
+  it('DISPLAY-IMPERSONATION judges the signed name: a signed "Example Bank" on a number that is not the bank’s', () => {
+    const alerts = named(undefined, 'rcd-3@x', rcd(rcdClaims('Example Bank')));
+    expect(ruleSet(alerts)).toEqual(['DISPLAY-IMPERSONATION:high']);
+    expect(only(alerts, 'DISPLAY-IMPERSONATION').reasons[0]).toBe(
+      'The signed caller name (rcd PASSporT) shows the name "Example Bank", which matches brand "Examplebank" ("Example Bank").',
+    );
+  });
+
+  it('an rcd PASSporT with a tampered signature → SHAKEN-RCD-INVALID, and its name is not used', () => {
+    const [h, , sig] = signPassport(rcdClaims('Jansen Installatie'), pki.leaf.privateKey, X5U, 'rcd').split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(rcdClaims('Example Bank'))).toString('base64url')}.${sig}`;
+    const alerts = named(undefined, 'rcd-4@x', identityHeader(forged, X5U, 'rcd'));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toBe(
+      'A Rich Call Data PASSporT (ppt=rcd) was rejected: 438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate.',
+    );
+  });
+
+  it('an rcd PASSporT of another call (wrong orig linkage) → SHAKEN-RCD-INVALID', () => {
+    const alerts = named('Jansen Installatie', 'rcd-5@x', rcd(rcdClaims('Jansen Installatie', { orig: { tn: '31209999999' } })));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toBe(
+      "A Rich Call Data PASSporT (ppt=rcd) was rejected: its orig.tn 31209999999 differs from the original PASSporT's, so it belongs to another call.",
+    );
+  });
+
+  it('an altered rcdi digest → SHAKEN-RCD-INVALID', () => {
+    const alerts = named('Jansen Installatie', 'rcd-6@x', rcd(rcdClaims('Jansen Installatie', { rcdi: { '/nam': sri('Jansen Installatie B.V.') } })));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toBe(
+      'A Rich Call Data PASSporT (ppt=rcd) was rejected: the rcdi digest of /nam does not match the signed content: the caller data were altered.',
+    );
+  });
+
+  it('an expired rcd PASSporT (issued 10 min before the capture) → SHAKEN-RCD-INVALID', () => {
+    const alerts = named('Jansen Installatie', 'rcd-7@x', rcd(rcdClaims('Jansen Installatie', { iat: T0 - 600 })));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toMatch(/^A Rich Call Data PASSporT \(ppt=rcd\) was rejected: 403 the PASSporT was issued at 2025-03-01T11:50:00.000Z/);
   });
 });
 

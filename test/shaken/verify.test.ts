@@ -309,8 +309,8 @@ describe('verifyIdentity: failures', () => {
     const { token } = header();
     const cases: [string, string][] = [
       [`${token};info=<${X5U}>;alg=RS256;ppt=shaken`, 'Identity alg=RS256 is not ES256'],
-      [`${token};info=<${X5U}>;alg=ES256`, 'Identity header has no ppt parameter; only shaken and div PASSporTs are verified'],
-      [`${token};info=<${X5U}>;ppt=rph`, 'Identity header has ppt=rph; only shaken and div PASSporTs are verified'],
+      [`${token};info=<${X5U}>;alg=ES256`, 'Identity header has no ppt parameter; only shaken, div and rcd PASSporTs are verified'],
+      [`${token};info=<${X5U}>;ppt=rph`, 'Identity header has ppt=rph; only shaken, div and rcd PASSporTs are verified'],
       [`${token};alg=ES256;ppt=shaken`, 'Identity header has no info parameter'],
     ];
     for (const [value, reason] of cases) {

@@ -10,6 +10,7 @@ import type { CertCache } from './certcache.js';
 import { validityProblemsAt, verifyChain } from './chain.js';
 import { parseIdentityHeader } from './header.js';
 import { decodePassport, type Attestation, type DecodedPassport } from './passport.js';
+import { checkRcdIntegrity } from './rcd.js';
 import { tnAuthorised } from './tnauthlist.js';
 
 export interface VerifyInput {
@@ -92,6 +93,10 @@ export interface VerifyPassed {
   readonly divProven?: readonly string[];
   /** Why each rejected div PASSporT was rejected (SHAKEN-DIV-INVALID). */
   readonly divInvalid?: readonly string[];
+  /** The caller name of the first valid rcd PASSporT (draft-ietf-stir-passport-rcd `rcd.nam`). */
+  readonly rcdName?: string;
+  /** Why each rejected rcd PASSporT was rejected (SHAKEN-RCD-INVALID). */
+  readonly rcdInvalid?: readonly string[];
 }
 
 export interface VerifyFailed extends PassportFacts {
@@ -99,6 +104,8 @@ export interface VerifyFailed extends PassportFacts {
   /** As in {@link VerifyPassed}, when the original PASSporT itself verified (a failed binding). */
   readonly divProven?: readonly string[];
   readonly divInvalid?: readonly string[];
+  readonly rcdName?: string;
+  readonly rcdInvalid?: readonly string[];
   readonly code: ShakenCode;
   readonly rule: ShakenRule;
   readonly step: FailureStep;
@@ -121,19 +128,24 @@ export function verifyIdentity(input: VerifyInput, ctx: VerifyContext): VerifyRe
   if (input.identityHeaders.length === 0) return { status: 'none' };
   const primaries: string[] = [];
   const divs: string[] = [];
+  const rcds: string[] = [];
   for (const raw of input.identityHeaders) {
     const p = parseIdentityHeader(raw);
-    if (p.kind === 'ok' && p.value.ppt?.toLowerCase() === 'div') divs.push(raw);
+    const ppt = p.kind === 'ok' ? p.value.ppt?.toLowerCase() : undefined;
+    if (ppt === 'div') divs.push(raw);
+    else if (ppt === 'rcd') rcds.push(raw);
     else primaries.push(raw);
   }
   if (primaries.length === 0) {
-    return fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'the call carries only ppt=div PASSporTs; the original ppt=shaken PASSporT is missing (RFC 8946 §5)', {});
+    return fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'the call carries only ppt=div or ppt=rcd PASSporTs; the original ppt=shaken PASSporT is missing (RFC 8946 §5)', {});
   }
   let divEvals: HeaderEval[] | undefined;
+  let rcdEvals: HeaderEval[] | undefined;
   const evalDivs = (): HeaderEval[] => (divEvals ??= divs.map((d) => evaluateHeader(d, input, ctx)));
+  const evalRcds = (): HeaderEval[] => (rcdEvals ??= rcds.map((d) => evaluateHeader(d, input, ctx)));
   let firstFailure: VerifyFailed | undefined;
   for (const raw of primaries) {
-    const r = verifyPrimary(raw, input, ctx, evalDivs);
+    const r = verifyPrimary(raw, input, ctx, evalDivs, evalRcds);
     if (r.status === 'passed') return r;
     firstFailure ??= r;
   }
@@ -141,7 +153,13 @@ export function verifyIdentity(input: VerifyInput, ctx: VerifyContext): VerifyRe
   return firstFailure ?? fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'no verifiable Identity header', {});
 }
 
-function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, evalDivs: () => HeaderEval[]): VerifyPassed | VerifyFailed {
+function verifyPrimary(
+  raw: string,
+  input: VerifyInput,
+  ctx: VerifyContext,
+  evalDivs: () => HeaderEval[],
+  evalRcds: () => HeaderEval[],
+): VerifyPassed | VerifyFailed {
   const e = evaluateHeader(raw, input, ctx);
   if (e.kind === 'failed') return e.result;
   const { passport, facts } = e;
@@ -175,9 +193,12 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
   }
   const destDigits = new Set(claims.dest.tn.map(digits));
   const divs = divs_(evalDivs, origDigits, destDigits, input);
+  const rcd = assessRcds(origDigits, evalRcds());
   const divFacts = {
     ...(divs.proven.length > 0 ? { divProven: divs.proven } : {}),
     ...(divs.invalid.length > 0 ? { divInvalid: divs.invalid } : {}),
+    ...(rcd.name !== undefined ? { rcdName: rcd.name } : {}),
+    ...(rcd.invalid.length > 0 ? { rcdInvalid: rcd.invalid } : {}),
   };
   if (origFailure) return { ...origFailure, ...divFacts };
   const called = input.calledNumbers.map(digits).filter((d) => d !== '');
@@ -213,6 +234,27 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
     ...(divertedVia ? { divertedVia } : {}),
     ...divFacts,
   };
+}
+
+/**
+ * Rich Call Data (draft-ietf-stir-passport-rcd): an rcd PASSporT verifies like a shaken one (steps 1–6), must carry
+ * the original call's orig.tn, and every rcdi digest must match its rcd content; the first valid one names the caller.
+ */
+function assessRcds(origDigits: string, evals: readonly HeaderEval[]): { name?: string; invalid: string[] } {
+  let name: string | undefined;
+  const invalid: string[] = [];
+  for (const e of evals) {
+    if (e.kind === 'failed') invalid.push(`${e.result.code} ${e.result.reason}`);
+    else if (e.passport.ppt !== 'rcd') invalid.push('it is not ppt=rcd');
+    else if (digits(e.passport.claims.orig.tn) !== origDigits) {
+      invalid.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's, so it belongs to another call`);
+    } else {
+      const integrity = checkRcdIntegrity(e.passport.claims.rcd, e.passport.claims.rcdi);
+      if (!integrity.ok) invalid.push(integrity.reason);
+      else name ??= e.passport.claims.rcd.nam;
+    }
+  }
+  return { ...(name !== undefined ? { name } : {}), invalid };
 }
 
 interface DivAssessment {
@@ -280,9 +322,9 @@ function evaluateHeader(raw: string, input: VerifyInput, ctx: VerifyContext): He
     return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity alg=${h.alg} is not ES256`, { tokenHash });
   }
   const ppt = h.ppt?.toLowerCase();
-  if (ppt !== 'shaken' && ppt !== 'div') {
+  if (ppt !== 'shaken' && ppt !== 'div' && ppt !== 'rcd') {
     const what = h.ppt === undefined ? 'has no ppt parameter' : `has ppt=${h.ppt}`;
-    return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity header ${what}; only shaken and div PASSporTs are verified`, { tokenHash });
+    return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity header ${what}; only shaken, div and rcd PASSporTs are verified`, { tokenHash });
   }
   if (h.info === undefined) return failed(438, 'SHAKEN-SIG-FAIL', 'parse', 'Identity header has no info parameter', { tokenHash });
 
