@@ -22,7 +22,7 @@ import { FolderWatch } from '../sources/watch.js';
 import { SpoofwatchError } from '../types.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
-import { DnoWatch } from './dno-watch.js';
+import { DnoWatch, readDnoInWorker } from './dno-watch.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -186,20 +186,40 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     }
   };
   logDno('start');
+  // One reload at a time, parsed in a worker thread (a million-line file must not stall ingestion); a change seen
+  // while one runs reloads again after it, so the last version always wins.
+  let dnoLoading = false;
+  let dnoAgain = false;
+  const reloadDnoFiles = (): void => {
+    if (dnoLoading) {
+      dnoAgain = true;
+      return;
+    }
+    dnoLoading = true;
+    const files = analyzer.dnoFiles;
+    files
+      .loadWith(readDnoInWorker)
+      .then(
+        () => {
+          if (files === analyzer.dnoFiles) logDno('file changed');
+        },
+        (e: unknown) => log.error('do-not-originate reload failed; keeping the previous entries', { error: e instanceof Error ? e.message : String(e) }),
+      )
+      .finally(() => {
+        dnoLoading = false;
+        if (dnoAgain) {
+          dnoAgain = false;
+          reloadDnoFiles();
+        }
+      });
+  };
   const watchDno = (files: readonly string[]): DnoWatch | undefined =>
     files.length === 0
       ? undefined
       : new DnoWatch({
           files,
           debounceMs: opts.dnoDebounceMs ?? 500,
-          onChange: () => {
-            try {
-              analyzer.dnoFiles.load();
-              logDno('file changed');
-            } catch (e) {
-              log.error('do-not-originate reload failed; keeping the previous entries', { error: e instanceof Error ? e.message : String(e) });
-            }
-          },
+          onChange: reloadDnoFiles,
           onError: (dir, err) => log.error('cannot watch a do-not-originate folder; changes are read on SIGHUP only', { dir, error: err.message }),
         });
   let dnoWatch = watchDno(config.lists.doNotOriginateFiles);

@@ -5,6 +5,29 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { DnoList, type DnoLineError, type DnoListParts, type DnoReadOutcome } from '../identity/dno-file.js';
+import { workerEntry } from '../util/worker-entry.js';
+
+/** Reads and parses one DNO file in a worker thread (src/daemon/dno-worker.ts), off the event loop. */
+export function readDnoInWorker(file: string, maxBytes: number): Promise<DnoReadOutcome> {
+  return new Promise((resolve) => {
+    const worker = new Worker(workerEntry('dno-worker', import.meta.url), { workerData: { file, maxBytes } });
+    let done = false;
+    const finish = (o: DnoReadOutcome): void => {
+      if (done) return;
+      done = true;
+      resolve(o);
+      void worker.terminate();
+    };
+    worker.once('message', (m: { kind: 'ok'; parts: DnoListParts; errors: DnoLineError[]; badLines: number } | { kind: 'error'; reason: string }) => {
+      if (m.kind === 'error') finish({ kind: 'error', reason: m.reason });
+      else finish({ kind: 'ok', result: { list: DnoList.fromParts(m.parts), errors: m.errors, badLines: m.badLines } });
+    });
+    worker.once('error', (e) => finish({ kind: 'error', reason: `parse thread failed: ${e.message}` }));
+    worker.once('exit', (code) => finish({ kind: 'error', reason: `parse thread exited (${code})` }));
+  });
+}
 
 export interface DnoWatchOptions {
   readonly files: readonly string[];

@@ -39,6 +39,15 @@ export interface DnoMatch {
   readonly line: number;
 }
 
+export interface DnoListParts {
+  readonly file: string;
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  readonly lines: Uint32Array;
+  readonly ownerIdx: Uint32Array;
+  readonly owners: readonly string[];
+}
+
 /** The compiled entries of one file. */
 export class DnoList {
   /** Entries in ascending `lo` order. */
@@ -73,6 +82,16 @@ export class DnoList {
 
   get size(): number {
     return this.lo.length;
+  }
+
+  /** The arrays behind the list, to move it between threads (their buffers can be transferred). */
+  parts(): DnoListParts {
+    return { file: this.file, lo: this.lo, hi: this.hi, lines: this.lines, ownerIdx: this.ownerIdx, owners: this.owners };
+  }
+
+  /** A list from {@link DnoList.parts} (e.g. received from a worker thread). */
+  static fromParts(p: DnoListParts): DnoList {
+    return new DnoList(p.file, p.lo, p.hi, p.lines, p.ownerIdx, p.owners);
   }
 
   /** The most specific (narrowest, then first in the file) entry containing `e164` (`+` and digits). */
@@ -504,6 +523,9 @@ export function readBoundedRegularFile(path: string, maxBytes: number): BoundedR
   }
 }
 
+/** One file read and parsed, or why not. */
+export type DnoReadOutcome = { readonly kind: 'ok'; readonly result: DnoParseResult } | { readonly kind: 'error'; readonly reason: string };
+
 /** What one (re)load did, per file, for logs and `config check`. */
 export interface DnoFileReport {
   readonly file: string;
@@ -532,21 +554,46 @@ export class DnoFiles {
     this.lists = files.map(() => undefined);
   }
 
+  /** Re-reads every file on this thread (start, SIGHUP, `config check`, `analyze`). */
   load(): readonly DnoFileReport[] {
+    return this.apply(
+      this.files.map((file) => {
+        const r = readBoundedRegularFile(file, this.maxBytes);
+        return r.kind === 'error' ? { kind: 'error' as const, reason: r.reason } : { kind: 'ok' as const, result: parseDnoFile(file, r.bytes) };
+      }),
+    );
+  }
+
+  /**
+   * Re-reads every file with `read` (the daemon passes one that parses in a worker thread, so a million-line file
+   * does not stall ingestion), then swaps the new entries in at once.
+   */
+  async loadWith(read: (file: string, maxBytes: number) => Promise<DnoReadOutcome>): Promise<readonly DnoFileReport[]> {
+    const outcomes: DnoReadOutcome[] = [];
+    for (const file of this.files) {
+      try {
+        outcomes.push(await read(file, this.maxBytes));
+      } catch (e) {
+        outcomes.push({ kind: 'error', reason: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return this.apply(outcomes);
+  }
+
+  private apply(outcomes: readonly DnoReadOutcome[]): readonly DnoFileReport[] {
     const report: DnoFileReport[] = [];
     this.files.forEach((file, i) => {
-      const r = readBoundedRegularFile(file, this.maxBytes);
-      if (r.kind === 'error') {
-        report.push({ file, entries: this.lists[i]?.size ?? 0, badLines: 0, errors: [], readError: `${file}: ${r.reason}` });
+      const o = outcomes[i];
+      if (!o || o.kind === 'error') {
+        report.push({ file, entries: this.lists[i]?.size ?? 0, badLines: 0, errors: [], readError: `${file}: ${o?.reason ?? 'not read'}` });
         return;
       }
-      const parsed = parseDnoFile(file, r.bytes);
-      this.lists[i] = parsed.list;
+      this.lists[i] = o.result.list;
       report.push({
         file,
-        entries: parsed.list.size,
-        badLines: parsed.badLines,
-        errors: parsed.errors.map((er) => `${file}:${er.line}: ${er.reason}`),
+        entries: o.result.list.size,
+        badLines: o.result.badLines,
+        errors: o.result.errors.map((er) => `${file}:${er.line}: ${er.reason}`),
       });
     });
     this.lastReport = report;
