@@ -53,6 +53,16 @@ export function renderRulesDoc(): string {
     for (const r of p.rules) out.push(`| ${r.rule} | ${cell(r.what)} | ${r.severity} | ${cell(r.source)} |`);
   }
   out.push('');
+  out.push('## Do-not-originate list files');
+  out.push('');
+  out.push('`lists.doNotOriginateFiles: [FILE, …]` (paths relative to the config file) feed CLI-DNO besides the inline');
+  out.push('`lists.doNotOriginate`. Each line is one E.164 number (`+31201234567`, matched exactly) or range');
+  out.push('(`+31205550000-+31205559999`, both ends the same length), or CSV `number,owner` (a header line may order the');
+  out.push('columns, e.g. `owner,number,comment`; `"` quotes fields); `#` starts a comment. A bad line is reported as');
+  out.push('`FILE:LINE: reason` and skipped. The files are read at start, on SIGHUP and, in the daemon, when they change');
+  out.push('(their folder is watched; parsed in a worker thread); a file that cannot be read keeps its previous entries.');
+  out.push('`spoofwatch config check` reads them and lists their bad lines. The alert names the owner column and the line.');
+  out.push('');
   return out.join('\n');
 }
 
