@@ -28,14 +28,22 @@ export class ConfigPolicy implements Policy {
   /** `lists.doNotOriginateFiles`, loaded when the policy is built (start, SIGHUP); `dnoFiles.load()` re-reads them. */
   readonly dnoFiles: DnoFiles;
 
-  constructor(config: Config) {
+  /**
+   * `reuseDno`: the DNO files of the policy this one replaces; kept (not re-read here) when the file list is the
+   * same, so a SIGHUP does not parse a big list on the event loop (the daemon re-reads it in a worker thread).
+   */
+  constructor(config: Config, reuseDno?: DnoFiles) {
     this.homeCountry = config.homeCountry;
     this.activePacks = [...new Set([config.homeCountry, ...config.rulePacks])];
     this.peers = new PeerTable(config.peers);
     for (const p of this.peers.peers) this.facts.set(p.name, peerFacts(p));
     this.lists = compileLists(config.lists);
-    this.dnoFiles = new DnoFiles(config.lists.doNotOriginateFiles);
-    this.dnoFiles.load();
+    const files = config.lists.doNotOriginateFiles;
+    if (reuseDno && reuseDno.files.length === files.length && reuseDno.files.every((f, i) => f === files[i])) this.dnoFiles = reuseDno;
+    else {
+      this.dnoFiles = new DnoFiles(files);
+      this.dnoFiles.load();
+    }
     this.brands = this.lists.brands.map((b) => ({
       name: b.brand.name,
       displayNames: b.brand.displayNames,

@@ -190,7 +190,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   // while one runs reloads again after it, so the last version always wins.
   let dnoLoading = false;
   let dnoAgain = false;
-  const reloadDnoFiles = (): void => {
+  const reloadDnoFiles = (when = 'file changed'): void => {
     if (dnoLoading) {
       dnoAgain = true;
       return;
@@ -201,7 +201,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       .loadWith(readDnoInWorker)
       .then(
         () => {
-          if (files === analyzer.dnoFiles) logDno('file changed');
+          if (files === analyzer.dnoFiles) logDno(when);
         },
         (e: unknown) => log.error('do-not-originate reload failed; keeping the previous entries', { error: e instanceof Error ? e.message : String(e) }),
       )
@@ -209,7 +209,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         dnoLoading = false;
         if (dnoAgain) {
           dnoAgain = false;
-          reloadDnoFiles();
+          reloadDnoFiles(when);
         }
       });
   };
@@ -219,7 +219,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       : new DnoWatch({
           files,
           debounceMs: opts.dnoDebounceMs ?? 500,
-          onChange: reloadDnoFiles,
+          onChange: () => reloadDnoFiles(),
           onError: (dir, err) => log.error('cannot watch a do-not-originate folder; changes are read on SIGHUP only', { dir, error: err.message }),
         });
   let dnoWatch = watchDno(config.lists.doNotOriginateFiles);
@@ -421,11 +421,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         log.error('config reload rejected; keeping the running config', { error });
         return { ok: false, error };
       }
-      logDno('reload');
       if (next.lists.doNotOriginateFiles.join('\n') !== config.lists.doNotOriginateFiles.join('\n')) {
+        // New files were read with the new policy; watch them instead of the old ones.
+        logDno('reload');
         dnoWatch?.close();
         dnoWatch = watchDno(next.lists.doNotOriginateFiles);
-      }
+      } else if (next.lists.doNotOriginateFiles.length > 0) reloadDnoFiles('reload');
       config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
       m.reload('ok');
       log.info('config reloaded: peers, lists and rules (sources, server and store path change on restart)', {

@@ -70,8 +70,9 @@ export class Analyzer {
     this.calls = new CallTable({ ...DEFAULT_CALL_LIMITS, ...(l.calls ? { maxCalls: l.calls } : {}) });
   }
 
-  private static compile(config: Config, now: () => Date): Policy {
-    const policy = new ConfigPolicy(config);
+  private static compile(config: Config, now: () => Date, previous?: Policy): Policy {
+    // The DNO files of the previous config are kept when the list is unchanged (the daemon re-reads them off-thread).
+    const policy = new ConfigPolicy(config, previous?.policy.dnoFiles);
     return {
       policy,
       engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now),
@@ -82,7 +83,7 @@ export class Analyzer {
 
   /** Replace peers, lists and rules (SIGHUP) keeping the call table; throws when the config cannot be compiled. */
   reload(config: Config): void {
-    this.current = Analyzer.compile(config, this.now);
+    this.current = Analyzer.compile(config, this.now, this.current);
   }
 
   /** The do-not-originate list files of the running config (the daemon re-reads them when they change). */

@@ -73,5 +73,14 @@ describe('daemon: do-not-originate files', () => {
     // The old number is no longer listed.
     await waitFor(() => ws.alerts.some((a) => a.call.callId === 'dno-3@test'), 5000, 'other alerts of dno-3');
     expect(dno('dno-3@test')).toBeUndefined();
+
+    // A reload (SIGHUP) with the same list re-reads the file too, off the event loop.
+    writeFileSync(`${file}.tmp`, '+31205554444,Fraud helpdesk\n');
+    const n = lines.length;
+    expect(d.reload(config)).toEqual({ ok: true });
+    await waitFor(() => lines.slice(n).some((l) => l['message'] === 'do-not-originate file loaded (reload)'), 5000, 'reload log');
+    expect(d.analyzer.dnoFiles.lookup('+31205552222')).toEqual({ owner: 'Tax office', file, line: 1 });
+    renameSync(`${file}.tmp`, file);
+    await waitFor(() => d.analyzer.dnoFiles.lookup('+31205554444') !== undefined, 5000, 'the renamed version');
   }, 30_000);
 });
