@@ -20,7 +20,7 @@ export const AU: RulePack = {
     ['1800', 'freephone'],
     ['190', 'premium'],
   ],
-  shortNumbers: { emergency: /^(?:000|112|106)$/, short: /^(?:1[2-9]\d{2})$/ },
+  shortNumbers: { emergency: /^(?:000|112|106)$/, short: /^(?:1223|1225|12455)$/ },
   fromAbroad: {
     fixed: 'high',
     mobile: 'medium',
