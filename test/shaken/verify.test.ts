@@ -410,6 +410,12 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
     expect(ok.status === 'passed' && ok.divProven).toEqual(['31612345678']);
   });
 
+  it('checks at most 8 div PASSporTs per call and rejects the rest unread', () => {
+    const many = Array.from({ length: 11 }, () => divHeader());
+    const r = verifyIdentity(input([header().value, ...many], { calledNumbers: [FORWARDED] }), ctx);
+    expect(r.status === 'passed' && [r.divProven, r.divInvalid]).toEqual([['31612345678'], ['438 3 more ppt=div PASSporTs not checked (at most 8 per call)']]);
+  });
+
   it('a stale div PASSporT is rejected with 403', () => {
     const r = verifyIdentity(input([header().value, divHeader({ ...divClaims, iat: IAT - 600 })], { calledNumbers: [FORWARDED] }), ctx);
     expect(r.status === 'failed' && r.divInvalid?.[0]).toMatch(/^403 the PASSporT was issued at .* outside the 60 s freshness window$/);

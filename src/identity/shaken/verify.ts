@@ -13,6 +13,9 @@ import { decodePassport, type Attestation, type DecodedPassport } from './passpo
 import { checkRcdIntegrity } from './rcd.js';
 import { tnAuthorised } from './tnauthlist.js';
 
+/** div and rcd PASSporTs verified per call (each costs a signature check); the rest are rejected unread. */
+export const MAX_SIDE_PASSPORTS = 8;
+
 export interface VerifyInput {
   /** Raw values of every Identity header of the request, in message order. */
   readonly identityHeaders: readonly string[];
@@ -141,8 +144,15 @@ export function verifyIdentity(input: VerifyInput, ctx: VerifyContext): VerifyRe
   }
   let divEvals: HeaderEval[] | undefined;
   let rcdEvals: HeaderEval[] | undefined;
-  const evalDivs = (): HeaderEval[] => (divEvals ??= divs.map((d) => evaluateHeader(d, input, ctx)));
-  const evalRcds = (): HeaderEval[] => (rcdEvals ??= rcds.map((d) => evaluateHeader(d, input, ctx)));
+  // Each costs a signature check: past the bound, the rest are rejected unread (a call never needs that many).
+  const over = (ppt: string, n: number): HeaderEval[] =>
+    n > MAX_SIDE_PASSPORTS
+      ? [failed(438, 'SHAKEN-SIG-FAIL', 'parse', `${n - MAX_SIDE_PASSPORTS} more ppt=${ppt} PASSporTs not checked (at most ${MAX_SIDE_PASSPORTS} per call)`, {})]
+      : [];
+  const evalDivs = (): HeaderEval[] =>
+    (divEvals ??= [...divs.slice(0, MAX_SIDE_PASSPORTS).map((d) => evaluateHeader(d, input, ctx)), ...over('div', divs.length)]);
+  const evalRcds = (): HeaderEval[] =>
+    (rcdEvals ??= [...rcds.slice(0, MAX_SIDE_PASSPORTS).map((d) => evaluateHeader(d, input, ctx)), ...over('rcd', rcds.length)]);
   let firstFailure: VerifyFailed | undefined;
   for (const raw of primaries) {
     const r = verifyPrimary(raw, input, ctx, evalDivs, evalRcds);
@@ -301,7 +311,7 @@ function assessDivs(origDigits: string, dest: ReadonlySet<string>, divEvals: rea
     for (const p of candidates) {
       if (used.has(p) || p.ppt !== 'div' || !reached.has(digits(p.claims.div.tn))) continue;
       used.add(p);
-      proven.push(p.claims.div.tn);
+      if (!proven.includes(p.claims.div.tn)) proven.push(p.claims.div.tn);
       for (const tn of p.claims.dest.tn) reached.add(digits(tn));
       grew = true;
     }
