@@ -44,7 +44,7 @@ export const CALLS = [
   { id: 'sc25', peer: 'intl', label: 'legitimate: foreign caller via the international carrier', from: '<sip:+4930123456@intl.example>', expect: {} },
 ];
 
-function scenario(c) {
+export function scenario(c) {
   const to = c.to ?? '+31301234500';
   const extra = (c.headers ?? []).map((h) => `      ${h}\n`).join('');
   const common = `      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]

@@ -295,7 +295,7 @@ export function signPassport(
   claims: PassportClaimsSpec,
   key: KeyObject,
   x5u: string,
-  ppt: 'shaken' | 'div' = 'shaken',
+  ppt: 'shaken' | 'div' | 'rcd' = 'shaken',
   headerOverrides: Record<string, unknown> = {},
 ): string {
   const header = { alg: 'ES256', ppt, typ: 'passport', x5u, ...headerOverrides };
@@ -306,7 +306,7 @@ export function signPassport(
 }
 
 /** An Identity header value (RFC 8224 §4.1) for a token. */
-export function identityHeader(token: string, x5u: string, ppt: 'shaken' | 'div' = 'shaken'): string {
+export function identityHeader(token: string, x5u: string, ppt: 'shaken' | 'div' | 'rcd' = 'shaken'): string {
   return `${token};info=<${x5u}>;alg=ES256;ppt=${ppt}`;
 }
 

@@ -12,7 +12,8 @@
  *   BENCH_THREADS [2]          --threads of the "both cores" runs
  *   BENCH_REPEAT [3]           runs of each offline line and of each tool in the tshark comparison; the table gives
  *                              the median run (peak RSS: the largest of the runs), the JSON every run
- *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live
+ *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live, dno
+ *   BENCH_DNO_LINES [1000000]  entries of the generated do-not-originate file (row "DNO file"; alone: node dist/bench/dno.js)
  *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
  *   BENCH_OUT [bench/results]  where the JSON goes
  *   BENCH_DAEMON_NODE_ARGS     extra Node options for the live daemon child (profiling by hand: --cpu-prof …)
@@ -24,6 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type GeneratedCapture } from './capture.js';
+import { benchDnoLoad, type DnoBenchRun } from './dno.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
 import { LAUNCH_NODE_OPTIONS } from '../heap.js';
 import type { DaemonCounters } from './child-daemon.js';
@@ -41,6 +43,7 @@ const THREADS = Number(env('BENCH_THREADS', '2'));
 const REPEAT = Math.max(1, Number(env('BENCH_REPEAT', '3')));
 const SKIP = new Set(env('BENCH_SKIP', '').split(',').filter(Boolean));
 const OUT = env('BENCH_OUT', 'bench/results');
+const DNO_LINES = Number(env('BENCH_DNO_LINES', '1000000'));
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const TASKSET = has('taskset');
@@ -335,6 +338,7 @@ interface Results {
   readonly offline: AnalyzeRun[];
   readonly tsharkComparison?: { readonly slice: number; readonly spoofwatch: AnalyzeRun; readonly tshark: TsharkRun; readonly ratio: number };
   readonly live: LiveRun[];
+  readonly dno?: DnoBenchRun;
   readonly targets: { readonly name: string; readonly target: string; readonly measured: string; readonly pass: boolean | undefined }[];
 }
 
@@ -374,6 +378,13 @@ function table(r: Results): string {
       );
     }
   }
+  if (r.dno) {
+    const d = r.dno;
+    lines.push('');
+    lines.push('| DNO file (CSV number,owner; random order; 1% ranges) | entries | MB | load (wall) | load (CPU) | RSS delta | peak RSS delta | lookup |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push(`| lists.doNotOriginateFiles, fresh process | ${fmt(d.entries)} | ${Math.round(d.bytes / 1e6)} | ${d.loadMs} ms | ${d.loadCpuMs} ms | ${d.rssDeltaMb} MB | ${d.peakRssDeltaMb} MB | ${d.lookupNs} ns |`);
+  }
   lines.push('');
   lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
   lines.push('|---|---|---|---|');
@@ -397,6 +408,7 @@ async function main(): Promise<void> {
   const offline: AnalyzeRun[] = [];
   let comparison: Results['tsharkComparison'];
   let liveRuns: LiveRun[] = [];
+  let dno: DnoBenchRun | undefined;
   try {
     if (!SKIP.has('offline')) {
       const sip = gen('sip.pcapng', MESSAGES);
@@ -422,6 +434,10 @@ async function main(): Promise<void> {
       rmSync(slice.path, { force: true });
     }
     if (!SKIP.has('live')) liveRuns = await live(dir);
+    if (!SKIP.has('dno')) {
+      dno = benchDnoLoad(dir, DNO_LINES);
+      log(`DNO file: ${fmt(dno.entries)} entries loaded in ${dno.loadMs} ms (${dno.loadCpuMs} ms CPU), RSS +${dno.peakRssDeltaMb} MB`);
+    }
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
@@ -449,6 +465,7 @@ async function main(): Promise<void> {
     offline,
     ...(comparison ? { tsharkComparison: comparison } : {}),
     live: liveRuns,
+    ...(dno ? { dno } : {}),
     targets: [
       { name: 'offline SIP-only, one core', target: '≥ 150,000 msg/s', measured: oneCore ? `${fmt(oneCore.msgPerSec)} msg/s` : '–', pass: oneCore ? oneCore.msgPerSec >= 150_000 : undefined },
       { name: 'vs tshark (same slice, one core)', target: '≥ 3.3×', measured: comparison ? `${comparison.ratio}×` : '–', pass: comparison ? comparison.ratio >= 3.3 : undefined },
@@ -471,6 +488,12 @@ async function main(): Promise<void> {
             ? `${hep20.latencyP99Ms} ms (with the lead-in ${hep20.latencyP99WithLeadMs ?? '–'} ms; worst phase ${worstP99 ?? '–'} ms)`
             : '–',
         pass: hep20?.latencyP99Ms !== undefined ? hep20.latencyP99Ms < 50 : undefined,
+      },
+      {
+        name: `DNO file of ${fmt(DNO_LINES)} entries (issue #21)`,
+        target: '< 2 s, < 100 MB',
+        measured: dno ? `${dno.loadMs} ms (${dno.loadCpuMs} ms CPU), peak RSS +${dno.peakRssDeltaMb} MB` : '–',
+        pass: dno ? dno.loadMs < 2000 && dno.peakRssDeltaMb < 100 : undefined,
       },
     ],
   };

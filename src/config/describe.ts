@@ -1,4 +1,6 @@
 /** Human summary of a validated config, printed by `spoofwatch config check`. */
+import { DnoFiles } from '../identity/dno-file.js';
+import { packForCountry } from '../identity/packs/index.js';
 import type { Config, HepListenerConfig, ListenerConfig } from './types.js';
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -17,10 +19,21 @@ function listener(l: ListenerConfig): string {
   return `${protos || 'no transport'} ${host}:${l.port}${only.length > 0 ? ` (only ${only.join(', ')})` : ''}`;
 }
 
+/** The active country rule packs: the home country's first, then `rulePacks` (src/identity/packs). */
+function activePacksText(config: Config): string {
+  const parts = [...new Set([config.homeCountry, ...config.rulePacks])].map((c) => {
+    const pack = packForCountry(c);
+    const home = c === config.homeCountry ? ' (home)' : '';
+    return pack ? `${c}${home} ${pack.name}` : `${c}${home} without a pack: generic rules`;
+  });
+  return parts.join(', ');
+}
+
 /** A few lines per section; stable text (tests pin it). */
 export function describeConfig(config: Config): string {
   const lines: string[] = [];
   lines.push(`home country: ${config.homeCountry}`);
+  lines.push(`rule packs: ${activePacksText(config)}`);
   lines.push(`peers: ${config.peers.length}`);
   const nameWidth = Math.max(0, ...config.peers.map((p) => p.name.length));
   for (const p of config.peers) {
@@ -41,6 +54,19 @@ export function describeConfig(config: Config): string {
   lines.push(
     `lists: ${plural(l.protected.length, 'protected number')}, ${plural(l.doNotOriginate.length, 'do-not-originate number')}, ${plural(l.brands.length, 'brand')}`,
   );
+  if (l.doNotOriginateFiles.length > 0) {
+    // Read them now, as the daemon will: `config check` is where a bad line should show up first.
+    const dno = new DnoFiles(l.doNotOriginateFiles);
+    for (const r of dno.load()) {
+      if (r.readError !== undefined) {
+        lines.push(`  do-not-originate file ${r.file}: NOT READ (${r.readError.slice(r.file.length + 2)})`);
+        continue;
+      }
+      lines.push(`  do-not-originate file ${r.file}: ${plural(r.entries, 'entry', 'entries')}${r.badLines > 0 ? `, ${plural(r.badLines, 'bad line')} skipped` : ''}`);
+      for (const e of r.errors.slice(0, 10)) lines.push(`    ${e}`);
+      if (r.badLines > 10) lines.push(`    … ${r.badLines - 10} more`);
+    }
+  }
   const s = config.stirShaken;
   lines.push(
     `stir/shaken: ${plural(s.trustAnchors.length, 'trust anchor')}, certificate cache ${s.certCacheDir ?? '(none)'}, freshness ${s.freshnessSeconds} s`,

@@ -253,6 +253,7 @@ function buildConfig(f: ConfigFile): Config {
   };
   return {
     homeCountry: f.homeCountry,
+    rulePacks: f.rulePacks,
     peers,
     lists: f.lists,
     stirShaken: f.stirShaken,
@@ -314,6 +315,7 @@ export function loadConfig(path: string): ConfigResult {
       trustAnchors: c.stirShaken.trustAnchors.map(abs),
       ...(c.stirShaken.certCacheDir !== undefined ? { certCacheDir: abs(c.stirShaken.certCacheDir) } : {}),
     },
+    lists: { ...c.lists, doNotOriginateFiles: c.lists.doNotOriginateFiles.map(abs) },
     store: { ...c.store, path: abs(c.store.path) },
     sources: {
       ...c.sources,

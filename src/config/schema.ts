@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../alerts/alert.js';
 import { parseCidr } from '../identity/ip.js';
 import { parseNumberPattern } from '../identity/number-set.js';
+import { PACK_COUNTRIES } from '../identity/packs/index.js';
 import { PEER_CLASSES, PEER_TRUST, TRANSPORTS } from './types.js';
 
 /** Country: ISO 3166 alpha-2 (case-insensitive in the file, upper case in the config). */
@@ -16,6 +17,16 @@ const countrySchema = z.string().transform((s, ctx) => {
   const upper = s.toUpperCase();
   if (!/^[A-Z]{2}$/.test(upper) || !isSupportedCountry(upper)) {
     ctx.addIssue({ code: 'custom', message: `not an ISO 3166 alpha-2 country code ("${s}")`, input: s });
+    return z.NEVER;
+  }
+  return upper;
+});
+
+/** A country rule pack: its ISO code (case-insensitive; `UK` is read as `GB`). */
+const rulePackSchema = z.string().transform((s, ctx) => {
+  const upper = s.toUpperCase() === 'UK' ? 'GB' : s.toUpperCase();
+  if (!PACK_COUNTRIES.includes(upper)) {
+    ctx.addIssue({ code: 'custom', message: `no rule pack for "${s}" (packs: ${PACK_COUNTRIES.join(', ')})`, input: s });
     return z.NEVER;
   }
   return upper;
@@ -82,6 +93,8 @@ const listsSchema = z.strictObject({
   doNotOriginate: z
     .array(z.strictObject({ number: numberPatternSchema, owner: nonEmptyString.optional() }))
     .default([]),
+  /** Do-not-originate list files (src/identity/dno-file.ts): numbers/ranges per line, or CSV number,owner. */
+  doNotOriginateFiles: z.array(nonEmptyString).default([]),
   brands: z
     .array(
       z.strictObject({
@@ -256,6 +269,8 @@ const limitsSchema = z.strictObject({
 
 export const configFileSchema = z.strictObject({
   homeCountry: countrySchema.default('NL'),
+  /** Country rule packs applied besides the home country's (src/identity/packs): NL, GB, DE, US, AU. */
+  rulePacks: z.array(rulePackSchema).default([]),
   peers: z.array(peerSchema).default([]),
   lists: listsSchema.prefault({}),
   stirShaken: stirShakenSchema.prefault({}),

@@ -61,6 +61,11 @@ export interface BrandConfig {
 export interface ListsConfig {
   readonly protected: readonly ProtectedNumberConfig[];
   readonly doNotOriginate: readonly DoNotOriginateConfig[];
+  /**
+   * Do-not-originate list files, read at start, on SIGHUP and (daemon) when they change: one E.164 number or
+   * range per line, or CSV `number,owner` (src/identity/dno-file.ts). Relative paths are against the config file.
+   */
+  readonly doNotOriginateFiles: readonly string[];
   readonly brands: readonly BrandConfig[];
 }
 
@@ -171,6 +176,8 @@ export interface LimitsConfig {
 
 export interface Config {
   readonly homeCountry: string;
+  /** Country rule packs applied besides the home country's (NL, GB, DE, US, AU; src/identity/packs). */
+  readonly rulePacks: readonly string[];
   readonly peers: readonly PeerConfig[];
   readonly lists: ListsConfig;
   readonly stirShaken: StirShakenConfig;

@@ -1,7 +1,10 @@
 /** Adapts the compiled config (peer table, number lists) to the Policy interface the rules read. */
 import type { Config } from '../config/index.js';
+import { DnoFiles, type DnoFileReport } from '../identity/dno-file.js';
 import { compileLists } from '../identity/lists.js';
 import { PeerTable, mayPresent, type Peer } from '../identity/peers.js';
+import { packForRegion } from '../identity/packs/index.js';
+import type { Severity } from '../alerts/alert.js';
 import type { Brand, PeerFacts, Policy, ProtectedEntry } from '../rules/types.js';
 
 export function peerFacts(peer: Peer): PeerFacts {
@@ -17,21 +20,45 @@ export function peerFacts(peer: Peer): PeerFacts {
 
 export class ConfigPolicy implements Policy {
   readonly homeCountry: string;
+  readonly activePacks: readonly string[];
   readonly brands: readonly Brand[];
   readonly peers: PeerTable;
   private readonly facts = new Map<string, PeerFacts>();
   private readonly lists: ReturnType<typeof compileLists>;
+  /** `lists.doNotOriginateFiles`, loaded when the policy is built (start, SIGHUP); `dnoFiles.load()` re-reads them. */
+  readonly dnoFiles: DnoFiles;
 
-  constructor(config: Config) {
+  /**
+   * `reuseDno`: the DNO files of the policy this one replaces; kept (not re-read here) when the file list is the
+   * same, so a SIGHUP does not parse a big list on the event loop (the daemon re-reads it in a worker thread).
+   */
+  constructor(config: Config, reuseDno?: DnoFiles) {
     this.homeCountry = config.homeCountry;
+    this.activePacks = [...new Set([config.homeCountry, ...config.rulePacks])];
     this.peers = new PeerTable(config.peers);
     for (const p of this.peers.peers) this.facts.set(p.name, peerFacts(p));
     this.lists = compileLists(config.lists);
+    const files = config.lists.doNotOriginateFiles;
+    if (reuseDno && reuseDno.files.length === files.length && reuseDno.files.every((f, i) => f === files[i])) this.dnoFiles = reuseDno;
+    else {
+      this.dnoFiles = new DnoFiles(files);
+      this.dnoFiles.load();
+    }
     this.brands = this.lists.brands.map((b) => ({
       name: b.brand.name,
       displayNames: b.brand.displayNames,
       hasNumber: (e164: string) => b.numbers.has(e164),
     }));
+  }
+
+  fromAbroad(region: string): { readonly country: string; readonly mobile: Severity; readonly source: string } | undefined {
+    const pack = packForRegion(region);
+    if (pack) {
+      if (!this.activePacks.includes(pack.country) || !pack.fromAbroad) return undefined;
+      return { country: pack.country, mobile: pack.fromAbroad.mobile, source: pack.fromAbroad.source };
+    }
+    // A home country without a pack keeps the generic rule (RULES.md §4).
+    return region === this.homeCountry ? { country: region, mobile: 'medium', source: 'RULES.md §4 (home country without a rule pack)' } : undefined;
   }
 
   /** The PeerFacts object for a peer (one per peer, so identity comparisons work). */
@@ -58,8 +85,17 @@ export class ConfigPolicy implements Policy {
     return e ? { owner: e.owner, ownerPeers: e.ownerPeers } : undefined;
   }
 
-  dnoEntry(e164: string): { readonly owner?: string } | undefined {
+  dnoEntry(e164: string): { readonly owner?: string; readonly source?: string } | undefined {
     const e = this.lists.doNotOriginateEntry(e164);
-    return e ? (e.owner !== undefined ? { owner: e.owner } : {}) : undefined;
+    if (e) return e.owner !== undefined ? { owner: e.owner } : {};
+    if (this.dnoFiles.files.length === 0) return undefined;
+    const m = this.dnoFiles.lookup(e164);
+    if (!m) return undefined;
+    return { ...(m.owner !== undefined ? { owner: m.owner } : {}), source: `${m.file} line ${m.line}` };
+  }
+
+  /** What the last load of the DNO files found (entries, bad lines, unreadable files). */
+  get dnoReport(): readonly DnoFileReport[] {
+    return this.dnoFiles.report;
   }
 }

@@ -24,6 +24,7 @@ import { FolderWatch } from '../sources/watch.js';
 import { SpoofwatchError } from '../types.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
+import { DnoWatch, readDnoInWorker } from './dno-watch.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -74,6 +75,8 @@ export interface DaemonOptions {
   readonly tcpdump?: string;
   /** Sinks subscribed before any source starts (e.g. the console printer), so no alert is missed. */
   readonly sinks?: readonly AlertSink[];
+  /** Quiet time after a change to a do-not-originate file before it is re-read; default 500 ms. */
+  readonly dnoDebounceMs?: number;
 }
 
 export interface DaemonPorts {
@@ -193,6 +196,61 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     undefined,
     evidence.buffer,
   );
+  // Do-not-originate files: loaded with the policy; reported here at start, on SIGHUP and when they change.
+  const logDno = (when: string): void => {
+    for (const r of analyzer.dnoFiles.report) {
+      if (r.readError !== undefined) {
+        log.error(`do-not-originate file not read (${when}); ${r.entries > 0 ? 'its previous entries stay in use' : 'CLI-DNO has no entries from it'}`, {
+          file: r.file,
+          error: r.readError,
+          entries: r.entries,
+        });
+        continue;
+      }
+      log.info(`do-not-originate file loaded (${when})`, { file: r.file, entries: r.entries, badLines: r.badLines });
+      for (const line of r.errors) log.warn('do-not-originate file: bad line skipped', { line });
+      if (r.badLines > r.errors.length) log.warn('do-not-originate file: more bad lines skipped', { file: r.file, notShown: r.badLines - r.errors.length });
+    }
+  };
+  logDno('start');
+  // One reload at a time, parsed in a worker thread (a million-line file must not stall ingestion); a change seen
+  // while one runs reloads again after it, so the last version always wins.
+  let dnoLoading = false;
+  let dnoAgain = false;
+  const reloadDnoFiles = (when = 'file changed'): void => {
+    if (dnoLoading) {
+      dnoAgain = true;
+      return;
+    }
+    dnoLoading = true;
+    const files = analyzer.dnoFiles;
+    files
+      .loadWith(readDnoInWorker)
+      .then(
+        () => {
+          if (files === analyzer.dnoFiles) logDno(when);
+        },
+        (e: unknown) => log.error('do-not-originate reload failed; keeping the previous entries', { error: e instanceof Error ? e.message : String(e) }),
+      )
+      .finally(() => {
+        dnoLoading = false;
+        if (dnoAgain) {
+          dnoAgain = false;
+          reloadDnoFiles(when);
+        }
+      });
+  };
+  const watchDno = (files: readonly string[]): DnoWatch | undefined =>
+    files.length === 0
+      ? undefined
+      : new DnoWatch({
+          files,
+          debounceMs: opts.dnoDebounceMs ?? 500,
+          onChange: () => reloadDnoFiles(),
+          onError: (dir, err) => log.error('cannot watch a do-not-originate folder; changes are read on SIGHUP only', { dir, error: err.message }),
+        });
+  let dnoWatch = watchDno(config.lists.doNotOriginateFiles);
+  cleanups.push(() => dnoWatch?.close());
   const onMessage = (e: SipEvent): void => {
     try {
       analyzer.handle(e);
@@ -391,6 +449,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (retentionTimer) clearTimeout(retentionTimer);
+      dnoWatch?.close();
       await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
       bus.flush();
       await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
@@ -428,6 +487,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         log.error('config reload rejected; keeping the running config', { error });
         return { ok: false, error };
       }
+      if (next.lists.doNotOriginateFiles.join('\n') !== config.lists.doNotOriginateFiles.join('\n')) {
+        // New files were read with the new policy; watch them instead of the old ones.
+        logDno('reload');
+        dnoWatch?.close();
+        dnoWatch = watchDno(next.lists.doNotOriginateFiles);
+      } else if (next.lists.doNotOriginateFiles.length > 0) reloadDnoFiles('reload');
       config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
       m.reload('ok');
       log.info('config reloaded: peers, lists and rules (sources, server and store path change on restart)', {

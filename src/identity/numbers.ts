@@ -22,23 +22,10 @@ import {
   type PhoneNumberType,
 } from 'libphonenumber-js/max';
 import { fastE164 } from './e164-plans.js';
+import { packCategory, packForCallingCode, packShortNumbers, type NumberCategory } from './packs/index.js';
 
-/** Category from our own numbering table; what rules such as CLI-SPECIAL branch on. */
-export type NumberCategory =
-  | 'emergency'
-  | 'short'
-  | 'premium'
-  | 'paging'
-  | 'm2m'
-  | 'freephone'
-  | 'mobile'
-  | 'geographic'
-  | 'voip'
-  | 'company'
-  | 'personal'
-  | 'satellite'
-  | 'unused'
-  | 'other';
+/** Category from a rule pack's numbering plan (src/identity/packs); what rules such as CLI-SPECIAL branch on. */
+export type { NumberCategory };
 
 /** libphonenumber's number type in our spelling, plus `m2m` from our own table. */
 export type NumberType =
@@ -129,74 +116,18 @@ interface ShortTable {
 }
 
 /**
- * Short and emergency numbers per calling code. NL: 112; 14 0xx(x) municipalities, 18xy
- * information, 116xxx EU-harmonised (Nummerplan, RULES.md §3). UK: 999/112, 116xxx, 111, 101, 105,
- * 118xxx. DE: 110/112, 115, 116xxx, 118xx(xx). NANP: 911, N11, 988. Elsewhere: 112/911 (GSM
- * emergency numbers) and the EU-harmonised 116xxx.
+ * Short and emergency numbers per calling code come from the rule packs (NL 112, 14 0xx(x), 18xy, 116xxx; UK
+ * 999/112 …; DE 110/112 …; NANP 911, N11, 988; AU 000/112/106). Elsewhere: 112/911 (GSM emergency numbers) and
+ * the EU-harmonised 116xxx.
  */
-const SHORT_TABLES: Readonly<Record<string, ShortTable>> = {
-  '31': { emergency: /^112$/, short: /^(?:140\d{2,3}|18\d{2}|116\d{3})$/ },
-  '44': { emergency: /^(?:999|112)$/, short: /^(?:116\d{3}|111|101|105|118\d{3})$/ },
-  '49': { emergency: /^(?:110|112)$/, short: /^(?:115|116\d{3}|118\d{2,4})$/ },
-  '1': { emergency: /^911$/, short: /^(?:[2-8]11|988)$/ },
-};
 const DEFAULT_SHORT_TABLE: ShortTable = { emergency: /^(?:112|911)$/, short: /^116\d{3}$/ };
 
 function shortCategory(cc: string, digits: string): 'emergency' | 'short' | undefined {
   if (digits.length > 6) return undefined;
-  const table = SHORT_TABLES[cc] ?? DEFAULT_SHORT_TABLE;
+  const table = packShortNumbers(cc) ?? DEFAULT_SHORT_TABLE;
   if (table.emergency.test(digits)) return 'emergency';
   if (table.short.test(digits)) return 'short';
   return undefined;
-}
-
-/** Dutch numbering plan (RULES.md §3), by national significant number. */
-function classifyNl(nsn: string): NumberCategory {
-  if (/^6[1-58]/.test(nsn)) return 'mobile';
-  if (nsn.startsWith('66')) return 'paging';
-  if (/^6(?:7|97)/.test(nsn)) return 'unused';
-  if (nsn.startsWith('6')) return 'other';
-  if (nsn.startsWith('800')) return 'freephone';
-  if (/^90[069]/.test(nsn)) return 'premium';
-  if (/^8[47]/.test(nsn)) return 'personal';
-  if (/^(?:85|91)/.test(nsn)) return 'voip';
-  if (nsn.startsWith('88')) return 'company';
-  if (nsn.startsWith('97')) return 'm2m';
-  if (/^[1-57]/.test(nsn)) return 'geographic';
-  return 'other';
-}
-
-/** UK (Ofcom National Telephone Numbering Plan), the parts the rules need. */
-function classifyGb(nsn: string): NumberCategory {
-  if (nsn.startsWith('9')) return 'premium';
-  if (/^80[08]/.test(nsn)) return 'freephone';
-  if (nsn.startsWith('7624')) return 'mobile';
-  if (nsn.startsWith('70')) return 'personal';
-  if (nsn.startsWith('76')) return 'paging';
-  if (nsn.startsWith('7')) return 'mobile';
-  if (/^[12]/.test(nsn)) return 'geographic';
-  if (nsn.startsWith('55')) return 'company';
-  if (nsn.startsWith('56')) return 'voip';
-  return 'other';
-}
-
-/** Germany (BNetzA Nummernplan), the parts the rules need. */
-function classifyDe(nsn: string): NumberCategory {
-  if (nsn.startsWith('900')) return 'premium';
-  if (nsn.startsWith('800')) return 'freephone';
-  if (/^1[5-7]/.test(nsn)) return 'mobile';
-  if (nsn.startsWith('700')) return 'personal';
-  if (nsn.startsWith('32')) return 'voip';
-  if (/^[2-9]/.test(nsn)) return 'geographic';
-  return 'other';
-}
-
-/** North American Numbering Plan: 900 premium, 8YY toll free, NXX-NXX-XXXX otherwise. */
-function classifyNanp(nsn: string): NumberCategory {
-  if (nsn.startsWith('900')) return 'premium';
-  if (/^8(?:00|33|44|55|66|77|88)/.test(nsn)) return 'freephone';
-  if (/^[2-9]\d{2}[2-9]\d{6}$/.test(nsn)) return 'geographic';
-  return 'other';
 }
 
 function categoryFromType(type: NumberType | undefined): NumberCategory {
@@ -228,15 +159,9 @@ function categoryFromType(type: NumberType | undefined): NumberCategory {
 function classifyParts(cc: string, nsn: string, type: NumberType | undefined): NumberCategory {
   const short = shortCategory(cc, nsn);
   if (short !== undefined) return short;
+  const fromPack = packCategory(cc, nsn);
+  if (fromPack !== undefined) return fromPack;
   switch (cc) {
-    case '31':
-      return classifyNl(nsn);
-    case '44':
-      return classifyGb(nsn);
-    case '49':
-      return classifyDe(nsn);
-    case '1':
-      return classifyNanp(nsn);
     // Inmarsat and the GMSS/international-network codes that carry satellite phones; these are
     // the "+88x" look-alikes of Dutch 088 (+880 Bangladesh and +886 Taiwan are not satellite).
     case '870':
@@ -263,7 +188,7 @@ const TYPE_NAMES: Readonly<Record<PhoneNumberType, NumberType>> = {
 };
 
 /**
- * Category of an E.164 number from our own table (NL complete, UK/DE/NANP basics, satellite codes),
+ * Category of an E.164 number from the rule packs' plans (NL, GB, DE, NANP, AU) and the satellite codes,
  * falling back on libphonenumber's type elsewhere. Short numbers written as `+31112` classify as
  * emergency: a caller presenting them is what CLI-SPECIAL looks for.
  */
@@ -271,7 +196,7 @@ export function classifyNumber(e164: string): NumberCategory {
   const parts = splitCallingCode(e164);
   if (parts === undefined) return 'other';
   let type: NumberType | undefined;
-  if (!(parts.cc in SHORT_TABLES) && !['870', '881', '882'].includes(parts.cc)) {
+  if (packForCallingCode(parts.cc) === undefined && !['870', '881', '882'].includes(parts.cc)) {
     const lpType = parsePhoneNumberFromString(e164)?.getType();
     type = lpType === undefined ? undefined : TYPE_NAMES[lpType];
   }
@@ -396,7 +321,15 @@ export function normaliseNumberUncached(input: string, country: string, fast = t
     return invalid(raw, `not a number ("${main}")`);
   }
   if (compact.startsWith('+')) return fromInternational(raw, compact, fast);
-  if (compact.startsWith('00')) return fromInternational(raw, `+${compact.slice(2)}`, fast);
+  if (compact.startsWith('00')) {
+    // Australia's emergency number 000 starts like an international prefix.
+    if (compact.length <= 4) {
+      const region = country.toUpperCase();
+      const short = isSupportedCountry(region) ? shortCategory(getCountryCallingCode(region), compact) : undefined;
+      if (short !== undefined) return { kind: 'short', raw, digits: compact, country: region, category: short };
+    }
+    return fromInternational(raw, `+${compact.slice(2)}`, fast);
+  }
 
   if (context !== undefined && context.startsWith('+')) {
     const ctx = context.slice(1).replace(SEPARATORS, '');

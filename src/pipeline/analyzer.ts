@@ -7,8 +7,9 @@ import type { Config } from '../config/index.js';
 import { CallTable, DEFAULT_CALL_LIMITS, type CallRecord } from '../correlate/calls.js';
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
-import { ShakenVerifier } from '../correlate/shaken.js';
+import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
+import { mappedFromEntries } from '../rules/forwarding.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
@@ -69,8 +70,9 @@ export class Analyzer {
     this.calls = new CallTable({ ...DEFAULT_CALL_LIMITS, ...(l.calls ? { maxCalls: l.calls } : {}) });
   }
 
-  private static compile(config: Config, now: () => Date): Policy {
-    const policy = new ConfigPolicy(config);
+  private static compile(config: Config, now: () => Date, previous?: Policy): Policy {
+    // The DNO files of the previous config are kept when the list is unchanged (the daemon re-reads them off-thread).
+    const policy = new ConfigPolicy(config, previous?.policy.dnoFiles);
     return {
       policy,
       engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now),
@@ -81,7 +83,12 @@ export class Analyzer {
 
   /** Replace peers, lists and rules (SIGHUP) keeping the call table; throws when the config cannot be compiled. */
   reload(config: Config): void {
-    this.current = Analyzer.compile(config, this.now);
+    this.current = Analyzer.compile(config, this.now, this.current);
+  }
+
+  /** The do-not-originate list files of the running config (the daemon re-reads them when they change). */
+  get dnoFiles(): ConfigPolicy['dnoFiles'] {
+    return this.current.policy.dnoFiles;
   }
 
   get ruleIds(): string[] {
@@ -147,7 +154,11 @@ export class Analyzer {
         const called = [facts.to, facts.requestUri]
           .map((i) => (i && i.num.kind === 'e164' ? i.num.e164 : undefined))
           .filter((n): n is string => n !== undefined);
-        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, cliE164, [...new Set(called)], facts.dateMs);
+        // Diverting numbers the signalling names, for the div PASSporTs' div.tn (RFC 8946 §4).
+        const diverting = [...facts.diversion, ...mappedFromEntries(facts)]
+          .map((i) => (i.num.kind === 'e164' ? i.num.e164 : undefined))
+          .filter((n): n is string => n !== undefined);
+        facts.shaken = shaken.verify(facts.identityHeaders, nowMs, origBindingOf(cli, facts.pai), [...new Set(called)], facts.dateMs, diverting);
       }
     }
     const alerts = engine.evaluate(facts, rec);

@@ -19,6 +19,7 @@ export const rule: Rule = {
       summary: `Do-not-originate number ${cli.num.e164}${entry.owner ? ` (${entry.owner})` : ''} presented as caller`,
       reasons: [
         `${cli.num.e164} in ${cli.identity.header} is on the do-not-originate list${entry.owner ? ` (${entry.owner})` : ''}: it only receives calls, so a call from it is spoofed.`,
+        ...(entry.source ? [`Listed in ${entry.source}.`] : []),
       ],
       evidence: [evidenceOf(cli.identity, call.frame)],
     };

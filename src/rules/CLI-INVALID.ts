@@ -8,8 +8,9 @@ export const rule: Rule = {
   scope: 'initial-invite',
   description:
     'After normalisation the CLI is not a valid number for its country (libphonenumber metadata) or lies in an unused ' +
-    'range (NL 067x, 0697). Withheld and alphanumeric identities are not invalid. Caveat: wrong country context; PBX ' +
-    'extensions on access trunks. Sources: Ofcom GC C6.6; FCC 47 CFR 64.1200(k).',
+    'range (NL 067x, 0697; NANP N11 codes) or a fictional block (NANP 555-01XX). Withheld and alphanumeric identities are ' +
+    'not invalid. Caveat: wrong country context; PBX extensions on access trunks. Sources: Ofcom GC C6.6; FCC 47 CFR ' +
+    '64.1200(k); ACMA C661 §4.2.',
   evaluate(ctx) {
     const { call, cli } = ctx;
     if (!cli) return undefined;
@@ -22,12 +23,15 @@ export const rule: Rule = {
       };
     }
     if (cli.num.kind !== 'e164') return undefined;
-    if (cli.num.valid && cli.num.category !== 'unused') return undefined;
+    const cat = cli.num.category;
+    if (cli.num.valid && cat !== 'unused' && cat !== 'fictional') return undefined;
     return {
       severity: ctx.severity,
       summary: `Invalid caller number ${cli.num.e164}`,
       reasons: [
-        cli.num.category === 'unused'
+        cat === 'fictional'
+          ? `${cli.num.e164} in ${cli.identity.header} lies in a block reserved for fictional use (NANP 555-01XX): no real line has it.`
+          : cat === 'unused'
           ? `${cli.num.e164} in ${cli.identity.header} lies in a range that is not in use.`
           : `${cli.num.e164} in ${cli.identity.header} (user part "${cli.identity.user ?? ''}") is not a possible number for its country.`,
       ],

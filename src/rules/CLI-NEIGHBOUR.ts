@@ -1,19 +1,17 @@
 import type { Rule } from './types.js';
+import { splitCallingCode } from '../identity/numbers.js';
+import { packForCallingCode } from '../identity/packs/index.js';
 import { calledNumber, evidenceOf } from './types.js';
 
-/** Dutch two-digit geographic area codes (national significant number prefix); the rest have three digits. */
-const NL_AREA2 = new Set(['10', '13', '15', '20', '23', '24', '26', '30', '33', '35', '36', '38', '40', '43', '45', '46', '50', '53', '55', '58', '70', '71', '72', '73', '74', '75', '76', '77', '78', '79']);
-
-/** Leading digits that make two numbers "neighbours" (RULES.md: NL geo area code + 2; mobile 06 + 4). */
+/**
+ * Leading digits that make two numbers "neighbours": the country pack's rule (NL geographic area code + 2, mobile
+ * 06 + 4; US NPA-NXX), elsewhere the country code and the next four digits.
+ */
 export function neighbourPrefix(e164: string): string {
-  if (e164.startsWith('+31')) {
-    const nsn = e164.slice(3);
-    if (nsn.startsWith('6')) return e164.slice(0, 3 + 1 + 4);
-    const area = NL_AREA2.has(nsn.slice(0, 2)) ? 2 : 3;
-    return e164.slice(0, 3 + area + 2);
-  }
-  // Elsewhere: country code and the first six digits (NANP: area code + exchange).
-  return e164.slice(0, 7);
+  const parts = splitCallingCode(e164);
+  const digits = parts ? packForCallingCode(parts.cc)?.neighbourDigits?.(parts.nsn) : undefined;
+  if (parts === undefined || digits === undefined) return e164.slice(0, 7);
+  return e164.slice(0, 1 + parts.cc.length + digits);
 }
 
 export const rule: Rule = {
@@ -23,7 +21,7 @@ export const rule: Rule = {
   scope: 'initial-invite',
   defaults: { windowSeconds: 3600, minCallees: 5 },
   description:
-    "The CLI shares the callee's leading digits (NL geographic: area code + 2 digits; mobile 06 + 4) and the same CLI " +
+    "The CLI shares the callee's leading digits (NL geographic: area code + 2 digits; mobile 06 + 4; US NPA-NXX) and the same CLI " +
     'did so towards many distinct callees (default 5) within the window (default 1 h). Caveat: local businesses — needs ' +
     'volume. Source: FCC consumer guidance on neighbour spoofing.',
   evaluate(ctx) {

@@ -9,7 +9,8 @@ export const rule: Rule = {
   scope: 'initial-invite',
   description:
     "The effective CLI is outside the matched peer's allowedNumbers and presentationNumbers. Caveat: forwarded calls " +
-    '(lowered to info by DIV-EXPLAINS when a trusted peer owns the diverting number), roamers, incomplete config; peers ' +
+    '(lowered to info by a valid signed diversion, RFC 8946 div PASSporT, naming a number the peer may present; or by ' +
+    'DIV-EXPLAINS when a trusted peer owns the diverting number), roamers, incomplete config; peers ' +
     'without any number policy are not checked. Sources: Ofcom General Condition C6.6; TKG §120(2); RFC 8588 attestation A.',
   evaluate(ctx) {
     const { call, cli, policy } = ctx;
@@ -22,6 +23,17 @@ export const rule: Rule = {
     ];
     const evidence = [evidenceOf(cli.identity, call.frame)];
     let severity = ctx.severity;
+    // Signed proof first (RFC 8946): a verified PASSporT for this caller with a valid div PASSporT whose diverting
+    // number the peer may present explains the call whoever the peer is, unlike the forgeable Diversion header.
+    const s = call.shaken;
+    const proven = s.status === 'passed' ? s.divProven?.find((tn) => policy.peerMayPresent(peer, tn)) : undefined;
+    if (proven !== undefined) {
+      reasons.push(
+        `SIGNED DIVERSION: a valid div PASSporT (RFC 8946), chained to the verified PASSporT of ${cli.num.e164}, proves the call was forwarded by ${proven}, a number "${peer.name}" may present; lowered to info.`,
+      );
+      for (const v of call.identityHeaders) evidence.push({ frame: call.frame, header: 'Identity', value: v });
+      return { severity: 'info', summary: `${peer.name} forwarded a call from ${cli.num.e164} (signed diversion by ${proven})`, reasons, evidence };
+    }
     const div = divertingIdentity(call);
     if (div && div.num.kind === 'e164') {
       const owners = policy.ownersOf(div.num.e164).filter((p) => p.trust === 'trusted');

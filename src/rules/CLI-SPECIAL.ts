@@ -1,7 +1,7 @@
 import type { Rule } from './types.js';
 import { evidenceOf } from './types.js';
 
-const NOT_A_CALLER = new Set(['emergency', 'short', 'premium', 'paging', 'm2m']);
+const NOT_A_CALLER = new Set(['emergency', 'short', 'premium', 'televoting', 'paging', 'm2m']);
 
 export const rule: Rule = {
   id: 'CLI-SPECIAL',
@@ -9,9 +9,10 @@ export const rule: Rule = {
   defaultSeverity: 'high',
   scope: 'initial-invite',
   description:
-    'The CLI is an emergency or short number (112, 911, 110, 18xy, 116xxx), premium rate (0900/0906/0909), paging (066) ' +
-    'or M2M (097): none of them place voice calls. Critical for emergency numbers. Caveat: PSAP call-backs use ordinary ' +
-    'numbers. Sources: TKG §120; Ofcom; Dutch numbering plan.',
+    'The CLI is an emergency or short number (112, 911, 110, 999, 000, 18xy, 116xxx), premium rate (NL 0900/0906/0909, ' +
+    'UK 09, DE 0900, US 900, AU 1900), mass-calling (DE 0137), paging (NL 066, UK 076) or M2M (NL 097): none of them place ' +
+    'voice calls (the country rule packs list them). Critical for emergency numbers. Caveat: PSAP call-backs use ordinary ' +
+    'numbers. Sources: TKG §120; Ofcom; Dutch numbering plan; ACMA C661; FCC 47 CFR 64.1200(k).',
   evaluate(ctx) {
     const { call, cli } = ctx;
     if (!cli) return undefined;

@@ -10,11 +10,16 @@ export const rule: Rule = {
   defaults: { maxDistance: 2 },
   description:
     "The caller's display name matches a configured brand (case, diacritics and confusables folded; edit distance ≤ 2, " +
-    "exact for names under 5 letters) while the CLI is not one of the brand's numbers. Caveat: agencies acting for a " +
+    "exact for names under 5 letters) while the CLI is not one of the brand's numbers; a verified signed caller name " +
+    "(rcd PASSporT) is judged instead of the display name. Caveat: agencies acting for a " +
     'brand. Source: heuristic (brand impersonation reports).',
   evaluate(ctx) {
     const { call, cli, policy, params } = ctx;
-    const shown = [call.from, ...call.pai].find((p) => p?.display);
+    const found = [call.from, ...call.pai].find((p) => p?.display);
+    // A verified signed caller name (rcd PASSporT) is what the callee's device shows when it supports RCD: judge it
+    // instead of the unsigned display name (DISPLAY-RCD-MISMATCH covers a display name that differs from it).
+    const signed = call.shaken.status === 'passed' ? call.shaken.rcdName : undefined;
+    const shown = signed !== undefined && found ? { ...found, display: signed } : signed !== undefined && call.from ? { ...call.from, display: signed } : found;
     if (!shown?.display) return undefined;
     const folded = foldName(shown.display);
     if (folded.length === 0) return undefined;
@@ -30,7 +35,7 @@ export const rule: Rule = {
           severity: ctx.severity,
           summary: `Display name "${shown.display}" impersonates ${brand.name} from ${cli ? numText(cli.num) : 'no number'}`,
           reasons: [
-            `${shown.header} shows the name "${shown.display}", which matches brand "${brand.name}" ("${name}"${d ? `, edit distance ${d}` : ''}).`,
+            `${signed !== undefined ? 'The signed caller name (rcd PASSporT)' : shown.header} shows the name "${shown.display}", which matches brand "${brand.name}" ("${name}"${d ? `, edit distance ${d}` : ''}).`,
             `The caller number ${cli ? numText(cli.num) : '(none)'} is not one of ${brand.name}'s numbers.`,
           ],
           evidence: [evidenceOf(shown, call.frame)],

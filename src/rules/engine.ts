@@ -164,7 +164,7 @@ export class RuleEngine {
                 ...(s.origTn ? { origTn: s.origTn } : {}),
                 destTn: [...(s.destTn ?? [])],
                 verified: s.status === 'passed',
-                ...(s.status === 'failed' ? { reason: `${s.code} ${s.reason}` } : {}),
+                ...(s.status === 'failed' ? { reason: `${s.code} ${s.reason}` } : s.note !== undefined ? { reason: s.note } : {}),
               },
             }
           : {}),

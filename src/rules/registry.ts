@@ -27,8 +27,11 @@ import { rule as r23 } from './SHAKEN-UNVERIFIABLE.js';
 import { rule as r24 } from './SRC-UNKNOWN-PEER.js';
 import { rule as r25 } from './UA-ATTACK-TOOL.js';
 import { rule as r26 } from './VERSTAT-FORGED.js';
+import { rule as r27 } from './SHAKEN-DIV-INVALID.js';
+import { rule as r28 } from './SHAKEN-RCD-INVALID.js';
+import { rule as r29 } from './DISPLAY-RCD-MISMATCH.js';
 
-export const ALL_RULES: readonly Rule[] = [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26];
+export const ALL_RULES: readonly Rule[] = [r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, r14, r15, r16, r17, r18, r19, r20, r21, r22, r23, r24, r25, r26, r27, r28, r29];
 
 export function ruleById(id: string): Rule | undefined {
   return ALL_RULES.find((r) => r.id === id);

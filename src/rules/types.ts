@@ -68,6 +68,16 @@ export type ShakenOutcome =
       readonly x5u: string;
       /** (origid, iat, orig.tn, dest.tn) — the identity of the PASSporT for replay detection. */
       readonly replayKey: string;
+      /** What the verification left unchecked, e.g. the orig binding of a withheld caller. */
+      readonly note?: string;
+      /** Diverting numbers (E.164 with `+`) proven by valid div PASSporTs chained to this one (RFC 8946). */
+      readonly divProven?: readonly string[];
+      /** Why each rejected div PASSporT was rejected (SHAKEN-DIV-INVALID). */
+      readonly divInvalid?: readonly string[];
+      /** The verified signed caller name (rcd PASSporT `rcd.nam`). */
+      readonly rcdName?: string;
+      /** Why each rejected rcd PASSporT was rejected (SHAKEN-RCD-INVALID). */
+      readonly rcdInvalid?: readonly string[];
     }
   | {
       readonly status: 'failed';
@@ -79,6 +89,10 @@ export type ShakenOutcome =
       readonly destTn?: readonly string[];
       readonly x5u?: string;
       readonly replayKey?: string;
+      readonly divProven?: readonly string[];
+      readonly divInvalid?: readonly string[];
+      readonly rcdName?: string;
+      readonly rcdInvalid?: readonly string[];
     }
   | { readonly status: 'none' };
 
@@ -153,6 +167,13 @@ export interface Brand {
 /** Number policy from config, behind an interface so rules stay pure and testable. */
 export interface Policy {
   readonly homeCountry: string;
+  /** Countries whose rule packs' regulatory rules apply: `homeCountry` first, then `rulePacks`. */
+  readonly activePacks: readonly string[];
+  /**
+   * How a national CLI of `country` arriving from an international peer is rated (REG-INTL-NATIONAL-CLI), when that
+   * country's pack is active (the home country always is, with or without a pack).
+   */
+  fromAbroad(country: string): { readonly country: string; readonly mobile: Severity; readonly source: string } | undefined;
   /** allowedNumbers ∪ presentationNumbers of the peer, or `any`. */
   peerMayPresent(peer: PeerFacts, e164: string): boolean;
   /** Only presentationNumbers (e.g. a call centre's general number). */
@@ -160,7 +181,8 @@ export interface Policy {
   /** Peers whose allowedNumbers contain the number. */
   ownersOf(e164: string): readonly PeerFacts[];
   protectedEntry(e164: string): ProtectedEntry | undefined;
-  dnoEntry(e164: string): { readonly owner?: string } | undefined;
+  /** The do-not-originate entry for a number: its owner, and for list files where it is listed (`FILE line N`). */
+  dnoEntry(e164: string): { readonly owner?: string; readonly source?: string } | undefined;
   readonly brands: readonly Brand[];
 }
 

@@ -323,6 +323,7 @@ describe('default config', () => {
     expect(describeConfig(c)).toBe(
       [
         'home country: NL',
+        'rule packs: NL (home) Netherlands',
         'peers: 6',
         '  local             trusted   access        NL  127.0.0.1/32  1 allowed entry, 0 presentation entries',
         '  pbx-acme          trusted   enterprise    NL  127.0.0.10/32 (udp)  1 allowed entry, 1 presentation entry',
@@ -340,13 +341,41 @@ describe('default config', () => {
     );
   });
 
+  it('rulePacks: adds country packs (uk is GB), names unknown ones, and config check lists them after the home pack', () => {
+    const c = ok('homeCountry: BE\nrulePacks: [uk, DE, US]\n');
+    expect(c.rulePacks).toEqual(['GB', 'DE', 'US']);
+    expect(describeConfig(c).split('\n')[1]).toBe(
+      'rule packs: BE (home) without a pack: generic rules, GB United Kingdom, DE Germany, US United States (NANP)',
+    );
+    expect(errorsOf({ rulePacks: ['FR'] })).toEqual(['rulePacks[0]: no rule pack for "FR" (packs: NL, GB, DE, US, AU)']);
+  });
+
+  it('config check reads the do-not-originate files and names their bad lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-dno-cfg-'));
+    try {
+      writeFileSync(join(dir, 'dno.csv'), 'number,owner\n+31201234567,Bank\n0201234568,Bank\n');
+      writeFileSync(join(dir, 'sw.yaml'), 'lists: { doNotOriginateFiles: [dno.csv, missing.txt] }\n');
+      const r = loadConfig(join(dir, 'sw.yaml'));
+      if (!r.ok) throw new Error(r.errors.join('\n'));
+      expect(r.config.lists.doNotOriginateFiles).toEqual([join(dir, 'dno.csv'), join(dir, 'missing.txt')]);
+      expect(describeConfig(r.config).split('\n').filter((l) => l.startsWith('  do-not') || l.startsWith('    '))).toEqual([
+        `  do-not-originate file ${join(dir, 'dno.csv')}: 1 entry, 1 bad line skipped`,
+        `    ${join(dir, 'dno.csv')}:3: not an E.164 number or range ("0201234568"; write +CC… with 1–15 digits, or +lo-+hi)`,
+        `  do-not-originate file ${join(dir, 'missing.txt')}: NOT READ (cannot open (ENOENT))`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('describes rule overrides, tokens and constraints', () => {
     const c = ok(
       'rules: { CLI-DNO: false, CLI-VELOCITY: { severity: low, perMinute: 5 } }\nserver: { tokens: [a, b] }\nsources: { sip: false, hep: false, watch: false }\n' +
         'peers: [{ name: p, match: { cidrs: [10.0.0.0/8], port: 5060, hepCaptureId: 7 }, trust: trusted, class: national }]\n',
     );
     const lines = describeConfig(c).split('\n');
-    expect(lines[2]).toBe('  p  trusted   national      NL  10.0.0.0/8 (port 5060, hep 7)  0 allowed entries, 0 presentation entries');
+    expect(lines[1]).toBe('rule packs: NL (home) Netherlands');
+    expect(lines[3]).toBe('  p  trusted   national      NL  10.0.0.0/8 (port 5060, hep 7)  0 allowed entries, 0 presentation entries');
     expect(lines.filter((l) => /^(rules|sources|server):/.test(l))).toEqual([
       'rules: CLI-DNO disabled; CLI-VELOCITY low perMinute=5',
       'sources: none',

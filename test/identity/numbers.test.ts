@@ -119,7 +119,9 @@ describe('normaliseNumber: UK, DE, US basics', () => {
     ['09001234567', 'DE', '+499001234567', 'DE', 'premium', 'premium'],
     ['08001234567', 'DE', '+498001234567', 'DE', 'tollfree', 'freephone'],
     ['015112345678', 'DE', '+4915112345678', 'DE', 'mobile', 'mobile'],
-    ['(202) 555-0123', 'US', '+12025550123', 'US', 'fixed-or-mobile', 'geographic'],
+    ['(202) 456-0123', 'US', '+12024560123', 'US', 'fixed-or-mobile', 'geographic'],
+    // 555-0100…0199 is NANPA's fictional block (US rule pack): valid to libphonenumber, no real line.
+    ['(202) 555-0123', 'US', '+12025550123', 'US', 'fixed-or-mobile', 'fictional'],
     ['1-900-555-0123', 'US', '+19005550123', 'US', 'premium', 'premium'],
     ['8005550123', 'US', '+18005550123', 'US', 'tollfree', 'freephone'],
     ['011 31 20 123 4567', 'US', '+31201234567', 'NL', 'fixed', 'geographic'],

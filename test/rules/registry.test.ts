@@ -41,15 +41,20 @@ const CATALOGUE: Readonly<Record<string, { readonly severity: string; readonly s
   'PRIV-ANON-WITH-PAI': { severity: 'medium', source: 'RFC 3323' },
   'UA-ATTACK-TOOL': { severity: 'high', source: 'scanner lists' },
   'MSG-MALFORMED': { severity: 'medium', source: 'RFC 3261' },
+  // Issue #21 point 2 (RFC 8946 signed diversion).
+  'SHAKEN-DIV-INVALID': { severity: 'high', source: 'RFC 8946' },
+  // Issue #21 point 3 (Rich Call Data PASSporTs).
+  'SHAKEN-RCD-INVALID': { severity: 'high', source: 'draft-ietf-stir-passport-rcd' },
+  'DISPLAY-RCD-MISMATCH': { severity: 'medium', source: 'draft-ietf-stir-passport-rcd' },
 };
 
 const RULES_DIR = fileURLToPath(new URL('../../src/rules/', import.meta.url));
 
 describe('rule registry', () => {
-  it('has exactly the 27 rule ids of RULES.md §4, each once', () => {
+  it('has exactly the 27 rule ids of RULES.md §4 and the 3 of issue #21, each once', () => {
     const ids = ALL_RULES.map((r) => r.id);
-    expect(ids).toHaveLength(27);
-    expect(new Set(ids).size).toBe(27);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
     expect([...ids].sort()).toEqual(Object.keys(CATALOGUE).sort());
   });
 

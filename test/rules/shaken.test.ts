@@ -3,6 +3,7 @@
  * intermediate → leaf with a TNAuthList, a certificate cache folder keyed by x5u URL, a trust-anchor file, and the
  * capture time as the only clock.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,7 @@ const claims = (over: Partial<PassportClaimsSpec> = {}): PassportClaimsSpec => (
   ...over,
 });
 
-function identity(c: PassportClaimsSpec = claims(), x5u = X5U, key = pki.leaf.privateKey, ppt: 'shaken' | 'div' = 'shaken'): string {
+function identity(c: PassportClaimsSpec = claims(), x5u = X5U, key = pki.leaf.privateKey, ppt: 'shaken' | 'div' | 'rcd' = 'shaken'): string {
   return identityHeader(signPassport(c, key, x5u, ppt), x5u, ppt);
 }
 
@@ -122,6 +123,51 @@ describe('SHAKEN-ORIG-MISMATCH', () => {
     );
   });
 
+  it('raises high when From holds no number (sip:alice@example.com, no PAI): the binding is not skipped', () => {
+    const alerts = run({
+      from: '<sip:alice@example.com>;tag=a1',
+      callId: 'orig-3@x',
+      identities: [identity(claims({ orig: { tn: '18005551212' } }))],
+    });
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-ORIG-MISMATCH:high']);
+    expect(only(alerts, 'SHAKEN-ORIG-MISMATCH').reasons[0]).toBe(
+      'Offline verification of the Identity header failed with 438: the PASSporT was signed for calling number 18005551212, but the call presents sip:alice@example.com, which is not a telephone number and is not withheld.',
+    );
+  });
+
+  it('leaves the binding unchecked only for a withheld caller, and the verdict says so', () => {
+    // A scanner User-Agent makes an alert that carries the verdict in call.identity.
+    const alerts = run({
+      src: SRC.pbxAcme,
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=a2',
+      headers: ['User-Agent: friendly-scanner'],
+      callId: 'orig-4@x',
+      identities: [identity(claims({ orig: { tn: '18005551212' } }))],
+    });
+    expect(ruleSet(alerts)).toEqual(['UA-ATTACK-TOOL:high']);
+    expect(alerts[0]!.call.identity).toEqual({
+      attest: 'A',
+      origTn: '18005551212',
+      destTn: ['31687654321'],
+      verified: true,
+      reason: 'the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn 18005551212 was not compared with a calling number',
+    });
+  });
+
+  it('binds a withheld From to the P-Asserted-Identity number', () => {
+    const alerts = run({
+      src: SRC.pbxAcme,
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>;tag=a3',
+      headers: [`P-Asserted-Identity: ${sipNum('+31205550123')}`, 'Privacy: id'],
+      callId: 'orig-5@x',
+      identities: [identity(claims({ orig: { tn: '18005551212' } }))],
+    });
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-ORIG-MISMATCH:high']);
+    expect(only(alerts, 'SHAKEN-ORIG-MISMATCH').reasons[0]).toBe(
+      'Offline verification of the Identity header failed with 438: the PASSporT was signed for calling number 18005551212, but the call presents +31205550123.',
+    );
+  });
+
   it('compares after normalisation: a national From matches an E.164 orig.tn', () => {
     expect(run({ from: sipNum('0104567890'), callId: 'orig-2@x', identities: [identity()] })).toEqual([]);
   });
@@ -182,6 +228,135 @@ describe('SHAKEN-DEST-MISMATCH', () => {
     const shaken = identity(claims({ dest: { tn: ['31687650000'] } }));
     const div = identity({ orig: { tn: CLI.slice(1) }, dest: { tn: [CALLEE.slice(1)] }, div: { tn: '31687650000' }, iat: T0 }, X5U, pki.leaf.privateKey, 'div');
     expect(run({ callId: 'dest-2@x', identities: [shaken, div] })).toEqual([]);
+  });
+});
+
+describe('signed diversion (RFC 8946 div PASSporTs)', () => {
+  // A (+31104567890) calls the access subscriber +31301112233, whose line forwards to CALLEE; the untrusted access
+  // peer sends the call on with From A, a Diversion naming its subscriber, and the original and div PASSporTs.
+  const SUB = '+31301112233';
+  const shakenToSub = () => identity(claims({ dest: { tn: [SUB.slice(1)] } }));
+  const divClaims = (over: Partial<PassportClaimsSpec> = {}): PassportClaimsSpec => ({
+    orig: { tn: CLI.slice(1) },
+    dest: { tn: [CALLEE.slice(1)] },
+    div: { tn: SUB.slice(1) },
+    iat: T0,
+    ...over,
+  });
+  const forwarded = (callId: string, identities: string[]): RaisedAlert[] =>
+    run({ src: SRC.untrusted, callId, identities, headers: [`Diversion: <sip:${SUB}@voip.example>;reason=unconditional;counter=1`] });
+
+  it('without a div PASSporT: the peer is not authorised and the destination is unexplained', () => {
+    expect(ruleSet(forwarded('div-0@x', [shakenToSub()]))).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium']);
+  });
+
+  it('a valid div PASSporT proves the forwarding: CLI-NOT-AUTHORIZED is info even from an untrusted peer, no SHAKEN alert', () => {
+    const alerts = forwarded('div-1@x', [shakenToSub(), identity(divClaims(), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:info']);
+    expect(only(alerts, 'CLI-NOT-AUTHORIZED').reasons.at(-1)).toBe(
+      'SIGNED DIVERSION: a valid div PASSporT (RFC 8946), chained to the verified PASSporT of +31104567890, proves the call was forwarded by +31301112233, a number "access-untrusted" may present; lowered to info.',
+    );
+  });
+
+  it('a div PASSporT with a tampered signature → SHAKEN-DIV-INVALID, and nothing is explained', () => {
+    const token = signPassport(divClaims(), pki.leaf.privateKey, X5U, 'div');
+    const [h, , sig] = token.split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(divClaims({ iat: T0 + 1 }))).toString('base64url')}.${sig}`;
+    const alerts = forwarded('div-2@x', [shakenToSub(), identityHeader(forged, X5U, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
+      'A signed diversion (ppt=div) was rejected: 438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate.',
+    );
+  });
+
+  it('a div PASSporT of another call (wrong orig linkage) → SHAKEN-DIV-INVALID', () => {
+    const alerts = forwarded('div-3@x', [shakenToSub(), identity(divClaims({ orig: { tn: '31209999999' } }), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
+      "A signed diversion (ppt=div) was rejected: its orig.tn 31209999999 differs from the original PASSporT's, so it belongs to another call.",
+    );
+  });
+
+  it('an expired div PASSporT (issued 10 min before the capture) → SHAKEN-DIV-INVALID', () => {
+    const alerts = forwarded('div-4@x', [shakenToSub(), identity(divClaims({ iat: T0 - 600 }), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toMatch(/^A signed diversion \(ppt=div\) was rejected: 403 the PASSporT was issued at 2025-03-01T11:50:00.000Z/);
+  });
+
+  it('a div PASSporT naming another diverting number than the Diversion header → SHAKEN-DIV-INVALID', () => {
+    const alerts = forwarded('div-5@x', [shakenToSub(), identity(divClaims({ div: { tn: '31301112299' } }), X5U, pki.leaf.privateKey, 'div')]);
+    expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'SHAKEN-DEST-MISMATCH:medium', 'SHAKEN-DIV-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-DIV-INVALID').reasons[0]).toBe(
+      'A signed diversion (ppt=div) was rejected: its div.tn 31301112299 is not the diverting number the signalling names (31301112233).',
+    );
+  });
+});
+
+describe('Rich Call Data (rcd PASSporTs, draft-ietf-stir-passport-rcd)', () => {
+  const sri = (v: unknown): string => `sha256-${createHash('sha256').update(JSON.stringify(v), 'utf8').digest('base64')}`;
+  const rcdClaims = (nam: string, over: Partial<PassportClaimsSpec> = {}): PassportClaimsSpec => ({
+    orig: { tn: CLI.slice(1) },
+    dest: { tn: [CALLEE.slice(1)] },
+    iat: T0,
+    rcd: { nam },
+    rcdi: { '/nam': sri(nam) },
+    ...over,
+  });
+  const rcd = (c: PassportClaimsSpec): string => identity(c, X5U, pki.leaf.privateKey, 'rcd');
+  const named = (display: string | undefined, callId: string, rcdHeader: string): RaisedAlert[] =>
+    run({ from: sipNum(CLI, display), callId, identities: [identity(), rcdHeader] });
+
+  it('a valid rcd PASSporT whose name the From display repeats raises nothing', () => {
+    expect(named('Jansen Installatie', 'rcd-1@x', rcd(rcdClaims('Jansen Installatie')))).toEqual([]);
+  });
+
+  it('a From display name other than the verified signed name → DISPLAY-RCD-MISMATCH', () => {
+    const alerts = named('Examp1e Bank', 'rcd-2@x', rcd(rcdClaims('Jansen Installatie')));
+    expect(ruleSet(alerts)).toEqual(['DISPLAY-RCD-MISMATCH:medium']);
+    expect(only(alerts, 'DISPLAY-RCD-MISMATCH').reasons).toEqual([
+      'The From display name is "Examp1e Bank".',
+      'A verified rcd PASSporT for orig.tn 31104567890 signs the caller name "Jansen Installatie" (draft-ietf-stir-passport-rcd).',
+    ]);
+  });
+
+  it('DISPLAY-IMPERSONATION judges the signed name: a signed "Example Bank" on a number that is not the bank’s', () => {
+    const alerts = named(undefined, 'rcd-3@x', rcd(rcdClaims('Example Bank')));
+    expect(ruleSet(alerts)).toEqual(['DISPLAY-IMPERSONATION:high']);
+    expect(only(alerts, 'DISPLAY-IMPERSONATION').reasons[0]).toBe(
+      'The signed caller name (rcd PASSporT) shows the name "Example Bank", which matches brand "Examplebank" ("Example Bank").',
+    );
+  });
+
+  it('an rcd PASSporT with a tampered signature → SHAKEN-RCD-INVALID, and its name is not used', () => {
+    const [h, , sig] = signPassport(rcdClaims('Jansen Installatie'), pki.leaf.privateKey, X5U, 'rcd').split('.');
+    const forged = `${h}.${Buffer.from(JSON.stringify(rcdClaims('Example Bank'))).toString('base64url')}.${sig}`;
+    const alerts = named(undefined, 'rcd-4@x', identityHeader(forged, X5U, 'rcd'));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toBe(
+      'A Rich Call Data PASSporT (ppt=rcd) was rejected: 438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate.',
+    );
+  });
+
+  it('an rcd PASSporT of another call (wrong orig linkage) → SHAKEN-RCD-INVALID', () => {
+    const alerts = named('Jansen Installatie', 'rcd-5@x', rcd(rcdClaims('Jansen Installatie', { orig: { tn: '31209999999' } })));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toBe(
+      "A Rich Call Data PASSporT (ppt=rcd) was rejected: its orig.tn 31209999999 differs from the original PASSporT's, so it belongs to another call.",
+    );
+  });
+
+  it('an altered rcdi digest → SHAKEN-RCD-INVALID', () => {
+    const alerts = named('Jansen Installatie', 'rcd-6@x', rcd(rcdClaims('Jansen Installatie', { rcdi: { '/nam': sri('Jansen Installatie B.V.') } })));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toBe(
+      'A Rich Call Data PASSporT (ppt=rcd) was rejected: the rcdi digest of /nam does not match the signed content: the caller data were altered.',
+    );
+  });
+
+  it('an expired rcd PASSporT (issued 10 min before the capture) → SHAKEN-RCD-INVALID', () => {
+    const alerts = named('Jansen Installatie', 'rcd-7@x', rcd(rcdClaims('Jansen Installatie', { iat: T0 - 600 })));
+    expect(ruleSet(alerts)).toEqual(['SHAKEN-RCD-INVALID:high']);
+    expect(only(alerts, 'SHAKEN-RCD-INVALID').reasons[0]).toMatch(/^A Rich Call Data PASSporT \(ppt=rcd\) was rejected: 403 the PASSporT was issued at 2025-03-01T11:50:00.000Z/);
   });
 });
 

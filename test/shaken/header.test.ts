@@ -72,7 +72,7 @@ describe('decodePassport (RFC 8225, 8588, 8946)', () => {
     [`${enc(header)}.${enc([1])}.${sig}`, 'PASSporT claims are not a JSON object'],
     [`${enc({ ...header, alg: 'RS256' })}.${enc(claims)}.${sig}`, 'JWS alg is "RS256", not ES256'],
     [`${enc({ ...header, typ: 'JWT' })}.${enc(claims)}.${sig}`, 'JWS typ is "JWT", not passport'],
-    [`${enc({ ...header, ppt: 'rph' })}.${enc(claims)}.${sig}`, 'JWS ppt is "rph", not shaken or div'],
+    [`${enc({ ...header, ppt: 'rph' })}.${enc(claims)}.${sig}`, 'JWS ppt is "rph", not shaken, div or rcd'],
     [`${enc({ ...header, x5u: undefined })}.${enc(claims)}.${sig}`, 'JWS header has no x5u'],
     [`${enc(header)}.${enc({ ...claims, orig: { uri: 'sip:a@b' } })}.${sig}`, 'claim orig.tn missing or malformed'],
     [`${enc(header)}.${enc({ ...claims, dest: { tn: [] } })}.${sig}`, 'claim dest.tn missing or empty'],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CertCache } from '../../src/identity/shaken/certcache.js';
 import { verifyIdentity, type VerifyContext, type VerifyInput } from '../../src/identity/shaken/verify.js';
-import { identityHeader, makePki, signPassport, writeCacheFolder, type PassportClaimsSpec, removeCacheFolders } from './pki.js';
+import { buildCertificate, ecKeyPair, identityHeader, makePki, signPassport, writeCacheFolder, type PassportClaimsSpec, removeCacheFolders } from './pki.js';
 
 afterAll(removeCacheFolders);
 
@@ -96,8 +96,13 @@ describe('verifyIdentity: passing', () => {
     const c = { ...claims, attest: 'B' as const, orig: { tn: '31209999999' } };
     const h = header(c, tnOnly.leaf.privateKey, X5U_TN_ONLY);
     const { cli: _cli, ...noCli } = input([h.value]);
-    const r = verifyIdentity(noCli, ctx);
-    expect(r).toEqual({ status: 'passed', ...facts(h.token, X5U_TN_ONLY, c), origBound: false });
+    const r = verifyIdentity({ ...noCli, callerWithheld: true }, ctx);
+    expect(r).toEqual({
+      status: 'passed',
+      ...facts(h.token, X5U_TN_ONLY, c),
+      origBound: false,
+      unbound: 'the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn 31209999999 was not compared with a calling number',
+    });
   });
 
   it('uses the first passing shaken header when an earlier one is malformed', () => {
@@ -147,6 +152,26 @@ describe('verifyIdentity: failures', () => {
       reason: 'the PASSporT was signed for calling number 31201234567, but the call presents +31201111111',
       ...facts(h.token),
     });
+  });
+
+  it('a caller that is not a number (sip:alice@example.com) cannot match orig.tn → SHAKEN-ORIG-MISMATCH', () => {
+    const c = { ...claims, orig: { tn: '18005551212' }, dest: { tn: ['31612345678'] } };
+    const h = header(c);
+    const { cli: _cli, ...noCli } = input([h.value]);
+    expect(verifyIdentity({ ...noCli, callerText: 'alice@example.com' }, ctx)).toEqual({
+      status: 'failed',
+      code: 438,
+      rule: 'SHAKEN-ORIG-MISMATCH',
+      step: 'orig',
+      reason: 'the PASSporT was signed for calling number 18005551212, but the call presents alice@example.com, which is not a telephone number and is not withheld',
+      ...facts(h.token, X5U, c),
+    });
+    // No caller at all is not withheld either.
+    const r = verifyIdentity(noCli, ctx);
+    expect(r.status === 'failed' && [r.rule, r.reason]).toEqual([
+      'SHAKEN-ORIG-MISMATCH',
+      'the PASSporT was signed for calling number 18005551212, but the call presents no caller identity, which is not a telephone number and is not withheld',
+    ]);
   });
 
   it('checks the orig binding only after the signature verifies', () => {
@@ -284,8 +309,8 @@ describe('verifyIdentity: failures', () => {
     const { token } = header();
     const cases: [string, string][] = [
       [`${token};info=<${X5U}>;alg=RS256;ppt=shaken`, 'Identity alg=RS256 is not ES256'],
-      [`${token};info=<${X5U}>;alg=ES256`, 'Identity header has no ppt parameter; only shaken and div PASSporTs are verified'],
-      [`${token};info=<${X5U}>;ppt=rph`, 'Identity header has ppt=rph; only shaken and div PASSporTs are verified'],
+      [`${token};info=<${X5U}>;alg=ES256`, 'Identity header has no ppt parameter; only shaken, div and rcd PASSporTs are verified'],
+      [`${token};info=<${X5U}>;ppt=rph`, 'Identity header has ppt=rph; only shaken, div and rcd PASSporTs are verified'],
       [`${token};alg=ES256;ppt=shaken`, 'Identity header has no info parameter'],
     ];
     for (const [value, reason] of cases) {
@@ -337,6 +362,7 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
       ...facts(h.token),
       origBound: true,
       divertedVia: ['31612345678'],
+      divProven: ['31612345678'],
     });
   });
 
@@ -350,7 +376,10 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
     const r = verifyIdentity(input([header().value, divHeader(divClaims, foreign.leaf.privateKey)], { calledNumbers: [FORWARDED] }), ctx);
     expect(r.status === 'failed' && [r.rule, r.reason]).toEqual([
       'SHAKEN-DEST-MISMATCH',
-      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); the div PASSporT was rejected: the PASSporT signature does not verify: its content was altered or it was not signed by this certificate",
+      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); the div PASSporT was rejected: 438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate",
+    ]);
+    expect(r.status === 'failed' && r.divInvalid).toEqual([
+      '438 the PASSporT signature does not verify: its content was altered or it was not signed by this certificate',
     ]);
   });
 
@@ -358,8 +387,38 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
     const r = verifyIdentity(input([header().value, divHeader({ ...divClaims, div: { tn: '31600000000' } })], { calledNumbers: [FORWARDED] }), ctx);
     expect(r.status === 'failed' && [r.rule, r.reason]).toEqual([
       'SHAKEN-DEST-MISMATCH',
-      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); no div PASSporT leads from the original destination to this number",
+      "the call is addressed to +31207654321, which is not among the PASSporT's destination numbers (31612345678); the div PASSporT was rejected: its div.tn 31600000000 is not a number the call was addressed to, so it does not continue the call's diversion chain",
     ]);
+  });
+
+  it('a div PASSporT of another call (other orig.tn) is rejected even when the destination needs no diversion', () => {
+    const other = { ...divClaims, orig: { tn: '31209999999' } };
+    const r = verifyIdentity(input([header().value, divHeader(other)]), ctx);
+    expect(r.status === 'passed' && [r.divProven, r.divInvalid]).toEqual([
+      undefined,
+      ["its orig.tn 31209999999 differs from the original PASSporT's, so it belongs to another call"],
+    ]);
+  });
+
+  it('div.tn must be the diverting number the Diversion header names', () => {
+    const r = verifyIdentity(input([header().value, divHeader()], { calledNumbers: [FORWARDED], divertingNumbers: ['+31612340000'] }), ctx);
+    expect(r.status === 'failed' && [r.rule, r.divInvalid]).toEqual([
+      'SHAKEN-DEST-MISMATCH',
+      ['its div.tn 31612345678 is not the diverting number the signalling names (31612340000)'],
+    ]);
+    const ok = verifyIdentity(input([header().value, divHeader()], { calledNumbers: [FORWARDED], divertingNumbers: ['+31612345678'] }), ctx);
+    expect(ok.status === 'passed' && ok.divProven).toEqual(['31612345678']);
+  });
+
+  it('checks at most 8 div PASSporTs per call and rejects the rest unread', () => {
+    const many = Array.from({ length: 11 }, () => divHeader());
+    const r = verifyIdentity(input([header().value, ...many], { calledNumbers: [FORWARDED] }), ctx);
+    expect(r.status === 'passed' && [r.divProven, r.divInvalid]).toEqual([['31612345678'], ['438 3 more ppt=div PASSporTs not checked (at most 8 per call)']]);
+  });
+
+  it('a stale div PASSporT is rejected with 403', () => {
+    const r = verifyIdentity(input([header().value, divHeader({ ...divClaims, iat: IAT - 600 })], { calledNumbers: [FORWARDED] }), ctx);
+    expect(r.status === 'failed' && r.divInvalid?.[0]).toMatch(/^403 the PASSporT was issued at .* outside the 60 s freshness window$/);
   });
 
   it('only div PASSporTs, no shaken one → 438 invalid', () => {
@@ -369,5 +428,78 @@ describe('verifyIdentity: destination and diversion (RFC 8946)', () => {
 
   it('the R-URI matching dest.tn is enough when To differs', () => {
     expect(verifyIdentity(input([header().value], { calledNumbers: [FORWARDED, CALLED] }), ctx).status).toBe('passed');
+  });
+});
+
+describe('verifyIdentity: self-signed end-entity anchor and several certificate faults', () => {
+  const X5U_SELF = 'https://cert.example.net/self.pem';
+  const X5U_BAD = 'https://cert.example.net/bad.pem';
+  const selfKeys = ecKeyPair();
+  const selfName = { cn: 'SHAKEN self-signed 1234', o: 'spoofwatch tests', c: 'NL' };
+  // An end-entity certificate (CA:false, keyUsage digitalSignature only: no keyCertSign) that signs itself.
+  const self = buildCertificate({
+    subject: selfName,
+    publicKey: selfKeys.publicKey,
+    signingKey: selfKeys.privateKey,
+    notBefore: new Date(T0 - 10 * DAY),
+    notAfter: new Date(T0 + 10 * DAY),
+    ca: false,
+    tnAuthList: [{ spc: '1234' }],
+  });
+  // Expired at the capture time, without TNAuthList, and chaining to a root that is no anchor: three faults.
+  const bad = makePki({ now, root: { cn: 'Unknown Root' }, leaf: { tnAuthList: null, notBefore: new Date(T0 - 60 * DAY), notAfter: new Date(T0 - DAY) } });
+  const selfCache = new CertCache(writeCacheFolder({ index: { [X5U_SELF]: self.pem, [X5U_BAD]: bad.chainPem } }));
+  const selfCtx: VerifyContext = { anchors: [self.x509], cache: selfCache, freshnessSeconds: 60 };
+
+  it('the fixture is what the issue describes: checkIssued refuses it, its signature verifies against itself', () => {
+    expect(self.x509.ca).toBe(false);
+    expect(self.x509.checkIssued(self.x509)).toBe(false);
+    expect(self.x509.verify(selfKeys.publicKey)).toBe(true);
+  });
+
+  it('accepts a PASSporT signed by a self-signed end-entity certificate configured as trust anchor', () => {
+    const token = signPassport(claims, selfKeys.privateKey, X5U_SELF);
+    expect(verifyIdentity(input([identityHeader(token, X5U_SELF)]), selfCtx)).toEqual({
+      status: 'passed',
+      ...facts(token, X5U_SELF),
+      origBound: true,
+    });
+  });
+
+  it('a tampered token under that anchor is 438 SHAKEN-SIG-FAIL, not 437', () => {
+    const [hdr, , sig] = signPassport(claims, selfKeys.privateKey, X5U_SELF).split('.');
+    const forged = { ...claims, attest: 'C' as const };
+    const token = `${hdr}.${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${sig}`;
+    const r = verifyIdentity(input([identityHeader(token, X5U_SELF)]), selfCtx);
+    expect(r.status === 'failed' && [r.code, r.rule, r.step]).toEqual([438, 'SHAKEN-SIG-FAIL', 'signature']);
+  });
+
+  it('the same self-signed certificate is untrusted when it is not an anchor', () => {
+    const token = signPassport(claims, selfKeys.privateKey, X5U_SELF);
+    const r = verifyIdentity(input([identityHeader(token, X5U_SELF)]), { ...selfCtx, anchors: [pki.root.cert.x509] });
+    expect(r.status === 'failed' && [r.code, r.rule]).toEqual([437, 'SHAKEN-CERT-UNTRUSTED']);
+  });
+
+  it('names every fault of a certificate: untrusted root, no TNAuthList, expired leaf (437)', () => {
+    const token = signPassport(claims, bad.leaf.privateKey, X5U_BAD);
+    const r = verifyIdentity(input([identityHeader(token, X5U_BAD)]), selfCtx);
+    expect(r.status === 'failed' && [r.code, r.rule, r.step, r.reason]).toEqual([
+      437,
+      'SHAKEN-CERT-UNTRUSTED',
+      'chain',
+      'untrusted signing certificate: the signing certificate has no TNAuthList extension, so it authorises no telephone numbers; ' +
+        'the certificate chain does not lead to a configured trust anchor (no trusted issuer for "C=NL, O=spoofwatch tests, CN=Spoofwatch Test Intermediate CA", issued by "C=NL, O=spoofwatch tests, CN=Unknown Root"); ' +
+        `certificate "C=NL, O=spoofwatch tests, CN=SHAKEN 1234" had expired at the capture time ${new Date(CAPTURE).toISOString()} (valid until ${new Date(T0 - DAY).toISOString()})`,
+    ]);
+  });
+
+  it('a tampered token under an untrusted certificate is 438 and still names the certificate faults', () => {
+    const [hdr, , sig] = signPassport(claims, bad.leaf.privateKey, X5U_BAD).split('.');
+    const token = `${hdr}.${Buffer.from(JSON.stringify({ ...claims, attest: 'C' })).toString('base64url')}.${sig}`;
+    const r = verifyIdentity(input([identityHeader(token, X5U_BAD)]), selfCtx);
+    expect(r.status === 'failed' && [r.code, r.rule, r.step]).toEqual([438, 'SHAKEN-SIG-FAIL', 'signature']);
+    expect(r.status === 'failed' && r.reason).toMatch(
+      /^the PASSporT signature does not verify: its content was altered or it was not signed by this certificate; the signing certificate is also untrusted: the signing certificate has no TNAuthList extension.*; the certificate chain does not lead.*; certificate ".*CN=SHAKEN 1234" had expired/,
+    );
   });
 });

@@ -16,73 +16,104 @@ export interface PathCert {
   readonly notAfterMs: number;
 }
 
-export type ChainVerdict =
-  | {
-      readonly ok: true;
-      readonly leafKey: KeyObject;
-      readonly tnAuthList: readonly TnAuthEntry[];
-      /** leaf, intermediates, anchor — in that order. */
-      readonly path: readonly PathCert[];
-    }
-  | { readonly ok: false; readonly reason: string };
+/**
+ * What the cached chain says independently of the call's time. Every fault found is listed in `problems`
+ * (RFC 8224 §6.2.2: each is a 437), so an alert names them all rather than the first; the leaf key is kept
+ * whenever it is EC P-256, so the signature can still be checked (and a forgery reported as 438) even
+ * when the certificate is also untrusted.
+ */
+export interface ChainVerdict {
+  /** The leaf's public key when it is EC P-256 (what ES256 needs); absent otherwise. */
+  readonly leafKey?: KeyObject;
+  /** The leaf's TNAuthList when it has a well-formed one. */
+  readonly tnAuthList?: readonly TnAuthEntry[];
+  /** leaf, intermediates, anchor — in that order; as far as it could be built when it reaches no anchor. */
+  readonly path: readonly PathCert[];
+  /** True when the path ends at a configured trust anchor. */
+  readonly anchored: boolean;
+  /** Time-independent faults, in plain language; empty when the chain is trusted. */
+  readonly problems: readonly string[];
+}
 
 /** Checks everything about a cached chain that does not depend on the call's time. */
 export function verifyChain(chain: readonly X509Certificate[], anchors: readonly X509Certificate[]): ChainVerdict {
   const leaf = chain[0];
-  if (!leaf) return { ok: false, reason: 'the cached certificate bundle is empty' };
+  if (!leaf) return { path: [], anchored: false, problems: ['the cached certificate bundle is empty'] };
+  const problems: string[] = [];
   const key = leaf.publicKey;
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  if (key.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
+  const p256 = key.asymmetricKeyType === 'ec' && curve === 'prime256v1';
+  if (!p256) {
     const what = key.asymmetricKeyType === 'ec' ? `EC ${curve ?? 'unknown curve'}` : (key.asymmetricKeyType ?? 'unknown');
-    return { ok: false, reason: `the signing certificate's key is ${what}, not EC P-256 as ES256 requires` };
+    problems.push(`the signing certificate's key is ${what}, not EC P-256 as ES256 requires`);
   }
   const tn = tnAuthListOf(leaf.raw);
-  if (tn.kind === 'absent') {
-    return { ok: false, reason: 'the signing certificate has no TNAuthList extension, so it authorises no telephone numbers' };
-  }
-  if (tn.kind === 'invalid') return { ok: false, reason: `the signing certificate's TNAuthList is malformed: ${tn.reason}` };
+  if (tn.kind === 'absent') problems.push('the signing certificate has no TNAuthList extension, so it authorises no telephone numbers');
+  else if (tn.kind === 'invalid') problems.push(`the signing certificate's TNAuthList is malformed: ${tn.reason}`);
 
   const path: X509Certificate[] = [leaf];
   const used = new Set<number>([0]);
   let current = leaf;
+  let anchored = false;
   for (;;) {
+    // A certificate that is itself a configured anchor ends the path (RFC 5280 §6.1: the anchor is trusted
+    // by configuration): this is how a self-signed end-entity certificate without keyCertSign is trusted,
+    // as openssl and secsipidx trust it. Otherwise the anchor must have issued it.
+    if (anchors.some((a) => sameCertificate(current, a))) {
+      anchored = true;
+      break;
+    }
     const anchor = anchors.find((a) => issuedBy(current, a));
     if (anchor) {
       path.push(anchor);
+      anchored = true;
       break;
     }
-    if (path.length >= MAX_PATH) return { ok: false, reason: `the certificate chain is longer than ${MAX_PATH}` };
+    if (path.length >= MAX_PATH) {
+      problems.push(`the certificate chain is longer than ${MAX_PATH}`);
+      break;
+    }
     const idx = chain.findIndex((c, i) => !used.has(i) && c.ca && issuedBy(current, c));
     const next = chain[idx];
     if (idx < 0 || !next) {
-      return {
-        ok: false,
-        reason: `the certificate chain does not lead to a configured trust anchor (no trusted issuer for "${oneLine(current.subject)}", issued by "${oneLine(current.issuer)}")`,
-      };
+      problems.push(
+        `the certificate chain does not lead to a configured trust anchor (no trusted issuer for "${oneLine(current.subject)}", issued by "${oneLine(current.issuer)}")`,
+      );
+      break;
     }
     used.add(idx);
     path.push(next);
     current = next;
   }
   return {
-    ok: true,
-    leafKey: key,
-    tnAuthList: tn.value,
+    ...(p256 ? { leafKey: key } : {}),
+    ...(tn.kind === 'ok' ? { tnAuthList: tn.value } : {}),
     path: path.map((c) => ({ subject: oneLine(c.subject), notBeforeMs: Date.parse(c.validFrom), notAfterMs: Date.parse(c.validTo) })),
+    anchored,
+    problems,
   };
 }
 
-/** Why the path is not valid at `timeMs`, or undefined when every certificate is valid then. */
-export function validityProblemAt(path: readonly PathCert[], timeMs: number): string | undefined {
+/** Why the path is not valid at `timeMs` (one entry per certificate that is not), empty when all are valid then. */
+export function validityProblemsAt(path: readonly PathCert[], timeMs: number): string[] {
+  const out: string[] = [];
   for (const c of path) {
     if (!(timeMs >= c.notBeforeMs)) {
-      return `certificate "${c.subject}" was not yet valid at the capture time ${iso(timeMs)} (valid from ${iso(c.notBeforeMs)})`;
-    }
-    if (!(timeMs <= c.notAfterMs)) {
-      return `certificate "${c.subject}" had expired at the capture time ${iso(timeMs)} (valid until ${iso(c.notAfterMs)})`;
+      out.push(`certificate "${c.subject}" was not yet valid at the capture time ${iso(timeMs)} (valid from ${iso(c.notBeforeMs)})`);
+    } else if (!(timeMs <= c.notAfterMs)) {
+      out.push(`certificate "${c.subject}" had expired at the capture time ${iso(timeMs)} (valid until ${iso(c.notAfterMs)})`);
     }
   }
-  return undefined;
+  return out;
+}
+
+/** The first of {@link validityProblemsAt}, or undefined when every certificate is valid at `timeMs`. */
+export function validityProblemAt(path: readonly PathCert[], timeMs: number): string | undefined {
+  return validityProblemsAt(path, timeMs)[0];
+}
+
+function sameCertificate(a: X509Certificate, b: X509Certificate): boolean {
+  return a === b || a.raw.equals(b.raw);
 }
 
 function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {

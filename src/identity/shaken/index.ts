@@ -19,7 +19,7 @@ export {
   type TrustMaterialConfig,
   type TrustMaterialLoad,
 } from './material.js';
-export { verifyChain, validityProblemAt, type ChainVerdict, type PathCert } from './chain.js';
+export { verifyChain, validityProblemAt, validityProblemsAt, type ChainVerdict, type PathCert } from './chain.js';
 export {
   certificateExtensions,
   parseTnAuthList,

@@ -1,10 +1,11 @@
 /**
- * PASSporT decoding (RFC 8225; SHAKEN extension RFC 8588; div extension RFC 8946). Decoding checks
+ * PASSporT decoding (RFC 8225; SHAKEN extension RFC 8588; div extension RFC 8946; rcd, the STIR Rich Call Data
+ * extension, draft-ietf-stir-passport-rcd: `rcd.nam` caller name, `rcdi` integrity digests). Decoding checks
  * structure and types only; the signature, certificate and freshness are checked by the verifier.
  */
 
 export type Attestation = 'A' | 'B' | 'C';
-export type PassportType = 'shaken' | 'div';
+export type PassportType = 'shaken' | 'div' | 'rcd';
 
 /** Protected JWS header of a PASSporT (RFC 8225 §4). */
 export interface PassportHeader {
@@ -34,6 +35,19 @@ export interface DivClaims extends BaseClaims {
   readonly origid?: string;
 }
 
+/** Longest `rcd.nam` accepted (characters); the draft sets no limit, a display shows far fewer. */
+export const RCD_NAME_MAX = 256;
+
+/** rcd claims (draft-ietf-stir-passport-rcd §5, §6): the signed caller name and the digests of rcd content. */
+export interface RcdClaims extends BaseClaims {
+  /** The whole `rcd` object as signed (rcdi pointers resolve inside it). */
+  readonly rcd: Readonly<Record<string, unknown>> & { readonly nam: string };
+  /** JSON pointer (`/nam`, `/icn` …) → integrity string `sha256-<base64>`. */
+  readonly rcdi?: Readonly<Record<string, string>>;
+  readonly attest?: Attestation;
+  readonly origid?: string;
+}
+
 interface DecodedBase {
   readonly kind: 'ok';
   /** `base64url(header) "." base64url(payload)`: the bytes the signature covers. */
@@ -44,7 +58,8 @@ interface DecodedBase {
 
 export type DecodedPassport =
   | (DecodedBase & { readonly ppt: 'shaken'; readonly header: PassportHeader & { readonly ppt: 'shaken' }; readonly claims: ShakenClaims })
-  | (DecodedBase & { readonly ppt: 'div'; readonly header: PassportHeader & { readonly ppt: 'div' }; readonly claims: DivClaims });
+  | (DecodedBase & { readonly ppt: 'div'; readonly header: PassportHeader & { readonly ppt: 'div' }; readonly claims: DivClaims })
+  | (DecodedBase & { readonly ppt: 'rcd'; readonly header: PassportHeader & { readonly ppt: 'rcd' }; readonly claims: RcdClaims });
 
 export type PassportDecode = DecodedPassport | { readonly kind: 'invalid'; readonly reason: string };
 
@@ -69,7 +84,7 @@ export function decodePassport(token: string): PassportDecode {
   if (header['alg'] !== 'ES256') return invalid(`JWS alg is ${describe(header['alg'])}, not ES256`);
   if (header['typ'] !== 'passport') return invalid(`JWS typ is ${describe(header['typ'])}, not passport`);
   const ppt = header['ppt'];
-  if (ppt !== 'shaken' && ppt !== 'div') return invalid(`JWS ppt is ${describe(ppt)}, not shaken or div`);
+  if (ppt !== 'shaken' && ppt !== 'div' && ppt !== 'rcd') return invalid(`JWS ppt is ${describe(ppt)}, not shaken, div or rcd`);
   const x5u = header['x5u'];
   if (typeof x5u !== 'string' || x5u === '') return invalid('JWS header has no x5u');
 
@@ -95,6 +110,34 @@ export function decodePassport(token: string): PassportDecode {
     if (attest === undefined) return invalid('claim attest missing');
     if (origid === undefined) return invalid('claim origid missing');
     return { ...base, ppt, header: { alg: 'ES256', typ: 'passport', ppt, x5u }, claims: { ...common, attest, origid } };
+  }
+  if (ppt === 'rcd') {
+    const rcd = claims['rcd'];
+    if (!isObject(rcd) || typeof rcd['nam'] !== 'string') return invalid('claim rcd.nam missing or not a string');
+    const nam = rcd['nam'];
+    if (nam.length > RCD_NAME_MAX) return invalid(`claim rcd.nam is longer than ${RCD_NAME_MAX} characters`);
+    const rcdi = claims['rcdi'];
+    let digests: Record<string, string> | undefined;
+    if (rcdi !== undefined) {
+      if (!isObject(rcdi)) return invalid('claim rcdi is not an object');
+      digests = {};
+      for (const [k, v] of Object.entries(rcdi)) {
+        if (typeof v !== 'string' || !k.startsWith('/')) return invalid(`claim rcdi entry ${JSON.stringify(k).slice(0, 40)} is not a JSON pointer with a digest string`);
+        digests[k] = v;
+      }
+    }
+    return {
+      ...base,
+      ppt,
+      header: { alg: 'ES256', typ: 'passport', ppt, x5u },
+      claims: {
+        ...common,
+        rcd: { ...rcd, nam },
+        ...(digests ? { rcdi: digests } : {}),
+        ...(attest !== undefined ? { attest } : {}),
+        ...(origid !== undefined ? { origid } : {}),
+      },
+    };
   }
   const div = claims['div'];
   if (!isObject(div) || typeof div['tn'] !== 'string' || !TN_RE.test(div['tn'])) return invalid('claim div.tn missing or malformed');

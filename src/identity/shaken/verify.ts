@@ -1,26 +1,46 @@
 /**
  * Offline STIR/SHAKEN verification of a call's Identity headers (RULES.md §2; RFC 8224 §6.2, RFC 8588,
- * RFC 8946). Steps run in the RULES.md order and the first failing step decides the result; the
- * orig/dest binding is only looked at once the signature has verified.
+ * RFC 8946). Steps run in the RULES.md order and the first failing step decides the result, with one
+ * exception: the signature is checked before the certificate faults decide, so a forged token is a 438 even
+ * under an untrusted certificate, and all of a certificate's faults are named together. The orig/dest
+ * binding is only looked at once the signature has verified.
  */
 import { hash, verify as verifySignature, type X509Certificate } from 'node:crypto';
 import type { CertCache } from './certcache.js';
-import { validityProblemAt, verifyChain } from './chain.js';
+import { validityProblemsAt, verifyChain } from './chain.js';
 import { parseIdentityHeader } from './header.js';
 import { decodePassport, type Attestation, type DecodedPassport } from './passport.js';
+import { checkRcdIntegrity } from './rcd.js';
 import { tnAuthorised } from './tnauthlist.js';
+
+/** div and rcd PASSporTs verified per call (each costs a signature check); the rest are rejected unread. */
+export const MAX_SIDE_PASSPORTS = 8;
 
 export interface VerifyInput {
   /** Raw values of every Identity header of the request, in message order. */
   readonly identityHeaders: readonly string[];
   /** Capture time of the request (ms since the epoch): the clock for validity and freshness. */
   readonly captureTimeMs: number;
-  /** Normalised E.164 of the effective CLI (PAI when trusted, else From); absent when withheld. */
+  /** Normalised E.164 of the effective CLI (PAI when trusted, else From); absent when it is not a number. */
   readonly cli?: string;
+  /**
+   * Set when `cli` is absent because the caller is withheld (anonymous From and no P-Asserted-Identity
+   * number): the only case where orig.tn is left unbound (RFC 8224 §6.2 step 2 needs a number to compare).
+   * Without it, an absent `cli` means the caller presents something that is not a telephone number, which
+   * cannot equal orig.tn: SHAKEN-ORIG-MISMATCH.
+   */
+  readonly callerWithheld?: boolean;
+  /** What the caller presents instead of a number (for the mismatch reason), e.g. `alice@example.com`. */
+  readonly callerText?: string;
   /** Normalised E.164 numbers the call is addressed to (To, Request-URI). */
   readonly calledNumbers: readonly string[];
   /** The Date header, when present (ms since the epoch). */
   readonly dateHeaderMs?: number;
+  /**
+   * Normalised E.164 numbers the SIP signalling names as diverting (Diversion, History-Info mapped-from): a div
+   * PASSporT's div.tn must be one of them when there are any (RFC 8946 §4).
+   */
+  readonly divertingNumbers?: readonly string[];
 }
 
 export interface VerifyContext {
@@ -66,14 +86,29 @@ export interface VerifyPassed {
   readonly iat: number;
   readonly x5u: string;
   readonly tokenHash: string;
-  /** False when the call had no CLI to bind orig.tn to (withheld), so the binding was not checked. */
+  /** False when the caller was withheld, so the binding was not checked; `unbound` then says so. */
   readonly origBound: boolean;
+  /** Why orig.tn was not compared with a calling number (only a withheld caller). */
+  readonly unbound?: string;
   /** Diverting numbers (div.tn) of the valid div PASSporTs that explain the called number (RFC 8946). */
   readonly divertedVia?: readonly string[];
+  /** Diverting numbers proven by valid div PASSporTs chained to this PASSporT, whether or not the destination needed them. */
+  readonly divProven?: readonly string[];
+  /** Why each rejected div PASSporT was rejected (SHAKEN-DIV-INVALID). */
+  readonly divInvalid?: readonly string[];
+  /** The caller name of the first valid rcd PASSporT (draft-ietf-stir-passport-rcd `rcd.nam`). */
+  readonly rcdName?: string;
+  /** Why each rejected rcd PASSporT was rejected (SHAKEN-RCD-INVALID). */
+  readonly rcdInvalid?: readonly string[];
 }
 
 export interface VerifyFailed extends PassportFacts {
   readonly status: 'failed';
+  /** As in {@link VerifyPassed}, when the original PASSporT itself verified (a failed binding). */
+  readonly divProven?: readonly string[];
+  readonly divInvalid?: readonly string[];
+  readonly rcdName?: string;
+  readonly rcdInvalid?: readonly string[];
   readonly code: ShakenCode;
   readonly rule: ShakenRule;
   readonly step: FailureStep;
@@ -96,19 +131,31 @@ export function verifyIdentity(input: VerifyInput, ctx: VerifyContext): VerifyRe
   if (input.identityHeaders.length === 0) return { status: 'none' };
   const primaries: string[] = [];
   const divs: string[] = [];
+  const rcds: string[] = [];
   for (const raw of input.identityHeaders) {
     const p = parseIdentityHeader(raw);
-    if (p.kind === 'ok' && p.value.ppt?.toLowerCase() === 'div') divs.push(raw);
+    const ppt = p.kind === 'ok' ? p.value.ppt?.toLowerCase() : undefined;
+    if (ppt === 'div') divs.push(raw);
+    else if (ppt === 'rcd') rcds.push(raw);
     else primaries.push(raw);
   }
   if (primaries.length === 0) {
-    return fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'the call carries only ppt=div PASSporTs; the original ppt=shaken PASSporT is missing (RFC 8946 §5)', {});
+    return fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'the call carries only ppt=div or ppt=rcd PASSporTs; the original ppt=shaken PASSporT is missing (RFC 8946 §5)', {});
   }
   let divEvals: HeaderEval[] | undefined;
-  const evalDivs = (): HeaderEval[] => (divEvals ??= divs.map((d) => evaluateHeader(d, input, ctx)));
+  let rcdEvals: HeaderEval[] | undefined;
+  // Each costs a signature check: past the bound, the rest are rejected unread (a call never needs that many).
+  const over = (ppt: string, n: number): HeaderEval[] =>
+    n > MAX_SIDE_PASSPORTS
+      ? [failed(438, 'SHAKEN-SIG-FAIL', 'parse', `${n - MAX_SIDE_PASSPORTS} more ppt=${ppt} PASSporTs not checked (at most ${MAX_SIDE_PASSPORTS} per call)`, {})]
+      : [];
+  const evalDivs = (): HeaderEval[] =>
+    (divEvals ??= [...divs.slice(0, MAX_SIDE_PASSPORTS).map((d) => evaluateHeader(d, input, ctx)), ...over('div', divs.length)]);
+  const evalRcds = (): HeaderEval[] =>
+    (rcdEvals ??= [...rcds.slice(0, MAX_SIDE_PASSPORTS).map((d) => evaluateHeader(d, input, ctx)), ...over('rcd', rcds.length)]);
   let firstFailure: VerifyFailed | undefined;
   for (const raw of primaries) {
-    const r = verifyPrimary(raw, input, ctx, evalDivs);
+    const r = verifyPrimary(raw, input, ctx, evalDivs, evalRcds);
     if (r.status === 'passed') return r;
     firstFailure ??= r;
   }
@@ -116,7 +163,13 @@ export function verifyIdentity(input: VerifyInput, ctx: VerifyContext): VerifyRe
   return firstFailure ?? fail(438, 'SHAKEN-SIG-FAIL', 'parse', 'no verifiable Identity header', {});
 }
 
-function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, evalDivs: () => HeaderEval[]): VerifyPassed | VerifyFailed {
+function verifyPrimary(
+  raw: string,
+  input: VerifyInput,
+  ctx: VerifyContext,
+  evalDivs: () => HeaderEval[],
+  evalRcds: () => HeaderEval[],
+): VerifyPassed | VerifyFailed {
   const e = evaluateHeader(raw, input, ctx);
   if (e.kind === 'failed') return e.result;
   const { passport, facts } = e;
@@ -124,35 +177,58 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
   const claims = passport.claims;
   const origDigits = digits(claims.orig.tn);
   let origBound = false;
+  let unbound: string | undefined;
+  let origFailure: VerifyFailed | undefined;
   if (input.cli !== undefined) {
     if (digits(input.cli) !== origDigits) {
-      return fail(
+      origFailure = fail(
         438,
         'SHAKEN-ORIG-MISMATCH',
         'orig',
         `the PASSporT was signed for calling number ${claims.orig.tn}, but the call presents ${input.cli}`,
         facts,
       );
-    }
-    origBound = true;
+    } else origBound = true;
+  } else if (input.callerWithheld === true) {
+    unbound = `the caller is withheld (anonymous From, no P-Asserted-Identity number), so orig.tn ${claims.orig.tn} was not compared with a calling number`;
+  } else {
+    const shown = input.callerText !== undefined && input.callerText !== '' ? input.callerText : 'no caller identity';
+    origFailure = fail(
+      438,
+      'SHAKEN-ORIG-MISMATCH',
+      'orig',
+      `the PASSporT was signed for calling number ${claims.orig.tn}, but the call presents ${shown}, which is not a telephone number and is not withheld`,
+      facts,
+    );
   }
   const destDigits = new Set(claims.dest.tn.map(digits));
+  const divs = divs_(evalDivs, origDigits, destDigits, input);
+  const rcd = assessRcds(origDigits, evalRcds());
+  const divFacts = {
+    ...(divs.proven.length > 0 ? { divProven: divs.proven } : {}),
+    ...(divs.invalid.length > 0 ? { divInvalid: divs.invalid } : {}),
+    ...(rcd.name !== undefined ? { rcdName: rcd.name } : {}),
+    ...(rcd.invalid.length > 0 ? { rcdInvalid: rcd.invalid } : {}),
+  };
+  if (origFailure) return { ...origFailure, ...divFacts };
   const called = input.calledNumbers.map(digits).filter((d) => d !== '');
   let divertedVia: string[] | undefined;
   if (called.length > 0 && !called.some((c) => destDigits.has(c))) {
-    const explained = explainByDiversion(origDigits, destDigits, called, evalDivs());
-    if (explained.kind === 'no') {
+    if (!called.some((c) => divs.reached.has(c))) {
       const list = claims.dest.tn.join(', ');
       const calledList = input.calledNumbers.join(', ');
-      return fail(
-        438,
-        'SHAKEN-DEST-MISMATCH',
-        'dest',
-        `the call is addressed to ${calledList}, which is not among the PASSporT's destination numbers (${list})${explained.why}`,
-        facts,
-      );
+      const why =
+        divs.count === 0
+          ? ' and no div PASSporT explains a diversion'
+          : divs.invalid.length > 0
+            ? `; the div PASSporT was rejected: ${divs.invalid.join('; ')}`
+            : '; no div PASSporT leads from the original destination to this number';
+      return {
+        ...fail(438, 'SHAKEN-DEST-MISMATCH', 'dest', `the call is addressed to ${calledList}, which is not among the PASSporT's destination numbers (${list})${why}`, facts),
+        ...divFacts,
+      };
     }
-    divertedVia = explained.via;
+    divertedVia = divs.proven;
   }
   return {
     status: 'passed',
@@ -164,46 +240,86 @@ function verifyPrimary(raw: string, input: VerifyInput, ctx: VerifyContext, eval
     x5u: passport.header.x5u,
     tokenHash: facts.tokenHash,
     origBound,
+    ...(unbound !== undefined ? { unbound } : {}),
     ...(divertedVia ? { divertedVia } : {}),
+    ...divFacts,
   };
 }
 
 /**
- * RFC 8946: a valid div PASSporT with the same orig whose `div.tn` is a number the call had reached
- * (initially the shaken dest.tn) adds its dest.tn; chains of diversions are followed to a fixpoint.
+ * Rich Call Data (draft-ietf-stir-passport-rcd): an rcd PASSporT verifies like a shaken one (steps 1–6), must carry
+ * the original call's orig.tn, and every rcdi digest must match its rcd content; the first valid one names the caller.
  */
-function explainByDiversion(
-  origDigits: string,
-  dest: ReadonlySet<string>,
-  called: readonly string[],
-  divEvals: readonly HeaderEval[],
-): { kind: 'yes'; via: string[] } | { kind: 'no'; why: string } {
+function assessRcds(origDigits: string, evals: readonly HeaderEval[]): { name?: string; invalid: string[] } {
+  let name: string | undefined;
+  const invalid: string[] = [];
+  for (const e of evals) {
+    if (e.kind === 'failed') invalid.push(`${e.result.code} ${e.result.reason}`);
+    else if (e.passport.ppt !== 'rcd') invalid.push('it is not ppt=rcd');
+    else if (digits(e.passport.claims.orig.tn) !== origDigits) {
+      invalid.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's, so it belongs to another call`);
+    } else {
+      const integrity = checkRcdIntegrity(e.passport.claims.rcd, e.passport.claims.rcdi);
+      if (!integrity.ok) invalid.push(integrity.reason);
+      else name ??= e.passport.claims.rcd.nam;
+    }
+  }
+  return { ...(name !== undefined ? { name } : {}), invalid };
+}
+
+interface DivAssessment {
+  /** Headers with ppt=div. */
+  readonly count: number;
+  /** Numbers the call reached: the original dest.tn plus the dest.tn of every valid, chained div PASSporT. */
+  readonly reached: ReadonlySet<string>;
+  /** div.tn of the valid div PASSporTs, in the order the chain was followed. */
+  readonly proven: string[];
+  /** One reason per rejected div PASSporT. */
+  readonly invalid: string[];
+}
+
+function divs_(evalDivs: () => HeaderEval[], origDigits: string, dest: ReadonlySet<string>, input: VerifyInput): DivAssessment {
+  const evals = evalDivs();
+  if (evals.length === 0) return { count: 0, reached: dest, proven: [], invalid: [] };
+  return assessDivs(origDigits, dest, evals, (input.divertingNumbers ?? []).map(digits).filter((d) => d !== ''));
+}
+
+/**
+ * RFC 8946: a div PASSporT is valid when it verifies like a shaken one (steps 1–6), has the original call's orig
+ * (§4: the same orig.tn), names as div.tn a number the call had reached (initially the shaken dest.tn; chains of
+ * diversions are followed to a fixpoint) and, when the signalling names diverting numbers (Diversion,
+ * History-Info), one of them. Every other div PASSporT is rejected with its reason.
+ */
+function assessDivs(origDigits: string, dest: ReadonlySet<string>, divEvals: readonly HeaderEval[], diverting: readonly string[]): DivAssessment {
   const reached = new Set(dest);
-  const via: string[] = [];
-  const valid: DecodedPassport[] = [];
-  const rejected: string[] = [];
+  const proven: string[] = [];
+  const invalid: string[] = [];
+  const candidates: DecodedPassport[] = [];
   for (const e of divEvals) {
-    if (e.kind === 'failed') rejected.push(e.result.reason);
-    else if (e.passport.ppt !== 'div') rejected.push('it is not ppt=div');
-    else if (digits(e.passport.claims.orig.tn) !== origDigits) rejected.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's`);
-    else valid.push(e.passport);
+    if (e.kind === 'failed') invalid.push(`${e.result.code} ${e.result.reason}`);
+    else if (e.passport.ppt !== 'div') invalid.push('it is not ppt=div');
+    else if (digits(e.passport.claims.orig.tn) !== origDigits) {
+      invalid.push(`its orig.tn ${e.passport.claims.orig.tn} differs from the original PASSporT's, so it belongs to another call`);
+    } else if (diverting.length > 0 && !diverting.includes(digits(e.passport.claims.div.tn))) {
+      invalid.push(`its div.tn ${e.passport.claims.div.tn} is not the diverting number the signalling names (${diverting.join(', ')})`);
+    } else candidates.push(e.passport);
   }
   const used = new Set<DecodedPassport>();
   let grew = true;
   while (grew) {
     grew = false;
-    for (const p of valid) {
+    for (const p of candidates) {
       if (used.has(p) || p.ppt !== 'div' || !reached.has(digits(p.claims.div.tn))) continue;
       used.add(p);
-      via.push(p.claims.div.tn);
+      if (!proven.includes(p.claims.div.tn)) proven.push(p.claims.div.tn);
       for (const tn of p.claims.dest.tn) reached.add(digits(tn));
       grew = true;
     }
   }
-  if (called.some((c) => reached.has(c))) return { kind: 'yes', via };
-  if (divEvals.length === 0) return { kind: 'no', why: ' and no div PASSporT explains a diversion' };
-  if (rejected.length > 0) return { kind: 'no', why: `; the div PASSporT was rejected: ${rejected.join('; ')}` };
-  return { kind: 'no', why: '; no div PASSporT leads from the original destination to this number' };
+  for (const p of candidates) {
+    if (!used.has(p) && p.ppt === 'div') invalid.push(`its div.tn ${p.claims.div.tn} is not a number the call was addressed to, so it does not continue the call's diversion chain`);
+  }
+  return { count: divEvals.length, reached, proven, invalid };
 }
 
 /** Steps 1–6 of RULES.md §2 for one header (parse, JWS header, certificate, chain, signature, freshness). */
@@ -216,9 +332,9 @@ function evaluateHeader(raw: string, input: VerifyInput, ctx: VerifyContext): He
     return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity alg=${h.alg} is not ES256`, { tokenHash });
   }
   const ppt = h.ppt?.toLowerCase();
-  if (ppt !== 'shaken' && ppt !== 'div') {
+  if (ppt !== 'shaken' && ppt !== 'div' && ppt !== 'rcd') {
     const what = h.ppt === undefined ? 'has no ppt parameter' : `has ppt=${h.ppt}`;
-    return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity header ${what}; only shaken and div PASSporTs are verified`, { tokenHash });
+    return failed(438, 'SHAKEN-SIG-FAIL', 'parse', `Identity header ${what}; only shaken, div and rcd PASSporTs are verified`, { tokenHash });
   }
   if (h.info === undefined) return failed(438, 'SHAKEN-SIG-FAIL', 'parse', 'Identity header has no info parameter', { tokenHash });
 
@@ -257,40 +373,47 @@ function evaluateHeader(raw: string, input: VerifyInput, ctx: VerifyContext): He
     );
   }
 
-  // Step 4: chain to an anchor, valid at the capture time; leaf P-256 with TNAuthList.
+  // Step 4: chain to an anchor, valid at the capture time; leaf P-256 with TNAuthList. Every fault is
+  // collected (an alert names them all), and none of them decides before the signature has been checked.
   const memo = ctx.cache.verdictsFor(ctx.anchors);
   let verdict = memo.get(x5u);
   if (!verdict) {
     verdict = verifyChain(chain, ctx.anchors);
     memo.set(x5u, verdict);
   }
-  if (!verdict.ok) return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${verdict.reason}`, facts);
-  const timeProblem = validityProblemAt(verdict.path, input.captureTimeMs);
-  if (timeProblem) return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${timeProblem}`, facts);
-  if (!tnAuthorised(verdict.tnAuthList, digits(c.orig.tn))) {
-    return failed(
-      437,
-      'SHAKEN-CERT-UNTRUSTED',
-      'chain',
-      `untrusted signing certificate: its TNAuthList has no service provider code and does not include ${c.orig.tn}`,
-      facts,
-    );
+  const certProblems = [...verdict.problems, ...validityProblemsAt(verdict.path, input.captureTimeMs)];
+  if (verdict.tnAuthList && !tnAuthorised(verdict.tnAuthList, digits(c.orig.tn))) {
+    certProblems.push(`its TNAuthList has no service provider code and does not include ${c.orig.tn}`);
   }
 
-  // Step 5: ES256 signature over the JWS signing input (r||s, RFC 7518 §3.4).
-  let good = false;
-  try {
-    good = verifySignature(
-      'sha256',
-      Buffer.from(passport.signingInput, 'ascii'),
-      { key: verdict.leafKey, dsaEncoding: 'ieee-p1363' },
-      Buffer.from(passport.signature, 'base64url'),
-    );
-  } catch {
-    good = false;
+  // Step 5: ES256 signature over the JWS signing input (r||s, RFC 7518 §3.4), with the leaf's key whatever
+  // the chain verdict: altered content is a 438 (RFC 8224 §6.2.2) even when the certificate is also
+  // untrusted, and an untrusted certificate over intact content is a 437.
+  if (verdict.leafKey) {
+    let good = false;
+    try {
+      good = verifySignature(
+        'sha256',
+        Buffer.from(passport.signingInput, 'ascii'),
+        { key: verdict.leafKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(passport.signature, 'base64url'),
+      );
+    } catch {
+      good = false;
+    }
+    if (!good) {
+      const also = certProblems.length > 0 ? `; the signing certificate is also untrusted: ${certProblems.join('; ')}` : '';
+      return failed(
+        438,
+        'SHAKEN-SIG-FAIL',
+        'signature',
+        `the PASSporT signature does not verify: its content was altered or it was not signed by this certificate${also}`,
+        facts,
+      );
+    }
   }
-  if (!good) {
-    return failed(438, 'SHAKEN-SIG-FAIL', 'signature', 'the PASSporT signature does not verify: its content was altered or it was not signed by this certificate', facts);
+  if (certProblems.length > 0) {
+    return failed(437, 'SHAKEN-CERT-UNTRUSTED', 'chain', `untrusted signing certificate: ${certProblems.join('; ')}`, facts);
   }
 
   // Step 6: freshness against the capture time (never the wall clock).
