@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { isSeverity, severityRank, SEVERITIES, type Severity } from './alerts/alert.js';
 import { DEFAULT_CONFIG_YAML, defaultConfig, describeConfig, loadConfig, type Config } from './config/index.js';
 import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from './commands/analyze.js';
-import { formatTable } from './commands/format.js';
+import { DEFAULT_MAX_ROWS, formatTable, JsonDocumentWriter, ndjsonAlertWriter, StreamedText } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { registerDaemonCommands } from './commands/register.js';
 import { handleStdoutErrors } from './commands/stdout.js';
@@ -32,6 +32,11 @@ function severityOption(v: string): Severity {
   const s = v.toLowerCase();
   if (!isSeverity(s)) throw new InvalidArgumentError(`expected one of ${SEVERITIES.join(', ')}`);
   return s;
+}
+
+function rowsOption(v: string): number {
+  if (!/^\d{1,9}$/.test(v)) throw new InvalidArgumentError('expected a row count (0 or more)');
+  return Number(v);
 }
 
 function threadsOption(v: string): number {
@@ -99,16 +104,31 @@ export function buildProgram(): Command {
     .option('--evidence-dir <dir>', 'write one pcapng per alert with the call\'s messages (offending frame commented)')
     .option('--fail-on <severity>', 'exit 1 when an alert at or above this severity was raised', severityOption)
     .option('--threads <n>', 'threads: 1, 2 (read, decode and split SIP in a worker; rules here) or auto; same results', threadsOption, 1)
-    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string; threads: number }) => {
+    .option('--max-rows <n>', 'table: rows shown per section (calls with alerts, alerts); the counts cover all', rowsOption, DEFAULT_MAX_ROWS)
+    .action(async (files: string[], opts: { config?: string; format: string; failOn?: Severity; evidenceDir?: string; threads: number; maxRows: number }) => {
       tuneHeapForStreaming();
       const { config, label } = configFrom(opts.config);
-      const report = await analyzeFiles(files, config, await progressBar(), opts.evidenceDir, { threads: opts.threads });
-      if (opts.format === 'json') await write(JSON.stringify(report, null, 2) + '\n');
-      else if (opts.format === 'ndjson') for (const a of report.alerts) await write(JSON.stringify(a) + '\n');
-      else await write(formatTable(report, label));
+      // ndjson and json stream each alert as it is raised and keep none of them; the table keeps the first rows.
+      // Memory no longer grows with the number of alerts (issue #18).
+      const out = new StreamedText(process.stdout);
+      const json = opts.format === 'json' ? new JsonDocumentWriter(out) : undefined;
+      const streamAlert = json ? json.alert : opts.format === 'ndjson' ? ndjsonAlertWriter(out) : undefined;
+      const failRank = opts.failOn ? severityRank(opts.failOn) : Infinity;
+      let failed = false;
+      const report = await analyzeFiles(files, config, await progressBar(), opts.evidenceDir, {
+        threads: opts.threads,
+        onAlert: (a) => {
+          if (severityRank(a.severity) >= failRank) failed = true;
+          streamAlert?.(a);
+        },
+        ...(streamAlert ? { afterChunk: () => out.drain(), keepAlerts: 0, ...(json ? {} : { keepCalls: 0 }) } : { keepAlerts: opts.maxRows, keepCalls: opts.maxRows }),
+      });
+      if (json) json.end(report);
+      else if (!streamAlert) out.write(formatTable(report, label));
+      await out.drain();
       const bad = reportInputErrors(report);
       if (bad) process.exitCode = 2;
-      else if (opts.failOn && report.alerts.some((a) => severityRank(a.severity) >= severityRank(opts.failOn!))) process.exitCode = 1;
+      else if (failed) process.exitCode = 1;
     });
 
   program

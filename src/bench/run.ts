@@ -50,6 +50,9 @@ const TASKSET = has('taskset');
 const TIME = existsSync('/usr/bin/time');
 const TSHARK = has('tshark');
 
+/** Label of the alert-storm row (issue #18). */
+const STORM = 'alert storm (no peers)';
+
 const log = (s: string): void => void process.stderr.write(`bench: ${s}\n`);
 const load = (): number => Math.round(loadavg()[0]! * 100) / 100;
 
@@ -85,6 +88,8 @@ interface AnalyzeRun {
   readonly bytes: number;
   readonly elapsedMs: number;
   readonly msgPerSec: number;
+  /** Captured packets (frames) per second: what the mixed capture is judged by (issue #18). */
+  readonly packetsPerSec: number;
   readonly mbPerSec: number;
   readonly peakRssMb: number;
   readonly alerts: number;
@@ -110,18 +115,18 @@ async function repeated<T extends { readonly msgPerSec: number }>(what: string, 
 
 type AnalyzeOnce = Omit<AnalyzeRun, 'runsMsgPerSec' | 'runsPeakRssMb'>;
 
-async function analyze(label: string, g: GeneratedCapture, cores: 1 | 2, threads: number): Promise<AnalyzeRun> {
-  const { median, runs } = await repeated(label, () => analyzeOnce(label, g, cores, threads));
+async function analyze(label: string, g: GeneratedCapture, cores: 1 | 2, threads: number, config?: string): Promise<AnalyzeRun> {
+  const { median, runs } = await repeated(label, () => analyzeOnce(label, g, cores, threads, config));
   const alerts = new Set(runs.map((r) => r.alerts));
   if (alerts.size > 1) throw new Error(`${label}: runs raised different numbers of alerts (${[...alerts].join(', ')})`);
   const rss = runs.map((r) => r.peakRssMb);
   return { ...median, peakRssMb: Math.max(...rss), runsMsgPerSec: runs.map((r) => r.msgPerSec), runsPeakRssMb: rss };
 }
 
-async function analyzeOnce(label: string, g: GeneratedCapture, cores: 1 | 2, threads: number): Promise<AnalyzeOnce> {
+async function analyzeOnce(label: string, g: GeneratedCapture, cores: 1 | 2, threads: number, config?: string): Promise<AnalyzeOnce> {
   const child = join(here, 'child-analyze.js');
   // Run as the launchers run spoofwatch (bin/spoofwatch.js, npm start, Docker): with their Node options.
-  const args = [...LAUNCH_NODE_OPTIONS, child, g.path, '--threads', String(threads)];
+  const args = [...LAUNCH_NODE_OPTIONS, child, g.path, '--threads', String(threads), ...(config !== undefined ? ['--config', config] : [])];
   const l0 = load();
   const r = cores === 1 && TASKSET ? await exec('taskset', ['-c', '0', process.execPath, ...args]) : await exec(process.execPath, args);
   if (r.code !== 0) throw new Error(`analyze ${g.path} failed: ${r.stderr}`);
@@ -144,6 +149,7 @@ async function analyzeOnce(label: string, g: GeneratedCapture, cores: 1 | 2, thr
     bytes: j.bytes,
     elapsedMs: Math.round(j.elapsedMs),
     msgPerSec: Math.round((j.sipMessages / j.elapsedMs) * 1000),
+    packetsPerSec: Math.round((j.frames / j.elapsedMs) * 1000),
     mbPerSec: Math.round((j.bytes / 1e6 / (j.elapsedMs / 1000)) * 10) / 10,
     peakRssMb: Math.round(j.maxRssKb / 1024),
     alerts: j.alerts,
@@ -346,11 +352,11 @@ function table(r: Results): string {
   const lines: string[] = [];
   lines.push(`spoofwatch bench ${r.date} — ${r.machine.cpus}× ${r.machine.model}, Node ${r.machine.node}${r.machine.tshark ? `, ${r.machine.tshark}` : ''}`);
   lines.push('');
-  lines.push(`| offline \`analyze\` (default lab rules) | cores | SIP msg/s (median of ${r.sizes['repeat']}) | runs | MB/s | peak RSS | alerts | load |`);
-  lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
+  lines.push(`| offline \`analyze\` (default lab rules) | cores | SIP msg/s (median of ${r.sizes['repeat']}) | runs | packets/s | MB/s | peak RSS | alerts | load |`);
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const o of r.offline) {
     lines.push(
-      `| ${o.label} | ${o.cores === 1 ? '1 (taskset -c 0)' : `2 (--threads ${o.threads})`} | ${fmt(o.msgPerSec)} | ${spread(o.runsMsgPerSec)} | ${o.mbPerSec} | ${o.peakRssMb} MB | ${fmt(o.alerts)} | ${o.load} |`,
+      `| ${o.label} | ${o.cores === 1 ? '1 (taskset -c 0)' : `2 (--threads ${o.threads})`} | ${fmt(o.msgPerSec)} | ${spread(o.runsMsgPerSec)} | ${fmt(o.packetsPerSec ?? 0)} | ${o.mbPerSec} | ${o.peakRssMb} MB | ${fmt(o.alerts)} | ${o.load} |`,
     );
   }
   const t = r.tsharkComparison;
@@ -413,6 +419,10 @@ async function main(): Promise<void> {
     if (!SKIP.has('offline')) {
       const sip = gen('sip.pcapng', MESSAGES);
       offline.push(await analyze(`SIP-only, ${fmt(MESSAGES)} msgs`, sip, 1, 1));
+      // Issue #18: the same capture with no peer configured, so every call alerts (a campaign, or a new sensor).
+      const noPeers = join(dir, 'no-peers.yaml');
+      writeFileSync(noPeers, 'peers: []\n');
+      offline.push(await analyze(`${STORM}, ${fmt(MESSAGES)} msgs`, sip, 1, 1, noPeers));
       offline.push(await analyze(`SIP-only, ${fmt(MESSAGES)} msgs`, sip, 2, THREADS));
       rmSync(sip.path, { force: true });
       const mixed = gen('mixed.pcapng', MIXED_SIP, 9);
@@ -443,6 +453,10 @@ async function main(): Promise<void> {
   }
 
   const oneCore = offline.find((o) => o.cores === 1 && o.label.startsWith('SIP-only,'));
+  const storm = offline.find((o) => o.label.startsWith(STORM));
+  const mixedOne = offline.find((o) => o.cores === 1 && o.label.startsWith('mixed'));
+  const stormShare = storm && oneCore ? Math.round((storm.msgPerSec / oneCore.msgPerSec) * 100) / 100 : undefined;
+  const mixedRatio = mixedOne && oneCore ? Math.round((mixedOne.packetsPerSec / oneCore.msgPerSec) * 100) / 100 : undefined;
   const rss = offline.filter((o) => o.label.startsWith('SIP-only'));
   const rssOne = rss.filter((o) => o.cores === 1);
   const rssThreads = rss.filter((o) => o.cores !== 1);
@@ -478,6 +492,18 @@ async function main(): Promise<void> {
             (rssThreads.length ? ` (--threads ${THREADS}: ${rssThreads.map((o) => `${o.peakRssMb} MB`).join(', ')})` : '')
           : '–',
         pass: rssOne.length ? rssOne.every((o) => o.peakRssMb < 200) : undefined,
+      },
+      {
+        name: 'alert storm (no peers, every call alerts), one core',
+        target: '< 200 MB and ≥ 0.7× the quiet row\'s msg/s',
+        measured: storm && stormShare !== undefined ? `${storm.peakRssMb} MB, ${fmt(storm.msgPerSec)} msg/s = ${stormShare}× (${fmt(storm.alerts)} alerts)` : '–',
+        pass: storm && stormShare !== undefined ? storm.peakRssMb < 200 && stormShare >= 0.7 : undefined,
+      },
+      {
+        name: 'mixed 90% RTP packets/s vs SIP-only msg/s, one core',
+        target: '≥ 0.95×',
+        measured: mixedOne && mixedRatio !== undefined ? `${fmt(mixedOne.packetsPerSec)} packets/s = ${mixedRatio}×` : '–',
+        pass: mixedRatio !== undefined ? mixedRatio >= 0.95 : undefined,
       },
       { name: 'live HEP/UDP 20k msg/s', target: 'zero loss', measured: hep20 ? `${fmt(hep20.lost)} lost of ${fmt(hep20.sent)}` : '–', pass: hep20 ? hep20.lost === 0 : undefined },
       {

@@ -48,9 +48,15 @@ export interface AnalyzeReport {
   notDecoded: Record<string, number>;
   /** When the captures gave no SIP message: why ({@link noSipReason}). */
   noSip?: string;
+  /**
+   * The alerts the run kept: all of them by default; with {@link AnalyzeOptions.keepAlerts} only the first N (the
+   * rest were handed to {@link AnalyzeOptions.onAlert} and counted in `notKept`).
+   */
   alerts: Alert[];
-  /** Calls that raised at least one alert (others are counted only). */
+  /** Calls that raised at least one alert (others are counted only); the first {@link AnalyzeOptions.keepCalls}. */
   alertedCalls: CallSummary[];
+  /** Alerts and alerted calls raised but not kept in `alerts`/`alertedCalls` (present only when some were not). */
+  notKept?: { alerts: number; alertedCalls: number };
   /** With --evidence-dir: the pcapng written per alert. */
   evidenceFiles?: string[];
 }
@@ -158,6 +164,7 @@ export async function runFiles(
    */
   afterChunk?: () => Promise<void>,
 ): Promise<void> {
+  // (both paths honour afterChunk: the worker's batches wait for it before they are acknowledged)
   for (const file of files) {
     let sip = 0;
     const ingest = new Ingest({
@@ -174,7 +181,7 @@ export async function runFiles(
     const bar = fileProgress(file, progress);
     // A worker thread reads, decodes and splits SIP while this one runs the rules (identical results); stdin
     // cannot be handed to a worker.
-    const summary = threads > 1 && file !== '-' && !afterChunk ? await readThreaded(file, ingest, bar) : await readHere(file, ingest, bar, afterChunk);
+    const summary = threads > 1 && file !== '-' ? await readThreaded(file, ingest, bar, afterChunk) : await readHere(file, ingest, bar, afterChunk);
     ingest.flush();
     bar.stop();
     report.frames += summary.frames;
@@ -211,12 +218,17 @@ async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fil
   }
 }
 
-async function readThreaded(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>): Promise<ReadSummary> {
+async function readThreaded(file: string, ingest: Ingest, bar: ReturnType<typeof fileProgress>, afterChunk?: () => Promise<void>): Promise<ReadSummary> {
   let size: number | undefined;
-  const summary = await decodeInWorker(file, ingest, (bytes, s) => {
-    size = s;
-    bar.update(bytes, s);
-  });
+  const summary = await decodeInWorker(
+    file,
+    ingest,
+    (bytes, s) => {
+      size = s;
+      bar.update(bytes, s);
+    },
+    afterChunk,
+  );
   bar.update(summary.bytesRead, size, true);
   return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: summary.error, notDecoded: summary.notDecoded ?? {} };
 }
@@ -228,6 +240,20 @@ export interface AnalyzeOptions {
    * (identical results).
    */
   readonly threads?: number;
+  /**
+   * Each alert, numbered, when it is raised (streaming output: `--format ndjson|json`). The alert object is not kept
+   * unless it is among the first {@link keepAlerts}.
+   */
+  readonly onAlert?: (alert: Alert) => void;
+  /**
+   * Awaited after each read chunk's frames went through (both thread modes): the writer behind `onAlert` waits here
+   * for a full stdout to drain, so reading pauses instead of output piling up in memory.
+   */
+  readonly afterChunk?: () => Promise<void>;
+  /** Alerts kept in the report (the table's first N rows); all when absent. Evidence files need them all. */
+  readonly keepAlerts?: number;
+  /** Alerted calls kept in the report with their call record (the first N); all when absent. */
+  readonly keepCalls?: number;
 }
 
 export async function analyzeFiles(
@@ -250,17 +276,32 @@ export async function analyzeFiles(
     alerts: [],
     alertedCalls: [],
   };
-  // Each alerted call with the rules it raised, in alert order (filtering every alert per alerted call at the end
-  // was quadratic: ~2% of a 1M-message run, and growing with the square of the alerts).
+  // Each kept alerted call with the rules it raised, in alert order (filtering every alert per alerted call at the
+  // end was quadratic: ~2% of a 1M-message run, and growing with the square of the alerts). Calls past keepCalls are
+  // only counted: a WeakSet marks their records without keeping them alive once the call table lets them go.
   const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[] }>();
+  const countedCalls = new WeakSet<CallRecord>();
+  const keepAlerts = evidenceDir !== undefined ? Infinity : (options.keepAlerts ?? Infinity);
+  const keepCalls = options.keepCalls ?? Infinity;
+  const onAlert = options.onAlert;
+  let seq = 0;
+  let alertsNotKept = 0;
+  let callsNotKept = 0;
   const evidence = evidenceDir !== undefined ? new EvidenceBuffer() : undefined;
   const analyzer = new Analyzer(
     config,
     (alert, call) => {
-      report.alerts.push({ ...alert, seq: report.alerts.length + 1 });
+      const numbered: Alert = { ...alert, seq: ++seq };
+      onAlert?.(numbered);
+      if (report.alerts.length < keepAlerts) report.alerts.push(numbered);
+      else alertsNotKept++;
       const seen = alertedCalls.get(call.callId);
       if (seen) seen.rules.push(alert.rule);
-      else alertedCalls.set(call.callId, { call, rules: [alert.rule] });
+      else if (!countedCalls.has(call)) {
+        countedCalls.add(call);
+        if (alertedCalls.size < keepCalls) alertedCalls.set(call.callId, { call, rules: [alert.rule] });
+        else callsNotKept++;
+      }
     },
     undefined,
     evidence,
@@ -280,7 +321,9 @@ export async function analyzeFiles(
     report,
     progress,
     options.threads ?? 1,
+    options.afterChunk,
   );
+  if (alertsNotKept > 0 || callsNotKept > 0) report.notKept = { alerts: alertsNotKept, alertedCalls: callsNotKept };
   for (const [method, n] of byMethod) report.byMethod[method] = n;
   for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;

@@ -3,8 +3,77 @@
  * capture or a file name goes through {@link terminalSafe}: a Call-ID holding `ESC ]0;…BEL` is shown as
  * `\x1b]0;…\x07`, never sent to the terminal (issue #17).
  */
+import type { Alert } from '../alerts/alert.js';
 import { terminalSafe } from '../util/terminal.js';
 import { noSipReason, type AnalyzeReport } from './analyze.js';
+
+/** Rows per table section unless `--max-rows` says otherwise. */
+export const DEFAULT_MAX_ROWS = 200;
+
+/**
+ * Text gathered and written in large writes (one write per ~64 KB, not per alert), for output that streams while
+ * the capture is read. `drain()` (after each read chunk) flushes and waits while the stream is full, so a slow
+ * reader pauses the reading instead of letting output pile up in memory.
+ */
+export class StreamedText {
+  private buf = '';
+  private full = false;
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly flushAt = 64 * 1024,
+  ) {}
+
+  write(s: string): void {
+    this.buf += s;
+    if (this.buf.length >= this.flushAt) this.flush();
+  }
+
+  flush(): void {
+    if (this.buf.length === 0) return;
+    if (!this.out.write(this.buf)) this.full = true;
+    this.buf = '';
+  }
+
+  async drain(): Promise<void> {
+    this.flush();
+    if (!this.full) return;
+    await new Promise<void>((res) => this.out.once('drain', () => res()));
+    this.full = false;
+  }
+}
+
+/** `--format ndjson`: one line per alert, written as the alert is raised. */
+export function ndjsonAlertWriter(out: StreamedText): (a: Alert) => void {
+  return (a) => out.write(JSON.stringify(a) + '\n');
+}
+
+/**
+ * `--format json` as one streamed document: `{"alerts": [` is written first, each alert as it is raised, and the
+ * summary (every other key of {@link AnalyzeReport}, in its usual order) at the end. Byte for byte the document
+ * `JSON.stringify(report, null, 2)` gives, except that `alerts` is the first key instead of coming after `noSip`.
+ */
+export class JsonDocumentWriter {
+  private count = 0;
+  constructor(private readonly out: StreamedText) {
+    out.write('{\n  "alerts": [');
+  }
+
+  readonly alert = (a: Alert): void => {
+    this.out.write((this.count++ === 0 ? '\n    ' : ',\n    ') + JSON.stringify(a, null, 2).replace(/\n/g, '\n    '));
+  };
+
+  /** Closes the alerts array and writes the summary; `alerts` in the report is ignored (already written). */
+  end(report: AnalyzeReport): void {
+    const { alerts: _written, notKept: _notKept, ...summary } = report;
+    const rest = JSON.stringify(summary, null, 2);
+    this.out.write((this.count > 0 ? '\n  ]' : ']') + (rest.length > 2 ? ',\n' + rest.slice(2) : '\n}') + '\n');
+  }
+}
+
+/** `… and 9,812 more` under a table cut at its first N rows. */
+function more(n: number): string[] {
+  return n > 0 ? [`  … and ${n.toLocaleString('en-US')} more`] : [];
+}
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -22,13 +91,19 @@ function counts(m: Record<string, number>): string {
   return e.length ? e.map(([k, v]) => `${terminalSafe(k)} ${v}`).join(', ') : '(none)';
 }
 
+/**
+ * The table of `analyze`: counts of everything, then the kept rows of each section (the report holds the first
+ * `--max-rows` alerts and alerted calls; `notKept` says how many more there were).
+ */
 export function formatTable(r: AnalyzeReport, configLabel: string): string {
   const out: string[] = [];
   for (const f of r.files) {
     out.push(`${terminalSafe(f.file)}: ${f.format ?? 'unreadable'}, ${f.bytes} bytes, ${f.frames} frames, ${f.sipMessages} SIP messages${f.error ? `  [ERROR ${terminalSafe(f.error.code)} at byte ${f.error.offset}]` : ''}`);
   }
   out.push('');
-  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
+  const alertsNotShown = r.notKept?.alerts ?? 0;
+  const callsNotShown = r.notKept?.alertedCalls ?? 0;
+  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length + alertsNotShown}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
   const noSip = noSipReason(r);
   if (noSip !== undefined) out.push(noSip);
   if (Object.keys(r.notDecoded).length > 0) out.push(`not decoded: ${counts(r.notDecoded)}`);
@@ -36,16 +111,18 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
   out.push(`responses: ${counts(r.byStatus)}`);
   out.push(`anomalies: ${counts(r.anomalies)}`);
   out.push(`config:    ${terminalSafe(configLabel)}`);
-  if (r.alertedCalls.length) {
+  if (r.alertedCalls.length || callsNotShown) {
     out.push('', 'Calls with alerts');
     out.push(
       table([
         ['CALL-ID', 'PEER', 'STATE', 'FRAME', 'MSGS', 'ALERTS'],
         ...r.alertedCalls.map((c) => [c.callId, c.peer ?? '-', c.finalStatus ? `${c.state} ${c.finalStatus}` : c.state, String(c.firstFrame), String(c.messages), c.alerts.join(',')]),
       ]),
+      ...more(callsNotShown),
     );
   }
-  if (r.alerts.length) {
+  // Sections that summarise alerts (incidents) go here, before the alert rows.
+  if (r.alerts.length || alertsNotShown) {
     out.push('', 'Alerts');
     out.push(
       table([
@@ -60,6 +137,7 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
           a.summary,
         ]),
       ]),
+      ...more(alertsNotShown),
     );
   } else {
     out.push('', 'No alerts.');

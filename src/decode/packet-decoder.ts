@@ -49,6 +49,14 @@ export interface PacketDecoderOptions {
   /** Called synchronously for every anomaly (kinds: `DECODE_ANOMALY_KINDS`). */
   onAnomaly(a: Anomaly): void;
   limits?: Partial<DecodeLimits>;
+  /**
+   * UDP fast path (issue #18): asked with the payload's range in the frame before a UDP datagram is built; `true`
+   * drops it here (counted in `stats.udp`, `stats.datagrams` and through `onUdpDropped`) so that no Datagram,
+   * endpoint or payload slice is allocated for it. Must say `true` only for payloads the consumer would skip anyway.
+   */
+  dropUdp?(b: Buffer, start: number, end: number): boolean;
+  /** Called for each datagram `dropUdp` dropped. */
+  onUdpDropped?(): void;
 }
 
 const FRAGMENT_SWEEP_INTERVAL_MS = 1000;
@@ -63,6 +71,8 @@ export class PacketDecoder {
   readonly stats: DecodeStats = newDecodeStats();
   readonly limits: DecodeLimits;
   private readonly onDatagram: (d: Datagram) => void;
+  private readonly dropUdp: ((b: Buffer, start: number, end: number) => boolean) | undefined;
+  private readonly onUdpDropped: () => void;
   private readonly report: AnomalySink;
   private readonly addr = new AddressTextCache();
   private readonly fragments: FragmentReassembler;
@@ -80,6 +90,8 @@ export class PacketDecoder {
     const onDatagram = opts.onDatagram;
     const stats = this.stats;
     this.onDatagram = onDatagram;
+    this.dropUdp = opts.dropUdp;
+    this.onUdpDropped = opts.onUdpDropped ?? (() => {});
     this.report = (kind, detail, frame) => {
       stats.anomalies++;
       onAnomaly({ kind, detail, frame });
@@ -317,6 +329,7 @@ export class PacketDecoder {
     if (u.dstPort === VXLAN_PORT && this.vxlan(b, off + 8, u.end, depth)) return;
     this.stats.udp++;
     this.stats.datagrams++;
+    if (this.dropUdp !== undefined && this.dropUdp(b, off + 8, u.end)) return this.onUdpDropped();
     this.onDatagram({
       ts: this.ts,
       src: { ip: src, port: u.srcPort },

@@ -11,7 +11,7 @@ import { PacketDecoder } from '../decode/packet-decoder.js';
 import { parseSipMessage } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
-import { datagramKind } from './ingest.js';
+import { datagramKind, mediaFilter } from './ingest.js';
 import { BatchWriter, MAX_IN_FLIGHT, type WorkerDone } from './threaded-protocol.js';
 
 async function run(file: string): Promise<void> {
@@ -46,7 +46,13 @@ async function run(file: string): Promise<void> {
     if (kind === 'sip') batch.sip(d, parseSipMessage(d.payload, d.frame));
     else batch.datagram(d);
   };
-  const decoder = new PacketDecoder({ onDatagram, onAnomaly: (a) => batch.anomaly(a) });
+  const decoder = new PacketDecoder({
+    onDatagram,
+    onAnomaly: (a) => batch.anomaly(a),
+    // RTP and the like are only counted, as datagramKind 'other' would be, before a Datagram is built (issue #18).
+    dropUdp: mediaFilter(),
+    onUdpDropped: () => batch.skipped++,
+  });
 
   for await (const frames of reader.batches()) {
     for (const f of frames) decoder.push(f);

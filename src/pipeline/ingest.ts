@@ -9,6 +9,7 @@ import type { DecodeLimits } from '../decode/limits.js';
 import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPacket } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
+import { matchStartLine, SL_SIZE } from '../sip/startline.js';
 import { isSipStartLine, looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
@@ -159,6 +160,35 @@ interface HepFlow {
 
 const agentKey = (e: Endpoint): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
 
+/** STUN's magic cookie (RFC 8489 §5), bytes 4–7 of every STUN message. */
+const STUN_COOKIE = 0x2112a442;
+
+/**
+ * The UDP fast path's test (issue #18, {@link PacketDecoderOptions.dropUdp}): true for a payload that is RTP/RTCP
+ * (first byte 128–191), DTLS (20–63) or STUN (0 or 3 with the magic cookie) by RFC 7983 §7's demultiplexing AND is
+ * not SIP by the same probe {@link datagramKind} uses — so it drops exactly what `datagramKind` calls 'other' and
+ * no more: SIP after junk bytes (which may start with any of those bytes) still reaches the parser. HEP v3 ('H')
+ * and HEP v1/v2 (first byte 1 or 2) are never in these ranges. A first byte outside them answers false after one
+ * compare (SIP, HEP and the rest go the ordinary way). Allocates nothing; `scratch` is the caller's.
+ */
+export function isMediaNotSip(b: Buffer, start: number, end: number, scratch: Int32Array): boolean {
+  if (start >= end) return false;
+  const c = b[start]!;
+  if (c >= 128) {
+    if (c > 191) return false;
+  } else if (c >= 20) {
+    if (c > 63) return false;
+  } else if (c !== 0 && c !== 3) return false;
+  else if (end - start < 8 || b.readUInt32BE(start + 4) !== STUN_COOKIE) return false;
+  return matchStartLine(b, start, end, false, scratch) < 0;
+}
+
+/** A dropUdp for the decoder: RTP, RTCP, DTLS and STUN that are not SIP ({@link isMediaNotSip}). */
+export function mediaFilter(): (b: Buffer, start: number, end: number) => boolean {
+  const scratch = new Int32Array(SL_SIZE);
+  return (b, start, end) => isMediaNotSip(b, start, end, scratch);
+}
+
 export class Ingest {
   readonly stats: IngestStats = { frames: 0, datagrams: 0, hepPackets: 0, sipMessages: 0, notSip: 0, invalidSip: 0, hepNotSip: {}, anomalies: {} };
   /** HEP packets decoded and rejected, by agent IP address (bounded by MAX_HEP_AGENTS). */
@@ -186,6 +216,9 @@ export class Ingest {
     this.decoder = new PacketDecoder({
       onDatagram: (d) => this.datagram(d),
       onAnomaly: (a) => this.anomaly(a),
+      // RTP and the like are counted as 'other' before any Datagram exists for them (issue #18).
+      dropUdp: mediaFilter(),
+      onUdpDropped: () => this.countSkipped(1),
       ...(opts.decodeLimits ? { limits: opts.decodeLimits } : {}),
     });
   }

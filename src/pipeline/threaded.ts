@@ -16,7 +16,13 @@ export interface ThreadedProgress {
 }
 
 /** Decode `file` in a worker and feed its datagrams to `ingest`; resolves with the reader's summary. */
-export function decodeInWorker(file: string, ingest: Ingest, progress?: ThreadedProgress): Promise<WorkerDone> {
+export function decodeInWorker(
+  file: string,
+  ingest: Ingest,
+  progress?: ThreadedProgress,
+  /** Awaited before a batch is acknowledged: output backpressure holds the worker (at most MAX_IN_FLIGHT batches). */
+  afterBatch?: () => Promise<void>,
+): Promise<WorkerDone> {
   // The worker keeps no state beyond the decoder's: a small young generation is enough and keeps its isolate's share
   // of the process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
   const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
@@ -43,7 +49,14 @@ export function decodeInWorker(file: string, ingest: Ingest, progress?: Threaded
           finish(() => reject(e));
           return;
         }
-        worker.postMessage('ack');
+        if (!afterBatch) worker.postMessage('ack');
+        else
+          afterBatch().then(
+            () => {
+              if (!settled) worker.postMessage('ack');
+            },
+            (e: unknown) => finish(() => reject(e)),
+          );
       } else if (m.type === 'done') {
         finish(() => resolve(m));
       } else {
