@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { EvidenceBuffer } from '../evidence/buffer.js';
 import { mergeNotDecoded } from '../decode/limits.js';
 import { evidencePcapng } from '../evidence/pcap.js';
+import { IncidentGrouper, INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 
 export interface FileResult {
   readonly file: string;
@@ -32,6 +33,11 @@ export interface CallSummary {
 }
 
 export interface AnalyzeReport {
+  /**
+   * Alerts grouped by rule and key (issue #19), by id; closed after the quiet period of capture time, the others
+   * still `open` when the captures end.
+   */
+  incidents: Incident[];
   files: FileResult[];
   frames: number;
   sipMessages: number;
@@ -238,6 +244,7 @@ export async function analyzeFiles(
   options: AnalyzeOptions = {},
 ): Promise<AnalyzeReport> {
   const report: AnalyzeReport = {
+    incidents: [],
     files: [],
     frames: 0,
     sipMessages: 0,
@@ -254,10 +261,13 @@ export async function analyzeFiles(
   // was quadratic: ~2% of a 1M-message run, and growing with the square of the alerts).
   const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[] }>();
   const evidence = evidenceDir !== undefined ? new EvidenceBuffer() : undefined;
+  const incidents = new IncidentGrouper(config.incidents ?? INCIDENTS_DEFAULTS);
   const analyzer = new Analyzer(
     config,
     (alert, call) => {
-      report.alerts.push({ ...alert, seq: report.alerts.length + 1 });
+      const numbered = { ...alert, seq: report.alerts.length + 1 };
+      report.alerts.push(numbered);
+      incidents.observe(numbered);
       const seen = alertedCalls.get(call.callId);
       if (seen) seen.rules.push(alert.rule);
       else alertedCalls.set(call.callId, { call, rules: [alert.rule] });
@@ -284,6 +294,7 @@ export async function analyzeFiles(
   for (const [method, n] of byMethod) report.byMethod[method] = n;
   for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;
+  report.incidents = incidents.all();
   const noSip = noSipReason(report);
   if (noSip !== undefined) report.noSip = noSip;
   if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence, report.anomalies);
