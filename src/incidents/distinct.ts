@@ -30,6 +30,8 @@ function hash32(s: string): number {
 export class DistinctCounter {
   private exact: Set<string> | undefined = new Set();
   private registers: Uint8Array | undefined;
+  /** The estimate, kept until a register changes (most adds to a large set change none). */
+  private cached = -1;
 
   add(value: string): void {
     if (this.exact) {
@@ -52,6 +54,7 @@ export class DistinctCounter {
   /** The number of distinct values added: exact up to {@link EXACT_LIMIT}, estimated (rounded) beyond. */
   count(): number {
     if (this.exact) return this.exact.size;
+    if (this.cached >= 0) return this.cached;
     const r = this.registers!;
     let sum = 0;
     let zeros = 0;
@@ -63,7 +66,8 @@ export class DistinctCounter {
     // Small range: linear counting (Flajolet et al. §4), accurate while registers are still empty.
     const est = raw <= 2.5 * M && zeros > 0 ? M * Math.log(M / zeros) : raw;
     // Never report fewer than the exact values seen before switching.
-    return Math.max(EXACT_LIMIT + 1, Math.round(est));
+    this.cached = Math.max(EXACT_LIMIT + 1, Math.round(est));
+    return this.cached;
   }
 
   private addHashed(value: string): void {
@@ -72,6 +76,9 @@ export class DistinctCounter {
     const rest = (h << P) >>> 0;
     // Rank: position of the first 1 bit in the remaining 22 bits (1-based); all zero gives 23.
     const rank = rest === 0 ? 32 - P + 1 : Math.clz32(rest) + 1;
-    if (rank > this.registers![idx]!) this.registers![idx] = rank;
+    if (rank > this.registers![idx]!) {
+      this.registers![idx] = rank;
+      this.cached = -1;
+    }
   }
 }

@@ -59,8 +59,11 @@ export type IncidentEventKind = 'open' | 'update' | 'close';
 export interface IncidentGrouperOptions {
   /** First id to give (the daemon continues after the stored ones); default 1. */
   readonly firstId?: number;
-  /** Every change, in order: `open` for the first alert, `update` for each further one, `close`. */
-  readonly onEvent?: (kind: IncidentEventKind, incident: Incident) => void;
+  /**
+   * Every change, in order: `open` for the first alert, `update` for each further one, `close`. `get` makes the
+   * published copy: call it only when the incident is sent (it costs more than the grouping).
+   */
+  readonly onEvent?: (kind: IncidentEventKind, id: number, get: () => Incident) => void;
   /** Closed incidents kept for {@link IncidentGrouper.all} (analyze); older ones are dropped and counted. Default 100,000. */
   readonly maxClosedKept?: number;
 }
@@ -180,8 +183,8 @@ export class IncidentGrouper {
     return alert.network.peer !== undefined ? { peer: alert.network.peer } : { src: addressOf(alert.network.src) };
   }
 
-  /** Adds one alert (with its final seq) to its incident, opening one if needed; returns the incident after it. */
-  observe(alert: Alert): Incident {
+  /** Adds one alert (with its final seq) to its incident, opening one if needed. */
+  observe(alert: Alert): void {
     const parsed = Date.parse(alert.captureTs);
     // A capture time no Date holds: the alert belongs at the current capture clock.
     const t = Number.isFinite(parsed) ? parsed : Number.isFinite(this.nowMs) ? this.nowMs : 0;
@@ -239,9 +242,10 @@ export class IncidentGrouper {
     }
     if (alert.presented.number !== undefined) l.presented.add(alert.presented.number);
     l.called.add(calledOf(alert.call.to));
-    const snap = snapshot(l);
-    this.opts.onEvent?.(l.count === 1 ? 'open' : 'update', snap);
-    return snap;
+    if (this.opts.onEvent) {
+      const live = l;
+      this.opts.onEvent(l.count === 1 ? 'open' : 'update', l.id, () => snapshot(live));
+    }
   }
 
   /**
@@ -271,7 +275,7 @@ export class IncidentGrouper {
       this.closedList.shift();
       this.counters.closedDropped++;
     }
-    this.opts.onEvent?.('close', snap);
+    this.opts.onEvent?.('close', snap.id, () => snap);
   }
 
   /** The open incidents, oldest first by id. */

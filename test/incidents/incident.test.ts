@@ -72,7 +72,7 @@ describe('IncidentGrouper', () => {
   it('closes after the quiet period of capture time and reopens as a new incident; per-rule override', () => {
     const events: [IncidentEventKind, number, number][] = [];
     const g = new IncidentGrouper(cfg({ quietSeconds: 60, rules: { 'CLI-INVALID': { quietSeconds: 10 } } }), {
-      onEvent: (k, i) => events.push([k, i.id, i.count]),
+      onEvent: (k, id, get) => events.push([k, id, get().count]),
     });
     g.observe(alert({ seq: 1, sec: 0 }));
     g.observe(alert({ seq: 2, sec: 0, rule: 'CLI-INVALID' }));
@@ -135,7 +135,8 @@ describe('IncidentGrouper', () => {
     const g = new IncidentGrouper(cfg());
     g.observe(alert({ seq: 1, sec: 5 }));
     const a = { ...alert({ seq: 2 }), captureTs: 'Invalid Date' };
-    const inc = g.observe(a);
+    g.observe(a);
+    const inc = g.all()[0]!;
     expect([inc.count, inc.firstSeen, inc.lastSeen]).toEqual([2, '2026-03-01T10:00:05.000Z', '2026-03-01T10:00:05.000Z']);
   });
 });
