@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { EvidenceBuffer } from '../evidence/buffer.js';
 import { mergeNotDecoded } from '../decode/limits.js';
 import { evidencePcapng } from '../evidence/pcap.js';
+import { IncidentGrouper, INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 
 export interface FileResult {
   readonly file: string;
@@ -32,6 +33,11 @@ export interface CallSummary {
 }
 
 export interface AnalyzeReport {
+  /**
+   * Alerts grouped by rule and key (issue #19), by id; closed after the quiet period of capture time, the others
+   * still `open` when the captures end.
+   */
+  incidents: Incident[];
   files: FileResult[];
   frames: number;
   sipMessages: number;
@@ -264,6 +270,7 @@ export async function analyzeFiles(
   options: AnalyzeOptions = {},
 ): Promise<AnalyzeReport> {
   const report: AnalyzeReport = {
+    incidents: [],
     files: [],
     frames: 0,
     sipMessages: 0,
@@ -288,11 +295,13 @@ export async function analyzeFiles(
   let alertsNotKept = 0;
   let callsNotKept = 0;
   const evidence = evidenceDir !== undefined ? new EvidenceBuffer() : undefined;
+  const incidents = new IncidentGrouper(config.incidents ?? INCIDENTS_DEFAULTS);
   const analyzer = new Analyzer(
     config,
     (alert, call) => {
       const numbered: Alert = { ...alert, seq: ++seq };
       onAlert?.(numbered);
+      incidents.observe(numbered);
       if (report.alerts.length < keepAlerts) report.alerts.push(numbered);
       else alertsNotKept++;
       const seen = alertedCalls.get(call.callId);
@@ -327,6 +336,7 @@ export async function analyzeFiles(
   for (const [method, n] of byMethod) report.byMethod[method] = n;
   for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;
+  report.incidents = incidents.all();
   const noSip = noSipReason(report);
   if (noSip !== undefined) report.noSip = noSip;
   if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence, report.anomalies);

@@ -6,6 +6,51 @@
 import type { Alert } from '../alerts/alert.js';
 import { terminalSafe } from '../util/terminal.js';
 import { noSipReason, type AnalyzeReport } from './analyze.js';
+import { severityRank } from '../alerts/alert.js';
+import type { Incident } from '../incidents/incident.js';
+
+/** Lines of the Incidents section at most: it must fit on one screen; the rest is counted and in `--format json`. */
+export const INCIDENT_LINES = 20;
+
+function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '?';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+function keyText(i: Incident): string {
+  if (i.key.numberPrefix !== undefined) return `number ${i.key.numberPrefix}…`;
+  if (i.key.peer !== undefined) return `peer ${i.key.peer}`;
+  return `unknown ${i.key.src ?? '?'}`;
+}
+
+/** `2026-03-01 10:00:00 +41m40s`: where the incident starts in capture time and how long it lasted. */
+function span(i: Incident): string {
+  const start = i.firstSeen.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
+  return `${start} +${duration(Date.parse(i.lastSeen) - Date.parse(i.firstSeen))}`;
+}
+
+/**
+ * The "Incidents" section (issue #19): one line per incident, the most severe and largest first, at most
+ * {@link INCIDENT_LINES}; empty when there are none.
+ */
+export function formatIncidents(incidents: readonly Incident[]): string[] {
+  if (incidents.length === 0) return [];
+  const sorted = [...incidents].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || b.count - a.count || a.id - b.id);
+  const shown = sorted.slice(0, INCIDENT_LINES);
+  const out = [`Incidents (${incidents.length})`];
+  out.push(
+    table([
+      ['ID', 'SEVERITY', 'RULE', 'KEY', 'STATE', 'ALERTS', 'CALLERS', 'CALLED', 'SPAN'],
+      ...shown.map((i) => [String(i.id), i.severity.toUpperCase(), i.rule, keyText(i), i.state, String(i.count), String(i.distinctPresented), String(i.distinctCalled), span(i)]),
+    ]),
+  );
+  if (sorted.length > shown.length) out.push(`  … ${sorted.length - shown.length} more incidents (${sorted.slice(INCIDENT_LINES).reduce((n, i) => n + i.count, 0)} alerts): see --format json`);
+  out.push('');
+  return out;
+}
 
 /** Rows per table section unless `--max-rows` says otherwise. */
 export const DEFAULT_MAX_ROWS = 200;
@@ -96,7 +141,7 @@ function counts(m: Record<string, number>): string {
  * `--max-rows` alerts and alerted calls; `notKept` says how many more there were).
  */
 export function formatTable(r: AnalyzeReport, configLabel: string): string {
-  const out: string[] = [];
+  const out: string[] = formatIncidents(r.incidents);
   for (const f of r.files) {
     out.push(`${terminalSafe(f.file)}: ${f.format ?? 'unreadable'}, ${f.bytes} bytes, ${f.frames} frames, ${f.sipMessages} SIP messages${f.error ? `  [ERROR ${terminalSafe(f.error.code)} at byte ${f.error.offset}]` : ''}`);
   }

@@ -122,7 +122,8 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--min-severity <severity>', 'only alerts at or above this severity', severityOption)
     .option('--since <seq>', 'replay stored alerts after this seq first', seqOption)
     .option('--json', 'one JSON alert per line')
-    .action(async (url: string, opts: { token?: string; minSeverity?: Severity; since?: number; json?: boolean }) => {
+    .option('--incidents', 'incidents instead of alerts: a line when one opens, grows (at most every incidents.updateSeconds) and closes')
+    .action(async (url: string, opts: { token?: string; minSeverity?: Severity; since?: number; json?: boolean; incidents?: boolean }) => {
       if (!/^wss?:\/\//.test(url)) throw new SpoofwatchError('TAIL_URL', `expected a ws:// or wss:// URL, got ${terminalSafe(redactUrl(url))}`);
       const tail = startTail({
         url,
@@ -130,6 +131,7 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
         ...(opts.minSeverity !== undefined ? { minSeverity: opts.minSeverity } : {}),
         ...(opts.since !== undefined ? { since: opts.since } : {}),
         json: opts.json ?? false,
+        incidents: opts.incidents ?? false,
         color: process.stdout.isTTY === true,
         out: (line) => process.stdout.write(`${line}\n`),
         err: (line) => process.stderr.write(`${line}\n`),

@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { isSeverity, type Alert, type Severity } from '../alerts/alert.js';
 import { jsonTerminalSafe, terminalSafe } from '../util/terminal.js';
+import type { Incident } from '../incidents/incident.js';
 
 export interface TailOptions {
   readonly url: string;
@@ -13,6 +14,8 @@ export interface TailOptions {
   /** Replay stored alerts with seq > since before live ones. */
   readonly since?: number;
   readonly json?: boolean;
+  /** Incidents instead of alerts (issue #19): one line per incident opening, growing and closing. */
+  readonly incidents?: boolean;
   readonly color?: boolean;
   /** Output of one alert line (without newline). */
   readonly out: (line: string) => void;
@@ -50,6 +53,24 @@ export function formatAlertLine(a: Alert, color: boolean): string {
     `#${a.seq} ${a.captureTs} ${sev} ${a.rule} peer=${a.network.peer ?? '-'} src=${a.network.src}/${a.network.transport} presented=${who} ${a.title} (Call-ID ${a.call.callId})`,
   );
   return color ? `${COLOURS[a.severity]}${line}\x1b[0m` : line;
+}
+
+/**
+ * One line per incident message (`tail --incidents`, issue #19): event, id, severity, rule, key, counts and span in
+ * capture time. Fields from the server go through {@link terminalSafe}.
+ */
+export function formatIncidentLine(event: string, i: Incident, color: boolean): string {
+  const key = i.key.numberPrefix !== undefined ? `number=${i.key.numberPrefix}` : i.key.peer !== undefined ? `peer=${i.key.peer}` : `src=${i.key.src ?? '-'}`;
+  const line = terminalSafe(
+    `incident #${i.id} ${event.toUpperCase().padEnd(6)} ${i.severity.toUpperCase().padEnd(8)} ${i.rule} ${key} alerts=${i.count} callers=${i.distinctPresented} called=${i.distinctCalled} ${i.firstSeen} .. ${i.lastSeen} seq ${i.firstAlertSeq}..${i.lastAlertSeq}`,
+  );
+  return color && isSeverity(i.severity) ? `${COLOURS[i.severity]}${line}\x1b[0m` : line;
+}
+
+function isIncident(v: unknown): v is Incident {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return typeof o['id'] === 'number' && typeof o['rule'] === 'string' && typeof o['severity'] === 'string' && typeof o['key'] === 'object' && o['key'] !== null && typeof o['count'] === 'number';
 }
 
 /**
@@ -120,9 +141,16 @@ export function startTail(opts: TailOptions): TailHandle {
         return;
       }
       if (typeof msg !== 'object' || msg === null) return;
-      const m = msg as { type?: unknown; alert?: unknown; lastSeq?: unknown; message?: unknown; epoch?: unknown; code?: unknown };
+      const m = msg as { type?: unknown; alert?: unknown; lastSeq?: unknown; message?: unknown; epoch?: unknown; code?: unknown; incident?: unknown; event?: unknown };
       const subscribe = (since: number | undefined): void =>
-        sock.send(JSON.stringify({ type: 'subscribe', ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}), ...(since !== undefined ? { since } : {}) }));
+        sock.send(
+          JSON.stringify({
+            type: 'subscribe',
+            ...(opts.minSeverity ? { minSeverity: opts.minSeverity } : {}),
+            ...(since !== undefined ? { since } : {}),
+            ...(opts.incidents ? { streams: ['incidents'] } : {}),
+          }),
+        );
       if (m.type === 'hello') {
         attempt = 0;
         const helloEpoch = typeof m.epoch === 'string' ? m.epoch : undefined;
@@ -147,6 +175,10 @@ export function startTail(opts: TailOptions): TailHandle {
         if (a.seq <= last) return; // already printed (resume overlap)
         last = a.seq;
         opts.out(opts.json ? jsonTerminalSafe(JSON.stringify(a)) : formatAlertLine(a, opts.color ?? false));
+      } else if (m.type === 'incident' && isIncident(m.incident)) {
+        const inc = m.incident;
+        const event = typeof m.event === 'string' ? m.event : inc.state;
+        opts.out(opts.json ? jsonTerminalSafe(JSON.stringify({ event, incident: inc })) : formatIncidentLine(event, inc, opts.color ?? false));
       } else if (m.type === 'error' && m.code === 'SINCE_AHEAD') {
         // Only a --since beyond the store (or an old server without epochs) gets here: start from 0 and say so.
         status(`spoofwatch tail: server: ${String(m.message)}; restarting from 0`);

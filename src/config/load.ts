@@ -262,6 +262,7 @@ function buildConfig(f: ConfigFile): Config {
     server: f.server,
     store: f.store,
     limits: f.limits,
+    incidents: f.incidents,
   };
 }
 

@@ -267,6 +267,27 @@ const limitsSchema = z.strictObject({
   peerCache: positiveInt.default(4096),
 });
 
+/**
+ * `incidents` (issue #19): how alerts group into incidents. `rules.<id>` overrides the quiet period and the key
+ * (`source`: the peer, or the source address of an unknown source; `numberPrefix`: the first `prefixDigits` of
+ * the presented E.164 number).
+ */
+const incidentsSchema = z.strictObject({
+  quietSeconds: positiveNumber.default(600),
+  updateSeconds: positiveNumber.default(5),
+  maxOpen: positiveInt.max(1_000_000).default(10_000),
+  rules: z
+    .record(
+      z.string(),
+      z.strictObject({
+        quietSeconds: positiveNumber.optional(),
+        key: z.enum(['source', 'numberPrefix']).optional(),
+        prefixDigits: z.number().int().min(1).max(15).optional(),
+      }),
+    )
+    .default({}),
+});
+
 export const configFileSchema = z.strictObject({
   homeCountry: countrySchema.default('NL'),
   /** Country rule packs applied besides the home country's (src/identity/packs): NL, GB, DE, US, AU. */
@@ -279,6 +300,7 @@ export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
   store: storeSchema.prefault({}),
   limits: limitsSchema.prefault({}),
+  incidents: incidentsSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -174,6 +174,26 @@ export interface LimitsConfig {
   readonly peerCache: number;
 }
 
+export type IncidentKeyMode = 'source' | 'numberPrefix';
+
+export interface IncidentRuleConfig {
+  readonly quietSeconds?: number;
+  readonly key?: IncidentKeyMode;
+  /** Digits of the E.164 number (after `+`) that make the prefix; default 6. */
+  readonly prefixDigits?: number;
+}
+
+/** `incidents` in the config (issue #19; used by src/incidents). */
+export interface IncidentsConfig {
+  /** Capture-time quiet period after which an incident closes; default 600. */
+  readonly quietSeconds: number;
+  /** At most one WebSocket update per incident per this many seconds while it grows; default 5. */
+  readonly updateSeconds: number;
+  /** Open incidents kept; the least recently grown one is closed early when a new key needs room. */
+  readonly maxOpen: number;
+  readonly rules: Readonly<Record<string, IncidentRuleConfig>>;
+}
+
 export interface Config {
   readonly homeCountry: string;
   /** Country rule packs applied besides the home country's (NL, GB, DE, US, AU; src/identity/packs). */
@@ -186,4 +206,6 @@ export interface Config {
   readonly server: ServerConfig;
   readonly store: StoreConfig;
   readonly limits: LimitsConfig;
+  /** Alert grouping (issue #19); absent in hand-built configs means the defaults (`INCIDENTS_DEFAULTS`). */
+  readonly incidents?: IncidentsConfig;
 }

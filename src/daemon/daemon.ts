@@ -6,6 +6,7 @@
 import { Analyzer } from '../pipeline/analyzer.js';
 import type { HepRejection, SipEvent } from '../pipeline/ingest.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
+import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
 import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
@@ -25,6 +26,8 @@ import { SpoofwatchError } from '../types.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { DnoWatch, readDnoInWorker } from './dno-watch.js';
+import { INCIDENTS_DEFAULTS } from '../incidents/incident.js';
+import { LiveIncidents } from '../incidents/live.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -96,6 +99,8 @@ export interface DaemonHandle {
   readonly analyzer: Analyzer;
   readonly metrics: DaemonMetrics;
   readonly hub: WsHub;
+  /** Alert grouping (issue #19). */
+  readonly incidents: LiveIncidents;
   config(): Config;
   /** Swap peers, lists and rules keeping call state; an invalid config is rejected and the old one kept. */
   reload(config: Config): { ok: true } | { ok: false; error: string };
@@ -175,12 +180,27 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
 
   let metrics: DaemonMetrics | undefined;
+  // Fed with each committed alert (it has its seq then); made once the hub exists (it publishes there).
+  let incidents: LiveIncidents | undefined;
+  let groupQueue: Alert[] = [];
+  const groupQueued = (): void => {
+    const batch = groupQueue;
+    groupQueue = [];
+    for (const a of batch) incidents?.onAlert(a);
+  };
   // The store numbers alerts in the write that stores them; nothing is announced before that (issue #17). While it
   // refuses writes, alerts spill (bounded), the write is retried, /healthz says 503 and the log says so once.
   const bus = new AlertBus({
     store,
     maxSpill: limits.alertSpill,
-    onCommitted: (a) => metrics?.alert(a),
+    onCommitted: (a) => {
+      metrics?.alert(a);
+      // Grouped on a later turn: the incident's work (its store write, its message) never delays the alert itself.
+      if (incidents) {
+        if (groupQueue.length === 0) setImmediate(groupQueued);
+        groupQueue.push(a);
+      }
+    },
     onStateChange: (state, info) => {
       if (state.ok) log.warn('alert store writable again: spilled alerts stored and delivered', { store: store.file, lastSeq: store.lastSeq(), spillDropped: info.spillDropped });
       else log.error('alert store refuses writes: alerts are held (not delivered) and retried', { store: store.file, reason: state.reason, spilled: info.spilled, maxSpill: limits.alertSpill });
@@ -276,8 +296,31 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     heartbeatMs: srv.heartbeatSeconds * 1000,
     ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
     onEvent: (event, meta) => log.warn(event, meta),
+    openIncidents: () => incidents?.grouper.openIncidents() ?? [],
   });
   cleanups.push(() => hub.stop());
+
+  // Incidents a previous run left open cannot grow any more (their grouping state is gone): closed as they were.
+  for (let page = store.queryIncidents({ state: 'open', limit: 1000 }); page.length > 0; page = store.queryIncidents({ state: 'open', limit: 1000 })) {
+    for (const inc of page) store.saveIncident({ ...inc, state: 'closed' });
+  }
+  let incidentSaveErrors = 0;
+  let lastIncidentErrorLog = 0;
+  const live = new LiveIncidents({
+    config: config.incidents ?? INCIDENTS_DEFAULTS,
+    firstId: store.lastIncidentId() + 1,
+    publish: (event, inc) => hub.publishIncident(event, inc),
+    save: (inc) => store.saveIncident(inc),
+    onError: (err) => {
+      incidentSaveErrors++;
+      const now = Date.now();
+      if (now - lastIncidentErrorLog < 10_000) return;
+      lastIncidentErrorLog = now;
+      log.error('incident save failed (still streamed)', { error: err instanceof Error ? err.message : String(err), total: incidentSaveErrors });
+    },
+  });
+  incidents = live;
+  cleanups.push(() => live.stop());
 
   metrics = createMetrics({
     sources: () => sources.map((s) => s.status()),
@@ -286,6 +329,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     ws: () => hub.stats(),
     store: () => ({ sizeBytes: store.sizeBytes(), alerts: store.count(), lastSeq: store.lastSeq(), pruned: store.stats().pruned }),
     analyzer: () => ({ messages: analyzer.stats.messages, calls: analyzer.calls.size, errors: analyzerErrors }),
+    openIncidents: () => live.grouper.openByRule(),
   });
   const m = metrics;
 
@@ -450,6 +494,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     stopping ??= (async () => {
       if (retentionTimer) clearTimeout(retentionTimer);
       dnoWatch?.close();
+      live.stop();
       await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
       bus.flush();
       await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
@@ -477,6 +522,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     analyzer,
     metrics: m,
     hub,
+    incidents: live,
     config: () => config,
     reload(next) {
       try {
@@ -493,6 +539,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         dnoWatch?.close();
         dnoWatch = watchDno(next.lists.doNotOriginateFiles);
       } else if (next.lists.doNotOriginateFiles.length > 0) reloadDnoFiles('reload');
+      live.reconfigure(next.incidents ?? INCIDENTS_DEFAULTS);
       config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
       m.reload('ok');
       log.info('config reloaded: peers, lists and rules (sources, server and store path change on restart)', {

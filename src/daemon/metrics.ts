@@ -19,6 +19,8 @@ export interface MetricsSources {
   ws(): WsHubStats;
   store(): { sizeBytes: number; alerts: number; lastSeq: number; pruned: number };
   analyzer(): { messages: number; calls: number; errors: number };
+  /** Open incidents per rule (issue #19); absent: the gauge is empty. */
+  openIncidents?(): ReadonlyMap<string, number>;
 }
 
 export interface DaemonMetrics {
@@ -196,6 +198,9 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   });
   gauge(registry, 'spoofwatch_calls_active', 'Calls in the call table', [], function* () {
     yield [{}, m.analyzer().calls];
+  });
+  gauge(registry, 'spoofwatch_incidents_open', 'Open incidents per rule (issue #19)', ['rule'], function* () {
+    for (const [rule, n] of m.openIncidents?.() ?? []) yield [{ rule }, n];
   });
 
   return {

@@ -14,6 +14,20 @@ import { statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SEVERITIES, severityRank, type Alert, type Severity } from '../alerts/alert.js';
 import { SpoofwatchError } from '../types.js';
+import type { Incident } from '../incidents/incident.js';
+
+/** Filter of stored incidents (`GET /api/incidents`, issue #19). */
+export interface IncidentQuery {
+  readonly state?: 'open' | 'closed';
+  readonly rule?: string;
+  readonly peer?: string;
+  /** Only incidents whose last alert's capture time is at or after this (ms since the epoch). */
+  readonly sinceMs?: number;
+  /** Only incidents with `id > afterId` (paging). */
+  readonly afterId?: number;
+  /** Default 100, clamped to 1 … 1000. */
+  readonly limit?: number;
+}
 
 /** Filter of stored alerts. Rules and peers accept one value or a list (any of). */
 export interface AlertFilter {
@@ -160,6 +174,19 @@ export class AlertStore {
         PRIMARY KEY (path, size, mtime_ms)
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
+    `);
+    // Incidents (issue #19): the latest copy of each, written on open, on each published update and on close.
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS incidents (
+        id INTEGER PRIMARY KEY,
+        rule TEXT NOT NULL,
+        peer TEXT,
+        state TEXT NOT NULL,
+        last_seen_ms INTEGER NOT NULL,
+        json TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS incidents_rule ON incidents (rule, id);
+      CREATE INDEX IF NOT EXISTS incidents_state ON incidents (state, id);
     `);
     // A store made before epochs existed gets its epoch on the first open by this build.
     this.db.prepare("INSERT OR IGNORE INTO store_info (key, value) VALUES ('epoch', ?)").run(randomBytes(16).toString('hex'));
@@ -423,5 +450,61 @@ export class AlertStore {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Insert or replace the stored copy of an incident (issue #19). */
+  saveIncident(inc: Incident): void {
+    const last = Date.parse(inc.lastSeen);
+    this.db
+      .prepare('INSERT OR REPLACE INTO incidents (id, rule, peer, state, last_seen_ms, json) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(inc.id, inc.rule, inc.key.peer ?? null, inc.state, Number.isFinite(last) ? last : 0, JSON.stringify(inc));
+  }
+
+  /** Highest stored incident id (0 when none): the daemon numbers new incidents after it. */
+  lastIncidentId(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM incidents').get() as { m: number }).m;
+  }
+
+  /** One stored incident by id. */
+  incident(id: number): Incident | undefined {
+    const row = this.db.prepare('SELECT json FROM incidents WHERE id = ?').get(id) as { json: string } | undefined;
+    return row ? (JSON.parse(row.json) as Incident) : undefined;
+  }
+
+  /** Stored incidents matching `q`, ascending by id, at most `q.limit`. */
+  queryIncidents(q: IncidentQuery = {}): Incident[] {
+    const where: string[] = [];
+    const params: (number | string)[] = [];
+    if (q.state !== undefined) (where.push('state = ?'), params.push(q.state));
+    if (q.rule !== undefined) (where.push('rule = ?'), params.push(q.rule));
+    if (q.peer !== undefined) (where.push('peer = ?'), params.push(q.peer));
+    if (q.sinceMs !== undefined) (where.push('last_seen_ms >= ?'), params.push(q.sinceMs));
+    if (q.afterId !== undefined) (where.push('id > ?'), params.push(q.afterId));
+    params.push(clampLimit(q.limit));
+    const rows = this.db.prepare(`SELECT json FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`).all(...params) as { json: string }[];
+    return rows.map((r) => JSON.parse(r.json) as Incident);
+  }
+
+  /**
+   * The stored alerts of an incident, ascending by seq after `afterSeq`: its rule, within its first and last seq,
+   * and its key (peer; source address; or presented-number prefix). Alerts pruned by retention are gone.
+   */
+  incidentAlerts(inc: Incident, afterSeq: number, limit?: number): Alert[] {
+    const where = ['rule = ?', 'seq >= ?', 'seq <= ?', 'seq > ?'];
+    const params: (number | string)[] = [inc.rule, inc.firstAlertSeq, inc.lastAlertSeq, afterSeq];
+    if (inc.key.numberPrefix !== undefined) {
+      where.push("substr(json_extract(json, '$.presented.number'), 1, ?) = ?");
+      params.push(inc.key.numberPrefix.length, inc.key.numberPrefix);
+    } else if (inc.key.peer !== undefined) {
+      where.push('peer = ?');
+      params.push(inc.key.peer);
+    } else if (inc.key.src !== undefined) {
+      // network.src is `address:port`: the address, then a colon and digits only.
+      where.push("peer IS NULL AND substr(json_extract(json, '$.network.src'), 1, ?) = ? AND substr(json_extract(json, '$.network.src'), ?) NOT GLOB '*[^0-9]*'");
+      params.push(inc.key.src.length + 1, `${inc.key.src}:`, inc.key.src.length + 2);
+    }
+    params.push(clampLimit(limit));
+    const rows = this.db.prepare(`SELECT json FROM alerts WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as Row[];
+    return rows.map((r) => JSON.parse(r.json) as Alert);
   }
 }

@@ -16,6 +16,12 @@
  * was replaced or reset: the epoch in hello tells the client to start again from 0); a refused subscribe changes
  * nothing.
  *
+ * Incidents (issue #19): `subscribe` may carry `streams: ['alerts'|'incidents', …]` (default `['alerts']`, what old
+ * clients get). A client with `incidents` receives the open incidents once subscribed, then
+ * `{type:'incident', event:'open'|'update'|'close', incident}` as they open, grow (at most one update per incident
+ * per `incidents.updateSeconds`, limited by the daemon) and close; `rules`, `peers` (the incident's key.peer) and
+ * `minSeverity` filter them too. Incidents are not replayed by `since`: `GET /api/incidents` has the history.
+ *
  * Back-pressure: each client has a bounded bus queue; when its socket's `bufferedAmount` exceeds the bound
  * the subscription pauses (the bus keeps queueing) and a client that stays over the bound for `slowMs` is closed
  * with 1013, after which it can reconnect with `since`. When the bus queue overflows, the client does not get a
@@ -25,6 +31,7 @@ import type { WebSocket } from 'ws';
 import { isSeverity, severityRank, type Alert } from '../alerts/alert.js';
 import type { AlertBus, Subscription } from '../alerts/bus.js';
 import type { AlertStore } from './store.js';
+import type { Incident } from '../incidents/incident.js';
 
 export interface WsHubOptions {
   readonly bus: AlertBus;
@@ -40,6 +47,8 @@ export interface WsHubOptions {
   readonly closeGraceMs?: number;
   /** How long after hello a client that sent no subscribe waits before it is subscribed from hello's lastSeq. Default 500 ms. */
   readonly subscribeGraceMs?: number;
+  /** The open incidents, sent to a client when its subscribe chooses `incidents` (issue #19). */
+  readonly openIncidents?: () => readonly Incident[];
   readonly now?: () => number;
   readonly onEvent?: (event: string, meta: Record<string, unknown>) => void;
 }
@@ -60,6 +69,9 @@ export interface WsHubStats {
 
 interface ClientFilter {
   readonly minRank: number;
+  /** Streams the client chose in `subscribe` (`streams`, issue #19): alerts only by default, for old clients. */
+  readonly alerts: boolean;
+  readonly incidents: boolean;
   readonly rules?: ReadonlySet<string>;
   readonly peers?: ReadonlySet<string>;
 }
@@ -94,25 +106,43 @@ export function parseSubscribe(data: unknown): SubscribeRequest {
   if (typeof rules === 'string') return { ok: false, error: rules };
   const peers = stringList(m.peers, 'peers');
   if (typeof peers === 'string') return { ok: false, error: peers };
+  let streams: ReadonlySet<string> = new Set(['alerts']);
+  if (m.streams !== undefined) {
+    const list = stringList(m.streams, 'streams');
+    if (typeof list === 'string') return { ok: false, error: list };
+    if (!list || list.size === 0 || [...list].some((x) => x !== 'alerts' && x !== 'incidents')) {
+      return { ok: false, error: 'streams must be a non-empty array of "alerts" and "incidents"' };
+    }
+    streams = list;
+  }
   if (m.since !== undefined && m.since !== null && (typeof m.since !== 'number' || !Number.isSafeInteger(m.since) || m.since < 0)) {
     return { ok: false, error: 'since must be a non-negative integer' };
   }
   return {
     ok: true,
-    filter: { minRank, ...(rules ? { rules } : {}), ...(peers ? { peers } : {}) },
+    filter: { minRank, alerts: streams.has('alerts'), incidents: streams.has('incidents'), ...(rules ? { rules } : {}), ...(peers ? { peers } : {}) },
     ...(typeof m.since === 'number' ? { since: m.since } : {}),
   };
 }
 
 function matches(f: ClientFilter, a: Alert): boolean {
-  if (severityRank(a.severity) < f.minRank) return false;
+  if (!f.alerts || severityRank(a.severity) < f.minRank) return false;
   if (f.rules && !f.rules.has(a.rule)) return false;
   if (f.peers && !f.peers.has(a.network.peer ?? '')) return false;
   return true;
 }
 
+function incidentMatches(f: ClientFilter, i: Incident): boolean {
+  if (!f.incidents || severityRank(i.severity) < f.minRank) return false;
+  if (f.rules && !f.rules.has(i.rule)) return false;
+  if (f.peers && !f.peers.has(i.key.peer ?? '')) return false;
+  return true;
+}
+
 class Client {
-  filter: ClientFilter = { minRank: 0 };
+  filter: ClientFilter = { minRank: 0, alerts: true, incidents: false };
+  /** True once a subscribe was answered (incident messages go only to subscribed clients). */
+  subscribed = false;
   sub: Subscription | undefined;
   /** Highest seq sent (or covered by a replay); live alerts at or below it are dropped. */
   floor = 0;
@@ -259,6 +289,23 @@ export class WsHub {
     c.ws.send(this.lastAlertBytes, { binary: false });
   }
 
+  /**
+   * `{type:'incident', event, incident}` to every subscribed client that chose incidents and whose filter matches
+   * (issue #19). The caller limits updates to one per incident per `incidents.updateSeconds`.
+   */
+  publishIncident(event: 'open' | 'update' | 'close', incident: Incident): void {
+    let bytes: Buffer | undefined;
+    for (const c of this.clients) {
+      if (c.closing || !c.subscribed || !incidentMatches(c.filter, incident)) continue;
+      bytes ??= Buffer.from(JSON.stringify({ type: 'incident', event, incident }), 'utf8');
+      if (c.ws.readyState === c.ws.OPEN) c.ws.send(bytes, { binary: false });
+    }
+  }
+
+  private sendIncident(c: Client, event: 'open' | 'update' | 'close', incident: Incident): void {
+    if (incidentMatches(c.filter, incident)) this.send(c, { type: 'incident', event, incident });
+  }
+
   private overBound(c: Client): boolean {
     return c.ws.bufferedAmount > this.opts.maxBufferBytes;
   }
@@ -326,6 +373,7 @@ export class WsHub {
     }
     clearTimeout(c.grace);
     c.grace = undefined;
+    c.subscribed = false;
     c.filter = req.filter;
     c.generation++;
     this.dropSubscription(c);
@@ -344,11 +392,14 @@ export class WsHub {
     for (;;) {
       if (gen !== c.generation || c.closing) return;
       const upto = store.lastSeq();
-      if (cursor >= upto) {
+      // A client that chose incidents only has no alerts to replay.
+      if (cursor >= upto || !c.filter.alerts) {
         // Caught up: nothing between the check and the subscription can be missed (see the file comment).
         c.floor = Math.max(c.floor, cursor);
         this.goLive(c);
         if (answer !== undefined) this.send(c, { type: 'subscribed', since: answer, lastSeq: upto, epoch: store.epoch() });
+        if (!c.subscribed && c.filter.incidents) for (const i of this.opts.openIncidents?.() ?? []) this.sendIncident(c, 'open', i);
+        c.subscribed = true;
         return;
       }
       const page = store.query({ ...this.storeFilter(c.filter), since: cursor, until: upto, limit: REPLAY_PAGE });

@@ -9,6 +9,8 @@
  * | `/web/client/<name>.js`       | public | its scripts, compiled by `npm run build` (no data)           |
  * | `/api/alerts/<id or seq>`     | token  | the alert plus its call's SIP messages (JSON)                |
  * | `/api/alerts/<id or seq>/pcap`| token  | pcapng of exactly that call's messages, offending frame commented |
+ * | `/api/incidents`              | token  | incidents (issue #19): `?state=open|closed&rule=&peer=&since=<ISO time>&after=<id>&limit=` |
+ * | `/api/incidents/<id>`         | token  | one incident and its alerts, paged: `?after=<seq>&limit=`    |
  *
  * Auth is the caller's job: {@link webRouteAccess} says which paths need the token. Page assets are public because
  * the page's ES modules import each other by URL and the browser sends no token with those requests; they hold
@@ -23,7 +25,7 @@ import type { EvidenceMessage } from '../evidence/buffer.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import type { EvidenceService } from '../evidence/service.js';
 import { captureIso } from '../rules/engine.js';
-import type { AlertStore } from '../sinks/store.js';
+import { clampLimit, type AlertStore } from '../sinks/store.js';
 import { tsString } from '../types.js';
 import { AlertLookup } from './alert-lookup.js';
 import type { AlertDetailJson, EvidenceMessageJson } from './api-types.js';
@@ -42,12 +44,13 @@ export interface WebContext {
 export type WebAccess = 'public' | 'token';
 
 const ALERT_ROUTE = /^\/api\/alerts\/([^/]{1,64})(\/pcap)?$/;
+const INCIDENT_ROUTE = /^\/api\/incidents(?:\/(\d{1,15}))?$/;
 const CLIENT_ROUTE = /^\/web\/client\/([a-z][a-z0-9-]{0,40}\.js)$/;
 
 /** Whether `pathname` is served by {@link handleWebRequest}, and whether it needs the bearer token. */
 export function webRouteAccess(pathname: string): WebAccess | undefined {
   if (pathname === '/' || pathname === '/index.html') return 'token';
-  if (ALERT_ROUTE.test(pathname)) return 'token';
+  if (ALERT_ROUTE.test(pathname) || INCIDENT_ROUTE.test(pathname)) return 'token';
   if (pathname === '/web/app.css' || CLIENT_ROUTE.test(pathname)) return 'public';
   return undefined;
 }
@@ -206,6 +209,12 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
     else send(req, res, 200, 'text/javascript; charset=utf-8', body, { 'cache-control': 'no-cache' });
     return true;
   }
+  const inc = INCIDENT_ROUTE.exec(path);
+  if (inc) {
+    const r = incidentsResponse(ctx.store, inc[1], url.searchParams);
+    json(req, res, r.status, r.body);
+    return true;
+  }
   const m = ALERT_ROUTE.exec(path);
   const key = m?.[1] ? percentDecoded(m[1]) : '';
   if (key === undefined) {
@@ -240,6 +249,47 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
   };
   json(req, res, 200, body);
   return true;
+}
+
+const INTEGER = /^\d{1,15}$/;
+
+/**
+ * `GET /api/incidents` and `GET /api/incidents/:id` (issue #19) as status and JSON body. List: `state`, `rule`,
+ * `peer`, `since` (ISO 8601 capture time: incidents whose last alert is at or after it), `after` (id, paging),
+ * `limit` (1 … 1000, default 100); `next` is the `after` of the next page when this one is full. Detail: the incident
+ * and its stored alerts after `after` (seq), at most `limit`, with `next` likewise.
+ */
+export function incidentsResponse(store: AlertStore, id: string | undefined, p: URLSearchParams): { status: number; body: unknown } {
+  const limitText = p.get('limit');
+  if (limitText !== null && !INTEGER.test(limitText)) return { status: 400, body: { error: 'limit must be a positive integer' } };
+  const limit = clampLimit(limitText === null ? undefined : Number(limitText));
+  const afterText = p.get('after');
+  if (afterText !== null && !INTEGER.test(afterText)) return { status: 400, body: { error: 'after must be a non-negative integer' } };
+  const after = afterText === null ? undefined : Number(afterText);
+  if (id !== undefined) {
+    const incident = store.incident(Number(id));
+    if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
+    const alerts = store.incidentAlerts(incident, after ?? 0, limit);
+    const last = alerts[alerts.length - 1];
+    return { status: 200, body: { incident, alerts, ...(alerts.length === limit && last ? { next: last.seq } : {}) } };
+  }
+  const state = p.get('state');
+  if (state !== null && state !== 'open' && state !== 'closed') return { status: 400, body: { error: 'state must be open or closed' } };
+  const since = p.get('since');
+  const sinceMs = since === null ? undefined : Date.parse(since);
+  if (sinceMs !== undefined && !Number.isFinite(sinceMs)) return { status: 400, body: { error: 'since must be an ISO 8601 time' } };
+  const rule = p.get('rule');
+  const peer = p.get('peer');
+  const incidents = store.queryIncidents({
+    ...(state !== null ? { state } : {}),
+    ...(rule !== null ? { rule } : {}),
+    ...(peer !== null ? { peer } : {}),
+    ...(sinceMs !== undefined ? { sinceMs } : {}),
+    ...(after !== undefined ? { afterId: after } : {}),
+    limit,
+  });
+  const last = incidents[incidents.length - 1];
+  return { status: 200, body: { incidents, ...(incidents.length === limit && last ? { next: last.id } : {}) } };
 }
 
 /** `handleWebRequest` bound to `ctx`, in the shape of the HTTP server's `StaticHandler`. */

@@ -88,7 +88,9 @@ describe('terminal-safe output (issue #17)', () => {
     const out = r.stdout;
     expect(controlBytes(out)).toEqual([]);
     const text = out.toString('utf8');
-    expect(text.split('\n')[0]).toBe(`${dir}/evil-\\x1b]0;pwned\\x07\\x1b[2J-\\x9b.pcap: pcap, ${hostileCapture().length} bytes, 1 frames, 1 SIP messages`);
+    // The Incidents section comes first (issue #19): 3 incidents (one per rule), then the file line.
+    expect(text.split('\n')[0]).toBe('Incidents (3)');
+    expect(text.slice(text.indexOf('\n\n') + 2).split('\n')[0]).toBe(`${dir}/evil-\\x1b]0;pwned\\x07\\x1b[2J-\\x9b.pcap: pcap, ${hostileCapture().length} bytes, 1 frames, 1 SIP messages`);
     const rows = text.split('\n').filter((l) => l.includes(CALL_ID_SHOWN));
     // one row in "Calls with alerts", one per alert
     expect(rows).toHaveLength(4);
