@@ -43,6 +43,16 @@ export const DEFAULT_CALL_LIMITS: CallTableLimits = {
   endedMs: 60_000,
 };
 
+/**
+ * The call table's bounds from the config's `limits` (`limits.calls`, `limits.callIdleSeconds`; DESIGN.md §8.4).
+ * An ended call is kept for its late retransmissions (RFC 3261 §17.1.1.2 Timer D, 32 s) up to a minute, never
+ * longer than an idle call.
+ */
+export function callLimitsOf(limits: { readonly calls: number; readonly callIdleSeconds: number }): CallTableLimits {
+  const idleMs = limits.callIdleSeconds * 1000;
+  return { maxCalls: limits.calls, idleMs, endedMs: Math.min(DEFAULT_CALL_LIMITS.endedMs, idleMs) };
+}
+
 export interface CallUpdate {
   readonly record: CallRecord;
   /** True when this message is the initial INVITE of the call, seen for the first time. */

@@ -4,7 +4,7 @@
  */
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
-import { CallTable, DEFAULT_CALL_LIMITS, type CallRecord } from '../correlate/calls.js';
+import { CallTable, callLimitsOf, type CallRecord } from '../correlate/calls.js';
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
 import { ShakenVerifier } from '../correlate/shaken.js';
@@ -65,8 +65,8 @@ export class Analyzer {
     readonly evidence?: EvidenceBuffer,
   ) {
     this.current = Analyzer.compile(config, now);
-    const l = config.limits as { calls?: number };
-    this.calls = new CallTable({ ...DEFAULT_CALL_LIMITS, ...(l.calls ? { maxCalls: l.calls } : {}) });
+    // limits.calls and limits.callIdleSeconds reach the table (issue #18: the idle time used to be a fixed 4 h).
+    this.calls = new CallTable(callLimitsOf(config.limits));
   }
 
   private static compile(config: Config, now: () => Date): Policy {
