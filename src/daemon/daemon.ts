@@ -68,6 +68,8 @@ export interface DaemonOptions {
   readonly staticHandler?: StaticHandler;
   /** Retention run interval; default 60 s. */
   readonly retentionIntervalMs?: number;
+  /** How often idle call state is expired by wall time while no message comes (default 1 s; tests). */
+  readonly idleTickMs?: number;
   /** How long closing WebSocket handshakes may take (1013, 1001) before sockets are destroyed. */
   readonly closeGraceMs?: number;
   /** tcpdump binary for the interface source. */
@@ -228,6 +230,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     ws: () => hub.stats(),
     store: () => ({ sizeBytes: store.sizeBytes(), alerts: store.count(), lastSeq: store.lastSeq(), pruned: store.stats().pruned }),
     analyzer: () => ({ messages: analyzer.stats.messages, calls: analyzer.calls.size, errors: analyzerErrors }),
+    bounds: () => {
+      const eb = evidence.buffer;
+      const bytes = eb.bytes;
+      const bus$ = bus.stats();
+      const ws = hub.stats();
+      return [
+        { bound: 'calls', limit: analyzer.calls.bounds.maxCalls, used: analyzer.calls.size, evictions: analyzer.calls.stats.evicted },
+        { bound: 'evidenceBytes', limit: eb.limits.maxBytes, used: bytes.open, evictions: eb.stats.evictedCalls },
+        { bound: 'evidencePinnedBytes', limit: eb.limits.maxPinnedBytes, used: bytes.pinned, evictions: eb.stats.droppedPinnedCalls },
+        { bound: 'alertSpill', limit: bus$.maxSpill, used: bus$.pendingPersist, evictions: bus$.spillDropped },
+        { bound: 'sinkQueue', limit: limits.sinkQueue, used: ws.queued, evictions: ws.dropped },
+      ];
+    },
   });
   const m = metrics;
 
@@ -349,6 +364,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     }
   }
 
+  // Call state expires by the capture clock, which only moves with messages: once traffic stops (after a flood), let
+  // it run on by wall time so idle calls and their evidence go within limits.callIdleSeconds (issue #18).
+  let seenMessages = -1;
+  let quietSinceMs = 0;
+  const idleTimer = setInterval(() => {
+    const n = analyzer.stats.messages;
+    const now = Date.now();
+    if (n !== seenMessages) {
+      seenMessages = n;
+      quietSinceMs = now;
+    } else analyzer.calls.advance(now - quietSinceMs);
+  }, opts.idleTickMs ?? 1000);
+  idleTimer.unref();
+  // Test hook: a daemon started with `node --expose-gc` collects garbage on SIGUSR2, so that a test can read RSS
+  // after a flood without waiting for V8's own timing. Without --expose-gc nothing is installed.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const onGcSignal = (): void => gc?.();
+  if (gc !== undefined) process.on('SIGUSR2', onGcSignal);
+
   // Retention by age and count, in bounded steps so one run never blocks ingestion for long.
   const retentionMs = opts.retentionIntervalMs ?? 60_000;
   let retentionTimer: NodeJS.Timeout | undefined;
@@ -382,6 +416,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (retentionTimer) clearTimeout(retentionTimer);
+      clearInterval(idleTimer);
+      process.off('SIGUSR2', onGcSignal);
       await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
       bus.flush();
       await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);

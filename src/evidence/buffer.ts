@@ -103,7 +103,7 @@ export class EvidenceBuffer {
   private pinnedBytes = 0;
   readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
 
-  constructor(private readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
+  constructor(readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
 
   /**
    * Buffer one message of `callId`; returns whether the call already had an entry. `hint` is a per-call slot the
@@ -208,6 +208,18 @@ export class EvidenceBuffer {
     if (e) this.drop(callId, e);
   }
 
+  /**
+   * Forget a call that is not pinned (the call table forgot it: idle or ended, issue #18), so that the evidence of a
+   * flood's calls goes with the calls and not only when later calls push it out.
+   */
+  releaseOpen(callId: string, hint?: EvidenceHint): void {
+    const h = hint?.evidence as Entry | undefined;
+    const e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
+    if (e === undefined || e.pinned) return;
+    this.drop(callId, e);
+    this.openOrder.compact(this.openCount);
+  }
+
   private drop(callId: string, e: Entry): void {
     this.entries.delete(callId);
     e.live = false;
@@ -218,6 +230,14 @@ export class EvidenceBuffer {
       this.openCount--;
       this.openBytes -= e.raw.length;
     }
+    // A stale place in an order ring still references the entry until compaction: not its bytes (views handed out
+    // by get() keep their own reference).
+    e.raw = EMPTY;
+  }
+
+  /** Calls held: open (not alerted) and pinned. */
+  get calls(): { open: number; pinned: number } {
+    return { open: this.openCount, pinned: this.pinnedCount };
   }
 
   /** Bytes reserved for the open (not alerted) and pinned calls: what the bounds count. */

@@ -66,7 +66,8 @@ export class Analyzer {
   ) {
     this.current = Analyzer.compile(config, now);
     // limits.calls and limits.callIdleSeconds reach the table (issue #18: the idle time used to be a fixed 4 h).
-    this.calls = new CallTable(callLimitsOf(config.limits));
+    // A forgotten call's evidence goes with it unless it alerted (pinned: saved by the evidence service).
+    this.calls = new CallTable(callLimitsOf(config.limits), evidence ? (rec) => evidence.releaseOpen(rec.callId, rec) : undefined);
   }
 
   private static compile(config: Config, now: () => Date): Policy {
