@@ -252,6 +252,9 @@ const limitsSchema = z.strictObject({
   windowKeys: positiveInt.default(100_000),
   numberCache: positiveInt.default(10_000),
   peerCache: positiveInt.default(4096),
+  wsClients: positiveInt.default(256),
+  wsBufferBytes: positiveInt.default(64 * 1024 * 1024),
+  httpConnections: positiveInt.default(1024),
 });
 
 export const configFileSchema = z.strictObject({

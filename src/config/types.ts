@@ -167,6 +167,12 @@ export interface LimitsConfig {
   readonly windowKeys: number;
   readonly numberCache: number;
   readonly peerCache: number;
+  /** WebSocket alert clients at once; the next is closed with 1013 and a reason naming this limit. */
+  readonly wsClients: number;
+  /** Unsent bytes of all WebSocket clients together; over it, clients with a backlog are paused, then closed with 1013. */
+  readonly wsBufferBytes: number;
+  /** Open HTTP connections (WebSocket clients included); further connections are closed on accept and counted. */
+  readonly httpConnections: number;
 }
 
 export interface Config {

@@ -216,6 +216,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     store,
     maxQueue: limits.sinkQueue,
     maxBufferBytes: srv.maxClientBufferBytes,
+    maxClients: limits.wsClients,
+    maxTotalBufferBytes: limits.wsBufferBytes,
     slowMs: srv.slowClientSeconds * 1000,
     heartbeatMs: srv.heartbeatSeconds * 1000,
     ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
@@ -223,6 +225,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   });
   cleanups.push(() => hub.stop());
 
+  let httpDropped = 0;
+  let httpConnections: () => number = () => 0;
   metrics = createMetrics({
     sources: () => sources.map((s) => s.status()),
     bus: () => bus.stats(),
@@ -241,6 +245,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         { bound: 'evidencePinnedBytes', limit: eb.limits.maxPinnedBytes, used: bytes.pinned, evictions: eb.stats.droppedPinnedCalls },
         { bound: 'alertSpill', limit: bus$.maxSpill, used: bus$.pendingPersist, evictions: bus$.spillDropped },
         { bound: 'sinkQueue', limit: limits.sinkQueue, used: ws.queued, evictions: ws.dropped },
+        { bound: 'wsClients', limit: limits.wsClients, used: ws.clients, evictions: ws.refused },
+        { bound: 'wsBufferBytes', limit: limits.wsBufferBytes, used: ws.bufferedBytes, evictions: ws.slowClosed },
+        { bound: 'httpConnections', limit: limits.httpConnections, used: httpConnections(), evictions: httpDropped },
       ];
     },
   });
@@ -293,11 +300,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       ...(srv.hostnames ? { hostnames: srv.hostnames } : {}),
       ...(srv.allowedOrigins ? { allowedOrigins: srv.allowedOrigins } : {}),
       onRefused: (reason, endpoint) => m.httpRefused(reason, endpoint),
+      maxConnections: limits.httpConnections,
+      onConnectionDropped: () => httpDropped++,
     });
   } catch (e) {
     return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${srv.host}:${srv.port} (HTTP): ${(e as Error).message}`));
   }
   cleanups.push(() => http.close());
+  httpConnections = () => http.connections();
 
   const deps = { onMessage, limits, onError: onSourceError };
   const ports: { -readonly [K in keyof DaemonPorts]: DaemonPorts[K] } = { http: http.port };
