@@ -246,6 +246,7 @@ const limitsSchema = z.strictObject({
   flows: positiveInt.default(10_000),
   flowIdleSeconds: positiveNumber.default(300),
   flowBufferBytes: positiveInt.default(256 * 1024),
+  reassemblyBytes: positiveInt.default(64 * 1024 * 1024),
   messageBytes: positiveInt.default(64 * 1024),
   sinkQueue: positiveInt.default(10_000),
   alertSpill: positiveInt.default(20_000),

@@ -160,6 +160,8 @@ export interface LimitsConfig {
   readonly flows: number;
   readonly flowIdleSeconds: number;
   readonly flowBufferBytes: number;
+  /** Bytes held for reassembly by all TCP streams of a source together (decoder and SIP framers, each). */
+  readonly reassemblyBytes: number;
   readonly messageBytes: number;
   readonly sinkQueue: number;
   /** Alerts kept while the store refuses writes (issue #17); beyond it new alerts are dropped and counted. About 1.2 KB of heap each. */

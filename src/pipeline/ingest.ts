@@ -5,11 +5,12 @@
  * per source, so each source gets its own Ingest; they all feed one Analyzer.
  */
 import { PacketDecoder } from '../decode/packet-decoder.js';
-import type { DecodeLimits } from '../decode/limits.js';
+import { decodeLimitsOf, type DecodeLimits } from '../decode/limits.js';
+import type { LimitsConfig } from '../config/types.js';
 import { decodeHep, hepToDatagram } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
-import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
+import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Frame } from '../types.js';
 
@@ -44,6 +45,19 @@ export interface IngestOptions {
   readonly maxStreams?: number;
   /** Bounds of SIP over WebSocket found in TCP streams (RFC 7118). */
   readonly wsLimits?: Partial<WsFlowLimits>;
+  /** Header bytes of one SIP message without an end before a stream drops them (`limits.messageBytes`; 64 KiB). */
+  readonly maxStreamHeaderBytes?: number;
+  /** Bytes held by all TCP streams' framers together (`limits.reassemblyBytes`; default 64 MiB). */
+  readonly maxStreamBytes?: number;
+}
+
+/**
+ * The Ingest bounds from the config's `limits` (issue #18: one Limits object into every bound): the decoder's
+ * (fragments, TCP flows and their buffers), `flows` stream framers, `messageBytes` of an unfinished header section
+ * per stream and `reassemblyBytes` held by all streams together.
+ */
+export function ingestLimitsOf(l: LimitsConfig): Pick<IngestOptions, 'decodeLimits' | 'maxStreams' | 'maxStreamBytes' | 'maxStreamHeaderBytes'> {
+  return { decodeLimits: decodeLimitsOf(l), maxStreams: l.flows, maxStreamBytes: l.reassemblyBytes, maxStreamHeaderBytes: l.messageBytes };
 }
 
 const HEP_MAGIC = 0x48455033; // "HEP3"
@@ -74,9 +88,12 @@ export class Ingest {
   /** TCP flows that are (or may become) WebSocket connections. */
   private readonly ws: WsFlows;
   private frameCount = 0;
+  /** What all stream framers hold together (issue #18: 10,000 connections × up to ~1 MB had no global cap). */
+  readonly streamBudget: StreamBudget;
 
   constructor(private readonly opts: IngestOptions) {
     this.maxStreams = opts.maxStreams ?? 65_536;
+    this.streamBudget = { used: 0, max: opts.maxStreamBytes ?? 64 * 1024 * 1024, refused: 0 };
     this.ws = new WsFlows(
       { ...DEFAULT_WS_FLOW_LIMITS, maxFlows: this.maxStreams, ...opts.wsLimits },
       (kind, detail, frame) => this.anomaly({ kind, detail, frame }),
@@ -133,12 +150,14 @@ export class Ingest {
   /** End of input: emit what the decoder still holds and close every stream framer. */
   flush(): void {
     this.decoder.flush();
+    for (const f of this.framers.values()) f.release();
     this.framers.clear();
     this.ws.clear();
   }
 
   /** Forget a TCP connection's framer (socket closed). */
   closeFlow(flow: string): void {
+    this.framers.get(flow)?.release();
     this.framers.delete(flow);
     this.ws.forget(flow);
   }
@@ -186,11 +205,12 @@ export class Ingest {
     if (this.framers.size >= this.maxStreams) {
       const oldest = this.framers.keys().next();
       if (!oldest.done) {
+        this.framers.get(oldest.value)?.release();
         this.framers.delete(oldest.value);
         this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
       }
     }
-    const framer = new SipStreamFramer();
+    const framer = new SipStreamFramer({ budget: this.streamBudget, ...(this.opts.maxStreamHeaderBytes !== undefined ? { maxHeaderBytes: this.opts.maxStreamHeaderBytes } : {}) });
     this.framers.set(d.flow, framer);
     return framer;
   }

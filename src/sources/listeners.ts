@@ -13,7 +13,7 @@ import { AddressTextCache } from '../decode/address-text.js';
 import { decodeHep, hepToDatagram, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
 import type { LimitsConfig } from '../config/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, ingestLimitsOf, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
 import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
@@ -120,7 +120,7 @@ abstract class ListenerBase implements LiveSource {
     this.now = deps.now ?? Date.now;
     this.sources = SourceFilter.of(access.allowFrom);
     this.agents = name.startsWith('hep') ? HepAgentFilter.of(access) : undefined;
-    this.ingest = new Ingest({ origin, onMessage: deps.onMessage, maxStreams: deps.limits.flows });
+    this.ingest = new Ingest({ origin, onMessage: deps.onMessage, ...ingestLimitsOf(deps.limits) });
   }
 
   status(): SourceStatus {
