@@ -24,7 +24,7 @@ export class ConfigPolicy implements Policy {
 
   constructor(config: Config) {
     this.homeCountry = config.homeCountry;
-    this.peers = new PeerTable(config.peers);
+    this.peers = new PeerTable(config.peers, { cacheSize: config.limits.peerCache });
     for (const p of this.peers.peers) this.facts.set(p.name, peerFacts(p));
     this.lists = compileLists(config.lists);
     this.brands = this.lists.brands.map((b) => ({

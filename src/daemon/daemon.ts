@@ -239,11 +239,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       const bytes = eb.bytes;
       const bus$ = bus.stats();
       const ws = hub.stats();
+      const win = analyzer.windowUse();
       return [
         { bound: 'calls', limit: analyzer.calls.bounds.maxCalls, used: analyzer.calls.size, evictions: analyzer.calls.stats.evicted },
         { bound: 'evidenceBytes', limit: eb.limits.maxBytes, used: bytes.open, evictions: eb.stats.evictedCalls },
         { bound: 'evidencePinnedBytes', limit: eb.limits.maxPinnedBytes, used: bytes.pinned, evictions: eb.stats.droppedPinnedCalls },
         { bound: 'alertSpill', limit: bus$.maxSpill, used: bus$.pendingPersist, evictions: bus$.spillDropped },
+        { bound: 'windowKeys', limit: limits.windowKeys, used: win.keys, evictions: win.evicted },
+        { bound: 'peerCache', limit: limits.peerCache, used: analyzer.peers.cachedAddresses, evictions: 0 },
         { bound: 'sinkQueue', limit: limits.sinkQueue, used: ws.queued, evictions: ws.dropped },
         { bound: 'wsClients', limit: limits.wsClients, used: ws.clients, evictions: ws.refused },
         { bound: 'wsBufferBytes', limit: limits.wsBufferBytes, used: ws.bufferedBytes, evictions: ws.slowClosed },

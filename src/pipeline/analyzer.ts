@@ -11,6 +11,7 @@ import { ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
+import type { PeerTable } from '../identity/peers.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
 import type { SipEvent } from './ingest.js';
 
@@ -74,7 +75,7 @@ export class Analyzer {
     const policy = new ConfigPolicy(config);
     return {
       policy,
-      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now),
+      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now, config.limits.windowKeys),
       shaken: new ShakenVerifier(config.stirShaken),
       homeCountry: config.homeCountry,
     };
@@ -87,6 +88,16 @@ export class Analyzer {
 
   get ruleIds(): string[] {
     return this.current.engine.ruleIds;
+  }
+
+  /** The peer table of the config in force (its lookup cache is bounded by `limits.peerCache`). */
+  get peers(): PeerTable {
+    return this.current.policy.peers;
+  }
+
+  /** Keys held and evicted by the windowed rules (`limits.windowKeys`). */
+  windowUse(): { keys: number; evicted: number } {
+    return this.current.engine.windowUse();
   }
 
   handle(e: SipEvent): Alert[] {
