@@ -4,7 +4,7 @@
  * port. `startDaemon` is what the CLI runs and what the tests start in-process on ephemeral ports.
  */
 import { Analyzer } from '../pipeline/analyzer.js';
-import type { SipEvent } from '../pipeline/ingest.js';
+import { ingestLimitsOf, type SipEvent } from '../pipeline/ingest.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
 import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
@@ -351,6 +351,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       dir: w.dir,
       pollSeconds: w.pollSeconds,
       onMessage,
+      ingestLimits: ingestLimitsOf(limits),
       processed: store,
       onError: onSourceError,
       onFileDone: (f) => log.info('capture file read', f),
@@ -364,6 +365,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       iface: i.name,
       ...(i.filter ? { filter: i.filter } : {}),
       onMessage,
+      ingestLimits: ingestLimitsOf(limits),
       onError: onSourceError,
       ...(opts.tcpdump ? { tcpdump: opts.tcpdump } : {}),
     });
