@@ -30,5 +30,11 @@ describe('/metrics', () => {
     expect(text).not.toMatch(/^spoofwatch_process_process_/m);
     expect(metricValue(text, 'spoofwatch_process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(metricValue(text, 'spoofwatch_analyzer_messages_total')).toBe(2);
+    // Every bound with its limit, use and evictions (issue #18).
+    const bounds = [...text.matchAll(/^spoofwatch_limit\{bound="([^"]+)"\}/gm)].map((m) => m[1]);
+    expect(bounds).toEqual(['calls', 'evidenceBytes', 'evidencePinnedBytes', 'alertSpill', 'windowKeys', 'peerCache', 'sinkQueue', 'wsClients', 'wsBufferBytes', 'httpConnections']);
+    expect(metricValue(text, 'spoofwatch_limit', { bound: 'calls' })).toBe(100_000);
+    expect(metricValue(text, 'spoofwatch_limit_used', { bound: 'calls' })).toBe(2);
+    expect(metricValue(text, 'spoofwatch_limit_evictions_total', { bound: 'calls' })).toBe(0);
   });
 });
