@@ -7,18 +7,19 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/index.js';
-import { labConfig, metricValue, quietDaemon, sleep, tempDir, waitFor, WsClient } from './helpers.js';
+import type { Socket } from 'node:net';
+import { invite, labConfig, metricValue, quietDaemon, sendUdp, sleep, tempDir, waitFor, WsClient } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function daemonWith(limits: Partial<Config['limits']>) {
+async function daemonWith(limits: Partial<Config['limits']>, server: Partial<Config['server']> = {}) {
   const tmp = tempDir();
   cleanups.push(tmp.cleanup);
   const base = labConfig({ store: join(tmp.dir, 'store.db') });
-  const d = await quietDaemon({ ...base, limits: { ...base.limits, ...limits } });
+  const d = await quietDaemon({ ...base, limits: { ...base.limits, ...limits }, server: { ...base.server, ...server } }, { closeGraceMs: 20_000 });
   cleanups.push(() => d.stop());
   return d;
 }
@@ -91,4 +92,30 @@ describe('limits.httpConnections', () => {
     expect(metricValue(m, 'spoofwatch_limit_used', { bound: 'httpConnections' })).toBe(3);
     expect(metricValue(m, 'spoofwatch_limit_evictions_total', { bound: 'httpConnections' })).toBe(1);
   });
+});
+
+describe('limits.wsBufferBytes', () => {
+  /** Two clients that stop reading, 400 alerts of ~2.5 KB: each client's 4 MiB bound is never reached. */
+  async function twoStalledClients(limits: Partial<Config['limits']>): Promise<{ slowClosed: number; codes: (number | undefined)[] }> {
+    const d = await daemonWith(limits, { maxClientBufferBytes: 4 * 1024 * 1024, slowClientSeconds: 1, heartbeatSeconds: 60 });
+    const cs = [new WsClient(d.urls.ws), new WsClient(d.urls.ws)];
+    cleanups.push(() => cs.forEach((c) => c.ws.terminate()));
+    for (const c of cs) await c.hello();
+    for (const c of cs) (c.ws as unknown as { _socket: Socket })._socket.pause();
+    const display = 'X'.repeat(1500);
+    for (let b = 0; b < 8; b++) {
+      await sendUdp(d.ports.sipUdp!, Array.from({ length: 50 }, (_, i) => invite(`wsbuf-${b}-${i}@test`, { srcIp: '127.0.0.99', display })), '127.0.0.99');
+    }
+    await waitFor(() => d.analyzer.stats.messages >= 400, 10_000, 'messages analysed');
+    await sleep(2000); // past slowClientSeconds
+    const m = await metrics(d.urls.metrics);
+    return { slowClosed: metricValue(m, 'spoofwatch_ws_slow_closed_total'), codes: cs.map((c) => c.closeCode) };
+  }
+
+  it('256 KiB: clients with a backlog are closed with 1013 once all together hold more; the default (64 MiB) keeps them', async () => {
+    const capped = await twoStalledClients({ wsBufferBytes: 256 * 1024 });
+    expect(capped.slowClosed).toBe(2);
+    const dflt = await twoStalledClients({});
+    expect(dflt.slowClosed).toBe(0);
+  }, 40_000);
 });
