@@ -118,6 +118,8 @@ limits: { callIdleSeconds: 2 }
     child.kill('SIGUSR2');
     await sleep(300);
     const before = rssMb(pid);
+    const heapBefore = await metric(ports.http, 'spoofwatch_nodejs_heap_size_used_bytes');
+    const externalBefore = await metric(ports.http, 'spoofwatch_nodejs_external_memory_bytes');
 
     let peak = before;
     const sent = await flood(ports.sipUdp, 4000, () => (peak = Math.max(peak, rssMb(pid))));
@@ -133,17 +135,28 @@ limits: { callIdleSeconds: 2 }
     const floodEnd = Date.now() - 200;
     const callsAtEnd = await metric(ports.http, 'spoofwatch_calls_active');
     // 2 × callIdleSeconds after the flood (the idle tick runs once a second), then one GC.
-    await sleep(4000 - (Date.now() - floodEnd) - 400);
+    await sleep(4000 - (Date.now() - floodEnd) - 700);
+    // Two collections: Buffers' backing stores are freed by the callbacks that run after the first.
+    child.kill('SIGUSR2');
+    await sleep(300);
     child.kill('SIGUSR2');
     await sleep(300);
     const after = rssMb(pid);
+    const heapAfter = await metric(ports.http, 'spoofwatch_nodejs_heap_size_used_bytes');
+    const externalAfter = await metric(ports.http, 'spoofwatch_nodejs_external_memory_bytes');
+    const heapPeak = await metric(ports.http, 'spoofwatch_limit_used', '{bound="calls"}');
     const callsAfter = await metric(ports.http, 'spoofwatch_calls_active');
     const evidenceAfter = await metric(ports.http, 'spoofwatch_limit_used', '{bound="evidenceBytes"}');
-    console.log(JSON.stringify({ sent, analysed, callsAtEnd, callsAfter, evidenceAfter, before: Math.round(before), peak: Math.round(peak), after: Math.round(after), recoveredMs: Date.now() - floodEnd }));
+    const mb = (n: number) => Math.round(n / 1048576);
+    console.log(JSON.stringify({ sent, analysed, callsAtEnd, callsAfter, evidenceAfter, before: Math.round(before), peak: Math.round(peak), after: Math.round(after), heapMb: [mb(heapBefore), mb(heapAfter)], externalMb: [mb(externalBefore), mb(externalAfter)], recoveredMs: Date.now() - floodEnd }));
+    expect(heapPeak).toBe(0);
     expect(analysed).toBeGreaterThan(5_000); // the flood reached the analyzer (the rest: kernel drops, counted)
     expect(callsAfter).toBe(0);
     expect(evidenceAfter).toBe(0);
     expect(peak).toBeLessThan(400);
     expect(after - before).toBeLessThan(50);
+    // What the process holds (RSS keeps pages the allocator does not give back): heap and Buffer memory are back.
+    expect(heapAfter - heapBefore).toBeLessThan(10 * 1048576);
+    expect(externalAfter - externalBefore).toBeLessThan(10 * 1048576);
   }, 60_000);
 });
