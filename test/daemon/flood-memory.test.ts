@@ -137,7 +137,7 @@ limits: { callIdleSeconds: 2 }
     }
     const floodEnd = Date.now() - 200;
     const callsAtEnd = await metric(ports.http, 'spoofwatch_calls_active');
-    // 2 × callIdleSeconds after the flood (the idle tick runs once a second), then one GC.
+    // 2 × callIdleSeconds after the flood (the idle tick runs once a second), then two GCs.
     await sleep(4000 - (Date.now() - floodEnd) - 700);
     // Two collections: Buffers' backing stores are freed by the callbacks that run after the first.
     child.kill('SIGUSR2');
