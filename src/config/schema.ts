@@ -259,12 +259,16 @@ const limitsSchema = z.strictObject({
   flows: positiveInt.default(10_000),
   flowIdleSeconds: positiveNumber.default(300),
   flowBufferBytes: positiveInt.default(256 * 1024),
+  reassemblyBytes: positiveInt.default(64 * 1024 * 1024),
   messageBytes: positiveInt.default(64 * 1024),
   sinkQueue: positiveInt.default(10_000),
   alertSpill: positiveInt.default(20_000),
   windowKeys: positiveInt.default(100_000),
   numberCache: positiveInt.default(10_000),
   peerCache: positiveInt.default(4096),
+  wsClients: positiveInt.default(256),
+  wsBufferBytes: positiveInt.default(64 * 1024 * 1024),
+  httpConnections: positiveInt.default(1024),
 });
 
 /**

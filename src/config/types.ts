@@ -165,6 +165,8 @@ export interface LimitsConfig {
   readonly flows: number;
   readonly flowIdleSeconds: number;
   readonly flowBufferBytes: number;
+  /** Bytes held for reassembly by all TCP streams of a source together (decoder and SIP framers, each). */
+  readonly reassemblyBytes: number;
   readonly messageBytes: number;
   readonly sinkQueue: number;
   /** Alerts kept while the store refuses writes (issue #17); beyond it new alerts are dropped and counted. About 1.2 KB of heap each. */
@@ -172,6 +174,12 @@ export interface LimitsConfig {
   readonly windowKeys: number;
   readonly numberCache: number;
   readonly peerCache: number;
+  /** WebSocket alert clients at once; the next is closed with 1013 and a reason naming this limit. */
+  readonly wsClients: number;
+  /** Unsent bytes of all WebSocket clients together; over it, clients with a backlog are paused, then closed with 1013. */
+  readonly wsBufferBytes: number;
+  /** Open HTTP connections (WebSocket clients included); further connections are closed on accept and counted. */
+  readonly httpConnections: number;
 }
 
 export type IncidentKeyMode = 'source' | 'numberPrefix';

@@ -43,6 +43,16 @@ export const DEFAULT_CALL_LIMITS: CallTableLimits = {
   endedMs: 60_000,
 };
 
+/**
+ * The call table's bounds from the config's `limits` (`limits.calls`, `limits.callIdleSeconds`; DESIGN.md §8.4).
+ * An ended call is kept for its late retransmissions (RFC 3261 §17.1.1.2 Timer D, 32 s) up to a minute, never
+ * longer than an idle call.
+ */
+export function callLimitsOf(limits: { readonly calls: number; readonly callIdleSeconds: number }): CallTableLimits {
+  const idleMs = limits.callIdleSeconds * 1000;
+  return { maxCalls: limits.calls, idleMs, endedMs: Math.min(DEFAULT_CALL_LIMITS.endedMs, idleMs) };
+}
+
 export interface CallUpdate {
   readonly record: CallRecord;
   /** True when this message is the initial INVITE of the call, seen for the first time. */
@@ -85,7 +95,28 @@ export class CallTable {
   private epochMs: number | undefined;
   readonly stats = { calls: 0, evicted: 0, expired: 0, retransmissions: 0, reInvites: 0, retries: 0 };
 
-  constructor(private readonly limits: CallTableLimits = DEFAULT_CALL_LIMITS) {}
+  constructor(
+    private readonly limits: CallTableLimits = DEFAULT_CALL_LIMITS,
+    /** Told of every call the table forgets (idle, ended, evicted), e.g. to drop its buffered evidence. */
+    private readonly onForget?: (record: CallRecord) => void,
+  ) {}
+
+  /** The bounds in force (metrics). */
+  get bounds(): CallTableLimits {
+    return this.limits;
+  }
+
+  /**
+   * Let the table's clock run on while no message comes (the daemon, once a second): expire what is due `elapsedMs`
+   * after the latest message's capture time. Expiry is otherwise driven by messages, so after a flood the calls
+   * stayed until the next traffic (issue #18). A capture clock behind the wall clock (a file read faster than real
+   * time) only makes this later, never early.
+   */
+  advance(elapsedMs: number): void {
+    const last = this.tail;
+    if (last === undefined || this.epochMs === undefined) return;
+    this.sweep(this.epochMs + last.seen + elapsedMs);
+  }
 
   get size(): number {
     return this.calls.size;
@@ -232,6 +263,7 @@ export class CallTable {
     this.releaseCli(node);
     this.unlink(node);
     this.calls.delete(node.callId);
+    this.onForget?.(node);
   }
 
   /** Whether a call last seen `age` ms ago is due: idle too long, or ended long enough ago. */

@@ -35,7 +35,7 @@ export class ConfigPolicy implements Policy {
   constructor(config: Config, reuseDno?: DnoFiles) {
     this.homeCountry = config.homeCountry;
     this.activePacks = [...new Set([config.homeCountry, ...config.rulePacks])];
-    this.peers = new PeerTable(config.peers);
+    this.peers = new PeerTable(config.peers, { cacheSize: config.limits.peerCache });
     for (const p of this.peers.peers) this.facts.set(p.name, peerFacts(p));
     this.lists = compileLists(config.lists);
     const files = config.lists.doNotOriginateFiles;

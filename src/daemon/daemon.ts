@@ -4,7 +4,7 @@
  * port. `startDaemon` is what the CLI runs and what the tests start in-process on ephemeral ports.
  */
 import { Analyzer } from '../pipeline/analyzer.js';
-import type { HepRejection, SipEvent } from '../pipeline/ingest.js';
+import { ingestLimitsOf, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
@@ -72,6 +72,8 @@ export interface DaemonOptions {
   readonly staticHandler?: StaticHandler;
   /** Retention run interval; default 60 s. */
   readonly retentionIntervalMs?: number;
+  /** How often idle call state is expired by wall time while no message comes (default 1 s; tests). */
+  readonly idleTickMs?: number;
   /** How long closing WebSocket handshakes may take (1013, 1001) before sockets are destroyed. */
   readonly closeGraceMs?: number;
   /** tcpdump binary for the interface source. */
@@ -292,6 +294,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     store,
     maxQueue: limits.sinkQueue,
     maxBufferBytes: srv.maxClientBufferBytes,
+    maxClients: limits.wsClients,
+    maxTotalBufferBytes: limits.wsBufferBytes,
     slowMs: srv.slowClientSeconds * 1000,
     heartbeatMs: srv.heartbeatSeconds * 1000,
     ...(opts.closeGraceMs !== undefined ? { closeGraceMs: opts.closeGraceMs } : {}),
@@ -322,6 +326,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   incidents = live;
   cleanups.push(() => live.stop());
 
+  let httpDropped = 0;
+  let httpConnections: () => number = () => 0;
   metrics = createMetrics({
     sources: () => sources.map((s) => s.status()),
     bus: () => bus.stats(),
@@ -330,6 +336,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     store: () => ({ sizeBytes: store.sizeBytes(), alerts: store.count(), lastSeq: store.lastSeq(), pruned: store.stats().pruned }),
     analyzer: () => ({ messages: analyzer.stats.messages, calls: analyzer.calls.size, errors: analyzerErrors }),
     openIncidents: () => live.grouper.openByRule(),
+    bounds: () => {
+      const eb = evidence.buffer;
+      const bytes = eb.bytes;
+      const bus$ = bus.stats();
+      const ws = hub.stats();
+      const win = analyzer.windowUse();
+      return [
+        { bound: 'calls', limit: analyzer.calls.bounds.maxCalls, used: analyzer.calls.size, evictions: analyzer.calls.stats.evicted },
+        { bound: 'evidenceBytes', limit: eb.limits.maxBytes, used: bytes.open, evictions: eb.stats.evictedCalls },
+        { bound: 'evidencePinnedBytes', limit: eb.limits.maxPinnedBytes, used: bytes.pinned, evictions: eb.stats.droppedPinnedCalls },
+        { bound: 'alertSpill', limit: bus$.maxSpill, used: bus$.pendingPersist, evictions: bus$.spillDropped },
+        { bound: 'windowKeys', limit: limits.windowKeys, used: win.keys, evictions: win.evicted },
+        { bound: 'peerCache', limit: limits.peerCache, used: analyzer.peers.cachedAddresses, evictions: 0 },
+        { bound: 'sinkQueue', limit: limits.sinkQueue, used: ws.queued, evictions: ws.dropped },
+        { bound: 'wsClients', limit: limits.wsClients, used: ws.clients, evictions: ws.refused },
+        { bound: 'wsBufferBytes', limit: limits.wsBufferBytes, used: ws.bufferedBytes, evictions: ws.slowClosed },
+        { bound: 'httpConnections', limit: limits.httpConnections, used: httpConnections(), evictions: httpDropped },
+      ];
+    },
   });
   const m = metrics;
 
@@ -382,11 +407,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       ...(srv.hostnames ? { hostnames: srv.hostnames } : {}),
       ...(srv.allowedOrigins ? { allowedOrigins: srv.allowedOrigins } : {}),
       onRefused: (reason, endpoint) => m.httpRefused(reason, endpoint),
+      maxConnections: limits.httpConnections,
+      onConnectionDropped: () => httpDropped++,
     });
   } catch (e) {
     return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${srv.host}:${srv.port} (HTTP): ${(e as Error).message}`));
   }
   cleanups.push(() => http.close());
+  httpConnections = () => http.connections();
 
   const deps = {
     onMessage,
@@ -434,6 +462,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       dir: w.dir,
       pollSeconds: w.pollSeconds,
       onMessage,
+      ingestLimits: ingestLimitsOf(limits),
       processed: store,
       onError: onSourceError,
       onFileDone: (f) => log.info('capture file read', f),
@@ -447,6 +476,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       iface: i.name,
       ...(i.filter ? { filter: i.filter } : {}),
       onMessage,
+      ingestLimits: ingestLimitsOf(limits),
       onError: onSourceError,
       ...(opts.tcpdump ? { tcpdump: opts.tcpdump } : {}),
     });
@@ -459,6 +489,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       void e;
     }
   }
+
+  // Call state expires by the capture clock, which only moves with messages: once traffic stops (after a flood), let
+  // it run on by wall time so idle calls and their evidence go within limits.callIdleSeconds (issue #18).
+  let seenMessages = -1;
+  let quietSinceMs = 0;
+  const idleTimer = setInterval(() => {
+    const n = analyzer.stats.messages;
+    const now = Date.now();
+    if (n !== seenMessages) {
+      seenMessages = n;
+      quietSinceMs = now;
+    } else analyzer.calls.advance(now - quietSinceMs);
+  }, opts.idleTickMs ?? 1000);
+  idleTimer.unref();
+  // Test hook: a daemon started with `node --expose-gc` collects garbage on SIGUSR2, so that a test can read RSS
+  // after a flood without waiting for V8's own timing. Without --expose-gc nothing is installed.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const onGcSignal = (): void => gc?.();
+  if (gc !== undefined) process.on('SIGUSR2', onGcSignal);
 
   // Retention by age and count, in bounded steps so one run never blocks ingestion for long.
   const retentionMs = opts.retentionIntervalMs ?? 60_000;
@@ -495,6 +544,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       if (retentionTimer) clearTimeout(retentionTimer);
       dnoWatch?.close();
       live.stop();
+      clearInterval(idleTimer);
+      process.off('SIGUSR2', onGcSignal);
       await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
       bus.flush();
       await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);

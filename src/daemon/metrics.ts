@@ -11,6 +11,19 @@ import type { BusStats } from '../alerts/bus.js';
 import type { WsHubStats } from '../sinks/websocket.js';
 import type { SourceStatus } from '../sources/source.js';
 
+/**
+ * One bound of DESIGN.md §8.4 as `/metrics` shows it: its configured limit, its current use and how often it was
+ * reached (entries evicted, refused or dropped). Units are the bound's own: calls, keys, bytes, clients.
+ */
+export interface BoundUse {
+  /** Stable name: the `limits.*` (or `server.*`) key it comes from, e.g. `calls`, `evidenceBytes`, `wsClients`. */
+  readonly bound: string;
+  readonly limit: number;
+  readonly used: number;
+  /** Monotonic: entries evicted, expired early or refused because the bound was reached. */
+  readonly evictions: number;
+}
+
 export interface MetricsSources {
   sources(): readonly SourceStatus[];
   bus(): BusStats;
@@ -21,7 +34,15 @@ export interface MetricsSources {
   analyzer(): { messages: number; calls: number; errors: number };
   /** Open incidents per rule (issue #19); absent: the gauge is empty. */
   openIncidents?(): ReadonlyMap<string, number>;
+  /** Every bound's limit, use and evictions (issue #18). */
+  bounds?(): readonly BoundUse[];
 }
+
+/**
+ * prom-client's default metrics that break the Prometheus naming rules (`promtool check metrics`: a gauge must not
+ * end in `_total`); their per-type gauges without the suffix (`…_active_handles{type}`) stay.
+ */
+const NON_COUNTERS_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export interface DaemonMetrics {
   readonly registry: Registry;
@@ -77,7 +98,10 @@ function gauge<L extends string>(
 
 export function createMetrics(m: MetricsSources): DaemonMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'spoofwatch_process_' });
+  // `spoofwatch_` + prom-client's own `process_…` / `nodejs_…` names (the former `spoofwatch_process_` prefix made
+  // `spoofwatch_process_process_cpu_seconds_total`).
+  collectDefaultMetrics({ register: registry, prefix: 'spoofwatch_' });
+  for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(`spoofwatch_${name}`);
 
   const perSource = (pick: (s: SourceStatus) => number) =>
     function* (): Iterable<[{ source: string }, number]> {
@@ -202,6 +226,13 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   gauge(registry, 'spoofwatch_incidents_open', 'Open incidents per rule (issue #19)', ['rule'], function* () {
     for (const [rule, n] of m.openIncidents?.() ?? []) yield [{ rule }, n];
   });
+
+  const bounds = function* <K extends keyof BoundUse>(key: K): Iterable<[{ bound: string }, number]> {
+    for (const b of m.bounds?.() ?? []) yield [{ bound: b.bound }, b[key] as number];
+  };
+  gauge(registry, 'spoofwatch_limit', 'Configured bound (limits.* / server.*): calls, keys, bytes or clients', ['bound'], () => bounds('limit'));
+  gauge(registry, 'spoofwatch_limit_used', 'Current use of each bound, in the bound\'s unit', ['bound'], () => bounds('used'));
+  totalCounter(registry, 'spoofwatch_limit_evictions_total', 'Entries evicted, expired early or refused because a bound was reached', ['bound'], () => bounds('evictions'));
 
   return {
     registry,

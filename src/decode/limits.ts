@@ -45,6 +45,30 @@ export const DEFAULT_DECODE_LIMITS: DecodeLimits = Object.freeze({
   maxEncapsulationDepth: 8,
 });
 
+/**
+ * The decoder's bounds from the config's `limits` (DESIGN.md §8.4): `fragments` datagrams in reassembly (oldest
+ * evicted, RFC 791 §3.2 / RFC 8200 §4.5), `fragmentTimeoutSeconds`, `flows` TCP flow directions (least recently
+ * used evicted), `flowIdleSeconds`, `flowBufferBytes` out-of-order bytes per flow and `reassemblyBytes` across all
+ * flows (the oldest hole is skipped, RFC 9293 §3.10.7.4 leaves buffering to the receiver).
+ */
+export function decodeLimitsOf(l: {
+  readonly fragments: number;
+  readonly fragmentTimeoutSeconds: number;
+  readonly flows: number;
+  readonly flowIdleSeconds: number;
+  readonly flowBufferBytes: number;
+  readonly reassemblyBytes: number;
+}): Partial<DecodeLimits> {
+  return {
+    maxFragmentDatagrams: l.fragments,
+    fragmentTimeoutMs: l.fragmentTimeoutSeconds * 1000,
+    maxTcpFlows: l.flows,
+    tcpIdleTimeoutMs: l.flowIdleSeconds * 1000,
+    maxTcpFlowBufferBytes: l.flowBufferBytes,
+    maxTcpTotalBufferBytes: l.reassemblyBytes,
+  };
+}
+
 /** Every anomaly kind the decoder emits (stable names: metrics and `analyze` output use them). */
 export const DECODE_ANOMALY_KINDS = [
   /** Frame shorter than its link-layer header. */

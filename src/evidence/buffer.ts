@@ -17,9 +17,9 @@ export interface EvidenceMessage {
 }
 
 export interface EvidenceLimits {
-  /** Bytes of unpinned (not alerted) calls kept. */
+  /** Bytes reserved (buffer capacity, not just bytes used) for unpinned (not alerted) calls. */
   readonly maxBytes: number;
-  /** Bytes of pinned (alerted) calls kept; beyond it the oldest pinned call is dropped. */
+  /** Bytes reserved for pinned (alerted) calls; beyond it the oldest pinned call is dropped. */
   readonly maxPinnedBytes: number;
   readonly maxMessagesPerCall: number;
 }
@@ -103,7 +103,7 @@ export class EvidenceBuffer {
   private pinnedBytes = 0;
   readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
 
-  constructor(private readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
+  constructor(readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
 
   /**
    * Buffer one message of `callId`; returns whether the call already had an entry. `hint` is a per-call slot the
@@ -130,7 +130,15 @@ export class EvidenceBuffer {
     }
     // Copied: the source buffer is a slice of a larger chunk.
     const len = m.raw.length;
-    if (e.bytes + len > e.raw.length) e.raw = grow(e.raw, e.bytes, e.bytes + len);
+    // The bounds count reserved bytes (the buffer's capacity), not bytes used: a call's first buffer reserves ~4 KB
+    // whatever its size, and counting only the used bytes let a flood of short calls hold several times the bound
+    // (issue #18).
+    let grown = 0;
+    if (e.bytes + len > e.raw.length) {
+      const before = e.raw.length;
+      e.raw = grow(e.raw, e.bytes, e.bytes + len);
+      grown = e.raw.length - before;
+    }
     e.raw.set(m.raw, e.bytes); // (TypedArray#set: Buffer#copy's argument checks cost as much as the copy)
     e.bytes += len;
     const meta = e.meta;
@@ -144,10 +152,10 @@ export class EvidenceBuffer {
     meta[k + 5] = nameIndex(e.names, m.dst);
     meta[k + 6] = nameIndex(e.names, m.transport);
     if (e.pinned) {
-      this.pinnedBytes += len;
+      this.pinnedBytes += grown;
       this.trimPinned();
     } else {
-      this.openBytes += len;
+      this.openBytes += grown;
       this.trimOpen(callId);
     }
     this.observeAdd(callId, had, e.pinned);
@@ -165,11 +173,11 @@ export class EvidenceBuffer {
     const e = this.entries.get(callId);
     if (!e || e.pinned) return;
     this.openCount--;
-    this.openBytes -= e.bytes;
+    this.openBytes -= e.raw.length;
     e.pinned = true; // (its place in the open ring is stale from now on)
     this.pinnedOrder.add(e);
     this.pinnedCount++;
-    this.pinnedBytes += e.bytes;
+    this.pinnedBytes += e.raw.length;
     this.trimPinned();
   }
 
@@ -200,18 +208,39 @@ export class EvidenceBuffer {
     if (e) this.drop(callId, e);
   }
 
+  /**
+   * Forget a call that is not pinned (the call table forgot it: idle or ended, issue #18), so that the evidence of a
+   * flood's calls goes with the calls and not only when later calls push it out.
+   */
+  releaseOpen(callId: string, hint?: EvidenceHint): void {
+    const h = hint?.evidence as Entry | undefined;
+    const e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
+    if (e === undefined || e.pinned) return;
+    this.drop(callId, e);
+    this.openOrder.compact(this.openCount);
+  }
+
   private drop(callId: string, e: Entry): void {
     this.entries.delete(callId);
     e.live = false;
     if (e.pinned) {
       this.pinnedCount--;
-      this.pinnedBytes -= e.bytes;
+      this.pinnedBytes -= e.raw.length;
     } else {
       this.openCount--;
-      this.openBytes -= e.bytes;
+      this.openBytes -= e.raw.length;
     }
+    // A stale place in an order ring still references the entry until compaction: not its bytes (views handed out
+    // by get() keep their own reference).
+    e.raw = EMPTY;
   }
 
+  /** Calls held: open (not alerted) and pinned. */
+  get calls(): { open: number; pinned: number } {
+    return { open: this.openCount, pinned: this.pinnedCount };
+  }
+
+  /** Bytes reserved for the open (not alerted) and pinned calls: what the bounds count. */
   get bytes(): { open: number; pinned: number } {
     return { open: this.openBytes, pinned: this.pinnedBytes };
   }

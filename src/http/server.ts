@@ -56,6 +56,12 @@ export interface HttpServerOptions {
   readonly allowedOrigins?: readonly string[];
   /** A request refused by the browser-origin defence: a `Host` not naming this server, or a foreign `Origin`. */
   readonly onRefused?: (reason: RefusalReason, endpoint: 'ws' | 'http') => void;
+  /**
+   * Open connections at once (`limits.httpConnections`, WebSocket clients included); beyond it the kernel's
+   * accepted socket is closed at once and `onConnectionDropped` told. Default unbounded.
+   */
+  readonly maxConnections?: number;
+  readonly onConnectionDropped?: () => void;
   /** Largest client → server WebSocket message (subscribe messages are tiny). */
   readonly maxWsMessageBytes?: number;
 }
@@ -63,6 +69,8 @@ export interface HttpServerOptions {
 export interface HttpServerHandle {
   readonly server: Server;
   readonly port: number;
+  /** Connections open now (WebSocket clients included). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -324,6 +332,13 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHand
       else res.destroy();
     });
   });
+  if (opts.maxConnections !== undefined) server.maxConnections = opts.maxConnections;
+  server.on('drop', () => opts.onConnectionDropped?.());
+  let open = 0;
+  server.on('connection', (sock) => {
+    open++;
+    sock.once('close', () => open--);
+  });
   // Slow-loris and idle keep-alive bounds.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -361,6 +376,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHand
       resolve({
         server,
         port,
+        connections: () => open,
         close: () =>
           new Promise<void>((r) => {
             wss.close();

@@ -159,6 +159,11 @@ export class PeerTable {
     return this.byName.get(name);
   }
 
+  /** Source addresses whose lookup is cached now (bounded by `cacheSize`, `limits.peerCache`). */
+  get cachedAddresses(): number {
+    return this.cache.size;
+  }
+
   /** Entries at the longest prefix containing `ip`; cached per address text. */
   private candidates(ip: string): readonly Entry[] | null | undefined {
     const hit = this.cache.get(ip);

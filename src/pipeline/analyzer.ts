@@ -4,7 +4,7 @@
  */
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
-import { CallTable, DEFAULT_CALL_LIMITS, type CallRecord } from '../correlate/calls.js';
+import { CallTable, callLimitsOf, type CallRecord } from '../correlate/calls.js';
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
 import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
@@ -12,6 +12,7 @@ import { RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { mappedFromEntries } from '../rules/forwarding.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
+import type { PeerTable } from '../identity/peers.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
 import type { SipEvent } from './ingest.js';
 
@@ -66,8 +67,9 @@ export class Analyzer {
     readonly evidence?: EvidenceBuffer,
   ) {
     this.current = Analyzer.compile(config, now);
-    const l = config.limits as { calls?: number };
-    this.calls = new CallTable({ ...DEFAULT_CALL_LIMITS, ...(l.calls ? { maxCalls: l.calls } : {}) });
+    // limits.calls and limits.callIdleSeconds reach the table (issue #18: the idle time used to be a fixed 4 h).
+    // A forgotten call's evidence goes with it unless it alerted (pinned: saved by the evidence service).
+    this.calls = new CallTable(callLimitsOf(config.limits), evidence ? (rec) => evidence.releaseOpen(rec.callId, rec) : undefined);
   }
 
   private static compile(config: Config, now: () => Date, previous?: Policy): Policy {
@@ -75,7 +77,7 @@ export class Analyzer {
     const policy = new ConfigPolicy(config, previous?.policy.dnoFiles);
     return {
       policy,
-      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now),
+      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now, config.limits.windowKeys),
       shaken: new ShakenVerifier(config.stirShaken),
       homeCountry: config.homeCountry,
     };
@@ -93,6 +95,16 @@ export class Analyzer {
 
   get ruleIds(): string[] {
     return this.current.engine.ruleIds;
+  }
+
+  /** The peer table of the config in force (its lookup cache is bounded by `limits.peerCache`). */
+  get peers(): PeerTable {
+    return this.current.policy.peers;
+  }
+
+  /** Keys held and evicted by the windowed rules (`limits.windowKeys`). */
+  windowUse(): { keys: number; evicted: number } {
+    return this.current.engine.windowUse();
   }
 
   handle(e: SipEvent): Alert[] {

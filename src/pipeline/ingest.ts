@@ -5,12 +5,13 @@
  * per source, so each source gets its own Ingest; they all feed one Analyzer.
  */
 import { PacketDecoder } from '../decode/packet-decoder.js';
-import type { DecodeLimits } from '../decode/limits.js';
+import { decodeLimitsOf, type DecodeLimits } from '../decode/limits.js';
+import type { LimitsConfig } from '../config/types.js';
 import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPacket } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
 import { matchStartLine, SL_SIZE } from '../sip/startline.js';
-import { isSipStartLine, looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
+import { isSipStartLine, looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
@@ -73,6 +74,19 @@ export interface IngestOptions {
   readonly onHepRejected?: (r: HepRejection) => void;
   /** Clock for HEP packets that carry no capture time (HEP v1; v3 without chunk 9) from a live feed. */
   readonly now?: () => Timestamp;
+  /** Header bytes of one SIP message without an end before a stream drops them (`limits.messageBytes`; 64 KiB). */
+  readonly maxStreamHeaderBytes?: number;
+  /** Bytes held by all TCP streams' framers together (`limits.reassemblyBytes`; default 64 MiB). */
+  readonly maxStreamBytes?: number;
+}
+
+/**
+ * The Ingest bounds from the config's `limits` (issue #18: one Limits object into every bound): the decoder's
+ * (fragments, TCP flows and their buffers), `flows` stream framers, `messageBytes` of an unfinished header section
+ * per stream and `reassemblyBytes` held by all streams together.
+ */
+export function ingestLimitsOf(l: LimitsConfig): Pick<IngestOptions, 'decodeLimits' | 'maxStreams' | 'maxStreamBytes' | 'maxStreamHeaderBytes'> {
+  return { decodeLimits: decodeLimitsOf(l), maxStreams: l.flows, maxStreamBytes: l.reassemblyBytes, maxStreamHeaderBytes: l.messageBytes };
 }
 
 const HEP_MAGIC = 0x48455033; // "HEP3"
@@ -205,9 +219,12 @@ export class Ingest {
   /** TCP flows that are (or may become) WebSocket connections. */
   private readonly ws: WsFlows;
   private frameCount = 0;
+  /** What all stream framers hold together (issue #18: 10,000 connections × up to ~1 MB had no global cap). */
+  readonly streamBudget: StreamBudget;
 
   constructor(private readonly opts: IngestOptions) {
     this.maxStreams = opts.maxStreams ?? 65_536;
+    this.streamBudget = { used: 0, max: opts.maxStreamBytes ?? 64 * 1024 * 1024, refused: 0 };
     this.ws = new WsFlows(
       { ...DEFAULT_WS_FLOW_LIMITS, maxFlows: this.maxStreams, ...opts.wsLimits },
       (kind, detail, frame) => this.anomaly({ kind, detail, frame }),
@@ -298,12 +315,15 @@ export class Ingest {
   /** End of input: emit what the decoder still holds and close every stream framer. */
   flush(): void {
     this.decoder.flush();
+    for (const f of this.framers.values()) if (f instanceof SipStreamFramer) f.release();
     this.framers.clear();
     this.ws.clear();
   }
 
   /** Forget a TCP connection's framer (socket closed). */
   closeFlow(flow: string): void {
+    const framer = this.framers.get(flow);
+    if (framer instanceof SipStreamFramer) framer.release();
     this.framers.delete(flow);
     this.ws.forget(flow);
   }
@@ -358,6 +378,8 @@ export class Ingest {
       if (this.framers.size >= this.maxStreams) {
         const oldest = this.framers.keys().next();
         if (!oldest.done) {
+          const evicted = this.framers.get(oldest.value);
+          if (evicted instanceof SipStreamFramer) evicted.release();
           this.framers.delete(oldest.value);
           this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
         }
@@ -375,7 +397,7 @@ export class Ingest {
         this.midStream(flow, d, hepCaptureId);
         return;
       }
-      framer = new SipStreamFramer();
+      framer = this.sipFramer();
       this.framers.set(d.flow, framer);
     }
     for (const m of framer.push(d)) {
@@ -383,6 +405,11 @@ export class Ingest {
       this.message(m.bytes, { ...d, frame: m.frame }, m.frames, hepCaptureId);
     }
     for (const a of framer.takeAnomalies()) this.anomaly(a);
+  }
+
+  /** A SIP framer for a new TCP flow, within the streams' shared byte budget (`limits.reassemblyBytes`). */
+  private sipFramer(): SipStreamFramer {
+    return new SipStreamFramer({ budget: this.streamBudget, ...(this.opts.maxStreamHeaderBytes !== undefined ? { maxHeaderBytes: this.opts.maxStreamHeaderBytes } : {}) });
   }
 
   private webSocket(d: Datagram & { flow: string }, hepCaptureId: number | undefined): void {
@@ -423,7 +450,7 @@ export class Ingest {
       for (const h of flow.held) this.hepStream(hep, h);
       return;
     }
-    this.framers.set(d.flow, new SipStreamFramer());
+    this.framers.set(d.flow, this.sipFramer());
     for (const h of flow.held) this.stream(h as Datagram & { flow: string }, hepCaptureId);
   }
 

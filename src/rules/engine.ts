@@ -78,6 +78,8 @@ export class RuleEngine {
     settings: Readonly<Record<string, RuleSettings>> = {},
     rules: readonly Rule[] = ALL_RULES,
     private readonly now: () => Date = () => new Date(),
+    /** Keys per window store (`limits.windowKeys`); the oldest key is evicted beyond it. */
+    windowKeys = 100_000,
   ) {
     const enabled = rules.filter((r) => settings[r.id]?.enabled !== false);
     // Rules that key their windows by the same thing share a store, two at a time.
@@ -88,7 +90,7 @@ export class RuleEngine {
       const first = waiting.get(r.windowKey);
       if (first === undefined) waiting.set(r.windowKey, r);
       else {
-        const [a, b] = MemoryWindowState.pair();
+        const [a, b] = MemoryWindowState.pair(windowKeys);
         paired.set(first, a).set(r, b);
         waiting.delete(r.windowKey);
       }
@@ -97,7 +99,7 @@ export class RuleEngine {
       const s = settings[r.id] ?? {};
       const params: Record<string, number | string | boolean | undefined> = { ...(r.defaults ?? {}) };
       for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
-      return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: paired.get(r) ?? new MemoryWindowState() };
+      return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: paired.get(r) ?? new MemoryWindowState(windowKeys) };
     });
     this.forInitial = this.active;
     this.forRequest = this.active.filter((a) => a.rule.scope !== 'initial-invite');
@@ -106,6 +108,23 @@ export class RuleEngine {
 
   get ruleIds(): string[] {
     return this.active.map((a) => a.rule.id);
+  }
+
+  /**
+   * Keys of the fullest window store (the bound `limits.windowKeys` is per store) and evictions of all stores (a
+   * shared store counted once): `/metrics`.
+   */
+  windowUse(): { keys: number; evicted: number } {
+    const seen = new Set<object>();
+    let keys = 0;
+    let evicted = 0;
+    for (const a of this.active) {
+      if (seen.has(a.state.storeRef)) continue;
+      seen.add(a.state.storeRef);
+      if (a.state.size > keys) keys = a.state.size;
+      evicted += a.state.evicted;
+    }
+    return { keys, evicted };
   }
 
   /**

@@ -314,6 +314,11 @@ export class MemoryWindowState implements WindowState {
   }
 
   /** Keys and entries dropped by the bounds (of both states, when paired). */
+  /** Identity of the store behind this state (one for both states of a pair): count a pair's store once. */
+  get storeRef(): object {
+    return this.store;
+  }
+
   get evicted(): number {
     return this.store.evicted;
   }

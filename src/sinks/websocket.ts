@@ -40,6 +40,16 @@ export interface WsHubOptions {
   readonly maxQueue: number;
   /** `bufferedAmount` bound in bytes. */
   readonly maxBufferBytes: number;
+  /**
+   * Clients connected at once (`limits.wsClients`); the next one is closed at once with 1013 and a reason naming
+   * the limit (it may retry later). Default unbounded.
+   */
+  readonly maxClients?: number;
+  /**
+   * `bufferedAmount` of all clients together (`limits.wsBufferBytes`): while the sum is over it, every client with
+   * unsent bytes is treated as over its own bound (paused, then closed with 1013 after `slowMs`). Default unbounded.
+   */
+  readonly maxTotalBufferBytes?: number;
   /** How long a client may stay over the bound before it is closed with 1013. */
   readonly slowMs: number;
   readonly heartbeatMs: number;
@@ -65,6 +75,10 @@ export interface WsHubStats {
   readonly replayed: number;
   /** Clients whose bus queue overflowed and who caught up from the store instead. */
   readonly catchUps: number;
+  /** Connections refused because `maxClients` were connected. */
+  readonly refused: number;
+  /** Bytes written but not yet sent, all clients together. */
+  readonly bufferedBytes: number;
 }
 
 interface ClientFilter {
@@ -164,7 +178,7 @@ export class WsHub {
   private readonly clients = new Set<Client>();
   private nextId = 1;
   private readonly now: () => number;
-  private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0, catchUps: 0 };
+  private readonly counters = { connected: 0, slowClosed: 0, heartbeatTimeouts: 0, badMessages: 0, replayed: 0, delivered: 0, dropped: 0, catchUps: 0, refused: 0 };
   private lastAlert: Alert | undefined;
   private lastAlertBytes: Buffer = Buffer.alloc(0);
   private readonly heartbeat: NodeJS.Timeout;
@@ -186,7 +200,9 @@ export class WsHub {
     let queued = 0;
     let delivered = this.counters.delivered;
     let dropped = this.counters.dropped;
+    let bufferedBytes = 0;
     for (const c of this.clients) {
+      bufferedBytes += c.ws.bufferedAmount;
       if (!c.sub) continue;
       const s = c.sub.stats();
       queued += s.queued;
@@ -204,11 +220,23 @@ export class WsHub {
       badMessages: this.counters.badMessages,
       replayed: this.counters.replayed,
       catchUps: this.counters.catchUps,
+      refused: this.counters.refused,
+      bufferedBytes,
     };
   }
 
   /** Take over an upgraded connection. */
   attach(ws: WebSocket, remote: string): void {
+    const max = this.opts.maxClients;
+    if (max !== undefined && this.clients.size >= max) {
+      // Refused before anything is sent or subscribed: 1013 Try Again Later (RFC 6455 §7.4.1, IANA registry).
+      this.counters.refused++;
+      this.opts.onEvent?.('ws-refused', { remote, clients: this.clients.size, limit: max });
+      ws.on('error', () => undefined);
+      ws.close(1013, `too many clients: limits.wsClients ${max} reached, try again later`);
+      setTimeout(() => ws.terminate(), this.opts.closeGraceMs ?? 30_000).unref();
+      return;
+    }
     const c = new Client(this.nextId++, ws, remote);
     this.clients.add(c);
     this.counters.connected++;
@@ -307,7 +335,13 @@ export class WsHub {
   }
 
   private overBound(c: Client): boolean {
-    return c.ws.bufferedAmount > this.opts.maxBufferBytes;
+    const buffered = c.ws.bufferedAmount;
+    if (buffered > this.opts.maxBufferBytes) return true;
+    const total = this.opts.maxTotalBufferBytes;
+    if (total === undefined || buffered === 0) return false;
+    let sum = 0;
+    for (const o of this.clients) sum += o.ws.bufferedAmount;
+    return sum > total;
   }
 
   /** Open a live bus subscription; alerts at or below `c.floor` are dropped. */

@@ -35,11 +35,25 @@ export interface FramedMessage {
   readonly anomalies: Anomaly[];
 }
 
+/**
+ * Bytes held by every framer sharing it (all TCP connections of one source: `limits.reassemblyBytes`). A framer
+ * whose next bytes would take `used` past `max` drops what it holds and resynchronises (anomaly
+ * `stream-buffer-limit`): the flow that asks for more is refused, others keep their messages.
+ */
+export interface StreamBudget {
+  used: number;
+  readonly max: number;
+  /** Times a framer dropped its bytes at the bound. */
+  refused: number;
+}
+
 export interface FramerLimits {
   /** Header section bytes without an end before the data is dropped (default 64 KiB). */
   readonly maxHeaderBytes?: number;
   /** Largest Content-Length accepted (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** Shared bound on the bytes held by all framers of a source. */
+  readonly budget?: StreamBudget;
 }
 
 /** Stable anomaly kinds of the framer. */
@@ -49,6 +63,7 @@ export const FramerAnomaly = {
   headerTooLarge: 'stream-header-too-large',
   bodyTooLarge: 'stream-body-too-large',
   contentLengthMissing: 'content-length-missing',
+  bufferLimit: 'stream-buffer-limit',
 } as const;
 
 export interface FramerStats {
@@ -90,9 +105,17 @@ export class SipStreamFramer {
   private anomalies: Anomaly[] = [];
   private lastFrame = 0;
 
+  private readonly budget: StreamBudget | undefined;
+
   constructor(limits: FramerLimits = {}) {
     this.maxHeader = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER;
     this.maxBody = limits.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    this.budget = limits.budget;
+  }
+
+  /** Drop what is held (the connection is gone), giving its bytes back to the shared budget. */
+  release(): void {
+    if (this.pending > 0) this.consume(this.pending);
   }
 
   /** Bytes held waiting for the rest of a message. */
@@ -122,7 +145,19 @@ export class SipStreamFramer {
       this.startResync();
     }
     const payload = d.payload;
+    const budget = this.budget;
+    if (budget !== undefined && budget.used + payload.length > budget.max && payload.length > 0) {
+      budget.refused++;
+      this.note(FramerAnomaly.bufferLimit, `all streams hold ${budget.used} bytes (limit ${budget.max}); ${this.pending} buffered bytes and ${payload.length} new dropped`);
+      this.stats.skippedBytes += this.pending + payload.length;
+      this.stats.dropped++;
+      if (this.pending > 0) this.consume(this.pending);
+      this.need = -1;
+      this.startResync();
+      return [];
+    }
     if (payload.length > 0) {
+      if (budget !== undefined) budget.used += payload.length;
       const start = this.base + this.pending;
       const frames = d.frames !== undefined && d.frames.length > 0 ? d.frames : [d.frame];
       const ends = d.frameEnds;
@@ -295,6 +330,7 @@ export class SipStreamFramer {
   private consume(n: number): void {
     this.base += n;
     this.pending -= n;
+    if (this.budget !== undefined) this.budget.used -= n;
     this.scanned = 0;
     let left = n;
     while (left > 0) {

@@ -25,6 +25,7 @@ export {
   SipStreamFramer,
   type FramedMessage,
   type FramerLimits,
+  type StreamBudget,
   type FramerStats,
   type StreamChunk,
 } from './framer.js';

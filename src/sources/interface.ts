@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, type IngestOptions, type SipEvent } from '../pipeline/ingest.js';
 import { SpoofwatchError } from '../types.js';
 import { openCapture } from './capture/index.js';
 import { bump, mergeIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
@@ -16,6 +16,8 @@ export interface InterfaceCaptureOptions {
   /** A pcap filter expression, passed to tcpdump as one argument. */
   readonly filter?: string;
   readonly onMessage: (e: SipEvent) => void;
+  /** Decoder and stream bounds from `limits` ({@link ingestLimitsOf}); default the Ingest's own. */
+  readonly ingestLimits?: Partial<IngestOptions>;
   /** The tcpdump binary; default `tcpdump` from PATH. */
   readonly tcpdump?: string;
   readonly now?: () => number;
@@ -37,7 +39,7 @@ export class InterfaceCapture implements LiveSource {
 
   constructor(private readonly opts: InterfaceCaptureOptions) {
     this.now = opts.now ?? Date.now;
-    this.ingest = new Ingest({ origin: `interface:${opts.iface}`, onMessage: opts.onMessage });
+    this.ingest = new Ingest({ origin: `interface:${opts.iface}`, onMessage: opts.onMessage, ...opts.ingestLimits });
   }
 
   status(): SourceStatus {

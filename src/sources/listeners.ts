@@ -13,7 +13,7 @@ import { AddressTextCache } from '../decode/address-text.js';
 import { decodeHep, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
 import type { LimitsConfig } from '../config/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
-import { Ingest, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, ingestLimitsOf, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
 import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
@@ -130,7 +130,7 @@ abstract class ListenerBase implements LiveSource {
     this.ingest = new Ingest({
       origin,
       onMessage: deps.onMessage,
-      maxStreams: deps.limits.flows,
+      ...ingestLimitsOf(deps.limits),
       now: () => wallTimestamp(this.now()),
       ...(deps.onHepRejected ? { onHepRejected: (r: HepRejection) => deps.onHepRejected?.(this.name, r) } : {}),
     });

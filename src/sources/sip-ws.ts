@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { LimitsConfig, SipWsConfig } from '../config/index.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, ingestLimitsOf, type SipEvent } from '../pipeline/ingest.js';
 import type { Endpoint } from '../types.js';
 import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
@@ -68,7 +68,7 @@ export class SipWsListener implements LiveSource {
     private readonly deps: SipWsDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.ingest = new Ingest({ origin: 'sip-ws', onMessage: deps.onMessage, maxStreams: deps.limits.flows });
+    this.ingest = new Ingest({ origin: 'sip-ws', onMessage: deps.onMessage, ...ingestLimitsOf(deps.limits) });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,

@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, type IngestOptions, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture } from './capture/index.js';
 import { absorbIngest, bump, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
@@ -26,6 +26,8 @@ export interface FolderWatchOptions {
   readonly dir: string;
   readonly pollSeconds: number;
   readonly onMessage: (e: SipEvent) => void;
+  /** Decoder and stream bounds from `limits` ({@link ingestLimitsOf}); default the Ingest's own. */
+  readonly ingestLimits?: Partial<IngestOptions>;
   readonly processed: ProcessedFiles;
   readonly now?: () => number;
   /** Sub-folders are searched this deep (0 = only the folder itself). Default 3. */
@@ -156,7 +158,7 @@ export class FolderWatch implements LiveSource {
   }
 
   private async readFile(path: string, size: number, mtimeMs: number): Promise<void> {
-    const ingest = new Ingest({ origin: path, onMessage: this.opts.onMessage });
+    const ingest = new Ingest({ origin: path, onMessage: this.opts.onMessage, ...this.opts.ingestLimits });
     const reader = openCapture(path);
     this.current = reader;
     let error: string | undefined;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallTable } from '../../src/correlate/calls.js';
+import { defaultConfig, parseConfig } from '../../src/config/index.js';
+import { Analyzer } from '../../src/pipeline/analyzer.js';
 
 describe('CallTable', () => {
   it('marks the first INVITE initial, retransmissions and re-INVITEs not; tracks the outcome', () => {
@@ -117,5 +119,39 @@ describe('CallTable', () => {
     expect(t.size).toBe(1);
     expect(t.get('e99')).toBeUndefined();
     expect(t.get('live')!.messages).toBe(25);
+  });
+});
+
+describe('limits.calls and limits.callIdleSeconds reach the call table (issue #18)', () => {
+  const analyzerWith = (limits: string) => {
+    const r = parseConfig(`limits:\n${limits}`, 'test.yaml');
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    return new Analyzer(r.config, () => undefined);
+  };
+
+  it('limits.callIdleSeconds: a call idle that long (capture time) is forgotten; the default keeps it', () => {
+    const short = analyzerWith('  callIdleSeconds: 2\n').calls;
+    const dflt = new Analyzer(defaultConfig(), () => undefined).calls;
+    for (const t of [short, dflt]) {
+      t.request('idle', 'INVITE', 1, false, 0, 1);
+      t.response('idle', 200, 'INVITE', 1, 100, 2); // answered: active, only the idle time ends it
+      t.request('other', 'OPTIONS', 1, false, 2100, 3);
+      t.sweep(2100);
+    }
+    expect(short.get('idle')).toBeUndefined();
+    expect(short.stats.expired).toBe(1);
+    expect(dflt.get('idle')).toMatchObject({ state: 'answered' });
+    dflt.sweep(899_000 + 100);
+    expect(dflt.get('idle')).toBeDefined(); // default 900 s
+    dflt.sweep(900_000 + 100);
+    expect(dflt.get('idle')).toBeUndefined();
+  });
+
+  it('limits.calls: the least recently seen call is evicted beyond the bound', () => {
+    const t = analyzerWith('  calls: 3\n').calls;
+    for (let i = 0; i < 5; i++) t.request(`c${i}`, 'INVITE', 1, false, i, i + 1);
+    expect(t.size).toBe(3);
+    expect(t.stats.evicted).toBe(2);
+    expect([0, 1, 2, 3, 4].map((i) => t.get(`c${i}`) !== undefined)).toEqual([false, false, true, true, true]);
   });
 });

@@ -1,0 +1,38 @@
+/**
+ * Issue #18: `limits.windowKeys` and `limits.peerCache` reach the window stores and the peer lookup cache of the
+ * Analyzer (analyze and the daemon build it the same way), and change what is kept.
+ */
+import { describe, expect, it } from 'vitest';
+import { configOf, DEFAULT_TEST_CONFIG, invite, sipNum, SipSession } from '../rules/harness.js';
+
+function fiveCallers(s: SipSession, srcIps: readonly string[] = ['127.0.0.1']): void {
+  for (let i = 0; i < 5; i++) {
+    const text = invite({ from: sipNum(`+3130123456${i}`), to: sipNum('+31301234500'), callId: `w${i}@test` });
+    s.feed({ text, src: `${srcIps[i % srcIps.length]!}:5060` });
+  }
+}
+
+describe('limits.windowKeys', () => {
+  it('2: the windowed rules keep 2 calling numbers and evict the 3 oldest from each store; the default keeps all 5', () => {
+    const small = new SipSession(`${DEFAULT_TEST_CONFIG}limits:\n  windowKeys: 2\n`);
+    const dflt = new SipSession();
+    fiveCallers(small);
+    fiveCallers(dflt);
+    // Two stores hold a key per caller (the CLI-MULTI-PEER + CLI-VELOCITY pair, CLI-NEIGHBOUR): 3 evicted from each.
+    expect(small.analyzer.windowUse()).toEqual({ keys: 2, evicted: 6 });
+    expect(dflt.analyzer.windowUse()).toEqual({ keys: 5, evicted: 0 });
+    expect(configOf(DEFAULT_TEST_CONFIG).limits.windowKeys).toBe(100_000);
+  });
+});
+
+describe('limits.peerCache', () => {
+  it('2: the peer lookup caches 2 source addresses; the default (4096) caches all 5', () => {
+    const ips = ['127.0.0.1', '127.0.0.10', '127.0.0.11', '127.0.0.12', '127.0.0.13'];
+    const small = new SipSession(`${DEFAULT_TEST_CONFIG}limits:\n  peerCache: 2\n`);
+    const dflt = new SipSession();
+    fiveCallers(small, ips);
+    fiveCallers(dflt, ips);
+    expect(small.analyzer.peers.cachedAddresses).toBe(2);
+    expect(dflt.analyzer.peers.cachedAddresses).toBe(5);
+  });
+});
