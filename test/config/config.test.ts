@@ -333,7 +333,7 @@ describe('default config', () => {
         'lists: 1 protected number, 1 do-not-originate number, 1 brand',
         'stir/shaken: 0 trust anchors, certificate cache (none), freshness 60 s',
         'rules: all enabled with default settings',
-        'sources: sip udp+tcp 127.0.0.1:5060; hep udp+tcp 127.0.0.1:9060; watch captures/',
+        'sources: sip udp+tcp 127.0.0.1:5060; hep udp+tcp 127.0.0.1:9060; watch captures/scenario/',
         'server: http://127.0.0.1:8080 (no tokens: loopback only)',
         'store: ./spoofwatch.db (retention 30 days, at most 1000000 alerts)',
       ].join('\n'),
