@@ -27,6 +27,7 @@ import { generateCapture, type GeneratedCapture } from './capture.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
 import { LAUNCH_NODE_OPTIONS } from '../heap.js';
 import type { DaemonCounters } from './child-daemon.js';
+import { benchSearch, type SearchBench } from './search.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = (k: string, d: string): string => process.env[k] ?? d;
@@ -41,6 +42,7 @@ const THREADS = Number(env('BENCH_THREADS', '2'));
 const REPEAT = Math.max(1, Number(env('BENCH_REPEAT', '3')));
 const SKIP = new Set(env('BENCH_SKIP', '').split(',').filter(Boolean));
 const OUT = env('BENCH_OUT', 'bench/results');
+const SEARCH_ALERTS = Number(env('BENCH_SEARCH_ALERTS', '100000'));
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const TASKSET = has('taskset');
@@ -335,6 +337,7 @@ interface Results {
   readonly offline: AnalyzeRun[];
   readonly tsharkComparison?: { readonly slice: number; readonly spoofwatch: AnalyzeRun; readonly tshark: TsharkRun; readonly ratio: number };
   readonly live: LiveRun[];
+  readonly search?: SearchBench;
   readonly targets: { readonly name: string; readonly target: string; readonly measured: string; readonly pass: boolean | undefined }[];
 }
 
@@ -374,6 +377,15 @@ function table(r: Results): string {
       );
     }
   }
+  const sb = r.search;
+  if (sb) {
+    lines.push('');
+    lines.push(`| /api/alerts search, ${fmt(sb.alerts)} stored alerts (filled in ${fmt(sb.fillMs)} ms) | median ms | alerts returned |`);
+    lines.push('|---|---:|---:|');
+    lines.push(`| callId= | ${sb.callIdMs} | ${sb.hits.callId} |`);
+    lines.push(`| number= (7-digit prefix) | ${sb.numberPrefixMs} | ${sb.hits.numberPrefix} |`);
+    lines.push(`| from=/to= (one minute) | ${sb.timeRangeMs} | ${sb.hits.timeRange} |`);
+  }
   lines.push('');
   lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
   lines.push('|---|---|---|---|');
@@ -397,6 +409,7 @@ async function main(): Promise<void> {
   const offline: AnalyzeRun[] = [];
   let comparison: Results['tsharkComparison'];
   let liveRuns: LiveRun[] = [];
+  let search: SearchBench | undefined;
   try {
     if (!SKIP.has('offline')) {
       const sip = gen('sip.pcapng', MESSAGES);
@@ -422,6 +435,10 @@ async function main(): Promise<void> {
       rmSync(slice.path, { force: true });
     }
     if (!SKIP.has('live')) liveRuns = await live(dir);
+    if (!SKIP.has('search')) {
+      search = benchSearch(SEARCH_ALERTS);
+      log(`search on ${fmt(search.alerts)} alerts: callId ${search.callIdMs} ms, number prefix ${search.numberPrefixMs} ms, time range ${search.timeRangeMs} ms`);
+    }
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
@@ -449,7 +466,14 @@ async function main(): Promise<void> {
     offline,
     ...(comparison ? { tsharkComparison: comparison } : {}),
     live: liveRuns,
+    ...(search ? { search } : {}),
     targets: [
+      {
+        name: `alert search (Call-ID, number prefix, time range) on ${fmt(search?.alerts)} stored alerts`,
+        target: '< 50 ms each',
+        measured: search ? `${search.callIdMs} / ${search.numberPrefixMs} / ${search.timeRangeMs} ms` : '–',
+        pass: search ? Math.max(search.callIdMs, search.numberPrefixMs, search.timeRangeMs) < 50 : undefined,
+      },
       { name: 'offline SIP-only, one core', target: '≥ 150,000 msg/s', measured: oneCore ? `${fmt(oneCore.msgPerSec)} msg/s` : '–', pass: oneCore ? oneCore.msgPerSec >= 150_000 : undefined },
       { name: 'vs tshark (same slice, one core)', target: '≥ 3.3×', measured: comparison ? `${comparison.ratio}×` : '–', pass: comparison ? comparison.ratio >= 3.3 : undefined },
       // Judged on the default analyze (one thread, as the speed target); the --threads runs are listed beside it.
