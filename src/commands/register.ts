@@ -1,9 +1,10 @@
 /** Registers the long-running commands: `daemon` (live ingestion, alert stream) and `tail` (a stream client). */
+import { isatty } from 'node:tty';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isSeverity, SEVERITIES, type Alert, type Severity } from '../alerts/alert.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { applyFlags, startDaemon, type DaemonFlags, type DaemonPorts } from '../daemon/daemon.js';
-import { createLogger } from '../daemon/logger.js';
+import { createLogger, stderrTerminal, TerminalWriter } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
 import { terminalSafe } from '../util/terminal.js';
 import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
@@ -106,11 +107,17 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
       keepRunningWhenStdoutCloses();
       // On a terminal a line never wraps past CONSOLE_WIDTH (an alert's title is shortened first).
       const width = color ? CONSOLE_WIDTH : undefined;
-      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void (stdoutOpen() && process.stdout.write(formatAlertLine(a, color, width) + '\n')) }] : [];
+      // On a terminal, alert lines go out by descriptor: a closed terminal window must not abort the daemon.
+      const terminal = color ? new TerminalWriter(1) : undefined;
+      const printLine = (line: string): void => {
+        if (terminal) terminal.write(line);
+        else if (stdoutOpen()) process.stdout.write(line);
+      };
+      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => printLine(formatAlertLine(a, color, width) + '\n') }] : [];
       const running = applyFlags(config, flags);
       const daemon = await startDaemon({ config: running, logger: log, sinks });
       log.info('daemon started', { config: label, pid: process.pid });
-      if (process.stderr.isTTY === true) process.stderr.write(startBanner(running, daemon.urls.ws, daemon.ports, opts.config === undefined, process.pid));
+      if (isatty(2)) stderrTerminal.write(startBanner(running, daemon.urls.ws, daemon.ports, opts.config === undefined, process.pid));
 
       // SIGHUP: re-read the config file; peers, lists and rules change, call state stays.
       const onHup = (): void => {

@@ -9,6 +9,9 @@
  * controls JSON leaves raw, so no byte of a log line makes a terminal act and every line still parses to the same
  * object (issue #17).
  */
+import { writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 import winston from 'winston';
 import { jsonTerminalSafe, terminalSafe } from '../util/terminal.js';
 
@@ -79,9 +82,38 @@ const terminalSafeJson = winston.format((info) => {
   return info;
 });
 
+/**
+ * Writes to a terminal by file descriptor, synchronously, dropping output once the terminal has gone (EIO after
+ * a hang-up, EPIPE, EBADF …). Writing through Node's TTY stream to a terminal that was closed aborts the process
+ * (measured: exit by SIGABRT at the first log line after the window closed); a daemon started in a terminal must
+ * outlive it (issue #20).
+ */
+export class TerminalWriter {
+  private gone = false;
+  constructor(private readonly fd: number) {}
+  /** False once a write failed: the terminal is gone, later writes are dropped. */
+  get open(): boolean {
+    return !this.gone;
+  }
+  write(text: string): void {
+    if (this.gone) return;
+    try {
+      const buf = Buffer.from(text);
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.fd, buf, off);
+    } catch (e) {
+      // EAGAIN on a non-blocking terminal would lose one line; anything else means it is gone.
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') this.gone = true;
+    }
+  }
+}
+
+/** The terminal writer of stderr, shared by the human logger and the daemon's banner. */
+export const stderrTerminal = new TerminalWriter(2);
+
 /** The daemon's logger: JSON lines on stderr, or {@link humanLogLines} when `human` (default: stderr is a TTY). */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const human = opts.human ?? process.stderr.isTTY === true;
+  const human = opts.human ?? isatty(2);
   return winston.createLogger({
     level: opts.level ?? 'info',
     silent: opts.silent ?? false,
@@ -89,7 +121,18 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       ? winston.format.combine(winston.format.timestamp(), humanFormat())
       : winston.format.combine(winston.format.timestamp(), winston.format.json(), terminalSafeJson()),
     defaultMeta: { service: 'spoofwatch' },
-    // stderr, so stdout stays free for data (and `docker logs` shows both).
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] })],
+    // stderr, so stdout stays free for data (and `docker logs` shows both). On a terminal, by descriptor (above).
+    transports: [
+      human
+        ? new winston.transports.Stream({
+            stream: new Writable({
+              write(chunk: Buffer | string, _enc, done) {
+                stderrTerminal.write(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+                done();
+              },
+            }),
+          })
+        : new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] }),
+    ],
   });
 }

@@ -4,7 +4,7 @@
  * else: no decoder test capture, no JSON log line, no line wider than 200 characters, and one banner that says
  * what it watches, where the page is and how to point it at your own network.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,4 +54,45 @@ describe.skipIf(!hasBinary('script'))('npm start on a terminal (needs `script`: 
       t.cleanup();
     }
   }, 30_000);
+});
+
+/**
+ * Closing the terminal window: the kernel hangs up the terminal and sends SIGHUP. The daemon takes SIGHUP as
+ * "reload" and goes on; its writes to the gone terminal are dropped (through Node's TTY stream they aborted the
+ * process with SIGABRT). The pty comes from Python's `pty` module (Debian: python3).
+ */
+describe.skipIf(!hasBinary('python3'))('a daemon started on a terminal that is then closed (needs python3)', () => {
+  it('keeps running, also through a later SIGHUP, until it is stopped by its pid', () => {
+    const t = tempDir('spoofwatch-hangup-');
+    const driver = `
+import os, pty, sys, time, signal, json
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b''
+end = time.time() + 20
+while b'kill -HUP' not in out and time.time() < end:
+    out += os.read(fd, 65536)
+os.close(fd)                      # the window closes: hang-up, SIGHUP
+time.sleep(1.5)
+alive1 = os.waitpid(pid, os.WNOHANG) == (0, 0)
+if alive1: os.kill(pid, signal.SIGHUP)   # a reload, logging to the gone terminal
+time.sleep(1.0)
+alive2 = alive1 and os.waitpid(pid, os.WNOHANG) == (0, 0)
+try: os.kill(pid, signal.SIGKILL)
+except ProcessLookupError: pass
+print(json.dumps({'banner': b'kill -HUP' in out, 'alive1': alive1, 'alive2': alive2}))
+`;
+    try {
+      const r = spawnSync(
+        'python3',
+        ['-c', driver, process.execPath, join(ROOT, 'dist/cli.js'), 'daemon', '--http-port', '0', '--sip-port', '0', '--hep-port', '0', '--store', join(t.dir, 'a.db'), '--watch', t.dir],
+        { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ banner: true, alive1: true, alive2: true });
+    } finally {
+      t.cleanup();
+    }
+  }, 40_000);
 });
