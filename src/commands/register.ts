@@ -117,7 +117,6 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
       const running = applyFlags(config, flags);
       const daemon = await startDaemon({ config: running, logger: log, sinks });
       log.info('daemon started', { config: label, pid: process.pid });
-      if (isatty(2)) stderrTerminal.write(startBanner(running, daemon.urls.ws, daemon.ports, opts.config === undefined, process.pid));
 
       // SIGHUP: re-read the config file; peers, lists and rules change, call state stays.
       const onHup = (): void => {
@@ -141,6 +140,8 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
         }
       };
       process.on('SIGHUP', onHup);
+      // After the SIGHUP handler: the banner says SIGHUP reloads, so it must already be true when it appears.
+      if (isatty(2)) stderrTerminal.write(startBanner(running, daemon.urls.ws, daemon.ports, opts.config === undefined, process.pid));
 
       await new Promise<void>((resolve) => {
         const onStop = (signal: NodeJS.Signals): void => {

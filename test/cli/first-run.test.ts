@@ -75,13 +75,15 @@ while b'kill -HUP' not in out and time.time() < end:
     out += os.read(fd, 65536)
 os.close(fd)                      # the window closes: hang-up, SIGHUP
 time.sleep(1.5)
-alive1 = os.waitpid(pid, os.WNOHANG) == (0, 0)
+st = os.waitpid(pid, os.WNOHANG)
+alive1 = st == (0, 0)
 if alive1: os.kill(pid, signal.SIGHUP)   # a reload, logging to the gone terminal
 time.sleep(1.0)
-alive2 = alive1 and os.waitpid(pid, os.WNOHANG) == (0, 0)
+if alive1: st = os.waitpid(pid, os.WNOHANG)
+alive2 = alive1 and st == (0, 0)
 try: os.kill(pid, signal.SIGKILL)
 except ProcessLookupError: pass
-print(json.dumps({'banner': b'kill -HUP' in out, 'alive1': alive1, 'alive2': alive2}))
+print(json.dumps({'banner': b'kill -HUP' in out, 'alive1': alive1, 'alive2': alive2, 'status': st[1]}))
 `;
     try {
       const r = spawnSync(
@@ -90,7 +92,7 @@ print(json.dumps({'banner': b'kill -HUP' in out, 'alive1': alive1, 'alive2': ali
         { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
       );
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ banner: true, alive1: true, alive2: true });
+      expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({ banner: true, alive1: true, alive2: true, status: 0 });
     } finally {
       t.cleanup();
     }
