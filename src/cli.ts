@@ -187,7 +187,9 @@ export function buildProgram(): Command {
     .argument('<file>')
     .action((file: string) => {
       const { config } = configFrom(file);
-      process.stdout.write(describeConfig(config));
+      // A shell prompt must not start on the last line of the report.
+      const text = describeConfig(config);
+      process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     });
   cfg
     .command('print-default')

@@ -29,6 +29,7 @@ import { benchDnoLoad, type DnoBenchRun } from './dno.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
 import { LAUNCH_NODE_OPTIONS } from '../heap.js';
 import type { DaemonCounters } from './child-daemon.js';
+import { benchSearch, type SearchBench } from './search.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = (k: string, d: string): string => process.env[k] ?? d;
@@ -44,6 +45,7 @@ const REPEAT = Math.max(1, Number(env('BENCH_REPEAT', '3')));
 const SKIP = new Set(env('BENCH_SKIP', '').split(',').filter(Boolean));
 const OUT = env('BENCH_OUT', 'bench/results');
 const DNO_LINES = Number(env('BENCH_DNO_LINES', '1000000'));
+const SEARCH_ALERTS = Number(env('BENCH_SEARCH_ALERTS', '100000'));
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const TASKSET = has('taskset');
@@ -345,6 +347,7 @@ interface Results {
   readonly tsharkComparison?: { readonly slice: number; readonly spoofwatch: AnalyzeRun; readonly tshark: TsharkRun; readonly ratio: number };
   readonly live: LiveRun[];
   readonly dno?: DnoBenchRun;
+  readonly search?: SearchBench;
   readonly targets: { readonly name: string; readonly target: string; readonly measured: string; readonly pass: boolean | undefined }[];
 }
 
@@ -391,6 +394,15 @@ function table(r: Results): string {
     lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
     lines.push(`| lists.doNotOriginateFiles, fresh process | ${fmt(d.entries)} | ${Math.round(d.bytes / 1e6)} | ${d.loadMs} ms | ${d.loadCpuMs} ms | ${d.rssDeltaMb} MB | ${d.peakRssDeltaMb} MB | ${d.lookupNs} ns |`);
   }
+  const sb = r.search;
+  if (sb) {
+    lines.push('');
+    lines.push(`| /api/alerts search, ${fmt(sb.alerts)} stored alerts (filled in ${fmt(sb.fillMs)} ms) | median ms | alerts returned |`);
+    lines.push('|---|---:|---:|');
+    lines.push(`| callId= | ${sb.callIdMs} | ${sb.hits.callId} |`);
+    lines.push(`| number= (7-digit prefix) | ${sb.numberPrefixMs} | ${sb.hits.numberPrefix} |`);
+    lines.push(`| from=/to= (one minute) | ${sb.timeRangeMs} | ${sb.hits.timeRange} |`);
+  }
   lines.push('');
   lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
   lines.push('|---|---|---|---|');
@@ -415,6 +427,7 @@ async function main(): Promise<void> {
   let comparison: Results['tsharkComparison'];
   let liveRuns: LiveRun[] = [];
   let dno: DnoBenchRun | undefined;
+  let search: SearchBench | undefined;
   try {
     if (!SKIP.has('offline')) {
       const sip = gen('sip.pcapng', MESSAGES);
@@ -448,6 +461,10 @@ async function main(): Promise<void> {
       dno = benchDnoLoad(dir, DNO_LINES);
       log(`DNO file: ${fmt(dno.entries)} entries loaded in ${dno.loadMs} ms (${dno.loadCpuMs} ms CPU), RSS +${dno.peakRssDeltaMb} MB`);
     }
+    if (!SKIP.has('search')) {
+      search = benchSearch(SEARCH_ALERTS);
+      log(`search on ${fmt(search.alerts)} alerts: callId ${search.callIdMs} ms, number prefix ${search.numberPrefixMs} ms, time range ${search.timeRangeMs} ms`);
+    }
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
@@ -480,7 +497,14 @@ async function main(): Promise<void> {
     ...(comparison ? { tsharkComparison: comparison } : {}),
     live: liveRuns,
     ...(dno ? { dno } : {}),
+    ...(search ? { search } : {}),
     targets: [
+      {
+        name: `alert search (Call-ID, number prefix, time range) on ${fmt(search?.alerts)} stored alerts`,
+        target: '< 50 ms each',
+        measured: search ? `${search.callIdMs} / ${search.numberPrefixMs} / ${search.timeRangeMs} ms` : '–',
+        pass: search ? Math.max(search.callIdMs, search.numberPrefixMs, search.timeRangeMs) < 50 : undefined,
+      },
       { name: 'offline SIP-only, one core', target: '≥ 150,000 msg/s', measured: oneCore ? `${fmt(oneCore.msgPerSec)} msg/s` : '–', pass: oneCore ? oneCore.msgPerSec >= 150_000 : undefined },
       { name: 'vs tshark (same slice, one core)', target: '≥ 3.3×', measured: comparison ? `${comparison.ratio}×` : '–', pass: comparison ? comparison.ratio >= 3.3 : undefined },
       // Judged on the default analyze (one thread, as the speed target); the --threads runs are listed beside it.

@@ -1,9 +1,10 @@
 /** Registers the long-running commands: `daemon` (live ingestion, alert stream) and `tail` (a stream client). */
+import { isatty } from 'node:tty';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isSeverity, SEVERITIES, type Alert, type Severity } from '../alerts/alert.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
-import { createLogger } from '../daemon/logger.js';
+import { applyFlags, startDaemon, type DaemonFlags, type DaemonPorts } from '../daemon/daemon.js';
+import { createLogger, stderrTerminal, TerminalWriter } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
 import { terminalSafe } from '../util/terminal.js';
 import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
@@ -40,6 +41,41 @@ interface DaemonCliOptions {
   printAlerts?: boolean;
 }
 
+/** Widest alert line the daemon prints on a terminal. */
+const CONSOLE_WIDTH = 200;
+
+/**
+ * What the daemon tells a person who started it on a terminal (issue #20): what it watches, where the page and
+ * the stream are, how to point it at their own network, how to reload and stop. Lines ≤ 100 characters.
+ */
+export function startBanner(config: Config, wsUrl: string, ports: DaemonPorts, embedded: boolean, pid: number): string {
+  const page = wsUrl.replace(/^ws:/, 'http:').replace(/\/alerts$/, '/');
+  const s = config.sources;
+  const listen: string[] = [];
+  if (s.sip) listen.push(`SIP ${s.sip.host}:${ports.sipUdp ?? ports.sipTcp ?? s.sip.port}`);
+  if (s.hep) listen.push(`HEP ${s.hep.host}:${ports.hepUdp ?? ports.hepTcp ?? s.hep.port}`);
+  if (s.interface) listen.push(`interface ${s.interface.name}`);
+  const lines = [
+    '',
+    embedded
+      ? 'spoofwatch daemon on the embedded lab config (loopback peers; `spoofwatch config print-default` shows it)'
+      : 'spoofwatch daemon',
+    `  watching  ${s.watch ? `${s.watch.dir} (pcap/pcapng files, each read once; --watch DIR)` : 'no folder'}`,
+    `  listening ${listen.length > 0 ? listen.join(', ') : 'no live source'}`,
+    `  page      ${page}   alert stream ${wsUrl}`,
+    ...(embedded
+      ? [
+          '  your own network: spoofwatch config print-default > my.yaml; put your peers, numbers and',
+          '            sources in it (README "Your own network"); spoofwatch config check my.yaml;',
+          '            spoofwatch daemon --config my.yaml',
+        ]
+      : []),
+    `  Ctrl-C or kill ${pid} stops it; kill -HUP ${pid} reloads the config file`,
+    '',
+  ];
+  return lines.map(terminalSafe).join('\n') + '\n';
+}
+
 export function registerDaemonCommands(program: Command, configFrom: ConfigLoader): void {
   program
     .command('daemon')
@@ -69,8 +105,17 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
       const color = process.stdout.isTTY === true;
       // Printing is a convenience: `daemon | head` closing stdout stops it, not the daemon.
       keepRunningWhenStdoutCloses();
-      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => void (stdoutOpen() && process.stdout.write(formatAlertLine(a, color) + '\n')) }] : [];
-      const daemon = await startDaemon({ config: applyFlags(config, flags), logger: log, sinks });
+      // On a terminal a line never wraps past CONSOLE_WIDTH (an alert's title is shortened first).
+      const width = color ? CONSOLE_WIDTH : undefined;
+      // On a terminal, alert lines go out by descriptor: a closed terminal window must not abort the daemon.
+      const terminal = color ? new TerminalWriter(1) : undefined;
+      const printLine = (line: string): void => {
+        if (terminal) terminal.write(line);
+        else if (stdoutOpen()) process.stdout.write(line);
+      };
+      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => printLine(formatAlertLine(a, color, width) + '\n') }] : [];
+      const running = applyFlags(config, flags);
+      const daemon = await startDaemon({ config: running, logger: log, sinks });
       log.info('daemon started', { config: label, pid: process.pid });
 
       // SIGHUP: re-read the config file; peers, lists and rules change, call state stays.
@@ -95,6 +140,8 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
         }
       };
       process.on('SIGHUP', onHup);
+      // After the SIGHUP handler: the banner says SIGHUP reloads, so it must already be true when it appears.
+      if (isatty(2)) stderrTerminal.write(startBanner(running, daemon.urls.ws, daemon.ports, opts.config === undefined, process.pid));
 
       await new Promise<void>((resolve) => {
         const onStop = (signal: NodeJS.Signals): void => {

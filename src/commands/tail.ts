@@ -44,14 +44,23 @@ const COLOURS: Record<Severity, string> = {
 /**
  * One readable line per alert (tail and the daemon's console). The fields come from SIP messages and from the
  * server, so the line goes through {@link terminalSafe}: no control character of a Call-ID or display name
- * reaches the terminal; only the colour codes added here do.
+ * reaches the terminal; only the colour codes added here do. With `maxWidth` the visible line is at most that
+ * wide (the title is shortened first, then the line is cut with `…`).
  */
-export function formatAlertLine(a: Alert, color: boolean): string {
+export function formatAlertLine(a: Alert, color: boolean, maxWidth?: number): string {
   const sev = a.severity.toUpperCase().padEnd(8);
   const who = a.presented.number ?? a.presented.displayName ?? '-';
-  const line = terminalSafe(
-    `#${a.seq} ${a.captureTs} ${sev} ${a.rule} peer=${a.network.peer ?? '-'} src=${a.network.src}/${a.network.transport} presented=${who} ${a.title} (Call-ID ${a.call.callId})`,
-  );
+  const head = terminalSafe(`#${a.seq} ${a.captureTs} ${sev} ${a.rule} peer=${a.network.peer ?? '-'} src=${a.network.src}/${a.network.transport} presented=${who}`);
+  let title = terminalSafe(a.title);
+  const end = terminalSafe(`(Call-ID ${a.call.callId})`);
+  let line = `${head} ${title} ${end}`;
+  if (maxWidth !== undefined && line.length > maxWidth) {
+    // The title is the one part the alert's JSON repeats word for word: shorten it first, then cut the line.
+    const room = maxWidth - head.length - end.length - 2;
+    title = room >= 2 ? `${title.slice(0, room - 1)}…` : '';
+    line = title === '' ? `${head} ${end}` : `${head} ${title} ${end}`;
+    if (line.length > maxWidth) line = `${line.slice(0, maxWidth - 1)}…`;
+  }
   return color ? `${COLOURS[a.severity]}${line}\x1b[0m` : line;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The embedded default config: a small documented lab on loopback addresses, so that `npm start`
- * (the daemon without --config) works on a fresh machine and SIPp scenarios started with
+ * (the daemon without --config) works on a fresh machine (watching only the scenario lab `captures/scenario/`, not the decoder's test
+ * captures beside it) and SIPp scenarios started with
  * `-i 127.0.0.X` play the different peers (DESIGN.md §5 "Defaults", §9).
  */
 export const DEFAULT_CONFIG_YAML = `# spoofwatch — default configuration: a lab network on loopback addresses.
@@ -8,7 +9,10 @@ export const DEFAULT_CONFIG_YAML = `# spoofwatch — default configuration: a la
 # Play a peer with SIPp by choosing its source address, e.g.
 #   sipp -sn uac 127.0.0.1:5060 -i 127.0.0.10 -p 5070 -m 1    # a call from pbx-acme
 # This is the lab of the scenario capture (captures/scenario/spoofwatch.yaml holds the same peers
-# and lists; a test keeps them equal), so \`npm start\` explains the calls in captures/ at once.
+# and lists; a test keeps them equal), so \`npm start\` explains the calls of captures/scenario/ at once.
+# Your own network: \`spoofwatch config print-default > my.yaml\`, replace the peers and lists with yours,
+# point sources at your traffic, check with \`spoofwatch config check my.yaml\`, then
+# \`spoofwatch daemon --config my.yaml\`.
 # Numbers are E.164 prefixes ("+3120555") or inclusive ranges of equal length
 # ("+31205551000-+31205551999"). Quote them: YAML would read +3120555 as a number.
 # Relative paths are relative to the working directory here; in a config file given with
@@ -93,7 +97,7 @@ sources:
   #   sip: { host: 0.0.0.0, allowFrom: [192.0.2.0/24] }
   # HEP agents can also be held to a key (HEP chunk 14) and capture ids (chunk 12):
   #   hep: { host: 0.0.0.0, allowFrom: [192.0.2.0/24], authKey: "change-me", captureIds: [2001] }
-  watch: { dir: captures/ }                                    # --watch DIR
+  watch: { dir: captures/scenario/ }                           # --watch DIR (the scenario lab only)
   # interface: { name: eth0, filter: "port 5060" }             # needs tcpdump and privileges
 
 server:

@@ -10,6 +10,7 @@ import { SEVERITIES } from '../alerts/alert.js';
 import { parseCidr } from '../identity/ip.js';
 import { parseNumberPattern } from '../identity/number-set.js';
 import { PACK_COUNTRIES } from '../identity/packs/index.js';
+import { ALL_RULES } from '../rules/registry.js';
 import { PEER_CLASSES, PEER_TRUST, TRANSPORTS } from './types.js';
 
 /** Country: ISO 3166 alpha-2 (case-insensitive in the file, upper case in the config). */
@@ -33,16 +34,14 @@ const rulePackSchema = z.string().transform((s, ctx) => {
 });
 
 /**
- * An E.164 prefix or range. YAML reads an unquoted `3120555` as a number; it is checked as text so
- * the message shows what was written.
+ * An E.164 prefix or range, as text. YAML reads an unquoted `31201234567` as a number (and a long one loses
+ * digits), so a number here is an error telling to quote it ({@link formatIssues}), never silently converted
+ * (issue #20). `+3120555` and `031…` stay strings when read by `loadConfig`.
  */
-export const numberPatternSchema = z.preprocess(
-  (v) => (typeof v === 'number' ? String(v) : v),
-  z.string().superRefine((s, ctx) => {
-    const parsed = parseNumberPattern(s);
-    if (parsed.kind === 'invalid') ctx.addIssue({ code: 'custom', message: parsed.reason, input: s });
-  }),
-);
+export const numberPatternSchema = z.string().superRefine((s, ctx) => {
+  const parsed = parseNumberPattern(s);
+  if (parsed.kind === 'invalid') ctx.addIssue({ code: 'custom', message: parsed.reason, input: s });
+});
 
 const cidrSchema = z.string().transform((s, ctx) => {
   const parsed = parseCidr(s.trim());
@@ -128,11 +127,48 @@ const ruleEntrySchema = z.union([
 
 export const RULE_ID = /^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*$/;
 
+/** Ids of every rule (RULES.md §4), for the strict check of `rules:` keys. */
+export const KNOWN_RULE_IDS: readonly string[] = ALL_RULES.map((r) => r.id);
+
+/** Levenshtein distance of two short strings (rule ids), for did-you-mean. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The known rule id closest to `id` (case-insensitive, at most a quarter of its letters off), if any. */
+export function closestRuleId(id: string): string | undefined {
+  const upper = id.toUpperCase().replace(/_/g, '-');
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(upper.length / 4)) + 1;
+  for (const known of KNOWN_RULE_IDS) {
+    const d = editDistance(upper, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/**
+ * `rules:` keys must name a rule: a typo (`UA-ATACK-TOOL: false`) would otherwise be accepted and the rule the
+ * user meant to turn off would stay on (issue #20). The message suggests the closest id.
+ */
 const rulesSchema = z.record(z.string(), ruleEntrySchema).superRefine((rules, ctx) => {
   for (const id of Object.keys(rules)) {
-    if (!RULE_ID.test(id)) {
-      ctx.addIssue({ code: 'custom', path: [id], message: 'not a rule id (upper-case words joined by "-", e.g. "CLI-DNO")', input: id });
-    }
+    if (KNOWN_RULE_IDS.includes(id)) continue;
+    const near = closestRuleId(id);
+    const what = RULE_ID.test(id) ? 'unknown rule' : 'not a rule id (upper-case words joined by "-", e.g. "CLI-DNO")';
+    const hint = near !== undefined ? `; did you mean ${near}?` : `; known rules: ${[...KNOWN_RULE_IDS].sort().join(', ')}`;
+    ctx.addIssue({ code: 'custom', path: [id], message: `${what}${hint}`, input: id });
   }
 });
 
@@ -358,10 +394,16 @@ function issueLines(issue: Issue, basePath: readonly PathSegment[], root: unknow
   const at = formatPath(path);
   const value = valueAt(root, path);
   if (value === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union')) {
+    // A missing choice (peer class, trust) names its allowed values: they are not written anywhere else.
+    if (issue.code === 'invalid_value') return [`${at}: required, one of ${issue.values.map((v) => String(v)).join('|')}`];
     return [`${at}: required`];
   }
   switch (issue.code) {
     case 'invalid_type': {
+      if (issue.expected === 'string' && typeof value === 'number') {
+        // YAML reads unquoted digits as a number: `+`, leading zeros and digits past 2^53 are already lost.
+        return [`${at}: ${String(value)} is read as a number; quote it ("${String(value)}") — a phone number needs quotes, with its "+"`];
+      }
       if (issue.expected === 'int' || (issue.expected === 'number' && typeof value === 'number')) {
         return [`${at}: expected an integer, got ${describeValue(value)}`];
       }

@@ -196,8 +196,32 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 }
 
 type ApiQuery =
-  | { ok: true; since?: number; rule?: string[]; peer?: string[]; minSeverity?: Severity; limit?: number }
+  | {
+      ok: true;
+      since?: number;
+      rule?: string[];
+      peer?: string[];
+      minSeverity?: Severity;
+      limit?: number;
+      callId?: string;
+      number?: string;
+      fromMs?: number;
+      toMs?: number;
+    }
   | { ok: false; error: string };
+
+/**
+ * A capture-time bound of `/api/alerts` in ms: epoch seconds (`1764342739`, `1764342739.43`) or an ISO 8601
+ * date-time with a zone (`2026-11-28T15:12:19Z`, `…+01:00`); a string error otherwise.
+ */
+export function parseTimeParam(name: string, v: string): number | string {
+  if (/^\d{1,12}(?:\.\d{1,9})?$/.test(v)) return Math.floor(Number(v) * 1000);
+  if (/^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/i.test(v)) {
+    const ms = Date.parse(v);
+    if (Number.isFinite(ms)) return ms;
+  }
+  return `${name} must be epoch seconds or an ISO 8601 date-time with a zone (2026-11-28T15:12:19Z)`;
+}
 
 /** Parse `/api/alerts` parameters; lists accept repeats and commas (`rule=A,B&rule=C`). */
 export function parseApiQuery(params: URLSearchParams): ApiQuery {
@@ -215,10 +239,26 @@ export function parseApiQuery(params: URLSearchParams): ApiQuery {
   if (typeof since === 'string') return { ok: false, error: since };
   const limit = int('limit');
   if (typeof limit === 'string') return { ok: false, error: limit };
-  const sev = params.get('minSeverity');
-  if (sev !== null && sev !== '' && !isSeverity(sev)) return { ok: false, error: 'minSeverity must be info|low|medium|high|critical' };
+  // Severity names in any case, as the CLI's --fail-on/--min-severity accept them.
+  const sev = params.get('minSeverity')?.toLowerCase() ?? null;
+  if (sev !== null && sev !== '' && !isSeverity(sev)) return { ok: false, error: 'minSeverity must be info|low|medium|high|critical (any case)' };
   const rule = list('rule');
   const peer = list('peer');
+  const callId = params.get('callId');
+  if (callId !== null && callId.length > 1024) return { ok: false, error: 'callId must be at most 1024 characters' };
+  const rawNumber = params.get('number');
+  const number = rawNumber === null ? null : rawNumber.replace(/[\s\-.()]/g, '');
+  if (number !== null && number !== '' && !/^\+?[0-9]{1,32}$/.test(number)) {
+    return { ok: false, error: 'number must be digits with an optional leading + (a prefix: +3120 finds every number under it)' };
+  }
+  const times: Record<'from' | 'to', number | undefined> = { from: undefined, to: undefined };
+  for (const name of ['from', 'to'] as const) {
+    const v = params.get(name);
+    if (v === null || v === '') continue;
+    const t = parseTimeParam(name, v);
+    if (typeof t === 'string') return { ok: false, error: t };
+    times[name] = t;
+  }
   return {
     ok: true,
     ...(since !== undefined ? { since } : {}),
@@ -226,6 +266,10 @@ export function parseApiQuery(params: URLSearchParams): ApiQuery {
     ...(sev !== null && sev !== '' && isSeverity(sev) ? { minSeverity: sev } : {}),
     ...(rule ? { rule } : {}),
     ...(peer ? { peer } : {}),
+    ...(callId !== null && callId !== '' ? { callId } : {}),
+    ...(number !== null && number !== '' ? { number } : {}),
+    ...(times.from !== undefined ? { fromMs: times.from } : {}),
+    ...(times.to !== undefined ? { toMs: times.to } : {}),
   };
 }
 
@@ -320,7 +364,7 @@ export function startHttpServer(opts: HttpServerOptions): Promise<HttpServerHand
     if (opts.staticHandler && (await opts.staticHandler(req, res, url))) return;
     if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
-      res.end('spoofwatch daemon\n  ws   /alerts       live alert stream (JSON, resumable with since)\n  GET  /api/alerts   alert history (?since=&rule=&minSeverity=&peer=&limit=)\n  GET  /healthz      sources, last packet, store\n  GET  /metrics      Prometheus\n');
+      res.end('spoofwatch daemon\n  ws   /alerts       live alert stream (JSON, resumable with since)\n  GET  /api/alerts   alert history (?since=&rule=&minSeverity=&peer=&callId=&number=&from=&to=&limit=)\n  GET  /healthz      sources, last packet, store\n  GET  /metrics      Prometheus\n');
       return;
     }
     json(res, 404, { error: 'not found' });

@@ -38,11 +38,50 @@ export interface AlertFilter {
   readonly rule?: string | readonly string[];
   readonly peer?: string | readonly string[];
   readonly minSeverity?: Severity;
+  /** Only alerts of this Call-ID (exact). */
+  readonly callId?: string;
+  /**
+   * Only alerts whose presented number or called number (the To URI's user part, as written) starts with this
+   * text: a full number matches itself, `+3120` every number under it.
+   */
+  readonly number?: string;
+  /** Only alerts with capture time ≥ this (ms since the epoch). */
+  readonly fromMs?: number;
+  /** Only alerts with capture time ≤ this (ms since the epoch). */
+  readonly toMs?: number;
 }
 
 export interface AlertQuery extends AlertFilter {
-  /** Default 100, clamped to 1 … 1000. */
+  /** Default 100, clamped to 1 … 1000; 0 returns no alert. */
   readonly limit?: number;
+}
+
+/**
+ * Peer filter values that select alerts from unknown sources (no configured peer matched): `unknown`, and
+ * `none`, the `peer` label `/metrics` gives them. A configured peer of that name is selected as well.
+ */
+export const UNKNOWN_PEER_NAMES: readonly string[] = ['unknown', 'none'];
+
+/**
+ * The called number of an alert for search: the user part of the To URI (`sip:`, `sips:`, `tel:`), visual
+ * separators removed; undefined when it is not a number (digits with an optional leading `+`).
+ */
+export function calledNumberOf(to: string): string | undefined {
+  const m = /(?:^|[<\s"])(?:sips?|tel):([^@;>?\s]{1,64})/i.exec(to);
+  if (!m || m[1] === undefined) return undefined;
+  const n = m[1].replace(/[-.()]/g, '');
+  return /^\+?[0-9]{1,32}$/.test(n) ? n : undefined;
+}
+
+/** Capture time of an alert in ms since the epoch (its `captureTs`, ISO 8601 with ns digits), or null. */
+function captureMsOf(captureTs: string): number | null {
+  const ms = Date.parse(captureTs);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** The smallest string above every string that starts with `prefix` (for an index range scan). */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 export interface PruneOptions {
@@ -163,6 +202,7 @@ export class AlertStore {
       CREATE INDEX IF NOT EXISTS alerts_severity ON alerts (severity_rank, seq);
       CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
       CREATE INDEX IF NOT EXISTS alerts_id ON alerts (id);
+      CREATE INDEX IF NOT EXISTS alerts_call_id ON alerts (call_id, seq);
       -- last_seq survives pruning every row, so numbering never restarts.
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
       -- Text facts about the store: 'epoch', the random id made when the database was created.
@@ -188,6 +228,7 @@ export class AlertStore {
       CREATE INDEX IF NOT EXISTS incidents_rule ON incidents (rule, id);
       CREATE INDEX IF NOT EXISTS incidents_state ON incidents (state, id);
     `);
+    this.addSearchColumns();
     // A store made before epochs existed gets its epoch on the first open by this build.
     this.db.prepare("INSERT OR IGNORE INTO store_info (key, value) VALUES ('epoch', ?)").run(randomBytes(16).toString('hex'));
     this.epochId = (this.db.prepare("SELECT value FROM store_info WHERE key = 'epoch'").get() as { value: string }).value;
@@ -197,7 +238,7 @@ export class AlertStore {
     this.last = (this.lastSeqStmt.get() as { m: number }).m;
 
     this.insertStmt = this.db.prepare(
-      'INSERT INTO alerts (seq, id, ts, capture_ts, rule, severity_rank, peer, call_id, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO alerts (seq, id, ts, capture_ts, rule, severity_rank, peer, call_id, json, capture_ms, presented, called) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.setLastStmt = this.db.prepare("INSERT INTO meta (key, value) VALUES ('last_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     this.pruneAgeStmt = this.db.prepare('DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts WHERE ts < ? ORDER BY seq LIMIT ?)');
@@ -220,6 +261,9 @@ export class AlertStore {
           a.network.peer ?? null,
           a.call.callId,
           JSON.stringify(a),
+          captureMsOf(a.captureTs),
+          a.presented.number ?? null,
+          calledNumberOf(a.call.to) ?? null,
         );
         last = a.seq;
       }
@@ -243,6 +287,9 @@ export class AlertStore {
           a.network.peer ?? null,
           a.call.callId,
           JSON.stringify(numbered),
+          captureMsOf(a.captureTs),
+          a.presented.number ?? null,
+          calledNumberOf(a.call.to) ?? null,
         );
         out[i] = numbered;
       }
@@ -300,8 +347,44 @@ export class AlertStore {
     return this.last;
   }
 
-  /** Stored alerts matching `q`, ascending by seq, at most `q.limit` (default 100, max 1000). */
+  /**
+   * Search columns (issue #20): capture time in ms, presented and called number, each indexed with seq. A store
+   * made by an earlier build gets them on open, filled from the stored JSON (one UPDATE; the schema version stays,
+   * since older builds name their columns and ignore these).
+   */
+  private addSearchColumns(): void {
+    const cols = new Set((this.db.prepare('PRAGMA table_info(alerts)').all() as { name: string }[]).map((c) => c.name));
+    if (!cols.has('capture_ms')) {
+      this.db.transaction(() => {
+        this.db.exec('ALTER TABLE alerts ADD COLUMN capture_ms INTEGER');
+        this.db.exec('ALTER TABLE alerts ADD COLUMN presented TEXT');
+        this.db.exec('ALTER TABLE alerts ADD COLUMN called TEXT');
+        const rows = this.db.prepare('SELECT seq, capture_ts, json FROM alerts').all() as { seq: number; capture_ts: string; json: string }[];
+        const set = this.db.prepare('UPDATE alerts SET capture_ms = ?, presented = ?, called = ? WHERE seq = ?');
+        for (const r of rows) {
+          let presented: string | null = null;
+          let called: string | null = null;
+          try {
+            const a = JSON.parse(r.json) as Partial<Alert>;
+            presented = typeof a.presented?.number === 'string' ? a.presented.number : null;
+            called = typeof a.call?.to === 'string' ? (calledNumberOf(a.call.to) ?? null) : null;
+          } catch {
+            // a row that does not parse keeps null search fields; it is still served by seq
+          }
+          set.run(captureMsOf(r.capture_ts), presented, called, r.seq);
+        }
+      })();
+    }
+    this.db.exec(`
+      CREATE INDEX IF NOT EXISTS alerts_capture_ms ON alerts (capture_ms, seq);
+      CREATE INDEX IF NOT EXISTS alerts_presented ON alerts (presented, seq);
+      CREATE INDEX IF NOT EXISTS alerts_called ON alerts (called, seq);
+    `);
+  }
+
+  /** Stored alerts matching `q`, ascending by seq, at most `q.limit` (default 100, max 1000; 0 gives none). */
   query(q: AlertQuery = {}): Alert[] {
+    if (q.limit === 0) return [];
     const where: string[] = [];
     const params: (number | string)[] = [];
     if (q.since !== undefined) {
@@ -321,8 +404,28 @@ export class AlertStore {
     const peers = asList(q.peer);
     if (peers) {
       if (peers.length === 0) return [];
-      where.push(`peer IN (${peers.map(() => '?').join(',')})`);
+      const unknown = peers.some((p) => UNKNOWN_PEER_NAMES.includes(p));
+      where.push(`(peer IN (${peers.map(() => '?').join(',')})${unknown ? ' OR peer IS NULL' : ''})`);
       params.push(...peers);
+    }
+    if (q.callId !== undefined) {
+      where.push('call_id = ?');
+      params.push(q.callId);
+    }
+    if (q.number !== undefined) {
+      if (q.number === '') return [];
+      // Two index range scans (presented, called) instead of LIKE, which SQLite cannot run on an index here.
+      where.push('((presented >= ? AND presented < ?) OR (called >= ? AND called < ?))');
+      const end = prefixEnd(q.number);
+      params.push(q.number, end, q.number, end);
+    }
+    if (q.fromMs !== undefined) {
+      where.push('capture_ms >= ?');
+      params.push(q.fromMs);
+    }
+    if (q.toMs !== undefined) {
+      where.push('capture_ms <= ?');
+      params.push(q.toMs);
     }
     if (q.minSeverity !== undefined && q.minSeverity !== SEVERITIES[0]) {
       where.push('severity_rank >= ?');

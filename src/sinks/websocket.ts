@@ -30,7 +30,7 @@
 import type { WebSocket } from 'ws';
 import { isSeverity, severityRank, type Alert } from '../alerts/alert.js';
 import type { AlertBus, Subscription } from '../alerts/bus.js';
-import type { AlertStore } from './store.js';
+import { UNKNOWN_PEER_NAMES, type AlertStore } from './store.js';
 import type { Incident } from '../incidents/incident.js';
 
 export interface WsHubOptions {
@@ -113,8 +113,10 @@ export function parseSubscribe(data: unknown): SubscribeRequest {
   if (m.type !== 'subscribe') return { ok: false, error: `unknown message type ${JSON.stringify(m.type)}` };
   let minRank = 0;
   if (m.minSeverity !== undefined) {
-    if (typeof m.minSeverity !== 'string' || !isSeverity(m.minSeverity)) return { ok: false, error: 'minSeverity must be info|low|medium|high|critical' };
-    minRank = severityRank(m.minSeverity);
+    // Any case, as /api/alerts and the CLI accept it (issue #20).
+    const sev = typeof m.minSeverity === 'string' ? m.minSeverity.toLowerCase() : '';
+    if (!isSeverity(sev)) return { ok: false, error: 'minSeverity must be info|low|medium|high|critical' };
+    minRank = severityRank(sev);
   }
   const rules = stringList(m.rules, 'rules');
   if (typeof rules === 'string') return { ok: false, error: rules };
@@ -142,7 +144,7 @@ export function parseSubscribe(data: unknown): SubscribeRequest {
 function matches(f: ClientFilter, a: Alert): boolean {
   if (!f.alerts || severityRank(a.severity) < f.minRank) return false;
   if (f.rules && !f.rules.has(a.rule)) return false;
-  if (f.peers && !f.peers.has(a.network.peer ?? '')) return false;
+  if (f.peers && !f.peers.has(a.network.peer ?? '') && !(a.network.peer === undefined && UNKNOWN_PEER_NAMES.some((n) => f.peers?.has(n)))) return false;
   return true;
 }
 

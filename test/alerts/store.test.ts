@@ -64,12 +64,12 @@ describe('AlertStore append and query', () => {
     expect(seqs(s.query({ since: 1, until: 3 }))).toEqual([2, 3]);
     expect(seqs(s.query({ rule: 'CLI-PROTECTED', peer: 'carrier-x', minSeverity: 'high' }))).toEqual([1]);
   });
-  it('limit: default 100, at most 1000, at least 1', () => {
+  it('limit: default 100, at most 1000; 0 gives none (issue #20)', () => {
     const s = openStore();
     s.append(numbered(1, 1200));
     expect(s.query().length).toBe(100);
     expect(s.query({ limit: 5000 }).length).toBe(1000);
-    expect(seqs(s.query({ limit: 0 }))).toEqual([1]);
+    expect(seqs(s.query({ limit: 0 }))).toEqual([]);
     expect(seqs(s.query({ limit: 3, since: 1197 }))).toEqual([1198, 1199, 1200]);
     expect(s.query({ limit: Number.NaN }).length).toBe(100);
   });

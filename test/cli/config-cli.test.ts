@@ -33,6 +33,20 @@ const CASES: Array<[string, string, string]> = [
   ['missing-match', `peers:\n  - name: x\n    trust: trusted\n`, 'peers[0].match: required'],
   ['yaml-syntax', `peers: [\n`, '@FILE@:2:1: Flow sequence in block collection must be sufficiently indented'],
   ['freshness', `stirShaken: { trustAnchors: [], freshnessSeconds: -5 }\n`, 'stirShaken.freshnessSeconds'],
+  // Issue #20: strictness a newcomer needs.
+  ['rule-typo', `rules:\n  UA-ATACK-TOOL: false\n`, 'rules.UA-ATACK-TOOL: unknown rule; did you mean UA-ATTACK-TOOL?'],
+  ['rule-lower-case', `rules:\n  cli-dno: false\n`, 'rules.cli-dno: not a rule id (upper-case words joined by "-", e.g. "CLI-DNO"); did you mean CLI-DNO?'],
+  [
+    'unquoted-number',
+    `peers:\n${PEER.replace('"+3120555"', '31201234567')}`,
+    'peers[0].allowedNumbers[0]: 31201234567 is read as a number; quote it ("31201234567") — a phone number needs quotes, with its "+"',
+  ],
+  [
+    'unquoted-list-number',
+    `lists:\n  doNotOriginate:\n    - { number: 31201234000, owner: bank }\n`,
+    'lists.doNotOriginate[0].number: 31201234000 is read as a number; quote it ("31201234000")',
+  ],
+  ['peer-without-class', `peers:\n${PEER.replace('    class: enterprise\n', '')}`, 'peers[0].class: required, one of access|national|international|enterprise'],
 ];
 
 describe('spoofwatch config check on invalid configs', () => {
@@ -56,6 +70,13 @@ describe('spoofwatch config check on invalid configs', () => {
     const r = cli('config', 'check', 'captures/scenario/spoofwatch.yaml');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('  access-untrusted  untrusted access        NL  127.0.0.13/32  1 allowed entry, 0 presentation entries');
+  });
+
+  it('a valid config report ends with a newline (the prompt starts on its own line)', () => {
+    const r = cli('config', 'check', 'captures/scenario/spoofwatch.yaml');
+    expect(r.code).toBe(0);
+    expect(r.stdout.endsWith('\n')).toBe(true);
+    expect(r.stdout.endsWith('\n\n')).toBe(false);
   });
 
   it('print-default prints the embedded default, which config check accepts', () => {

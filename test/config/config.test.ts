@@ -139,7 +139,7 @@ describe('parseConfig: invalid configs name the path and the problem', () => {
       withChange((c) => (c.peers[0]!.allowedNumber = ['+31'])),
       ['peers[0].allowedNumber: unknown key'],
     ],
-    ['missing class', withChange((c) => delete c.peers[1]!.class), ['peers[1].class: required']],
+    ['missing class', withChange((c) => delete c.peers[1]!.class), ['peers[1].class: required, one of access|national|international|enterprise']],
     [
       'bad country',
       withChange((c) => (c.peers[1]!.country = 'UK')),
@@ -168,7 +168,7 @@ describe('parseConfig: invalid configs name the path and the problem', () => {
     [
       'rule id in lower case',
       withChange((c) => (c.rules = { 'cli-dno': false })),
-      ['rules.cli-dno: not a rule id (upper-case words joined by "-", e.g. "CLI-DNO")'],
+      ['rules.cli-dno: not a rule id (upper-case words joined by "-", e.g. "CLI-DNO"); did you mean CLI-DNO?'],
     ],
     [
       'peer without addresses',
@@ -334,7 +334,7 @@ describe('default config', () => {
         'lists: 1 protected number, 1 do-not-originate number, 1 brand',
         'stir/shaken: 0 trust anchors, certificate cache (none), freshness 60 s',
         'rules: all enabled with default settings',
-        'sources: sip udp+tcp 127.0.0.1:5060; hep udp+tcp 127.0.0.1:9060; watch captures/',
+        'sources: sip udp+tcp 127.0.0.1:5060; hep udp+tcp 127.0.0.1:9060; watch captures/scenario/',
         'server: http://127.0.0.1:8080 (no tokens: loopback only)',
         'store: ./spoofwatch.db (retention 30 days, at most 1000000 alerts)',
       ].join('\n'),
@@ -420,5 +420,46 @@ describe('loadConfig', () => {
     writeFileSync(file, JSON.stringify({ homeCountry: 'BE' }));
     const r = loadConfig(file);
     expect(r.ok && r.config.homeCountry).toBe('BE');
+  });
+});
+
+describe('strict config (issue #20)', () => {
+  const peer = '  - name: p\n    match: { cidrs: [10.0.0.0/8] }\n    trust: trusted\n    class: access\n';
+  const errors = (text: string, file = 'test.yaml'): string[] => {
+    const r = parseConfig(text, file);
+    return r.ok ? [] : r.errors;
+  };
+
+  it('an unknown rule id is an error with the closest known id', () => {
+    expect(errors('rules:\n  UA-ATACK-TOOL: false\n')).toEqual(['rules.UA-ATACK-TOOL: unknown rule; did you mean UA-ATTACK-TOOL?']);
+    expect(errors('rules:\n  CLI_DNO: { severity: low }\n')).toEqual([
+      'rules.CLI_DNO: not a rule id (upper-case words joined by "-", e.g. "CLI-DNO"); did you mean CLI-DNO?',
+    ]);
+    const far = errors('rules:\n  NOTHING-LIKE-IT: false\n');
+    expect(far).toHaveLength(1);
+    expect(far[0]).toMatch(/^rules\.NOTHING-LIKE-IT: unknown rule; known rules: CLI-CALLED-AS-CALLER, .*, VERSTAT-FORGED$/);
+    // Every real id is accepted.
+    expect(ok('rules:\n  SHAKEN-UNVERIFIABLE: false\n  CLI-NEIGHBOUR: { severity: low }\n').rules['SHAKEN-UNVERIFIABLE']?.enabled).toBe(false);
+  });
+
+  it('numbers YAML or JSON read as numbers are errors telling to quote them', () => {
+    expect(errors(`peers:\n${peer}    allowedNumbers: [31201234567, "+3130"]\n`)).toEqual([
+      'peers[0].allowedNumbers[0]: 31201234567 is read as a number; quote it ("31201234567") — a phone number needs quotes, with its "+"',
+    ]);
+    expect(errors('lists:\n  protected:\n    - { number: 31703456789, owner: law firm }\n')).toEqual([
+      'lists.protected[0].number: 31703456789 is read as a number; quote it ("31703456789") — a phone number needs quotes, with its "+"',
+    ]);
+    expect(errors('{"lists": {"brands": [{"name": "B", "displayNames": ["B"], "numbers": [3120123]}]}}', 'c.json')).toEqual([
+      'lists.brands[0].numbers[0]: 3120123 is read as a number; quote it ("3120123") — a phone number needs quotes, with its "+"',
+    ]);
+    // Written with + or a leading zero, YAML keeps the text (nothing lost): accepted as before.
+    expect(ok(`peers:\n${peer}    allowedNumbers: [+3120555]\n`).peers[0]?.allowedNumbers).toEqual(['+3120555']);
+  });
+
+  it('a peer without class or trust is told the allowed values', () => {
+    expect(errors('peers:\n  - name: p\n    match: { cidrs: [10.0.0.1] }\n')).toEqual([
+      'peers[0].trust: required, one of trusted|untrusted',
+      'peers[0].class: required, one of access|national|international|enterprise',
+    ]);
   });
 });
