@@ -9,7 +9,8 @@ import { DEFAULT_CONFIG_YAML, defaultConfig, describeConfig, loadConfig, type Co
 import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from './commands/analyze.js';
 import { formatTable } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
-import { registerDaemonCommands } from './commands/register.js';
+import { learnedConfigNote } from './commands/config-init.js';
+import { registerConfigInit, registerDaemonCommands } from './commands/register.js';
 import { handleStdoutErrors } from './commands/stdout.js';
 import { tuneHeapForStreaming } from './heap.js';
 import { terminalLines, terminalSafe } from './util/terminal.js';
@@ -25,7 +26,8 @@ export function configFrom(path: string | undefined): { config: Config; label: s
   if (!path) return { config: defaultConfig(), label: 'embedded default (spoofwatch config print-default)' };
   const r = loadConfig(path);
   if (!r.ok) fail(`${path}: invalid config\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
-  return { config: r.config, label: path };
+  const learned = learnedConfigNote(r.config);
+  return { config: r.config, label: learned !== undefined ? `${path} (${learned})` : path };
 }
 
 function severityOption(v: string): Severity {
@@ -173,6 +175,7 @@ export function buildProgram(): Command {
       process.stdout.write(DEFAULT_CONFIG_YAML);
     });
 
+  registerConfigInit(cfg, configFrom);
   registerDaemonCommands(program, configFrom);
   return program;
 }
