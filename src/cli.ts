@@ -10,7 +10,7 @@ import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from '.
 import { formatTable } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { learnedConfigNote } from './commands/config-init.js';
-import { registerConfigInit, registerDaemonCommands } from './commands/register.js';
+import { registerConfigInit, registerDaemonCommands, registerRulesCommand } from './commands/register.js';
 import { handleStdoutErrors } from './commands/stdout.js';
 import { tuneHeapForStreaming } from './heap.js';
 import { terminalLines, terminalSafe } from './util/terminal.js';
@@ -176,6 +176,7 @@ export function buildProgram(): Command {
     });
 
   registerConfigInit(cfg, configFrom);
+  registerRulesCommand(program);
   registerDaemonCommands(program, configFrom);
   return program;
 }

@@ -8,6 +8,8 @@ import { applyFlags, startDaemon, type DaemonFlags } from '../daemon/daemon.js';
 import { createLogger } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
 import { terminalSafe } from '../util/terminal.js';
+import { renderRulesMarkdown } from '../rules/docs.js';
+import { ALL_RULES } from '../rules/registry.js';
 import { learnedYaml, learnFromCaptures } from './config-init.js';
 import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
 import { formatAlertLine, redactUrl, startTail } from './tail.js';
@@ -179,5 +181,19 @@ export function registerConfigInit(config: Command, configFrom: ConfigLoader): v
       const left = learned.peers.reduce((n, p) => n + p.leftOut.length, 0);
       process.stderr.write(`learned ${learned.peers.length} peer${learned.peers.length === 1 ? '' : 's'} from ${learned.calls} call${learned.calls === 1 ? '' : 's'}; ${left} flagged number${left === 1 ? '' : 's'} left out — review before trusting\n`);
       if (bad) process.exitCode = 2;
+    });
+}
+
+/** `spoofwatch rules [ID…]`: the rule catalogue from the rules' metadata, the text of docs/rules.md. */
+export function registerRulesCommand(program: Command): void {
+  program
+    .command('rules')
+    .description('print the detection rules (id, severity, parameters, config fields read, caveat, source): docs/rules.md')
+    .argument('[ids...]', 'only these rule ids')
+    .action((ids: string[]) => {
+      const wanted = new Set(ids.map((i) => i.toUpperCase()));
+      const unknown = [...wanted].filter((i) => !ALL_RULES.some((r) => r.id === i));
+      if (unknown.length > 0) throw new SpoofwatchError('RULE_UNKNOWN', `unknown rule id ${unknown.map((u) => terminalSafe(u)).join(', ')}; see spoofwatch rules`);
+      process.stdout.write(renderRulesMarkdown(wanted.size === 0 ? ALL_RULES : ALL_RULES.filter((r) => wanted.has(r.id))));
     });
 }

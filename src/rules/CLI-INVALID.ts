@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Impossible caller number',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['homeCountry', 'peers[].country', 'peers[].trust'],
   description:
     'After normalisation the CLI is not a valid number for its country (libphonenumber metadata) or lies in an unused ' +
     'range (NL 067x, 0697). Withheld and alphanumeric identities are not invalid. Caveat: wrong country context; PBX ' +

@@ -8,6 +8,7 @@ export const rule: Rule = {
   title: 'Special-purpose number used as caller',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['homeCountry', 'peers[].country', 'peers[].trust'],
   description:
     'The CLI is an emergency or short number (112, 911, 110, 18xy, 116xxx), premium rate (0900/0906/0909), paging (066) ' +
     'or M2M (097): none of them place voice calls. Critical for emergency numbers. Caveat: PSAP call-backs use ordinary ' +

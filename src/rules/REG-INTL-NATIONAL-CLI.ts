@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'National number arriving on an international peer',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['peers[].class', 'homeCountry', 'peers[].trust'],
   description:
     'A peer of class international delivers a call whose CLI is a national number of the home country. Medium for ' +
     'mobile numbers (roaming). Caveat: roaming mobiles; registered offshore call centres. Sources: BE royal decree of ' +

@@ -5,6 +5,7 @@ export const rule: Rule = {
   title: 'Call from an unknown source',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['peers[].match'],
   description:
     'The source address matches no configured peer, or matches a peer with the wrong port or transport. Caveat: new ' +
     'carrier points of presence. Source: the network-identity principle (DESIGN.md §1).',
