@@ -13,6 +13,7 @@
  */
 import { severityRank, type Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
+import { CONFIG_LIMITS } from '../config/load.js';
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import type { Num } from '../rules/types.js';
@@ -24,8 +25,12 @@ export const LEARNED_MARK = 'observed — review before trusting';
 /** Findings about the peer configuration the learned file is to supply: they do not disqualify a number. */
 const CONFIG_FINDINGS: ReadonlySet<string> = new Set(['SRC-UNKNOWN-PEER', 'HDR-PAI-UNTRUSTED']);
 
-/** Calls remembered for learning; beyond it calls are counted, not learned (memory stays bounded). */
-const MAX_CALLS = 1_000_000;
+/** Calls remembered for learning (~200 bytes each); beyond it calls are counted, not learned (memory stays bounded). */
+const MAX_CALLS = 200_000;
+/** Source addresses tracked; traffic from more (a capture of spoofed source addresses) is counted, not learned. */
+const MAX_SOURCES = 20_000;
+/** Distinct numbers remembered per source; more are counted. */
+const MAX_NUMBERS_PER_SOURCE = 100_000;
 /** Distinct source ports listed per peer; more are counted. */
 const MAX_PORTS = 8;
 /** Entries per peer before numbers are summarised by shorter prefixes. */
@@ -45,6 +50,8 @@ interface SourceSeen {
   /** Calls that taught nothing (withheld, alphanumeric, non-numbers). */
   callsWithoutNumber: number;
   flaggedCalls: number;
+  /** Presentations of numbers beyond MAX_NUMBERS_PER_SOURCE, not learned. */
+  numbersNotLearned: number;
 }
 
 interface CallSeen {
@@ -74,6 +81,7 @@ export interface LearnedPeer {
   readonly leftOut: readonly { readonly number: string; readonly rules: readonly string[]; readonly calls: number }[];
   readonly callsWithoutNumber: number;
   readonly flaggedCalls: number;
+  readonly numbersNotLearned: number;
 }
 
 export interface LearnResult {
@@ -83,6 +91,8 @@ export interface LearnResult {
   readonly calls: number;
   /** Calls beyond MAX_CALLS: seen, not learned from. */
   readonly callsNotLearned: number;
+  /** Sources beyond MAX_SOURCES (their messages not learned) or beyond the config's peer limit (not listed). */
+  readonly sourcesNotListed: number;
   readonly peers: readonly LearnedPeer[];
 }
 
@@ -161,6 +171,8 @@ export async function learnFromCaptures(files: readonly string[], config: Config
   const countryOf = new Map<string, string | undefined>();
   const flaggedCalls = new Map<string, Alert[]>();
   let callsNotLearned = 0;
+  // Bounded as well: only its size is reported.
+  const untracked = new Set<string>();
   const analyzer = new Analyzer(config, (alert) => {
     if (CONFIG_FINDINGS.has(alert.rule) || severityRank(alert.severity) < severityRank('medium')) return;
     const list = flaggedCalls.get(alert.call.callId);
@@ -174,7 +186,12 @@ export async function learnFromCaptures(files: readonly string[], config: Config
       const { msg, meta } = e;
       let src = sources.get(meta.src.ip);
       if (!src) {
-        src = { ip: meta.src.ip, transports: new Set(), ports: new Set(), morePorts: false, messages: 0, calls: 0, numbers: new Map(), flagged: new Map(), callsWithoutNumber: 0, flaggedCalls: 0 };
+        if (sources.size >= MAX_SOURCES) {
+          untracked.add(meta.src.ip);
+          analyzer.handle(e);
+          return;
+        }
+        src = { ip: meta.src.ip, transports: new Set(), ports: new Set(), morePorts: false, messages: 0, calls: 0, numbers: new Map(), flagged: new Map(), callsWithoutNumber: 0, flaggedCalls: 0, numbersNotLearned: 0 };
         sources.set(meta.src.ip, src);
       }
       src.messages++;
@@ -235,14 +252,28 @@ export async function learnFromCaptures(files: readonly string[], config: Config
   for (const [callId, call] of calls) {
     if (flaggedCalls.has(callId)) continue;
     if (call.numbers.length === 0) call.source.callsWithoutNumber++;
-    for (const n of call.numbers) call.source.numbers.set(n, (call.source.numbers.get(n) ?? 0) + 1);
+    for (const n of call.numbers) {
+      const seen = call.source.numbers.get(n);
+      if (seen === undefined && call.source.numbers.size >= MAX_NUMBERS_PER_SOURCE) call.source.numbersNotLearned++;
+      else call.source.numbers.set(n, (seen ?? 0) + 1);
+    }
   }
   const peers: LearnedPeer[] = [];
-  for (const s of sources.values()) {
+  // A config holds at most CONFIG_LIMITS.peers peers: the sources with most calls (then messages) are listed.
+  const listed = [...sources.values()];
+  if (listed.length > CONFIG_LIMITS.peers) {
+    const keep = new Set([...listed].sort((a, b) => b.calls - a.calls || b.messages - a.messages).slice(0, CONFIG_LIMITS.peers));
+    listed.splice(0, listed.length, ...listed.filter((s) => keep.has(s)));
+  }
+  const names = new Set<string>();
+  for (const s of listed) {
     for (const n of s.flagged.keys()) s.numbers.delete(n);
     const guess = guessClass(s.numbers, countryOf, config.homeCountry);
+    let name = peerName(s.ip);
+    for (let i = 2; names.has(name); i++) name = `${peerName(s.ip)}-${i}`;
+    names.add(name);
     peers.push({
-      name: peerName(s.ip),
+      name,
       ip: s.ip,
       transports: [...s.transports].sort(),
       ports: [...s.ports].sort((a, b) => a - b),
@@ -256,9 +287,11 @@ export async function learnFromCaptures(files: readonly string[], config: Config
       leftOut: [...s.flagged.entries()].map(([number, f]) => ({ number, rules: [...f.rules].sort(), calls: f.calls })).sort((a, b) => (a.number < b.number ? -1 : 1)),
       callsWithoutNumber: s.callsWithoutNumber,
       flaggedCalls: s.flaggedCalls,
+      numbersNotLearned: s.numbersNotLearned,
     });
   }
-  return { homeCountry: config.homeCountry, files: report.files, sipMessages: report.sipMessages, calls: calls.size + callsNotLearned, callsNotLearned, peers };
+  const sourcesNotListed = untracked.size + (sources.size - listed.length);
+  return { homeCountry: config.homeCountry, files: report.files, sipMessages: report.sipMessages, calls: calls.size + callsNotLearned, callsNotLearned, sourcesNotListed, peers };
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -271,6 +304,7 @@ export function learnedYaml(r: LearnResult, generatedAt: Date = new Date()): str
   out.push('# spoofwatch config learned from traffic by `spoofwatch config init --from`');
   out.push(`# on ${generatedAt.toISOString()} from ${r.files.map((f) => commentSafe(f.file.split('/').pop() ?? f.file)).join(', ')}`);
   out.push(`# (${plural(r.sipMessages, 'SIP message')}, ${plural(r.calls, 'call')}${r.callsNotLearned > 0 ? `, ${r.callsNotLearned} beyond the learning bound not learned from` : ''}).`);
+  if (r.sourcesNotListed > 0) out.push(`# ${plural(r.sourcesNotListed, 'more source address', 'more source addresses')} sent SIP but are not listed (bounds: ${CONFIG_LIMITS.peers} peers per config, ${MAX_SOURCES} sources tracked).`);
   out.push('#');
   out.push(`# Every peer and number below is ${LEARNED_MARK}: traffic shows what was sent, not what is allowed.`);
   out.push('# All peers are `trust: untrusted` and their class is a guess. Calls on which the default rules raised a finding');
@@ -298,6 +332,7 @@ export function learnedYaml(r: LearnResult, generatedAt: Date = new Date()): str
         out.push(`      - ${`"${e.pattern}"`.padEnd(width)}   # ${LEARNED_MARK}: ${plural(e.numbers, 'number')}, ${plural(e.calls, 'call')}`);
       }
     }
+    if (p.numbersNotLearned > 0) out.push(`    # ${plural(p.numbersNotLearned, 'more presentation')} of numbers beyond ${MAX_NUMBERS_PER_SOURCE} distinct ones not learned: looks like transit (any: true?)`);
     if (p.callsWithoutNumber > 0) out.push(`    # ${plural(p.callsWithoutNumber, 'call')} presented no E.164 number (withheld, alphanumeric or not a number)`);
     if (p.leftOut.length > 0) {
       out.push(`    # left out: flagged by the rules in ${plural(p.flaggedCalls, 'call')} of this traffic — do not add without checking`);

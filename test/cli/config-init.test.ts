@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig, type Config } from '../../src/config/index.js';
 import { learnedConfigNote, learnedYaml, learnFromCaptures, summariseNumbers, type LearnResult } from '../../src/commands/config-init.js';
+import { udpPacket } from '../../scripts/lib/packets.js';
 
 const SCENARIO = 'captures/scenario/scenario.pcapng';
 const dir = mkdtempSync(join(tmpdir(), 'sw-learn-'));
@@ -128,6 +129,73 @@ describe('config init on the scenario capture', async () => {
     const analyze = spawnSync(process.execPath, ['dist/cli.js', 'analyze', '-c', out, SCENARIO], { encoding: 'utf8' });
     expect(analyze.stdout).toContain(`config:    ${out} (7 peers learned from traffic by config init, to review before trusting: observed-127-0-0-10,`);
   });
+});
+
+/** A raw-IP pcap (link type 101) of one INVITE per (source, From) pair. */
+function invitesPcap(path: string, calls: readonly { readonly src: string; readonly from: string }[]): void {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(101, 20);
+  const records = calls.map((c, i) => {
+    const sip = Buffer.from(
+      [
+        'INVITE sip:+31301234500@10.0.0.1 SIP/2.0',
+        `Via: SIP/2.0/UDP ${c.src}:5060;branch=z9hG4bK${i}`,
+        `From: ${c.from};tag=a${i}`,
+        'To: <sip:+31301234500@10.0.0.1>',
+        `Call-ID: learn-${i}@test`,
+        'CSeq: 1 INVITE',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const frame = udpPacket(c.src, 5060, '10.0.0.1', 5060, sip);
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(1_700_000_000 + i, 0);
+    h.writeUInt32LE(frame.length, 8);
+    h.writeUInt32LE(frame.length, 12);
+    return Buffer.concat([h, frame]);
+  });
+  writeFileSync(path, Buffer.concat([header, ...records]));
+}
+
+describe('config init on hostile traffic', () => {
+  it('terminal escapes and line breaks in flagged values stay inside one comment line; the file still loads', async () => {
+    const pcap = join(dir, 'hostile.pcap');
+    invitesPcap(pcap, [
+      { src: '192.0.2.66', from: '<sip:abc\u001b]0;pwn\u0007@x>' },
+      { src: '192.0.2.66', from: '<sip:"+316\\n-x"@x>' },
+      { src: '192.0.2.66', from: '"Examp1e Bank" <sip:+31612345679@x>' },
+      { src: '192.0.2.66', from: '<sip:+31205550150@x>' },
+    ]);
+    const r = await learnFromCaptures([pcap], defaultConfig());
+    const { text, config } = loadLearned(r, 'hostile.yaml');
+    expect(config.peers.map((p) => [p.name, p.allowedNumbers])).toEqual([['observed-192-0-2-66', ['+31205550150']]]);
+    expect(text).toContain('    #   abc?]0        MSG-MALFORMED (1 call)\n');
+    expect(text).toContain('    #   +31612345679  DISPLAY-IMPERSONATION (1 call)\n');
+    expect(/[\x00-\x09\x0b-\x1f\x7f]/.test(text)).toBe(false);
+  });
+
+  it('more sources than a config may hold: the 2,000 with most calls are listed and the rest counted', async () => {
+    const pcap = join(dir, 'many.pcap');
+    const calls: { src: string; from: string }[] = [];
+    for (let i = 0; i < 2_050; i++) calls.push({ src: `10.1.${i >> 8}.${(i & 255) + 1 > 255 ? 1 : (i & 255) + 1}`, from: `<sip:+3120${5550000 + i}@x>` });
+    // One source with two calls: it must be among those kept.
+    calls.push({ src: '10.1.8.2', from: '<sip:+31205557777@x>' });
+    invitesPcap(pcap, calls);
+    const r = await learnFromCaptures([pcap], defaultConfig());
+    expect(r.peers.length).toBe(2_000);
+    expect(r.sourcesNotListed).toBe(new Set(calls.map((c) => c.src)).size - 2_000);
+    expect(r.peers.find((p) => p.ip === '10.1.8.2')?.calls).toBe(2);
+    expect(new Set(r.peers.map((p) => p.name)).size).toBe(2_000);
+    const { text } = loadLearned(r, 'many.yaml');
+    expect(text).toContain(`# ${r.sourcesNotListed} more source addresses sent SIP but are not listed (bounds: 2000 peers per config, 20000 sources tracked).\n`);
+  }, 30_000);
 });
 
 describe('summariseNumbers', () => {
