@@ -1,5 +1,6 @@
 /**
- * spoofwatch command line: analyze | messages | config check | config print-default | daemon | tail.
+ * spoofwatch command line: analyze | messages | hep-send | config check | config init | config print-default | rules |
+ * daemon | tail.
  * Exit codes everywhere (DESIGN.md §5): 0 ok, 1 alerts at or above --fail-on, 2 bad input or config.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';

@@ -140,7 +140,11 @@ export function summariseNumbers(numbers: ReadonlyMap<string, number>): LearnedE
   return out;
 }
 
-/** Country calling code of an E.164 number as the analyzer normalised it, by libphonenumber's region. */
+/**
+ * A guess at the peer's class from what it presented: mostly foreign numbers → international; many distinct numbers
+ * or several countries → national transit; one or two numbers → an access line; a handful → an enterprise PBX.
+ * The country is set when most numbers belong to one country other than the home country (libphonenumber's region).
+ */
 function guessClass(
   numbers: ReadonlyMap<string, number>,
   countryOf: ReadonlyMap<string, string | undefined>,

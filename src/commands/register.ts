@@ -169,15 +169,20 @@ export function registerConfigInit(config: Command, configFrom: ConfigLoader): v
       const base = configFrom(opts.config).config;
       const judged = opts.homeCountry !== undefined ? { ...base, homeCountry: opts.homeCountry } : base;
       const learned = await learnFromCaptures(opts.from, judged);
-      const yaml = learnedYaml(learned);
-      if (opts.output !== undefined) writeFileSync(opts.output, yaml, { flag: 'wx' });
-      else process.stdout.write(yaml);
       let bad = false;
       for (const f of learned.files) {
         if (!f.error) continue;
         bad = true;
         process.stderr.write(`spoofwatch: ${terminalSafe(f.error.message)}\n`);
       }
+      // Nothing readable: no file that looks like a (empty) learned config.
+      if (bad && learned.sipMessages === 0) {
+        process.exitCode = 2;
+        return;
+      }
+      const yaml = learnedYaml(learned);
+      if (opts.output !== undefined) writeFileSync(opts.output, yaml, { flag: 'wx' });
+      else process.stdout.write(yaml);
       const left = learned.peers.reduce((n, p) => n + p.leftOut.length, 0);
       process.stderr.write(`learned ${learned.peers.length} peer${learned.peers.length === 1 ? '' : 's'} from ${learned.calls} call${learned.calls === 1 ? '' : 's'}; ${left} flagged number${left === 1 ? '' : 's'} left out — review before trusting\n`);
       if (bad) process.exitCode = 2;

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,6 +123,9 @@ describe('config init on the scenario capture', async () => {
     const again = spawnSync(process.execPath, ['dist/cli.js', 'config', 'init', '--from', SCENARIO, '-o', out], { encoding: 'utf8' });
     expect(again.status).toBe(2);
     expect(again.stderr).toContain('exists; choose another --output');
+    const unreadable = spawnSync(process.execPath, ['dist/cli.js', 'config', 'init', '--from', join(dir, 'missing.pcap'), '-o', join(dir, 'none.yaml')], { encoding: 'utf8' });
+    expect([unreadable.status, unreadable.stdout, existsSync(join(dir, 'none.yaml'))]).toEqual([2, '', false]);
+    expect(unreadable.stderr).toContain('missing.pcap: cannot read (ENOENT) at byte 0\n');
     const check = spawnSync(process.execPath, ['dist/cli.js', 'config', 'check', out], { encoding: 'utf8' });
     expect(check.status).toBe(0);
     expect(check.stdout).toContain('  observed-127-0-0-10  untrusted enterprise    NL  127.0.0.10/32 (tcp,udp)  3 allowed entries, 0 presentation entries');
