@@ -314,7 +314,9 @@ export function learnedYaml(r: LearnResult, generatedAt: Date = new Date()): str
   out.push('# All peers are `trust: untrusted` and their class is a guess. Calls on which the default rules raised a finding');
   out.push('# (medium or above, other than SRC-UNKNOWN-PEER / HDR-PAI-UNTRUSTED) taught nothing; the numbers those findings');
   out.push('# named are left out and listed as comments under their peer. Numbers are E.164 prefixes or inclusive ranges.');
-  out.push('# Check it with `spoofwatch config check FILE`; see docs/rules.md for what each rule reads.');
+  out.push('# Lists (protected, do-not-originate numbers, brands) are not learned and not copied: add yours under `lists:`');
+  out.push('# (see `spoofwatch config print-default`). Check the file with `spoofwatch config check FILE`; docs/rules.md says');
+  out.push('# which config fields each rule reads.');
   out.push('');
   out.push(`homeCountry: ${r.homeCountry}`);
   out.push('');
@@ -328,7 +330,10 @@ export function learnedYaml(r: LearnResult, generatedAt: Date = new Date()): str
     out.push('    trust: untrusted');
     out.push(`    class: ${p.class}   # guessed: ${p.classReason}`);
     if (p.country !== undefined) out.push(`    country: ${p.country}   # guessed: most numbers are from ${p.country}`);
-    if (p.allowedNumbers.length === 0) out.push('    allowedNumbers: []');
+    if (p.allowedNumbers.length === 0) {
+      // An empty policy is not "may present nothing": CLI-NOT-AUTHORIZED skips peers without numbers. Say so.
+      out.push('    allowedNumbers: []   # nothing learned: CLI-NOT-AUTHORIZED does not check this peer until you add its numbers');
+    }
     else {
       out.push('    allowedNumbers:');
       const width = Math.max(...p.allowedNumbers.map((e) => e.pattern.length + 2));

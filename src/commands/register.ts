@@ -185,6 +185,10 @@ export function registerConfigInit(config: Command, configFrom: ConfigLoader): v
       else process.stdout.write(yaml);
       const left = learned.peers.reduce((n, p) => n + p.leftOut.length, 0);
       process.stderr.write(`learned ${learned.peers.length} peer${learned.peers.length === 1 ? '' : 's'} from ${learned.calls} call${learned.calls === 1 ? '' : 's'}; ${left} flagged number${left === 1 ? '' : 's'} left out — review before trusting\n`);
+      const unchecked = learned.peers.filter((p) => p.allowedNumbers.length === 0).length;
+      if (unchecked > 0) {
+        process.stderr.write(`${unchecked} peer${unchecked === 1 ? ' has' : 's have'} no learned numbers: CLI-NOT-AUTHORIZED does not check ${unchecked === 1 ? 'it' : 'them'} until you add allowedNumbers\n`);
+      }
       if (bad) process.exitCode = 2;
     });
 }

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig, loadConfig, type Config } from '../../src/config/index.js';
 import { learnedConfigNote, learnedYaml, learnFromCaptures, summariseNumbers, type LearnResult } from '../../src/commands/config-init.js';
 import { udpPacket } from '../../scripts/lib/packets.js';
+import { analyzeFiles } from '../../src/commands/analyze.js';
 
 const SCENARIO = 'captures/scenario/scenario.pcapng';
 const dir = mkdtempSync(join(tmpdir(), 'sw-learn-'));
@@ -115,10 +116,30 @@ describe('config init on the scenario capture', async () => {
     expect(learnedConfigNote(defaultConfig())).toBeUndefined();
   });
 
+  it('analyze with the learned config: numbers left out raise CLI-NOT-AUTHORIZED; peers with nothing learned are unchecked, and say so', async () => {
+    const { text, config } = loadLearned(r, 'scenario-analyze.yaml');
+    const report = await analyzeFiles([SCENARIO], config);
+    const byRule = (rule: string) => report.alerts.filter((a) => a.rule === rule).map((a) => `${a.call.callId.slice(0, 4)} ${a.presented.number ?? ''}`).sort();
+    // The PBX's own calls (sc01-sc04) are authorised now; what was left out is not: the unknown source presenting the
+    // PBX employee's number (sc23), the Dutch number from the international carrier (sc13), the scanner (sc16), the
+    // number the PBX may not present (sc24).
+    expect(byRule('CLI-NOT-AUTHORIZED')).toEqual(['sc13 +31201234567', 'sc16 +31100', 'sc23 +31205550101', 'sc24 +31612345611']);
+    // Peers whose every number was flagged get no number policy, so CLI-NOT-AUTHORIZED skips them (sc05, sc08 from the
+    // subscriber line): the file says so on the peer. Lists are not copied either (the file says so): the rules that
+    // read them stay silent until the user adds theirs.
+    expect(text.match(/allowedNumbers: \[\] {3}# nothing learned: CLI-NOT-AUTHORIZED does not check this peer until you add its numbers\n/g)?.length).toBe(3);
+    expect(text).toContain('# Lists (protected, do-not-originate numbers, brands) are not learned and not copied: add yours under `lists:`\n');
+    expect(byRule('CLI-PROTECTED')).toEqual([]);
+    expect(byRule('CLI-SPECIAL')).toEqual(['sc10 112', 'sc11 +319001234567']);
+  });
+
   it('the CLI writes it, config check accepts it and analyze names the learned peers', () => {
     const out = join(dir, 'cli.yaml');
     const init = spawnSync(process.execPath, ['dist/cli.js', 'config', 'init', '--from', SCENARIO, '-o', out], { encoding: 'utf8' });
-    expect(init.stderr).toBe('learned 7 peers from 25 calls; 16 flagged numbers left out — review before trusting\n');
+    expect(init.stderr).toBe(
+      'learned 7 peers from 25 calls; 16 flagged numbers left out — review before trusting\n' +
+        '3 peers have no learned numbers: CLI-NOT-AUTHORIZED does not check them until you add allowedNumbers\n',
+    );
     expect(init.status).toBe(0);
     const again = spawnSync(process.execPath, ['dist/cli.js', 'config', 'init', '--from', SCENARIO, '-o', out], { encoding: 'utf8' });
     expect(again.status).toBe(2);
