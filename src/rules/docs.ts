@@ -53,15 +53,25 @@ export function ruleDoc(rule: Rule): RuleDoc {
   };
 }
 
-/** Markdown catalogue of `rules`, sorted by id (docs/rules.md). */
+/** Markdown catalogue of `rules`, sorted by id (docs/rules.md): a title, then {@link renderRuleSections}. */
 export function renderRulesMarkdown(rules: readonly Rule[]): string {
-  const docs = [...rules].map(ruleDoc).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const out: string[] = [];
   out.push('# Detection rules');
   out.push('');
   out.push('<!-- Generated from the rules\' metadata in src/rules/*.ts by `npm run docs:rules`; do not edit by hand.');
   out.push('     `spoofwatch rules` prints the same text; a test fails when this file is out of date. -->');
   out.push('');
+  return out.join('\n') + '\n' + renderRuleSections(rules);
+}
+
+/**
+ * The body of the catalogue: how rules are tuned, a table of all rules, and one `## RULE-ID` section per rule with
+ * severity, scope, parameters and defaults, config fields read, caveat and source. Other generators (country packs)
+ * can put it under their own title.
+ */
+export function renderRuleSections(rules: readonly Rule[]): string {
+  const docs = [...rules].map(ruleDoc).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const out: string[] = [];
   out.push('Severity scale: info < low < medium < high < critical. "CLI" is the effective calling number: the');
   out.push('P-Asserted-Identity number when the peer is trusted and sent one, else the From number. Every rule can be');
   out.push('tuned in the config under `rules:` — `RULE-ID: false` disables it, `RULE-ID: { severity: low, <parameter>:');
