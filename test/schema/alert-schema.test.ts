@@ -99,6 +99,13 @@ describe('the validator rejects bad alerts', () => {
     expect(bad((a) => ((a as { seq: unknown }).seq = 1.5))).toEqual(['$.seq: expected integer, got number']);
     expect(bad((a) => ((a as { reasons: unknown }).reasons = 'x'))).toEqual(['$.reasons: expected array, got string']);
   });
+  it('the HEP agent of issue #16: address required, capture id an integer', () => {
+    expect(bad((a) => ((a.network as unknown as Record<string, unknown>)['agent'] = { address: '127.0.0.1:9060', captureId: 2001 }))).toEqual([]);
+    expect(bad((a) => ((a.network as unknown as Record<string, unknown>)['agent'] = { captureId: '2001' }))).toEqual([
+      '$.network.agent: missing address',
+      '$.network.agent.captureId: expected integer, got string',
+    ]);
+  });
   it('a trust outside its enum', () =>
     expect(bad((a) => ((a.network as { trust: string }).trust = 'maybe'))).toEqual(['$.network.trust: expected one of "trusted", "untrusted", got "maybe"']));
   it('oneOf: a message that is none of the server messages, or a hello with an alert field', () => {
