@@ -2,15 +2,16 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { renderRulesMarkdown, ruleDoc } from '../../src/rules/docs.js';
+import { renderRuleSections, renderRulesMarkdown, ruleDoc } from '../../src/rules/docs.js';
 import { ALL_RULES } from '../../src/rules/registry.js';
 import type { Rule } from '../../src/rules/types.js';
 
 const DOC = 'docs/rules.md';
 
 describe('docs/rules.md', () => {
-  it('is what the rules\' metadata renders (regenerate with npm run docs:rules)', () => {
-    expect(readFileSync(DOC, 'utf8')).toBe(renderRulesMarkdown(ALL_RULES));
+  it('holds what the rules\' metadata renders, one section per rule (regenerate with npm run docs:rules)', () => {
+    // Contains, not equals: a generator may put other sections (country packs) around the rules'.
+    expect(readFileSync(DOC, 'utf8')).toContain(renderRuleSections(ALL_RULES));
   });
 
   it('documents every rule with severity, the config fields it reads and a source', () => {
@@ -56,7 +57,8 @@ describe('docs/rules.md', () => {
   it('spoofwatch rules prints the same text; one id prints one section; an unknown id is exit 2', () => {
     const all = spawnSync(process.execPath, ['dist/cli.js', 'rules'], { encoding: 'utf8' });
     expect(all.status).toBe(0);
-    expect(all.stdout).toBe(readFileSync(DOC, 'utf8'));
+    expect(all.stdout).toBe(renderRulesMarkdown(ALL_RULES));
+    expect(readFileSync(DOC, 'utf8')).toContain(all.stdout.slice(all.stdout.indexOf('Severity scale')));
     const one = spawnSync(process.execPath, ['dist/cli.js', 'rules', 'cli-dno'], { encoding: 'utf8' });
     expect(one.stdout).toBe(renderRulesMarkdown(ALL_RULES.filter((r) => r.id === 'CLI-DNO')));
     const bad = spawnSync(process.execPath, ['dist/cli.js', 'rules', 'UA-ATACK-TOOL'], { encoding: 'utf8' });
