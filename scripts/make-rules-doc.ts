@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RULE_PACKS } from '../src/identity/packs/index.js';
 import { ALL_RULES } from '../src/rules/registry.js';
+import { renderRuleSections } from '../src/rules/docs.js';
 
 export const RULES_DOC = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'rules.md');
 
@@ -23,14 +24,7 @@ export function renderRulesDoc(): string {
   out.push('(src/identity/packs); `test/rules/docs.test.ts` fails when this file is out of date. Severity scale:');
   out.push('info < low < medium < high < critical; `rules.<ID>.severity` in the config overrides a default.');
   out.push('');
-  out.push('## Rules');
-  out.push('');
-  out.push('| id | title | default severity | evaluated on | what it checks, caveat and sources |');
-  out.push('|---|---|---|---|---|');
-  for (const r of [...ALL_RULES].sort((a, b) => a.id.localeCompare(b.id))) {
-    const params = r.defaults ? ` Parameters: ${Object.entries(r.defaults).map(([k, v]) => `\`${k}\` ${String(v)}`).join(', ')}.` : '';
-    out.push(`| ${r.id} | ${cell(r.title)} | ${r.defaultSeverity} | ${r.scope} | ${cell(r.description + params)} |`);
-  }
+  out.push(renderRuleSections(ALL_RULES));
   out.push('');
   out.push('## Country rule packs');
   out.push('');

@@ -1,5 +1,6 @@
 /**
- * spoofwatch command line: analyze | messages | config check | config print-default | daemon | tail.
+ * spoofwatch command line: analyze | messages | hep-send | config check | config init | config print-default | rules |
+ * daemon | tail.
  * Exit codes everywhere (DESIGN.md §5): 0 ok, 1 alerts at or above --fail-on, 2 bad input or config.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -9,7 +10,8 @@ import { DEFAULT_CONFIG_YAML, defaultConfig, describeConfig, loadConfig, type Co
 import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from './commands/analyze.js';
 import { DEFAULT_MAX_ROWS, formatTable, JsonDocumentWriter, ndjsonAlertWriter, StreamedText } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
-import { registerDaemonCommands } from './commands/register.js';
+import { learnedConfigNote } from './commands/config-init.js';
+import { registerConfigInit, registerDaemonCommands, registerRulesCommand } from './commands/register.js';
 import { handleStdoutErrors } from './commands/stdout.js';
 import { tuneHeapForStreaming } from './heap.js';
 import { terminalLines, terminalSafe } from './util/terminal.js';
@@ -25,7 +27,8 @@ export function configFrom(path: string | undefined): { config: Config; label: s
   if (!path) return { config: defaultConfig(), label: 'embedded default (spoofwatch config print-default)' };
   const r = loadConfig(path);
   if (!r.ok) fail(`${path}: invalid config\n${r.errors.map((e) => `  ${e}`).join('\n')}`);
-  return { config: r.config, label: path };
+  const learned = learnedConfigNote(r.config);
+  return { config: r.config, label: learned !== undefined ? `${path} (${learned})` : path };
 }
 
 function severityOption(v: string): Severity {
@@ -198,6 +201,8 @@ export function buildProgram(): Command {
       process.stdout.write(DEFAULT_CONFIG_YAML);
     });
 
+  registerConfigInit(cfg, configFrom);
+  registerRulesCommand(program);
   registerDaemonCommands(program, configFrom);
   return program;
 }

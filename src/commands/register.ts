@@ -1,12 +1,17 @@
 /** Registers the long-running commands: `daemon` (live ingestion, alert stream) and `tail` (a stream client). */
 import { isatty } from 'node:tty';
 import { InvalidArgumentError, type Command } from 'commander';
+import { existsSync, writeFileSync } from 'node:fs';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { isSeverity, SEVERITIES, type Alert, type Severity } from '../alerts/alert.js';
 import { loadConfig, type Config } from '../config/index.js';
 import { applyFlags, startDaemon, type DaemonFlags, type DaemonPorts } from '../daemon/daemon.js';
 import { createLogger, stderrTerminal, TerminalWriter } from '../daemon/logger.js';
 import { SpoofwatchError } from '../types.js';
 import { terminalSafe } from '../util/terminal.js';
+import { renderRulesMarkdown } from '../rules/docs.js';
+import { ALL_RULES } from '../rules/registry.js';
+import { learnedYaml, learnFromCaptures } from './config-init.js';
 import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
 import { formatAlertLine, redactUrl, startTail } from './tail.js';
 
@@ -187,5 +192,66 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       process.exitCode = await tail.done;
+    });
+}
+
+function countryOption(v: string): string {
+  const c = v.toUpperCase();
+  if (!/^[A-Z]{2}$/.test(c) || !isSupportedCountry(c)) throw new InvalidArgumentError('expected an ISO 3166 alpha-2 country code, e.g. NL');
+  return c;
+}
+
+/**
+ * `config init --from CAPTURE…` under the `config` command: a commented starting config learned from traffic
+ * (src/commands/config-init.ts). Written to stdout, or to `--output FILE` (never over an existing file).
+ */
+export function registerConfigInit(config: Command, configFrom: ConfigLoader): void {
+  config
+    .command('init')
+    .description('learn a starting config from captures: one untrusted peer per source, the numbers it presented (flagged ones left out)')
+    .requiredOption('--from <captures...>', 'capture files (pcap, pcapng, gzip) of your own traffic')
+    .option('-c, --config <file>', 'config whose lists and rules judge the traffic (default: the embedded one)')
+    .option('--home-country <cc>', 'country for national numbers (default: the config\'s homeCountry)', countryOption)
+    .option('-o, --output <file>', 'write the YAML here (refuses to overwrite) instead of stdout')
+    .action(async (opts: { from: string[]; config?: string; homeCountry?: string; output?: string }) => {
+      if (opts.output !== undefined && existsSync(opts.output)) throw new SpoofwatchError('CONFIG_INIT_EXISTS', `${terminalSafe(opts.output)} exists; choose another --output`);
+      const base = configFrom(opts.config).config;
+      const judged = opts.homeCountry !== undefined ? { ...base, homeCountry: opts.homeCountry } : base;
+      const learned = await learnFromCaptures(opts.from, judged);
+      let bad = false;
+      for (const f of learned.files) {
+        if (!f.error) continue;
+        bad = true;
+        process.stderr.write(`spoofwatch: ${terminalSafe(f.error.message)}\n`);
+      }
+      // Nothing readable: no file that looks like a (empty) learned config.
+      if (bad && learned.sipMessages === 0) {
+        process.exitCode = 2;
+        return;
+      }
+      const yaml = learnedYaml(learned);
+      if (opts.output !== undefined) writeFileSync(opts.output, yaml, { flag: 'wx' });
+      else process.stdout.write(yaml);
+      const left = learned.peers.reduce((n, p) => n + p.leftOut.length, 0);
+      process.stderr.write(`learned ${learned.peers.length} peer${learned.peers.length === 1 ? '' : 's'} from ${learned.calls} call${learned.calls === 1 ? '' : 's'}; ${left} flagged number${left === 1 ? '' : 's'} left out — review before trusting\n`);
+      const unchecked = learned.peers.filter((p) => p.allowedNumbers.length === 0).length;
+      if (unchecked > 0) {
+        process.stderr.write(`${unchecked} peer${unchecked === 1 ? ' has' : 's have'} no learned numbers: CLI-NOT-AUTHORIZED does not check ${unchecked === 1 ? 'it' : 'them'} until you add allowedNumbers\n`);
+      }
+      if (bad) process.exitCode = 2;
+    });
+}
+
+/** `spoofwatch rules [ID…]`: the rule catalogue from the rules' metadata, the text of docs/rules.md. */
+export function registerRulesCommand(program: Command): void {
+  program
+    .command('rules')
+    .description('print the detection rules (id, severity, parameters, config fields read, caveat, source): docs/rules.md')
+    .argument('[ids...]', 'only these rule ids')
+    .action((ids: string[]) => {
+      const wanted = new Set(ids.map((i) => i.toUpperCase()));
+      const unknown = [...wanted].filter((i) => !ALL_RULES.some((r) => r.id === i));
+      if (unknown.length > 0) throw new SpoofwatchError('RULE_UNKNOWN', `unknown rule id ${unknown.map((u) => terminalSafe(u)).join(', ')}; see spoofwatch rules`);
+      process.stdout.write(renderRulesMarkdown(wanted.size === 0 ? ALL_RULES : ALL_RULES.filter((r) => wanted.has(r.id))));
     });
 }

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Caller presents the called number',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['peers[].trust'],
   description:
     "The CLI equals the called number (To or Request-URI): the callee sees its own number. Caveat: voicemail retrieval " +
     "via the own operator. Source: fraud-helpdesk reports.",

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Do-not-originate number used as caller',
   defaultSeverity: 'critical',
   scope: 'initial-invite',
+  reads: ['lists.doNotOriginate', 'peers[].trust'],
   description:
     'The CLI is on a do-not-originate list: inbound-only numbers (bank hotlines, tax line, fraud helpdesk) never call out. ' +
     'Caveat: needs a curated list with owners. Sources: FCC DNO guidance; Ofcom DNO list; NL sector bank list.',

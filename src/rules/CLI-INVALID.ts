@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Impossible caller number',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['homeCountry', 'peers[].country', 'peers[].trust'],
   description:
     'After normalisation the CLI is not a valid number for its country (libphonenumber metadata) or lies in an unused ' +
     'range (NL 067x, 0697; NANP N11 codes) or a fictional block (NANP 555-01XX). Withheld and alphanumeric identities are ' +

@@ -13,6 +13,7 @@ export const rule: Rule = {
   title: 'Same number from several peers',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['peers[].allowedNumbers', 'peers[].presentationNumbers', 'peers[].any', 'peers[].trust'],
   defaults: { windowSeconds: 600 },
   windowKey: 'cli',
   description:

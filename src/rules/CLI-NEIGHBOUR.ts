@@ -19,6 +19,7 @@ export const rule: Rule = {
   title: 'Neighbour spoofing',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['homeCountry', 'peers[].country', 'peers[].trust'],
   defaults: { windowSeconds: 3600, minCallees: 5 },
   description:
     "The CLI shares the callee's leading digits (NL geographic: area code + 2 digits; mobile 06 + 4; US NPA-NXX) and the same CLI " +

@@ -7,6 +7,7 @@ export const rule: Rule = {
   title: 'Peer presented a number it may not present',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['peers[].allowedNumbers', 'peers[].presentationNumbers', 'peers[].any', 'peers[].trust'],
   description:
     "The effective CLI is outside the matched peer's allowedNumbers and presentationNumbers. Caveat: forwarded calls " +
     '(lowered to info by a valid signed diversion, RFC 8946 div PASSporT, naming a number the peer may present; or by ' +

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Protected number presented by someone else',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['lists.protected', 'peers[].trust'],
   description:
     "The CLI is on the protected list (lawyers and other privileged professions, police, bank hotlines) and the call " +
     "did not come from one of its owner's peers. Caveat: staff presenting the office's general number — list the " +

@@ -8,6 +8,7 @@ export const rule: Rule = {
   title: 'Special-purpose number used as caller',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['homeCountry', 'peers[].country', 'peers[].trust'],
   description:
     'The CLI is an emergency or short number (112, 911, 110, 999, 000, 18xy, 116xxx), premium rate (NL 0900/0906/0909, ' +
     'UK 09, DE 0900, US 900, AU 1900), mass-calling (DE 0137), paging (NL 066, UK 076) or M2M (NL 097): none of them place ' +

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Number used on too many calls at once',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['peers[].presentationNumbers', 'peers[].trust'],
   defaults: { maxConcurrent: 10, maxPerMinute: 30 },
   windowKey: 'cli',
   description:

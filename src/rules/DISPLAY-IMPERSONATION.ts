@@ -7,6 +7,7 @@ export const rule: Rule = {
   title: 'Display name impersonates a brand',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['lists.brands', 'peers[].trust'],
   defaults: { maxDistance: 2 },
   description:
     "The caller's display name matches a configured brand (case, diacritics and confusables folded; edit distance ≤ 2, " +

@@ -7,6 +7,7 @@ export const rule: Rule = {
   title: 'Unverifiable forwarding information from an untrusted peer',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['peers[].trust', 'peers[].allowedNumbers', 'peers[].presentationNumbers'],
   defaults: { maxCounter: 5 },
   description:
     'Diversion or History-Info from an untrusted or unknown peer names a number the peer does not own, or a Diversion ' +

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Asserted identity from an untrusted peer',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['peers[].trust', 'lists.protected'],
   description:
     'A P-Asserted-Identity, a Remote-Party-ID with screen=yes, or a verstat parameter arrived from an untrusted or unknown ' +
     'peer; the receiving network must remove such headers (RFC 3325 §5, §8). High when the asserted number is protected. ' +

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Shown number differs from the asserted number',
   defaultSeverity: 'info',
   scope: 'initial-invite',
+  reads: ['peers[].trust', 'peers[].allowedNumbers', 'peers[].presentationNumbers', 'lists.protected', 'lists.doNotOriginate'],
   description:
     'On a trusted peer the From number differs from the P-Asserted-Identity number. This alone is the legitimate ' +
     "company-number case (an employee presenting the general number), so it is info; medium when the peer may not " +

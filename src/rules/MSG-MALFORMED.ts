@@ -5,6 +5,7 @@ export const rule: Rule = {
   title: 'Malformed SIP message',
   defaultSeverity: 'medium',
   scope: 'message',
+  reads: [],
   description:
     'Duplicate From/To/Call-ID, a header over 1 KB, a message over 64 KB, NUL or bare CR/LF in a value, a ' +
     'Content-Length mismatch or an unparseable identity URI: tools that craft spoofed calls often get these wrong. ' +

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Anonymous caller with an asserted identity from an untrusted peer',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['peers[].trust'],
   description:
     'From is anonymous while a P-Asserted-Identity is present and the peer is untrusted or unknown. Inside a trust ' +
     'domain (trusted peer, Privacy: id, PAI with the real number) this is normal and never alerts. Sources: RFC 3323 ' +

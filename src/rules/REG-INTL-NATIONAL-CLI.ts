@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'National number arriving on an international peer',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['peers[].class', 'homeCountry', 'peers[].trust'],
   description:
     'A peer of class international delivers a call whose CLI is a national number of the home country or of another ' +
     'active rule pack (rulePacks). Medium for mobile numbers (roaming; each pack sets it). Caveat: roaming mobiles; ' +

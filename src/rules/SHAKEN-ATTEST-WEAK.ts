@@ -5,6 +5,7 @@ export const rule: Rule = {
   title: 'Weak attestation for a domestic call',
   defaultSeverity: 'low',
   scope: 'initial-invite',
+  reads: ['homeCountry', 'peers[].country', 'stirShaken'],
   description:
     'The PASSporT verified but with attestation B or C while the CLI is a home-country number arriving from a ' +
     'home-country peer: the originating carrier did not vouch for the number. Caveat: enterprise and cloud calls get B. ' +

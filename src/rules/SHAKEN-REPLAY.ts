@@ -5,6 +5,7 @@ export const rule: Rule = {
   title: 'PASSporT replayed on another call',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['stirShaken.freshnessSeconds'],
   defaults: { windowSeconds: 120 },
   description:
     'The same PASSporT (origid, iat, orig.tn, dest.tn) appears on a different Call-ID within 2× the freshness window ' +

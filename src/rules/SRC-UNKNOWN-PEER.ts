@@ -5,9 +5,10 @@ export const rule: Rule = {
   title: 'Call from an unknown source',
   defaultSeverity: 'medium',
   scope: 'initial-invite',
+  reads: ['peers[].match'],
   description:
     'The source address matches no configured peer, or matches a peer with the wrong port or transport. Caveat: new ' +
-    'carrier points of presence. Source: the network-identity principle (DESIGN.md §1).',
+    'carrier points of presence. Source: the network-identity principle: a caller is who the network it came from says it is, not what it presents.',
   evaluate(ctx) {
     const { call } = ctx;
     if (call.peer && !call.peerTransportMismatch) return undefined;

@@ -28,6 +28,7 @@ export const rule: Rule = {
   title: 'SIP scanner or attack tool',
   defaultSeverity: 'high',
   scope: 'request',
+  reads: [],
   description:
     'User-Agent, From display name/user or Call-ID carries a marker of a known scanner (friendly-scanner, sipvicious, ' +
     'sipcli, sip-scan, VaxSIPUserAgent, pplsip, iWar, sundayaddr, smap, sivus). Caveat: own operations may use ' +

@@ -6,6 +6,7 @@ export const rule: Rule = {
   title: 'Forged verification status',
   defaultSeverity: 'high',
   scope: 'initial-invite',
+  reads: ['peers[].trust', 'stirShaken'],
   description:
     'A verstat parameter claiming TN-Validation-Passed arrives from an untrusted or unknown peer, or while local ' +
     'verification of the Identity header failed (a certificate missing from the offline cache is not a failure). Caveat: a misconfigured peer. Source: RFC 3325 §5 by analogy; RFC 8588.',

@@ -8,6 +8,7 @@ export function shakenFailureRule(id: string, title: string, defaultSeverity: Se
     title,
     defaultSeverity,
     scope: 'initial-invite',
+    reads: ['stirShaken.trustAnchors', 'stirShaken.certCacheDir', 'stirShaken.freshnessSeconds', 'peers[].trust'],
     description,
     evaluate(ctx) {
       const { call } = ctx;

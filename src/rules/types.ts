@@ -237,6 +237,15 @@ export interface Rule {
    * own entries.
    */
   readonly windowKey?: string;
+  /**
+   * Config fields the rule reads besides its own `rules.<ID>` entry, as config paths (`lists.doNotOriginate`,
+   * `peers[].allowedNumbers`); shown in docs/rules.md and `spoofwatch rules`. An empty list: none.
+   */
+  readonly reads?: readonly string[];
+  /** False-positive caveat, when the description does not carry one as "Caveat: …". */
+  readonly caveat?: string;
+  /** Source (RFC section, regulation), when the description does not carry one as "Source(s): …". */
+  readonly source?: string;
   evaluate(ctx: RuleContext): Finding | undefined;
 }
 
