@@ -187,7 +187,7 @@ export class Ingest {
       const oldest = this.framers.keys().next();
       if (!oldest.done) {
         this.framers.delete(oldest.value);
-        this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
+        this.anomaly({ kind: 'tcp.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
       }
     }
     const framer = new SipStreamFramer();

@@ -6,6 +6,7 @@
  * This is the hot path: one forward scan over the header bytes, no regex, no per-message closures;
  * only the values a caller asks for are decoded.
  */
+import type { AnomalyKind } from '../anomalies.js';
 import type { Anomaly } from '../types.js';
 import {
   parseCSeq,
@@ -74,47 +75,47 @@ export const MAX_MESSAGE = 65536;
  * `MSG-MALFORMED` and the metrics branch on these strings.
  */
 export const SipAnomaly = {
-  duplicateFrom: 'duplicate-from',
-  duplicateTo: 'duplicate-to',
-  duplicateCallId: 'duplicate-call-id',
-  duplicateCSeq: 'duplicate-cseq',
-  duplicateContentLength: 'duplicate-content-length',
-  headerTooLong: 'header-too-long',
-  messageTooLarge: 'message-too-large',
-  nulInHeader: 'nul-in-header',
-  bareCr: 'bare-cr',
-  bareLf: 'bare-lf',
-  headerWithoutColon: 'header-without-colon',
-  headersUnterminated: 'headers-unterminated',
-  contentLengthMismatch: 'content-length-mismatch',
-  contentLengthInvalid: 'content-length-invalid',
-  missingHeader: 'missing-header',
-  startLineWhitespace: 'start-line-whitespace',
+  duplicateFrom: 'sip.duplicate-from',
+  duplicateTo: 'sip.duplicate-to',
+  duplicateCallId: 'sip.duplicate-call-id',
+  duplicateCSeq: 'sip.duplicate-cseq',
+  duplicateContentLength: 'sip.duplicate-content-length',
+  headerTooLong: 'sip.header-too-long',
+  messageTooLarge: 'sip.message-too-large',
+  nulInHeader: 'sip.nul-in-header',
+  bareCr: 'sip.bare-cr',
+  bareLf: 'sip.bare-lf',
+  headerWithoutColon: 'sip.header-without-colon',
+  headersUnterminated: 'sip.headers-unterminated',
+  contentLengthMismatch: 'sip.content-length-mismatch',
+  contentLengthInvalid: 'sip.content-length-invalid',
+  missingHeader: 'sip.missing-header',
+  startLineWhitespace: 'sip.start-line-whitespace',
   /** Bytes that are not token characters before the method (Zeek `sip_junk_before_request`). */
-  startLineJunk: 'start-line-junk',
+  startLineJunk: 'sip.start-line-junk',
   /** `sip/2.0`: legal (RFC 3261 §7.1, case-insensitive) but sent by no stack. */
-  versionCase: 'version-case',
+  versionCase: 'sip.version-case',
   /** A standard method in another case (`invite`), taken as that method. */
-  methodCase: 'method-case',
-  unsupportedVersion: 'unsupported-version',
-  identityUriInvalid: 'identity-uri-invalid',
-  identityHeaderInvalid: 'identity-header-invalid',
+  methodCase: 'sip.method-case',
+  unsupportedVersion: 'sip.unsupported-version',
+  identityUriInvalid: 'sip.identity-uri-invalid',
+  identityHeaderInvalid: 'sip.identity-header-invalid',
   /** Escaped or unbalanced quotes around a display name (`\\"arik\\" <sip:…>`); the URI was still extracted. */
-  displayNameQuote: 'display-name-quote',
+  displayNameQuote: 'sip.display-name-quote',
   /** An unquoted display name with specials (`Bell, Alexander <sip:…>`); the URI was still extracted. */
-  displayNameUnquoted: 'display-name-unquoted',
+  displayNameUnquoted: 'sip.display-name-unquoted',
   /** Missing, unterminated or space-padded `<>`, or an addr-spec with `?`/`,` outside them; the URI was still extracted. */
-  nameAddrBrackets: 'name-addr-brackets',
+  nameAddrBrackets: 'sip.name-addr-brackets',
   /** Header parameters after the URI that do not parse (`;;;;`); the URI and the parameters before the fault were kept. */
-  nameAddrParams: 'name-addr-params',
-  cseqInvalid: 'cseq-invalid',
-  cseqMethodMismatch: 'cseq-method-mismatch',
-  viaInvalid: 'via-invalid',
-  requestUriInvalid: 'request-uri-invalid',
-  requestUriHeaders: 'request-uri-headers',
-  contactInvalid: 'contact-invalid',
-  dateInvalid: 'date-invalid',
-} as const;
+  nameAddrParams: 'sip.name-addr-params',
+  cseqInvalid: 'sip.cseq-invalid',
+  cseqMethodMismatch: 'sip.cseq-method-mismatch',
+  viaInvalid: 'sip.via-invalid',
+  requestUriInvalid: 'sip.request-uri-invalid',
+  requestUriHeaders: 'sip.request-uri-headers',
+  contactInvalid: 'sip.contact-invalid',
+  dateInvalid: 'sip.date-invalid',
+} as const satisfies Record<string, AnomalyKind>;
 export type SipAnomalyKind = (typeof SipAnomaly)[keyof typeof SipAnomaly];
 
 /** Lazily parsed, cached typed views shared by requests and responses. */

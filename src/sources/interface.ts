@@ -4,12 +4,13 @@
  * reads like any other capture. A missing binary or missing privileges is a clear error on the source
  * (visible in /healthz and the log), not a crash.
  */
+import { captureAnomaly, countAnomaly } from '../anomalies.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import { SpoofwatchError } from '../types.js';
 import { openCapture } from './capture/index.js';
-import { bump, mergeIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export interface InterfaceCaptureOptions {
   readonly iface: string;
@@ -113,12 +114,12 @@ export class InterfaceCapture implements LiveSource {
           try {
             this.ingest.pushFrame(frame);
           } catch (e) {
-            bump(this.counters.anomalies, 'internal.error');
+            countAnomaly(this.counters.anomalies, 'internal.error');
             this.opts.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
           }
         })
         .then((summary) => {
-          if (summary.error && !this.closed) bump(this.counters.anomalies, `capture.${summary.error.code}`);
+          if (summary.error && !this.closed) countAnomaly(this.counters.anomalies, captureAnomaly(summary.error.code));
         });
     });
   }

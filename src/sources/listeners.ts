@@ -6,6 +6,7 @@
  * lengths, half-open connections — is counted as an anomaly and dropped; nothing here throws into the
  * event loop.
  */
+import { countAnomaly, type AnomalyKind } from '../anomalies.js';
 import { timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
@@ -15,7 +16,7 @@ import type { LimitsConfig } from '../config/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
 import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
-import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export type ListenerProtocol = 'sip' | 'hep';
 
@@ -82,7 +83,7 @@ class HepAgentFilter {
     return access.authKey !== undefined || access.captureIds !== undefined ? new HepAgentFilter(access) : undefined;
   }
 
-  refusal(p: HepPacket): string | undefined {
+  refusal(p: HepPacket): AnomalyKind | undefined {
     if (this.key !== undefined) {
       const got = p.authKey !== undefined ? Buffer.from(p.authKey, 'utf8') : undefined;
       if (got === undefined || got.length !== this.key.length || !timingSafeEqual(got, this.key)) return 'hep.refused-auth-key';
@@ -144,7 +145,7 @@ abstract class ListenerBase implements LiveSource {
     try {
       fn();
     } catch (e) {
-      bump(this.counters.anomalies, 'internal.error');
+      countAnomaly(this.counters.anomalies, 'internal.error');
       this.deps.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
     }
   }
@@ -208,11 +209,11 @@ export class UdpListener extends ListenerBase {
     this.lastPacketMs = this.now();
     const frame = ++this.frame;
     if (this.sources !== undefined && !this.sources.allows(plainAddress(ip))) {
-      bump(this.counters.anomalies, 'listener.refused-source');
+      countAnomaly(this.counters.anomalies, 'listener.refused-source');
       return;
     }
     if (msg.length > this.deps.limits.messageBytes) {
-      bump(this.counters.anomalies, 'udp.oversize');
+      countAnomaly(this.counters.anomalies, 'udp.oversize');
       return;
     }
     this.guard(() => {
@@ -223,7 +224,7 @@ export class UdpListener extends ListenerBase {
           const r = decodeHep(msg, this.hepAddrs);
           const refused = r.kind === 'ok' ? this.agents.refusal(r.value) : undefined;
           if (refused !== undefined) {
-            bump(this.counters.anomalies, refused);
+            countAnomaly(this.counters.anomalies, refused);
             return;
           }
         }
@@ -299,7 +300,7 @@ export class TcpListener extends ListenerBase {
         reject(e);
       };
       server.once('error', onListenError);
-      server.on('drop', () => bump(this.counters.anomalies, 'tcp.connection-limit'));
+      server.on('drop', () => countAnomaly(this.counters.anomalies, 'tcp.connection-limit'));
       server.listen({ host, port }, () => {
         server.off('error', onListenError);
         server.on('error', (e) => {
@@ -319,7 +320,7 @@ export class TcpListener extends ListenerBase {
   private accept(sock: Socket): void {
     const src: Endpoint = { ip: plainAddress(sock.remoteAddress ?? '0.0.0.0'), port: sock.remotePort ?? 0 };
     if (this.sources !== undefined && !this.sources.allows(src.ip)) {
-      bump(this.counters.anomalies, 'listener.refused-source');
+      countAnomaly(this.counters.anomalies, 'listener.refused-source');
       sock.on('error', () => undefined);
       sock.destroy();
       return;
@@ -338,11 +339,11 @@ export class TcpListener extends ListenerBase {
     sock.setNoDelay(true);
     // Half-open or silent connections must not hold a flow (and its buffers) forever.
     sock.setTimeout(this.deps.limits.flowIdleSeconds * 1000, () => {
-      bump(this.counters.anomalies, 'tcp.idle-timeout');
+      countAnomaly(this.counters.anomalies, 'tcp.idle-timeout');
       sock.destroy();
     });
     sock.on('data', (chunk: Buffer) => this.onData(conn, chunk));
-    sock.on('error', () => bump(this.counters.anomalies, 'tcp.reset'));
+    sock.on('error', () => countAnomaly(this.counters.anomalies, 'tcp.reset'));
     sock.on('close', () => {
       this.connections.delete(conn);
       this.guard(() => this.ingest.closeFlow(conn.flow));
@@ -375,15 +376,15 @@ export class TcpListener extends ListenerBase {
     const packets = framer.push(chunk);
     const st = framer.stats;
     if (st.garbageBytes > conn.seenGarbage) {
-      bump(this.counters.anomalies, 'hep.tcp-garbage-bytes', st.garbageBytes - conn.seenGarbage);
+      countAnomaly(this.counters.anomalies, 'hep.tcp-garbage-bytes', st.garbageBytes - conn.seenGarbage);
       conn.seenGarbage = st.garbageBytes;
     }
     if (st.invalid > conn.seenInvalid) {
-      bump(this.counters.anomalies, 'hep.invalid', st.invalid - conn.seenInvalid);
+      countAnomaly(this.counters.anomalies, 'hep.invalid', st.invalid - conn.seenInvalid);
       conn.seenInvalid = st.invalid;
     }
     if (st.packets === 0 && st.garbageBytes > HEP_GARBAGE_CLOSE_BYTES) {
-      bump(this.counters.anomalies, 'hep.tcp-garbage-closed');
+      countAnomaly(this.counters.anomalies, 'hep.tcp-garbage-closed');
       conn.socket.destroy();
       return;
     }
@@ -391,12 +392,12 @@ export class TcpListener extends ListenerBase {
       this.counters.hepPackets++;
       const refused = this.agents?.refusal(p);
       if (refused !== undefined) {
-        bump(this.counters.anomalies, refused);
+        countAnomaly(this.counters.anomalies, refused);
         continue;
       }
       const h = hepToDatagram(p, { listener: this.address, frame, now: () => wallTimestamp(this.now()) });
       if (h.kind === 'skipped') {
-        bump(this.counters.anomalies, `hep.skipped-${h.reason}`);
+        countAnomaly(this.counters.anomalies, `hep.skipped-${h.reason}` as const);
         continue;
       }
       // HEP carries whole SIP messages, also when the original transport was TCP: no stream framing.

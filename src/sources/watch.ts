@@ -3,11 +3,12 @@
  * across restarts: the store remembers (path, size, mtime) of every file read. A file still being written is
  * waited for: it is read only once its size and mtime were the same on two consecutive polls.
  */
+import { captureAnomaly, countAnomaly } from '../anomalies.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture } from './capture/index.js';
-import { absorbIngest, bump, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { absorbIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 /** What the watcher needs from the store (AlertStore implements it). */
 export interface ProcessedFiles {
@@ -167,18 +168,18 @@ export class FolderWatch implements LiveSource {
         try {
           ingest.pushFrame(frame);
         } catch (e) {
-          bump(this.counters.anomalies, 'internal.error');
+          countAnomaly(this.counters.anomalies, 'internal.error');
           this.opts.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
         }
       });
       ingest.flush();
       if (summary.error) {
         error = summary.error.message;
-        bump(this.counters.anomalies, `capture.${summary.error.code}`);
+        countAnomaly(this.counters.anomalies, captureAnomaly(summary.error.code));
       }
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
-      bump(this.counters.anomalies, 'capture.error');
+      countAnomaly(this.counters.anomalies, 'capture.error');
     } finally {
       this.current = undefined;
     }
