@@ -276,7 +276,6 @@ export async function analyzeFiles(
       if (e.msg.kind === 'request') byMethod.set(e.msg.method, (byMethod.get(e.msg.method) ?? 0) + 1);
       else byStatus[e.msg.status]!++;
       analyzer.handle(e);
-      for (const a of e.msg.anomalies) bump(report.anomalies, a.kind);
     },
     report,
     progress,

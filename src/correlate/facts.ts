@@ -6,7 +6,7 @@
 import type { AnomalyKind } from '../anomalies.js';
 import type { Anomaly, Endpoint, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
-import type { SipMessage } from '../sip/message.js';
+import { messageAnomalies, type SipMessage } from '../sip/message.js';
 import type { Invalid, NameAddr, Params, Uri } from '../sip/model.js';
 import { userGuess, userOf } from '../sip/uri.js';
 import { normaliseNumber, type NormalisedNumber, type NumberCategory } from '../identity/numbers.js';
@@ -284,7 +284,7 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
  */
 export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutcome, concurrentSameCli: number): MutableCallFacts {
   const { msg, meta, country } = input;
-  const anomalies = malformedOf(full ? msg.identityAnomalies() : msg.anomalies);
+  const anomalies = malformedOf(messageAnomalies(msg));
   const facts: MutableCallFacts = {
     callId: input.callId,
     kind: msg.kind,

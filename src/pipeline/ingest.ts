@@ -9,7 +9,7 @@ import type { DecodeLimits } from '../decode/limits.js';
 import { decodeHep, hepToDatagram } from '../decode/hep.js';
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
-import { looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
+import { looksLikeSip, messageAnomalies, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { Anomaly, Datagram, Frame } from '../types.js';
 
@@ -250,6 +250,9 @@ export class Ingest {
       return;
     }
     this.stats.sipMessages++;
+    // Every anomaly of the message, counted here for every reader (analyze, messages, the daemon's metrics): the same
+    // list whichever rules later read which headers (issue #18.4).
+    for (const a of messageAnomalies(msg)) this.anomaly(a);
     // One shape for every event (a conditional spread here cost an object and a copy per message).
     this.opts.onMessage({
       msg,
