@@ -4,7 +4,8 @@
  * port. `startDaemon` is what the CLI runs and what the tests start in-process on ephemeral ports.
  */
 import { Analyzer } from '../pipeline/analyzer.js';
-import type { SipEvent } from '../pipeline/ingest.js';
+import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import type { IngestFactory } from '../sources/source.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
 import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
@@ -284,7 +285,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   }
   cleanups.push(() => http.close());
 
-  const deps = { onMessage, limits, onError: onSourceError };
+  // Sources push what they read into an Ingest made here: they import nothing from the pipeline (DESIGN.md §3).
+  const ingest: IngestFactory = (o) => new Ingest({ ...o, onMessage });
+  const deps = { ingest, limits, onError: onSourceError };
   const ports: { -readonly [K in keyof DaemonPorts]: DaemonPorts[K] } = { http: http.port };
   for (const proto of ['sip', 'hep'] as const) {
     const cfg = config.sources[proto];
@@ -322,7 +325,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     watch = new FolderWatch({
       dir: w.dir,
       pollSeconds: w.pollSeconds,
-      onMessage,
+      ingest,
       processed: store,
       onError: onSourceError,
       onFileDone: (f) => log.info('capture file read', f),
@@ -335,7 +338,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     const cap = new InterfaceCapture({
       iface: i.name,
       ...(i.filter ? { filter: i.filter } : {}),
-      onMessage,
+      ingest,
       onError: onSourceError,
       ...(opts.tcpdump ? { tcpdump: opts.tcpdump } : {}),
     });

@@ -7,16 +7,16 @@
 import { captureAnomaly, countAnomaly } from '../anomalies.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import { SpoofwatchError } from '../types.js';
 import { openCapture } from './capture/index.js';
-import { mergeIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, type IngestFactory, type IngestSink, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export interface InterfaceCaptureOptions {
   readonly iface: string;
   /** A pcap filter expression, passed to tcpdump as one argument. */
   readonly filter?: string;
-  readonly onMessage: (e: SipEvent) => void;
+  /** The sink of the captured frames (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   /** The tcpdump binary; default `tcpdump` from PATH. */
   readonly tcpdump?: string;
   readonly now?: () => number;
@@ -26,7 +26,7 @@ export interface InterfaceCaptureOptions {
 export class InterfaceCapture implements LiveSource {
   readonly name = 'interface';
   private readonly counters: SourceCounters = newCounters();
-  private readonly ingest: Ingest;
+  private readonly ingest: IngestSink;
   private readonly now: () => number;
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private up = false;
@@ -38,7 +38,7 @@ export class InterfaceCapture implements LiveSource {
 
   constructor(private readonly opts: InterfaceCaptureOptions) {
     this.now = opts.now ?? Date.now;
-    this.ingest = new Ingest({ origin: `interface:${opts.iface}`, onMessage: opts.onMessage });
+    this.ingest = opts.ingest({ origin: `interface:${opts.iface}` });
   }
 
   status(): SourceStatus {

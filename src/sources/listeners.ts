@@ -14,14 +14,14 @@ import { AddressTextCache } from '../decode/address-text.js';
 import { decodeHep, hepToDatagram, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
 import type { LimitsConfig } from '../config/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
-import { mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, wallTimestamp, type IngestFactory, type IngestSink, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export type ListenerProtocol = 'sip' | 'hep';
 
 export interface ListenerDeps {
-  readonly onMessage: (e: SipEvent) => void;
+  /** The sink of this listener's datagrams (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   readonly limits: LimitsConfig;
   /** Wall clock in ms. */
   readonly now?: () => number;
@@ -102,7 +102,7 @@ function plainAddress(ip: string): string {
 
 abstract class ListenerBase implements LiveSource {
   readonly counters: SourceCounters = newCounters();
-  protected readonly ingest: Ingest;
+  protected readonly ingest: IngestSink;
   protected readonly now: () => number;
   protected frame = 0;
   protected lastPacketMs: number | undefined;
@@ -121,7 +121,7 @@ abstract class ListenerBase implements LiveSource {
     this.now = deps.now ?? Date.now;
     this.sources = SourceFilter.of(access.allowFrom);
     this.agents = name.startsWith('hep') ? HepAgentFilter.of(access) : undefined;
-    this.ingest = new Ingest({ origin, onMessage: deps.onMessage, maxStreams: deps.limits.flows });
+    this.ingest = deps.ingest({ origin, maxStreams: deps.limits.flows });
   }
 
   status(): SourceStatus {

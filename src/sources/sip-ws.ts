@@ -10,12 +10,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { LimitsConfig, SipWsConfig } from '../config/index.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import type { Endpoint } from '../types.js';
-import { mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, wallTimestamp, type IngestFactory, type IngestSink, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export interface SipWsDeps {
-  readonly onMessage: (e: SipEvent) => void;
+  /** The sink of this listener's messages (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   readonly limits: LimitsConfig;
   readonly now?: () => number;
   /** Socket-level failures worth an operational log line (never per message). */
@@ -52,7 +52,7 @@ function refuse(socket: Duplex, status: string): void {
 export class SipWsListener implements LiveSource {
   readonly name = 'sip-ws';
   readonly counters: SourceCounters = newCounters();
-  private readonly ingest: Ingest;
+  private readonly ingest: IngestSink;
   private readonly now: () => number;
   private readonly wss: WebSocketServer;
   private server: Server | undefined;
@@ -69,7 +69,7 @@ export class SipWsListener implements LiveSource {
     private readonly deps: SipWsDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.ingest = new Ingest({ origin: 'sip-ws', onMessage: deps.onMessage, maxStreams: deps.limits.flows });
+    this.ingest = deps.ingest({ origin: 'sip-ws', maxStreams: deps.limits.flows });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,

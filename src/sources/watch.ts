@@ -6,9 +6,8 @@
 import { captureAnomaly, countAnomaly } from '../anomalies.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture } from './capture/index.js';
-import { absorbIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { absorbIngest, newCounters, type IngestFactory, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 /** What the watcher needs from the store (AlertStore implements it). */
 export interface ProcessedFiles {
@@ -26,7 +25,8 @@ export interface ProcessedFiles {
 export interface FolderWatchOptions {
   readonly dir: string;
   readonly pollSeconds: number;
-  readonly onMessage: (e: SipEvent) => void;
+  /** The sink of each file's frames (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   readonly processed: ProcessedFiles;
   readonly now?: () => number;
   /** Sub-folders are searched this deep (0 = only the folder itself). Default 3. */
@@ -157,7 +157,7 @@ export class FolderWatch implements LiveSource {
   }
 
   private async readFile(path: string, size: number, mtimeMs: number): Promise<void> {
-    const ingest = new Ingest({ origin: path, onMessage: this.opts.onMessage });
+    const ingest = this.opts.ingest({ origin: path });
     const reader = openCapture(path);
     this.current = reader;
     let error: string | undefined;
