@@ -205,9 +205,10 @@ export type SipParse = SipMessage | SipInvalid;
  * `Buffer#utf8Slice` skips the argument normalisation of `toString` (measured ~40% of a short
  * decode here); it is long-standing but undocumented, so fall back to `toString` without it.
  */
+type MaybeUtf8Slice = Buffer & { utf8Slice?: (s: number, e: number) => string };
 const utf8Slice: (b: Buffer, s: number, e: number) => string =
-  typeof (Buffer.prototype as unknown as { utf8Slice?: unknown }).utf8Slice === 'function'
-    ? (b, s, e) => (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e)
+  typeof (Buffer.prototype as MaybeUtf8Slice).utf8Slice === 'function'
+    ? (b, s, e) => (b as MaybeUtf8Slice).utf8Slice!(s, e)
     : (b, s, e) => b.toString('utf8', s, e);
 
 const UNSET: unique symbol = Symbol('unset');
@@ -220,7 +221,12 @@ function nameAddrOf(v: string, parsed?: NameAddr | Invalid): NameAddr | Invalid 
   return parsed ?? parseNameAddr(v);
 }
 
-class SipMessageImpl {
+/**
+ * The one implementation of {@link SipMessageBase}: a request or a response, told apart by `kind` (the union type
+ * {@link SipMessage} is this class seen through its discriminant; `method`/`requestUriText` are empty on responses,
+ * `status`/`reason` 0 and empty on requests).
+ */
+class SipMessageImpl implements SipMessageBase {
   readonly kind: 'request' | 'response';
   readonly method: string;
   readonly status: number;
@@ -981,7 +987,9 @@ export type SipSplit = Pick<
 
 /** The split of a message that {@link parseSipMessage} returned (the message itself, seen as its split). */
 export function splitOf(msg: SipMessage): SipSplit {
-  return msg as unknown as SipMessageImpl;
+  // Every SipMessage comes from parseSipMessage or sipMessageFromSplit; anything else is a programming error.
+  if (!(msg instanceof SipMessageImpl)) throw new TypeError('splitOf: not a message made by parseSipMessage');
+  return msg;
 }
 
 /** The message {@link parseSipMessage} gave for `raw`, from its split (`anomalies` and `h` are taken, not copied). */
