@@ -3,6 +3,8 @@
  * Each stage owns its module; this file holds only the contracts between them.
  */
 
+import type { AnomalyKind } from './anomalies.js';
+
 /** Capture time: integer seconds since the epoch plus nanoseconds (keeps nanosecond pcap exact). */
 export interface Timestamp {
   readonly sec: number;
@@ -90,7 +92,8 @@ export interface Datagram {
 
 /** A named, counted problem with the input. Never an alert by itself (DESIGN.md §3). */
 export interface Anomaly {
-  readonly kind: string;
+  /** A registered name (src/anomalies.ts). */
+  readonly kind: AnomalyKind;
   readonly detail: string;
   readonly frame?: number;
 }

@@ -1,4 +1,5 @@
 /** `spoofwatch analyze` and `spoofwatch messages`: offline runs of the pipeline over capture files. */
+import { countAnomaly } from '../anomalies.js';
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
 import { Analyzer } from '../pipeline/analyzer.js';
@@ -87,7 +88,7 @@ export function writeEvidence(dir: string, alerts: readonly Alert[], evidence: E
       pcapng = evidencePcapng(messages, comments);
     } catch (e) {
       if ((e as { code?: unknown }).code !== 'CAPTURE_WRITE_INVALID') throw e;
-      bump(anomalies, 'evidence.unwritable');
+      countAnomaly(anomalies, 'evidence.unwritable');
       continue;
     }
     writeFileSync(path, pcapng);
@@ -179,7 +180,7 @@ export async function runFiles(
         sip++;
         // A capture time no Date can hold (pcapng if_tsoffset 2^60): kept as found, shown as an invalid time, counted.
         const sec = e.meta.ts.sec;
-        if (sec > MAX_DATE_SECONDS || sec < -MAX_DATE_SECONDS) bump(report.anomalies, 'capture.time-out-of-range');
+        if (sec > MAX_DATE_SECONDS || sec < -MAX_DATE_SECONDS) countAnomaly(report.anomalies, 'capture.time-out-of-range');
         onEvent(e, file);
       },
       onAnomaly: (a) => bump(report.anomalies, a.kind),
@@ -325,7 +326,6 @@ export async function analyzeFiles(
       if (e.msg.kind === 'request') byMethod.set(e.msg.method, (byMethod.get(e.msg.method) ?? 0) + 1);
       else byStatus[e.msg.status]!++;
       analyzer.handle(e);
-      for (const a of e.msg.anomalies) bump(report.anomalies, a.kind);
     },
     report,
     progress,

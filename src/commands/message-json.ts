@@ -1,5 +1,6 @@
 /** The NDJSON shape of one SIP message for `spoofwatch messages` (issue #2; checked against tshark). */
 import type { SipEvent } from '../pipeline/ingest.js';
+import { messageAnomalies } from '../sip/message.js';
 import type { Invalid, NameAddr } from '../sip/model.js';
 import { userOf } from '../sip/uri.js';
 import { tsString, type Endpoint } from '../types.js';
@@ -33,7 +34,7 @@ export function messageJson(e: SipEvent, file?: string): Record<string, unknown>
   const { msg, meta } = e;
   const cseq = msg.cseq && msg.cseq.kind === 'cseq' ? { seq: msg.cseq.seq, method: msg.cseq.method } : undefined;
   const rpid = msg.rpid[0];
-  const anomalies = msg.collectAnomalies();
+  const anomalies = messageAnomalies(msg);
   return {
     ...(file !== undefined ? { file } : {}),
     frame: meta.frame,

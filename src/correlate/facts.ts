@@ -3,9 +3,10 @@
  * identity headers parsed and numbers normalised in the peer's country. Only the initial INVITE gets the full
  * identity work; other messages get the light facts MSG-MALFORMED and UA-ATTACK-TOOL need.
  */
+import type { AnomalyKind } from '../anomalies.js';
 import type { Anomaly, Endpoint, HepAgent, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
-import type { SipMessage } from '../sip/message.js';
+import { messageAnomalies, type SipMessage } from '../sip/message.js';
 import type { Invalid, NameAddr, Params, Uri } from '../sip/model.js';
 import { userGuess, userOf } from '../sip/uri.js';
 import { normaliseNumber, type NormalisedNumber, type NumberCategory } from '../identity/numbers.js';
@@ -23,26 +24,26 @@ export interface MessageMeta {
 }
 
 /** Anomaly kinds of the SIP layer that MSG-MALFORMED reports (RULES.md §4). */
-export const MALFORMED_KINDS: ReadonlySet<string> = new Set([
-  'duplicate-from',
-  'duplicate-to',
-  'duplicate-call-id',
-  'header-too-long',
-  'message-too-large',
-  'nul-in-header',
-  'bare-cr',
-  'bare-lf',
-  'content-length-mismatch',
-  'identity-uri-invalid',
+export const MALFORMED_KINDS: ReadonlySet<string> = new Set<AnomalyKind>([
+  'sip.duplicate-from',
+  'sip.duplicate-to',
+  'sip.duplicate-call-id',
+  'sip.header-too-long',
+  'sip.message-too-large',
+  'sip.nul-in-header',
+  'sip.bare-cr',
+  'sip.bare-lf',
+  'sip.content-length-mismatch',
+  'sip.identity-uri-invalid',
   // Start lines no stack sends, each a way to slip past a strict probe (issue #16): junk before the method, a standard
-  // method in another case. (`version-case` is legal, RFC 3261 §7.1, and `start-line-whitespace` is tolerated.)
-  'start-line-junk',
-  'method-case',
+  // method in another case. (`sip.version-case` is legal, RFC 3261 §7.1, and `sip.start-line-whitespace` is tolerated.)
+  'sip.start-line-junk',
+  'sip.method-case',
   // Identity headers a phone still reads but the grammar rejects (the URI was extracted and rules evaluated it).
-  'display-name-quote',
-  'display-name-unquoted',
-  'name-addr-brackets',
-  'name-addr-params',
+  'sip.display-name-quote',
+  'sip.display-name-unquoted',
+  'sip.name-addr-brackets',
+  'sip.name-addr-params',
 ]);
 
 function toNum(n: NormalisedNumber): Num {
@@ -285,7 +286,7 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
  */
 export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutcome, concurrentSameCli: number): MutableCallFacts {
   const { msg, meta, country } = input;
-  const anomalies = malformedOf(full ? msg.identityAnomalies() : msg.anomalies);
+  const anomalies = malformedOf(messageAnomalies(msg));
   const facts: MutableCallFacts = {
     callId: input.callId,
     kind: msg.kind,

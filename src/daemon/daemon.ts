@@ -4,7 +4,8 @@
  * port. `startDaemon` is what the CLI runs and what the tests start in-process on ephemeral ports.
  */
 import { Analyzer } from '../pipeline/analyzer.js';
-import { ingestLimitsOf, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, ingestLimitsOf, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
+import type { IngestFactory } from '../sources/source.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
@@ -416,8 +417,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   cleanups.push(() => http.close());
   httpConnections = () => http.connections();
 
+  // Sources push what they read into an Ingest made here: they import nothing from the pipeline (DESIGN.md §3).
+  // Every Ingest gets the decoder and stream bounds of \`limits\` (issue #18).
+  const ingest: IngestFactory = (o) => new Ingest({ ...ingestLimitsOf(limits), ...o, onMessage });
   const deps = {
-    onMessage,
+    ingest,
     limits,
     onError: onSourceError,
     // Once per agent: the first packet it sent that does not decode (a HEP version or format we cannot read).
@@ -461,8 +465,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     watch = new FolderWatch({
       dir: w.dir,
       pollSeconds: w.pollSeconds,
-      onMessage,
-      ingestLimits: ingestLimitsOf(limits),
+      ingest,
       processed: store,
       onError: onSourceError,
       onFileDone: (f) => log.info('capture file read', f),
@@ -475,8 +478,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     const cap = new InterfaceCapture({
       iface: i.name,
       ...(i.filter ? { filter: i.filter } : {}),
-      onMessage,
-      ingestLimits: ingestLimitsOf(limits),
+      ingest,
       onError: onSourceError,
       ...(opts.tcpdump ? { tcpdump: opts.tcpdump } : {}),
     });

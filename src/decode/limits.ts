@@ -3,6 +3,8 @@
  * has a limit and an expiry driven by capture time; every drop is counted).
  */
 
+import type { AnomalyKind } from '../anomalies.js';
+
 export interface DecodeLimits {
   /** IP datagrams being reassembled at once; the oldest is evicted beyond this. */
   readonly maxFragmentDatagrams: number;
@@ -132,7 +134,7 @@ export const DECODE_ANOMALY_KINDS = [
   'gre.unsupported',
   /** More nested encapsulations than `maxEncapsulationDepth`. */
   'encap.too-deep',
-] as const;
+] as const satisfies readonly AnomalyKind[];
 
 export type DecodeAnomalyKind = (typeof DECODE_ANOMALY_KINDS)[number];
 

@@ -11,6 +11,7 @@
  *
  * Decoders are pure functions over Buffer slices; the two classes hold per-flow state, bounded.
  */
+import type { AnomalyKind } from '../anomalies.js';
 import type { Datagram, Endpoint, Parse, Timestamp } from '../types.js';
 
 /** RFC 6455 §5.2 opcodes. */
@@ -127,9 +128,9 @@ export const WsAnomaly = {
   resync: 'ws.resync',
   /** A WebSocket connection picked up without its handshake (capture started after it). */
   midStream: 'ws.mid-stream',
-} as const;
+} as const satisfies Record<string, AnomalyKind>;
 
-export type WsAnomalySink = (kind: string, detail: string, frame: number) => void;
+export type WsAnomalySink = (kind: AnomalyKind, detail: string, frame: number) => void;
 
 export interface WsDecoderLimits {
   /** Largest message (all fragments together); larger ones are skipped without buffering. */

@@ -8,7 +8,7 @@ import { CallTable, callLimitsOf, type CallRecord } from '../correlate/calls.js'
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
 import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
-import { RuleEngine, type RuleSettings } from '../rules/engine.js';
+import { memoryWindows, RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { mappedFromEntries } from '../rules/forwarding.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
@@ -77,7 +77,7 @@ export class Analyzer {
     const policy = new ConfigPolicy(config, previous?.policy.dnoFiles);
     return {
       policy,
-      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now, config.limits.windowKeys),
+      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now, memoryWindows(config.limits.windowKeys)),
       shaken: new ShakenVerifier(config.stirShaken),
       homeCountry: config.homeCountry,
     };

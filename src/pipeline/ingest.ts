@@ -11,8 +11,9 @@ import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPac
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
 import { matchStartLine, SL_SIZE } from '../sip/startline.js';
-import { isSipStartLine, looksLikeSip, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
+import { isSipStartLine, looksLikeSip, messageAnomalies, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
+import type { HepRejection } from '../sources/source.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
 import { tsMillis } from '../types.js';
 
@@ -26,14 +27,7 @@ export interface SipEvent {
 }
 
 /** The first rejected HEP packet of one agent (source IP address), reported once per agent. */
-export interface HepRejection {
-  /** Where that packet came from (`ip:port`), or the source's own name when the address is unknown. */
-  readonly agent: string;
-  readonly reason: string;
-  /** Up to 32 first bytes of the packet, hex. */
-  readonly head: string;
-  readonly frame: number;
-}
+export type { HepRejection } from '../sources/source.js';
 
 /** Per-agent HEP counts, to tell an agent whose every packet is rejected (a version or format we cannot read). */
 export interface HepAgentCounts {
@@ -381,7 +375,7 @@ export class Ingest {
           const evicted = this.framers.get(oldest.value);
           if (evicted instanceof SipStreamFramer) evicted.release();
           this.framers.delete(oldest.value);
-          this.anomaly({ kind: 'sip.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
+          this.anomaly({ kind: 'tcp.stream-evicted', detail: `too many TCP streams; dropped ${oldest.value}`, frame: d.frame });
         }
       }
       if (hepCaptureId === undefined && streamIsHep(d.payload)) {
@@ -533,6 +527,9 @@ export class Ingest {
       return;
     }
     this.stats.sipMessages++;
+    // Every anomaly of the message, counted here for every reader (analyze, messages, the daemon's metrics): the same
+    // list whichever rules later read which headers (issue #18.4).
+    for (const a of messageAnomalies(msg)) this.anomaly(a);
     // One shape for every event (a conditional spread here cost an object and a copy per message).
     this.opts.onMessage({
       msg,

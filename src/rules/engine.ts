@@ -2,9 +2,23 @@ import { hash } from 'node:crypto';
 import { ALERT_SCHEMA_VERSION, type Alert, type Severity } from '../alerts/alert.js';
 import { tsMillis, type Timestamp } from '../types.js';
 import { ALL_RULES } from './registry.js';
-import type { CallFacts, Cli, Finding, Policy, Rule, RuleContext, RuleParams } from './types.js';
+import type { CallFacts, Cli, Finding, Policy, Rule, RuleContext, RuleParams, WindowState } from './types.js';
 import { effectiveCli, numText } from './types.js';
 import { MemoryWindowState } from './window.js';
+
+/**
+ * Makes the keyed window stores of the windowed rules (DESIGN.md §3: in memory on one machine, a broker-backed store
+ * later). `pair` gives two stores over one key space for rules that key their windows alike.
+ */
+export interface WindowStates {
+  single(): WindowState;
+  pair(): [WindowState, WindowState];
+}
+
+/** Window stores in this process's memory, each bounded to `maxKeys` keys (`limits.windowKeys`; oldest evicted). */
+export function memoryWindows(maxKeys: number): WindowStates {
+  return { single: () => new MemoryWindowState(maxKeys), pair: () => MemoryWindowState.pair(maxKeys) };
+}
 
 /** Per-rule settings from config (`rules:` section). */
 export interface RuleSettings {
@@ -43,7 +57,7 @@ class Context implements RuleContext {
   constructor(
     readonly call: CallFacts,
     readonly policy: Policy,
-    public state: MemoryWindowState,
+    public state: WindowState,
     public params: RuleParams,
     public severity: Severity,
   ) {}
@@ -58,7 +72,7 @@ interface ActiveRule {
   readonly rule: Rule;
   readonly severity: Severity;
   readonly params: RuleParams;
-  readonly state: MemoryWindowState;
+  readonly state: WindowState;
 }
 
 /**
@@ -78,19 +92,19 @@ export class RuleEngine {
     settings: Readonly<Record<string, RuleSettings>> = {},
     rules: readonly Rule[] = ALL_RULES,
     private readonly now: () => Date = () => new Date(),
-    /** Keys per window store (`limits.windowKeys`); the oldest key is evicted beyond it. */
-    windowKeys = 100_000,
+    /** Where the windowed rules keep their state (in memory by default, `limits.windowKeys` keys per store). */
+    windows: WindowStates = memoryWindows(100_000),
   ) {
     const enabled = rules.filter((r) => settings[r.id]?.enabled !== false);
     // Rules that key their windows by the same thing share a store, two at a time.
-    const paired = new Map<Rule, MemoryWindowState>();
+    const paired = new Map<Rule, WindowState>();
     const waiting = new Map<string, Rule>();
     for (const r of enabled) {
       if (r.windowKey === undefined) continue;
       const first = waiting.get(r.windowKey);
       if (first === undefined) waiting.set(r.windowKey, r);
       else {
-        const [a, b] = MemoryWindowState.pair(windowKeys);
+        const [a, b] = windows.pair();
         paired.set(first, a).set(r, b);
         waiting.delete(r.windowKey);
       }
@@ -99,7 +113,7 @@ export class RuleEngine {
       const s = settings[r.id] ?? {};
       const params: Record<string, number | string | boolean | undefined> = { ...(r.defaults ?? {}) };
       for (const [k, v] of Object.entries(s)) if (k !== 'enabled' && k !== 'severity') params[k] = v;
-      return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: paired.get(r) ?? new MemoryWindowState(windowKeys) };
+      return { rule: r, severity: s.severity ?? r.defaultSeverity, params, state: paired.get(r) ?? windows.single() };
     });
     this.forInitial = this.active;
     this.forRequest = this.active.filter((a) => a.rule.scope !== 'initial-invite');

@@ -193,6 +193,11 @@ export interface WindowState {
   /** How many entries `recent` would return, without building them (the same entries are dropped). */
   count(key: string, nowMs: number, windowMs: number): number;
   add<T>(key: string, nowMs: number, value: T): void;
+  /** Keys held and keys evicted at the bound (`/metrics`, issue #18). */
+  readonly size: number;
+  readonly evicted: number;
+  /** The store the keys live in (two paired states share one, counted once). */
+  readonly storeRef: object;
 }
 
 export interface RuleParams {

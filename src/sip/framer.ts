@@ -9,6 +9,7 @@
  * completing frame of a message ending inside such a payload is the payload's last frame (an upper
  * bound — exact whenever the message ends where the payload ends).
  */
+import type { AnomalyKind } from '../anomalies.js';
 import type { Anomaly, Datagram } from '../types.js';
 import { readContentLength } from './message.js';
 import { ID_CONTENT_LENGTH, identifyName } from './names.js';
@@ -58,13 +59,13 @@ export interface FramerLimits {
 
 /** Stable anomaly kinds of the framer. */
 export const FramerAnomaly = {
-  gap: 'stream-gap',
-  resync: 'stream-resync',
-  headerTooLarge: 'stream-header-too-large',
-  bodyTooLarge: 'stream-body-too-large',
-  contentLengthMissing: 'content-length-missing',
-  bufferLimit: 'stream-buffer-limit',
-} as const;
+  gap: 'tcp.stream-gap',
+  resync: 'tcp.stream-resync',
+  headerTooLarge: 'tcp.stream-header-too-large',
+  bodyTooLarge: 'tcp.stream-body-too-large',
+  contentLengthMissing: 'sip.content-length-missing',
+  bufferLimit: 'tcp.stream-buffer-limit',
+} as const satisfies Record<string, AnomalyKind>;
 
 export interface FramerStats {
   messages: number;
@@ -177,7 +178,7 @@ export class SipStreamFramer {
     return this.drain();
   }
 
-  private note(kind: string, detail: string): void {
+  private note(kind: AnomalyKind, detail: string): void {
     this.anomalies.push({ kind, detail, frame: this.lastFrame });
   }
 

@@ -8,6 +8,7 @@ export {
   MAX_HEADER_LINE,
   MAX_MESSAGE,
   SipAnomaly,
+  messageAnomalies,
   parseSipMessage,
   sipMessageFromSplit,
   splitOf,

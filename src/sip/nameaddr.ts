@@ -214,7 +214,7 @@ export function parseNameAddrList(value: string): Array<NameAddr | Invalid> {
 
 /** What {@link parseNameAddrLenient} had to repair: the anomaly kind (SipAnomaly) and the strict parser's reason. */
 export interface NameAddrRepair {
-  readonly kind: 'display-name-quote' | 'display-name-unquoted' | 'name-addr-brackets' | 'name-addr-params';
+  readonly kind: 'sip.display-name-quote' | 'sip.display-name-unquoted' | 'sip.name-addr-brackets' | 'sip.name-addr-params';
   readonly reason: string;
 }
 
@@ -310,7 +310,7 @@ export function parseNameAddrLenient(value: string): { readonly na: NameAddr | I
     angle = false;
     brackets = displayText.trim().length > 0 || why.startsWith('addr-spec');
   }
-  let kind: NameAddrRepair['kind'] = brackets || !why.startsWith('header parameters') ? 'name-addr-brackets' : 'name-addr-params';
+  let kind: NameAddrRepair['kind'] = brackets || !why.startsWith('header parameters') ? 'sip.name-addr-brackets' : 'sip.name-addr-params';
   // The display name: as written when it is a proper quoted string or tokens (then the brackets were the problem).
   const dt = displayText.trim();
   let display: string | undefined;
@@ -320,7 +320,7 @@ export function parseNameAddrLenient(value: string): { readonly na: NameAddr | I
   else if (isTokenDisplay(dt, 0, dt.length)) display = dt;
   else {
     display = cleanDisplay(dt);
-    kind = dt.indexOf('"') >= 0 || dt.indexOf('\\') >= 0 ? 'display-name-quote' : 'display-name-unquoted';
+    kind = dt.indexOf('"') >= 0 || dt.indexOf('\\') >= 0 ? 'sip.display-name-quote' : 'sip.display-name-unquoted';
   }
   const uri = parseUri(uriText);
   if (uri.kind === 'invalid') return { na: strict };

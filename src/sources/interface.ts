@@ -4,20 +4,19 @@
  * reads like any other capture. A missing binary or missing privileges is a clear error on the source
  * (visible in /healthz and the log), not a crash.
  */
+import { captureAnomaly, countAnomaly } from '../anomalies.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { Ingest, type IngestOptions, type SipEvent } from '../pipeline/ingest.js';
 import { SpoofwatchError } from '../types.js';
 import { openCapture } from './capture/index.js';
-import { bump, mergeIngest, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, type IngestFactory, type IngestSink, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export interface InterfaceCaptureOptions {
   readonly iface: string;
   /** A pcap filter expression, passed to tcpdump as one argument. */
   readonly filter?: string;
-  readonly onMessage: (e: SipEvent) => void;
-  /** Decoder and stream bounds from `limits` ({@link ingestLimitsOf}); default the Ingest's own. */
-  readonly ingestLimits?: Partial<IngestOptions>;
+  /** The sink of the captured frames (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   /** The tcpdump binary; default `tcpdump` from PATH. */
   readonly tcpdump?: string;
   readonly now?: () => number;
@@ -27,7 +26,7 @@ export interface InterfaceCaptureOptions {
 export class InterfaceCapture implements LiveSource {
   readonly name = 'interface';
   private readonly counters: SourceCounters = newCounters();
-  private readonly ingest: Ingest;
+  private readonly ingest: IngestSink;
   private readonly now: () => number;
   private child: ChildProcessByStdio<null, Readable, Readable> | undefined;
   private up = false;
@@ -39,7 +38,7 @@ export class InterfaceCapture implements LiveSource {
 
   constructor(private readonly opts: InterfaceCaptureOptions) {
     this.now = opts.now ?? Date.now;
-    this.ingest = new Ingest({ origin: `interface:${opts.iface}`, onMessage: opts.onMessage, ...opts.ingestLimits });
+    this.ingest = opts.ingest({ origin: `interface:${opts.iface}` });
   }
 
   status(): SourceStatus {
@@ -115,12 +114,12 @@ export class InterfaceCapture implements LiveSource {
           try {
             this.ingest.pushFrame(frame);
           } catch (e) {
-            bump(this.counters.anomalies, 'internal.error');
+            countAnomaly(this.counters.anomalies, 'internal.error');
             this.opts.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
           }
         })
         .then((summary) => {
-          if (summary.error && !this.closed) bump(this.counters.anomalies, `capture.${summary.error.code}`);
+          if (summary.error && !this.closed) countAnomaly(this.counters.anomalies, captureAnomaly(summary.error.code));
         });
     });
   }

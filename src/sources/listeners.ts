@@ -6,6 +6,7 @@
  * lengths, half-open connections — is counted as an anomaly and dropped; nothing here throws into the
  * event loop.
  */
+import { countAnomaly, type AnomalyKind } from '../anomalies.js';
 import { timingSafeEqual } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
@@ -13,14 +14,14 @@ import { AddressTextCache } from '../decode/address-text.js';
 import { decodeHep, HepStreamFramer, HEP_MAX_LEN, type HepPacket } from '../decode/hep.js';
 import type { LimitsConfig } from '../config/index.js';
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../identity/ip.js';
-import { Ingest, ingestLimitsOf, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
 import type { Datagram, Endpoint } from '../types.js';
-import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, wallTimestamp, type HepRejection, type IngestFactory, type IngestSink, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export type ListenerProtocol = 'sip' | 'hep';
 
 export interface ListenerDeps {
-  readonly onMessage: (e: SipEvent) => void;
+  /** The sink of this listener's datagrams (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   readonly limits: LimitsConfig;
   /** Wall clock in ms. */
   readonly now?: () => number;
@@ -89,7 +90,7 @@ class HepAgentFilter {
     return access.authKey !== undefined || access.captureIds !== undefined ? new HepAgentFilter(access) : undefined;
   }
 
-  refusal(p: HepPacket): string | undefined {
+  refusal(p: HepPacket): AnomalyKind | undefined {
     if (this.key !== undefined) {
       const got = p.authKey !== undefined ? Buffer.from(p.authKey, 'utf8') : undefined;
       if (got === undefined || got.length !== this.key.length || !timingSafeEqual(got, this.key)) return 'hep.refused-auth-key';
@@ -108,7 +109,7 @@ function plainAddress(ip: string): string {
 
 abstract class ListenerBase implements LiveSource {
   readonly counters: SourceCounters = newCounters();
-  protected readonly ingest: Ingest;
+  protected readonly ingest: IngestSink;
   protected readonly now: () => number;
   protected frame = 0;
   protected lastPacketMs: number | undefined;
@@ -127,10 +128,9 @@ abstract class ListenerBase implements LiveSource {
     this.now = deps.now ?? Date.now;
     this.sources = SourceFilter.of(access.allowFrom);
     this.agents = name.startsWith('hep') ? HepAgentFilter.of(access) : undefined;
-    this.ingest = new Ingest({
+    this.ingest = deps.ingest({
       origin,
-      onMessage: deps.onMessage,
-      ...ingestLimitsOf(deps.limits),
+      maxStreams: deps.limits.flows,
       now: () => wallTimestamp(this.now()),
       ...(deps.onHepRejected ? { onHepRejected: (r: HepRejection) => deps.onHepRejected?.(this.name, r) } : {}),
     });
@@ -171,7 +171,7 @@ abstract class ListenerBase implements LiveSource {
     try {
       fn();
     } catch (e) {
-      bump(this.counters.anomalies, 'internal.error');
+      countAnomaly(this.counters.anomalies, 'internal.error');
       this.deps.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
     }
   }
@@ -235,11 +235,11 @@ export class UdpListener extends ListenerBase {
     this.lastPacketMs = this.now();
     const frame = ++this.frame;
     if (this.sources !== undefined && !this.sources.allows(plainAddress(ip))) {
-      bump(this.counters.anomalies, 'listener.refused-source');
+      countAnomaly(this.counters.anomalies, 'listener.refused-source');
       return;
     }
     if (msg.length > this.deps.limits.messageBytes) {
-      bump(this.counters.anomalies, 'udp.oversize');
+      countAnomaly(this.counters.anomalies, 'udp.oversize');
       return;
     }
     this.guard(() => {
@@ -250,7 +250,7 @@ export class UdpListener extends ListenerBase {
           const r = decodeHep(msg, this.hepAddrs);
           const refused = r.kind === 'ok' ? this.agents.refusal(r.value) : undefined;
           if (refused !== undefined) {
-            bump(this.counters.anomalies, refused);
+            countAnomaly(this.counters.anomalies, refused);
             return;
           }
         }
@@ -326,7 +326,7 @@ export class TcpListener extends ListenerBase {
         reject(e);
       };
       server.once('error', onListenError);
-      server.on('drop', () => bump(this.counters.anomalies, 'tcp.connection-limit'));
+      server.on('drop', () => countAnomaly(this.counters.anomalies, 'tcp.connection-limit'));
       server.listen({ host, port }, () => {
         server.off('error', onListenError);
         server.on('error', (e) => {
@@ -346,7 +346,7 @@ export class TcpListener extends ListenerBase {
   private accept(sock: Socket): void {
     const src: Endpoint = { ip: plainAddress(sock.remoteAddress ?? '0.0.0.0'), port: sock.remotePort ?? 0 };
     if (this.sources !== undefined && !this.sources.allows(src.ip)) {
-      bump(this.counters.anomalies, 'listener.refused-source');
+      countAnomaly(this.counters.anomalies, 'listener.refused-source');
       sock.on('error', () => undefined);
       sock.destroy();
       return;
@@ -365,11 +365,11 @@ export class TcpListener extends ListenerBase {
     sock.setNoDelay(true);
     // Half-open or silent connections must not hold a flow (and its buffers) forever.
     sock.setTimeout(this.deps.limits.flowIdleSeconds * 1000, () => {
-      bump(this.counters.anomalies, 'tcp.idle-timeout');
+      countAnomaly(this.counters.anomalies, 'tcp.idle-timeout');
       sock.destroy();
     });
     sock.on('data', (chunk: Buffer) => this.onData(conn, chunk));
-    sock.on('error', () => bump(this.counters.anomalies, 'tcp.reset'));
+    sock.on('error', () => countAnomaly(this.counters.anomalies, 'tcp.reset'));
     sock.on('close', () => {
       this.connections.delete(conn);
       this.guard(() => this.ingest.closeFlow(conn.flow));
@@ -402,7 +402,7 @@ export class TcpListener extends ListenerBase {
     const packets = framer.push(chunk);
     const st = framer.stats;
     if (st.garbageBytes > conn.seenGarbage) {
-      bump(this.counters.anomalies, 'hep.tcp-garbage-bytes', st.garbageBytes - conn.seenGarbage);
+      countAnomaly(this.counters.anomalies, 'hep.tcp-garbage-bytes', st.garbageBytes - conn.seenGarbage);
       conn.seenGarbage = st.garbageBytes;
     }
     if (st.invalid > conn.seenInvalid) {
@@ -411,7 +411,7 @@ export class TcpListener extends ListenerBase {
       for (let i = 0; i < n; i++) this.ingest.rejectHep(st.lastInvalidReason ?? 'invalid HEP packet', frame, conn.src, chunk);
     }
     if (st.packets === 0 && st.garbageBytes > HEP_GARBAGE_CLOSE_BYTES) {
-      bump(this.counters.anomalies, 'hep.tcp-garbage-closed');
+      countAnomaly(this.counters.anomalies, 'hep.tcp-garbage-closed');
       conn.socket.destroy();
       return;
     }
@@ -419,7 +419,7 @@ export class TcpListener extends ListenerBase {
     for (const p of packets) {
       const refused = this.agents?.refusal(p);
       if (refused !== undefined) {
-        bump(this.counters.anomalies, refused);
+        countAnomaly(this.counters.anomalies, refused);
         continue;
       }
       this.ingest.pushHepPacket(p, frame, conn.src);

@@ -5,16 +5,17 @@
  * (503 beyond the connection limit, close 1009 beyond the message size), idle connections are closed, and every
  * refusal is counted; nothing here throws into the event loop. The daemon only listens: it never answers SIP.
  */
+import { countAnomaly, type AnomalyKind } from '../anomalies.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { LimitsConfig, SipWsConfig } from '../config/index.js';
-import { Ingest, ingestLimitsOf, type SipEvent } from '../pipeline/ingest.js';
 import type { Endpoint } from '../types.js';
-import { bump, mergeIngest, newCounters, wallTimestamp, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { mergeIngest, newCounters, wallTimestamp, type IngestFactory, type IngestSink, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 export interface SipWsDeps {
-  readonly onMessage: (e: SipEvent) => void;
+  /** The sink of this listener's messages (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   readonly limits: LimitsConfig;
   readonly now?: () => number;
   /** Socket-level failures worth an operational log line (never per message). */
@@ -51,7 +52,7 @@ function refuse(socket: Duplex, status: string): void {
 export class SipWsListener implements LiveSource {
   readonly name = 'sip-ws';
   readonly counters: SourceCounters = newCounters();
-  private readonly ingest: Ingest;
+  private readonly ingest: IngestSink;
   private readonly now: () => number;
   private readonly wss: WebSocketServer;
   private server: Server | undefined;
@@ -68,7 +69,7 @@ export class SipWsListener implements LiveSource {
     private readonly deps: SipWsDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.ingest = new Ingest({ origin: 'sip-ws', onMessage: deps.onMessage, ...ingestLimitsOf(deps.limits) });
+    this.ingest = deps.ingest({ origin: 'sip-ws', maxStreams: deps.limits.flows });
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -101,14 +102,14 @@ export class SipWsListener implements LiveSource {
       // in their handshake count against the TCP limit too: a slow-handshake flood cannot pile up.
       const server = createServer({ headersTimeout: HANDSHAKE_MS, requestTimeout: HANDSHAKE_MS, connectionsCheckingInterval: 1000 }, (_req, res) => {
         // Plain HTTP: this port only speaks WebSocket (RFC 6455 §4.2.2 "426 Upgrade Required").
-        bump(this.counters.anomalies, 'ws.not-upgrade');
+        countAnomaly(this.counters.anomalies, 'ws.not-upgrade');
         res.writeHead(426, { Upgrade: 'websocket', Connection: 'close', 'Content-Length': '0' }).end();
       });
       server.maxConnections = this.cfg.maxConnections + HANDSHAKE_MARGIN;
-      server.on('drop', () => bump(this.counters.anomalies, 'tcp.connection-limit'));
+      server.on('drop', () => countAnomaly(this.counters.anomalies, 'tcp.connection-limit'));
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
       server.on('clientError', (_e, socket: Duplex) => {
-        bump(this.counters.anomalies, 'ws.bad-handshake');
+        countAnomaly(this.counters.anomalies, 'ws.bad-handshake');
         socket.destroy();
       });
       const onListenError = (e: Error): void => {
@@ -133,28 +134,28 @@ export class SipWsListener implements LiveSource {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => bump(this.counters.anomalies, 'tcp.reset'));
+    socket.on('error', () => countAnomaly(this.counters.anomalies, 'tcp.reset'));
     const path = (req.url ?? '/').split('?')[0];
     if (this.cfg.path !== undefined && path !== this.cfg.path) {
-      bump(this.counters.anomalies, 'ws.wrong-path');
+      countAnomaly(this.counters.anomalies, 'ws.wrong-path');
       refuse(socket, '404 Not Found');
       return;
     }
     if (!offeredProtocols(req).includes('sip')) {
       // RFC 7118 §4: the client MUST offer "sip"; without it this is some other application's WebSocket.
-      bump(this.counters.anomalies, 'ws.no-sip-subprotocol');
+      countAnomaly(this.counters.anomalies, 'ws.no-sip-subprotocol');
       refuse(socket, '400 Bad Request');
       return;
     }
     if (this.sockets.size >= this.cfg.maxConnections) {
-      bump(this.counters.anomalies, 'ws.connection-limit');
+      countAnomaly(this.counters.anomalies, 'ws.connection-limit');
       refuse(socket, '503 Service Unavailable');
       return;
     }
     try {
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
     } catch (e) {
-      bump(this.counters.anomalies, 'ws.bad-handshake');
+      countAnomaly(this.counters.anomalies, 'ws.bad-handshake');
       this.deps.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
       socket.destroy();
     }
@@ -167,13 +168,13 @@ export class SipWsListener implements LiveSource {
     this.sockets.add(ws);
     // Half-open or silent connections must not hold a slot forever.
     s.setTimeout(this.deps.limits.flowIdleSeconds * 1000, () => {
-      bump(this.counters.anomalies, 'ws.idle-timeout');
+      countAnomaly(this.counters.anomalies, 'ws.idle-timeout');
       ws.terminate();
     });
     ws.on('message', (data: RawData) => this.onMessage(data, src, dst));
     ws.on('error', (e: Error & { code?: string }) => {
       // ws closes the connection itself (1009 too big, 1002 protocol error) after reporting it here.
-      bump(this.counters.anomalies, e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'ws.message-too-large' : 'ws.protocol-error');
+      countAnomaly(this.counters.anomalies, e.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? 'ws.message-too-large' : 'ws.protocol-error');
     });
     ws.on('close', () => this.sockets.delete(ws));
   }
@@ -187,7 +188,7 @@ export class SipWsListener implements LiveSource {
     try {
       this.ingest.pushDatagram({ ts: wallTimestamp(this.lastPacketMs), src, dst, transport: 'ws', payload, frame });
     } catch (e) {
-      bump(this.counters.anomalies, 'internal.error');
+      countAnomaly(this.counters.anomalies, 'internal.error');
       this.deps.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
     }
   }

@@ -3,11 +3,11 @@
  * across restarts: the store remembers (path, size, mtime) of every file read. A file still being written is
  * waited for: it is read only once its size and mtime were the same on two consecutive polls.
  */
+import { captureAnomaly, countAnomaly } from '../anomalies.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Ingest, type IngestOptions, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture } from './capture/index.js';
-import { absorbIngest, bump, newCounters, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
+import { absorbIngest, newCounters, type IngestFactory, type LiveSource, type SourceCounters, type SourceStatus } from './source.js';
 
 /** What the watcher needs from the store (AlertStore implements it). */
 export interface ProcessedFiles {
@@ -25,9 +25,8 @@ export interface ProcessedFiles {
 export interface FolderWatchOptions {
   readonly dir: string;
   readonly pollSeconds: number;
-  readonly onMessage: (e: SipEvent) => void;
-  /** Decoder and stream bounds from `limits` ({@link ingestLimitsOf}); default the Ingest's own. */
-  readonly ingestLimits?: Partial<IngestOptions>;
+  /** The sink of each file's frames (the daemon wires it to the pipeline). */
+  readonly ingest: IngestFactory;
   readonly processed: ProcessedFiles;
   readonly now?: () => number;
   /** Sub-folders are searched this deep (0 = only the folder itself). Default 3. */
@@ -158,7 +157,7 @@ export class FolderWatch implements LiveSource {
   }
 
   private async readFile(path: string, size: number, mtimeMs: number): Promise<void> {
-    const ingest = new Ingest({ origin: path, onMessage: this.opts.onMessage, ...this.opts.ingestLimits });
+    const ingest = this.opts.ingest({ origin: path });
     const reader = openCapture(path);
     this.current = reader;
     let error: string | undefined;
@@ -169,18 +168,18 @@ export class FolderWatch implements LiveSource {
         try {
           ingest.pushFrame(frame);
         } catch (e) {
-          bump(this.counters.anomalies, 'internal.error');
+          countAnomaly(this.counters.anomalies, 'internal.error');
           this.opts.onError?.(this.name, e instanceof Error ? e : new Error(String(e)));
         }
       });
       ingest.flush();
       if (summary.error) {
         error = summary.error.message;
-        bump(this.counters.anomalies, `capture.${summary.error.code}`);
+        countAnomaly(this.counters.anomalies, captureAnomaly(summary.error.code));
       }
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
-      bump(this.counters.anomalies, 'capture.error');
+      countAnomaly(this.counters.anomalies, 'capture.error');
     } finally {
       this.current = undefined;
     }

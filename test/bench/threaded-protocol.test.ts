@@ -49,7 +49,7 @@ describe('decode worker batches', () => {
     const items: Item[] = [];
     for (let i = 0; i < 3000; i++) {
       items.push({ d: udp(i) });
-      if (i % 500 === 7) items.push({ a: { kind: 'ip.bad-checksum', detail: `frame ${i}`, frame: i + 1 } });
+      if (i % 500 === 7) items.push({ a: { kind: 'ip.bad-version', detail: `frame ${i}`, frame: i + 1 } });
       if (i % 700 === 3) items.push({ a: { kind: 'capture.truncated', detail: 'no frame' } });
       if (i % 900 === 5) {
         items.push({
@@ -106,7 +106,7 @@ describe('decode worker batches', () => {
     const want = ds.map((d) => ({ d: { ...d, payload: d.payload.toString('latin1') }, m: view(parseSipMessage(d.payload, d.frame)) }));
     expect(got).toEqual(want);
     const kinds = (i: number) => (want[i] as { m: { all: Anomaly[] } }).m.all.map((a) => a.kind);
-    expect(kinds(1)).toEqual(expect.arrayContaining(['duplicate-from', 'content-length-mismatch', 'bare-cr']));
+    expect(kinds(1)).toEqual(expect.arrayContaining(['sip.duplicate-from', 'sip.content-length-mismatch', 'sip.bare-cr']));
     expect((want[3] as { m: SipParse }).m.kind).toBe('invalid');
   });
 

@@ -154,6 +154,6 @@ describe('garbage inside UDP and TCP payloads', () => {
     expect(rep.calls).toBe(2);
     // the two garbage datagrams are skipped as not SIP; the cut IP packet and the TCP junk are named anomalies
     expect(rep.notSip).toBe(2);
-    expect(rep.anomalies).toEqual({ 'ipv4.payload-truncated': 1, 'stream-resync': 1 });
+    expect(rep.anomalies).toEqual({ 'ipv4.payload-truncated': 1, 'tcp.stream-resync': 1 });
   });
 });

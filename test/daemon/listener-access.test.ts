@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeConfig, parseConfig } from '../../src/config/index.js';
 import { encodeHep, type HepPacket } from '../../src/decode/hep.js';
+import { Ingest } from '../../src/pipeline/ingest.js';
 import { startListenerPair } from '../../src/sources/listeners.js';
 import { invite, labConfig, metricValue, quietDaemon, sendTcp, sendUdp, sleep, tempDir, waitFor } from './helpers.js';
 
@@ -51,7 +52,7 @@ describe('config: a listener off loopback needs allowFrom', () => {
   });
 
   it('startListenerPair refuses a public bind without allowFrom before binding anything', async () => {
-    const deps = { onMessage: () => undefined, limits: labConfig({ store: ':memory:' }).limits };
+    const deps = { ingest: (o: { origin: string; maxStreams?: number }) => new Ingest({ ...o, onMessage: () => undefined }), limits: labConfig({ store: ':memory:' }).limits };
     await expect(startListenerPair('sip', { host: '0.0.0.0', port: 0, udp: true, tcp: true }, deps)).rejects.toThrow(
       'refusing to listen on 0.0.0.0 without sources.sip.allowFrom (the CIDRs that may send)',
     );

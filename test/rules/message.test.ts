@@ -96,9 +96,9 @@ describe('MSG-MALFORMED', () => {
     const alerts = runSip([{ src: SRC.carrierNl, text, frame: 3 }]);
     expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
     const a = only(alerts, 'MSG-MALFORMED');
-    expect(a.summary).toBe('Malformed INVITE: duplicate-from');
-    expect(a.reasons).toEqual(['duplicate-from: From']);
-    expect(a.evidence).toEqual([{ frame: 3, header: 'duplicate-from', value: 'From' }]);
+    expect(a.summary).toBe('Malformed INVITE: sip.duplicate-from');
+    expect(a.reasons).toEqual(['sip.duplicate-from: From']);
+    expect(a.evidence).toEqual([{ frame: 3, header: 'sip.duplicate-from', value: 'From' }]);
   });
 
   it('raises medium for a bare CR inside a header no rule reads (Subject), and not for a folded value', () => {
@@ -116,7 +116,7 @@ describe('MSG-MALFORMED', () => {
       ]);
     const alerts = runSip([{ src: SRC.carrierNl, text: base('Subject: hello\rworld'), frame: 4 }]);
     expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
-    expect(only(alerts, 'MSG-MALFORMED').evidence).toEqual([{ frame: 4, header: 'bare-cr', value: 'bare CR in subject' }]);
+    expect(only(alerts, 'MSG-MALFORMED').evidence).toEqual([{ frame: 4, header: 'sip.bare-cr', value: 'bare CR in subject' }]);
     expect(runSip([{ src: SRC.carrierNl, text: base('Subject: hello\r\n world'), frame: 4 }])).toEqual([]);
   });
 
@@ -126,7 +126,7 @@ describe('MSG-MALFORMED', () => {
     ]);
     expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
     const a = only(alerts, 'MSG-MALFORMED');
-    expect(a.evidence).toEqual([{ frame: 1, header: 'content-length-mismatch', value: 'Content-Length 300, 5 bytes after the header fields' }]);
+    expect(a.evidence).toEqual([{ frame: 1, header: 'sip.content-length-mismatch', value: 'Content-Length 300, 5 bytes after the header fields' }]);
   });
 
   it('outside the initial INVITE checks what the split finds, not the From/To URIs (checked on the INVITE)', () => {
@@ -140,7 +140,7 @@ describe('MSG-MALFORMED', () => {
     const bye = invite({ ...spec, method: 'BYE', cseq: 2, toTag: 'uas1', headers: [`To: ${TO};tag=uas2`] });
     const alerts = s.feed({ src: SRC.carrierNl, text: bye, frame: 3 });
     expect(ruleSet(alerts)).toEqual(['MSG-MALFORMED:medium']);
-    expect(only(alerts, 'MSG-MALFORMED').evidence).toEqual([{ frame: 3, header: 'duplicate-to', value: 'To' }]);
+    expect(only(alerts, 'MSG-MALFORMED').evidence).toEqual([{ frame: 3, header: 'sip.duplicate-to', value: 'To' }]);
   });
 
   it('does not raise for a well-formed INVITE with a body', () => {
@@ -206,7 +206,7 @@ describe('presented identity of malformed identity headers (issue #16.2)', () =>
     const alerts = raise(SRC.pbxAcme, '\\"arik\\" <sip:+31104567890@voip.example>;tag=1', 'p16-1@x');
     expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'MSG-MALFORMED:medium']);
     expect(only(alerts, 'CLI-NOT-AUTHORIZED').presented).toEqual({ number: '+31104567890', header: 'From', displayName: 'arik' });
-    expect(only(alerts, 'MSG-MALFORMED').reasons).toEqual(['display-name-quote: from: display name has non-token characters and is not quoted']);
+    expect(only(alerts, 'MSG-MALFORMED').reasons).toEqual(['sip.display-name-quote: from: display name has non-token characters and is not quoted']);
   });
 
   it('names the user 816666 of the public-capture From, never the raw header line', () => {
@@ -221,7 +221,7 @@ describe('presented identity of malformed identity headers (issue #16.2)', () =>
     const alerts = raise(SRC.pbxAcme, '<sip:(010) 456 7890@pbx.acme.example>;tag=1', 'p16-3@x');
     expect(ruleSet(alerts)).toEqual(['CLI-NOT-AUTHORIZED:high', 'MSG-MALFORMED:medium']);
     expect(only(alerts, 'CLI-NOT-AUTHORIZED').presented).toEqual({ number: '+31104567890', header: 'From' });
-    expect(only(alerts, 'MSG-MALFORMED').reasons).toEqual(['identity-uri-invalid: from: uri: illegal character 0x20']);
+    expect(only(alerts, 'MSG-MALFORMED').reasons).toEqual(['sip.identity-uri-invalid: from: uri: illegal character 0x20']);
   });
 
   it('presents no number when nothing in the header is a URI', () => {

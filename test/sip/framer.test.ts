@@ -102,7 +102,7 @@ describe('SipStreamFramer', () => {
     const noCl = 'OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nCall-ID: nocl\r\n\r\n';
     const out = new SipStreamFramer().push(chunk(noCl + B.toString('latin1'), 3));
     expect(out.map((m) => [m.bytes.length, m.anomalies])).toEqual([
-      [noCl.length, [{ kind: 'content-length-missing', detail: 'no Content-Length on a stream; assuming 0', frame: 3 }]],
+      [noCl.length, [{ kind: 'sip.content-length-missing', detail: 'no Content-Length on a stream; assuming 0', frame: 3 }]],
       [B.length, []],
     ]);
   });
@@ -120,8 +120,8 @@ describe('SipStreamFramer', () => {
     const out = f.push(chunk(Buffer.concat([A.subarray(A.length - 50), B]), 3, { gap: true }));
     expect(out.map((m) => [m.bytes.length, m.frame])).toEqual([[B.length, 3]]);
     expect(f.takeAnomalies()).toEqual([
-      { kind: 'stream-gap', detail: 'bytes lost before frame 3; 300 buffered bytes dropped', frame: 3 },
-      { kind: 'stream-resync', detail: '50 bytes skipped to the next start line', frame: 3 },
+      { kind: 'tcp.stream-gap', detail: 'bytes lost before frame 3; 300 buffered bytes dropped', frame: 3 },
+      { kind: 'tcp.stream-resync', detail: '50 bytes skipped to the next start line', frame: 3 },
     ]);
     expect(f.stats.skippedBytes).toBe(350);
   });
@@ -132,19 +132,19 @@ describe('SipStreamFramer', () => {
     expect(f.push(chunk(Buffer.concat([Buffer.from(' of line\r\nmore junk\r\nINV'), B.subarray(0, 10)]), 2))).toEqual([]);
     const out = f.push(chunk(Buffer.concat([Buffer.from('ITE-not-a-line\r\n'), B]), 3));
     expect(out.map((m) => m.bytes.equals(B))).toEqual([true]);
-    expect(f.takeAnomalies()).toEqual([{ kind: 'stream-resync', detail: '72 bytes skipped to the next start line', frame: 3 }]);
+    expect(f.takeAnomalies()).toEqual([{ kind: 'tcp.stream-resync', detail: '72 bytes skipped to the next start line', frame: 3 }]);
   });
 
   it('drops a header section over the limit and a Content-Length over the limit', () => {
     const f = new SipStreamFramer({ maxHeaderBytes: 1000, maxBodyBytes: 100 });
     const endless = 'INVITE sip:a@b SIP/2.0\r\n' + 'X-Pad: 0123456789012345678901234567890123456789\r\n'.repeat(30);
     expect(f.push(chunk(endless, 1))).toEqual([]);
-    expect(f.takeAnomalies()).toEqual([{ kind: 'stream-header-too-large', detail: 'header section exceeds 1000 bytes; dropped', frame: 1 }]);
+    expect(f.takeAnomalies()).toEqual([{ kind: 'tcp.stream-header-too-large', detail: 'header section exceeds 1000 bytes; dropped', frame: 1 }]);
     const big = 'MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 5000\r\n\r\n' + 'x'.repeat(200) + '\r\n';
     const out = f.push(chunk(Buffer.concat([Buffer.from(big), B]), 2));
     expect(out.map((m) => m.bytes.equals(B))).toEqual([true]);
     const anomalies = f.takeAnomalies().map((a) => a.kind);
-    expect(anomalies).toEqual(['stream-resync', 'stream-body-too-large', 'stream-resync']);
+    expect(anomalies).toEqual(['tcp.stream-resync', 'tcp.stream-body-too-large', 'tcp.stream-resync']);
     expect(f.stats.dropped).toBe(2);
   });
 
@@ -181,6 +181,6 @@ describe('SipStreamFramer', () => {
     const g = new SipStreamFramer();
     const after = g.push(chunk(`garbage line\r\n${msg('INVITE sip:a@example.net sip/2.0', '5')}`, 2));
     expect(after.map((m) => parsed(m.bytes).callId)).toEqual(['odd-5']);
-    expect(g.takeAnomalies().map((a) => [a.kind, a.detail])).toEqual([['stream-resync', '14 bytes skipped to the next start line']]);
+    expect(g.takeAnomalies().map((a) => [a.kind, a.detail])).toEqual([['tcp.stream-resync', '14 bytes skipped to the next start line']]);
   });
 });

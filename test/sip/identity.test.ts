@@ -167,10 +167,10 @@ describe('lazy typed accessors', () => {
 describe('anomalies from the accessors', () => {
   it('an unparseable identity URI is noted on first use, once', () => {
     const m = parsed(sip(['INVITE sip:a@b SIP/2.0', 'Via: SIP/2.0/UDP h;branch=z9hG4bK1', 'To: "Watson" <sip:t watson@example.org>']));
-    expect(m.anomalies.map((a) => a.kind)).toEqual(['missing-header']);
+    expect(m.anomalies.map((a) => a.kind)).toEqual(['sip.missing-header']);
     void m.to;
     void m.to;
-    expect(m.anomalies.slice(1)).toEqual([{ kind: 'identity-uri-invalid', detail: 'to: uri: illegal character 0x20' }]);
+    expect(m.anomalies.slice(1)).toEqual([{ kind: 'sip.identity-uri-invalid', detail: 'to: uri: illegal character 0x20' }]);
   });
 
   it('a repairable identity is repaired on first use, once, with the anomaly naming the defect (RFC 4475 §3.1.2.14)', () => {
@@ -178,17 +178,17 @@ describe('anomalies from the accessors', () => {
     expect(m.anomalies).toEqual([]);
     void m.to;
     void m.to;
-    expect(m.anomalies).toEqual([{ kind: 'name-addr-brackets', detail: 'to: uri: scheme must start with a letter' }]);
+    expect(m.anomalies).toEqual([{ kind: 'sip.name-addr-brackets', detail: 'to: uri: scheme must start with a letter' }]);
     expect([nameAddr(m.to).display, nameAddr(m.to).uri.raw]).toEqual(['Watson, Thomas', 'sip:t.watson@example.org']);
-    expect(kinds(m)).toEqual(['name-addr-brackets']);
+    expect(kinds(m)).toEqual(['sip.name-addr-brackets']);
   });
 
   it('collectAnomalies runs every check', () => {
-    expect(kinds(parsed(fixture('rfc4475', 'baddn')))).toEqual(['display-name-unquoted', 'display-name-unquoted']);
-    expect(kinds(parsed(fixture('rfc4475', 'mismatch01')))).toEqual(['cseq-method-mismatch']);
-    expect(kinds(parsed(fixture('rfc4475', 'escruri')))).toEqual(['request-uri-headers']);
-    expect(kinds(parsed(fixture('rfc4475', 'regbadct')))).toEqual(['contact-invalid']);
-    expect(kinds(parsed(fixture('rfc4475', 'baddate')))).toEqual(['date-invalid']);
+    expect(kinds(parsed(fixture('rfc4475', 'baddn')))).toEqual(['sip.display-name-unquoted', 'sip.display-name-unquoted']);
+    expect(kinds(parsed(fixture('rfc4475', 'mismatch01')))).toEqual(['sip.cseq-method-mismatch']);
+    expect(kinds(parsed(fixture('rfc4475', 'escruri')))).toEqual(['sip.request-uri-headers']);
+    expect(kinds(parsed(fixture('rfc4475', 'regbadct')))).toEqual(['sip.contact-invalid']);
+    expect(kinds(parsed(fixture('rfc4475', 'baddate')))).toEqual(['sip.date-invalid']);
   });
 
   it('parseCSeq and parseTopVia edge cases', () => {
@@ -214,7 +214,7 @@ describe('From holding a list of addresses', () => {
     );
     if (m.kind === 'invalid') throw new Error(m.reason);
     expect(m.from).toMatchObject({ kind: 'name-addr', tag: 'a', uri: { kind: 'sip', user: '+31301234568' } });
-    expect(m.collectAnomalies().map((a) => a.kind)).toEqual(['duplicate-from']);
+    expect(m.collectAnomalies().map((a) => a.kind)).toEqual(['sip.duplicate-from']);
   });
 });
 
@@ -223,16 +223,16 @@ describe('lenient identity extraction, strict flagging (issue #16.2)', () => {
   const withFrom = (...lines: string[]) => parsed(sip([...HEAD, ...lines]));
   const cases: ReadonlyArray<readonly [string, string, string | undefined, string, string]> = [
     // [header line, user, display, anomaly kind, detail]
-    ['From: \\"arik\\" <sip:816666@voip.example>;tag=1', '816666', 'arik', 'display-name-quote', 'from: display name has non-token characters and is not quoted'],
-    ['From: "arik <sip:816666@voip.example>;tag=1', '816666', 'arik', 'display-name-quote', 'from: unterminated quoted display name'],
-    ['From: "ar"ik" <sip:816666@voip.example>;tag=1', '816666', 'arik', 'display-name-quote', "from: expected '<' after display name"],
-    ['From: Bank & Co. (NL) <sip:816666@voip.example>;tag=1', '816666', 'Bank & Co. (NL)', 'display-name-unquoted', 'from: display name has non-token characters and is not quoted'],
-    ['From: arik sip:816666@voip.example;tag=1', '816666', 'arik', 'name-addr-brackets', "from: header parameters: unexpected 's'"],
-    ['From: <sip:816666@voip.example;tag=1', '816666', undefined, 'name-addr-brackets', "from: unterminated '<'"],
-    ['From: "arik" sip:816666@voip.example;tag=1', '816666', 'arik', 'name-addr-brackets', "from: expected '<' after display name"],
-    ['From: < sip:816666@voip.example >;tag=1', '816666', undefined, 'name-addr-brackets', 'from: uri: scheme must start with a letter'],
-    ['From: <sip:816666@voip.example>;;tag=1', '816666', undefined, 'name-addr-params', 'from: header parameters: empty parameter'],
-    ['f: \\"arik\\" <tel:+31-20-555-0100>;tag=1', '+31-20-555-0100', 'arik', 'display-name-quote', 'from: display name has non-token characters and is not quoted'],
+    ['From: \\"arik\\" <sip:816666@voip.example>;tag=1', '816666', 'arik', 'sip.display-name-quote', 'from: display name has non-token characters and is not quoted'],
+    ['From: "arik <sip:816666@voip.example>;tag=1', '816666', 'arik', 'sip.display-name-quote', 'from: unterminated quoted display name'],
+    ['From: "ar"ik" <sip:816666@voip.example>;tag=1', '816666', 'arik', 'sip.display-name-quote', "from: expected '<' after display name"],
+    ['From: Bank & Co. (NL) <sip:816666@voip.example>;tag=1', '816666', 'Bank & Co. (NL)', 'sip.display-name-unquoted', 'from: display name has non-token characters and is not quoted'],
+    ['From: arik sip:816666@voip.example;tag=1', '816666', 'arik', 'sip.name-addr-brackets', "from: header parameters: unexpected 's'"],
+    ['From: <sip:816666@voip.example;tag=1', '816666', undefined, 'sip.name-addr-brackets', "from: unterminated '<'"],
+    ['From: "arik" sip:816666@voip.example;tag=1', '816666', 'arik', 'sip.name-addr-brackets', "from: expected '<' after display name"],
+    ['From: < sip:816666@voip.example >;tag=1', '816666', undefined, 'sip.name-addr-brackets', 'from: uri: scheme must start with a letter'],
+    ['From: <sip:816666@voip.example>;;tag=1', '816666', undefined, 'sip.name-addr-params', 'from: header parameters: empty parameter'],
+    ['f: \\"arik\\" <tel:+31-20-555-0100>;tag=1', '+31-20-555-0100', 'arik', 'sip.display-name-quote', 'from: display name has non-token characters and is not quoted'],
   ];
   for (const [line, user, display, kind, detail] of cases) {
     it(`extracts ${user} from ${line}`, () => {
@@ -266,18 +266,18 @@ describe('lenient identity extraction, strict flagging (issue #16.2)', () => {
     expect(hi?.kind === 'name-addr' && [userOf(hi.uri), hi.index]).toEqual(['+31205550128', '1']);
     expect(users(m.contact)).toEqual(['+31205550129']);
     expect(m.collectAnomalies().map((a) => `${a.kind}: ${a.detail}`)).toEqual([
-      'display-name-unquoted: p-asserted-identity: display name has non-token characters and is not quoted',
-      'display-name-quote: p-asserted-identity: display name has non-token characters and is not quoted',
-      'display-name-quote: p-preferred-identity: unterminated quoted display name',
-      'display-name-unquoted: remote-party-id: display name has non-token characters and is not quoted',
-      'display-name-quote: diversion: unterminated quoted display name',
-      'name-addr-brackets: history-info: hi-targeted-to-uri must be in <>',
-      'contact-invalid: display name has non-token characters and is not quoted',
+      'sip.display-name-unquoted: p-asserted-identity: display name has non-token characters and is not quoted',
+      'sip.display-name-quote: p-asserted-identity: display name has non-token characters and is not quoted',
+      'sip.display-name-quote: p-preferred-identity: unterminated quoted display name',
+      'sip.display-name-unquoted: remote-party-id: display name has non-token characters and is not quoted',
+      'sip.display-name-quote: diversion: unterminated quoted display name',
+      'sip.name-addr-brackets: history-info: hi-targeted-to-uri must be in <>',
+      'sip.contact-invalid: display name has non-token characters and is not quoted',
     ]);
   });
 
   it('keeps the first of duplicate From headers and flags the duplicate; mixed-case names are the same header', () => {
     const m = withFrom('FROM: <sip:+31205550123@pbx.example>;tag=1', 'fRoM: <sip:+31612345678@evil.example>;tag=2');
-    expect([userOf(nameAddr(m.from).uri), m.anomalies.map((a) => a.kind)]).toEqual(['+31205550123', ['duplicate-from']]);
+    expect([userOf(nameAddr(m.from).uri), m.anomalies.map((a) => a.kind)]).toEqual(['+31205550123', ['sip.duplicate-from']]);
   });
 });

@@ -186,25 +186,25 @@ describe('probe, framer and parser agree', () => {
       if (m.kind === 'invalid') throw new Error(m.reason);
       return m.anomalies.map((a) => `${a.kind}: ${a.detail}`);
     };
-    expect(anomalies('INVITE sip:bob@example.com sip/2.0')).toEqual(['version-case: sip/2.0']);
-    expect(anomalies('invite sip:bob@example.com SIP/2.0')).toEqual(['method-case: invite']);
-    expect(anomalies('\x00\x01INVITE sip:bob@example.com SIP/2.0')).toEqual(['start-line-junk: 2 bytes before the start line: 0001']);
-    expect(anomalies('INVITE\tsip:bob@example.com SIP/2.0')).toEqual(['start-line-whitespace: tabs or extra SP in the request line (RFC 4475 §3.1.2.9-10)']);
-    expect(anomalies('INVITE sip:bob@example.com SIP/2.1')).toEqual(['unsupported-version: SIP/2.1']);
+    expect(anomalies('INVITE sip:bob@example.com sip/2.0')).toEqual(['sip.version-case: sip/2.0']);
+    expect(anomalies('invite sip:bob@example.com SIP/2.0')).toEqual(['sip.method-case: invite']);
+    expect(anomalies('\x00\x01INVITE sip:bob@example.com SIP/2.0')).toEqual(['sip.start-line-junk: 2 bytes before the start line: 0001']);
+    expect(anomalies('INVITE\tsip:bob@example.com SIP/2.0')).toEqual(['sip.start-line-whitespace: tabs or extra SP in the request line (RFC 4475 §3.1.2.9-10)']);
+    expect(anomalies('INVITE sip:bob@example.com SIP/2.1')).toEqual(['sip.unsupported-version: SIP/2.1']);
     const resp = parseSipMessage(b('sip/2.0\t180  Ringing\r\n\r\n'));
     expect(resp.kind === 'response' && [resp.status, resp.reason, resp.version, resp.anomalies.map((a) => a.kind)]).toEqual([
       180,
       'Ringing',
       'SIP/2.0',
-      ['start-line-whitespace', 'version-case', 'missing-header'],
+      ['sip.start-line-whitespace', 'sip.version-case', 'sip.missing-header'],
     ]);
     const junk = parseSipMessage(b('\x00\x00invite sip:bob@example.com SIP/2.0\r\nCSeq: 7 invite\r\n\r\n'));
     expect(junk.kind === 'request' && [junk.method, junk.requestUriText, junk.cseq]).toEqual(['INVITE', 'sip:bob@example.com', { kind: 'cseq', seq: 7, method: 'INVITE' }]);
     expect(junk.kind === 'request' && junk.collectAnomalies().map((a) => `${a.kind}: ${a.detail}`)).toEqual([
-      'method-case: invite',
-      'start-line-junk: 2 bytes before the start line: 0000',
-      'missing-header: To, From, Call-ID, Via, Max-Forwards',
-      'method-case: CSeq invite',
+      'sip.method-case: invite',
+      'sip.start-line-junk: 2 bytes before the start line: 0000',
+      'sip.missing-header: To, From, Call-ID, Via, Max-Forwards',
+      'sip.method-case: CSeq invite',
     ]);
   });
 });

@@ -69,7 +69,7 @@ describe('parseSipMessage: start line', () => {
   it('accepts extra SP in the request line with an anomaly', () => {
     const m = parsed(fixture('rfc4475', 'lwsstart'));
     expect(m.kind === 'request' && m.requestUriText).toBe('sip:user@example.com');
-    expect(m.anomalies.map((a) => a.kind)).toEqual(['start-line-whitespace']);
+    expect(m.anomalies.map((a) => a.kind)).toEqual(['sip.start-line-whitespace']);
   });
 });
 
@@ -171,21 +171,21 @@ describe('parseSipMessage: body and Content-Length', () => {
     const m = parsed(fixture('rfc4475', 'dblreq'));
     expect(m.kind === 'request' && m.method).toBe('REGISTER');
     expect(m.body.length).toBe(0);
-    expect(m.anomalies).toEqual([{ kind: 'content-length-mismatch', detail: 'Content-Length 0, 446 bytes after the header fields' }]);
+    expect(m.anomalies).toEqual([{ kind: 'sip.content-length-mismatch', detail: 'Content-Length 0, 446 bytes after the header fields' }]);
   });
 
   it('flags a Content-Length larger than the datagram and keeps what arrived', () => {
     const m = parsed(fixture('rfc4475', 'clerr'));
     expect(m.contentLength).toBe(9999);
     expect(m.body.length).toBe(154);
-    expect(m.anomalies).toEqual([{ kind: 'content-length-mismatch', detail: 'Content-Length 9999, 154 bytes after the header fields' }]);
+    expect(m.anomalies).toEqual([{ kind: 'sip.content-length-mismatch', detail: 'Content-Length 9999, 154 bytes after the header fields' }]);
   });
 
   it('flags a negative Content-Length and takes the rest of the datagram', () => {
     const m = parsed(fixture('rfc4475', 'ncl'));
     expect(m.contentLength).toBeUndefined();
     expect(m.body.length).toBe(152);
-    expect(m.anomalies).toEqual([{ kind: 'content-length-invalid', detail: '-999' }]);
+    expect(m.anomalies).toEqual([{ kind: 'sip.content-length-invalid', detail: '-999' }]);
   });
 
   it('takes the rest of a UDP datagram when Content-Length is absent', () => {
@@ -211,11 +211,11 @@ describe('parseSipMessage: anomalies', () => {
       sip([...BASE, 'From: <sip:other@example.net>;tag=x', 'To: <sip:b@c>', 'i: dup', 'CSeq: 2 INVITE', 'l: 0', 'Content-Length: 0']),
     );
     expect(m.anomalies).toEqual([
-      { kind: 'duplicate-from', detail: 'From' },
-      { kind: 'duplicate-to', detail: 'To' },
-      { kind: 'duplicate-call-id', detail: 'Call-ID' },
-      { kind: 'duplicate-cseq', detail: 'CSeq' },
-      { kind: 'duplicate-content-length', detail: 'Content-Length' },
+      { kind: 'sip.duplicate-from', detail: 'From' },
+      { kind: 'sip.duplicate-to', detail: 'To' },
+      { kind: 'sip.duplicate-call-id', detail: 'Call-ID' },
+      { kind: 'sip.duplicate-cseq', detail: 'CSeq' },
+      { kind: 'sip.duplicate-content-length', detail: 'Content-Length' },
     ]);
     // The first value is the one returned.
     expect(m.callId).toBe('base-1@192.0.2.20');
@@ -223,47 +223,47 @@ describe('parseSipMessage: anomalies', () => {
 
   it('names missing mandatory headers (RFC 3261 §8.1.1), Max-Forwards for requests only', () => {
     const req = parsed(sip(['INVITE sip:a@b SIP/2.0', 'CSeq: 1 INVITE', 'Via: SIP/2.0/UDP h']));
-    expect(req.anomalies).toEqual([{ kind: 'missing-header', detail: 'To, From, Call-ID, Max-Forwards' }]);
+    expect(req.anomalies).toEqual([{ kind: 'sip.missing-header', detail: 'To, From, Call-ID, Max-Forwards' }]);
     const resp = parsed(sip(['SIP/2.0 200 OK', 'From: <sip:a@b>;tag=1', 'To: <sip:c@d>', 'Call-ID: x', 'CSeq: 1 INVITE', 'Via: SIP/2.0/UDP h']));
     expect(resp.anomalies).toEqual([]);
   });
 
   it('flags a header line over 1 KB and a message over 64 KB', () => {
     const long = parsed(sip([...BASE, `X-Long: ${'a'.repeat(1020)}`]));
-    expect(long.anomalies).toEqual([{ kind: 'header-too-long', detail: 'x-long: 1028 bytes' }]);
+    expect(long.anomalies).toEqual([{ kind: 'sip.header-too-long', detail: 'x-long: 1028 bytes' }]);
     const fits = parsed(sip([...BASE, `X-Long: ${'a'.repeat(1016)}`]));
     expect(fits.anomalies).toEqual([]);
     const big = parsed(sip([...BASE, 'Content-Length: 70000'], 'x'.repeat(70000)));
-    expect(big.anomalies).toEqual([{ kind: 'message-too-large', detail: `${big.raw.length} bytes` }]);
+    expect(big.anomalies).toEqual([{ kind: 'sip.message-too-large', detail: `${big.raw.length} bytes` }]);
   });
 
   it('flags NUL, bare CR and bare LF inside values', () => {
     const nul = parsed(sip([...BASE, 'Subject: a\0b']));
-    expect(nul.anomalies).toEqual([{ kind: 'nul-in-header', detail: 'subject' }]);
+    expect(nul.anomalies).toEqual([{ kind: 'sip.nul-in-header', detail: 'subject' }]);
     const cr = parsed(sip([...BASE, 'Subject: a\rb']));
-    expect(cr.collectAnomalies()).toEqual([{ kind: 'bare-cr', detail: 'bare CR in subject' }]);
+    expect(cr.collectAnomalies()).toEqual([{ kind: 'sip.bare-cr', detail: 'bare CR in subject' }]);
     expect(cr.header('subject')).toBe('a\rb');
     const lf = parsed(Buffer.from([...BASE, 'Subject: a'].join('\r\n') + '\nX-Injected: 1\r\n\r\n'));
-    expect(lf.anomalies).toEqual([{ kind: 'bare-lf', detail: 'bare LF in subject' }]);
+    expect(lf.anomalies).toEqual([{ kind: 'sip.bare-lf', detail: 'bare LF in subject' }]);
     expect(lf.header('x-injected')).toBe('1');
   });
 
   it('skips a header line without a colon and notes it', () => {
     const m = parsed(sip([...BASE, 'Garbage line here', 'Subject: ok']));
-    expect(m.anomalies).toEqual([{ kind: 'header-without-colon', detail: 'Garbage line here' }]);
+    expect(m.anomalies).toEqual([{ kind: 'sip.header-without-colon', detail: 'Garbage line here' }]);
     expect(m.header('subject')).toBe('ok');
   });
 
   it('notes an unterminated header section', () => {
     const m = parsed(Buffer.from([...BASE, 'Subject: cut'].join('\r\n')));
-    expect(m.anomalies).toEqual([{ kind: 'headers-unterminated', detail: 'no empty line after the header fields' }]);
+    expect(m.anomalies).toEqual([{ kind: 'sip.headers-unterminated', detail: 'no empty line after the header fields' }]);
     expect(m.header('subject')).toBe('cut');
   });
 
   it('copies the frame number into anomalies when given', () => {
     const m = parseSipMessage(fixture('rfc4475', 'clerr'), 42);
     expect(m.kind !== 'invalid' && m.anomalies).toEqual([
-      { kind: 'content-length-mismatch', detail: 'Content-Length 9999, 154 bytes after the header fields', frame: 42 },
+      { kind: 'sip.content-length-mismatch', detail: 'Content-Length 9999, 154 bytes after the header fields', frame: 42 },
     ]);
   });
 
@@ -320,9 +320,9 @@ describe('parseSipMessage: CSeq read from the bytes', () => {
     // A standard method in another case is taken as that method, with a method-case anomaly (issue #16.1).
     const canonical = p.kind === 'cseq' && p.method === 'invite' ? { ...p, method: 'INVITE' } : p;
     expect(m.cseq).toEqual(canonical);
-    expect(m.anomalies.filter((a) => a.kind === 'method-case').length).toBe(canonical === p ? 0 : 1);
+    expect(m.anomalies.filter((a) => a.kind === 'sip.method-case').length).toBe(canonical === p ? 0 : 1);
     const invalid = m.cseq?.kind === 'invalid' ? [m.cseq.reason] : [];
-    expect(m.anomalies.filter((a) => a.kind === 'cseq-invalid').map((a) => a.detail)).toEqual(invalid);
+    expect(m.anomalies.filter((a) => a.kind === 'sip.cseq-invalid').map((a) => a.detail)).toEqual(invalid);
   });
 
   it('reads the usual forms to the exact number and the interned method', () => {

@@ -34,8 +34,9 @@ describe('highlightLines', () => {
 
   it('Request-URI marks the start line; duplicate-from marks From; Source marks no line', () => {
     expect(highlightLines(INVITE, ['Request-URI'])[0]).toEqual({ text: 'INVITE sip:+31301234500@192.0.2.2 SIP/2.0', highlight: 'Request-URI' });
-    expect(evidenceHeaderName('duplicate-from')).toBe('from');
-    expect(highlightLines(INVITE, ['duplicate-from']).filter((l) => l.highlight)).toHaveLength(1);
+    expect(evidenceHeaderName('sip.duplicate-from')).toBe('from');
+    expect(highlightLines(INVITE, ['sip.duplicate-from']).filter((l) => l.highlight)).toHaveLength(1);
+    expect(evidenceHeaderName('duplicate-from')).toBe('from'); // alerts stored before the sip. prefix
     expect(highlightLines(INVITE, ['Source']).some((l) => l.highlight)).toBe(false);
     expect(highlightLines('SIP/2.0 200 OK\nFrom: x\n', ['from']).map((l) => l.highlight)).toEqual([undefined, 'from']);
   });

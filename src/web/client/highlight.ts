@@ -28,9 +28,13 @@ const COMPACT: Readonly<Record<string, string>> = {
 /** Evidence names that are not header names. */
 const START_LINE = 'request-uri';
 
-/** Canonical lower-case header name an evidence entry refers to (`duplicate-from` → `from`). */
+/**
+ * Canonical lower-case header name an evidence entry refers to (`sip.duplicate-from` → `from`; alerts stored before
+ * the anomaly names took their layer prefix say `duplicate-from`).
+ */
 export function evidenceHeaderName(header: string): string {
-  const h = header.trim().toLowerCase();
+  let h = header.trim().toLowerCase();
+  if (h.startsWith('sip.')) h = h.slice('sip.'.length);
   return h.startsWith('duplicate-') ? h.slice('duplicate-'.length) : h;
 }
 
