@@ -28,6 +28,8 @@ const RANK: Readonly<Record<string, number>> = {
   correlate: 5,
   rules: 6,
   alerts: 7,
+  // Incidents group alerts (issue #19); the sinks store and stream them.
+  incidents: 7.5,
   evidence: 8,
   sinks: 8,
   http: 8,
@@ -62,6 +64,10 @@ const ALLOWED: Readonly<Record<string, string>> = {
     'the engine still turns a Finding into an Alert; issue #18.5 moves that step out of the rules — not done in this branch',
   'config/types.ts -> alerts/alert.ts': 'type only: Severity in rule overrides',
   'config/schema.ts -> alerts/alert.ts': 'SEVERITIES, to validate severity overrides',
+  'config/schema.ts -> rules/registry.ts': 'strict config (issue #20): rule ids are checked against the registry, with a did-you-mean',
+  'correlate/policy.ts -> alerts/alert.ts': "type only: Severity of a rule pack's cited rules",
+  'identity/packs/types.ts -> alerts/alert.ts': "type only: Severity of a rule pack's cited rules",
+  'sources/source.ts -> decode/hep.ts': 'type only: HepPacket, which a HEP TCP listener frames and hands to its sink',
 };
 
 interface Edge {

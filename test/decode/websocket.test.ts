@@ -242,7 +242,8 @@ function seg(up: boolean, payload: Buffer, extra: Partial<Datagram> = {}): Datag
 function ingest(): { ing: Ingest; events: SipEvent[]; anomalies: Anomaly[] } {
   const events: SipEvent[] = [];
   const anomalies: Anomaly[] = [];
-  const ing = new Ingest({ origin: 'test', onMessage: (e) => events.push(e), onAnomaly: (a) => anomalies.push(a) });
+  // The WebSocket layer's anomalies: the short SIP test messages' own (sip.missing-header …) are the SIP tests' business.
+  const ing = new Ingest({ origin: 'test', onMessage: (e) => events.push(e), onAnomaly: (a) => (a.kind.startsWith('sip.') ? undefined : anomalies.push(a)) });
   return { ing, events, anomalies };
 }
 

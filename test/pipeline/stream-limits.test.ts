@@ -52,7 +52,7 @@ describe('TCP reassembly bytes across all connections (limits.reassemblyBytes, l
     expect(r.peak).toBeLessThanOrEqual(64 * 1024 * 1024);
     expect(r.peak).toBeGreaterThan(60 * 1024 * 1024); // the cap, not something else, is what held it
     expect(ingest.streamBudget.refused).toBeGreaterThan(0);
-    expect(r.anomalies['stream-buffer-limit']).toBe(ingest.streamBudget.refused);
+    expect(r.anomalies['tcp.stream-buffer-limit']).toBe(ingest.streamBudget.refused);
     expect(r.messages).toBe(0);
     ingest.flush();
     expect(ingest.streamBudget.used).toBe(0); // every byte is given back
@@ -72,8 +72,8 @@ describe('TCP reassembly bytes across all connections (limits.reassemblyBytes, l
     for (const ing of [small, dflt]) {
       ing.pushDatagram({ ts: { sec: 1, nsec: 0 }, src: { ip: '10.0.0.1', port: 1 }, dst: { ip: '10.0.0.2', port: 5060 }, transport: 'tcp', payload: head, frame: 1, flow: 'f' });
     }
-    expect(small.stats.anomalies['stream-header-too-large']).toBe(1);
-    expect(dflt.stats.anomalies['stream-header-too-large']).toBeUndefined();
+    expect(small.stats.anomalies['tcp.stream-header-too-large']).toBe(1);
+    expect(dflt.stats.anomalies['tcp.stream-header-too-large']).toBeUndefined();
     expect(dflt.streamBudget.used).toBe(head.length);
   });
 });
