@@ -42,11 +42,12 @@ async function metric(port: number, name: string, labels = ''): Promise<number> 
   return line === undefined ? NaN : Number(line.split(' ')[1]);
 }
 
+/** A new call; its caller (+3120…) never equals the callee (+3130…) nor shares its area (no CLI-CALLED-AS-CALLER, no NEIGHBOUR). */
 function inviteText(n: number): Buffer {
   const id = `flood-${n}`;
   return Buffer.from(
     `INVITE sip:+31301234500@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-${id}\r\n` +
-      `From: <sip:+3130${String(1_000_000 + (n % 9_000_000)).padStart(7, '0')}@127.0.0.1>;tag=t${n}\r\nTo: <sip:+31301234500@127.0.0.1>\r\nCall-ID: ${id}@flood.test\r\n` +
+      `From: <sip:+3120${String(1_000_000 + (n % 9_000_000)).padStart(7, '0')}@127.0.0.1>;tag=t${n}\r\nTo: <sip:+31301234500@127.0.0.1>\r\nCall-ID: ${id}@flood.test\r\n` +
       `CSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:5099>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
   );
 }
