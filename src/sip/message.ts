@@ -686,6 +686,9 @@ function invalidMessage(reason: string): SipInvalid {
   return { kind: 'invalid', reason };
 }
 
+/** Scratch for parseSipMessage's start-line match (read right after the match). */
+const SCRATCH_SL = new Int32Array(SL_SIZE);
+
 /**
  * Why the text at the front of `buf` is not a start line (the slow path of an invalid message only: it may allocate).
  * The grammar is {@link matchStartLine}'s; this only names the first part that breaks it.
@@ -731,9 +734,9 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   const nameEnd = NAME_END;
   const len = buf.length;
   // The start line by the grammar the probe and the framer use (startline.ts): what they take, this takes.
-  // Per call, not module scratch: V8 keeps this small array off the heap (no measurable cost: analyze of 200k bench
-  // messages on one core, 1.93 s user CPU with module scratch, 1.90 s without, 3 paired runs).
-  const sl = new Int32Array(SL_SIZE);
+  // Module scratch, read right after the match: a typed array per message costs an ArrayBuffer allocation each
+  // (analyze of 500k bench messages, one core: part of +290 ms of GC against the build before issue #16).
+  const sl = SCRATCH_SL;
   const le = matchStartLine(buf, 0, len, false, sl);
   if (le < 0) return invalidMessage(whyNotStartLine(buf));
   const lf = buf[le] === 0x0d ? le + 1 : le;
