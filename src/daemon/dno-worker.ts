@@ -4,13 +4,14 @@
  * socket buffers) for that long. The typed arrays come back as transferred buffers (no copy).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { parseDnoFile, readBoundedRegularFile } from '../identity/dno-file.js';
+import { parseDnoFile } from '../identity/dno-file.js';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 const { file, maxBytes } = workerData as { file: string; maxBytes: number };
 const port = parentPort;
 if (!port) throw new Error('dno-worker must run as a worker thread');
-const r = readBoundedRegularFile(file, maxBytes);
-if (r.kind === 'error') port.postMessage({ kind: 'error', reason: r.reason });
+const r = readBoundedFile(file, maxBytes);
+if (r.kind === 'invalid') port.postMessage({ kind: 'error', reason: r.reason });
 else {
   const parsed = parseDnoFile(file, r.bytes);
   const parts = parsed.list.parts();

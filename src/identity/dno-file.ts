@@ -18,7 +18,7 @@
  * leading zero, so its digits read as a number are a unique key (< 10^15, exact in a double), and a range
  * of equal-length ends is a numeric interval.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readBoundedFile } from '../util/bounded-read.js';
 
 /** Largest DNO file read (bytes): ~10 million lines; anything bigger is refused, not truncated. */
 export const DNO_FILE_MAX_BYTES = 256 * 1024 * 1024;
@@ -488,41 +488,6 @@ function splitCsv(bytes: Buffer, s: number, e: number, out: string[]): string | 
   }
 }
 
-export type BoundedRead = { readonly kind: 'ok'; readonly bytes: Buffer } | { readonly kind: 'error'; readonly code: string; readonly reason: string };
-
-/**
- * Reads a whole regular file of at most `maxBytes`. The open is non-blocking (a FIFO or device named in
- * the config cannot hang the daemon) and `fstat` on the open descriptor decides, so a symlink swapped
- * after a check cannot slip a device in. Bytes appended while reading are left for the next read.
- */
-export function readBoundedRegularFile(path: string, maxBytes: number): BoundedRead {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    return { kind: 'error', code, reason: `cannot open (${code})` };
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { kind: 'error', code: 'ENOTREG', reason: 'not a regular file' };
-    if (st.size > maxBytes) return { kind: 'error', code: 'EFBIG', reason: `${st.size} bytes, more than the ${maxBytes}-byte limit` };
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < buf.length) {
-      const got = readSync(fd, buf, off, buf.length - off, off);
-      if (got === 0) break; // truncated while reading: use what is there
-      off += got;
-    }
-    return { kind: 'ok', bytes: off === buf.length ? buf : buf.subarray(0, off) };
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
-    return { kind: 'error', code, reason: `cannot read (${code})` };
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** One file read and parsed, or why not. */
 export type DnoReadOutcome = { readonly kind: 'ok'; readonly result: DnoParseResult } | { readonly kind: 'error'; readonly reason: string };
 
@@ -558,8 +523,8 @@ export class DnoFiles {
   load(): readonly DnoFileReport[] {
     return this.apply(
       this.files.map((file) => {
-        const r = readBoundedRegularFile(file, this.maxBytes);
-        return r.kind === 'error' ? { kind: 'error' as const, reason: r.reason } : { kind: 'ok' as const, result: parseDnoFile(file, r.bytes) };
+        const r = readBoundedFile(file, this.maxBytes);
+        return r.kind === 'invalid' ? { kind: 'error' as const, reason: r.reason } : { kind: 'ok' as const, result: parseDnoFile(file, r.bytes) };
       }),
     );
   }

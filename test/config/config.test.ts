@@ -361,7 +361,7 @@ describe('default config', () => {
       expect(describeConfig(r.config).split('\n').filter((l) => l.startsWith('  do-not') || l.startsWith('    '))).toEqual([
         `  do-not-originate file ${join(dir, 'dno.csv')}: 1 entry, 1 bad line skipped`,
         `    ${join(dir, 'dno.csv')}:3: not an E.164 number or range ("0201234568"; write +CC… with 1–15 digits, or +lo-+hi)`,
-        `  do-not-originate file ${join(dir, 'missing.txt')}: NOT READ (cannot open (ENOENT))`,
+        `  do-not-originate file ${join(dir, 'missing.txt')}: NOT READ (does not exist (ENOENT))`,
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

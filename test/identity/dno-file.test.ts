@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DnoFiles, parseDnoFile, readBoundedRegularFile, DNO_MAX_REPORTED_ERRORS } from '../../src/identity/dno-file.js';
+import { DnoFiles, parseDnoFile, DNO_MAX_REPORTED_ERRORS } from '../../src/identity/dno-file.js';
+import { readBoundedFile } from '../../src/util/bounded-read.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-dno-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -104,22 +105,22 @@ describe('parseDnoFile: CSV number,owner', () => {
   });
 });
 
-describe('readBoundedRegularFile', () => {
-  it('reads a regular file, refuses a directory, a FIFO, a missing file and one over the limit', () => {
+describe('readBoundedFile (the bounded reader DNO files share with the config, src/util/bounded-read.ts)', () => {
+  it('reads a regular file, refuses a directory, a FIFO, a missing file, a device and one over the limit', () => {
     const f = join(dir, 'a.txt');
     writeFileSync(f, '+31201234567\n');
-    const ok = readBoundedRegularFile(f, 1000);
+    const ok = readBoundedFile(f, 1000);
     expect(ok.kind === 'ok' && ok.bytes.toString()).toBe('+31201234567\n');
-    expect(readBoundedRegularFile(f, 5)).toEqual({ kind: 'error', code: 'EFBIG', reason: '13 bytes, more than the 5-byte limit' });
-    expect(readBoundedRegularFile(dir, 1000)).toMatchObject({ kind: 'error', code: expect.stringMatching(/^(ENOTREG|EISDIR)$/) });
-    expect(readBoundedRegularFile(join(dir, 'missing'), 1000)).toEqual({ kind: 'error', code: 'ENOENT', reason: 'cannot open (ENOENT)' });
+    expect(readBoundedFile(f, 5)).toEqual({ kind: 'invalid', reason: 'is 13 bytes, over the limit of 5 bytes' });
+    expect(readBoundedFile(dir, 1000)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/directory, not a regular file/) });
+    expect(readBoundedFile(join(dir, 'missing'), 1000)).toEqual({ kind: 'invalid', reason: 'does not exist (ENOENT)' });
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     // Without O_NONBLOCK this open would hang the test (no writer).
-    expect(readBoundedRegularFile(fifo, 1000)).toEqual({ kind: 'error', code: 'ENOTREG', reason: 'not a regular file' });
+    expect(readBoundedFile(fifo, 1000)).toEqual({ kind: 'invalid', reason: 'is a FIFO, not a regular file' });
     const link = join(dir, 'link');
     symlinkSync('/dev/zero', link);
-    expect(readBoundedRegularFile(link, 1000)).toEqual({ kind: 'error', code: 'ENOTREG', reason: 'not a regular file' });
+    expect(readBoundedFile(link, 1000)).toEqual({ kind: 'invalid', reason: 'is a character device, not a regular file' });
   });
 });
 
@@ -143,7 +144,7 @@ describe('DnoFiles', () => {
     // The file disappears (an editor's rename): the last good entries stay, and the report says why.
     rmSync(b);
     const rep = files.load();
-    expect(rep[1]).toEqual({ file: b, entries: 1, badLines: 0, errors: [], readError: `${b}: cannot open (ENOENT)` });
+    expect(rep[1]).toEqual({ file: b, entries: 1, badLines: 0, errors: [], readError: `${b}: does not exist (ENOENT)` });
     expect(files.lookup('+31205553333')).toEqual({ file: b, line: 1 });
     expect(files.size).toBe(2);
   });
