@@ -250,21 +250,7 @@ export class AlertStore {
         if (!Number.isSafeInteger(a.seq) || a.seq <= last) {
           throw new SpoofwatchError('STORE_SEQ', `alert seq ${a.seq} does not extend the stored sequence (last ${last})`);
         }
-        const wall = Date.parse(a.ts);
-        this.insertStmt.run(
-          a.seq,
-          a.id,
-          Number.isFinite(wall) ? wall : this.now(),
-          a.captureTs,
-          a.rule,
-          severityRank(a.severity),
-          a.network.peer ?? null,
-          a.call.callId,
-          JSON.stringify(a),
-          captureMsOf(a.captureTs),
-          a.presented.number ?? null,
-          calledNumberOf(a.call.to) ?? null,
-        );
+        this.insertRow(a);
         last = a.seq;
       }
       this.setLastStmt.run(last);
@@ -275,22 +261,8 @@ export class AlertStore {
       for (let i = 0; i < alerts.length; i++) {
         const a = alerts[i] as Alert;
         seq++;
-        const wall = Date.parse(a.ts);
         const numbered: Alert = { ...a, seq };
-        this.insertStmt.run(
-          seq,
-          a.id,
-          Number.isFinite(wall) ? wall : this.now(),
-          a.captureTs,
-          a.rule,
-          severityRank(a.severity),
-          a.network.peer ?? null,
-          a.call.callId,
-          JSON.stringify(numbered),
-          captureMsOf(a.captureTs),
-          a.presented.number ?? null,
-          calledNumberOf(a.call.to) ?? null,
-        );
+        this.insertRow(numbered);
         out[i] = numbered;
       }
       this.setLastStmt.run(seq);
@@ -323,6 +295,25 @@ export class AlertStore {
     if (tail) this.last = tail.seq;
     this.counters.appended += out.length;
     return out;
+  }
+
+  /** One alert's row: its seq, the indexed search columns (issue #20) and its JSON. */
+  private insertRow(a: Alert): void {
+    const wall = Date.parse(a.ts);
+    this.insertStmt.run(
+      a.seq,
+      a.id,
+      Number.isFinite(wall) ? wall : this.now(),
+      a.captureTs,
+      a.rule,
+      severityRank(a.severity),
+      a.network.peer ?? null,
+      a.call.callId,
+      JSON.stringify(a),
+      captureMsOf(a.captureTs),
+      a.presented.number ?? null,
+      calledNumberOf(a.call.to) ?? null,
+    );
   }
 
   /** The store's epoch: a random id made when the database was created (hex, 32 characters). */
