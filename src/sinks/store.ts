@@ -25,8 +25,28 @@ export interface IncidentQuery {
   readonly sinceMs?: number;
   /** Only incidents with `id > afterId` (paging). */
   readonly afterId?: number;
+  /** Only incidents with `id < beforeId` (paging of `newestFirst`). */
+  readonly beforeId?: number;
+  /** Descending by id (the live page lists the newest first); default ascending. */
+  readonly newestFirst?: boolean;
   /** Default 100, clamped to 1 … 1000. */
   readonly limit?: number;
+}
+
+/** Alerts of an incident per time bucket (the live page's sparkline, issue #19). */
+export interface IncidentRate {
+  /** Capture time of the first bucket's start (the incident's firstSeen), ms since the epoch. */
+  readonly fromMs: number;
+  readonly bucketMs: number;
+  /** Stored alerts per bucket; the last bucket holds lastSeen. */
+  readonly counts: number[];
+}
+
+/** Stored alerts per rule and per peer (`peer` absent: unknown sources), and the last seq they include. */
+export interface AlertCounts {
+  readonly lastSeq: number;
+  readonly rules: { readonly rule: string; readonly count: number }[];
+  readonly peers: { readonly peer?: string; readonly count: number }[];
 }
 
 /** Filter of stored alerts. Rules and peers accept one value or a list (any of). */
@@ -574,8 +594,10 @@ export class AlertStore {
     if (q.peer !== undefined) (where.push('peer = ?'), params.push(q.peer));
     if (q.sinceMs !== undefined) (where.push('last_seen_ms >= ?'), params.push(q.sinceMs));
     if (q.afterId !== undefined) (where.push('id > ?'), params.push(q.afterId));
+    if (q.beforeId !== undefined) (where.push('id < ?'), params.push(q.beforeId));
     params.push(clampLimit(q.limit));
-    const rows = this.db.prepare(`SELECT json FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`).all(...params) as { json: string }[];
+    const order = q.newestFirst ? 'DESC' : '';
+    const rows = this.db.prepare(`SELECT json FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`).all(...params) as { json: string }[];
     return rows.map((r) => JSON.parse(r.json) as Incident);
   }
 
@@ -584,8 +606,51 @@ export class AlertStore {
    * and its key (peer; source address; or presented-number prefix). Alerts pruned by retention are gone.
    */
   incidentAlerts(inc: Incident, afterSeq: number, limit?: number): Alert[] {
-    const where = ['rule = ?', 'seq >= ?', 'seq <= ?', 'seq > ?'];
-    const params: (number | string)[] = [inc.rule, inc.firstAlertSeq, inc.lastAlertSeq, afterSeq];
+    const { where, params } = this.incidentWhere(inc);
+    where.push('seq > ?');
+    params.push(afterSeq, clampLimit(limit));
+    const rows = this.db.prepare(`SELECT json FROM alerts WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as Row[];
+    return rows.map((r) => JSON.parse(r.json) as Alert);
+  }
+
+  /**
+   * The stored alerts of an incident counted in `buckets` equal slices of capture time from its firstSeen to its
+   * lastSeen (one SQL aggregate: no alert is parsed).
+   */
+  incidentRate(inc: Incident, buckets: number): IncidentRate {
+    const n = Math.max(1, Math.min(500, Math.floor(buckets)));
+    const fromMs = Date.parse(inc.firstSeen);
+    const toMs = Date.parse(inc.lastSeen);
+    const counts = new Array<number>(n).fill(0);
+    if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return { fromMs: 0, bucketMs: 1, counts };
+    const bucketMs = Math.max(1, Math.ceil((Math.max(toMs, fromMs) - fromMs + 1) / n));
+    const { where, params } = this.incidentWhere(inc);
+    const rows = this.db
+      .prepare(`SELECT CAST((capture_ms - ?) / ? AS INTEGER) AS b, COUNT(*) AS n FROM alerts WHERE ${where.join(' AND ')} GROUP BY b`)
+      .all(fromMs, bucketMs, ...params) as { b: number | null; n: number }[];
+    for (const r of rows) {
+      // Capture times outside the span (clock steps in a capture) count in the nearest bucket.
+      const i = r.b === null ? n - 1 : Math.max(0, Math.min(n - 1, Math.floor(r.b)));
+      counts[i] = (counts[i] ?? 0) + r.n;
+    }
+    return { fromMs, bucketMs, counts };
+  }
+
+  /** Stored alerts per rule and per peer, read in one transaction with the last seq they include. */
+  counts(): AlertCounts {
+    return this.db.transaction(() => ({
+      lastSeq: (this.lastSeqStmt.get() as { m: number }).m,
+      rules: this.db.prepare('SELECT rule, COUNT(*) AS count FROM alerts GROUP BY rule ORDER BY count DESC, rule').all() as { rule: string; count: number }[],
+      peers: (this.db.prepare('SELECT peer, COUNT(*) AS count FROM alerts GROUP BY peer ORDER BY count DESC, peer').all() as { peer: string | null; count: number }[]).map((r) =>
+        r.peer === null ? { count: r.count } : { peer: r.peer, count: r.count },
+      ),
+    }))();
+  }
+
+  /** WHERE of an incident's alerts: its rule, within its first and last seq, and its key. */
+  private incidentWhere(inc: Incident): { where: string[]; params: (number | string)[] } {
+    const where = ['rule = ?', 'seq >= ?', 'seq <= ?'];
+    const params: (number | string)[] = [inc.rule, inc.firstAlertSeq, inc.lastAlertSeq];
     if (inc.key.numberPrefix !== undefined) {
       where.push("substr(json_extract(json, '$.presented.number'), 1, ?) = ?");
       params.push(inc.key.numberPrefix.length, inc.key.numberPrefix);
@@ -597,8 +662,6 @@ export class AlertStore {
       where.push("peer IS NULL AND substr(json_extract(json, '$.network.src'), 1, ?) = ? AND substr(json_extract(json, '$.network.src'), ?) NOT GLOB '*[^0-9]*'");
       params.push(inc.key.src.length + 1, `${inc.key.src}:`, inc.key.src.length + 2);
     }
-    params.push(clampLimit(limit));
-    const rows = this.db.prepare(`SELECT json FROM alerts WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as Row[];
-    return rows.map((r) => JSON.parse(r.json) as Alert);
+    return { where, params };
   }
 }

@@ -9,8 +9,10 @@
  * | `/web/client/<name>.js`       | public | its scripts, compiled by `npm run build` (no data)           |
  * | `/api/alerts/<id or seq>`     | token  | the alert plus its call's SIP messages (JSON)                |
  * | `/api/alerts/<id or seq>/pcap`| token  | pcapng of exactly that call's messages, offending frame commented |
- * | `/api/incidents`              | token  | incidents (issue #19): `?state=open|closed&rule=&peer=&since=<ISO time>&after=<id>&limit=` |
+ * | `/api/incidents`              | token  | incidents (issue #19): `?state=open|closed&rule=&peer=&since=<ISO time>&after=<id>&limit=`; `order=newest` (with `before=<id>`) lists newest first |
  * | `/api/incidents/<id>`         | token  | one incident and its alerts, paged: `?after=<seq>&limit=`    |
+ * | `/api/incidents/<id>/rate`    | token  | its stored alerts per capture-time bucket: `?buckets=` (1 … 500, default 40), the page's sparkline |
+ * | `/api/counts`                 | token  | stored alerts per rule and per peer with the lastSeq they include (the page's counters on first paint) |
  *
  * Auth is the caller's job: {@link webRouteAccess} says which paths need the token. Page assets are public because
  * the page's ES modules import each other by URL and the browser sends no token with those requests; they hold
@@ -44,13 +46,14 @@ export interface WebContext {
 export type WebAccess = 'public' | 'token';
 
 const ALERT_ROUTE = /^\/api\/alerts\/([^/]{1,64})(\/pcap)?$/;
-const INCIDENT_ROUTE = /^\/api\/incidents(?:\/(\d{1,15}))?$/;
+const INCIDENT_ROUTE = /^\/api\/incidents(?:\/(\d{1,15})(\/rate)?)?$/;
+const COUNTS_ROUTE = '/api/counts';
 const CLIENT_ROUTE = /^\/web\/client\/([a-z][a-z0-9-]{0,40}\.js)$/;
 
 /** Whether `pathname` is served by {@link handleWebRequest}, and whether it needs the bearer token. */
 export function webRouteAccess(pathname: string): WebAccess | undefined {
   if (pathname === '/' || pathname === '/index.html') return 'token';
-  if (ALERT_ROUTE.test(pathname) || INCIDENT_ROUTE.test(pathname)) return 'token';
+  if (ALERT_ROUTE.test(pathname) || INCIDENT_ROUTE.test(pathname) || pathname === COUNTS_ROUTE) return 'token';
   if (pathname === '/web/app.css' || CLIENT_ROUTE.test(pathname)) return 'public';
   return undefined;
 }
@@ -209,9 +212,13 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
     else send(req, res, 200, 'text/javascript; charset=utf-8', body, { 'cache-control': 'no-cache' });
     return true;
   }
+  if (path === COUNTS_ROUTE) {
+    json(req, res, 200, ctx.store.counts());
+    return true;
+  }
   const inc = INCIDENT_ROUTE.exec(path);
   if (inc) {
-    const r = incidentsResponse(ctx.store, inc[1], url.searchParams);
+    const r = inc[1] !== undefined && inc[2] ? incidentRateResponse(ctx.store, inc[1], url.searchParams) : incidentsResponse(ctx.store, inc[1], url.searchParams);
     json(req, res, r.status, r.body);
     return true;
   }
@@ -252,6 +259,19 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
 }
 
 const INTEGER = /^\d{1,15}$/;
+const RATE_BUCKETS_DEFAULT = 40;
+const RATE_BUCKETS_MAX = 500;
+
+/** `GET /api/incidents/:id/rate?buckets=`: the incident's stored alerts per capture-time bucket (issue #19, the page's sparkline). */
+export function incidentRateResponse(store: AlertStore, id: string, p: URLSearchParams): { status: number; body: unknown } {
+  const text = p.get('buckets');
+  if (text !== null && (!INTEGER.test(text) || Number(text) < 1 || Number(text) > RATE_BUCKETS_MAX)) {
+    return { status: 400, body: { error: `buckets must be an integer from 1 to ${RATE_BUCKETS_MAX}` } };
+  }
+  const incident = store.incident(Number(id));
+  if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
+  return { status: 200, body: { id: incident.id, count: incident.count, ...store.incidentRate(incident, text === null ? RATE_BUCKETS_DEFAULT : Number(text)) } };
+}
 
 /**
  * `GET /api/incidents` and `GET /api/incidents/:id` (issue #19) as status and JSON body. List: `state`, `rule`,
@@ -275,6 +295,10 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
   }
   const state = p.get('state');
   if (state !== null && state !== 'open' && state !== 'closed') return { status: 400, body: { error: 'state must be open or closed' } };
+  const order = p.get('order');
+  if (order !== null && order !== 'newest' && order !== 'oldest') return { status: 400, body: { error: 'order must be newest or oldest' } };
+  const beforeText = p.get('before');
+  if (beforeText !== null && !INTEGER.test(beforeText)) return { status: 400, body: { error: 'before must be a non-negative integer' } };
   const since = p.get('since');
   const sinceMs = since === null ? undefined : Date.parse(since);
   if (sinceMs !== undefined && !Number.isFinite(sinceMs)) return { status: 400, body: { error: 'since must be an ISO 8601 time' } };
@@ -286,6 +310,8 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
     ...(peer !== null ? { peer } : {}),
     ...(sinceMs !== undefined ? { sinceMs } : {}),
     ...(after !== undefined ? { afterId: after } : {}),
+    ...(beforeText !== null ? { beforeId: Number(beforeText) } : {}),
+    ...(order === 'newest' ? { newestFirst: true } : {}),
     limit,
   });
   const last = incidents[incidents.length - 1];
