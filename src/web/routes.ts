@@ -26,6 +26,7 @@ import type { Alert } from '../alerts/alert.js';
 import type { EvidenceMessage } from '../evidence/buffer.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import type { EvidenceService } from '../evidence/service.js';
+import type { Incident } from '../incidents/incident.js';
 import { captureIso } from '../rules/engine.js';
 import { clampLimit, type AlertStore } from '../sinks/store.js';
 import { tsString } from '../types.js';
@@ -41,6 +42,12 @@ export interface WebContext {
   readonly evidence: EvidenceService;
   /** Where the compiled page scripts are; default `dist/web/client/` of this checkout. */
   readonly clientDir?: string;
+  /**
+   * The current copy of an open incident (the daemon's grouper). The stored copy of a growing incident is written
+   * at most once per `incidents.updateSeconds`, while the WebSocket's subscribe sends the current one: without this,
+   * a page opening an incident right after it grew would get fewer alerts than its row shows.
+   */
+  readonly liveIncident?: (id: number) => Incident | undefined;
 }
 
 export type WebAccess = 'public' | 'token';
@@ -218,7 +225,7 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
   }
   const inc = INCIDENT_ROUTE.exec(path);
   if (inc) {
-    const r = inc[1] !== undefined && inc[2] ? incidentRateResponse(ctx.store, inc[1], url.searchParams) : incidentsResponse(ctx.store, inc[1], url.searchParams);
+    const r = inc[1] !== undefined && inc[2] ? incidentRateResponse(ctx, inc[1], url.searchParams) : incidentsResponse(ctx, inc[1], url.searchParams);
     json(req, res, r.status, r.body);
     return true;
   }
@@ -259,16 +266,22 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
 }
 
 const INTEGER = /^\d{1,15}$/;
+
+/** The live copy of an open incident when there is one, else the stored copy. */
+function currentIncident(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: number): Incident | undefined {
+  return ctx.liveIncident?.(id) ?? ctx.store.incident(id);
+}
 const RATE_BUCKETS_DEFAULT = 40;
 const RATE_BUCKETS_MAX = 500;
 
 /** `GET /api/incidents/:id/rate?buckets=`: the incident's stored alerts per capture-time bucket (issue #19, the page's sparkline). */
-export function incidentRateResponse(store: AlertStore, id: string, p: URLSearchParams): { status: number; body: unknown } {
+export function incidentRateResponse(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: string, p: URLSearchParams): { status: number; body: unknown } {
+  const { store } = ctx;
   const text = p.get('buckets');
   if (text !== null && (!INTEGER.test(text) || Number(text) < 1 || Number(text) > RATE_BUCKETS_MAX)) {
     return { status: 400, body: { error: `buckets must be an integer from 1 to ${RATE_BUCKETS_MAX}` } };
   }
-  const incident = store.incident(Number(id));
+  const incident = currentIncident(ctx, Number(id));
   if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
   return { status: 200, body: { id: incident.id, count: incident.count, ...store.incidentRate(incident, text === null ? RATE_BUCKETS_DEFAULT : Number(text)) } };
 }
@@ -279,7 +292,8 @@ export function incidentRateResponse(store: AlertStore, id: string, p: URLSearch
  * `limit` (1 … 1000, default 100); `next` is the `after` of the next page when this one is full. Detail: the incident
  * and its stored alerts after `after` (seq), at most `limit`, with `next` likewise.
  */
-export function incidentsResponse(store: AlertStore, id: string | undefined, p: URLSearchParams): { status: number; body: unknown } {
+export function incidentsResponse(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: string | undefined, p: URLSearchParams): { status: number; body: unknown } {
+  const { store } = ctx;
   const limitText = p.get('limit');
   if (limitText !== null && !INTEGER.test(limitText)) return { status: 400, body: { error: 'limit must be a positive integer' } };
   const limit = clampLimit(limitText === null ? undefined : Number(limitText));
@@ -287,7 +301,7 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
   if (afterText !== null && !INTEGER.test(afterText)) return { status: 400, body: { error: 'after must be a non-negative integer' } };
   const after = afterText === null ? undefined : Number(afterText);
   if (id !== undefined) {
-    const incident = store.incident(Number(id));
+    const incident = currentIncident(ctx, Number(id));
     if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
     const alerts = store.incidentAlerts(incident, after ?? 0, limit);
     const last = alerts[alerts.length - 1];
@@ -315,7 +329,7 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
     limit,
   });
   const last = incidents[incidents.length - 1];
-  return { status: 200, body: { incidents, ...(incidents.length === limit && last ? { next: last.id } : {}) } };
+  return { status: 200, body: { incidents: incidents.map((i) => (i.state === 'open' ? (ctx.liveIncident?.(i.id) ?? i) : i)), ...(incidents.length === limit && last ? { next: last.id } : {}) } };
 }
 
 /** `handleWebRequest` bound to `ctx`, in the shape of the HTTP server's `StaticHandler`. */

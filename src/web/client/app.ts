@@ -532,14 +532,22 @@ class Page {
     const spark = row.querySelector('.i-spark') ?? h('span', { class: 'i-spark' });
     row.className = `inc-row sev-${inc.severity} state-${inc.state}`;
     row.replaceChildren(
-      h('span', { class: 'i-sev' }, h('span', { class: `badge sev-${inc.severity}`, text: inc.severity })),
-      h('span', { class: 'i-rule', text: inc.rule }),
-      h('span', { class: 'i-key', text: keyText(inc.key) }),
-      h('span', { class: `i-state ${inc.state}`, text: inc.state }),
-      spark,
-      h('span', { class: 'i-count', text: `${inc.count} alert${inc.count === 1 ? '' : 's'}` }),
-      h('span', { class: 'i-distinct', text: distinctText(inc) }),
-      h('span', { class: 'i-span', text: spanText(inc.firstSeen, inc.lastSeen) }),
+      h(
+        'div',
+        { class: 'i-line i-head' },
+        h('span', { class: 'i-sev' }, h('span', { class: `badge sev-${inc.severity}`, text: inc.severity })),
+        h('span', { class: 'i-rule', text: inc.rule }),
+        h('span', { class: 'i-key', text: keyText(inc.key) }),
+        h('span', { class: `i-state ${inc.state}`, text: inc.state }),
+      ),
+      h(
+        'div',
+        { class: 'i-line i-facts' },
+        spark,
+        h('span', { class: 'i-count', text: `${inc.count} alert${inc.count === 1 ? '' : 's'}` }),
+        h('span', { class: 'i-distinct', text: distinctText(inc) }),
+        h('span', { class: 'i-span', text: spanText(inc.firstSeen, inc.lastSeen) }),
+      ),
     );
     row.title = `${inc.rule} · ${keyText(inc.key)}\n${inc.count} alerts, ${distinctText(inc)}\n${spanText(inc.firstSeen, inc.lastSeen)}, ${inc.state}`;
     row.hidden = this.iState.value !== '' && inc.state !== this.iState.value;
@@ -656,7 +664,9 @@ class Page {
   private showIncident(inc: Incident): void {
     const alive = this.newDetail();
     this.detailTitle.replaceChildren(h('span', { class: `badge sev-${inc.severity}`, text: inc.severity }), ` ${inc.rule} · ${keyText(inc.key)}`);
-    const facts = h('div', { attrs: { id: 'incident-facts' } }, ...this.incidentFacts(inc));
+    const [summary, factsList] = this.incidentFacts(inc);
+    const facts = h('div', { attrs: { id: 'incident-facts' } }, factsList);
+    const summaryBox = h('div', {}, summary);
     const rate = h('div', { class: 'spark-wrap', attrs: { id: 'incident-rate' } }, h('p', { class: 'loading', text: 'loading the rate…' }));
     const tbody = h('tbody');
     const table = h(
@@ -670,14 +680,16 @@ class Page {
     const shown = h('span', { class: 'legend', attrs: { id: 'incident-shown' } });
     const sample = h('div', { attrs: { id: 'incident-sample' } });
     this.detailBody.replaceChildren(
-      facts,
+      summaryBox,
       h('h3', { text: 'Rate' }),
       rate,
       h('h3', { text: 'Alerts' }),
       table,
       h('div', { class: 'downloads' }, more, shown),
-      h('h3', { text: 'Sample call' }),
+      h('h3', { text: 'Sample call', attrs: { id: 'incident-sample-title' } }),
       sample,
+      h('h3', { text: 'Incident' }),
+      facts,
     );
     let loaded = 0;
     let after = 0;
@@ -723,7 +735,9 @@ class Page {
       id: inc.id,
       update: (next) => {
         current = next;
-        facts.replaceChildren(...this.incidentFacts(next));
+        const [s2, f2] = this.incidentFacts(next);
+        summaryBox.replaceChildren(s2);
+        facts.replaceChildren(f2);
         this.detailTitle.replaceChildren(h('span', { class: `badge sev-${next.severity}`, text: next.severity }), ` ${next.rule} · ${keyText(next.key)}`);
         setShown();
       },
@@ -732,7 +746,8 @@ class Page {
     void loadPage();
   }
 
-  private incidentFacts(inc: Incident): HTMLElement[] {
+  /** The incident's one-line summary and its facts. */
+  private incidentFacts(inc: Incident): [HTMLElement, HTMLElement] {
     const { facts, fact } = factList();
     fact('State', inc.state === 'open' ? 'open (still growing)' : 'closed (its quiet period passed)');
     fact('Alerts', String(inc.count));
@@ -905,15 +920,19 @@ class Page {
     return [h('p', { class: 'summary', text: a.summary }), h('h3', { text: 'Why' }), reasons, h('h3', { text: 'Evidence' }), ev, h('h3', { text: 'Network and identity' }), facts];
   }
 
-  /** Summary, reasons and evidence first, then (after the ladder) the network and identity facts. */
-  private splitFacts(a: Alert): { head: HTMLElement[]; tail: HTMLElement[] } {
+  /**
+   * Summary, reasons and evidence first, then (after the ladder) the network and identity facts; `ladderFirst` (an
+   * incident's sample call) keeps only the summary before the ladder.
+   */
+  private splitFacts(a: Alert, ladderFirst: boolean): { head: HTMLElement[]; tail: HTMLElement[] } {
     const all = this.alertFacts(a);
-    return { head: all.slice(0, 5), tail: all.slice(5) };
+    const n = ladderFirst ? 1 : 5;
+    return { head: all.slice(0, n), tail: all.slice(n) };
   }
 
   private renderDetail(d: AlertDetailJson, container: HTMLElement): void {
     const a = d.alert;
-    const { head, tail } = this.splitFacts(a);
+    const { head, tail } = this.splitFacts(a, container !== this.detailBody);
     const parts: HTMLElement[] = [...head];
     const pcap = h('a', { text: 'Download pcap of this call', attrs: { href: apiUrl(d.pcap, true), download: '', id: 'pcap-link' } });
     parts.push(h('div', { class: 'downloads' }, pcap, h('span', { class: 'legend', text: `${d.messages.length} SIP message${d.messages.length === 1 ? '' : 's'}` })));

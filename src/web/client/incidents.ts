@@ -15,9 +15,10 @@ export function keyText(key: IncidentKey): string {
   return parts.join(' · ') || '(no key)';
 }
 
-/** `42 s`, `3 m 29 s`, `2 h 05 m`, `3 d 4 h`: a duration in the two largest units. */
+/** `250 ms`, `42 s`, `3 m 29 s`, `2 h 05 m`, `3 d 4 h`: a duration in the two largest units. */
 export function durationText(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '?';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s} s`;
   const m = Math.floor(s / 60);
@@ -27,11 +28,12 @@ export function durationText(ms: number): string {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-/** `14:59:11 → 15:02:40 (3 m 29 s)` in capture time (UTC, as captured); the dates too when they differ. */
+/** `14:59:11 → 15:02:40 (3 m 29 s)` in capture time (UTC, as captured); the dates too when they differ; one time for one instant. */
 export function spanText(firstSeen: string, lastSeen: string): string {
   const a = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(firstSeen);
   const b = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)/.exec(lastSeen);
   if (!a || !b) return `${firstSeen} → ${lastSeen}`;
+  if (firstSeen === lastSeen) return a[2]!;
   const sameDay = a[1] === b[1];
   const from = sameDay ? a[2] : `${a[1]} ${a[2]}`;
   const to = sameDay ? b[2] : `${b[1]} ${b[2]}`;

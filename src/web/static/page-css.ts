@@ -47,6 +47,7 @@ a { color: var(--accent); }
 
 .tabs { display: flex; gap: 4px; border-bottom: 1px solid var(--line); margin-bottom: 8px; }
 .tab { border: 1px solid transparent; border-bottom: none; border-radius: 4px 4px 0 0; padding: 5px 14px; font-weight: 600; color: var(--muted); background: none; margin-bottom: -1px; }
+.tab .count { min-width: 0; margin-left: 4px; }
 .tab[aria-selected="true"] { color: var(--text); background: var(--panel); border-color: var(--line); border-bottom: 1px solid var(--panel); }
 .panel { display: flex; flex-direction: column; flex: 1 1 0; min-height: 0; }
 
@@ -77,25 +78,26 @@ a { color: var(--accent); }
 .sev-high:is(.row, .inc-row) { border-left-color: #c4510f; }
 .sev-critical:is(.row, .inc-row) { border-left-color: #a8001c; }
 
-/* Incident rows: badge, rule, key, state; then the rate sparkline, count, distinct numbers and span. */
-.inc-row { height: var(--inc-row-h); display: grid; grid-template-columns: 5.2rem 3.4rem 6.6rem minmax(0, 1.25fr) minmax(0, 1fr) 4.2rem;
-  grid-template-rows: 22px 22px; grid-template-areas: "sev rule rule key key state" "spark spark count distinct span span"; column-gap: 8px; align-items: center; }
-.inc-row .i-sev { grid-area: sev; }
-.inc-row .i-rule { grid-area: rule; font-weight: 600; }
-.inc-row .i-key { grid-area: key; }
-.inc-row .i-state { grid-area: state; text-align: right; font-size: 12px; font-weight: 600; }
+/* Incident rows, two lines: badge, rule, key, state; then the rate sparkline, count, distinct numbers and span. */
+.inc-row { height: var(--inc-row-h); display: flex; flex-direction: column; justify-content: center; gap: 2px; }
+.inc-row .i-line { display: grid; column-gap: 8px; align-items: center; height: 22px; }
+.inc-row .i-line > span { overflow: hidden; text-overflow: ellipsis; }
+.inc-row .i-head { grid-template-columns: 5.2rem minmax(0, 13.5rem) minmax(0, 1fr) 4.2rem; }
+.inc-row .i-facts { grid-template-columns: 120px 6rem minmax(0, 1fr) minmax(0, 1.15fr); }
+.inc-row .i-rule { font-weight: 600; }
+.inc-row .i-state { text-align: right; font-size: 12px; font-weight: 600; }
 .inc-row .i-state.open { color: var(--bad); }
 .inc-row .i-state.closed { color: var(--muted); }
-.inc-row .i-spark { grid-area: spark; display: flex; align-items: center; height: 22px; }
-.inc-row .i-count { grid-area: count; font-variant-numeric: tabular-nums; }
-.inc-row .i-distinct { grid-area: distinct; color: var(--muted); font-size: 13px; }
-.inc-row .i-span { grid-area: span; color: var(--muted); font-size: 13px; font-variant-numeric: tabular-nums; }
+.inc-row .i-spark { display: flex; align-items: center; height: 22px; }
+.inc-row .i-count { font-variant-numeric: tabular-nums; }
+.inc-row .i-distinct, .inc-row .i-span { color: var(--muted); font-size: 13px; font-variant-numeric: tabular-nums; }
 svg.spark { display: block; overflow: visible; }
 svg.spark .spark-line { fill: none; stroke: #0b57d0; stroke-width: 1.5; stroke-linejoin: round; }
 svg.spark .spark-area { fill: #dbe7fb; stroke: none; }
 .spark-wrap { border: 1px solid var(--line); border-radius: 4px; background: #fbfcfd; padding: 6px 8px; max-width: 500px; }
 .spark-wrap .legend { margin: 4px 0 0; }
 table.inc-alerts { width: 100%; }
+table.inc-alerts td.value { overflow-wrap: normal; white-space: nowrap; }
 table.inc-alerts tr.inc-alert { cursor: pointer; }
 table.inc-alerts tr.inc-alert:hover { background: #f0f4fa; }
 table.inc-alerts tr.inc-alert[aria-selected="true"] { background: #dbe7fb; }
