@@ -33,15 +33,6 @@ export interface IncidentQuery {
   readonly limit?: number;
 }
 
-/** Alerts of an incident per time bucket (the live page's sparkline, issue #19). */
-export interface IncidentRate {
-  /** Capture time of the first bucket's start (the incident's firstSeen), ms since the epoch. */
-  readonly fromMs: number;
-  readonly bucketMs: number;
-  /** Stored alerts per bucket; the last bucket holds lastSeen. */
-  readonly counts: number[];
-}
-
 /** Stored alerts per rule and per peer (`peer` absent: unknown sources), and the last seq they include. */
 export interface AlertCounts {
   readonly lastSeq: number;
@@ -606,51 +597,46 @@ export class AlertStore {
    * and its key (peer; source address; or presented-number prefix). Alerts pruned by retention are gone.
    */
   incidentAlerts(inc: Incident, afterSeq: number, limit?: number): Alert[] {
-    const { where, params } = this.incidentWhere(inc);
-    where.push('seq > ?');
-    params.push(afterSeq, clampLimit(limit));
+    const { where, params } = this.incidentWhere(inc, afterSeq, inc.lastAlertSeq);
+    params.push(clampLimit(limit));
     const rows = this.db.prepare(`SELECT json FROM alerts WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as Row[];
     return rows.map((r) => JSON.parse(r.json) as Alert);
   }
 
   /**
-   * The stored alerts of an incident counted in `buckets` equal slices of capture time from its firstSeen to its
-   * lastSeen (one SQL aggregate: no alert is parsed).
+   * Capture times (ms) of an incident's stored alerts with `afterSeq < seq <= uptoSeq` (no alert is parsed into an
+   * object: the page's rate sparkline reads only these; a window of seqs bounds the rows read per call).
    */
-  incidentRate(inc: Incident, buckets: number): IncidentRate {
-    const n = Math.max(1, Math.min(500, Math.floor(buckets)));
-    const fromMs = Date.parse(inc.firstSeen);
-    const toMs = Date.parse(inc.lastSeen);
-    const counts = new Array<number>(n).fill(0);
-    if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) return { fromMs: 0, bucketMs: 1, counts };
-    const bucketMs = Math.max(1, Math.ceil((Math.max(toMs, fromMs) - fromMs + 1) / n));
-    const { where, params } = this.incidentWhere(inc);
-    const rows = this.db
-      .prepare(`SELECT CAST((capture_ms - ?) / ? AS INTEGER) AS b, COUNT(*) AS n FROM alerts WHERE ${where.join(' AND ')} GROUP BY b`)
-      .all(fromMs, bucketMs, ...params) as { b: number | null; n: number }[];
-    for (const r of rows) {
-      // Capture times outside the span (clock steps in a capture) count in the nearest bucket.
-      const i = r.b === null ? n - 1 : Math.max(0, Math.min(n - 1, Math.floor(r.b)));
-      counts[i] = (counts[i] ?? 0) + r.n;
-    }
-    return { fromMs, bucketMs, counts };
+  incidentCaptureTimes(inc: Incident, afterSeq: number, uptoSeq: number): (number | null)[] {
+    const { where, params } = this.incidentWhere(inc, afterSeq, Math.min(uptoSeq, inc.lastAlertSeq));
+    const rows = this.db.prepare(`SELECT capture_ms AS ms FROM alerts WHERE ${where.join(' AND ')}`).all(...params) as { ms: number | null }[];
+    return rows.map((r) => r.ms);
   }
 
-  /** Stored alerts per rule and per peer, read in one transaction with the last seq they include. */
-  counts(): AlertCounts {
+  /**
+   * Stored alerts with `seq > afterSeq` (default all) per rule and per peer, read in one transaction with the last
+   * seq they include.
+   */
+  counts(afterSeq = 0): AlertCounts {
+    // All rows: GROUP BY over the (rule, seq) and (peer, seq) indexes; a tail: the seq range of the table.
+    const where = afterSeq > 0 ? 'WHERE seq > ?' : '';
+    const args = afterSeq > 0 ? [afterSeq] : [];
     return this.db.transaction(() => ({
       lastSeq: (this.lastSeqStmt.get() as { m: number }).m,
-      rules: this.db.prepare('SELECT rule, COUNT(*) AS count FROM alerts GROUP BY rule ORDER BY count DESC, rule').all() as { rule: string; count: number }[],
-      peers: (this.db.prepare('SELECT peer, COUNT(*) AS count FROM alerts GROUP BY peer ORDER BY count DESC, peer').all() as { peer: string | null; count: number }[]).map((r) =>
-        r.peer === null ? { count: r.count } : { peer: r.peer, count: r.count },
-      ),
+      rules: this.db.prepare(`SELECT rule, COUNT(*) AS count FROM alerts ${where} GROUP BY rule ORDER BY count DESC, rule`).all(...args) as { rule: string; count: number }[],
+      peers: (
+        this.db.prepare(`SELECT peer, COUNT(*) AS count FROM alerts ${where} GROUP BY peer ORDER BY count DESC, peer`).all(...args) as { peer: string | null; count: number }[]
+      ).map((r) => (r.peer === null ? { count: r.count } : { peer: r.peer, count: r.count })),
     }))();
   }
 
-  /** WHERE of an incident's alerts: its rule, within its first and last seq, and its key. */
-  private incidentWhere(inc: Incident): { where: string[]; params: (number | string)[] } {
-    const where = ['rule = ?', 'seq >= ?', 'seq <= ?'];
-    const params: (number | string)[] = [inc.rule, inc.firstAlertSeq, inc.lastAlertSeq];
+  /**
+   * WHERE of an incident's alerts with `afterSeq < seq <= uptoSeq`: its rule, within its first and last seq, and its
+   * key. One lower bound (not `seq >= first AND seq > after`), so SQLite's index range starts at the right row.
+   */
+  private incidentWhere(inc: Incident, afterSeq: number, uptoSeq: number): { where: string[]; params: (number | string)[] } {
+    const where = ['rule = ?', 'seq > ?', 'seq <= ?'];
+    const params: (number | string)[] = [inc.rule, Math.max(afterSeq, inc.firstAlertSeq - 1), Math.min(uptoSeq, inc.lastAlertSeq)];
     if (inc.key.numberPrefix !== undefined) {
       where.push("substr(json_extract(json, '$.presented.number'), 1, ?) = ?");
       params.push(inc.key.numberPrefix.length, inc.key.numberPrefix);
@@ -659,8 +645,11 @@ export class AlertStore {
       params.push(inc.key.peer);
     } else if (inc.key.src !== undefined) {
       // network.src is `address:port`: the address, then a colon and digits only.
-      where.push("peer IS NULL AND substr(json_extract(json, '$.network.src'), 1, ?) = ? AND substr(json_extract(json, '$.network.src'), ?) NOT GLOB '*[^0-9]*'");
-      params.push(inc.key.src.length + 1, `${inc.key.src}:`, inc.key.src.length + 2);
+      // instr() first: a substring test skips other sources' rows without parsing their JSON.
+      where.push(
+        "peer IS NULL AND instr(json, ?) > 0 AND substr(json_extract(json, '$.network.src'), 1, ?) = ? AND substr(json_extract(json, '$.network.src'), ?) NOT GLOB '*[^0-9]*'",
+      );
+      params.push(JSON.stringify(`${inc.key.src}:`).slice(0, -1), inc.key.src.length + 1, `${inc.key.src}:`, inc.key.src.length + 2);
     }
     return { where, params };
   }

@@ -4,7 +4,8 @@
  */
 import type { Alert } from '../alerts/alert.js';
 import type { Incident } from '../incidents/incident.js';
-import type { AlertCounts, IncidentRate } from '../sinks/store.js';
+import type { AlertCounts } from '../sinks/store.js';
+import type { IncidentRate } from './incident-rate.js';
 
 /** One SIP message of the alert's call, as it was captured. */
 export interface EvidenceMessageJson {

@@ -31,7 +31,8 @@ import { captureIso } from '../rules/engine.js';
 import { clampLimit, type AlertStore } from '../sinks/store.js';
 import { tsString } from '../types.js';
 import { AlertLookup } from './alert-lookup.js';
-import type { AlertDetailJson, EvidenceMessageJson } from './api-types.js';
+import { IncidentRates } from './incident-rate.js';
+import type { AlertCountsJson, AlertDetailJson, EvidenceMessageJson } from './api-types.js';
 import { PAGE_CSS } from './static/page-css.js';
 import { PAGE_HTML } from './static/page-html.js';
 
@@ -220,12 +221,20 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
     return true;
   }
   if (path === COUNTS_ROUTE) {
-    json(req, res, 200, ctx.store.counts());
+    json(req, res, 200, alertCounts(ctx.store));
     return true;
   }
   const inc = INCIDENT_ROUTE.exec(path);
+  if (inc?.[1] !== undefined && inc[2]) {
+    // Answered later: the first count of a big incident is read in slices between other work.
+    incidentRateResponse(ctx, inc[1], url.searchParams).then(
+      (r) => json(req, res, r.status, r.body),
+      (e: unknown) => json(req, res, 500, { error: e instanceof Error ? e.message : String(e) }),
+    );
+    return true;
+  }
   if (inc) {
-    const r = inc[1] !== undefined && inc[2] ? incidentRateResponse(ctx, inc[1], url.searchParams) : incidentsResponse(ctx, inc[1], url.searchParams);
+    const r = incidentsResponse(ctx, inc[1], url.searchParams);
     json(req, res, r.status, r.body);
     return true;
   }
@@ -267,15 +276,50 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
 
 const INTEGER = /^\d{1,15}$/;
 
+interface CountsCache {
+  lastSeq: number;
+  pruned: number;
+  readonly rules: Map<string, number>;
+  /** By peer name; '' for unknown sources. */
+  readonly peers: Map<string, number>;
+}
+const countCaches = new WeakMap<AlertStore, CountsCache>();
+
+/**
+ * `GET /api/counts`: every page load asks, and a full GROUP BY reads every stored alert's index entries (~25 ms per
+ * 100k), so the counts are kept per store and only alerts stored since are counted; retention pruning starts over.
+ */
+export function alertCounts(store: AlertStore): AlertCountsJson {
+  const pruned = store.stats().pruned;
+  let c = countCaches.get(store);
+  const add = (d: AlertCountsJson, into: CountsCache): void => {
+    for (const r of d.rules) into.rules.set(r.rule, (into.rules.get(r.rule) ?? 0) + r.count);
+    for (const p of d.peers) into.peers.set(p.peer ?? '', (into.peers.get(p.peer ?? '') ?? 0) + p.count);
+    into.lastSeq = d.lastSeq;
+  };
+  if (!c || c.pruned !== pruned) {
+    c = { lastSeq: 0, pruned, rules: new Map(), peers: new Map() };
+    add(store.counts(), c);
+    countCaches.set(store, c);
+  } else if (store.lastSeq() > c.lastSeq) add(store.counts(c.lastSeq), c);
+  const sorted = <K>(m: Map<K, number>): [K, number][] => [...m].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+  return {
+    lastSeq: c.lastSeq,
+    rules: sorted(c.rules).map(([rule, count]) => ({ rule, count })),
+    peers: sorted(c.peers).map(([peer, count]) => (peer === '' ? { count } : { peer, count })),
+  };
+}
+
 /** The live copy of an open incident when there is one, else the stored copy. */
 function currentIncident(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: number): Incident | undefined {
   return ctx.liveIncident?.(id) ?? ctx.store.incident(id);
 }
 const RATE_BUCKETS_DEFAULT = 40;
+const rateCaches = new WeakMap<AlertStore, IncidentRates>();
 const RATE_BUCKETS_MAX = 500;
 
 /** `GET /api/incidents/:id/rate?buckets=`: the incident's stored alerts per capture-time bucket (issue #19, the page's sparkline). */
-export function incidentRateResponse(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: string, p: URLSearchParams): { status: number; body: unknown } {
+export async function incidentRateResponse(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: string, p: URLSearchParams): Promise<{ status: number; body: unknown }> {
   const { store } = ctx;
   const text = p.get('buckets');
   if (text !== null && (!INTEGER.test(text) || Number(text) < 1 || Number(text) > RATE_BUCKETS_MAX)) {
@@ -283,7 +327,9 @@ export function incidentRateResponse(ctx: Pick<WebContext, 'store' | 'liveIncide
   }
   const incident = currentIncident(ctx, Number(id));
   if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
-  return { status: 200, body: { id: incident.id, count: incident.count, ...store.incidentRate(incident, text === null ? RATE_BUCKETS_DEFAULT : Number(text)) } };
+  let rates = rateCaches.get(store);
+  if (!rates) rateCaches.set(store, (rates = new IncidentRates(store)));
+  return { status: 200, body: { id: incident.id, count: incident.count, ...(await rates.rate(incident, text === null ? RATE_BUCKETS_DEFAULT : Number(text))) } };
 }
 
 /**
