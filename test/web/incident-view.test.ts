@@ -191,6 +191,18 @@ describe.skipIf(!HAVE_CHROMIUM)('incident view of the live page (chromium, real 
     await row.click();
     await expect.poll(() => page.locator('#d-title').textContent()).toBe(`${base0.severity} ${RULE}${HOSTILE} · peer ${HOSTILE}`);
     expect(await page.locator('#incident-summary').textContent()).toContain(`${RULE}${HOSTILE} alerts from peer ${HOSTILE}, `);
+    // Keyboard: newest first, ArrowDown moves to the next (older) incident, Enter opens it.
+    const evilId = openIncident(daemon, RULE, '127.0.0.98')!.id;
+    expect(await page.locator('#incidents .inc-row').evaluateAll((rows) => rows.slice(0, 3).map((r) => r.id))).toEqual([
+      'incident-900001',
+      `incident-${evilId}`,
+      `incident-${base0.id}`,
+    ]);
+    await row.focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe(`incident-${evilId}`);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#d-title').textContent()).toBe(`medium ${RULE} · src 127.0.0.98`);
     // Nothing of it became markup: no image element, no handler ran.
     expect(await page.evaluate(() => document.querySelectorAll('img').length)).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
