@@ -403,7 +403,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       metricsContentType: m.registry.contentType,
       health,
       ...(opts.staticHandler ? { staticHandler: opts.staticHandler } : {}),
-      web: { store, evidence },
+      web: { store, evidence, liveIncident: (id) => live.grouper.get(id) },
       onAuthFailure: (endpoint) => m.authFailure(endpoint),
       ...(srv.hostnames ? { hostnames: srv.hostnames } : {}),
       ...(srv.allowedOrigins ? { allowedOrigins: srv.allowedOrigins } : {}),
