@@ -1,5 +1,5 @@
 /**
- * Issue #16 point 6: HEP v1/v2/v3 over UDP and over TCP inside captures (captures/crafted/hep/, made by
+ * Issue #16 point 6: HEP v1/v2/v3 over UDP and over TCP inside captures (test/captures/crafted/hep/, made by
  * scripts/make-hep-captures.ts). The differential test compares the SIP messages per frame with tshark's reading of
  * each capture's twin; this one checks what tshark cannot see: the inner addresses, transport and capture time HEP
  * carries, the agent named in the origin, non-SIP HEP counted by payload type, and no anomaly.
@@ -16,7 +16,7 @@ import { PcapWriter } from '../../src/sources/capture/writer.js';
 import { LinkType } from '../../src/types.js';
 import { tempDir } from '../daemon/helpers.js';
 
-const DIR = 'captures/crafted/hep';
+const DIR = 'test/captures/crafted/hep';
 interface Expected {
   readonly version: number;
   readonly feed: string;
