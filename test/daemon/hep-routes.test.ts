@@ -1,0 +1,71 @@
+/**
+ * Issue #20: a call replayed to the daemon over HEP (`spoofwatch hep-send`, UDP and `--tcp`).
+ * - Frame numbers of HEP/TCP messages: each HEP packet is a frame of the listener, as each datagram is on the HEP UDP
+ *   listener (they used to carry the number of the socket read that delivered them: a fast sender put a whole call
+ *   in one read, so every message of it was "frame 2" and every one was marked offending).
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFiles } from '../../src/commands/analyze.js';
+import type { EvidenceMessageJson } from '../../src/web/api-types.js';
+import type { Alert } from '../../src/alerts/alert.js';
+import { labConfig, quietDaemon, SCENARIO_PCAP, tempDir, waitFor } from './helpers.js';
+import type { DaemonHandle } from '../../src/daemon/daemon.js';
+
+/** The scenario's SIP messages in capture order (what hep-send sends, one HEP packet each): Call-ID and bytes. */
+async function scenarioMessages(): Promise<{ callId: string; raw: string }[]> {
+  const out: { callId: string; raw: string }[] = [];
+  await runFiles([SCENARIO_PCAP], (e) => void out.push({ callId: e.msg.callId ?? '', raw: e.msg.raw.toString('latin1') }), { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} });
+  return out;
+}
+
+async function hepSend(port: number, tcp: boolean, captureId: number): Promise<void> {
+  const child = spawn(process.execPath, ['dist/cli.js', 'hep-send', SCENARIO_PCAP, '--to', `127.0.0.1:${port}`, ...(tcp ? ['--tcp'] : []), '--capture-id', String(captureId), '--rate', '0']);
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const code = await new Promise<number | null>((res) => child.once('exit', res));
+  expect({ code, stderr }).toEqual({ code: 0, stderr: `sent 150 HEP packets to 127.0.0.1:${port} over ${tcp ? 'TCP' : 'UDP'}\n` });
+}
+
+interface Detail {
+  alert: Alert;
+  messages: EvidenceMessageJson[];
+}
+
+async function detail(d: DaemonHandle, seq: number): Promise<Detail> {
+  return (await (await fetch(`${d.urls.api}/${seq}`)).json()) as Detail;
+}
+
+const t = tempDir('spoofwatch-hep-routes-');
+let sent: { callId: string; raw: string }[] = [];
+beforeAll(async () => {
+  sent = await scenarioMessages();
+});
+afterAll(t.cleanup);
+
+describe('a capture replayed over HEP', () => {
+  it('HEP/TCP: each message carries its own frame, its place in the feed (1 … 150, as over UDP)', async () => {
+    const d = await quietDaemon(labConfig({ store: join(t.dir, 'tcp.db') }));
+    try {
+      await hepSend(d.ports.hepTcp!, true, 2002);
+      await waitFor(() => d.store.lastSeq() >= 29, 10_000, 'alerts stored');
+      const alerts = d.store.query({ limit: 1000 });
+      expect(alerts).toHaveLength(29);
+      for (const a of alerts) {
+        const { messages } = await detail(d, a.seq);
+        // The call's messages, each at the frame of its HEP packet: its 1-based place among the packets sent.
+        const want = sent.flatMap((m, i) => (m.callId === a.call.callId ? [{ frame: i + 1, raw: m.raw }] : []));
+        expect(messages.map((m) => ({ frame: m.frame, raw: m.raw }))).toEqual(want);
+        // Only the messages the alert's evidence points at are marked offending (CLI-MULTI-PEER also names a frame of
+        // the earlier call from another peer, not in this call); the raising INVITE is one of them.
+        const mine = new Set(want.map((m) => m.frame));
+        const pointed = [...new Set(a.evidence.map((e) => e.frame!))].filter((f) => mine.has(f));
+        expect(messages.filter((m) => m.offending).map((m) => m.frame)).toEqual(pointed);
+        expect(pointed.length).toBeGreaterThan(0);
+      }
+    } finally {
+      await d.stop();
+    }
+  });
+});
