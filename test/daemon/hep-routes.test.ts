@@ -3,8 +3,12 @@
  * - Frame numbers of HEP/TCP messages: each HEP packet is a frame of the listener, as each datagram is on the HEP UDP
  *   listener (they used to carry the number of the socket read that delivered them: a fast sender put a whole call
  *   in one read, so every message of it was "frame 2" and every one was marked offending).
+ * - One message, one row: replayed over HEP UDP and then HEP TCP, each message of a call is once in its evidence,
+ *   with the two routes it arrived by; the alerts are those of one replay (no rule counts a copy twice); the pcap
+ *   has one packet per row.
  */
 import { spawn } from 'node:child_process';
+import { parseCapture } from '../../src/sources/capture/index.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFiles } from '../../src/commands/analyze.js';
@@ -21,7 +25,7 @@ async function scenarioMessages(): Promise<{ callId: string; raw: string }[]> {
 }
 
 async function hepSend(port: number, tcp: boolean, captureId: number): Promise<void> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'hep-send', SCENARIO_PCAP, '--to', `127.0.0.1:${port}`, ...(tcp ? ['--tcp'] : []), '--capture-id', String(captureId), '--rate', '0']);
+  const child = spawn(process.execPath, ['dist/cli.js', 'hep-send', SCENARIO_PCAP, '--to', `127.0.0.1:${port}`, ...(tcp ? ['--tcp'] : []), '--capture-id', String(captureId), '--rate', tcp ? '0' : '2000']);
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const code = await new Promise<number | null>((res) => child.once('exit', res));
@@ -64,6 +68,44 @@ describe('a capture replayed over HEP', () => {
         expect(messages.filter((m) => m.offending).map((m) => m.frame)).toEqual(pointed);
         expect(pointed.length).toBeGreaterThan(0);
       }
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('over HEP UDP and HEP TCP: each message once in its call\'s evidence with both routes; alerts as one replay', async () => {
+    const d = await quietDaemon(labConfig({ store: join(t.dir, 'both.db') }));
+    try {
+      await hepSend(d.ports.hepUdp!, false, 2001);
+      await waitFor(() => d.sources().find((s) => s.name === 'hep-udp')!.counters.sipMessages >= 150, 10_000, 'UDP replay read');
+      await waitFor(() => d.store.lastSeq() >= 29, 10_000, 'alerts of the UDP replay');
+      const once = d.store.query({ limit: 1000 }).map((a) => `${a.seq} ${a.call.callId} ${a.rule}`);
+      expect(once).toHaveLength(29);
+      await hepSend(d.ports.hepTcp!, true, 2002);
+      // The TCP copies have arrived once the hep-tcp listener counted 150 SIP messages.
+      await waitFor(() => d.sources().find((s) => s.name === 'hep-tcp')!.counters.sipMessages >= 150, 10_000, 'TCP replay read');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(d.store.query({ limit: 1000 }).map((a) => `${a.seq} ${a.call.callId} ${a.rule}`)).toEqual(once);
+
+      const agents = new Set<string>();
+      for (const a of d.store.query({ limit: 1000 })) {
+        const { messages } = await detail(d, a.seq);
+        const want = sent.flatMap((m, i) => (m.callId === a.call.callId ? [{ frame: i + 1, raw: m.raw }] : []));
+        // Once each, at the frame of the first arrival (the UDP datagram), with the UDP then the TCP route.
+        expect(messages.map((m) => ({ frame: m.frame, raw: m.raw }))).toEqual(want);
+        for (const m of messages) {
+          expect(m.routes).toEqual([
+            { feed: 'udp', agent: expect.stringMatching(/^127\.0\.0\.1:\d+$/), captureId: 2001 },
+            { feed: 'tcp', agent: expect.stringMatching(/^127\.0\.0\.1:\d+$/), captureId: 2002 },
+          ]);
+          agents.add(JSON.stringify(m.routes));
+        }
+        const pcap = parseCapture(Buffer.from(await (await fetch(`${d.urls.api}/${a.seq}/pcap`)).arrayBuffer()));
+        expect(pcap.error).toBeUndefined();
+        expect(pcap.frames).toHaveLength(want.length);
+      }
+      // One UDP sender and one TCP connection: the same two routes on every message.
+      expect(agents.size).toBe(1);
     } finally {
       await d.stop();
     }

@@ -56,8 +56,8 @@ describe('HEP captures: v1, v2, v3 over UDP and TCP, IPv4 and IPv6', () => {
       expect(got).toEqual(want.messages);
       expect(report.sipMessages).toBe(want.sipMessages);
       expect(report.anomalies).toEqual({});
-      // The agent that reported the messages: the outer source; v2 and v3 add their capture id.
-      expect([...agents].map((a) => JSON.parse(a) as unknown)).toEqual([want.agent]);
+      // The agent that reported the messages: the outer source; v2 and v3 add their capture id; the feed's transport.
+      expect([...agents].map((a) => JSON.parse(a) as unknown)).toEqual([{ ...want.agent, feed: want.feed }]);
 
       // Non-SIP HEP (Kamailio hlog, payload type 100) is counted by payload type, not as an anomaly.
       const ingest = new Ingest({ origin: path, onMessage: () => undefined });
