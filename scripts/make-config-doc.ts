@@ -118,7 +118,7 @@ export const FIELD_NOTES: Readonly<Record<string, string>> = {
   incidents: 'How alerts group into incidents (issue #19).',
   'incidents.quietSeconds': 'An incident closes after this long (capture time) without a new alert.',
   'incidents.updateSeconds': 'Least time between two updates of an open incident on the WebSocket.',
-  'incidents.maxOpen': 'Open incidents at most; beyond it the oldest is closed.',
+  'incidents.maxOpen': 'Open incidents at most; beyond it the least recently grown one is closed early.',
   'incidents.rules': 'Per-rule grouping by rule id.',
   'incidents.rules.<ID>': 'Grouping of one rule\'s alerts.',
   'incidents.rules.<ID>.quietSeconds': 'The rule\'s own quiet period.',

@@ -3,16 +3,15 @@
  * agents, a tap and HEP) is one row of the call's evidence with the routes it arrived by; a second copy over the
  * same route is a retransmission and stays a row of its own. Kept in the store, one packet per row in the pcapng.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EvidenceBuffer, routeJson, type EvidenceMessage, type EvidenceRoute } from '../../src/evidence/buffer.js';
 import { evidencePcapng } from '../../src/evidence/pcap.js';
 import { mergeMessages } from '../../src/evidence/service.js';
 import { EvidenceStore } from '../../src/evidence/store.js';
 import { parseCapture } from '../../src/sources/capture/index.js';
+import { tempDir } from '../daemon/helpers.js';
 
 const UDP_AGENT: EvidenceRoute = { address: '192.0.2.10:41000', captureId: 2001, feed: 'udp' };
 const TCP_AGENT: EvidenceRoute = { address: '192.0.2.10:41000', captureId: 2001, feed: 'tcp' };
@@ -105,19 +104,12 @@ describe('EvidenceBuffer: one message, one row', () => {
   });
 });
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function dbFile(): string {
-  const d = mkdtempSync(join(tmpdir(), 'sw-evroutes-'));
-  dirs.push(d);
-  return join(d, 'spoofwatch.db');
-}
+const tmp = tempDir('sw-evroutes-');
+afterAll(tmp.cleanup);
 
 describe('routes kept and exported', () => {
   it('the store keeps each row\'s routes; a database made before routes gets the column and reads its rows without', () => {
-    const file = dbFile();
+    const file = join(tmp.dir, 'spoofwatch.db');
     const old = new Database(file);
     old.exec(`CREATE TABLE evidence_messages (call_id TEXT NOT NULL, idx INTEGER NOT NULL, frame INTEGER NOT NULL,
       ts_sec INTEGER NOT NULL, ts_nsec INTEGER NOT NULL, src_ip TEXT NOT NULL, src_port INTEGER NOT NULL,
