@@ -5,9 +5,10 @@
  *   in one read, so every message of it was "frame 2" and every one was marked offending).
  * - One message, one row: replayed over HEP UDP and then HEP TCP, each message of a call is once in its evidence,
  *   with the two routes it arrived by; the alerts are those of one replay (no rule counts a copy twice); the pcap
- *   has one packet per row.
+ *   has one packet per row. The same with a tap (the capture file in the watched folder) and a HEP replay of it.
  */
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { parseCapture } from '../../src/sources/capture/index.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +107,30 @@ describe('a capture replayed over HEP', () => {
       }
       // One UDP sender and one TCP connection: the same two routes on every message.
       expect(agents.size).toBe(1);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('a tap (the capture in the watched folder) and HEP: each message once, routes tap and the agent, at its capture frame', async () => {
+    mkdirSync(join(t.dir, 'in'));
+    const d = await quietDaemon(labConfig({ store: join(t.dir, 'tap.db'), watch: join(t.dir, 'in') }));
+    try {
+      copyFileSync(SCENARIO_PCAP, join(t.dir, 'in', 'scenario.pcapng'));
+      await waitFor(() => d.sources().find((s) => s.name === 'watch')!.counters.sipMessages >= 150, 10_000, 'capture read');
+      await waitFor(() => d.store.lastSeq() >= 29, 10_000, 'alerts of the capture');
+      await hepSend(d.ports.hepUdp!, false, 2001);
+      await waitFor(() => d.sources().find((s) => s.name === 'hep-udp')!.counters.sipMessages >= 150, 10_000, 'HEP replay read');
+      await new Promise((r) => setTimeout(r, 300));
+      const alerts = d.store.query({ limit: 1000 });
+      expect(alerts).toHaveLength(29);
+      const frames = new Map<string, number[]>();
+      await runFiles([SCENARIO_PCAP], (e) => void frames.set(e.msg.callId ?? '', [...(frames.get(e.msg.callId ?? '') ?? []), e.meta.frame]), { files: [], frames: 0, sipMessages: 0, notSip: 0, anomalies: {} });
+      for (const a of alerts) {
+        const { messages } = await detail(d, a.seq);
+        expect(messages.map((m) => m.frame)).toEqual(frames.get(a.call.callId));
+        for (const m of messages) expect(m.routes).toEqual(['tap', { feed: 'udp', agent: expect.stringMatching(/^127\.0\.0\.1:\d+$/), captureId: 2001 }]);
+      }
     } finally {
       await d.stop();
     }
