@@ -29,6 +29,11 @@ export interface CallSummary {
   readonly state: string;
   readonly finalStatus?: number;
   readonly firstFrame: number;
+  /**
+   * With several capture files: the file of the call's first alert (its `network.origin`), where `firstFrame` is
+   * counted (frame numbers are per file). Absent for one file.
+   */
+  readonly file?: string;
   readonly messages: number;
   readonly alerts: string[];
 }
@@ -287,7 +292,7 @@ export async function analyzeFiles(
   // Each kept alerted call with the rules it raised, in alert order (filtering every alert per alerted call at the
   // end was quadratic: ~2% of a 1M-message run, and growing with the square of the alerts). Calls past keepCalls are
   // only counted: a WeakSet marks their records without keeping them alive once the call table lets them go.
-  const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[] }>();
+  const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[]; readonly file: string }>();
   const countedCalls = new WeakSet<CallRecord>();
   const keepAlerts = evidenceDir !== undefined ? Infinity : (options.keepAlerts ?? Infinity);
   const keepCalls = options.keepCalls ?? Infinity;
@@ -309,7 +314,7 @@ export async function analyzeFiles(
       if (seen) seen.rules.push(alert.rule);
       else if (!countedCalls.has(call)) {
         countedCalls.add(call);
-        if (alertedCalls.size < keepCalls) alertedCalls.set(call.callId, { call, rules: [alert.rule] });
+        if (alertedCalls.size < keepCalls) alertedCalls.set(call.callId, { call, rules: [alert.rule], file: alert.network.origin });
         else callsNotKept++;
       }
     },
@@ -340,13 +345,14 @@ export async function analyzeFiles(
   const noSip = noSipReason(report);
   if (noSip !== undefined) report.noSip = noSip;
   if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence, report.anomalies);
-  for (const { call: c, rules } of alertedCalls.values()) {
+  for (const { call: c, rules, file } of alertedCalls.values()) {
     report.alertedCalls.push({
       callId: c.callId,
       ...(c.peer ? { peer: c.peer } : {}),
       state: c.state,
       ...(c.finalStatus !== undefined ? { finalStatus: c.finalStatus } : {}),
       firstFrame: c.inviteFrame || c.firstFrame,
+      ...(files.length > 1 ? { file } : {}),
       messages: c.messages,
       alerts: rules,
     });

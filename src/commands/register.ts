@@ -71,7 +71,7 @@ export function startBanner(config: Config, wsUrl: string, ports: DaemonPorts, e
     ...(embedded
       ? [
           '  your own network: spoofwatch config print-default > my.yaml; put your peers, numbers and',
-          '            sources in it (README "Your own network"); spoofwatch config check my.yaml;',
+          '            sources in it (docs/config.md has examples); spoofwatch config check my.yaml;',
           '            spoofwatch daemon --config my.yaml',
         ]
       : []),

@@ -67,11 +67,14 @@ export interface AlertQuery extends AlertFilter {
   readonly limit?: number;
 }
 
+/** The name alerts from unknown sources (no configured peer matched) go by: the `/metrics` peer label, the API filter. */
+export const UNKNOWN_PEER = 'unknown';
+
 /**
- * Peer filter values that select alerts from unknown sources (no configured peer matched): `unknown`, and
- * `none`, the `peer` label `/metrics` gives them. A configured peer of that name is selected as well.
+ * Peer filter values that select alerts from unknown sources: `unknown`, and `none`, the `/metrics` label before
+ * issue #20 (kept so saved queries still work). A configured peer of that name is selected as well.
  */
-export const UNKNOWN_PEER_NAMES: readonly string[] = ['unknown', 'none'];
+export const UNKNOWN_PEER_NAMES: readonly string[] = [UNKNOWN_PEER, 'none'];
 
 /**
  * The called number of an alert for search: the user part of the To URI (`sip:`, `sips:`, `tel:`), visual

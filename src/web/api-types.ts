@@ -6,6 +6,7 @@ import type { Alert } from '../alerts/alert.js';
 import type { Incident } from '../incidents/incident.js';
 import type { AlertCounts } from '../sinks/store.js';
 import type { IncidentRate } from './incident-rate.js';
+import type { EvidenceRouteJson } from '../evidence/buffer.js';
 
 /** One SIP message of the alert's call, as it was captured. */
 export interface EvidenceMessageJson {
@@ -21,6 +22,12 @@ export interface EvidenceMessageJson {
   readonly src: string;
   readonly dst: string;
   readonly transport: string;
+  /**
+   * The routes the message arrived by, first arrival first (issue #20): `"tap"` or a HEP agent
+   * `{ feed, agent, captureId }`. The same message over several routes is one row with several routes; absent for
+   * messages saved before routes were recorded.
+   */
+  readonly routes?: readonly EvidenceRouteJson[];
   readonly kind: 'request' | 'response' | 'unknown';
   readonly method?: string;
   readonly status?: number;

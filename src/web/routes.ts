@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../alerts/alert.js';
-import type { EvidenceMessage } from '../evidence/buffer.js';
+import { routeJson, type EvidenceMessage } from '../evidence/buffer.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import type { EvidenceService } from '../evidence/service.js';
 import type { Incident } from '../incidents/incident.js';
@@ -90,6 +90,7 @@ export function messageJson(m: EvidenceMessage, index: number, offendingFrames: 
     src: endpoint(m.src),
     dst: endpoint(m.dst),
     transport: m.transport,
+    ...(m.routes ? { routes: m.routes.map(routeJson) } : {}),
     ...(cseq !== undefined ? { cseq } : {}),
     offending: offendingFrames.has(m.frame),
     raw,
