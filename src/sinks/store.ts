@@ -584,7 +584,8 @@ export class AlertStore {
    * and its key (peer; source address; or presented-number prefix). Alerts pruned by retention are gone.
    */
   incidentAlerts(inc: Incident, afterSeq: number, limit?: number): Alert[] {
-    const where = ['rule = ?', 'seq >= ?', 'seq <= ?', 'seq > ?'];
+    // Suppressed and below-threshold alerts (issue #19) are stored but never grouped: not the incident's alerts.
+    const where = ['rule = ?', 'seq >= ?', 'seq <= ?', 'seq > ?', "json_extract(json, '$.suppressed') IS NULL", "json_extract(json, '$.belowThreshold') IS NULL"];
     const params: (number | string)[] = [inc.rule, inc.firstAlertSeq, inc.lastAlertSeq, afterSeq];
     if (inc.key.numberPrefix !== undefined) {
       where.push("substr(json_extract(json, '$.presented.number'), 1, ?) = ?");
