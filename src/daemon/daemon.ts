@@ -27,7 +27,7 @@ import { SpoofwatchError } from '../types.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { DnoWatch, readDnoInWorker } from './dno-watch.js';
-import { INCIDENTS_DEFAULTS } from '../incidents/incident.js';
+import { INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
 import { AlertGate } from '../incidents/gate.js';
 
@@ -82,6 +82,11 @@ export interface DaemonOptions {
   readonly tcpdump?: string;
   /** Sinks subscribed before any source starts (e.g. the console printer), so no alert is missed. */
   readonly sinks?: readonly AlertSink[];
+  /**
+   * Told each incident change as it is sent on the WebSocket (the console's incident lines, issue #19); `first` is the
+   * alert that opened it, on `open`.
+   */
+  readonly onIncident?: (event: 'open' | 'update' | 'close', incident: Incident, first?: Alert) => void;
   /** Quiet time after a change to a do-not-originate file before it is re-read; default 500 ms. */
   readonly dnoDebounceMs?: number;
 }
@@ -322,7 +327,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const live = new LiveIncidents({
     config: config.incidents ?? INCIDENTS_DEFAULTS,
     firstId: store.lastIncidentId() + 1,
-    publish: (event, inc) => hub.publishIncident(event, inc),
+    publish: (event, inc, first) => {
+      hub.publishIncident(event, inc);
+      opts.onIncident?.(event, inc, first);
+    },
     save: (inc) => store.saveIncident(inc),
     onError: (err) => {
       incidentSaveErrors++;
