@@ -5,6 +5,9 @@
  * entries while the daemon runs: one adds a suppression, one removes it, and the threshold's track mode changes
  * (by_src → by_peer → by_number), each starting its windows again.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import type { Config } from '../../src/config/index.js';
@@ -117,5 +120,53 @@ describe('daemon suppress and threshold (issue #19)', () => {
     expect((page as { alerts: Alert[] }).alerts.map((a) => a.call.callId)).toEqual([a98[3], a98[4], c[0]]);
     expect(d.gate.stats()).toMatchObject({ suppressed: 2, belowThreshold: 8 });
     await Promise.all([ws.close(), replay.close()]);
+  }, 40_000);
+
+  it('SIGHUP re-reads them from the file: a suppression added, then removed (child process, dist/cli.js)', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const cfgFile = join(t.dir, 'spoofwatch.yaml');
+    const common = `sources:
+  sip: { host: 127.0.0.1, port: 0, udp: true, tcp: false }
+  hep: false
+  watch: false
+server: { host: 127.0.0.1, port: 0 }
+store: { path: store.db }
+`;
+    writeFileSync(cfgFile, common);
+    const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, '../../dist/cli.js'), 'daemon', '--config', cfgFile], { cwd: t.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => (log += s));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => /"ports":\{/.test(log), 20_000, 'daemon start log');
+      const ports = JSON.parse(/"ports":(\{[^}]*\})/.exec(log)![1]!) as { http: number; sipUdp: number };
+      const ws = new WsClient(`ws://127.0.0.1:${ports.http}/alerts`);
+      await ws.hello();
+      ws.send({ type: 'subscribe', rules: [RULE] });
+      await waitFor(() => ws.messages.some((m) => m.type === 'subscribed'), 5000, 'subscribed');
+      const call = async (id: string): Promise<void> => sendUdp(ports.sipUdp, [invite(id, { srcIp: '127.0.0.88', from: `+3130124${String(2000 + id.length)}` })], '127.0.0.88');
+      const reload = async (yaml: string): Promise<void> => {
+        const n = (log.match(/config reloaded/g) ?? []).length;
+        writeFileSync(cfgFile, common + yaml);
+        child.kill('SIGHUP');
+        await waitFor(() => (log.match(/config reloaded/g) ?? []).length > n, 5000, 'reload log');
+      };
+      await call('h1@test');
+      await waitFor(() => ws.alerts.length === 1, 5000, 'first alert');
+      await reload('suppress:\n  - { rule: SRC-UNKNOWN-PEER, src: 127.0.0.88/32 }\n');
+      await call('h2@test');
+      await reload('');
+      await call('h3@test');
+      await waitFor(() => ws.alerts.length === 2, 5000, 'alert after the suppression is removed');
+      expect(ws.alerts.map((a) => a.call.callId)).toEqual(['h1@test', 'h3@test']);
+      const stored = (await (await fetch(`http://127.0.0.1:${ports.http}/api/alerts?rule=${RULE}`)).json()) as { alerts: Alert[] };
+      expect(stored.alerts.map((a) => `${a.call.callId} ${a.suppressed === true}`)).toEqual(['h1@test false', 'h2@test true', 'h3@test false']);
+      await ws.close();
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   }, 40_000);
 });
