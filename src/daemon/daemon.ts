@@ -613,8 +613,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       gate.reconfigure(next);
       config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
       m.reload('ok');
-      log.info('config reloaded: peers, lists and rules (sources, server and store path change on restart)', {
+      log.info('config reloaded: peers, lists, rules, incidents, suppress and threshold (sources, server and store path change on restart)', {
         peers: next.peers.length,
+        suppress: next.suppress?.length ?? 0,
+        threshold: next.threshold?.length ?? 0,
         calls: analyzer.calls.size,
       });
       return { ok: true };
