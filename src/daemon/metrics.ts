@@ -147,6 +147,12 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   );
 
   const alerts = new Counter({ name: 'spoofwatch_alerts_total', help: 'Alerts published by rule and severity', labelNames: ['rule', 'severity'], registers: [registry] });
+  const notStreamed = new Counter({
+    name: 'spoofwatch_alerts_not_streamed_total',
+    help: 'Alerts stored but not streamed nor grouped into incidents (issue #19): reason suppressed or below_threshold, by rule',
+    labelNames: ['rule', 'reason'],
+    registers: [registry],
+  });
   const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (none: no peer matched)', labelNames: ['peer'], registers: [registry] });
   const reloads = new Counter({ name: 'spoofwatch_config_reloads_total', help: 'SIGHUP config reloads by result', labelNames: ['result'], registers: [registry] });
   const authFailures = new Counter({ name: 'spoofwatch_auth_failures_total', help: 'Requests refused for a missing or wrong token', labelNames: ['endpoint'], registers: [registry] });
@@ -239,6 +245,8 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
     alert(a) {
       alerts.inc({ rule: a.rule, severity: a.severity });
       alertsByPeer.inc({ peer: a.network.peer ?? 'none' });
+      if (a.suppressed) notStreamed.inc({ rule: a.rule, reason: 'suppressed' });
+      else if (a.belowThreshold) notStreamed.inc({ rule: a.rule, reason: 'below_threshold' });
     },
     reload(result) {
       reloads.inc({ result });

@@ -13,7 +13,7 @@ import type { Alert } from '../../src/alerts/alert.js';
 import type { Config } from '../../src/config/index.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
 import type { Incident } from '../../src/incidents/incident.js';
-import { invite, labConfig, quietDaemon, sendUdp, tempDir, waitFor, WsClient, type WsMessage } from '../daemon/helpers.js';
+import { invite, labConfig, metricValue, quietDaemon, sendUdp, tempDir, waitFor, WsClient, type WsMessage } from '../daemon/helpers.js';
 
 const RULE = 'SRC-UNKNOWN-PEER';
 
@@ -119,6 +119,8 @@ describe('daemon suppress and threshold (issue #19)', () => {
     const page = await (await fetch(`http://127.0.0.1:${d.ports.http}/api/incidents/${inc98.id}`)).json();
     expect((page as { alerts: Alert[] }).alerts.map((a) => a.call.callId)).toEqual([a98[3], a98[4], c[0]]);
     expect(d.gate.stats()).toMatchObject({ suppressed: 2, belowThreshold: 8 });
+    const metrics = await (await fetch(d.urls.metrics)).text();
+    expect([metricValue(metrics, 'spoofwatch_alerts_not_streamed_total', { rule: RULE, reason: 'suppressed' }), metricValue(metrics, 'spoofwatch_alerts_not_streamed_total', { rule: RULE, reason: 'below_threshold' })]).toEqual([2, 8]);
     await Promise.all([ws.close(), replay.close()]);
   }, 40_000);
 
