@@ -197,9 +197,16 @@ const numberMatchSchema = z.string().superRefine((s, ctx) => {
   if (parsed.kind === 'invalid') ctx.addIssue({ code: 'custom', message: `${parsed.reason}; or a glob with * and ?`, input: s });
 });
 
-/** An ISO 8601 date or date-time (`2026-12-31`, `2026-12-31T18:00:00Z`), kept as the canonical UTC text. */
+/**
+ * An ISO 8601 date (UTC midnight) or date-time with its zone (`2026-12-31`, `2026-12-31T18:00:00Z`,
+ * `2026-12-31T19:00+01:00`), kept as the canonical UTC text. A time without a zone is refused: `Date` would read it
+ * in the machine's local zone. A day the month does not have (`2026-02-30`) is refused, not rolled over.
+ */
 const isoDateSchema = z.union([z.string(), z.date()]).transform((v, ctx) => {
-  const ms = v instanceof Date ? v.getTime() : /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.test(v) ? Date.parse(v) : NaN;
+  const dateOnly = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const withZone = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(v);
+  let ms = v instanceof Date ? v.getTime() : dateOnly || withZone ? Date.parse(v) : NaN;
+  if (dateOnly && Number.isFinite(ms) && !new Date(ms).toISOString().startsWith(v)) ms = NaN;
   if (!Number.isFinite(ms)) {
     ctx.addIssue({ code: 'custom', message: `not an ISO 8601 date like 2026-12-31 or 2026-12-31T18:00:00Z ("${String(v)}")`, input: v });
     return z.NEVER;

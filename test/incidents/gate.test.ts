@@ -57,7 +57,7 @@ describe('suppress and threshold in the config', () => {
   it('parses both lists, canonical CIDR and expiry, and config check prints them', () => {
     const c = config(`suppress:
   - { rule: SRC-UNKNOWN-PEER, src: 198.51.100.0/24, expires: 2026-12-31 }
-  - { rule: CLI-INVALID, peer: pbx-a, number: "+31*0000" }
+  - { rule: CLI-INVALID, peer: pbx-a, number: "+31*0000", expires: "2026-12-31T19:30+01:00" }
   - { rule: UA-ATTACK-TOOL }
 threshold:
   - { rule: SRC-UNKNOWN-PEER, track: by_src, count: 50, seconds: 60 }
@@ -65,7 +65,7 @@ threshold:
 `);
     expect(c.suppress).toEqual([
       { rule: 'SRC-UNKNOWN-PEER', src: '198.51.100.0/24', expires: '2026-12-31T00:00:00.000Z' },
-      { rule: 'CLI-INVALID', peer: 'pbx-a', number: '+31*0000' },
+      { rule: 'CLI-INVALID', peer: 'pbx-a', number: '+31*0000', expires: '2026-12-31T18:30:00.000Z' },
       { rule: 'UA-ATTACK-TOOL' },
     ]);
     expect(c.threshold).toEqual([
@@ -77,7 +77,7 @@ threshold:
     expect(text.slice(at, at + 7)).toEqual([
       'suppress: 3 entries (stored, marked suppressed, not streamed)',
       '  SRC-UNKNOWN-PEER src 198.51.100.0/24 until 2026-12-31T00:00:00.000Z',
-      '  CLI-INVALID peer pbx-a, number +31*0000',
+      '  CLI-INVALID peer pbx-a, number +31*0000 until 2026-12-31T18:30:00.000Z',
       '  UA-ATTACK-TOOL (every alert)',
       'threshold: 2 entries (streamed from the count-th alert in the window)',
       '  SRC-UNKNOWN-PEER by_src: 50 in 60 s',
@@ -97,6 +97,8 @@ threshold:
   - { rule: CLI-INVALID, expires: tomorrow }
   - { rule: CLI-INVALID, peer: pbx-b }
   - { rule: CLI-INVALID, peers: pbx-a }
+  - { rule: CLI-INVALID, expires: "2026-02-30" }
+  - { rule: CLI-INVALID, expires: "2026-12-31T18:00" }
 threshold:
   - { rule: cli-dno, track: by_src, count: 5, seconds: 10 }
   - { rule: CLI-DNO, track: by_source, count: 0, seconds: 0 }
@@ -110,6 +112,8 @@ threshold:
       'suppress[3].number: not a number glob: "+", digits, "*" and "?" only ("+31*abc")',
       'suppress[4].expires: not an ISO 8601 date like 2026-12-31 or 2026-12-31T18:00:00Z ("tomorrow")',
       'suppress[6].peers: unknown key',
+      'suppress[7].expires: not an ISO 8601 date like 2026-12-31 or 2026-12-31T18:00:00Z ("2026-02-30")',
+      'suppress[8].expires: not an ISO 8601 date like 2026-12-31 or 2026-12-31T18:00:00Z ("2026-12-31T18:00")',
       'threshold[0].rule: not a rule id (upper-case words joined by "-", e.g. "CLI-DNO"); did you mean CLI-DNO?',
       'threshold[1].track: expected by_peer|by_src|by_number, got "by_source"',
       'threshold[1].count: must be at least 1, got 0',
