@@ -124,6 +124,17 @@ export const FIELD_NOTES: Readonly<Record<string, string>> = {
   'incidents.rules.<ID>.quietSeconds': 'The rule\'s own quiet period.',
   'incidents.rules.<ID>.key': '`source`: one incident per peer (or source address of an unknown source); `numberPrefix`: per prefix of the presented number.',
   'incidents.rules.<ID>.prefixDigits': 'Digits of the presented E.164 number that make the `numberPrefix` key.',
+  suppress: 'Alerts to store marked `suppressed: true` and not stream (WebSocket, console) nor group into incidents (docs/incidents.md). SIGHUP reloads.',
+  'suppress[].rule': 'The rule id the entry applies to (an unknown id is an error with a did-you-mean). Alone, suppresses the whole rule.',
+  'suppress[].peer': 'Only alerts from this configured peer (a name of `peers[]`).',
+  'suppress[].src': "Only alerts whose source address lies in this CIDR (or bare address).",
+  'suppress[].number': 'Only alerts whose presented number matches: an E.164 prefix, a range, or a glob (`*` any digits, `?` one digit, anchored). Quote it.',
+  'suppress[].expires': 'ISO 8601 date (UTC) or date-time with zone, compared with the alert\'s capture time; from then the entry no longer applies.',
+  threshold: 'Per rule, stream an alert only once `count` alerts of the same track key fell within `seconds` of capture time (Suricata `threshold`); the ones before are stored `belowThreshold: true`. One entry per rule.',
+  'threshold[].rule': 'The rule id the threshold applies to.',
+  'threshold[].track': '`by_src`: per source address; `by_peer`: per configured peer (all unknown sources share one key); `by_number`: per presented number.',
+  'threshold[].count': 'Alerts of one key within the window before they are streamed (the `count`-th and later pass).',
+  'threshold[].seconds': 'Window length in seconds of capture time, opened by a key\'s first alert.',
 };
 
 type Schema = z.core.$ZodType;

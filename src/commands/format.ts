@@ -148,7 +148,8 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
   out.push('');
   const alertsNotShown = r.notKept?.alerts ?? 0;
   const callsNotShown = r.notKept?.alertedCalls ?? 0;
-  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length + alertsNotShown}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
+  const held = r.notStreamed ? ` (suppressed ${r.notStreamed.suppressed}, below threshold ${r.notStreamed.belowThreshold})` : '';
+  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length + alertsNotShown}${held}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
   const noSip = noSipReason(r);
   if (noSip !== undefined) out.push(noSip);
   if (Object.keys(r.notDecoded).length > 0) out.push(`not decoded: ${counts(r.notDecoded)}`);
@@ -190,7 +191,7 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
           a.call.callId,
           ...(files ? [a.network.origin] : []),
           String(a.evidence[0]?.frame ?? ''),
-          a.summary,
+          a.suppressed ? `[suppressed] ${a.summary}` : a.belowThreshold ? `[below threshold] ${a.summary}` : a.summary,
         ]),
       ]),
       ...more(alertsNotShown),

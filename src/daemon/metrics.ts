@@ -148,6 +148,12 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   );
 
   const alerts = new Counter({ name: 'spoofwatch_alerts_total', help: 'Alerts published by rule and severity', labelNames: ['rule', 'severity'], registers: [registry] });
+  const notStreamed = new Counter({
+    name: 'spoofwatch_alerts_not_streamed_total',
+    help: 'Alerts stored but not streamed nor grouped into incidents (issue #19): reason suppressed or below_threshold, by rule',
+    labelNames: ['rule', 'reason'],
+    registers: [registry],
+  });
   const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (unknown: no peer matched, as the API\'s peer=unknown)', labelNames: ['peer'], registers: [registry] });
   const reloads = new Counter({ name: 'spoofwatch_config_reloads_total', help: 'SIGHUP config reloads by result', labelNames: ['result'], registers: [registry] });
   const authFailures = new Counter({ name: 'spoofwatch_auth_failures_total', help: 'Requests refused for a missing or wrong token', labelNames: ['endpoint'], registers: [registry] });
@@ -240,6 +246,8 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
     alert(a) {
       alerts.inc({ rule: a.rule, severity: a.severity });
       alertsByPeer.inc({ peer: a.network.peer ?? UNKNOWN_PEER });
+      if (a.suppressed) notStreamed.inc({ rule: a.rule, reason: 'suppressed' });
+      else if (a.belowThreshold) notStreamed.inc({ rule: a.rule, reason: 'below_threshold' });
     },
     reload(result) {
       reloads.inc({ result });

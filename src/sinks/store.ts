@@ -638,7 +638,8 @@ export class AlertStore {
    * key. One lower bound (not `seq >= first AND seq > after`), so SQLite's index range starts at the right row.
    */
   private incidentWhere(inc: Incident, afterSeq: number, uptoSeq: number): { where: string[]; params: (number | string)[] } {
-    const where = ['rule = ?', 'seq > ?', 'seq <= ?'];
+    // Suppressed and below-threshold alerts (issue #19) are stored but never grouped: not the incident's alerts.
+    const where = ['rule = ?', 'seq > ?', 'seq <= ?', "json_extract(json, '$.suppressed') IS NULL", "json_extract(json, '$.belowThreshold') IS NULL"];
     const params: (number | string)[] = [inc.rule, Math.max(afterSeq, inc.firstAlertSeq - 1), Math.min(uptoSeq, inc.lastAlertSeq)];
     if (inc.key.numberPrefix !== undefined) {
       where.push("substr(json_extract(json, '$.presented.number'), 1, ?) = ?");
