@@ -48,7 +48,7 @@ describe('docs/config.md', () => {
     expect(row('rules.<ID>.severity')?.accepts).toBe('`info` \\| `low` \\| `medium` \\| `high` \\| `critical`');
   });
 
-  it('has the minimal, enterprise-PBX, SBC-with-carriers and multi-country examples and the placeholder for incidents', () => {
+  it('has the minimal, enterprise-PBX, SBC-with-carriers and multi-country examples and the link to suppression and thresholds', () => {
     expect(examples(doc).map((e) => e.heading)).toEqual([
       'Minimal: one trusted carrier',
       'Enterprise PBX',
@@ -56,7 +56,7 @@ describe('docs/config.md', () => {
       'Multi-country',
     ]);
     expect(doc).toContain('\n## How relative paths resolve\n');
-    expect(doc).toContain('\n## Suppression and thresholds\n\nSee `docs/incidents.md`');
+    expect(doc).toContain('\n## Suppression and thresholds\n\nSee [docs/incidents.md](incidents.md)');
   });
 
   for (const [i, e] of examples(doc).entries()) {
