@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { udpFrame } from '../../src/bench/capture.js';
+import { udpFrame } from '../../bench/capture.js';
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import { formatTable } from '../../src/commands/format.js';
 import { defaultConfig } from '../../src/config/index.js';

@@ -13,7 +13,7 @@
  *   BENCH_REPEAT [3]           runs of each offline line and of each tool in the tshark comparison; the table gives
  *                              the median run (peak RSS: the largest of the runs), the JSON every run
  *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live, dno
- *   BENCH_DNO_LINES [1000000]  entries of the generated do-not-originate file (row "DNO file"; alone: node dist/bench/dno.js)
+ *   BENCH_DNO_LINES [1000000]  entries of the generated do-not-originate file (row "DNO file"; alone: node dist-bench/bench/dno.js)
  *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
  *   BENCH_OUT [bench/results]  where the JSON goes
  *   BENCH_DAEMON_NODE_ARGS     extra Node options for the live daemon child (profiling by hand: --cpu-prof …)
@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { generateCapture, type GeneratedCapture } from './capture.js';
 import { benchDnoLoad, type DnoBenchRun } from './dno.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
-import { LAUNCH_NODE_OPTIONS } from '../heap.js';
+import { LAUNCH_NODE_OPTIONS } from '../src/heap.js';
 import type { DaemonCounters } from './child-daemon.js';
 import { benchSearch, type SearchBench } from './search.js';
 
