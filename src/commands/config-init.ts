@@ -223,6 +223,7 @@ export async function learnFromCaptures(files: readonly string[], config: Config
       calls.set(msg.callId, { source: src, numbers: [...numbers] });
     },
     report,
+    { limits: config.limits },
   );
 
   // Flagged calls teach nothing; the numbers their findings name are left out for their source.

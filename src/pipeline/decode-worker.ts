@@ -12,9 +12,9 @@ import { parseSipMessage } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
 import { datagramKind, mediaFilter } from './ingest.js';
-import { BatchWriter, MAX_IN_FLIGHT, type WorkerDone } from './threaded-protocol.js';
+import { BatchWriter, MAX_IN_FLIGHT, type DecodeWorkerData, type WorkerDone } from './threaded-protocol.js';
 
-async function run(file: string): Promise<void> {
+async function run({ file, limits }: DecodeWorkerData): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('decode-worker must run as a worker thread');
   let inFlight = 0;
@@ -52,6 +52,8 @@ async function run(file: string): Promise<void> {
     // RTP and the like are only counted, as datagramKind 'other' would be, before a Datagram is built (issue #18).
     dropUdp: mediaFilter(),
     onUdpDropped: () => batch.skipped++,
+    // The bounds of the Ingest it decodes for (the config's limits.*, issue #18).
+    ...(limits ? { limits } : {}),
   });
 
   for await (const frames of reader.batches()) {
@@ -74,6 +76,6 @@ async function run(file: string): Promise<void> {
   port.postMessage(done);
 }
 
-run((workerData as { file: string }).file).catch((e: unknown) => {
+run(workerData as DecodeWorkerData).catch((e: unknown) => {
   parentPort?.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
 });

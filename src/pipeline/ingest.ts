@@ -238,6 +238,11 @@ export class Ingest {
     return this.decoder.stats;
   }
 
+  /** The decoder bounds this Ingest was built with: analyze's decode worker decodes for it with the same. */
+  get decodeLimits(): Partial<DecodeLimits> | undefined {
+    return this.opts.decodeLimits;
+  }
+
   /** A captured frame (file, interface). */
   pushFrame(frame: Frame): void {
     this.stats.frames++;
