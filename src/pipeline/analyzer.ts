@@ -13,6 +13,7 @@ import { mappedFromEntries } from '../rules/forwarding.js';
 import { effectiveCli, type PeerFacts } from '../rules/types.js';
 import { tsMillis } from '../types.js';
 import type { PeerTable } from '../identity/peers.js';
+import { createNumberNormaliser, type NumberNormaliser } from '../identity/numbers.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
 import type { SipEvent } from './ingest.js';
 
@@ -47,6 +48,8 @@ interface Policy {
 
 export class Analyzer {
   readonly calls: CallTable;
+  /** Parsed numbers, cached up to `limits.numberCache` entries (kept across reloads, like the call table). */
+  readonly numbers: NumberNormaliser;
   private current: Policy;
   readonly stats: AnalyzerStats = {
     messages: 0,
@@ -67,6 +70,7 @@ export class Analyzer {
     readonly evidence?: EvidenceBuffer,
   ) {
     this.current = Analyzer.compile(config, now);
+    this.numbers = createNumberNormaliser({ cacheSize: config.limits.numberCache });
     // limits.calls and limits.callIdleSeconds reach the table (issue #18: the idle time used to be a fixed 4 h).
     // A forgotten call's evidence goes with it unless it alerted (pinned: saved by the evidence service).
     this.calls = new CallTable(callLimitsOf(config.limits), evidence ? (rec) => evidence.releaseOpen(rec.callId, rec) : undefined);
@@ -151,7 +155,7 @@ export class Analyzer {
     const country = peer?.country ?? homeCountry;
     // One facts object, completed in place (spreading it per message cost more than the rules).
     const facts = buildFacts(
-      { msg, meta, callId, initialInvite, peer, peerTransportMismatch: mismatch, country },
+      { msg, meta, callId, initialInvite, peer, peerTransportMismatch: mismatch, country, numbers: this.numbers },
       initialInvite,
       NO_SHAKEN,
       initialInvite ? 1 : 0,
