@@ -3,6 +3,8 @@
  * CallFacts — typed, normalised identities plus the network identity — and rules are pure functions over them.
  */
 import type { AlertEvidence, Severity } from '../alerts/alert.js';
+
+export type { Severity };
 import type { HepAgent, Timestamp } from '../types.js';
 
 /** Number categories from our own numbering-plan table (RULES.md §3). */
@@ -198,6 +200,15 @@ export interface WindowState {
   readonly evicted: number;
   /** The store the keys live in (two paired states share one, counted once). */
   readonly storeRef: object;
+}
+
+/**
+ * Makes the keyed window stores of the windowed rules (DESIGN.md §3: in memory on one machine, a broker-backed store
+ * later). `pair` gives two states over one key space for rules that key their windows alike.
+ */
+export interface WindowStates {
+  single(): WindowState;
+  pair(): [WindowState, WindowState];
 }
 
 export interface RuleParams {

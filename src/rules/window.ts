@@ -1,5 +1,5 @@
 import { InsertionRing } from '../util/insertion-ring.js';
-import type { WindowState } from './types.js';
+import type { WindowState, WindowStates } from './types.js';
 
 interface Entry {
   atMs: number;
@@ -327,4 +327,9 @@ export class MemoryWindowState implements WindowState {
   get swept(): number {
     return this.store.swept;
   }
+}
+
+/** Window stores in this process's memory, each bounded to `maxKeys` keys (`limits.windowKeys`; oldest evicted). */
+export function memoryWindows(maxKeys: number): WindowStates {
+  return { single: () => new MemoryWindowState(maxKeys), pair: () => MemoryWindowState.pair(maxKeys) };
 }

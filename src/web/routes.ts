@@ -24,7 +24,7 @@ import type { Alert } from '../alerts/alert.js';
 import type { EvidenceMessage } from '../evidence/buffer.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import type { EvidenceService } from '../evidence/service.js';
-import { captureIso } from '../rules/engine.js';
+import { captureIso } from '../alerts/from-finding.js';
 import { clampLimit, type AlertStore } from '../sinks/store.js';
 import { tsString } from '../types.js';
 import { AlertLookup } from './alert-lookup.js';

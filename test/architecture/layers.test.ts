@@ -55,8 +55,6 @@ const ALLOWED: Readonly<Record<string, string>> = {
   'correlate/shaken.ts -> rules/types.ts': 'type only: ShakenOutcome, a fact the rules read',
   'rules/types.ts -> alerts/alert.ts': 'type only: the severity scale and evidence shape findings share with alerts',
   'rules/shaken-failure.ts -> alerts/alert.ts': 'type only: Severity',
-  'rules/engine.ts -> alerts/alert.ts':
-    'the engine still turns a Finding into an Alert; issue #18.5 moves that step out of the rules — not done in this branch',
   'config/types.ts -> alerts/alert.ts': 'type only: Severity in rule overrides',
   'config/schema.ts -> alerts/alert.ts': 'SEVERITIES, to validate severity overrides',
   'config/schema.ts -> rules/registry.ts': 'strict config (issue #20): rule ids are checked against the registry, with a did-you-mean',

@@ -11,7 +11,7 @@ import { udpFrame } from '../../bench/capture.js';
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import { formatTable } from '../../src/commands/format.js';
 import { defaultConfig } from '../../src/config/index.js';
-import { captureIso } from '../../src/rules/engine.js';
+import { captureIso } from '../../src/alerts/from-finding.js';
 import { tempDir } from '../daemon/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
