@@ -493,8 +493,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     }
   }
 
-  // Call state expires by the capture clock, which only moves with messages: once traffic stops (after a flood), let
-  // it run on by wall time so idle calls and their evidence go within limits.callIdleSeconds (issue #18).
+  // Call and window state expire by the capture clock, which only moves with messages: once traffic stops (after a
+  // flood), let it run on by wall time so idle calls and their evidence go within limits.callIdleSeconds, and window
+  // keys once their windows have passed (issue #18).
   let seenMessages = -1;
   let quietSinceMs = 0;
   const idleTimer = setInterval(() => {
@@ -503,7 +504,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     if (n !== seenMessages) {
       seenMessages = n;
       quietSinceMs = now;
-    } else analyzer.calls.advance(now - quietSinceMs);
+    } else analyzer.advance(now - quietSinceMs);
   }, opts.idleTickMs ?? 1000);
   idleTimer.unref();
   // Test hook: a daemon started with `node --expose-gc` collects garbage on SIGUSR2, so that a test can read RSS

@@ -3,6 +3,11 @@
  * numbers, capture times and addresses. Every call is buffered while it is active (an alert may come from its first
  * message, and the ladder needs the rest); calls that raised an alert are pinned, others are evicted oldest first
  * when the byte or call bound is reached. Raw bytes are copied: the pipeline's buffers are slices of capture chunks.
+ *
+ * The copies are one-byte (latin1) strings, which live in V8's heap, not Buffers: a Buffer's bytes are a malloc
+ * chunk, and a flood's calls left glibc's heap fragmented by their freed 8 KB pool slabs once they expired (issue
+ * #18: the daemon's heap and Buffer memory were back after a flood, RSS stayed 50–80 MB above, all of it in the
+ * malloc heap). V8 gives its freed pages back. Reading a call back (an alert's evidence) makes Buffers again.
  */
 import type { Endpoint, Timestamp } from '../types.js';
 import { InsertionRing } from '../util/insertion-ring.js';
@@ -17,9 +22,9 @@ export interface EvidenceMessage {
 }
 
 export interface EvidenceLimits {
-  /** Bytes reserved (buffer capacity, not just bytes used) for unpinned (not alerted) calls. */
+  /** Bytes held (heap size of the copies, {@link heldBytes}) for unpinned (not alerted) calls. */
   readonly maxBytes: number;
-  /** Bytes reserved for pinned (alerted) calls; beyond it the oldest pinned call is dropped. */
+  /** Bytes held for pinned (alerted) calls; beyond it the oldest pinned call is dropped. */
   readonly maxPinnedBytes: number;
   readonly maxMessagesPerCall: number;
 }
@@ -30,26 +35,36 @@ export const DEFAULT_EVIDENCE_LIMITS: EvidenceLimits = {
   maxMessagesPerCall: 100,
 };
 
-/** Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, raw length, then src, dst, transport as Entry.names indexes. */
-const STRIDE = 7;
+/** Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, then src, dst, transport as Entry.names indexes. */
+const STRIDE = 6;
 /**
  * A new call's meta array: room for 8 messages of doubles (ts.sec is beyond the small-integer range), made in one
  * allocation (pushing to an empty array reallocated it three times by the 7th message of a call).
  */
 const META_TEMPLATE: number[] = new Array<number>(STRIDE * 8).fill(0.5);
-const EMPTY = Buffer.alloc(0);
 
 /**
- * One call's messages, stored flat: the raw bytes back to back in one buffer, the rest as numbers, the few distinct
- * endpoints and transports once. (An object, a Buffer, a timestamp and two endpoints per message made the buffer
- * half of the daemon's live heap objects at 20k msg/s, and every major GC walked them.)
+ * What a message of `length` bytes holds in the buffer, as the bounds count it: its copy (a one-byte string: a
+ * 16-byte header and the bytes, in 8-byte steps) and its slot in the call's list of copies and numbers. The bounds
+ * count held bytes, not just the bytes of the messages (issue #18: a flood of short calls must not hold several
+ * times the bound).
+ */
+export function heldBytes(length: number): number {
+  return 16 + ((length + 7) & ~7) + 8 * (1 + STRIDE);
+}
+
+/**
+ * One call's messages: each one's bytes as a string, the rest as numbers, the few distinct endpoints and transports
+ * once. (An object, a Buffer, a timestamp and two endpoints per message made the buffer half of the daemon's live
+ * heap objects at 20k msg/s, and every major GC walked them; strings have no fields to walk.)
  */
 interface Entry {
   readonly callId: string;
   /** False once dropped from the buffer (a stale hint must not be written to). */
   live: boolean;
-  /** Raw bytes of the messages in order; its length is the capacity, `bytes` the part in use. */
-  raw: Buffer;
+  /** Raw bytes of the messages in order, latin1 (one character per byte). */
+  raw: string[];
+  /** Bytes held ({@link heldBytes} of every message). */
   bytes: number;
   count: number;
   readonly meta: number[];
@@ -66,21 +81,7 @@ function nameIndex(names: (Endpoint | string)[], v: Endpoint | string): number {
   return names.push(v) - 1;
 }
 
-/**
- * A buffer holding `used` bytes of `old` with room for at least `need` bytes (and some to spare for the next). A
- * call's first buffer is just under 4 KB, so that it comes from Node's buffer pool (an 8 KB slab per two calls)
- * and most calls (INVITE to the 200 of the BYE: ~3–4 KB) never grow: a buffer of 4 KB or more is a malloc of its
- * own and its accounting as V8 external memory, which cost more than the rest of the buffering.
- */
-function grow(old: Buffer, used: number, need: number): Buffer {
-  const size = used === 0 && need < POOLED ? POOLED : Math.max(512, need + Math.min(need, 2048));
-  const b = Buffer.allocUnsafe(size);
-  old.copy(b, 0, 0, used);
-  return b;
-}
-
-/** The largest size Buffer.allocUnsafe takes from its pool (sizes below half of Buffer.poolSize). */
-const POOLED = (Buffer.poolSize >>> 1) - 1;
+const NO_MESSAGES: string[] = [];
 
 /** A slot on the caller's per-call state where the buffer keeps a reference to the call's entry (opaque). */
 export interface EvidenceHint {
@@ -116,7 +117,7 @@ export class EvidenceBuffer {
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false };
+      e = { callId, live: true, raw: [], bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false };
       this.entries.set(callId, e);
       this.openOrder.add(e);
       this.openCount++;
@@ -128,34 +129,25 @@ export class EvidenceBuffer {
       this.observeAdd(callId, had, e.pinned);
       return had;
     }
-    // Copied: the source buffer is a slice of a larger chunk.
-    const len = m.raw.length;
-    // The bounds count reserved bytes (the buffer's capacity), not bytes used: a call's first buffer reserves ~4 KB
-    // whatever its size, and counting only the used bytes let a flood of short calls hold several times the bound
-    // (issue #18).
-    let grown = 0;
-    if (e.bytes + len > e.raw.length) {
-      const before = e.raw.length;
-      e.raw = grow(e.raw, e.bytes, e.bytes + len);
-      grown = e.raw.length - before;
-    }
-    e.raw.set(m.raw, e.bytes); // (TypedArray#set: Buffer#copy's argument checks cost as much as the copy)
-    e.bytes += len;
+    // Copied (the source buffer is a slice of a larger chunk) into V8's heap.
+    const raw = m.raw;
+    e.raw.push(raw.toString('latin1'));
+    const held = heldBytes(raw.length);
+    e.bytes += held;
     const meta = e.meta;
     const k = e.count * STRIDE; // (indexes at or past the length append: a call with more than 8 messages grows it)
     e.count++;
     meta[k] = m.frame;
     meta[k + 1] = m.ts.sec;
     meta[k + 2] = m.ts.nsec;
-    meta[k + 3] = len;
-    meta[k + 4] = nameIndex(e.names, m.src);
-    meta[k + 5] = nameIndex(e.names, m.dst);
-    meta[k + 6] = nameIndex(e.names, m.transport);
+    meta[k + 3] = nameIndex(e.names, m.src);
+    meta[k + 4] = nameIndex(e.names, m.dst);
+    meta[k + 5] = nameIndex(e.names, m.transport);
     if (e.pinned) {
-      this.pinnedBytes += grown;
+      this.pinnedBytes += held;
       this.trimPinned();
     } else {
-      this.openBytes += grown;
+      this.openBytes += held;
       this.trimOpen(callId);
     }
     this.observeAdd(callId, had, e.pinned);
@@ -173,31 +165,29 @@ export class EvidenceBuffer {
     const e = this.entries.get(callId);
     if (!e || e.pinned) return;
     this.openCount--;
-    this.openBytes -= e.raw.length;
+    this.openBytes -= e.bytes;
     e.pinned = true; // (its place in the open ring is stale from now on)
     this.pinnedOrder.add(e);
     this.pinnedCount++;
-    this.pinnedBytes += e.raw.length;
+    this.pinnedBytes += e.bytes;
     this.trimPinned();
   }
 
-  /** The call's messages in arrival order (a new array; `raw` are views of the buffer's copy). */
+  /** The call's messages in arrival order (a new array; `raw` are new Buffers made from the buffer's copies). */
   get(callId: string): readonly EvidenceMessage[] | undefined {
     const e = this.entries.get(callId);
     if (!e) return undefined;
     const out: EvidenceMessage[] = new Array<EvidenceMessage>(e.count);
-    const { meta, names } = e;
-    for (let i = 0, k = 0, off = 0; i < e.count; i++, k += STRIDE) {
-      const len = meta[k + 3]!;
+    const { meta, names, raw } = e;
+    for (let i = 0, k = 0; i < e.count; i++, k += STRIDE) {
       out[i] = {
         frame: meta[k]!,
         ts: { sec: meta[k + 1]!, nsec: meta[k + 2]! },
-        src: names[meta[k + 4]!] as Endpoint,
-        dst: names[meta[k + 5]!] as Endpoint,
-        transport: names[meta[k + 6]!] as string,
-        raw: e.raw.subarray(off, off + len),
+        src: names[meta[k + 3]!] as Endpoint,
+        dst: names[meta[k + 4]!] as Endpoint,
+        transport: names[meta[k + 5]!] as string,
+        raw: Buffer.from(raw[i]!, 'latin1'),
       };
-      off += len;
     }
     return out;
   }
@@ -225,14 +215,13 @@ export class EvidenceBuffer {
     e.live = false;
     if (e.pinned) {
       this.pinnedCount--;
-      this.pinnedBytes -= e.raw.length;
+      this.pinnedBytes -= e.bytes;
     } else {
       this.openCount--;
-      this.openBytes -= e.raw.length;
+      this.openBytes -= e.bytes;
     }
-    // A stale place in an order ring still references the entry until compaction: not its bytes (views handed out
-    // by get() keep their own reference).
-    e.raw = EMPTY;
+    // A stale place in an order ring still references the entry until compaction: not its bytes.
+    e.raw = NO_MESSAGES;
   }
 
   /** Calls held: open (not alerted) and pinned. */
@@ -240,7 +229,7 @@ export class EvidenceBuffer {
     return { open: this.openCount, pinned: this.pinnedCount };
   }
 
-  /** Bytes reserved for the open (not alerted) and pinned calls: what the bounds count. */
+  /** Bytes held for the open (not alerted) and pinned calls ({@link heldBytes}): what the bounds count. */
   get bytes(): { open: number; pinned: number } {
     return { open: this.openBytes, pinned: this.pinnedBytes };
   }

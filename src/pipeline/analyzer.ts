@@ -54,6 +54,8 @@ export class Analyzer {
   readonly calls: CallTable;
   /** Parsed numbers, cached up to `limits.numberCache` entries (kept across reloads, like the call table). */
   readonly numbers: NumberNormaliser;
+  /** Capture time of the latest message with a Call-ID (ms). */
+  private lastMs: number | undefined;
   private current: Policy;
   readonly stats: AnalyzerStats = {
     messages: 0,
@@ -110,6 +112,16 @@ export class Analyzer {
     return this.current.policy.peers;
   }
 
+  /**
+   * Let the clock run on while no message comes (the daemon, once a second, issue #18): calls idle for
+   * `limits.callIdleSeconds` and window entries older than their window, counted from the latest message's capture
+   * time plus `elapsedMs`, go (with their evidence), so memory returns after a flood with no traffic after it.
+   */
+  advance(elapsedMs: number): void {
+    this.calls.advance(elapsedMs);
+    if (this.lastMs !== undefined) this.current.engine.expireWindows(this.lastMs + elapsedMs);
+  }
+
   /** Keys held and evicted by the windowed rules (`limits.windowKeys`). */
   windowUse(): { keys: number; evicted: number } {
     return this.current.engine.windowUse();
@@ -126,6 +138,7 @@ export class Analyzer {
     }
     const cseq = msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq : undefined;
     const nowMs = tsMillis(meta.ts);
+    this.lastMs = nowMs;
     let rec: CallRecord;
     let initialInvite = false;
     if (msg.kind === 'request') {

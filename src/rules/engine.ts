@@ -112,6 +112,16 @@ export class RuleEngine {
     return { keys, evicted };
   }
 
+  /** Let the windows go of what left them by `nowMs` (capture time run on while no message comes, issue #18). */
+  expireWindows(nowMs: number): void {
+    const seen = new Set<object>();
+    for (const a of this.active) {
+      if (seen.has(a.state.storeRef)) continue;
+      seen.add(a.state.storeRef);
+      a.state.expire(nowMs);
+    }
+  }
+
   /**
    * Evaluate one message; `seen.raised` holds the call's rule ids already alerted (created and updated here: most
    * calls never raise, and keep no set).

@@ -195,6 +195,11 @@ export interface WindowState {
   /** How many entries `recent` would return, without building them (the same entries are dropped). */
   count(key: string, nowMs: number, windowMs: number): number;
   add<T>(key: string, nowMs: number, value: T): void;
+  /**
+   * Let go of what left every window by `nowMs` (the clock run on while no message comes, issue #18). For both states
+   * of a pair: they share a store.
+   */
+  expire(nowMs: number): void;
   /** Keys held and keys evicted at the bound (`/metrics`, issue #18). */
   readonly size: number;
   readonly evicted: number;

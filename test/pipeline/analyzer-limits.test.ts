@@ -4,7 +4,7 @@
  * change what is kept. The daemon shows each as a bound in /metrics (test/daemon/metrics-lint.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { configOf, DEFAULT_TEST_CONFIG, invite, sipNum, SipSession } from '../rules/harness.js';
+import { configOf, DEFAULT_TEST_CONFIG, invite, sipNum, SipSession, testConfigYaml } from '../rules/harness.js';
 
 function fiveCallers(s: SipSession, srcIps: readonly string[] = ['127.0.0.1']): void {
   for (let i = 0; i < 5; i++) {
@@ -57,5 +57,30 @@ describe('limits.numberCache', () => {
       return s.feed({ text, src: '127.0.0.1:5060' }).map((a) => a.rule);
     };
     expect(again(small)).toEqual(again(dflt));
+  });
+});
+
+describe('window keys expire when the clock runs on with no traffic (Analyzer.advance, the daemon once a second)', () => {
+  const session = (rules: string) => {
+    const s = new SipSession(testConfigYaml({ rules }));
+    fiveCallers(s);
+    expect(s.analyzer.windowUse()).toEqual({ keys: 5, evicted: 0 });
+    return s;
+  };
+
+  it('CLI-NEIGHBOUR alone (window 10 s): its 5 keys stay 9 s on and are gone 11 s on', () => {
+    const s = session('  CLI-MULTI-PEER: { enabled: false }\n  CLI-VELOCITY: { enabled: false }\n  CLI-NEIGHBOUR: { windowSeconds: 10 }');
+    s.analyzer.advance(9_000);
+    expect(s.analyzer.windowUse().keys).toBe(5);
+    s.analyzer.advance(11_000);
+    expect(s.analyzer.windowUse()).toEqual({ keys: 0, evicted: 0 });
+  });
+
+  it('CLI-MULTI-PEER (10 s) sharing its store with CLI-VELOCITY (60 s): a key goes once both windows have passed', () => {
+    const s = session('  CLI-NEIGHBOUR: { enabled: false }\n  CLI-MULTI-PEER: { windowSeconds: 10 }');
+    s.analyzer.advance(11_000);
+    expect(s.analyzer.windowUse().keys).toBe(5);
+    s.analyzer.advance(61_000);
+    expect(s.analyzer.windowUse()).toEqual({ keys: 0, evicted: 0 });
   });
 });

@@ -55,7 +55,7 @@ describe('RuleEngine window states', () => {
     const made: string[] = [];
     const fake = (): WindowState => {
       const keys = new Set<string>();
-      return { recent: () => [], count: () => 0, add: (k) => void keys.add(k), get size() { return keys.size; }, evicted: 0, storeRef: {} };
+      return { recent: () => [], count: () => 0, add: (k) => void keys.add(k), expire: () => keys.clear(), get size() { return keys.size; }, evicted: 0, storeRef: {} };
     };
     const states: WindowStates = {
       single: () => (made.push('single'), fake()),
