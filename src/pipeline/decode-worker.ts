@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PacketDecoder } from '../decode/packet-decoder.js';
-import { parseSipMessage } from '../sip/index.js';
+import { parseSipMessage, SipParseScratch } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
 import { datagramKind, mediaFilter } from './ingest.js';
@@ -26,6 +26,7 @@ async function run({ file, limits }: DecodeWorkerData): Promise<void> {
   });
 
   const batch = new BatchWriter();
+  const scratch = new SipParseScratch();
   const reader = openCapture(file);
 
   const post = (): void => {
@@ -43,7 +44,7 @@ async function run({ file, limits }: DecodeWorkerData): Promise<void> {
       return;
     }
     if (!batch.fits(d.payload.length)) post();
-    if (kind === 'sip') batch.sip(d, parseSipMessage(d.payload, d.frame));
+    if (kind === 'sip') batch.sip(d, parseSipMessage(d.payload, d.frame, scratch));
     else batch.datagram(d);
   };
   const decoder = new PacketDecoder({
