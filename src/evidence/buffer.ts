@@ -22,7 +22,7 @@ export interface EvidenceMessage {
 }
 
 export interface EvidenceLimits {
-  /** Bytes held (heap size of the copies, {@link heldBytes}) for unpinned (not alerted) calls. */
+  /** Bytes held ({@link CALL_BYTES} and {@link heldBytes}) for unpinned (not alerted) calls. */
   readonly maxBytes: number;
   /** Bytes held for pinned (alerted) calls; beyond it the oldest pinned call is dropped. */
   readonly maxPinnedBytes: number;
@@ -41,16 +41,23 @@ const STRIDE = 6;
  * A new call's meta array: room for 8 messages of doubles (ts.sec is beyond the small-integer range), made in one
  * allocation (pushing to an empty array reallocated it three times by the 7th message of a call).
  */
-const META_TEMPLATE: number[] = new Array<number>(STRIDE * 8).fill(0.5);
+const META_RESERVED = 8;
+const META_TEMPLATE: number[] = new Array<number>(STRIDE * META_RESERVED).fill(0.5);
 
 /**
- * What a message of `length` bytes holds in the buffer, as the bounds count it: its copy (a one-byte string: a
- * 16-byte header and the bytes, in 8-byte steps) and its slot in the call's list of copies and numbers. The bounds
- * count held bytes, not just the bytes of the messages (issue #18: a flood of short calls must not hold several
- * times the bound).
+ * What a call holds before its messages' copies, as the bounds count it: its entry, the meta array reserved for
+ * {@link META_RESERVED} messages, the arrays of copies and of names. The bounds count held bytes, not just the bytes
+ * of the messages (issue #18: a flood of short calls must not hold several times the bound).
  */
-export function heldBytes(length: number): number {
-  return 16 + ((length + 7) & ~7) + 8 * (1 + STRIDE);
+export const CALL_BYTES = 64 + 16 + 8 * STRIDE * META_RESERVED + 2 * 32;
+
+/**
+ * What the `index`-th message (0-based) of a call, `length` bytes, adds: its copy (a one-byte string: a 16-byte
+ * header and the bytes, in 8-byte steps), its place in the list of copies, and its numbers once past the reserved
+ * meta array.
+ */
+export function heldBytes(length: number, index: number): number {
+  return 16 + ((length + 7) & ~7) + 8 + (index >= META_RESERVED ? 8 * STRIDE : 0);
 }
 
 /**
@@ -64,7 +71,7 @@ interface Entry {
   live: boolean;
   /** Raw bytes of the messages in order, latin1 (one character per byte). */
   raw: string[];
-  /** Bytes held ({@link heldBytes} of every message). */
+  /** Bytes held ({@link CALL_BYTES} and {@link heldBytes} of every message). */
   bytes: number;
   count: number;
   readonly meta: number[];
@@ -117,10 +124,11 @@ export class EvidenceBuffer {
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { callId, live: true, raw: [], bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false };
+      e = { callId, live: true, raw: [], bytes: CALL_BYTES, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false };
       this.entries.set(callId, e);
       this.openOrder.add(e);
       this.openCount++;
+      this.openBytes += CALL_BYTES;
     }
     if (hint) hint.evidence = e;
     if (e.count >= this.limits.maxMessagesPerCall) {
@@ -132,7 +140,7 @@ export class EvidenceBuffer {
     // Copied (the source buffer is a slice of a larger chunk) into V8's heap.
     const raw = m.raw;
     e.raw.push(raw.toString('latin1'));
-    const held = heldBytes(raw.length);
+    const held = heldBytes(raw.length, e.count);
     e.bytes += held;
     const meta = e.meta;
     const k = e.count * STRIDE; // (indexes at or past the length append: a call with more than 8 messages grows it)
@@ -229,7 +237,7 @@ export class EvidenceBuffer {
     return { open: this.openCount, pinned: this.pinnedCount };
   }
 
-  /** Bytes held for the open (not alerted) and pinned calls ({@link heldBytes}): what the bounds count. */
+  /** Bytes held for the open (not alerted) and pinned calls ({@link CALL_BYTES}, {@link heldBytes}): what the bounds count. */
   get bytes(): { open: number; pinned: number } {
     return { open: this.openBytes, pinned: this.pinnedBytes };
   }
