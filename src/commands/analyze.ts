@@ -1,9 +1,9 @@
 /** `spoofwatch analyze` and `spoofwatch messages`: offline runs of the pipeline over capture files. */
 import { countAnomaly } from '../anomalies.js';
 import { isStreamed, type Alert } from '../alerts/alert.js';
-import type { Config } from '../config/index.js';
+import type { Config, LimitsConfig } from '../config/index.js';
 import { Analyzer } from '../pipeline/analyzer.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, ingestLimitsOf, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture, type CaptureError } from '../sources/capture/index.js';
 import { decodeInWorker } from '../pipeline/threaded.js';
 import type { CallRecord } from '../correlate/calls.js';
@@ -169,23 +169,31 @@ function fileProgress(file: string, progress: ProgressSink | undefined) {
   };
 }
 
+export interface RunFilesOptions {
+  readonly progress?: ProgressSink;
+  /** 1: everything on this thread; more: each capture is read and decoded in a worker thread (identical results). */
+  readonly threads?: number;
+  /**
+   * Awaited after each read chunk's frames went through (both thread modes: the worker's batches wait for it before
+   * they are acknowledged): a consumer that writes the events out (hep-send) drains them here, so memory stays
+   * bounded whatever the capture size.
+   */
+  readonly afterChunk?: () => Promise<void>;
+  /** The config's bounds for each capture's decoder and stream framers (issue #18); Ingest's defaults when absent. */
+  readonly limits?: LimitsConfig;
+}
+
 /** Read each capture in turn through its own Ingest (frame numbers are per file) into one Analyzer. */
 export async function runFiles(
   files: readonly string[],
   onEvent: (e: SipEvent, file: string) => void,
   report: RunReport,
-  progress?: ProgressSink,
-  threads = 1,
-  /**
-   * Awaited after each read chunk's frames went through (one thread only): a consumer that writes the events out
-   * (hep-send) drains them here, so memory stays bounded whatever the capture size.
-   */
-  afterChunk?: () => Promise<void>,
+  { progress, threads = 1, afterChunk, limits }: RunFilesOptions = {},
 ): Promise<void> {
-  // (both paths honour afterChunk: the worker's batches wait for it before they are acknowledged)
   for (const file of files) {
     let sip = 0;
     const ingest = new Ingest({
+      ...(limits ? ingestLimitsOf(limits) : {}),
       origin: file,
       onMessage: (e) => {
         sip++;
@@ -341,9 +349,7 @@ export async function analyzeFiles(
       analyzer.handle(e);
     },
     report,
-    progress,
-    options.threads ?? 1,
-    options.afterChunk,
+    { progress, threads: options.threads, afterChunk: options.afterChunk, limits: config.limits },
   );
   if (alertsNotKept > 0 || callsNotKept > 0) report.notKept = { alerts: alertsNotKept, alertedCalls: callsNotKept };
   for (const [method, n] of byMethod) report.byMethod[method] = n;

@@ -112,6 +112,7 @@ export class PeerTable {
   private readonly cacheSize: number;
   private readonly order: string[] = [];
   private oldest = 0;
+  private evicted = 0;
 
   /**
    * @param peers validated config peers (`config.peers`); a CIDR that does not parse throws
@@ -164,6 +165,11 @@ export class PeerTable {
     return this.cache.size;
   }
 
+  /** Addresses dropped from the lookup cache to make room (looked up again when they come back). */
+  get cacheEvictions(): number {
+    return this.evicted;
+  }
+
   /** Entries at the longest prefix containing `ip`; cached per address text. */
   private candidates(ip: string): readonly Entry[] | null | undefined {
     const hit = this.cache.get(ip);
@@ -181,6 +187,7 @@ export class PeerTable {
     // FIFO eviction through a ring of keys: `cache.keys().next()` walks the deleted slots of a Map until it rehashes.
     if (this.cache.size >= this.cacheSize) {
       this.cache.delete(this.order[this.oldest]!);
+      this.evicted++;
       this.order[this.oldest] = ip;
       this.oldest = (this.oldest + 1) % this.cacheSize;
     } else this.order.push(ip);

@@ -11,7 +11,7 @@ import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPac
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
 import { matchStartLine, SL_SIZE } from '../sip/startline.js';
-import { isSipStartLine, looksLikeSip, messageAnomalies, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
+import { isSipStartLine, looksLikeSip, messageAnomalies, parseSipMessage, SipParseScratch, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { HepRejection } from '../sources/source.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
@@ -213,6 +213,8 @@ export class Ingest {
   /** TCP flows that are (or may become) WebSocket connections. */
   private readonly ws: WsFlows;
   private frameCount = 0;
+  /** The SIP parser's working memory, reused message after message. */
+  private readonly sipScratch = new SipParseScratch();
   /** What all stream framers hold together (issue #18: 10,000 connections × up to ~1 MB had no global cap). */
   readonly streamBudget: StreamBudget;
 
@@ -236,6 +238,11 @@ export class Ingest {
 
   get decodeStats() {
     return this.decoder.stats;
+  }
+
+  /** The decoder bounds this Ingest was built with: analyze's decode worker decodes for it with the same. */
+  get decodeLimits(): Partial<DecodeLimits> | undefined {
+    return this.opts.decodeLimits;
   }
 
   /** A captured frame (file, interface). */
@@ -517,7 +524,7 @@ export class Ingest {
   }
 
   private message(bytes: Buffer, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
-    this.parsed(parseSipMessage(bytes, d.frame), d, frames, hepCaptureId);
+    this.parsed(parseSipMessage(bytes, d.frame, this.sipScratch), d, frames, hepCaptureId);
   }
 
   private parsed(msg: SipParse, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {

@@ -686,8 +686,6 @@ function invalidMessage(reason: string): SipInvalid {
   return { kind: 'invalid', reason };
 }
 
-/** Scratch for parseSipMessage's start-line match (read right after the match). */
-const SCRATCH_SL = new Int32Array(SL_SIZE);
 
 /**
  * Why the text at the front of `buf` is not a start line (the slow path of an invalid message only: it may allocate).
@@ -719,24 +717,31 @@ function whyNotStartLine(buf: Buffer): string {
   return 'request line: bad method';
 }
 
-/** Scratch for parseSipMessage's header offsets (5 per field); only read up to the current message's count. */
-const SCRATCH_H: number[] = [];
+/**
+ * Working memory of {@link parseSipMessage}, owned by its caller (DESIGN.md §8.1: parsers keep no module state): the
+ * start-line match, read right after it, and the header offsets (5 per field), copied once at their final size.
+ * Ingest and analyze's decode worker keep one and pass it message after message: a new one per message costs an
+ * ArrayBuffer allocation (analyze of 500k bench messages, one core: part of +290 ms of GC before issue #16).
+ */
+export class SipParseScratch {
+  readonly startLine = new Int32Array(SL_SIZE);
+  readonly headers: number[] = [];
+}
 
 /**
  * Split one SIP message. The buffer holds one UDP datagram or one message framed from a stream
  * (see `SipStreamFramer`). Never throws: an unusable start line gives `{kind:'invalid'}`; every
- * other problem is an anomaly on the returned message. `frame` is copied into the anomalies.
+ * other problem is an anomaly on the returned message. `frame` is copied into the anomalies. `scratch`: the
+ * caller's working memory, reused across calls (a fresh one when absent).
  */
-export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
+export function parseSipMessage(bytes: Buffer, frame?: number, scratch: SipParseScratch = new SipParseScratch()): SipParse {
   const buf = bytes;
   // The name machine in locals, as the character tables (see chars.ts): read once per header-name byte.
   const nameStates = NAME_STATES;
   const nameEnd = NAME_END;
   const len = buf.length;
   // The start line by the grammar the probe and the framer use (startline.ts): what they take, this takes.
-  // Module scratch, read right after the match: a typed array per message costs an ArrayBuffer allocation each
-  // (analyze of 500k bench messages, one core: part of +290 ms of GC against the build before issue #16).
-  const sl = SCRATCH_SL;
+  const sl = scratch.startLine;
   const le = matchStartLine(buf, 0, len, false, sl);
   if (le < 0) return invalidMessage(whyNotStartLine(buf));
   const lf = buf[le] === 0x0d ? le + 1 : le;
@@ -797,7 +802,7 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
 
   // Header offsets go to a scratch array first and are copied once at their final size (pushing to a new array
   // grew it three times per message: most of the split's allocation).
-  const sh = SCRATCH_H;
+  const sh = scratch.headers;
   let hn = 0;
   let nFrom = 0;
   let nTo = 0;
