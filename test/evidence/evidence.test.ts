@@ -60,8 +60,8 @@ describe('EvidenceBuffer bounds', () => {
     raw: Buffer.alloc(100, 0x41),
   });
   it('evicts the oldest unpinned calls beyond the byte bound, keeps pinned ones, and copies the bytes', () => {
-    // Entry, meta array for 8 messages of 6 numbers, two arrays; then the string (header + 104) and its list slot.
-    expect([CALL_BYTES, MSG]).toEqual([64 + 16 + 384 + 64, 16 + 104 + 8]);
+    // Entry, meta array for 8 messages of 7 numbers (with the route), two arrays; then the string (header + 104) and its list slot.
+    expect([CALL_BYTES, MSG]).toEqual([64 + 16 + 448 + 64, 16 + 104 + 8]);
     const b = new EvidenceBuffer({ maxBytes: Math.floor(2.5 * ONE), maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
     const src = msg(1);
     b.add('a', src);
@@ -102,11 +102,11 @@ describe('EvidenceBuffer bounds', () => {
       expect({ ...m, raw: m.raw.toString() }).toEqual({ ...want, raw: want.raw.toString(), routes: ['tap'] });
     });
     // Held bytes: the call's own, then each message's copy rounded up to 8 bytes with a 16-byte header and its 8-byte
-    // list slot, and from the 9th message on its 48 bytes of numbers.
-    expect(b.bytes.open).toBe(added.reduce((n, m, i) => n + 16 + Math.ceil(m.raw.length / 8) * 8 + 8 + (i >= 8 ? 48 : 0), CALL_BYTES));
+    // list slot, and from the 9th message on its 56 bytes of numbers.
+    expect(b.bytes.open).toBe(added.reduce((n, m, i) => n + 16 + Math.ceil(m.raw.length / 8) * 8 + 8 + (i >= 8 ? 56 : 0), CALL_BYTES));
   });
 
-  it('counts a call by the bytes it holds, not only its message bytes: 100 calls of 100 bytes hold 65,600, not 10,000', () => {
+  it('counts a call by the bytes it holds, not only its message bytes: 100 calls of 100 bytes hold 72,000, not 10,000', () => {
     const b = new EvidenceBuffer({ maxBytes: 40 * ONE, maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
     for (let i = 0; i < 100; i++) b.add(`f${i}`, msg(i));
     expect(b.bytes.open).toBe(40 * ONE);
