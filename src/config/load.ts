@@ -263,6 +263,7 @@ function buildConfig(f: ConfigFile): Config {
     store: f.store,
     limits: f.limits,
     incidents: f.incidents,
+    ...(f.cluster !== undefined ? { cluster: f.cluster } : {}),
   };
 }
 
