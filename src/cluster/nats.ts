@@ -108,9 +108,11 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
 
 /** Create or update the alert and fact streams (file storage, replicas and ages from the plan). */
 export async function ensureStreams(jsm: JetStreamManager, plan: StreamPlan): Promise<void> {
-  const common = { retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: plan.replicas, duplicate_window: nanos(plan.duplicateWindowMs) };
-  await ensureStream(jsm, { ...common, name: ALERT_STREAM, subjects: [ALERT_SUBJECTS], max_age: nanos(plan.alertMaxAgeMs) });
-  await ensureStream(jsm, { ...common, name: FACT_STREAM, subjects: [FACT_SUBJECTS], max_age: nanos(plan.factMaxAgeMs) });
+  const common = { retention: RetentionPolicy.Limits, storage: StorageType.File, num_replicas: plan.replicas };
+  await ensureStream(jsm, { ...common, name: ALERT_STREAM, subjects: [ALERT_SUBJECTS], max_age: nanos(plan.alertMaxAgeMs), duplicate_window: nanos(plan.duplicateWindowMs) });
+  // A fact repeated by a second sensor arrives within seconds; the server caps the window at the retention.
+  const factDup = Math.min(plan.duplicateWindowMs, plan.factMaxAgeMs);
+  await ensureStream(jsm, { ...common, name: FACT_STREAM, subjects: [FACT_SUBJECTS], max_age: nanos(plan.factMaxAgeMs), duplicate_window: nanos(factDup) });
 }
 
 /** The sightings KV bucket and the evidence object store (kept as long as alerts). */

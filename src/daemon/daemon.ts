@@ -29,6 +29,8 @@ import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { DnoWatch, readDnoInWorker } from './dno-watch.js';
 import { INCIDENTS_DEFAULTS } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
+import { ClusterNode } from '../cluster/node.js';
+import { streamSeqPersistence } from '../cluster/gateway.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -104,6 +106,8 @@ export interface DaemonHandle {
   readonly hub: WsHub;
   /** Alert grouping (issue #19). */
   readonly incidents: LiveIncidents;
+  /** The scale-out roles (issue #22), when the config has a `cluster` section. */
+  readonly cluster: ClusterNode | undefined;
   config(): Config;
   /** Swap peers, lists and rules keeping call state; an invalid config is rejected and the old one kept. */
   reload(config: Config): { ok: true } | { ok: false; error: string };
@@ -193,8 +197,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
   // The store numbers alerts in the write that stores them; nothing is announced before that (issue #17). While it
   // refuses writes, alerts spill (bounded), the write is retried, /healthz says 503 and the log says so once.
+  // Cluster gateway (issue #22): the store is a projection of the alert stream and keeps the stream's sequence as seq.
+  const gatewayRole = config.cluster?.role.includes('gateway') === true;
   const bus = new AlertBus({
-    store,
+    store: gatewayRole ? streamSeqPersistence(store) : store,
     maxSpill: limits.alertSpill,
     onCommitted: (a) => {
       metrics?.alert(a);
@@ -213,11 +219,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
+  // Scale-out roles (issue #22), only with a `cluster` section: a sensor publishes its alerts (and facts) to NATS
+  // JetStream instead of this bus; a gateway fills this bus from the alert stream.
+  const cluster = config.cluster
+    ? new ClusterNode({
+        config,
+        log,
+        bus,
+        store,
+        evidenceOf: (callId) => evidence.messages(callId),
+        saveEvidence: (callId, messages) => evidenceStore.saveMany([{ callId, messages }]),
+      })
+    : undefined;
+  cleanups.push(() => cluster?.stop());
   const analyzer = new Analyzer(
     config,
-    (alert) => void bus.publish(alert),
+    cluster ? (alert) => cluster.onSensorAlert(alert) : (alert) => void bus.publish(alert),
     undefined,
     evidence.buffer,
+    cluster?.analyzerHooks,
   );
   // Do-not-originate files: loaded with the policy; reported here at start, on SIGHUP and when they change.
   const logDno = (when: string): void => {
@@ -365,11 +385,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     const writable = persist.ok && store.writable();
     const list = sources.map((s) => s.status());
     // A HEP source whose agents' packets are all rejected (wrong version, broken sender) hears nothing: not healthy.
-    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected);
+    const clusterHealth = cluster?.health();
+    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected) && clusterHealth?.ok !== false;
     const spill = bus.stats();
     return {
       ok,
       status: ok ? 'ok' : 'degraded',
+      ...(clusterHealth ? { cluster: clusterHealth } : {}),
       ...(persist.ok
         ? {}
         : {
@@ -549,6 +571,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       clearInterval(idleTimer);
       process.off('SIGUSR2', onGcSignal);
       await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
+      await cluster?.stop();
       bus.flush();
       await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
       while (bus.stats().pendingPersist > 0 && bus.flush()); // a backlog longer than one batch
@@ -576,6 +599,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     metrics: m,
     hub,
     incidents: live,
+    cluster,
     config: () => config,
     reload(next) {
       try {

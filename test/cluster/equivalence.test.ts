@@ -1,0 +1,128 @@
+/**
+ * Issue #22 acceptance "equivalence": a 3-node JetStream cluster (R3), two sensors each fed a different half of the
+ * scenario capture (split by Call-ID, one call in both halves), one correlator, one gateway — in-process daemons with
+ * one role each. The gateway's alerts equal, by (Call-ID, rule, severity, presented, peer, reasons), `analyze` of the
+ * whole capture on one node; the CLI-MULTI-PEER alert needs both halves; the shared call gives one alert per rule,
+ * listing both sensors; seq is the alert stream's sequence.
+ */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'nats';
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert.js';
+import { ALERT_STREAM, FACT_STREAM } from '../../src/cluster/contract.js';
+import { analyzeFiles } from '../../src/commands/analyze.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { DaemonHandle } from '../../src/daemon/daemon.js';
+import { quietDaemon, SCENARIO_CONFIG, SCENARIO_PCAP, tempDir, waitFor } from '../daemon/helpers.js';
+import { nodeConfig } from './cluster-config.js';
+import { hasNatsServer, startNatsCluster } from './nats-harness.js';
+import { frameCalls, writeCalls } from './split.js';
+
+const key = (a: Alert): string =>
+  JSON.stringify([a.call.callId, a.rule, a.severity, a.presented, a.network.peer ?? null, a.reasons]);
+
+/** The scenario's calls in capture order. */
+function scenarioCalls(): string[] {
+  return [...new Set(frameCalls(SCENARIO_PCAP).flat())];
+}
+
+describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cluster on loopback)', () => {
+  it('two sensors with half the scenario each + correlator + gateway = analyze of the whole capture', async () => {
+    const cfg = loadConfig(SCENARIO_CONFIG);
+    if (!cfg.ok) throw new Error(cfg.errors.join('\n'));
+    const expected = (await analyzeFiles([SCENARIO_PCAP], cfg.config)).alerts;
+    // The scenario has the cross-call alert this test is about, and the shared call alerts.
+    const multi = expected.filter((a) => a.rule === 'CLI-MULTI-PEER');
+    expect(multi.map((a) => a.call.callId)).toEqual(['sc23-1@spoofwatch.test']);
+    const shared = 'sc08-1@spoofwatch.test';
+    expect(expected.filter((a) => a.call.callId === shared).map((a) => a.rule).sort()).toEqual(['CLI-NOT-AUTHORIZED', 'CLI-PROTECTED']);
+
+    // Half A: sc01–sc12 (sc01 and sc02 present +31205550101 from pbx-acme); half B: sc13–sc25 (sc23 presents it from
+    // an unknown source). sc08 is in both. CLI-MULTI-PEER on sc23 needs calls of both halves.
+    const calls = scenarioCalls();
+    expect(calls).toHaveLength(25);
+    const halfA = new Set(calls.slice(0, 12));
+    const halfB = new Set([...calls.slice(12), shared]);
+    const t = tempDir('spoofwatch-cluster-');
+    const c = await startNatsCluster(3);
+    const daemons: DaemonHandle[] = [];
+    try {
+      const sensors: DaemonHandle[] = [];
+      for (const [name, half] of [['s1', halfA], ['s2', halfB]] as const) {
+        const d = await quietDaemon(nodeConfig(t.dir, name, c.servers, `role: [sensor]\nsensorId: ${name}\nstream: { replicas: 3 }`));
+        daemons.push(d);
+        sensors.push(d);
+        expect(writeCalls(SCENARIO_PCAP, half, join(t.dir, `${name}.pcapng`))).toBeGreaterThan(0);
+      }
+      await Promise.all(sensors.map((d) => d.cluster!.ready()));
+      // Both sensors read their half; every alert and fact acknowledged by the stream.
+      for (const [i, d] of sensors.entries()) {
+        copyFileSync(join(t.dir, `s${i + 1}.pcapng`), join(t.dir, `s${i + 1}`, 'watch', 'half.pcapng'));
+        // A file is read once its size and mtime held for two polls.
+        await d.pollWatch();
+        await d.pollWatch();
+      }
+      await waitFor(() => sensors.every((d) => d.analyzer.stats.initialInvites > 0), 10_000, 'the sensors to read their halves');
+      for (const d of sensors) await d.cluster!.publisher.drained();
+      const s2Facts = sensors[1]!.cluster!.publisher.stats().published.fact;
+      expect(s2Facts).toBeGreaterThan(0);
+
+      // The correlator replays the facts from the stream start (in capture order) and raises the windowed alerts.
+      const corr = await quietDaemon(nodeConfig(t.dir, 'corr', c.servers, 'role: [correlator]\nreorderMs: 300'));
+      daemons.push(corr);
+      const gw = await quietDaemon(nodeConfig(t.dir, 'gw', c.servers, 'role: [gateway]'));
+      daemons.push(gw);
+      await Promise.all([corr.cluster!.ready(), gw.cluster!.ready()]);
+
+      const gatewayAlerts = (): Alert[] => gw.store.query({ limit: 1000 });
+      await waitFor(() => gatewayAlerts().length >= expected.length && corr.cluster!.correlator!.stats().held === 0, 20_000, 'the gateway to project every alert');
+      // Sightings of the shared call from both sensors merged into the stored alerts.
+      await waitFor(() => gatewayAlerts().filter((a) => a.call.callId === shared).every((a) => a.network.sensors?.length === 2), 10_000, 'both sightings');
+
+      const got = gatewayAlerts();
+      expect(got.map(key).sort()).toEqual(expected.map(key).sort());
+      const gotMulti = got.filter((a) => a.rule === 'CLI-MULTI-PEER');
+      expect(gotMulti).toHaveLength(1);
+      expect(gotMulti[0]!.network.sensor).toBe('s2');
+      expect(gotMulti[0]!.reasons[0]).toContain('sc01-1@spoofwatch.test');
+      // One alert per rule for the shared call, its peer the configured one, listing both sensors.
+      const sharedAlerts = got.filter((a) => a.call.callId === shared);
+      expect(sharedAlerts.map((a) => [a.rule, a.network.peer, a.network.sensors])).toEqual(
+        expect.arrayContaining([
+          ['CLI-NOT-AUTHORIZED', 'access-untrusted', ['s1', 's2']],
+          ['CLI-PROTECTED', 'access-untrusted', ['s1', 's2']],
+        ]),
+      );
+      expect(sharedAlerts).toHaveLength(2);
+      // The per-call alerts came from the sensors (each half's own calls), the windowed one from the correlator.
+      for (const a of got.filter((x) => x.call.callId !== shared && x.rule !== 'CLI-MULTI-PEER')) {
+        expect(a.network.sensors).toEqual([halfA.has(a.call.callId) ? 's1' : 's2']);
+      }
+
+      // seq = the alert stream's sequence: the stream holds exactly these alerts (the shared call's repeats were
+      // dropped by their message ids), numbered 1..n.
+      const nc = await connect({ servers: c.servers });
+      try {
+        const jsm = await nc.jetstreamManager();
+        const info = await jsm.streams.info(ALERT_STREAM);
+        expect(info.state.messages).toBe(expected.length);
+        expect(info.config.num_replicas).toBe(3);
+        expect((await jsm.streams.info(FACT_STREAM)).config.num_replicas).toBe(3);
+        expect(got.map((a) => a.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: expected.length }, (_, i) => i + 1));
+      } finally {
+        await nc.close();
+      }
+      // The shared call's alerts were published by both sensors: one of each pair was a duplicate.
+      const dups = sensors.reduce((n, d) => n + d.cluster!.publisher.stats().duplicates, 0);
+      expect(dups).toBeGreaterThanOrEqual(2);
+      // The HTTP API of the gateway serves the projection.
+      const api = (await (await fetch(gw.urls.api + '?limit=1000')).json()) as { alerts: Alert[] };
+      expect(api.alerts.map(key).sort()).toEqual(expected.map(key).sort());
+    } finally {
+      for (const d of daemons.reverse()) await d.stop();
+      await c.stop();
+      t.cleanup();
+    }
+  }, 60_000);
+});
