@@ -45,6 +45,8 @@ export interface GatewayOptions {
   readonly store: AlertStore;
   readonly bus: AlertBus;
   readonly onError: (what: string, err: Error) => void;
+  /** Told about each alert handed to the bus. */
+  readonly onProjected?: (alert: Alert) => void;
   /** Alerts remembered for merging late sightings and for dropping a repeated alert id; default 100 000. */
   readonly remember?: number;
 }
@@ -139,6 +141,7 @@ export class Gateway {
     this.projectedAlerts.set(a.id, alert);
     this.counters.projected++;
     this.opts.bus.publish(alert);
+    this.opts.onProjected?.(alert);
   }
 
   private sighting(key: string): void {

@@ -65,6 +65,9 @@ interface EvidenceObject {
   readonly messages: readonly { frame: number; ts: { sec: number; nsec: number }; src: { ip: string; port: number }; dst: { ip: string; port: number }; transport: string; raw: string }[];
 }
 
+/** Projected alerts whose evidence the gateway is still fetching (the oldest is given up past it). */
+const EVIDENCE_PENDING = 10_000;
+
 export class ClusterNode {
   readonly roles: readonly ClusterRole[];
   readonly cluster: ClusterConfig;
@@ -81,7 +84,11 @@ export class ClusterNode {
   private readonly sensorId: string;
   private readonly windowKinds: string[];
   private readonly started: Promise<void>;
-  private counters = { sightingErrors: 0, evidencePuts: 0, evidenceErrors: 0, evidenceFetched: 0 };
+  private counters = { sightingErrors: 0, evidencePuts: 0, evidenceErrors: 0, evidenceFetched: 0, evidenceMissing: 0 };
+  /** Gateway: alert id → wall ms projected, while its evidence object is fetched. */
+  private readonly evidencePending = new Map<string, number>();
+  private evidenceTimer: NodeJS.Timeout | undefined;
+  private fetching = false;
 
   constructor(private readonly opts: ClusterNodeOptions) {
     const cluster = opts.config.cluster;
@@ -107,7 +114,15 @@ export class ClusterNode {
       : undefined;
     if (this.has('gateway') && (!opts.bus || !opts.store)) throw new Error('the gateway role needs the daemon bus and store');
     this.gateway = this.has('gateway')
-      ? new Gateway({ store: opts.store!, bus: opts.bus!, onError: (what, err) => opts.log.error(`gateway: ${what} failed`, { error: err.message }) })
+      ? new Gateway({
+          store: opts.store!,
+          bus: opts.bus!,
+          onProjected: (a) => {
+            if (!opts.saveEvidence) return;
+            this.evidencePending.set(a.id, Date.now());
+            if (this.evidencePending.size > EVIDENCE_PENDING) this.evidencePending.delete(this.evidencePending.keys().next().value as string);
+          },
+          onError: (what, err) => opts.log.error(`gateway: ${what} failed`, { error: err.message }) })
       : undefined;
     this.started = this.run();
     this.started.catch((e: unknown) => opts.log.error('cluster: start failed', { error: e instanceof Error ? e.message : String(e) }));
@@ -158,6 +173,7 @@ export class ClusterNode {
     // Give buffered messages a moment to go out while connected.
     if (this.connected) await Promise.race([this.publisher.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.publisher.stop();
+    if (this.evidenceTimer) clearInterval(this.evidenceTimer);
     await this.correlator?.stop();
     this.gateway?.stop();
     await this.nc?.close().catch(() => undefined);
@@ -207,7 +223,10 @@ export class ClusterNode {
     if (this.correlator) await this.correlator.start(nc);
     if (this.gateway) {
       await this.gateway.start(nc, this.sightings!);
-      if (this.opts.saveEvidence) void this.mirrorEvidence();
+      if (this.opts.saveEvidence) {
+        this.evidenceTimer = setInterval(() => void this.fetchEvidence(), 1000);
+        this.evidenceTimer.unref();
+      }
     }
   }
 
@@ -250,28 +269,38 @@ export class ClusterNode {
     }, this.opts.evidenceDelayMs ?? 2000).unref();
   }
 
-  /** Gateway: every evidence object (existing and new) into the local evidence store. */
-  private async mirrorEvidence(): Promise<void> {
+  /**
+   * Gateway: the evidence object of each projected alert into the local evidence store (so `/api/alerts/:id/pcap`
+   * works here). Polled per alert (every second, for at most a minute after projection, {@link EVIDENCE_PENDING}
+   * alerts at once) instead of watching the bucket: the object store watch of nats 2.29 stalled after a few objects
+   * under concurrent puts in the equivalence test.
+   */
+  private async fetchEvidence(): Promise<void> {
     const os = this.evidence;
     const save = this.opts.saveEvidence;
-    if (!os || !save) return;
+    if (!os || !save || this.fetching) return;
+    this.fetching = true;
     try {
-      const w = await os.watch({ includeHistory: true, ignoreDeletes: true });
-      for await (const info of w) {
-        if (this.stopped) break;
-        if (!info || info.deleted) continue;
+      const now = Date.now();
+      for (const [id, since] of [...this.evidencePending].slice(0, 50)) {
+        if (this.stopped) return;
         try {
-          const blob = await os.getBlob(info.name);
-          if (!blob || this.stopped) continue;
-          const o = JSON.parse(new TextDecoder().decode(blob)) as EvidenceObject;
-          save(o.callId, o.messages.map((m) => ({ ...m, raw: Buffer.from(m.raw, 'base64') })));
-          this.counters.evidenceFetched++;
+          const blob = await os.getBlob(id);
+          if (blob && !this.stopped) {
+            const o = JSON.parse(new TextDecoder().decode(blob)) as EvidenceObject;
+            save(o.callId, o.messages.map((m) => ({ ...m, raw: Buffer.from(m.raw, 'base64') })));
+            this.counters.evidenceFetched++;
+            this.evidencePending.delete(id);
+          } else if (now - since > 60_000) {
+            this.counters.evidenceMissing++;
+            this.evidencePending.delete(id);
+          }
         } catch {
           this.counters.evidenceErrors++;
         }
       }
-    } catch (e) {
-      if (!this.stopped) this.opts.log.error('gateway: evidence watch failed', { error: (e as Error).message });
+    } finally {
+      this.fetching = false;
     }
   }
 }

@@ -25,8 +25,8 @@ export interface PublisherStats {
   readonly max: { readonly alert: number; readonly fact: number };
   readonly dropped: { readonly alert: number; readonly fact: number };
   readonly published: { readonly alert: number; readonly fact: number };
-  /** PubAcks that said the message id was already in the stream. */
-  readonly duplicates: number;
+  /** PubAcks that said the message id was already in the stream (another sensor's copy, a replay). */
+  readonly duplicates: { readonly alert: number; readonly fact: number };
   /** Failed publish attempts (timeouts, no responders while a stream has no leader …); the message stays queued. */
   readonly errors: number;
   /** Queue → PubAck of the last acknowledged message, ms. */
@@ -41,7 +41,7 @@ export class Publisher {
   private readonly count = { alert: 0, fact: 0 };
   private readonly dropped = { alert: 0, fact: 0 };
   private readonly published = { alert: 0, fact: 0 };
-  private duplicates = 0;
+  private readonly duplicates = { alert: 0, fact: 0 };
   private errors = 0;
   private lastLatencyMs = 0;
   private js: JetStreamClient | undefined;
@@ -85,7 +85,7 @@ export class Publisher {
       max: { ...this.max },
       dropped: { ...this.dropped },
       published: { ...this.published },
-      duplicates: this.duplicates,
+      duplicates: { ...this.duplicates },
       errors: this.errors,
       lastLatencyMs: this.lastLatencyMs,
     };
@@ -128,7 +128,7 @@ export class Publisher {
         if (r.status === 'fulfilled') {
           this.count[m.kind]--;
           this.published[m.kind]++;
-          if (r.value.duplicate) this.duplicates++;
+          if (r.value.duplicate) this.duplicates[m.kind]++;
           this.lastLatencyMs = Date.now() - m.queuedMs;
           try {
             m.onAck?.(r.value);

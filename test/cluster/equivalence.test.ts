@@ -113,12 +113,32 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       } finally {
         await nc.close();
       }
-      // The shared call's alerts were published by both sensors: one of each pair was a duplicate.
-      const dups = sensors.reduce((n, d) => n + d.cluster!.publisher.stats().duplicates, 0);
-      expect(dups).toBeGreaterThanOrEqual(2);
+      // The shared call's two alerts and its fact were published by both sensors: one of each pair was a duplicate.
+      const dups = (kind: 'alert' | 'fact') => sensors.reduce((n, d) => n + d.cluster!.publisher.stats().duplicates[kind], 0);
+      expect([dups('alert'), dups('fact')]).toEqual([2, 1]);
       // The HTTP API of the gateway serves the projection.
       const api = (await (await fetch(gw.urls.api + '?limit=1000')).json()) as { alerts: Alert[] };
       expect(api.alerts.map(key).sort()).toEqual(expected.map(key).sort());
+
+      // Evidence: the sensor put the call's messages into the object store; the gateway serves them as pcapng.
+      const pcapOf = (a: Alert) => fetch(`${gw.urls.api}/${a.id}/pcap`);
+      const sc05 = got.find((a) => a.call.callId === 'sc05-1@spoofwatch.test')!;
+      await waitFor(async () => (await pcapOf(sc05)).status === 200, 15_000, 'the evidence of sc05 on the gateway');
+      const pcap = Buffer.from(await (await pcapOf(sc05)).arrayBuffer());
+      expect(pcap.readUInt32LE(0)).toBe(0x0a0d0d0a); // pcapng section header block
+      expect(pcap.includes('sc05-1@spoofwatch.test')).toBe(true);
+      expect(pcap.includes('sc06-1@spoofwatch.test')).toBe(false);
+
+      // A replacing correlator replays the facts from the stream start and re-raises the windowed alert with the same
+      // message id: the stream drops it, the gateway gets nothing new.
+      await corr.stop();
+      daemons.splice(daemons.indexOf(corr), 1);
+      const corr2 = await quietDaemon(nodeConfig(t.dir, 'corr2', c.servers, 'role: [correlator]\nreorderMs: 300'));
+      daemons.push(corr2);
+      await corr2.cluster!.ready();
+      await waitFor(() => corr2.cluster!.correlator!.stats().alerts === 1 && corr2.cluster!.publisher.size === 0, 15_000, 'the replay to re-raise CLI-MULTI-PEER');
+      expect(corr2.cluster!.publisher.stats().duplicates.alert).toBe(1);
+      expect(gatewayAlerts()).toHaveLength(expected.length);
     } finally {
       for (const d of daemons.reverse()) await d.stop();
       await c.stop();
