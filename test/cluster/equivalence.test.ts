@@ -145,4 +145,41 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       t.cleanup();
     }
   }, 60_000);
+
+  it('live: one daemon with the correlator and gateway roles running while a sensor reads the whole capture', async () => {
+    const cfg = loadConfig(SCENARIO_CONFIG);
+    if (!cfg.ok) throw new Error(cfg.errors.join('\n'));
+    const expected = (await analyzeFiles([SCENARIO_PCAP], cfg.config)).alerts;
+    const t = tempDir('spoofwatch-cluster-live-');
+    const c = await startNatsCluster(3);
+    const daemons: DaemonHandle[] = [];
+    try {
+      // R1 streams: the section's replicas reach the stream config.
+      const hub = await quietDaemon(nodeConfig(t.dir, 'hub', c.servers, 'role: [correlator, gateway]\nshards: 4\nreorderMs: 200\nstream: { replicas: 1 }'));
+      daemons.push(hub);
+      await hub.cluster!.ready();
+      const sensorConfig = nodeConfig(t.dir, 's1', c.servers, 'role: [sensor]\nsensorId: s1\nshards: 4\nstream: { replicas: 1 }');
+      const s1 = await quietDaemon(sensorConfig);
+      daemons.push(s1);
+      await s1.cluster!.ready();
+      copyFileSync(SCENARIO_PCAP, join(sensorConfig.sources.watch!.dir, 'all.pcapng'));
+      await s1.pollWatch();
+      await s1.pollWatch();
+      await waitFor(() => hub.store.count() >= expected.length, 20_000, 'every alert on the gateway');
+      const got = hub.store.query({ limit: 1000 });
+      expect(got.map(key).sort()).toEqual(expected.map(key).sort());
+      expect(got.every((a) => a.network.sensor === 's1' && a.network.sensors?.join() === 's1')).toBe(true);
+      expect(hub.cluster!.correlator!.stats()).toMatchObject({ shards: [0, 1, 2, 3], alerts: 1, badFacts: 0, held: 0 });
+      const nc = await connect({ servers: c.servers });
+      try {
+        expect((await (await nc.jetstreamManager()).streams.info(ALERT_STREAM)).config.num_replicas).toBe(1);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      for (const d of daemons.reverse()) await d.stop();
+      await c.stop();
+      t.cleanup();
+    }
+  }, 60_000);
 });
