@@ -135,7 +135,7 @@ export class ClusterNode {
   /** What the daemon's Analyzer gets: a sensor runs the per-call rules and publishes facts; other roles run none. */
   get analyzerHooks(): AnalyzerHooks {
     if (!this.has('sensor')) return { rules: [] };
-    return { rules: perCallRules(ALL_RULES), onInitialInvite: (facts) => this.publishFacts(facts) };
+    return { rules: perCallRules(ALL_RULES), sensorId: this.sensorId, onInitialInvite: (facts) => this.publishFacts(facts) };
   }
 
   /** Resolves once connected and every role runs (tests); rejects only if start failed for good. */

@@ -70,6 +70,8 @@ const peerSchema = z.strictObject({
       .transform((t) => (typeof t === 'string' ? [t] : t))
       .optional(),
     hepCaptureId: z.number().int().min(0).max(0xffffffff).optional(),
+    /** Cluster mode (issue #22): only traffic this sensor (`cluster.sensorId`) captured. */
+    sensorId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (1-64)').optional(),
   }),
   trust: z.enum(PEER_TRUST),
   class: z.enum(PEER_CLASSES),

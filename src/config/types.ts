@@ -22,6 +22,8 @@ export interface PeerMatchConfig {
   readonly transport?: readonly Transport[];
   /** HEP capture agent id the peer's traffic is captured by. */
   readonly hepCaptureId?: number;
+  /** Cluster mode (issue #22): the sensor (`cluster.sensorId`) that captures the peer's traffic. */
+  readonly sensorId?: string;
 }
 
 export interface PeerConfig {

@@ -42,6 +42,8 @@ export interface AnalyzerStats {
 export interface AnalyzerHooks {
   /** The rules to run (default all): a sensor runs the per-call ones, the windowed ones run on a correlator. */
   readonly rules?: readonly Rule[];
+  /** The cluster sensor this runs on: peers with `match.sensorId` match only its traffic. */
+  readonly sensorId?: string;
   /** Each initial INVITE's completed facts (peer, CLI, STIR/SHAKEN), before its rules run. */
   readonly onInitialInvite?: (facts: CallFacts) => void;
 }
@@ -152,6 +154,7 @@ export class Analyzer {
       port: meta.src.port,
       transport: meta.transport as 'udp' | 'tcp' | 'tls' | 'ws',
       hepCaptureId: e.hepCaptureId,
+      sensorId: this.hooks.sensorId,
     });
     let peer: PeerFacts | undefined;
     let mismatch: string | undefined;

@@ -15,6 +15,7 @@ import { ConfigPolicy } from '../../src/correlate/policy.js';
 import { Analyzer, ruleSettingsOf } from '../../src/pipeline/analyzer.js';
 import { memoryWindows, RuleEngine } from '../../src/rules/engine.js';
 import { ALL_RULES } from '../../src/rules/registry.js';
+import { PeerTable } from '../../src/identity/peers.js';
 import { SCENARIO_CONFIG, SCENARIO_PCAP } from '../daemon/helpers.js';
 import { clusterSection } from './cluster-config.js';
 
@@ -128,5 +129,29 @@ describe('cluster config section', () => {
     // Without the section nothing is added.
     const plain = parseConfig('', 'c.yaml');
     expect(plain.ok && plain.config.cluster).toBe(undefined);
+  });
+});
+
+describe('peers by sensor (match.sensorId)', () => {
+  it('one address seen by two sensors: each sensor matches the peer configured for it, not the first copy', () => {
+    const r = parseConfig(
+      [
+        'peers:',
+        '  - { name: sbc-ams, match: { cidrs: [192.0.2.1], sensorId: ams-1 }, trust: trusted, class: national, any: true }',
+        '  - { name: sbc-rtm, match: { cidrs: [192.0.2.1], sensorId: rtm-1 }, trust: untrusted, class: access }',
+      ].join('\n'),
+      'p.yaml',
+    );
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const t = new PeerTable(r.config.peers);
+    const name = (sensorId?: string) => {
+      const l = t.lookup({ ip: '192.0.2.1', port: 5060, transport: 'udp', sensorId });
+      return l.kind === 'peer' ? l.peer.name : l.kind;
+    };
+    expect([name('ams-1'), name('rtm-1'), name('other')]).toEqual(['sbc-ams', 'sbc-rtm', 'mismatch']);
+    // Outside cluster mode (no sensor id) the constraint does not apply: config order.
+    expect(name(undefined)).toBe('sbc-ams');
+    const bad = parseConfig('peers:\n  - { name: a, match: { cidrs: [192.0.2.1], sensorId: "a b" }, trust: trusted, class: access }', 'p.yaml');
+    expect(bad.ok ? [] : bad.errors).toEqual(['peers[0].match.sensorId: letters, digits, - and _ only (1-64)']);
   });
 });
