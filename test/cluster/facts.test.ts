@@ -3,6 +3,7 @@
  * windowed rules run over facts that went through JSON (what a correlator reads from the stream) give exactly the
  * alerts of `analyze`; the correlator's reorder buffer releases by capture time; the `cluster` config section.
  */
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import { ReorderBuffer } from '../../src/cluster/correlator.js';
@@ -28,9 +29,16 @@ function scenarioConfig(): Config {
 }
 
 describe('windowed rules over facts (the correlator half, in one process)', () => {
-  it('sensor rules + windowed rules over JSON facts, sharded 16 ways = analyze of the scenario, alert for alert', async () => {
-    const config = scenarioConfig();
-    const expected = (await analyzeFiles([SCENARIO_PCAP], config)).alerts;
+  const PACKS = join(import.meta.dirname, '../../captures/packs');
+  it.each([
+    ['the scenario', SCENARIO_PCAP, SCENARIO_CONFIG],
+    ['the DE pack capture', join(PACKS, 'packs.pcapng'), join(PACKS, 'de.yaml')],
+    ['the US pack capture', join(PACKS, 'packs.pcapng'), join(PACKS, 'us.yaml')],
+  ])('sensor rules + windowed rules over JSON facts, sharded 16 ways = analyze of %s, alert for alert', async (_name, pcap, configFile) => {
+    const r = loadConfig(configFile);
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    const config = r.config;
+    const expected = (await analyzeFiles([pcap], config)).alerts;
     const shards = 16;
     const windowed = windowedRules(ALL_RULES);
     expect(windowed.map((r) => r.id)).toEqual(['CLI-MULTI-PEER', 'CLI-NEIGHBOUR', 'CLI-VELOCITY', 'SHAKEN-REPLAY']);
@@ -46,7 +54,7 @@ describe('windowed rules over facts (the correlator half, in one process)', () =
         for (const shard of shardsOfCall(facts, kinds, shards)) wire.push({ shard, data });
       },
     });
-    await runFiles([SCENARIO_PCAP], (e) => {
+    await runFiles([pcap], (e) => {
       analyzer.handle(e);
       for (const { shard, data } of wire.splice(0)) {
         const call = callFactsOf(parseFact(data)!);
