@@ -21,6 +21,9 @@ import type { Alert } from '../alerts/alert.js';
 import type { AlertStore } from '../sinks/store.js';
 import { ALERT_STREAM } from './contract.js';
 
+/** Alerts waiting for the store past which the gateway stops reading the stream until they are committed. */
+const BACKLOG = 4096;
+
 /** AlertBus persistence that keeps the seq each alert carries (the stream sequence) instead of numbering. */
 export function streamSeqPersistence(store: AlertStore): AlertPersistence {
   return {
@@ -98,7 +101,12 @@ export class Gateway {
     const messages = (this.messages = await consumer.consume({ max_messages: 1024 }));
     void (async () => {
       try {
-        for await (const m of messages) this.project(m.seq, m.data);
+        for await (const m of messages) {
+          // Rebuilding from the stream outpaces the store's commits: wait for them rather than overflow the bus's
+          // spill queue (which would leave a gap in the projection).
+          if (this.opts.bus.stats().pendingPersist >= BACKLOG) await this.opts.bus.idle();
+          this.project(m.seq, m.data);
+        }
       } catch (err) {
         if (!this.stopped) this.opts.onError('alert consumer', err as Error);
       }
