@@ -146,6 +146,19 @@ export class Correlator {
     return { shards: this.opts.own, ...this.counters, held: this.buffer.size, evaluations: this.engine.evaluations };
   }
 
+  /** Facts not yet evaluated per owned shard: waiting in the stream (num_pending) or held unacked here. */
+  async lag(nc: NatsConnection): Promise<Record<number, number>> {
+    const jsm = await nc.jetstreamManager();
+    const out: Record<number, number> = {};
+    await Promise.all(
+      this.opts.own.map(async (shard) => {
+        const info = await jsm.consumers.info(FACT_STREAM, shardConsumer(shard));
+        out[shard] = info.num_pending + info.num_ack_pending;
+      }),
+    );
+    return out;
+  }
+
   /** Keys held and evicted in the window stores. */
   windowUse(): { keys: number; evicted: number } {
     return this.engine.windowUse();

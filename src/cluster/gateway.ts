@@ -113,6 +113,12 @@ export class Gateway {
     })();
   }
 
+  /** Alerts in the stream not yet projected here. */
+  async lag(nc: NatsConnection): Promise<number> {
+    const info = await (await nc.jetstreamManager()).streams.info(ALERT_STREAM);
+    return Math.max(0, info.state.last_seq - this.lastSeq);
+  }
+
   stats(): GatewayStats {
     return { ...this.counters, lastSeq: this.lastSeq };
   }

@@ -168,6 +168,19 @@ export class ClusterNode {
     return { publisher: this.publisher.stats(), correlator: this.correlator?.stats(), gateway: this.gateway?.stats(), ...this.counters };
   }
 
+  /**
+   * Consumer lag (for `/metrics` and `cluster status`): facts per owned shard not yet evaluated, alerts not yet
+   * projected by this gateway. Undefined while not connected.
+   */
+  async lag(): Promise<{ shards?: Record<number, number>; gateway?: number } | undefined> {
+    const nc = this.nc;
+    if (!nc || !this.connected) return undefined;
+    return {
+      ...(this.correlator ? { shards: await this.correlator.lag(nc) } : {}),
+      ...(this.gateway ? { gateway: await this.gateway.lag(nc) } : {}),
+    };
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     // Give buffered messages a moment to go out while connected.

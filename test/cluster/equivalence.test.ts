@@ -181,6 +181,8 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       expect(got.map(key).sort()).toEqual(expected.map(key).sort());
       expect(got.every((a) => a.network.sensor === 's1' && a.network.sensors?.join() === 's1')).toBe(true);
       expect(hub.cluster!.correlator!.stats()).toMatchObject({ shards: [0, 1, 2, 3], alerts: 1, badFacts: 0, held: 0 });
+      await waitFor(async () => JSON.stringify(await hub.cluster!.lag()) === JSON.stringify({ shards: { 0: 0, 1: 0, 2: 0, 3: 0 }, gateway: 0 }), 5000, 'no lag');
+      expect(await s1.cluster!.lag()).toEqual({});
       const nc = await connect({ servers: c.servers });
       try {
         expect((await (await nc.jetstreamManager()).streams.info(ALERT_STREAM)).config.num_replicas).toBe(1);
