@@ -65,6 +65,9 @@ interface EvidenceObject {
   readonly messages: readonly { frame: number; ts: { sec: number; nsec: number }; src: { ip: string; port: number }; dst: { ip: string; port: number }; transport: string; raw: string }[];
 }
 
+/** A message queued this long without a PubAck makes a connected node degraded. */
+const STUCK_MS = 10_000;
+
 /** Projected alerts whose evidence the gateway is still fetching (the oldest is given up past it). */
 const EVIDENCE_PENDING = 10_000;
 
@@ -79,6 +82,8 @@ export class ClusterNode {
   private sightings: KV | undefined;
   private evidence: ObjectStore | undefined;
   private connected = false;
+  /** Streams and buckets made sure of (they are, once, after the first connect). */
+  private streamsReady = false;
   private lastError: string | undefined;
   private stopped = false;
   private readonly sensorId: string;
@@ -152,7 +157,9 @@ export class ClusterNode {
   health(): ClusterHealth {
     const s = this.publisher.stats();
     const dropped = s.dropped.alert + s.dropped.fact;
-    const ok = this.connected;
+    // Connected but not acknowledged for a while (a stream without a leader, a full stream): also degraded.
+    const stuckMs = this.publisher.oldestAgeMs();
+    const ok = this.connected && this.streamsReady && stuckMs < STUCK_MS;
     return {
       ok,
       connected: this.connected,
@@ -160,7 +167,9 @@ export class ClusterNode {
       ...(this.nc && this.connected ? { server: this.nc.getServer() } : {}),
       buffered: { alerts: s.queued.alert, facts: s.queued.fact },
       dropped: { alerts: s.dropped.alert, facts: s.dropped.fact },
-      ...(!ok ? { reason: `NATS unreachable (${this.cluster.nats.servers.join(', ')})${this.lastError ? `: ${this.lastError}` : ''}; ${s.queued.alert} alerts and ${s.queued.fact} facts buffered${dropped > 0 ? `, ${dropped} dropped` : ''}` } : {}),
+      ...(this.connected && !this.streamsReady ? { reason: `streams not set up yet${this.lastError ? `: ${this.lastError}` : ''}` } : {}),
+      ...(this.connected && this.streamsReady && !ok ? { reason: `publishes not acknowledged for ${Math.round(stuckMs / 1000)} s${this.lastError ? `: ${this.lastError}` : ''}` } : {}),
+      ...(!this.connected ? { reason: `NATS unreachable (${this.cluster.nats.servers.join(', ')})${this.lastError ? `: ${this.lastError}` : ''}; ${s.queued.alert} alerts and ${s.queued.fact} facts buffered${dropped > 0 ? `, ${dropped} dropped` : ''}` } : {}),
     };
   }
 
@@ -224,6 +233,7 @@ export class ClusterNode {
         const b = await openBuckets(nc, this.plan);
         this.sightings = b.sightings;
         this.evidence = b.evidence;
+        this.streamsReady = true;
         break;
       } catch (e) {
         if (this.stopped) return;

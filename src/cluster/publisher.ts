@@ -75,6 +75,12 @@ export class Publisher {
     this.kick();
   }
 
+  /** Wall ms the oldest queued message has waited (0 when empty). */
+  oldestAgeMs(nowMs = Date.now()): number {
+    const m = this.queue[this.head];
+    return m === undefined ? 0 : nowMs - m.queuedMs;
+  }
+
   get size(): number {
     return this.queue.length - this.head;
   }
