@@ -31,6 +31,8 @@ import { INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
 import { AlertGate } from '../incidents/gate.js';
 import { DaemonParts } from './parts.js';
+import { ClusterNode } from '../cluster/node.js';
+import { streamSeqPersistence } from '../cluster/gateway.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -113,6 +115,8 @@ export interface DaemonHandle {
   readonly incidents: LiveIncidents;
   /** Suppression and thresholds (issue #19): marks alerts before they are stored. */
   readonly gate: AlertGate;
+  /** The scale-out roles (issue #22), when the config has a `cluster` section. */
+  readonly cluster: ClusterNode | undefined;
   config(): Config;
   /** Swap peers, lists and rules keeping call state; an invalid config is rejected and the old one kept. */
   reload(config: Config): { ok: true } | { ok: false; error: string };
@@ -209,8 +213,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
   // The store numbers alerts in the write that stores them; nothing is announced before that (issue #17). While it
   // refuses writes, alerts spill (bounded), the write is retried, /healthz says 503 and the log says so once.
+  // Cluster gateway (issue #22): the store is a projection of the alert stream and keeps the stream's sequence as seq.
+  const gatewayRole = config.cluster?.role.includes('gateway') === true;
   const bus = new AlertBus({
-    store,
+    store: gatewayRole ? streamSeqPersistence(store) : store,
     maxSpill: limits.alertSpill,
     onCommitted: (a) => {
       metrics?.alert(a);
@@ -234,11 +240,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
+  // Scale-out roles (issue #22), only with a `cluster` section: a sensor publishes its alerts (and facts) to NATS
+  // JetStream instead of this bus; a gateway fills this bus from the alert stream.
+  const cluster = config.cluster
+    ? new ClusterNode({
+        config,
+        log,
+        bus,
+        store,
+        evidenceOf: (callId) => evidence.messages(callId),
+        saveEvidence: (callId, messages) => evidenceStore.saveMany([{ callId, messages }]),
+      })
+    : undefined;
+  parts.started('cluster', () => cluster?.stop());
   const analyzer = new Analyzer(
     config,
-    (alert) => void bus.publish(gate.mark(alert)),
+    cluster ? (alert) => cluster.onSensorAlert(gate.mark(alert)) : (alert) => void bus.publish(gate.mark(alert)),
     undefined,
     evidence.buffer,
+    cluster?.analyzerHooks,
   );
   // Do-not-originate files: loaded with the policy; reported here at start, on SIGHUP and when they change.
   const logDno = (when: string): void => {
@@ -390,11 +410,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     const writable = persist.ok && store.writable();
     const list = sources.map((s) => s.status());
     // A HEP source whose agents' packets are all rejected (wrong version, broken sender) hears nothing: not healthy.
-    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected);
+    const clusterHealth = cluster?.health();
+    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected) && clusterHealth?.ok !== false;
     const spill = bus.stats();
     return {
       ok,
       status: ok ? 'ok' : 'degraded',
+      ...(clusterHealth ? { cluster: clusterHealth } : {}),
       ...(persist.ok
         ? {}
         : {
@@ -604,6 +626,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     hub,
     incidents: live,
     gate,
+    cluster,
     config: () => config,
     reload(next) {
       try {

@@ -12,7 +12,7 @@ import { RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { memoryWindows } from '../rules/window.js';
 import { alertOf } from '../alerts/from-finding.js';
 import { mappedFromEntries } from '../rules/forwarding.js';
-import { effectiveCli, type PeerFacts } from '../rules/types.js';
+import { effectiveCli, type CallFacts, type PeerFacts, type Rule } from '../rules/types.js';
 import { tsMillis } from '../types.js';
 import type { PeerTable } from '../identity/peers.js';
 import { createNumberNormaliser, type NumberNormaliser } from '../identity/numbers.js';
@@ -39,6 +39,16 @@ export interface AnalyzerStats {
   alerts: number;
   alertsByRule: Record<string, number>;
   alertsBySeverity: Record<string, number>;
+}
+
+/** What a scale-out sensor changes (issue #22, src/cluster): the rules it runs, and the facts of initial INVITEs. */
+export interface AnalyzerHooks {
+  /** The rules to run (default all): a sensor runs the per-call ones, the windowed ones run on a correlator. */
+  readonly rules?: readonly Rule[];
+  /** The cluster sensor this runs on: peers with `match.sensorId` match only its traffic. */
+  readonly sensorId?: string;
+  /** Each initial INVITE's completed facts (peer, CLI, STIR/SHAKEN), before its rules run. */
+  readonly onInitialInvite?: (facts: CallFacts) => void;
 }
 
 interface Policy {
@@ -74,20 +84,21 @@ export class Analyzer {
     private readonly now: () => Date = () => new Date(),
     /** When set, every call's messages are buffered and alerted calls pinned (issue #6 evidence). */
     readonly evidence?: EvidenceBuffer,
+    private readonly hooks: AnalyzerHooks = {},
   ) {
-    this.current = Analyzer.compile(config);
+    this.current = Analyzer.compile(config, undefined, hooks.rules);
     this.numbers = createNumberNormaliser({ cacheSize: config.limits.numberCache });
     // limits.calls and limits.callIdleSeconds reach the table (issue #18: the idle time used to be a fixed 4 h).
     // A forgotten call's evidence goes with it unless it alerted (pinned: saved by the evidence service).
     this.calls = new CallTable(callLimitsOf(config.limits), evidence ? (rec) => evidence.releaseOpen(rec.callId, rec) : undefined);
   }
 
-  private static compile(config: Config, previous?: Policy): Policy {
+  private static compile(config: Config, previous?: Policy, rules?: readonly Rule[]): Policy {
     // The DNO files of the previous config are kept when the list is unchanged (the daemon re-reads them off-thread).
     const policy = new ConfigPolicy(config, previous?.policy.dnoFiles);
     return {
       policy,
-      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, memoryWindows(config.limits.windowKeys)),
+      engine: new RuleEngine(policy, ruleSettingsOf(config), rules, memoryWindows(config.limits.windowKeys)),
       shaken: new ShakenVerifier(config.stirShaken),
       homeCountry: config.homeCountry,
     };
@@ -95,7 +106,7 @@ export class Analyzer {
 
   /** Replace peers, lists and rules (SIGHUP) keeping the call table; throws when the config cannot be compiled. */
   reload(config: Config): void {
-    this.current = Analyzer.compile(config, this.current);
+    this.current = Analyzer.compile(config, this.current, this.hooks.rules);
   }
 
   /** The do-not-originate list files of the running config (the daemon re-reads them when they change). */
@@ -167,6 +178,7 @@ export class Analyzer {
       port: meta.src.port,
       transport: meta.transport as 'udp' | 'tcp' | 'tls' | 'ws',
       hepCaptureId: e.hepCaptureId,
+      sensorId: this.hooks.sensorId,
     });
     let peer: PeerFacts | undefined;
     let mismatch: string | undefined;
@@ -196,6 +208,7 @@ export class Analyzer {
           .filter((n): n is string => n !== undefined);
         facts.shaken = shaken.verify(facts.identityHeaders, nowMs, origBindingOf(cli, facts.pai), [...new Set(called)], facts.dateMs, diverting);
       }
+      this.hooks.onInitialInvite?.(facts);
     }
     const found = engine.evaluate(facts, rec);
     if (found.length === 0) return NO_ALERTS;

@@ -252,10 +252,11 @@ export interface Rule {
   /** Default numeric params (windows in seconds, thresholds). */
   readonly defaults?: RuleParams;
   /**
-   * What the rule keys its window state by, when another rule keys its own by the same thing on the same messages
-   * (e.g. 'cli': the calling number of every initial INVITE). Two enabled rules with the same windowKey get their
-   * states over one store (MemoryWindowState.pair): the number is looked up once for both. Each still sees only its
-   * own entries.
+   * What a windowed rule (one that uses `ctx.state`) keys its window state by: 'cli' (the E.164 of the effective
+   * CLI) or 'shaken-replay' (the PASSporT replay key). Every rule that uses `ctx.state` declares it: the scale-out
+   * (src/cluster) runs exactly these rules on the correlator, on the shard of this key. Two enabled rules with the same
+   * windowKey get their states over one store (MemoryWindowState.pair): the key is looked up once for both. Each
+   * still sees only its own entries.
    */
   readonly windowKey?: string;
   /**

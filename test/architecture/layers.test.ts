@@ -35,6 +35,8 @@ const RANK: Readonly<Record<string, number>> = {
   http: 8,
   web: 8,
   pipeline: 9,
+  // The scale-out roles (issue #22) wire the pipeline to NATS JetStream; the daemon starts them.
+  cluster: 9.5,
   daemon: 10,
   commands: 10,
   cli: 11,

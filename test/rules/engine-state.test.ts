@@ -47,8 +47,13 @@ describe('RuleEngine window states', () => {
     expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [], [2]]);
   });
 
-  it('pairs CLI-MULTI-PEER and CLI-VELOCITY, the two built-in rules keyed by the calling number on every initial INVITE', () => {
-    expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual(['CLI-MULTI-PEER:cli', 'CLI-VELOCITY:cli']);
+  it('every built-in rule that keeps window state names its key (the scale-out shards by it); the first two keyed by the calling number share a store', () => {
+    expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual([
+      'CLI-MULTI-PEER:cli',
+      'CLI-NEIGHBOUR:cli',
+      'CLI-VELOCITY:cli',
+      'SHAKEN-REPLAY:shaken-replay',
+    ]);
   });
 
   it('takes its window states from the WindowStates it is given (the seam for a shared store), and returns findings, not alerts', () => {
