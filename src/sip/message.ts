@@ -47,6 +47,7 @@ import {
   NAME_STATES,
   nameEquals,
 } from './names.js';
+import { isPlainContact, isPlainVia } from './plain.js';
 import { parseUri } from './uri.js';
 import {
   matchStartLine,
@@ -583,6 +584,15 @@ class SipMessageImpl implements SipMessageBase {
     return this.cRuri;
   }
 
+  /** Every `name` header's value (only the first with `firstOnly`) is plain by `plain` (true when there is none). */
+  private allPlain(name: string, plain: (b: Buffer, s: number, e: number) => boolean, firstOnly = false): boolean {
+    const h = this.h;
+    for (let i = this.find(name, 0); i >= 0; i = firstOnly ? -1 : this.find(name, i + 1)) {
+      if (!plain(this.raw, h[i * 5 + 3]!, h[i * 5 + 4]!)) return false;
+    }
+    return true;
+  }
+
   splitAnomalies(): readonly Anomaly[] {
     return this.anomalies.length === this.nSplit ? this.anomalies : this.anomalies.slice(0, this.nSplit);
   }
@@ -619,8 +629,10 @@ class SipMessageImpl implements SipMessageBase {
     // Bare CRs and the identity headers first, then the rest of the checking accessors.
     this.identityAnomalies();
     this.collected = true;
-    void this.contact;
-    void this.via;
+    // Contact and the top Via in the plain form cannot fail their parse: nothing to note, nothing decoded (the
+    // accessors stay lazy). Any other value goes through its accessor, which notes what is wrong (src/sip/plain.ts).
+    if (this.cContact === UNSET && !this.allPlain('contact', isPlainContact)) void this.contact;
+    if (this.cVia === UNSET && !this.allPlain('via', isPlainVia, true)) void this.via;
     void this.requestUri;
     const cseq = this.cseq;
     if (this.kind === 'request' && cseq !== undefined && cseq.kind === 'cseq' && cseq.method !== this.method) {
