@@ -453,20 +453,27 @@ class SipMessageImpl implements SipMessageBase {
   get cseq(): CSeq | Invalid | undefined {
     if (this.cCSeq === UNSET) {
       const i = this.find('cseq', 0);
-      let c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
-      if (c !== undefined && c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
-      else if (c !== undefined && !STANDARD_METHODS.includes(c.method)) {
-        // A standard method in another case (`1 invite`): taken as that method, as on the start line.
-        const b = Buffer.from(c.method, 'latin1');
-        const k = methodIndexIgnoringCase(b, 0, b.length);
-        if (k >= 0) {
-          this.note(SipAnomaly.methodCase, `CSeq ${c.method}`);
-          c = { kind: 'cseq', seq: c.seq, method: STANDARD_METHODS[k]! };
-        }
-      }
+      // The usual form is read from the bytes, with a standard method: nothing to check (every message reads CSeq).
+      let c: CSeq | Invalid | undefined = i < 0 ? undefined : plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!);
+      if (c === undefined && i >= 0) c = this.checkedCSeq(parseCSeq(this.value(i)));
       this.cCSeq = c;
     }
     return this.cCSeq;
+  }
+
+  /** A CSeq parsed from its text, its faults noted; a standard method in another case taken as that method. */
+  private checkedCSeq(c: CSeq | Invalid): CSeq | Invalid {
+    if (c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
+    else if (!STANDARD_METHODS.includes(c.method)) {
+      // A standard method in another case (`1 invite`): taken as that method, as on the start line.
+      const b = Buffer.from(c.method, 'latin1');
+      const k = methodIndexIgnoringCase(b, 0, b.length);
+      if (k >= 0) {
+        this.note(SipAnomaly.methodCase, `CSeq ${c.method}`);
+        return { kind: 'cseq', seq: c.seq, method: STANDARD_METHODS[k]! };
+      }
+    }
+    return c;
   }
 
   get from(): NameAddr | Invalid | undefined {
