@@ -747,6 +747,19 @@ const SCRATCH_H: number[] = [];
  * other problem is an anomaly on the returned message. `frame` is copied into the anomalies.
  */
 export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
+  return splitSipMessage(bytes, frame) ?? invalidMessage(whyNotStartLine(bytes));
+}
+
+/**
+ * `looksLikeSip(payload) ? parseSipMessage(payload, frame) : undefined` with one start-line match instead of two (the
+ * probe's match is the parser's first step, on the same bytes): how Ingest takes a UDP or WebSocket payload.
+ */
+export function parseIfSip(payload: Buffer, frame?: number): SipMessage | undefined {
+  return splitSipMessage(payload, frame);
+}
+
+/** {@link parseSipMessage}, or undefined when `bytes` do not start with a start line. */
+function splitSipMessage(bytes: Buffer, frame: number | undefined): SipMessage | undefined {
   const buf = bytes;
   // The name machine in locals, as the character tables (see chars.ts): read once per header-name byte.
   const nameStates = NAME_STATES;
@@ -757,7 +770,7 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
   // (analyze of 500k bench messages, one core: part of +290 ms of GC against the build before issue #16).
   const sl = SCRATCH_SL;
   const le = matchStartLine(buf, 0, len, false, sl);
-  if (le < 0) return invalidMessage(whyNotStartLine(buf));
+  if (le < 0) return undefined;
   const lf = buf[le] === 0x0d ? le + 1 : le;
   const crlf = lf !== le;
   const anomalies: Anomaly[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSipStartLine, looksLikeSip, parseSipMessage } from '../../src/sip/index.js';
+import { isSipStartLine, looksLikeSip, parseIfSip, parseSipMessage } from '../../src/sip/index.js';
 import { matchStartLine, SL_SIZE } from '../../src/sip/startline.js';
 import { corpusNames, fixture, rfc4475Index } from './helpers.js';
 
@@ -162,7 +162,12 @@ describe('probe, framer and parser agree', () => {
       ] as const) {
         const msg = b(`${pre}${line}${eol}Via: SIP/2.0/UDP h;branch=z9hG4bK1${eol}${eol}`);
         const probe = looksLikeSip(msg);
-        const parser = parseSipMessage(msg).kind !== 'invalid';
+        const parsedMsg = parseSipMessage(msg);
+        const parser = parsedMsg.kind !== 'invalid';
+        // Ingest's one-match probe-and-parse: undefined exactly when the probe says no, else the same message.
+        const once = parseIfSip(msg);
+        if ((once !== undefined) !== probe) disagree.push(`${JSON.stringify(line)}: parseIfSip ${once !== undefined}, probe ${probe}`);
+        if (once !== undefined) expect(JSON.stringify(once)).toBe(JSON.stringify(parsedMsg));
         const l = b(line);
         const framer = isSipStartLine(l, 0, l.length);
         if (probe !== parser || (pre === '' && framer !== parser)) disagree.push(`${JSON.stringify(line)}: probe ${probe}, framer ${framer}, parser ${parser}`);
