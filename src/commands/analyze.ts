@@ -229,15 +229,11 @@ async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fil
   const reader = openCapture(file);
   const timer = setInterval(() => bar.update(reader.bytesRead, reader.fileSize), 250);
   try {
-    if (!afterChunk) {
-      const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
-      return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error), notDecoded: ingest.decodeStats.notDecoded };
-    }
-    for await (const batch of reader.batches()) {
-      for (const frame of batch) ingest.pushFrame(frame);
-      await afterChunk();
-    }
-    return { format: reader.format, bytesRead: reader.bytesRead, frames: reader.frames, error: errorOf(reader.error), notDecoded: ingest.decodeStats.notDecoded };
+    // Frames go to ingest as the parser finds them, also when output back-pressure waits between chunks: a batch array
+    // of a chunk's frames kept them alive across young-generation GCs (analyze --format ndjson of 500k bench
+    // messages, one core: scavenges 3.6 -> 5.6 ms each, GC 0.3 -> 0.5 s).
+    const summary = await reader.forEach((frame) => ingest.pushFrame(frame), afterChunk);
+    return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error), notDecoded: ingest.decodeStats.notDecoded };
   } finally {
     clearInterval(timer);
     bar.update(reader.bytesRead, reader.fileSize, true);

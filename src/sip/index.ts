@@ -9,6 +9,7 @@ export {
   MAX_MESSAGE,
   SipAnomaly,
   messageAnomalies,
+  parseIfSip,
   parseSipMessage,
   SipParseScratch,
   sipMessageFromSplit,
