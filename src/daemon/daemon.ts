@@ -252,7 +252,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         saveEvidence: (callId, messages) => evidenceStore.saveMany([{ callId, messages }]),
       })
     : undefined;
-  parts.started('cluster', () => cluster?.stop());
+  if (cluster) parts.started('cluster', () => cluster.stop());
   const analyzer = new Analyzer(
     config,
     cluster ? (alert) => cluster.onSensorAlert(gate.mark(alert)) : (alert) => void bus.publish(gate.mark(alert)),
