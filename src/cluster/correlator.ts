@@ -13,7 +13,7 @@
  * arrived at most `reorderMs` after it. Sensors further apart than that (a backlog flushed after an outage) are
  * evaluated in arrival order.
  */
-import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection, type ConsumerMessages } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamManager, type JsMsg, type NatsConnection } from 'nats';
 import type { Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
 import { ConfigPolicy } from '../correlate/policy.js';
@@ -110,36 +110,53 @@ export class Correlator {
 
   /** Re-create each owned shard's consumer from the stream start and consume it. */
   async start(nc: NatsConnection): Promise<void> {
-    const jsm = await nc.jetstreamManager();
-    const js = nc.jetstream();
-    // Shards set up concurrently: each consumer is a Raft group of its own on an R3 stream (~0.5 s to create).
-    await Promise.all(
-      this.opts.own.map(async (shard) => {
-        const name = shardConsumer(shard);
-        await jsm.consumers.delete(FACT_STREAM, name).catch(() => undefined);
-        await jsm.consumers.add(FACT_STREAM, {
-          durable_name: name,
-          filter_subject: factSubject(shard),
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          max_ack_pending: 20_000,
-          ack_wait: 60_000_000_000,
-        });
-        const consumer = await js.consumers.get(FACT_STREAM, name);
-        const messages = await consumer.consume({ max_messages: 512 });
-        this.consumers.push(messages);
-        void (async () => {
-          try {
-            for await (const m of messages) this.take(m, shard);
-          } catch (e) {
-            if (!this.stopped) this.opts.onError(`fact consumer of shard ${shard}`, e as Error);
-          }
-        })();
-      }),
-    );
     const tick = Math.max(10, Math.min(100, this.opts.reorderMs / 2));
     this.timer = setInterval(() => this.releaseDue(Date.now()), tick);
     this.timer.unref();
+    const jsm = await nc.jetstreamManager();
+    // Shards set up concurrently (each consumer is a Raft group of its own on an R3 stream, ~0.5 s to create); a
+    // shard whose setup failed (an API timeout on a loaded or electing cluster) is tried again until all run.
+    const pending = new Set(this.opts.own);
+    for (let attempt = 0; pending.size > 0 && !this.stopped; attempt++) {
+      let failure: Error | undefined;
+      await Promise.all(
+        [...pending].map(async (shard) => {
+          try {
+            await this.startShard(nc, jsm, shard);
+            pending.delete(shard);
+          } catch (e) {
+            failure = e as Error;
+          }
+        }),
+      );
+      if (pending.size === 0 || this.stopped) break;
+      if (attempt % 10 === 0 && failure) this.opts.onError(`setting up ${pending.size} shard consumers (retrying)`, failure);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  /** Re-create one shard's durable consumer from the stream start and consume it. */
+  private async startShard(nc: NatsConnection, jsm: JetStreamManager, shard: number): Promise<void> {
+    const name = shardConsumer(shard);
+    await jsm.consumers.delete(FACT_STREAM, name).catch(() => undefined);
+    await jsm.consumers.add(FACT_STREAM, {
+      durable_name: name,
+      filter_subject: factSubject(shard),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: 20_000,
+      ack_wait: 60_000_000_000,
+    });
+    const consumer = await nc.jetstream().consumers.get(FACT_STREAM, name);
+    const messages = await consumer.consume({ max_messages: 512 });
+    this.consumers.push(messages);
+    void (async () => {
+      try {
+        for await (const m of messages) this.take(m, shard);
+      } catch (e) {
+        if (!this.stopped) this.opts.onError(`fact consumer of shard ${shard}`, e as Error);
+      }
+    })();
   }
 
   stats(): CorrelatorStats {

@@ -57,7 +57,10 @@ export function streamPlan(config: Config, cluster: ClusterConfig): StreamPlan {
   return { replicas: cluster.stream.replicas, alertMaxAgeMs, factMaxAgeMs, duplicateWindowMs: Math.min(dup, alertMaxAgeMs) };
 }
 
-/** NATS client options of `cluster.nats`: reconnects forever, and the first connect is retried too. */
+/**
+ * NATS client options of `cluster.nats`: reconnects forever once connected. The first connect is retried by the
+ * caller (ClusterNode) rather than with `waitOnFirstConnect`, which cannot be cancelled by a daemon that stops.
+ */
 export function connectionOptions(cluster: ClusterConfig, name: string): ConnectionOptions {
   const n = cluster.nats;
   const tls = n.tls
@@ -74,7 +77,6 @@ export function connectionOptions(cluster: ClusterConfig, name: string): Connect
     ...(n.user !== undefined ? { user: n.user } : {}),
     ...(n.pass !== undefined ? { pass: n.pass } : {}),
     ...(tls ? { tls } : {}),
-    waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     reconnectJitter: 100,

@@ -204,7 +204,18 @@ export class ClusterNode {
   private async run(): Promise<void> {
     const log = this.opts.log;
     const name = `spoofwatch-${this.roles.join('+')}${this.sensorId ? `-${this.sensorId}` : ''}`;
-    const nc = await connectNats(this.cluster, name);
+    // The first connect, retried until it works or the daemon stops (the sensor analyses and buffers meanwhile).
+    let nc: NatsConnection | undefined;
+    for (let attempt = 0; nc === undefined; attempt++) {
+      if (this.stopped) return;
+      try {
+        nc = await connectNats(this.cluster, name);
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        if (attempt === 0) log.warn('cluster: cannot connect to NATS yet; retrying (analysing and buffering meanwhile)', { servers: this.cluster.nats.servers, error: this.lastError });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     if (this.stopped) {
       await nc.close();
       return;
@@ -245,7 +256,18 @@ export class ClusterNode {
     this.publisher.setClient(nc.jetstream());
     if (this.correlator) await this.correlator.start(nc);
     if (this.gateway) {
-      await this.gateway.start(nc, this.sightings!);
+      // Retried like the streams: a request timeout on a loaded or electing cluster must not leave it without a feed.
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await this.gateway.start(nc, this.sightings!);
+          break;
+        } catch (e) {
+          this.gateway.stop(false);
+          this.lastError = (e as Error).message;
+          if (attempt % 10 === 0) log.warn('gateway: cannot read the alert stream yet; retrying', { error: this.lastError });
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
       if (this.opts.saveEvidence) {
         this.evidenceTimer = setInterval(() => void this.fetchEvidence(), 1000);
         this.evidenceTimer.unref();
