@@ -156,6 +156,9 @@ export class IncidentGrouper {
   /** The last source address and its host part (addressOf runs two regular expressions). */
   private lastSrc = '';
   private lastSrcHost = '';
+  /** The last To value and its called user part (the alerts of one message share the string; calledOf is a regex). */
+  private lastTo = '';
+  private lastCalled = '';
 
   constructor(
     private cfg: IncidentsConfig,
@@ -196,6 +199,14 @@ export class IncidentGrouper {
       this.lastSrc = src;
     }
     return this.lastSrcHost;
+  }
+
+  private calledUser(to: string): string {
+    if (to !== this.lastTo) {
+      this.lastCalled = calledOf(to);
+      this.lastTo = to;
+    }
+    return this.lastCalled;
   }
 
   /** The key an alert groups on under the current config. */
@@ -270,7 +281,7 @@ export class IncidentGrouper {
       this.counters.opened++;
     }
     if (alert.presented.number !== undefined) l.presented.add(alert.presented.number);
-    l.called.add(calledOf(alert.call.to));
+    l.called.add(this.calledUser(alert.call.to));
     if (this.opts.onEvent) {
       const live = l;
       this.opts.onEvent(l.count === 1 ? 'open' : 'update', l.id, () => snapshot(live));
