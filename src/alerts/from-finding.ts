@@ -32,13 +32,50 @@ export function alertOf(rule: Pick<Rule, 'id' | 'title'>, f: Finding, call: Call
 }
 
 /**
- * The unnumbered alerts of one message's findings, raised at `now`: as {@link alertOf} each, with the wall time and
- * the capture time written once for the message (an alert storm raises two alerts per call: each used to format
- * both times again).
+ * The two times of an alert as text, for a producer of many (the Analyzer): the capture time's date-and-seconds
+ * part is reused while the capture clock stays in one second, and the wall time while the clock stays in one
+ * millisecond (in an alert storm formatting both per alert was more than the rest of building it).
  */
-export function alertsOf(found: readonly { readonly rule: Pick<Rule, 'id' | 'title'>; readonly finding: Finding }[], call: CallFacts, now: Date): Alert[] {
-  const ts = now.toISOString();
-  const captureTs = captureIso(call.ts);
+export class AlertClock {
+  private sec = NaN;
+  private secIso = '';
+  private wallMs = NaN;
+  private wallIso = '';
+
+  /** As {@link captureIso}. */
+  capture(ts: Timestamp): string {
+    if (ts.sec !== this.sec) {
+      const d = new Date(ts.sec * 1000);
+      if (Number.isNaN(d.getTime())) return captureIso(ts);
+      this.secIso = d.toISOString().slice(0, 19);
+      this.sec = ts.sec;
+    }
+    return `${this.secIso}.${String(ts.nsec).padStart(9, '0')}Z`;
+  }
+
+  /** `now.toISOString()`. */
+  wall(now: Date): string {
+    const ms = now.getTime();
+    if (ms !== this.wallMs) {
+      this.wallIso = now.toISOString();
+      this.wallMs = ms;
+    }
+    return this.wallIso;
+  }
+}
+
+/**
+ * The unnumbered alerts of one message's findings, raised at `now`: as {@link alertOf} each, with the wall time and
+ * the capture time written once for the message (an alert storm raises two alerts per call).
+ */
+export function alertsOf(
+  found: readonly { readonly rule: Pick<Rule, 'id' | 'title'>; readonly finding: Finding }[],
+  call: CallFacts,
+  now: Date,
+  clock: AlertClock,
+): Alert[] {
+  const ts = clock.wall(now);
+  const captureTs = clock.capture(call.ts);
   const out = new Array<Alert>(found.length);
   for (let i = 0; i < found.length; i++) out[i] = buildAlert(found[i]!.rule, found[i]!.finding, call, ts, captureTs);
   return out;
