@@ -28,7 +28,7 @@ export function alertId(callId: string, rule: string): string {
 
 /** The unnumbered alert for `rule`'s finding `f` on the message whose facts are `call`, raised at `now`. */
 export function alertOf(rule: Pick<Rule, 'id' | 'title'>, f: Finding, call: CallFacts, now: Date): Alert {
-  return buildAlert(rule, f, call, now.toISOString(), captureIso(call.ts));
+  return buildAlert(rule, f, call, { ts: now.toISOString(), captureTs: captureIso(call.ts), src: addressText(call.src), dst: addressText(call.dst) });
 }
 
 /**
@@ -74,19 +74,28 @@ export function alertsOf(
   now: Date,
   clock: AlertClock,
 ): Alert[] {
-  const ts = clock.wall(now);
-  const captureTs = clock.capture(call.ts);
+  const texts: MessageTexts = { ts: clock.wall(now), captureTs: clock.capture(call.ts), src: addressText(call.src), dst: addressText(call.dst) };
   const out = new Array<Alert>(found.length);
-  for (let i = 0; i < found.length; i++) out[i] = buildAlert(found[i]!.rule, found[i]!.finding, call, ts, captureTs);
+  for (let i = 0; i < found.length; i++) out[i] = buildAlert(found[i]!.rule, found[i]!.finding, call, texts);
   return out;
 }
 
+/** What the alerts of one message share as text: the wall and capture times, the source and destination `ip:port`. */
+interface MessageTexts {
+  readonly ts: string;
+  readonly captureTs: string;
+  readonly src: string;
+  readonly dst: string;
+}
+
+const addressText = (a: { readonly ip: string; readonly port: number }): string => `${a.ip}:${a.port}`;
+
 /**
- * The alert with its two times already written. Optional fields are assigned in the schema's key order instead of
+ * The alert with its message's texts already written. Optional fields are assigned in the schema's key order instead of
  * spread from conditional literals (each spread built and copied a throwaway object per alert); the JSON text is the
  * same, key order included.
  */
-function buildAlert(rule: Pick<Rule, 'id' | 'title'>, f: Finding, call: CallFacts, ts: string, captureTs: string): Alert {
+function buildAlert(rule: Pick<Rule, 'id' | 'title'>, f: Finding, call: CallFacts, texts: MessageTexts): Alert {
   const cli = effectiveCli(call);
   const presented = f.presented ?? cli?.identity;
   const num = presented ? presented.num : undefined;
@@ -113,8 +122,7 @@ function buildAlert(rule: Pick<Rule, 'id' | 'title'>, f: Finding, call: CallFact
   const header = presented?.header ?? 'From';
   const shown: Alert['presented'] = num && num.kind !== 'none' ? { number: numText(num), header } : { header };
   if (presented?.display) shown.displayName = presented.display;
-  const src = `${call.src.ip}:${call.src.port}`;
-  const dst = `${call.dst.ip}:${call.dst.port}`;
+  const { src, dst } = texts;
   const network: Alert['network'] = call.peer
     ? { src, dst, transport: call.transport, peer: call.peer.name, trust: call.peer.trust, origin: call.origin }
     : { src, dst, transport: call.transport, origin: call.origin };
@@ -124,8 +132,8 @@ function buildAlert(rule: Pick<Rule, 'id' | 'title'>, f: Finding, call: CallFact
     v: ALERT_SCHEMA_VERSION,
     seq: 0,
     id: alertId(call.callId, rule.id),
-    ts,
-    captureTs,
+    ts: texts.ts,
+    captureTs: texts.captureTs,
     rule: rule.id,
     severity: f.severity,
     title: rule.title,
