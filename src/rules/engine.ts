@@ -70,7 +70,8 @@ export class RuleEngine {
     // Rules that key their windows by the same thing share a store, two at a time.
     const paired = new Map<Rule, WindowState>();
     const waiting = new Map<string, Rule>();
-    for (const r of enabled) {
+    // Rules that add on every message of their key pair first (see Rule.windowSparse).
+    for (const r of [...enabled.filter((x) => !x.windowSparse), ...enabled.filter((x) => x.windowSparse)]) {
       if (r.windowKey === undefined) continue;
       const first = waiting.get(r.windowKey);
       if (first === undefined) waiting.set(r.windowKey, r);
