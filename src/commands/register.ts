@@ -5,15 +5,16 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { isSeverity, SEVERITIES, type Alert, type Severity } from '../alerts/alert.js';
 import { loadConfig, type Config } from '../config/index.js';
-import { applyFlags, startDaemon, type DaemonFlags, type DaemonPorts } from '../daemon/daemon.js';
-import { createLogger, stderrTerminal, TerminalWriter } from '../daemon/logger.js';
+// The daemon and tail commands load their modules when they run (below): `analyze`, `messages` and the other
+// offline commands started ~100 modules more than they use (NATS, prom-client, winston, ws, SQLite: +18% of a
+// short analyze's instructions).
+import type { DaemonFlags, DaemonPorts } from '../daemon/daemon.js';
 import { SpoofwatchError } from '../types.js';
 import { terminalSafe } from '../util/terminal.js';
 import { renderRulesMarkdown } from '../rules/docs.js';
 import { ALL_RULES } from '../rules/registry.js';
 import { learnedYaml, learnFromCaptures } from './config-init.js';
 import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
-import { formatAlertLine, formatIncidentLine, redactUrl, startTail } from './tail.js';
 import type { Incident } from '../incidents/incident.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
@@ -99,6 +100,11 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--print-incidents', 'print incidents on stdout: opening (with its first alert), growing (at most every incidents.updateSeconds) and closing (default when stdout is a terminal)')
     .option('--no-print-alerts', 'print neither alerts nor incidents on stdout')
     .action(async (opts: DaemonCliOptions) => {
+      const [{ applyFlags, startDaemon }, { createLogger, stderrTerminal, TerminalWriter }, { formatAlertLine, formatIncidentLine }] = await Promise.all([
+        import('../daemon/daemon.js'),
+        import('../daemon/logger.js'),
+        import('./tail.js'),
+      ]);
       const { config, label } = configFrom(opts.config);
       const flags: DaemonFlags = {
         ...(opts.httpPort !== undefined ? { httpPort: opts.httpPort } : {}),
@@ -187,6 +193,7 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--json', 'one JSON alert per line')
     .option('--incidents', 'incidents instead of alerts: a line when one opens, grows (at most every incidents.updateSeconds) and closes')
     .action(async (url: string, opts: { token?: string; minSeverity?: Severity; since?: number; json?: boolean; incidents?: boolean }) => {
+      const { redactUrl, startTail } = await import('./tail.js');
       if (!/^wss?:\/\//.test(url)) throw new SpoofwatchError('TAIL_URL', `expected a ws:// or wss:// URL, got ${terminalSafe(redactUrl(url))}`);
       const tail = startTail({
         url,

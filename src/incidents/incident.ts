@@ -97,6 +97,10 @@ export function addressOf(src: string): string {
 }
 
 /** The user part of a To header value (`"Bob" <sip:+3120…@host>;tag=x` → `+3120…`); the raw value when none. */
+function mapKeyOf(rule: string, key: IncidentKey): string {
+  return `${rule}\u0000${key.peer ?? ''}\u0000${key.src ?? ''}\u0000${key.numberPrefix ?? ''}`;
+}
+
 function calledOf(to: string): string {
   const m = /(?:sips?|tel):([^@;>\s]*)/i.exec(to);
   return m ? m[1]! : to;
@@ -156,6 +160,11 @@ export class IncidentGrouper {
   /** The last source address and its host part (addressOf runs two regular expressions). */
   private lastSrc = '';
   private lastSrcHost = '';
+  /** Per rule, the last peer/source key and its map key ({@link keyedOf}). */
+  private readonly lastKeys = new Map<string, { readonly key: IncidentKey; readonly mapKey: string }>();
+  /** The last To value and its called user part (the alerts of one message share the string; calledOf is a regex). */
+  private lastTo = '';
+  private lastCalled = '';
 
   constructor(
     private cfg: IncidentsConfig,
@@ -170,6 +179,7 @@ export class IncidentGrouper {
   reconfigure(cfg: IncidentsConfig): void {
     this.cfg = cfg;
     this.ruleConfigs.clear();
+    this.lastKeys.clear();
     this.minQuietMs = this.computeMinQuiet();
   }
 
@@ -198,14 +208,40 @@ export class IncidentGrouper {
     return this.lastSrcHost;
   }
 
-  /** The key an alert groups on under the current config. */
-  keyOf(alert: Alert): IncidentKey {
+  private calledUser(to: string): string {
+    if (to !== this.lastTo) {
+      this.lastCalled = calledOf(to);
+      this.lastTo = to;
+    }
+    return this.lastCalled;
+  }
+
+  /**
+   * The alert's key and its map key. A rule's last peer/source key is reused while its alerts keep it (an alert
+   * storm from one source built the same key object and map-key string for every alert); snapshots copy the key.
+   */
+  private keyedOf(alert: Alert): { readonly key: IncidentKey; readonly mapKey: string } {
     const rc = this.ruleConfig(alert.rule);
     if (rc.key === 'numberPrefix') {
       const n = alert.presented.number;
-      if (n !== undefined && /^\+\d/.test(n)) return { numberPrefix: '+' + n.slice(1).replace(/\D/g, '').slice(0, rc.prefixDigits ?? DEFAULT_PREFIX_DIGITS) };
+      if (n !== undefined && /^\+\d/.test(n)) {
+        const key = { numberPrefix: '+' + n.slice(1).replace(/\D/g, '').slice(0, rc.prefixDigits ?? DEFAULT_PREFIX_DIGITS) };
+        return { key, mapKey: mapKeyOf(alert.rule, key) };
+      }
     }
-    return alert.network.peer !== undefined ? { peer: alert.network.peer } : { src: this.sourceHost(alert.network.src) };
+    const peer = alert.network.peer;
+    const src = peer === undefined ? this.sourceHost(alert.network.src) : undefined;
+    const last = this.lastKeys.get(alert.rule);
+    if (last !== undefined && last.key.peer === peer && last.key.src === src) return last;
+    const key = peer !== undefined ? { peer } : { src: src! };
+    const keyed = { key, mapKey: mapKeyOf(alert.rule, key) };
+    this.lastKeys.set(alert.rule, keyed);
+    return keyed;
+  }
+
+  /** The key an alert groups on under the current config. */
+  keyOf(alert: Alert): IncidentKey {
+    return this.keyedOf(alert).key;
   }
 
   /** Adds one alert (with its final seq) to its incident, opening one if needed. */
@@ -219,8 +255,7 @@ export class IncidentGrouper {
     const t = Number.isFinite(parsed) ? parsed : Number.isFinite(this.nowMs) ? this.nowMs : 0;
     const iso = Number.isFinite(parsed) ? alert.captureTs : new Date(t).toISOString();
     this.advance(t);
-    const key = this.keyOf(alert);
-    const mapKey = `${alert.rule}\u0000${key.peer ?? ''}\u0000${key.src ?? ''}\u0000${key.numberPrefix ?? ''}`;
+    const { key, mapKey } = this.keyedOf(alert);
     let l = this.open.get(mapKey);
     if (l) {
       // Least recently grown last: the Map's order is the eviction order.
@@ -270,7 +305,7 @@ export class IncidentGrouper {
       this.counters.opened++;
     }
     if (alert.presented.number !== undefined) l.presented.add(alert.presented.number);
-    l.called.add(calledOf(alert.call.to));
+    l.called.add(this.calledUser(alert.call.to));
     if (this.opts.onEvent) {
       const live = l;
       this.opts.onEvent(l.count === 1 ? 'open' : 'update', l.id, () => snapshot(live));

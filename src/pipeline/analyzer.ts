@@ -10,7 +10,7 @@ import { ConfigPolicy } from '../correlate/policy.js';
 import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
 import { RuleEngine, type RuleSettings } from '../rules/engine.js';
 import { memoryWindows } from '../rules/window.js';
-import { alertOf } from '../alerts/from-finding.js';
+import { AlertClock, alertsOf } from '../alerts/from-finding.js';
 import { mappedFromEntries } from '../rules/forwarding.js';
 import { effectiveCli, type CallFacts, type PeerFacts, type Rule } from '../rules/types.js';
 import { tsMillis } from '../types.js';
@@ -77,6 +77,8 @@ export class Analyzer {
     alertsByRule: {},
     alertsBySeverity: {},
   };
+  /** The alerts' wall and capture times as text, reused while the clocks stay in one millisecond / second. */
+  private readonly clock = new AlertClock();
 
   constructor(
     config: Config,
@@ -213,7 +215,7 @@ export class Analyzer {
     const found = engine.evaluate(facts, rec);
     if (found.length === 0) return NO_ALERTS;
     // Findings become alerts here, outside the rules (issue #18.5), all of them before the first is handed on.
-    const alerts = found.map((f) => alertOf(f.rule, f.finding, facts, this.now()));
+    const alerts = alertsOf(found, facts, this.now(), this.clock);
     for (const a of alerts) {
       st.alerts++;
       st.alertsByRule[a.rule] = (st.alertsByRule[a.rule] ?? 0) + 1;

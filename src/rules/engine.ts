@@ -67,10 +67,10 @@ export class RuleEngine {
     windows: WindowStates,
   ) {
     const enabled = rules.filter((r) => settings[r.id]?.enabled !== false);
-    // Rules that key their windows by the same thing share a store, two at a time; rules that record every call of
-    // their key first (a sparse one left alone costs nothing for keys it never records).
+    // Rules that key their windows by the same thing share a store, two at a time.
     const paired = new Map<Rule, WindowState>();
     const waiting = new Map<string, Rule>();
+    // Rules that add on every message of their key pair first (see Rule.windowSparse).
     for (const r of [...enabled.filter((x) => !x.windowSparse), ...enabled.filter((x) => x.windowSparse)]) {
       if (r.windowKey === undefined) continue;
       const first = waiting.get(r.windowKey);

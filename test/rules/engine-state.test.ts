@@ -47,23 +47,37 @@ describe('RuleEngine window states', () => {
     expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [], [2]]);
   });
 
-  it('pairs rules that record every call of their key before a sparse one', () => {
-    const a = { ...keyRule('A', 'cli'), windowSparse: true };
-    const b = keyRule('B', 'cli');
-    const c = keyRule('C', 'cli');
-    new RuleEngine({} as Policy, {}, [a, b, c], memoryWindows(100)).evaluate(call, { raised: undefined });
-    // B and C share a store; the sparse A has its own.
-    expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [1], [2]]);
-  });
-
-  it('every built-in rule that keeps window state names its key (the scale-out shards by it); the two that record every call by the calling number share a store', () => {
+  it('every built-in rule that keeps window state names its key (the scale-out shards by it); the calling number keys three', () => {
     expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual([
       'CLI-MULTI-PEER:cli',
       'CLI-NEIGHBOUR:cli',
       'CLI-VELOCITY:cli',
       'SHAKEN-REPLAY:shaken-replay',
     ]);
-    expect(ALL_RULES.filter((r) => r.windowSparse).map((r) => r.id)).toEqual(['CLI-NEIGHBOUR']);
+  });
+
+  it('pairs the rules that add on every message before a sparse one (windowSparse), whatever their order', () => {
+    const sparse = { ...keyRule('A', 'cli'), windowSparse: true as const };
+    const b = keyRule('B', 'cli');
+    const c = keyRule('C', 'cli');
+    new RuleEngine({} as Policy, {}, [sparse, b, c], memoryWindows(100)).evaluate(call, { raised: undefined });
+    // B and C share a store; A, listed first, sits on its own.
+    expect([sparse.sizes, b.sizes, c.sizes]).toEqual([[1], [1], [2]]);
+  });
+
+  it('built-in rules: CLI-MULTI-PEER and CLI-VELOCITY (both add on every call with an E.164 CLI) share a store, CLI-NEIGHBOUR (neighbour calls only) has its own', () => {
+    const stores = new Map<string, object>();
+    const probe = ALL_RULES.filter((r) => r.windowKey === 'cli').map((r) => ({
+      ...r,
+      evaluate(ctx: RuleContext) {
+        stores.set(r.id, ctx.state.storeRef);
+        return undefined;
+      },
+    }));
+    new RuleEngine({} as Policy, {}, probe, memoryWindows(100)).evaluate(call, { raised: undefined });
+    expect(stores.get('CLI-MULTI-PEER')).toBe(stores.get('CLI-VELOCITY'));
+    expect(stores.get('CLI-NEIGHBOUR')).not.toBe(stores.get('CLI-VELOCITY'));
+    expect(stores.size).toBe(3);
   });
 
   it('takes its window states from the WindowStates it is given (the seam for a shared store), and returns findings, not alerts', () => {
