@@ -223,6 +223,9 @@ describe('docker-compose.yml profile "cluster" (issue #22, docs/cluster.md)', ()
       const cfg = parse(readFileSync(join(ROOT, from, file.slice(to.length + 1)), 'utf8')) as { cluster: { nats: { servers: string[] }; role: string[]; sensorId?: string; shards: number } };
       expect(cfg.cluster.nats.servers, `${name}: NATS servers`).toEqual(nats.map(([n]) => `nats://${n}:4222`));
       expect(cfg.cluster.shards).toBe(16);
+      // The config folder is mounted read-only: the store and the watched folder must not default next to it.
+      expect(flag(s.command as string[], '--store'), `${name}: --store`).toMatch(/^\/data\/[a-z-]+\.db$/);
+      expect(flag(s.command as string[], '--watch'), `${name}: --watch`).toBe('/data/inbox');
       return [name, cfg.cluster.role.join(','), cfg.cluster.sensorId];
     });
     expect(roles).toEqual([
