@@ -153,10 +153,23 @@ const expectedOf = (steps: readonly Step[]): string[] => {
   return expected.filter((k) => calls.has(k.split(' ')[0]!));
 };
 
-/** Phase 1 fully through (sensors, correlator, gateway, client) before the fault: the fault hits a running system. */
-async function phaseOneDelivered(r: Run): Promise<void> {
+/**
+ * Set up, play phase 1 and wait until all of it is through (sensors, correlator, gateway, client): the fault then
+ * hits a running system.
+ */
+async function runningPhaseOne(proxied: boolean): Promise<Run> {
+  const r = await setUp(proxied);
+  await play(PHASE_1, sipPortOf(r));
   const want = expectedOf(PHASE_1);
   await waitFor(() => want.every((k) => r.client.alerts.some((a) => key(a) === k)), 30_000, `phase 1's ${want.length} alerts at the client`);
+  return r;
+}
+
+/** A new process in the place of a killed one (stopped with the others at the end). */
+async function replacement(r: Run, name: string, yaml: string): Promise<RoleProcess> {
+  const p = await startRole(r.dir, name, r.servers, yaml);
+  r.extra.push(p);
+  return p;
 }
 
 describe.runIf(hasNatsServer())('cluster faults: zero lost, zero duplicated alerts at a resuming WebSocket client', () => {
@@ -179,9 +192,7 @@ describe.runIf(hasNatsServer())('cluster faults: zero lost, zero duplicated aler
   }, 60_000);
 
   it('the JetStream meta leader is killed mid-run', async () => {
-    const r = await setUp(false);
-    await play(PHASE_1, sipPortOf(r));
-    await phaseOneDelivered(r);
+    const r = await runningPhaseOne(false);
     const leader = await r.c.metaLeader();
     await r.c.kill(leader);
     await play(PHASE_2, sipPortOf(r));
@@ -190,9 +201,7 @@ describe.runIf(hasNatsServer())('cluster faults: zero lost, zero duplicated aler
   }, 180_000);
 
   it("a sensor's NATS connection is cut for 10 s: it buffers, then delivers", async () => {
-    const r = await setUp(true);
-    await play(PHASE_1, sipPortOf(r));
-    await phaseOneDelivered(r);
+    const r = await runningPhaseOne(true);
     r.proxy!.cut();
     const cutAt = Date.now();
     await play(PHASE_2, sipPortOf(r));
@@ -209,27 +218,21 @@ describe.runIf(hasNatsServer())('cluster faults: zero lost, zero duplicated aler
   }, 180_000);
 
   it('the correlator is killed and another one started: windowed alerts still raised once', async () => {
-    const r = await setUp(false);
-    await play(PHASE_1, sipPortOf(r));
+    const r = await runningPhaseOne(false);
     // Pair A's alert came from the first correlator before it died.
-    await phaseOneDelivered(r);
     await r.correlator.kill();
     await play(PHASE_2.slice(0, 1), sipPortOf(r)); // b2 while no correlator runs
-    r.correlator = await startRole(r.dir, 'corr2', r.servers, 'role: [correlator]\nreorderMs: 300');
-    r.extra.push(r.correlator);
+    r.correlator = await replacement(r, 'corr2', 'role: [correlator]\nreorderMs: 300');
     await play(PHASE_2.slice(1), sipPortOf(r));
     await expectExactlyOnce(r);
   }, 180_000);
 
   it('the gateway is killed and the client resumes on a second gateway with since', async () => {
-    const r = await setUp(false);
-    await play(PHASE_1, sipPortOf(r));
-    await phaseOneDelivered(r);
+    const r = await runningPhaseOne(false);
     const before = r.client.alerts.length;
     await r.gateway.kill();
     await play(PHASE_2.slice(0, 5), sipPortOf(r));
-    r.gateway = await startRole(r.dir, 'gw2', r.servers, 'role: [gateway]');
-    r.extra.push(r.gateway);
+    r.gateway = await replacement(r, 'gw2', 'role: [gateway]');
     await play(PHASE_2.slice(5), sipPortOf(r));
     await expectExactlyOnce(r);
     expect(r.client.connections).toBeGreaterThanOrEqual(2);
