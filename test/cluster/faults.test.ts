@@ -200,6 +200,15 @@ describe.runIf(hasNatsServer())('cluster faults: zero lost, zero duplicated aler
     await expectExactlyOnce(r);
   }, 180_000);
 
+  it("the NATS node the gateway is connected to is killed (its consumer of the alert stream must come back)", async () => {
+    const r = await runningPhaseOne(false);
+    const server = (await r.gateway.health())!.body.cluster!.server!;
+    const node = r.c.nodes.find((n) => server.endsWith(`:${n.clientPort}`))!;
+    await r.c.kill(node.name);
+    await play(PHASE_2, sipPortOf(r));
+    await expectExactlyOnce(r);
+  }, 180_000);
+
   it("a sensor's NATS connection is cut for 10 s: it buffers, then delivers", async () => {
     const r = await runningPhaseOne(true);
     r.proxy!.cut();

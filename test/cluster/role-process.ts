@@ -21,7 +21,7 @@ export interface RoleProcess {
   readonly log: string[];
   proc: ChildProcess;
   /** `/healthz` status code and body (undefined while it does not answer). */
-  health(): Promise<{ status: number; body: { status?: string; cluster?: { connected?: boolean; buffered?: { alerts: number; facts: number } } } } | undefined>;
+  health(): Promise<{ status: number; body: { status?: string; cluster?: { connected?: boolean; server?: string; buffered?: { alerts: number; facts: number } } } } | undefined>;
   /** SIGKILL: the process dies without a goodbye. */
   kill(): Promise<void>;
   /** SIGTERM, then SIGKILL after 5 s. */
