@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Makes the real SIPp captures in captures/: SIPp (Debian sip-tester) plays calls on loopback, tshark records them.
-#   captures/sipp-udp.pcapng   10 calls over UDP, 127.0.0.2:5070 -> 127.0.0.1:5071
-#   captures/sipp-tcp.pcapng   10 calls over TCP (one connection), same addresses
+# Makes the real SIPp captures in test/captures/ (decoder test captures): SIPp (Debian sip-tester) plays calls on loopback, tshark records them.
+#   test/captures/sipp-udp.pcapng   10 calls over UDP, 127.0.0.2:5070 -> 127.0.0.1:5071
+#   test/captures/sipp-tcp.pcapng   10 calls over TCP (one connection), same addresses
 # Needs root (capture on lo), sipp and tshark. Usage: scripts/capture-sipp.sh [outdir]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$here/captures}
-scen=$here/captures/sipp/uac-pai.xml
+out=${1:-$here/test/captures}
+scen=$here/test/captures/sipp/uac-pai.xml
 command -v sipp >/dev/null || { echo "sipp missing: apt-get install -y sip-tester" >&2; exit 2; }
 command -v tshark >/dev/null || { echo "tshark missing: apt-get install -y tshark" >&2; exit 2; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

@@ -1,5 +1,5 @@
 /**
- * Makes the crafted captures in captures/crafted/ for the decoder acceptance tests: every link type we
+ * Makes the crafted captures in test/captures/crafted/ for the decoder acceptance tests: every link type we
  * decode, VLAN/QinQ, IP-in-IP and GRE tunnels, out-of-order IPv4/IPv6 fragments, TCP with several SIP
  * messages per segment and one message over several (reordered, retransmitted) segments, two-interface
  * pcapng, nanosecond and big-endian files, gzip, and SIP on non-standard ports among RTP/DNS noise; the link
@@ -9,7 +9,7 @@
  *
  * Deterministic: fixed timestamps, documentation addresses (192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32)
  * and a seeded generator, so a rerun gives byte-identical files. Also writes
- * captures/crafted/tshark-options.json (extra tshark args per file) and captures/crafted/expected.json
+ * test/captures/crafted/tshark-options.json (extra tshark args per file) and test/captures/crafted/expected.json
  * (the SIP messages each file carries, in wire order).
  *
  * Usage: npx tsx scripts/make-crafted-captures.ts [outdir]
@@ -50,7 +50,7 @@ import {
 } from './lib/packets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outDir = resolve(process.argv[2] ?? join(here, '..', 'captures', 'crafted'));
+const outDir = resolve(process.argv[2] ?? join(here, '..', 'test', 'captures', 'crafted'));
 
 // ---------------------------------------------------------------- SIP text
 

@@ -1,13 +1,13 @@
 /**
- * Makes the HEP captures in captures/crafted/hep/ (issue #16 point 6): a capture taken at a HEP collector, with
+ * Makes the HEP captures in test/captures/crafted/hep/ (issue #16 point 6): a capture taken at a HEP collector, with
  * HEP v1, v2 and v3 over UDP and over TCP, IPv4 and IPv6 (outer and inner), as Kamailio's siptrace sends them.
  *
  * tshark 4.0 has no HEP dissector (`tshark -G protocols` lists none; v1, v2 and v3 alike), so beside each HEP capture
- * this writes its twin in captures/crafted/hep/twin/: the same SIP messages in the same frames without the HEP
+ * this writes its twin in test/captures/crafted/hep/twin/: the same SIP messages in the same frames without the HEP
  * wrapping (UDP datagrams to port 5060, or one TCP stream to port 5060 cut at the same places as the HEP stream), so
  * that tshark dissects the twin and the differential test (test/differential/tshark.test.ts) compares our reading of
  * the HEP capture with tshark's reading of the twin, frame by frame. A non-SIP HEP packet (a Kamailio `hlog()` line,
- * payload type 100) has a twin frame without SIP. Also writes captures/crafted/hep/expected.json: per capture, what
+ * payload type 100) has a twin frame without SIP. Also writes test/captures/crafted/hep/expected.json: per capture, what
  * the HEP layer carries that tshark cannot check (inner addresses, transport, capture time, capture agent).
  *
  * Deterministic: fixed timestamps and documentation addresses; a rerun gives byte-identical files.
@@ -22,7 +22,7 @@ import { LinkType, type Timestamp } from '../src/types.js';
 import { TcpFlags, tcpPacket, udpPacket } from './lib/packets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outDir = resolve(process.argv[2] ?? join(here, '..', 'captures', 'crafted', 'hep'));
+const outDir = resolve(process.argv[2] ?? join(here, '..', 'test', 'captures', 'crafted', 'hep'));
 
 interface Endpoint {
   readonly ip: string;

@@ -1,5 +1,5 @@
 /**
- * Makes the SIP-over-WebSocket captures in captures/crafted/ws/ (RFC 7118, what SIP.js and JsSIP send), for the
+ * Makes the SIP-over-WebSocket captures in test/captures/crafted/ws/ (RFC 7118, what SIP.js and JsSIP send), for the
  * differential test against tshark and the WebSocket decoder tests:
  *
  * - ws-basic.pcap: a whole call over ws on port 8080 (IPv4): opening handshake with `Sec-WebSocket-Protocol: sip`,
@@ -10,7 +10,7 @@
  * - ws-port-5062.pcap: a call over IPv6 on a non-standard port; tshark needs `-d tcp.port==5062,http` to see the handshake (written to tshark-options.json here).
  *
  * Deterministic: fixed timestamps, masks and documentation addresses, so a rerun gives byte-identical files. Also
- * writes captures/crafted/ws/tshark-options.json (extra tshark args per file) and expected.json (the SIP messages of
+ * writes test/captures/crafted/ws/tshark-options.json (extra tshark args per file) and expected.json (the SIP messages of
  * each file in wire order, with the frame that completes each).
  *
  * Usage: npx tsx scripts/make-ws-captures.ts [outdir]
@@ -24,7 +24,7 @@ import { TcpFlags, ethernet, etherTypeOf, tcpPacket } from './lib/packets.js';
 import { wsFrame } from './lib/websocket.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outDir = resolve(process.argv[2] ?? join(here, '..', 'captures', 'crafted', 'ws'));
+const outDir = resolve(process.argv[2] ?? join(here, '..', 'test', 'captures', 'crafted', 'ws'));
 
 interface Endpoint {
   readonly ip: string;

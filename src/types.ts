@@ -68,6 +68,11 @@ export interface HepAgent {
   readonly address: string;
   /** HEP capture id (v2 time header, v3 chunk 12); absent for HEP v1. */
   readonly captureId?: number;
+  /**
+   * Transport of the HEP feed itself (not of the SIP inside): with address and capture id, the route a message
+   * arrived by (issue #20: the same message over HEP UDP and HEP TCP is kept once, with both routes).
+   */
+  readonly feed?: 'udp' | 'tcp';
 }
 
 /**

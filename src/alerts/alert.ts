@@ -75,4 +75,13 @@ export interface Alert {
   };
   reasons: string[];
   evidence: AlertEvidence[];
+  /** A `suppress` entry of the config matched (issue #19): stored, not streamed, not grouped into incidents. */
+  suppressed?: true;
+  /** Its `threshold` count was not reached in the window yet (issue #19): stored, not streamed, not grouped. */
+  belowThreshold?: true;
+}
+
+/** Whether an alert goes to live consumers (WebSocket, console, incidents): not suppressed, not below its threshold. */
+export function isStreamed(a: Alert): boolean {
+  return a.suppressed !== true && a.belowThreshold !== true;
 }

@@ -1,6 +1,6 @@
 /** `spoofwatch analyze` and `spoofwatch messages`: offline runs of the pipeline over capture files. */
 import { countAnomaly } from '../anomalies.js';
-import type { Alert } from '../alerts/alert.js';
+import { isStreamed, type Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
 import { Analyzer } from '../pipeline/analyzer.js';
 import { Ingest, type SipEvent } from '../pipeline/ingest.js';
@@ -13,6 +13,7 @@ import { EvidenceBuffer } from '../evidence/buffer.js';
 import { mergeNotDecoded } from '../decode/limits.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import { IncidentGrouper, INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
+import { AlertGate } from '../incidents/gate.js';
 
 export interface FileResult {
   readonly file: string;
@@ -29,6 +30,11 @@ export interface CallSummary {
   readonly state: string;
   readonly finalStatus?: number;
   readonly firstFrame: number;
+  /**
+   * With several capture files: the file of the call's first alert (its `network.origin`), where `firstFrame` is
+   * counted (frame numbers are per file). Absent for one file.
+   */
+  readonly file?: string;
   readonly messages: number;
   readonly alerts: string[];
 }
@@ -66,6 +72,11 @@ export interface AnalyzeReport {
   notKept?: { alerts: number; alertedCalls: number };
   /** With --evidence-dir: the pcapng written per alert. */
   evidenceFiles?: string[];
+  /**
+   * With `suppress` or `threshold` in the config (issue #19): alerts marked `suppressed` / `belowThreshold` (they are
+   * in `alerts`, counted in the total, but not in any incident: the daemon would not stream them).
+   */
+  notStreamed?: { suppressed: number; belowThreshold: number };
 }
 
 /**
@@ -287,7 +298,7 @@ export async function analyzeFiles(
   // Each kept alerted call with the rules it raised, in alert order (filtering every alert per alerted call at the
   // end was quadratic: ~2% of a 1M-message run, and growing with the square of the alerts). Calls past keepCalls are
   // only counted: a WeakSet marks their records without keeping them alive once the call table lets them go.
-  const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[] }>();
+  const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[]; readonly file: string }>();
   const countedCalls = new WeakSet<CallRecord>();
   const keepAlerts = evidenceDir !== undefined ? Infinity : (options.keepAlerts ?? Infinity);
   const keepCalls = options.keepCalls ?? Infinity;
@@ -297,19 +308,21 @@ export async function analyzeFiles(
   let callsNotKept = 0;
   const evidence = evidenceDir !== undefined ? new EvidenceBuffer() : undefined;
   const incidents = new IncidentGrouper(config.incidents ?? INCIDENTS_DEFAULTS);
+  // Suppression and thresholds mark alerts as the daemon's would (same capture-time windows).
+  const gate = new AlertGate(config, config.limits.windowKeys);
   const analyzer = new Analyzer(
     config,
     (alert, call) => {
-      const numbered: Alert = { ...alert, seq: ++seq };
+      const numbered: Alert = gate.mark({ ...alert, seq: ++seq });
       onAlert?.(numbered);
-      incidents.observe(numbered);
+      if (isStreamed(numbered)) incidents.observe(numbered);
       if (report.alerts.length < keepAlerts) report.alerts.push(numbered);
       else alertsNotKept++;
       const seen = alertedCalls.get(call.callId);
       if (seen) seen.rules.push(alert.rule);
       else if (!countedCalls.has(call)) {
         countedCalls.add(call);
-        if (alertedCalls.size < keepCalls) alertedCalls.set(call.callId, { call, rules: [alert.rule] });
+        if (alertedCalls.size < keepCalls) alertedCalls.set(call.callId, { call, rules: [alert.rule], file: alert.network.origin });
         else callsNotKept++;
       }
     },
@@ -337,16 +350,21 @@ export async function analyzeFiles(
   for (let status = 100; status < 700; status++) if (byStatus[status]! > 0) report.byStatus[String(status)] = byStatus[status]!;
   report.calls = analyzer.calls.stats.calls;
   report.incidents = incidents.all();
+  if (gate.active) {
+    const g = gate.stats();
+    report.notStreamed = { suppressed: g.suppressed, belowThreshold: g.belowThreshold };
+  }
   const noSip = noSipReason(report);
   if (noSip !== undefined) report.noSip = noSip;
   if (evidence && evidenceDir !== undefined) report.evidenceFiles = writeEvidence(evidenceDir, report.alerts, evidence, report.anomalies);
-  for (const { call: c, rules } of alertedCalls.values()) {
+  for (const { call: c, rules, file } of alertedCalls.values()) {
     report.alertedCalls.push({
       callId: c.callId,
       ...(c.peer ? { peer: c.peer } : {}),
       state: c.state,
       ...(c.finalStatus !== undefined ? { finalStatus: c.finalStatus } : {}),
       firstFrame: c.inviteFrame || c.firstFrame,
+      ...(files.length > 1 ? { file } : {}),
       messages: c.messages,
       alerts: rules,
     });

@@ -148,7 +148,8 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
   out.push('');
   const alertsNotShown = r.notKept?.alerts ?? 0;
   const callsNotShown = r.notKept?.alertedCalls ?? 0;
-  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length + alertsNotShown}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
+  const held = r.notStreamed ? ` (suppressed ${r.notStreamed.suppressed}, below threshold ${r.notStreamed.belowThreshold})` : '';
+  out.push(`frames ${r.frames}   SIP messages ${r.sipMessages}   other payloads ${r.notSip}   calls ${r.calls}   alerts ${r.alerts.length + alertsNotShown}${held}   anomalies ${Object.values(r.anomalies).reduce((a, b) => a + b, 0)}`);
   const noSip = noSipReason(r);
   if (noSip !== undefined) out.push(noSip);
   if (Object.keys(r.notDecoded).length > 0) out.push(`not decoded: ${counts(r.notDecoded)}`);
@@ -156,12 +157,22 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
   out.push(`responses: ${counts(r.byStatus)}`);
   out.push(`anomalies: ${counts(r.anomalies)}`);
   out.push(`config:    ${terminalSafe(configLabel)}`);
+  // Frame numbers are per file: with several files a FILE column says which one (an alert's network.origin).
+  const files = r.files.length > 1;
   if (r.alertedCalls.length || callsNotShown) {
     out.push('', 'Calls with alerts');
     out.push(
       table([
-        ['CALL-ID', 'PEER', 'STATE', 'FRAME', 'MSGS', 'ALERTS'],
-        ...r.alertedCalls.map((c) => [c.callId, c.peer ?? '-', c.finalStatus ? `${c.state} ${c.finalStatus}` : c.state, String(c.firstFrame), String(c.messages), c.alerts.join(',')]),
+        ['CALL-ID', 'PEER', 'STATE', ...(files ? ['FILE'] : []), 'FRAME', 'MSGS', 'ALERTS'],
+        ...r.alertedCalls.map((c) => [
+          c.callId,
+          c.peer ?? '-',
+          c.finalStatus ? `${c.state} ${c.finalStatus}` : c.state,
+          ...(files ? [c.file ?? '-'] : []),
+          String(c.firstFrame),
+          String(c.messages),
+          c.alerts.join(','),
+        ]),
       ]),
       ...more(callsNotShown),
     );
@@ -171,15 +182,16 @@ export function formatTable(r: AnalyzeReport, configLabel: string): string {
     out.push('', 'Alerts');
     out.push(
       table([
-        ['SEVERITY', 'RULE', 'PEER', 'PRESENTED', 'CALL-ID', 'FRAME', 'SUMMARY'],
+        ['SEVERITY', 'RULE', 'PEER', 'PRESENTED', 'CALL-ID', ...(files ? ['FILE'] : []), 'FRAME', 'SUMMARY'],
         ...r.alerts.map((a) => [
           a.severity.toUpperCase(),
           a.rule,
           a.network.peer ?? `unknown ${a.network.src}`,
           a.presented.number ?? '-',
           a.call.callId,
+          ...(files ? [a.network.origin] : []),
           String(a.evidence[0]?.frame ?? ''),
-          a.summary,
+          a.suppressed ? `[suppressed] ${a.summary}` : a.belowThreshold ? `[below threshold] ${a.summary}` : a.summary,
         ]),
       ]),
       ...more(alertsNotShown),

@@ -13,7 +13,8 @@ import { renderRulesMarkdown } from '../rules/docs.js';
 import { ALL_RULES } from '../rules/registry.js';
 import { learnedYaml, learnFromCaptures } from './config-init.js';
 import { keepRunningWhenStdoutCloses, stdoutOpen } from './stdout.js';
-import { formatAlertLine, redactUrl, startTail } from './tail.js';
+import { formatAlertLine, formatIncidentLine, redactUrl, startTail } from './tail.js';
+import type { Incident } from '../incidents/incident.js';
 
 export type ConfigLoader = (path: string | undefined) => { config: Config; label: string };
 
@@ -44,6 +45,7 @@ interface DaemonCliOptions {
   store?: string;
   logLevel: string;
   printAlerts?: boolean;
+  printIncidents?: boolean;
 }
 
 /** Widest alert line the daemon prints on a terminal. */
@@ -71,7 +73,7 @@ export function startBanner(config: Config, wsUrl: string, ports: DaemonPorts, e
     ...(embedded
       ? [
           '  your own network: spoofwatch config print-default > my.yaml; put your peers, numbers and',
-          '            sources in it (README "Your own network"); spoofwatch config check my.yaml;',
+          '            sources in it (docs/config.md has examples); spoofwatch config check my.yaml;',
           '            spoofwatch daemon --config my.yaml',
         ]
       : []),
@@ -93,8 +95,9 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--watch <dir>', 'folder watched for pcap/pcapng(.gz) files (default captures/)')
     .option('--store <file>', 'SQLite alert store (default ./spoofwatch.db)')
     .option('--log-level <level>', 'error | warn | info | debug', 'info')
-    .option('--print-alerts', 'print one line per alert on stdout (default when stdout is a terminal)')
-    .option('--no-print-alerts', 'do not print alerts on stdout')
+    .option('--print-alerts', 'print one line per alert on stdout')
+    .option('--print-incidents', 'print incidents on stdout: opening (with its first alert), growing (at most every incidents.updateSeconds) and closing (default when stdout is a terminal)')
+    .option('--no-print-alerts', 'print neither alerts nor incidents on stdout')
     .action(async (opts: DaemonCliOptions) => {
       const { config, label } = configFrom(opts.config);
       const flags: DaemonFlags = {
@@ -106,21 +109,29 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
         ...(opts.store !== undefined ? { store: opts.store } : {}),
       };
       const log = createLogger({ level: opts.logLevel });
-      const print = opts.printAlerts ?? process.stdout.isTTY === true;
+      // The console (issue #19): incidents on a terminal (an alert storm is a few lines), one line per alert when asked.
+      const mode = opts.printAlerts === false ? 'none' : opts.printAlerts === true ? 'alerts' : opts.printIncidents === true || process.stdout.isTTY === true ? 'incidents' : 'none';
       const color = process.stdout.isTTY === true;
       // Printing is a convenience: `daemon | head` closing stdout stops it, not the daemon.
       keepRunningWhenStdoutCloses();
-      // On a terminal a line never wraps past CONSOLE_WIDTH (an alert's title is shortened first).
-      const width = color ? CONSOLE_WIDTH : undefined;
+      // On a terminal, and in incident mode (a view for people), a line never wraps past CONSOLE_WIDTH (an alert's
+      // title is shortened first).
+      const width = color || mode === 'incidents' ? CONSOLE_WIDTH : undefined;
       // On a terminal, alert lines go out by descriptor: a closed terminal window must not abort the daemon.
       const terminal = color ? new TerminalWriter(1) : undefined;
       const printLine = (line: string): void => {
         if (terminal) terminal.write(line);
         else if (stdoutOpen()) process.stdout.write(line);
       };
-      const sinks = print ? [{ name: 'console', deliver: (a: Alert) => printLine(formatAlertLine(a, color, width) + '\n') }] : [];
+      const sinks = mode === 'alerts' ? [{ name: 'console', deliver: (a: Alert) => printLine(formatAlertLine(a, color, width) + '\n') }] : [];
+      // An incident's first alert is printed with its open line, at once (grouping never waits for the update period).
+      const onIncident =
+        mode === 'incidents'
+          ? (event: 'open' | 'update' | 'close', inc: Incident, first?: Alert): void =>
+              printLine(`${formatIncidentLine(event, inc, color, width)}\n${first ? `${formatAlertLine(first, color, width)}\n` : ''}`)
+          : undefined;
       const running = applyFlags(config, flags);
-      const daemon = await startDaemon({ config: running, logger: log, sinks });
+      const daemon = await startDaemon({ config: running, logger: log, sinks, ...(onIncident ? { onIncident } : {}) });
       log.info('daemon started', { config: label, pid: process.pid });
 
       // SIGHUP: re-read the config file; peers, lists and rules change, call state stays.

@@ -68,11 +68,13 @@ export function formatAlertLine(a: Alert, color: boolean, maxWidth?: number): st
  * One line per incident message (`tail --incidents`, issue #19): event, id, severity, rule, key, counts and span in
  * capture time. Fields from the server go through {@link terminalSafe}.
  */
-export function formatIncidentLine(event: string, i: Incident, color: boolean): string {
+export function formatIncidentLine(event: string, i: Incident, color: boolean, maxWidth?: number): string {
   const key = i.key.numberPrefix !== undefined ? `number=${i.key.numberPrefix}` : i.key.peer !== undefined ? `peer=${i.key.peer}` : `src=${i.key.src ?? '-'}`;
-  const line = terminalSafe(
+  let line = terminalSafe(
     `incident #${i.id} ${event.toUpperCase().padEnd(6)} ${i.severity.toUpperCase().padEnd(8)} ${i.rule} ${key} alerts=${i.count} callers=${i.distinctPresented} called=${i.distinctCalled} ${i.firstSeen} .. ${i.lastSeen} seq ${i.firstAlertSeq}..${i.lastAlertSeq}`,
   );
+  // A long peer name or key: the line is cut (after escaping, so no escape is cut in half into a control).
+  if (maxWidth !== undefined && line.length > maxWidth) line = `${line.slice(0, maxWidth - 1)}…`;
   return color && isSeverity(i.severity) ? `${COLOURS[i.severity]}${line}\x1b[0m` : line;
 }
 

@@ -90,6 +90,13 @@ rules: {}
 #  CLI-NEIGHBOUR: { severity: low }
 #  UA-ATTACK-TOOL: false
 
+# Suppression and thresholds, as in Suricata (docs/incidents.md): matching alerts are stored, marked, and not
+# streamed (WebSocket, console) nor grouped into incidents.
+# suppress:
+#   - { rule: SRC-UNKNOWN-PEER, src: 192.0.2.0/24, expires: 2026-12-31 }   # also peer:, number: "+3120555" or "+31*0000"
+# threshold:
+#   - { rule: SRC-UNKNOWN-PEER, track: by_src, count: 50, seconds: 60 }    # track: by_src | by_peer | by_number
+
 sources:
   sip: { host: 127.0.0.1, port: 5060, udp: true, tcp: true }   # --sip-port
   hep: { host: 127.0.0.1, port: 9060, udp: true, tcp: true }   # --hep-port

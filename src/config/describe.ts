@@ -82,6 +82,19 @@ export function describeConfig(config: Config): string {
     });
     lines.push(`rules: ${parts.join('; ')}`);
   }
+  const sup = config.suppress ?? [];
+  if (sup.length > 0) {
+    lines.push(`suppress: ${plural(sup.length, 'entry', 'entries')} (stored, marked suppressed, not streamed)`);
+    for (const e of sup) {
+      const what = [e.peer !== undefined ? `peer ${e.peer}` : '', e.src !== undefined ? `src ${e.src}` : '', e.number !== undefined ? `number ${e.number}` : ''].filter((x) => x !== '');
+      lines.push(`  ${e.rule}${what.length > 0 ? ` ${what.join(', ')}` : ' (every alert)'}${e.expires !== undefined ? ` until ${e.expires}` : ''}`);
+    }
+  }
+  const th = config.threshold ?? [];
+  if (th.length > 0) {
+    lines.push(`threshold: ${plural(th.length, 'entry', 'entries')} (streamed from the count-th alert in the window)`);
+    for (const t of th) lines.push(`  ${t.rule} ${t.track}: ${t.count} in ${t.seconds} s`);
+  }
   const src = config.sources;
   const sources = [
     src.sip !== undefined ? `sip ${listener(src.sip)}` : '',

@@ -178,6 +178,16 @@ function crossCheck(cfg: ConfigFile): string[] {
       if (!firstIndexByName.has(name)) errors.push(`lists.protected[${i}].ownerPeers[${j}]: no peer named "${name}"`);
     });
   });
+  // A suppression naming no peer would suppress nothing; two thresholds of one rule would contradict each other.
+  cfg.suppress.forEach((e, i) => {
+    if (e.peer !== undefined && !firstIndexByName.has(e.peer)) errors.push(`suppress[${i}].peer: no peer named "${e.peer}"`);
+  });
+  const thresholdOf = new Map<string, number>();
+  cfg.threshold.forEach((e, i) => {
+    const first = thresholdOf.get(e.rule);
+    if (first === undefined) thresholdOf.set(e.rule, i);
+    else errors.push(`threshold[${i}].rule: ${e.rule} already has a threshold (threshold[${first}]); one per rule`);
+  });
   if (!isLoopback(cfg.server.host) && cfg.server.tokens.length === 0) {
     errors.push(`server.tokens: required when server.host ("${cfg.server.host}") is not a loopback address`);
   }
@@ -263,6 +273,8 @@ function buildConfig(f: ConfigFile): Config {
     store: f.store,
     limits: f.limits,
     incidents: f.incidents,
+    suppress: f.suppress,
+    threshold: f.threshold,
   };
 }
 

@@ -11,7 +11,7 @@ import { parseCidr } from '../identity/ip.js';
 import { parseNumberPattern } from '../identity/number-set.js';
 import { PACK_COUNTRIES } from '../identity/packs/index.js';
 import { ALL_RULES } from '../rules/registry.js';
-import { PEER_CLASSES, PEER_TRUST, TRANSPORTS } from './types.js';
+import { PEER_CLASSES, PEER_TRUST, THRESHOLD_TRACKS, TRANSPORTS } from './types.js';
 
 /** Country: ISO 3166 alpha-2 (case-insensitive in the file, upper case in the config). */
 const countrySchema = z.string().transform((s, ctx) => {
@@ -158,18 +158,77 @@ export function closestRuleId(id: string): string | undefined {
   return best;
 }
 
+/** Why `id` names no rule, with the closest id as a suggestion; undefined for a known rule. */
+function unknownRuleMessage(id: string): string | undefined {
+  if (KNOWN_RULE_IDS.includes(id)) return undefined;
+  const near = closestRuleId(id);
+  const what = RULE_ID.test(id) ? 'unknown rule' : 'not a rule id (upper-case words joined by "-", e.g. "CLI-DNO")';
+  const hint = near !== undefined ? `; did you mean ${near}?` : `; known rules: ${[...KNOWN_RULE_IDS].sort().join(', ')}`;
+  return `${what}${hint}`;
+}
+
 /**
  * `rules:` keys must name a rule: a typo (`UA-ATACK-TOOL: false`) would otherwise be accepted and the rule the
  * user meant to turn off would stay on (issue #20). The message suggests the closest id.
  */
 const rulesSchema = z.record(z.string(), ruleEntrySchema).superRefine((rules, ctx) => {
   for (const id of Object.keys(rules)) {
-    if (KNOWN_RULE_IDS.includes(id)) continue;
-    const near = closestRuleId(id);
-    const what = RULE_ID.test(id) ? 'unknown rule' : 'not a rule id (upper-case words joined by "-", e.g. "CLI-DNO")';
-    const hint = near !== undefined ? `; did you mean ${near}?` : `; known rules: ${[...KNOWN_RULE_IDS].sort().join(', ')}`;
-    ctx.addIssue({ code: 'custom', path: [id], message: `${what}${hint}`, input: id });
+    const message = unknownRuleMessage(id);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', path: [id], message, input: id });
   }
+});
+
+/** A rule id in `suppress`/`threshold` entries: a typo would silently suppress nothing (same message as `rules:`). */
+const ruleIdSchema = z.string().superRefine((id, ctx) => {
+  const message = unknownRuleMessage(id);
+  if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: id });
+});
+
+/**
+ * A presented-number pattern of a suppression: an E.164 prefix or range (as everywhere), or a glob over the number
+ * as presented, `*` any digits and `?` one (`+31*0000`, `+3120555????`).
+ */
+const numberMatchSchema = z.string().superRefine((s, ctx) => {
+  if (/[*?]/.test(s)) {
+    if (!/^\+?[\d*?]+$/.test(s)) ctx.addIssue({ code: 'custom', message: `not a number glob: "+", digits, "*" and "?" only ("${s}")`, input: s });
+    return;
+  }
+  const parsed = parseNumberPattern(s);
+  if (parsed.kind === 'invalid') ctx.addIssue({ code: 'custom', message: `${parsed.reason}; or a glob with * and ?`, input: s });
+});
+
+/**
+ * An ISO 8601 date (UTC midnight) or date-time with its zone (`2026-12-31`, `2026-12-31T18:00:00Z`,
+ * `2026-12-31T19:00+01:00`), kept as the canonical UTC text. A time without a zone is refused: `Date` would read it
+ * in the machine's local zone. A day the month does not have (`2026-02-30`) is refused, not rolled over.
+ */
+const isoDateSchema = z.union([z.string(), z.date()]).transform((v, ctx) => {
+  const dateOnly = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v);
+  const withZone = typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.test(v);
+  let ms = v instanceof Date ? v.getTime() : dateOnly || withZone ? Date.parse(v) : NaN;
+  if (dateOnly && Number.isFinite(ms) && !new Date(ms).toISOString().startsWith(v)) ms = NaN;
+  if (!Number.isFinite(ms)) {
+    ctx.addIssue({ code: 'custom', message: `not an ISO 8601 date like 2026-12-31 or 2026-12-31T18:00:00Z ("${String(v)}")`, input: v });
+    return z.NEVER;
+  }
+  return new Date(ms).toISOString();
+});
+
+/** `suppress:` (issue #19, Suricata's suppress): see SuppressConfig. */
+const suppressSchema = z.strictObject({
+  rule: ruleIdSchema,
+  peer: nonEmptyString.optional(),
+  src: cidrSchema.optional(),
+  number: numberMatchSchema.optional(),
+  expires: isoDateSchema.optional(),
+});
+
+/** `threshold:` (issue #19, Suricata's threshold): see ThresholdConfig. */
+const thresholdSchema = z.strictObject({
+  rule: ruleIdSchema,
+  track: z.enum(THRESHOLD_TRACKS),
+  count: positiveInt.max(1_000_000),
+  seconds: positiveNumber.max(86_400 * 30),
 });
 
 /**
@@ -341,6 +400,8 @@ export const configFileSchema = z.strictObject({
   store: storeSchema.prefault({}),
   limits: limitsSchema.prefault({}),
   incidents: incidentsSchema.prefault({}),
+  suppress: z.array(suppressSchema).max(10_000).default([]),
+  threshold: z.array(thresholdSchema).max(1_000).default([]),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -202,6 +202,37 @@ export interface IncidentsConfig {
   readonly rules: Readonly<Record<string, IncidentRuleConfig>>;
 }
 
+/**
+ * `suppress` entry (Suricata's `suppress`, issue #19): alerts of `rule` that match every given field are stored,
+ * marked `suppressed: true`, and not streamed (WebSocket, console) nor grouped into incidents.
+ */
+export interface SuppressConfig {
+  readonly rule: string;
+  /** Peer name the alert came from. */
+  readonly peer?: string;
+  /** Canonical CIDR the alert's source address lies in. */
+  readonly src?: string;
+  /** Presented number: an E.164 prefix or range (`+3120555`), or a glob with `*` and `?` (`+31*0000`). */
+  readonly number?: string;
+  /** ISO 8601; alerts with a capture time at or after it are no longer suppressed. */
+  readonly expires?: string;
+}
+
+export const THRESHOLD_TRACKS = ['by_peer', 'by_src', 'by_number'] as const;
+export type ThresholdTrack = (typeof THRESHOLD_TRACKS)[number];
+
+/**
+ * `threshold` entry (Suricata's `threshold`, issue #19): per track key, alerts of `rule` are streamed (and grouped)
+ * only from the `count`-th one within a window of `seconds` of capture time; the ones before are stored, marked
+ * `belowThreshold: true`.
+ */
+export interface ThresholdConfig {
+  readonly rule: string;
+  readonly track: ThresholdTrack;
+  readonly count: number;
+  readonly seconds: number;
+}
+
 export interface Config {
   readonly homeCountry: string;
   /** Country rule packs applied besides the home country's (NL, GB, DE, US, AU; src/identity/packs). */
@@ -216,4 +247,8 @@ export interface Config {
   readonly limits: LimitsConfig;
   /** Alert grouping (issue #19); absent in hand-built configs means the defaults (`INCIDENTS_DEFAULTS`). */
   readonly incidents?: IncidentsConfig;
+  /** Suppressions (issue #19); absent in hand-built configs means none. */
+  readonly suppress?: readonly SuppressConfig[];
+  /** Thresholds, at most one per rule (issue #19); absent means none. */
+  readonly threshold?: readonly ThresholdConfig[];
 }

@@ -7,7 +7,7 @@ import { Analyzer } from '../pipeline/analyzer.js';
 import { Ingest, ingestLimitsOf, type HepRejection, type SipEvent } from '../pipeline/ingest.js';
 import type { IngestFactory } from '../sources/source.js';
 import { AlertBus, type AlertSink } from '../alerts/bus.js';
-import type { Alert } from '../alerts/alert.js';
+import { isStreamed, type Alert } from '../alerts/alert.js';
 import type { Config } from '../config/index.js';
 import { parseIp } from '../identity/ip.js';
 import { startHttpServer, type HealthReport, type HttpServerHandle, type StaticHandler } from '../http/server.js';
@@ -27,8 +27,9 @@ import { SpoofwatchError } from '../types.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type DaemonMetrics } from './metrics.js';
 import { DnoWatch, readDnoInWorker } from './dno-watch.js';
-import { INCIDENTS_DEFAULTS } from '../incidents/incident.js';
+import { INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
+import { AlertGate } from '../incidents/gate.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -81,6 +82,11 @@ export interface DaemonOptions {
   readonly tcpdump?: string;
   /** Sinks subscribed before any source starts (e.g. the console printer), so no alert is missed. */
   readonly sinks?: readonly AlertSink[];
+  /**
+   * Told each incident change as it is sent on the WebSocket (the console's incident lines, issue #19); `first` is the
+   * alert that opened it, on `open`.
+   */
+  readonly onIncident?: (event: 'open' | 'update' | 'close', incident: Incident, first?: Alert) => void;
   /** Quiet time after a change to a do-not-originate file before it is re-read; default 500 ms. */
   readonly dnoDebounceMs?: number;
 }
@@ -104,6 +110,8 @@ export interface DaemonHandle {
   readonly hub: WsHub;
   /** Alert grouping (issue #19). */
   readonly incidents: LiveIncidents;
+  /** Suppression and thresholds (issue #19): marks alerts before they are stored. */
+  readonly gate: AlertGate;
   config(): Config;
   /** Swap peers, lists and rules keeping call state; an invalid config is rejected and the old one kept. */
   reload(config: Config): { ok: true } | { ok: false; error: string };
@@ -198,9 +206,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     maxSpill: limits.alertSpill,
     onCommitted: (a) => {
       metrics?.alert(a);
-      // Grouped on a later turn: the incident's work (its store write, its message) never delays the alert itself.
-      if (incidents) {
-        if (groupQueue.length === 0) setImmediate(groupQueued);
+      // Grouped after the sinks had their first turn with this commit (their drains are scheduled right after this
+      // call, in the same setImmediate phase; the nested setImmediate runs in the next one): the incident's work
+      // (its store write, its message) never delays the alert, and an incident's open message never precedes its
+      // first alert on a WebSocket. Suppressed and below-threshold alerts are not grouped.
+      if (incidents && isStreamed(a)) {
+        if (groupQueue.length === 0) setImmediate(() => setImmediate(groupQueued));
         groupQueue.push(a);
       }
     },
@@ -209,13 +220,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       else log.error('alert store refuses writes: alerts are held (not delivered) and retried', { store: store.file, reason: state.reason, spilled: info.spilled, maxSpill: limits.alertSpill });
     },
   });
-  for (const sink of opts.sinks ?? []) bus.subscribe(sink, { maxQueue: 10_000 });
+  // Live consumers never see suppressed or below-threshold alerts (they are stored all the same).
+  for (const sink of opts.sinks ?? []) bus.subscribe({ ...sink, filter: (a) => isStreamed(a) && (sink.filter?.(a) ?? true) }, { maxQueue: 10_000 });
+  const gate = new AlertGate(config, limits.windowKeys);
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
   const analyzer = new Analyzer(
     config,
-    (alert) => void bus.publish(alert),
+    (alert) => void bus.publish(gate.mark(alert)),
     undefined,
     evidence.buffer,
   );
@@ -314,7 +327,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   const live = new LiveIncidents({
     config: config.incidents ?? INCIDENTS_DEFAULTS,
     firstId: store.lastIncidentId() + 1,
-    publish: (event, inc) => hub.publishIncident(event, inc),
+    publish: (event, inc, first) => {
+      hub.publishIncident(event, inc);
+      opts.onIncident?.(event, inc, first);
+    },
     save: (inc) => store.saveIncident(inc),
     onError: (err) => {
       incidentSaveErrors++;
@@ -403,7 +419,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       metricsContentType: m.registry.contentType,
       health,
       ...(opts.staticHandler ? { staticHandler: opts.staticHandler } : {}),
-      web: { store, evidence },
+      web: { store, evidence, liveIncident: (id) => live.grouper.get(id) },
       onAuthFailure: (endpoint) => m.authFailure(endpoint),
       ...(srv.hostnames ? { hostnames: srv.hostnames } : {}),
       ...(srv.allowedOrigins ? { allowedOrigins: srv.allowedOrigins } : {}),
@@ -576,6 +592,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     metrics: m,
     hub,
     incidents: live,
+    gate,
     config: () => config,
     reload(next) {
       try {
@@ -593,10 +610,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         dnoWatch = watchDno(next.lists.doNotOriginateFiles);
       } else if (next.lists.doNotOriginateFiles.length > 0) reloadDnoFiles('reload');
       live.reconfigure(next.incidents ?? INCIDENTS_DEFAULTS);
+      gate.reconfigure(next);
       config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
       m.reload('ok');
-      log.info('config reloaded: peers, lists and rules (sources, server and store path change on restart)', {
+      log.info('config reloaded: peers, lists, rules, incidents, suppress and threshold (sources, server and store path change on restart)', {
         peers: next.peers.length,
+        suppress: next.suppress?.length ?? 0,
+        threshold: next.threshold?.length ?? 0,
         calls: analyzer.calls.size,
       });
       return { ok: true };

@@ -9,6 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Alert } from '../alerts/alert.js';
 import type { BusStats } from '../alerts/bus.js';
 import type { WsHubStats } from '../sinks/websocket.js';
+import { UNKNOWN_PEER } from '../sinks/store.js';
 import type { SourceStatus } from '../sources/source.js';
 
 /**
@@ -147,7 +148,13 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   );
 
   const alerts = new Counter({ name: 'spoofwatch_alerts_total', help: 'Alerts published by rule and severity', labelNames: ['rule', 'severity'], registers: [registry] });
-  const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (none: no peer matched)', labelNames: ['peer'], registers: [registry] });
+  const notStreamed = new Counter({
+    name: 'spoofwatch_alerts_not_streamed_total',
+    help: 'Alerts stored but not streamed nor grouped into incidents (issue #19): reason suppressed or below_threshold, by rule',
+    labelNames: ['rule', 'reason'],
+    registers: [registry],
+  });
+  const alertsByPeer = new Counter({ name: 'spoofwatch_alerts_by_peer_total', help: 'Alerts published by configured peer name (unknown: no peer matched, as the API\'s peer=unknown)', labelNames: ['peer'], registers: [registry] });
   const reloads = new Counter({ name: 'spoofwatch_config_reloads_total', help: 'SIGHUP config reloads by result', labelNames: ['result'], registers: [registry] });
   const authFailures = new Counter({ name: 'spoofwatch_auth_failures_total', help: 'Requests refused for a missing or wrong token', labelNames: ['endpoint'], registers: [registry] });
   const httpRefused = new Counter({
@@ -238,7 +245,9 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
     registry,
     alert(a) {
       alerts.inc({ rule: a.rule, severity: a.severity });
-      alertsByPeer.inc({ peer: a.network.peer ?? 'none' });
+      alertsByPeer.inc({ peer: a.network.peer ?? UNKNOWN_PEER });
+      if (a.suppressed) notStreamed.inc({ rule: a.rule, reason: 'suppressed' });
+      else if (a.belowThreshold) notStreamed.inc({ rule: a.rule, reason: 'below_threshold' });
     },
     reload(result) {
       reloads.inc({ result });

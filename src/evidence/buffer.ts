@@ -3,9 +3,42 @@
  * numbers, capture times and addresses. Every call is buffered while it is active (an alert may come from its first
  * message, and the ladder needs the rest); calls that raised an alert are pinned, others are evicted oldest first
  * when the byte or call bound is reached. Raw bytes are copied: the pipeline's buffers are slices of capture chunks.
+ *
+ * One message, one row (issue #20): the same SIP message received over several routes — HEP over UDP and over TCP,
+ * two HEP agents, a tap and HEP — is kept once, with the list of routes it arrived by. Identical means the same
+ * bytes of the SIP message between the same source and destination `ip:port`; the route is the HEP agent (address,
+ * capture id, feed transport) or `tap` (everything not HEP: SIP listeners, captures, interfaces). A copy is merged
+ * into the first earlier row with the same content that has not yet arrived by its route; a second copy over the
+ * SAME route is a real retransmission (the UAC or a proxy sent it again) and stays a row of its own. Capture times
+ * are not compared (two agents' clocks differ); the row keeps the frame, time and transport of its first arrival.
  */
-import type { Endpoint, Timestamp } from '../types.js';
+import type { Endpoint, HepAgent, Timestamp } from '../types.js';
 import { InsertionRing } from '../util/insertion-ring.js';
+
+/** How a message reached spoofwatch: a HEP agent (address, capture id, feed transport), or `tap` (not HEP). */
+export type EvidenceRoute = 'tap' | HepAgent;
+
+/** A route as JSON (API, store): `"tap"` or `{ "feed": "udp", "agent": "10.0.0.5:41000", "captureId": 2001 }`. */
+export type EvidenceRouteJson = 'tap' | { readonly feed?: 'udp' | 'tcp'; readonly agent: string; readonly captureId?: number };
+
+export function routeJson(r: EvidenceRoute): EvidenceRouteJson {
+  if (r === 'tap') return r;
+  return { ...(r.feed !== undefined ? { feed: r.feed } : {}), agent: r.address, ...(r.captureId !== undefined ? { captureId: r.captureId } : {}) };
+}
+
+export function routeFromJson(j: EvidenceRouteJson): EvidenceRoute {
+  if (j === 'tap') return j;
+  return { address: j.agent, ...(j.captureId !== undefined ? { captureId: j.captureId } : {}), ...(j.feed !== undefined ? { feed: j.feed } : {}) };
+}
+
+/** `tap`, `hep/udp 10.0.0.5:41000 id 2001`: a route in one line (pcap comments). */
+export function routeText(r: EvidenceRoute): string {
+  return r === 'tap' ? 'tap' : `hep${r.feed ? `/${r.feed}` : ''} ${r.address}${r.captureId !== undefined ? ` id ${r.captureId}` : ''}`;
+}
+
+function sameRoute(a: EvidenceRoute, b: EvidenceRoute): boolean {
+  return a === b || (a !== 'tap' && b !== 'tap' && a.address === b.address && a.captureId === b.captureId && a.feed === b.feed);
+}
 
 export interface EvidenceMessage {
   readonly frame: number;
@@ -14,6 +47,8 @@ export interface EvidenceMessage {
   readonly dst: Endpoint;
   readonly transport: string;
   readonly raw: Buffer;
+  /** Every route the message arrived by, first arrival first (absent in rows stored before issue #20). */
+  readonly routes?: readonly EvidenceRoute[];
 }
 
 export interface EvidenceLimits {
@@ -30,8 +65,11 @@ export const DEFAULT_EVIDENCE_LIMITS: EvidenceLimits = {
   maxMessagesPerCall: 100,
 };
 
-/** Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, raw length, then src, dst, transport as Entry.names indexes. */
-const STRIDE = 7;
+/**
+ * Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, raw length, then src, dst, transport as Entry.names
+ * indexes, then the first route as an Entry.routes index.
+ */
+const STRIDE = 8;
 /**
  * A new call's meta array: room for 8 messages of doubles (ts.sec is beyond the small-integer range), made in one
  * allocation (pushing to an empty array reallocated it three times by the 7th message of a call).
@@ -54,6 +92,10 @@ interface Entry {
   count: number;
   readonly meta: number[];
   readonly names: (Endpoint | string)[];
+  /** Distinct routes of the call's messages (almost always one). */
+  readonly routes: EvidenceRoute[];
+  /** Rows that arrived by more than one route: row index → the other routes' indexes (undefined until one did). */
+  moreRoutes: Map<number, number[]> | undefined;
   pinned: boolean;
   truncated: boolean;
 }
@@ -64,6 +106,11 @@ function nameIndex(names: (Endpoint | string)[], v: Endpoint | string): number {
     if (n === v || (typeof n === 'object' && typeof v === 'object' && n.port === v.port && n.ip === v.ip)) return i;
   }
   return names.push(v) - 1;
+}
+
+function routeIndex(routes: EvidenceRoute[], r: EvidenceRoute): number {
+  for (let i = 0; i < routes.length; i++) if (sameRoute(routes[i]!, r)) return i;
+  return routes.push(r) - 1;
 }
 
 /**
@@ -101,27 +148,36 @@ export class EvidenceBuffer {
   private pinnedCount = 0;
   private openBytes = 0;
   private pinnedBytes = 0;
-  readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0 };
+  /** `duplicates`: copies of a buffered message that arrived by another route (kept as a route of its row). */
+  readonly stats = { messages: 0, evictedCalls: 0, droppedPinnedCalls: 0, truncatedCalls: 0, duplicates: 0 };
 
   constructor(readonly limits: EvidenceLimits = DEFAULT_EVIDENCE_LIMITS) {}
 
   /**
    * Buffer one message of `callId`; returns whether the call already had an entry. `hint` is a per-call slot the
    * caller keeps (the Analyzer's call record): the buffer remembers the call's entry there and finds it again
-   * without a Map probe — a probe of a Map of tens of thousands of calls was half of the buffering's cost.
+   * without a Map probe — a probe of a Map of tens of thousands of calls was half of the buffering's cost. `via`: the
+   * route this copy arrived by; a copy of a row that has not arrived by it yet becomes a route of that row.
    */
-  add(callId: string, m: EvidenceMessage, hint?: EvidenceHint): boolean {
+  add(callId: string, m: EvidenceMessage, hint?: EvidenceHint, via: EvidenceRoute = 'tap'): boolean {
     this.stats.messages++;
     const h = hint?.evidence as Entry | undefined;
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], pinned: false, truncated: false };
+      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], routes: [], moreRoutes: undefined, pinned: false, truncated: false };
       this.entries.set(callId, e);
       this.openOrder.add(e);
       this.openCount++;
     }
     if (hint) hint.evidence = e;
+    const route = routeIndex(e.routes, via);
+    // A call seen by one route only (nearly every call) has no copies to look for.
+    if (e.routes.length > 1 && this.mergeCopy(e, m, route)) {
+      this.stats.duplicates++;
+      this.observeAdd(callId, had, e.pinned);
+      return had;
+    }
     if (e.count >= this.limits.maxMessagesPerCall) {
       if (!e.truncated) this.stats.truncatedCalls++;
       e.truncated = true;
@@ -151,6 +207,7 @@ export class EvidenceBuffer {
     meta[k + 4] = nameIndex(e.names, m.src);
     meta[k + 5] = nameIndex(e.names, m.dst);
     meta[k + 6] = nameIndex(e.names, m.transport);
+    meta[k + 7] = route;
     if (e.pinned) {
       this.pinnedBytes += grown;
       this.trimPinned();
@@ -160,6 +217,31 @@ export class EvidenceBuffer {
     }
     this.observeAdd(callId, had, e.pinned);
     return had;
+  }
+
+  /**
+   * `m` is a copy of an earlier row that has not arrived by `route` yet (same bytes, same src and dst): add the route
+   * to the first such row and say true; false when there is none (a new message, or a retransmission on a route).
+   */
+  private mergeCopy(e: Entry, m: EvidenceMessage, route: number): boolean {
+    const len = m.raw.length;
+    const { meta, names, raw } = e;
+    for (let i = 0, k = 0, off = 0; i < e.count; i++, k += STRIDE) {
+      const rowLen = meta[k + 3]!;
+      const start = off;
+      off += rowLen;
+      if (rowLen !== len || meta[k + 7] === route) continue;
+      const more = e.moreRoutes?.get(i);
+      if (more?.includes(route)) continue;
+      const src = names[meta[k + 4]!] as Endpoint;
+      const dst = names[meta[k + 5]!] as Endpoint;
+      if (src.port !== m.src.port || dst.port !== m.dst.port || src.ip !== m.src.ip || dst.ip !== m.dst.ip) continue;
+      if (raw.compare(m.raw, 0, len, start, start + len) !== 0) continue;
+      if (more) more.push(route);
+      else (e.moreRoutes ??= new Map()).set(i, [route]);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -186,9 +268,11 @@ export class EvidenceBuffer {
     const e = this.entries.get(callId);
     if (!e) return undefined;
     const out: EvidenceMessage[] = new Array<EvidenceMessage>(e.count);
-    const { meta, names } = e;
+    const { meta, names, routes, moreRoutes } = e;
     for (let i = 0, k = 0, off = 0; i < e.count; i++, k += STRIDE) {
       const len = meta[k + 3]!;
+      const first = routes[meta[k + 7]!]!;
+      const more = moreRoutes?.get(i);
       out[i] = {
         frame: meta[k]!,
         ts: { sec: meta[k + 1]!, nsec: meta[k + 2]! },
@@ -196,6 +280,7 @@ export class EvidenceBuffer {
         dst: names[meta[k + 5]!] as Endpoint,
         transport: names[meta[k + 6]!] as string,
         raw: e.raw.subarray(off, off + len),
+        routes: more ? [first, ...more.map((r) => routes[r]!)] : [first],
       };
       off += len;
     }

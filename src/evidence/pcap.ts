@@ -6,7 +6,7 @@
 import { PcapngWriter } from '../sources/capture/writer.js';
 import { parseIPv4, parseIPv6 } from '../decode/addr.js';
 import { LinkType } from '../types.js';
-import type { EvidenceMessage } from './buffer.js';
+import { routeText, type EvidenceMessage } from './buffer.js';
 
 function sum16(buf: Buffer, start: number, end: number, acc: number): number {
   for (let i = start; i + 1 < end; i += 2) acc += buf.readUInt16BE(i);
@@ -68,7 +68,10 @@ function packet(m: EvidenceMessage, seq: number): Buffer {
   return b;
 }
 
-/** pcapng of the messages in capture order; `comments` maps a frame number to its packet comment. */
+/**
+ * pcapng of the messages in capture order, one packet per row (a message that arrived by several routes is kept
+ * once: its comment lists the routes); `comments` maps a frame number to its packet comment.
+ */
 export function evidencePcapng(messages: readonly EvidenceMessage[], comments: ReadonlyMap<number, string>): Buffer {
   const w = new PcapngWriter({ application: 'spoofwatch evidence' });
   const seqs = new Map<string, number>();
@@ -77,12 +80,13 @@ export function evidencePcapng(messages: readonly EvidenceMessage[], comments: R
     const seq = seqs.get(dir) ?? 1;
     seqs.set(dir, seq + m.raw.length);
     const comment = comments.get(m.frame);
+    const via = m.routes && m.routes.length > 1 ? `; arrived by ${m.routes.map(routeText).join(', ')}` : '';
     w.add({
       ts: m.ts,
       bytes: packet(m, seq),
       linkType: LinkType.RAW,
       tsresol: 9,
-      ...(comment !== undefined ? { comment: `${comment} (original frame ${m.frame})` } : { comment: `original frame ${m.frame}` }),
+      comment: comment !== undefined ? `${comment} (original frame ${m.frame}${via})` : `original frame ${m.frame}${via}`,
     });
   }
   return w.toBuffer();

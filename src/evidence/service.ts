@@ -55,13 +55,16 @@ const messageKey = (m: EvidenceMessage): string =>
 
 const byTime = (a: EvidenceMessage, b: EvidenceMessage): number => a.ts.sec - b.ts.sec || a.ts.nsec - b.ts.nsec || a.frame - b.frame;
 
-/** Union of two message lists in capture order, each message once. */
+/**
+ * Union of two message lists in capture order, each message once; `b`'s copy wins (the live one: a row saved before
+ * the same message came by another route has fewer routes than the buffer's).
+ */
 export function mergeMessages(a: readonly EvidenceMessage[] | undefined, b: readonly EvidenceMessage[] | undefined): EvidenceMessage[] | undefined {
   if (!a || a.length === 0) return b ? [...b] : a ? [] : undefined;
   if (!b || b.length === 0) return [...a];
-  const seen = new Set(a.map(messageKey));
-  const out = [...a];
-  for (const m of b) if (!seen.has(messageKey(m))) out.push(m);
+  const seen = new Set(b.map(messageKey));
+  const out = [...b];
+  for (const m of a) if (!seen.has(messageKey(m))) out.push(m);
   return out.sort(byTime);
 }
 

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { SpoofwatchError, type Timestamp } from '../types.js';
-import type { EvidenceMessage } from './buffer.js';
+import { routeFromJson, routeJson, type EvidenceMessage, type EvidenceRouteJson } from './buffer.js';
 
 export interface EvidencePruneOptions {
   /** Delete calls saved longer ago than this many days. */
@@ -47,6 +47,8 @@ interface MessageRow {
   readonly dst_port: number;
   readonly transport: string;
   readonly raw: Buffer;
+  /** JSON array of EvidenceRouteJson; NULL in rows saved before issue #20. */
+  readonly routes: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -106,9 +108,13 @@ export class EvidenceStore {
         dst_port INTEGER NOT NULL,
         transport TEXT NOT NULL,
         raw BLOB NOT NULL,
+        routes TEXT,                    -- JSON: the routes the message arrived by (issue #20)
         PRIMARY KEY (call_id, idx)
       ) WITHOUT ROWID;
     `);
+    // A database made before issue #20 lacks the routes column: add it (its old rows read as one unnamed route).
+    const columns = this.db.prepare('PRAGMA table_info(evidence_messages)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'routes')) this.db.exec('ALTER TABLE evidence_messages ADD COLUMN routes TEXT');
     const upsertCall = this.db.prepare(
       `INSERT INTO evidence_calls (call_id, saved_at, first_ts, messages, bytes) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(call_id) DO UPDATE SET saved_at = excluded.saved_at, first_ts = excluded.first_ts,
@@ -116,7 +122,7 @@ export class EvidenceStore {
     );
     const deleteMessages = this.db.prepare('DELETE FROM evidence_messages WHERE call_id = ?');
     const insertMessage = this.db.prepare(
-      'INSERT INTO evidence_messages (call_id, idx, frame, ts_sec, ts_nsec, src_ip, src_port, dst_ip, dst_port, transport, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO evidence_messages (call_id, idx, frame, ts_sec, ts_nsec, src_ip, src_port, dst_ip, dst_port, transport, raw, routes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.saveTx = this.db.transaction((callId: string, messages: readonly EvidenceMessage[], savedAt: number) => {
       const kept = messages.slice(0, this.maxMessages);
@@ -126,7 +132,7 @@ export class EvidenceStore {
       upsertCall.run(callId, savedAt, first ? first.ts.sec + first.ts.nsec / 1e9 : 0, kept.length, bytes);
       deleteMessages.run(callId);
       kept.forEach((m, i) =>
-        insertMessage.run(callId, i, m.frame, m.ts.sec, m.ts.nsec, m.src.ip, m.src.port, m.dst.ip, m.dst.port, m.transport, m.raw),
+        insertMessage.run(callId, i, m.frame, m.ts.sec, m.ts.nsec, m.src.ip, m.src.port, m.dst.ip, m.dst.port, m.transport, m.raw, m.routes ? JSON.stringify(m.routes.map(routeJson)) : null),
       );
     });
     // Many calls in one transaction (the inner transactions become savepoints): one commit instead of one per call.
@@ -134,7 +140,7 @@ export class EvidenceStore {
       for (const c of calls) this.saveTx(c.callId, c.messages, savedAt);
     });
     this.getStmt = this.db.prepare(
-      'SELECT frame, ts_sec, ts_nsec, src_ip, src_port, dst_ip, dst_port, transport, raw FROM evidence_messages WHERE call_id = ? ORDER BY idx',
+      'SELECT frame, ts_sec, ts_nsec, src_ip, src_port, dst_ip, dst_port, transport, raw, routes FROM evidence_messages WHERE call_id = ? ORDER BY idx',
     );
     this.hasStmt = this.db.prepare('SELECT 1 AS x FROM evidence_calls WHERE call_id = ?');
     this.deleteCallsStmt = this.db.prepare(
@@ -166,6 +172,7 @@ export class EvidenceStore {
       dst: { ip: r.dst_ip, port: r.dst_port },
       transport: r.transport,
       raw: r.raw,
+      ...(r.routes !== null ? { routes: (JSON.parse(r.routes) as EvidenceRouteJson[]).map(routeFromJson) } : {}),
     }));
   }
 

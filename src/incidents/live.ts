@@ -14,8 +14,8 @@ export interface LiveIncidentsOptions {
   readonly config: IncidentsConfig;
   /** First incident id (after the stored ones). */
   readonly firstId: number;
-  /** Sends one incident change (WebSocket). */
-  readonly publish: (event: IncidentEventKind, incident: Incident) => void;
+  /** Sends one incident change (WebSocket, console); `first` is the alert that opened it (on `open` only). */
+  readonly publish: (event: IncidentEventKind, incident: Incident, first?: Alert) => void;
   /** Keeps the latest copy (store); failures are reported to `onError` and the incident still goes out. */
   readonly save: (incident: Incident) => void;
   readonly onError?: (err: unknown) => void;
@@ -39,6 +39,8 @@ export class LiveIncidents {
   private wallAtCaptureMs = 0;
   private readonly timer: NodeJS.Timeout;
   private stopped = false;
+  /** The alert being grouped (the one that opens an incident, when one opens). */
+  private current: Alert | undefined;
   private readonly counters = { published: 0, saveErrors: 0 };
 
   constructor(private readonly opts: LiveIncidentsOptions) {
@@ -57,7 +59,9 @@ export class LiveIncidents {
       this.captureMs = t;
       this.wallAtCaptureMs = this.now();
     }
+    this.current = alert;
     this.grouper.observe(alert);
+    this.current = undefined;
   }
 
   /** New quiet periods, keys and update period (SIGHUP); open incidents keep their quiet period. */
@@ -94,7 +98,7 @@ export class LiveIncidents {
     const now = this.now();
     if (kind === 'open') {
       this.pending.set(id, { lastSentMs: now, get: undefined });
-      this.send('open', get());
+      this.send('open', get(), this.current);
     } else if (kind === 'close') {
       this.pending.delete(id);
       this.send('close', get());
@@ -109,7 +113,7 @@ export class LiveIncidents {
     }
   }
 
-  private send(kind: IncidentEventKind, inc: Incident): void {
+  private send(kind: IncidentEventKind, inc: Incident, first?: Alert): void {
     try {
       this.opts.save(inc);
     } catch (e) {
@@ -117,6 +121,6 @@ export class LiveIncidents {
       this.opts.onError?.(e);
     }
     this.counters.published++;
-    this.opts.publish(kind, inc);
+    this.opts.publish(kind, inc, first);
   }
 }

@@ -133,7 +133,10 @@ export class Analyzer {
       st.responses++;
       rec = this.calls.response(callId, msg.status, cseq?.method ?? '', cseq?.seq ?? -1, nowMs, meta.frame);
     }
-    this.evidence?.add(callId, { frame: meta.frame, ts: meta.ts, src: meta.src, dst: meta.dst, transport: meta.transport, raw: msg.raw }, rec);
+    // By its route (the HEP agent, or tap): a copy of a message that came by another route is kept once (issue #20).
+    // The call table takes such a copy for a retransmission: no initial-INVITE rule runs twice, and alerts are once
+    // per call and rule, so no rule counts it twice either.
+    this.evidence?.add(callId, { frame: meta.frame, ts: meta.ts, src: meta.src, dst: meta.dst, transport: meta.transport, raw: msg.raw }, rec, meta.agent ?? 'tap');
     const { policy, engine, shaken, homeCountry } = this.current;
     // Cheap exit: a non-initial message without anomalies can only trigger request-scoped rules.
     if (!initialInvite && msg.kind === 'response' && msg.anomalies.length === 0) return [];

@@ -277,7 +277,7 @@ export class Ingest {
 
   /** A HEP packet framed elsewhere (the HEP TCP listener's framer); `from`: the agent that sent it. */
   pushHepPacket(p: HepPacket, frame: number, from?: Endpoint): void {
-    this.hepPacket(p, frame, from);
+    this.hepPacket(p, frame, 'tcp', from);
   }
 
   /**
@@ -461,7 +461,7 @@ export class Ingest {
       this.anomaly({ kind: 'hep.tcp-resync', detail: `${st.garbageBytes - flow.seenGarbage} bytes skipped to the next HEP packet`, frame: d.frame });
       flow.seenGarbage = st.garbageBytes;
     }
-    for (const p of packets) this.hepPacket(p, d.frame, d.src, d.ts);
+    for (const p of packets) this.hepPacket(p, d.frame, 'tcp', d.src, d.ts);
   }
 
   private hep(buf: Buffer, frame: number, from?: Endpoint, outerTs?: Timestamp): void {
@@ -470,14 +470,14 @@ export class Ingest {
       this.rejectHep(r.kind === 'invalid' ? r.reason : 'truncated HEP packet', frame, from, buf);
       return;
     }
-    this.hepPacket(r.value, frame, from, outerTs);
+    this.hepPacket(r.value, frame, 'udp', from, outerTs);
   }
 
   /**
    * `outerTs`: the time of the frame that carried the packet (inside a capture); a packet without its own capture time
    * (HEP v1) takes it, or, live, the `now` clock.
    */
-  private hepPacket(p: HepPacket, frame: number, from?: Endpoint, outerTs?: Timestamp): void {
+  private hepPacket(p: HepPacket, frame: number, feed: 'udp' | 'tcp', from?: Endpoint, outerTs?: Timestamp): void {
     this.stats.hepPackets++;
     const key = from ? from.ip : this.opts.origin;
     let c = this.hepAgents.get(key);
@@ -496,7 +496,7 @@ export class Ingest {
     // HEP carries whole SIP messages, even when the original transport was TCP.
     const { flow: _flow, ...dg } = h.datagram as Datagram & { flow?: string };
     // The message carries the agent that reported it (address, capture id): the alert's network evidence.
-    this.agent = from ? this.agentOf(from, p.captureId) : undefined;
+    this.agent = from ? this.agentOf(from, p.captureId, feed) : undefined;
     try {
       this.datagram(dg, p.captureId ?? 0);
     } finally {
@@ -504,12 +504,12 @@ export class Ingest {
     }
   }
 
-  private agentOf(from: Endpoint, captureId: number | undefined): HepAgent {
-    const k = `${from.ip}|${from.port}|${captureId ?? ''}`;
+  private agentOf(from: Endpoint, captureId: number | undefined, feed: 'udp' | 'tcp'): HepAgent {
+    const k = `${from.ip}|${from.port}|${captureId ?? ''}|${feed}`;
     let a = this.agentCache.get(k);
     if (a === undefined) {
       const address = agentKey(from);
-      a = captureId !== undefined ? { address, captureId } : { address };
+      a = captureId !== undefined ? { address, captureId, feed } : { address, feed };
       if (this.agentCache.size >= MAX_HEP_AGENTS) this.agentCache.clear();
       this.agentCache.set(k, a);
     }

@@ -25,8 +25,19 @@ export interface IncidentQuery {
   readonly sinceMs?: number;
   /** Only incidents with `id > afterId` (paging). */
   readonly afterId?: number;
+  /** Only incidents with `id < beforeId` (paging of `newestFirst`). */
+  readonly beforeId?: number;
+  /** Descending by id (the live page lists the newest first); default ascending. */
+  readonly newestFirst?: boolean;
   /** Default 100, clamped to 1 … 1000. */
   readonly limit?: number;
+}
+
+/** Stored alerts per rule and per peer (`peer` absent: unknown sources), and the last seq they include. */
+export interface AlertCounts {
+  readonly lastSeq: number;
+  readonly rules: { readonly rule: string; readonly count: number }[];
+  readonly peers: { readonly peer?: string; readonly count: number }[];
 }
 
 /** Filter of stored alerts. Rules and peers accept one value or a list (any of). */
@@ -56,11 +67,14 @@ export interface AlertQuery extends AlertFilter {
   readonly limit?: number;
 }
 
+/** The name alerts from unknown sources (no configured peer matched) go by: the `/metrics` peer label, the API filter. */
+export const UNKNOWN_PEER = 'unknown';
+
 /**
- * Peer filter values that select alerts from unknown sources (no configured peer matched): `unknown`, and
- * `none`, the `peer` label `/metrics` gives them. A configured peer of that name is selected as well.
+ * Peer filter values that select alerts from unknown sources: `unknown`, and `none`, the `/metrics` label before
+ * issue #20 (kept so saved queries still work). A configured peer of that name is selected as well.
  */
-export const UNKNOWN_PEER_NAMES: readonly string[] = ['unknown', 'none'];
+export const UNKNOWN_PEER_NAMES: readonly string[] = [UNKNOWN_PEER, 'none'];
 
 /**
  * The called number of an alert for search: the user part of the To URI (`sip:`, `sips:`, `tel:`), visual
@@ -574,8 +588,10 @@ export class AlertStore {
     if (q.peer !== undefined) (where.push('peer = ?'), params.push(q.peer));
     if (q.sinceMs !== undefined) (where.push('last_seen_ms >= ?'), params.push(q.sinceMs));
     if (q.afterId !== undefined) (where.push('id > ?'), params.push(q.afterId));
+    if (q.beforeId !== undefined) (where.push('id < ?'), params.push(q.beforeId));
     params.push(clampLimit(q.limit));
-    const rows = this.db.prepare(`SELECT json FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`).all(...params) as { json: string }[];
+    const order = q.newestFirst ? 'DESC' : '';
+    const rows = this.db.prepare(`SELECT json FROM incidents${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`).all(...params) as { json: string }[];
     return rows.map((r) => JSON.parse(r.json) as Incident);
   }
 
@@ -584,8 +600,47 @@ export class AlertStore {
    * and its key (peer; source address; or presented-number prefix). Alerts pruned by retention are gone.
    */
   incidentAlerts(inc: Incident, afterSeq: number, limit?: number): Alert[] {
-    const where = ['rule = ?', 'seq >= ?', 'seq <= ?', 'seq > ?'];
-    const params: (number | string)[] = [inc.rule, inc.firstAlertSeq, inc.lastAlertSeq, afterSeq];
+    const { where, params } = this.incidentWhere(inc, afterSeq, inc.lastAlertSeq);
+    params.push(clampLimit(limit));
+    const rows = this.db.prepare(`SELECT json FROM alerts WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as Row[];
+    return rows.map((r) => JSON.parse(r.json) as Alert);
+  }
+
+  /**
+   * Capture times (ms) of an incident's stored alerts with `afterSeq < seq <= uptoSeq` (no alert is parsed into an
+   * object: the page's rate sparkline reads only these; a window of seqs bounds the rows read per call).
+   */
+  incidentCaptureTimes(inc: Incident, afterSeq: number, uptoSeq: number): (number | null)[] {
+    const { where, params } = this.incidentWhere(inc, afterSeq, Math.min(uptoSeq, inc.lastAlertSeq));
+    const rows = this.db.prepare(`SELECT capture_ms AS ms FROM alerts WHERE ${where.join(' AND ')}`).all(...params) as { ms: number | null }[];
+    return rows.map((r) => r.ms);
+  }
+
+  /**
+   * Stored alerts with `seq > afterSeq` (default all) per rule and per peer, read in one transaction with the last
+   * seq they include.
+   */
+  counts(afterSeq = 0): AlertCounts {
+    // All rows: GROUP BY over the (rule, seq) and (peer, seq) indexes; a tail: the seq range of the table.
+    const where = afterSeq > 0 ? 'WHERE seq > ?' : '';
+    const args = afterSeq > 0 ? [afterSeq] : [];
+    return this.db.transaction(() => ({
+      lastSeq: (this.lastSeqStmt.get() as { m: number }).m,
+      rules: this.db.prepare(`SELECT rule, COUNT(*) AS count FROM alerts ${where} GROUP BY rule ORDER BY count DESC, rule`).all(...args) as { rule: string; count: number }[],
+      peers: (
+        this.db.prepare(`SELECT peer, COUNT(*) AS count FROM alerts ${where} GROUP BY peer ORDER BY count DESC, peer`).all(...args) as { peer: string | null; count: number }[]
+      ).map((r) => (r.peer === null ? { count: r.count } : { peer: r.peer, count: r.count })),
+    }))();
+  }
+
+  /**
+   * WHERE of an incident's alerts with `afterSeq < seq <= uptoSeq`: its rule, within its first and last seq, and its
+   * key. One lower bound (not `seq >= first AND seq > after`), so SQLite's index range starts at the right row.
+   */
+  private incidentWhere(inc: Incident, afterSeq: number, uptoSeq: number): { where: string[]; params: (number | string)[] } {
+    // Suppressed and below-threshold alerts (issue #19) are stored but never grouped: not the incident's alerts.
+    const where = ['rule = ?', 'seq > ?', 'seq <= ?', "json_extract(json, '$.suppressed') IS NULL", "json_extract(json, '$.belowThreshold') IS NULL"];
+    const params: (number | string)[] = [inc.rule, Math.max(afterSeq, inc.firstAlertSeq - 1), Math.min(uptoSeq, inc.lastAlertSeq)];
     if (inc.key.numberPrefix !== undefined) {
       where.push("substr(json_extract(json, '$.presented.number'), 1, ?) = ?");
       params.push(inc.key.numberPrefix.length, inc.key.numberPrefix);
@@ -594,11 +649,12 @@ export class AlertStore {
       params.push(inc.key.peer);
     } else if (inc.key.src !== undefined) {
       // network.src is `address:port`: the address, then a colon and digits only.
-      where.push("peer IS NULL AND substr(json_extract(json, '$.network.src'), 1, ?) = ? AND substr(json_extract(json, '$.network.src'), ?) NOT GLOB '*[^0-9]*'");
-      params.push(inc.key.src.length + 1, `${inc.key.src}:`, inc.key.src.length + 2);
+      // instr() first: a substring test skips other sources' rows without parsing their JSON.
+      where.push(
+        "peer IS NULL AND instr(json, ?) > 0 AND substr(json_extract(json, '$.network.src'), 1, ?) = ? AND substr(json_extract(json, '$.network.src'), ?) NOT GLOB '*[^0-9]*'",
+      );
+      params.push(JSON.stringify(`${inc.key.src}:`).slice(0, -1), inc.key.src.length + 1, `${inc.key.src}:`, inc.key.src.length + 2);
     }
-    params.push(clampLimit(limit));
-    const rows = this.db.prepare(`SELECT json FROM alerts WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as Row[];
-    return rows.map((r) => JSON.parse(r.json) as Alert);
+    return { where, params };
   }
 }

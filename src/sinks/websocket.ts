@@ -28,7 +28,7 @@
  * gap: it drops its live subscription and catches up from the store like a resume. Ingestion never waits.
  */
 import type { WebSocket } from 'ws';
-import { isSeverity, severityRank, type Alert } from '../alerts/alert.js';
+import { isSeverity, isStreamed, severityRank, type Alert } from '../alerts/alert.js';
 import type { AlertBus, Subscription } from '../alerts/bus.js';
 import { UNKNOWN_PEER_NAMES, type AlertStore } from './store.js';
 import type { Incident } from '../incidents/incident.js';
@@ -142,7 +142,8 @@ export function parseSubscribe(data: unknown): SubscribeRequest {
 }
 
 function matches(f: ClientFilter, a: Alert): boolean {
-  if (!f.alerts || severityRank(a.severity) < f.minRank) return false;
+  // Suppressed and below-threshold alerts (issue #19) are stored, never streamed: neither live nor replayed.
+  if (!f.alerts || !isStreamed(a) || severityRank(a.severity) < f.minRank) return false;
   if (f.rules && !f.rules.has(a.rule)) return false;
   if (f.peers && !f.peers.has(a.network.peer ?? '') && !(a.network.peer === undefined && UNKNOWN_PEER_NAMES.some((n) => f.peers?.has(n)))) return false;
   return true;
@@ -440,6 +441,7 @@ export class WsHub {
       }
       const page = store.query({ ...this.storeFilter(c.filter), since: cursor, until: upto, limit: REPLAY_PAGE });
       for (const a of page) {
+        if (!isStreamed(a)) continue;
         this.sendAlert(c, a);
         this.counters.replayed++;
       }

@@ -380,12 +380,13 @@ export class TcpListener extends ListenerBase {
     this.counters.frames++;
     this.counters.bytes += chunk.length;
     this.lastPacketMs = this.now();
+    if (conn.hep) {
+      const hep = conn.hep;
+      this.guard(() => this.onHep(conn, hep, chunk));
+      return;
+    }
     const frame = ++this.frame;
     this.guard(() => {
-      if (conn.hep) {
-        this.onHep(conn, conn.hep, chunk, frame);
-        return;
-      }
       this.ingest.pushDatagram({
         ts: wallTimestamp(this.lastPacketMs),
         src: conn.src,
@@ -398,7 +399,12 @@ export class TcpListener extends ListenerBase {
     });
   }
 
-  private onHep(conn: Connection, framer: HepStreamFramer, chunk: Buffer, frame: number): void {
+  /**
+   * HEP over TCP: each HEP packet is a frame of this listener, numbered as the HEP UDP listener numbers datagrams —
+   * the messages of one read chunk (a sender writing fast fills one chunk with dozens) used to share its number, so
+   * a replayed call's messages all carried frame 2 and the evidence marked every one of them as the offending frame.
+   */
+  private onHep(conn: Connection, framer: HepStreamFramer, chunk: Buffer): void {
     const packets = framer.push(chunk);
     const st = framer.stats;
     if (st.garbageBytes > conn.seenGarbage) {
@@ -408,7 +414,7 @@ export class TcpListener extends ListenerBase {
     if (st.invalid > conn.seenInvalid) {
       const n = st.invalid - conn.seenInvalid;
       conn.seenInvalid = st.invalid;
-      for (let i = 0; i < n; i++) this.ingest.rejectHep(st.lastInvalidReason ?? 'invalid HEP packet', frame, conn.src, chunk);
+      for (let i = 0; i < n; i++) this.ingest.rejectHep(st.lastInvalidReason ?? 'invalid HEP packet', ++this.frame, conn.src, chunk);
     }
     if (st.packets === 0 && st.garbageBytes > HEP_GARBAGE_CLOSE_BYTES) {
       countAnomaly(this.counters.anomalies, 'hep.tcp-garbage-closed');
@@ -417,6 +423,7 @@ export class TcpListener extends ListenerBase {
     }
     // HEP carries whole SIP messages, also when the original transport was TCP: no stream framing.
     for (const p of packets) {
+      const frame = ++this.frame;
       const refused = this.agents?.refusal(p);
       if (refused !== undefined) {
         countAnomaly(this.counters.anomalies, refused);

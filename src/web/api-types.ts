@@ -3,6 +3,10 @@
  * Types only: the browser build imports it with `import type`, so nothing of it reaches the page's JavaScript.
  */
 import type { Alert } from '../alerts/alert.js';
+import type { Incident } from '../incidents/incident.js';
+import type { AlertCounts } from '../sinks/store.js';
+import type { IncidentRate } from './incident-rate.js';
+import type { EvidenceRouteJson } from '../evidence/buffer.js';
 
 /** One SIP message of the alert's call, as it was captured. */
 export interface EvidenceMessageJson {
@@ -18,6 +22,12 @@ export interface EvidenceMessageJson {
   readonly src: string;
   readonly dst: string;
   readonly transport: string;
+  /**
+   * The routes the message arrived by, first arrival first (issue #20): `"tap"` or a HEP agent
+   * `{ feed, agent, captureId }`. The same message over several routes is one row with several routes; absent for
+   * messages saved before routes were recorded.
+   */
+  readonly routes?: readonly EvidenceRouteJson[];
   readonly kind: 'request' | 'response' | 'unknown';
   readonly method?: string;
   readonly status?: number;
@@ -42,3 +52,25 @@ export interface AlertDetailJson {
   /** Relative URL of the pcapng of these messages. */
   readonly pcap: string;
 }
+
+/** `GET /api/incidents` (issue #19); `next` is the `after` (or, with `order=newest`, the `before`) of the next page. */
+export interface IncidentListJson {
+  readonly incidents: readonly Incident[];
+  readonly next?: number;
+}
+
+/** `GET /api/incidents/:id`: the incident and a page of its stored alerts (`next`: the `after` of the next page). */
+export interface IncidentDetailJson {
+  readonly incident: Incident;
+  readonly alerts: readonly Alert[];
+  readonly next?: number;
+}
+
+/** `GET /api/incidents/:id/rate`: stored alerts per capture-time bucket from firstSeen to lastSeen. */
+export interface IncidentRateJson extends IncidentRate {
+  readonly id: number;
+  readonly count: number;
+}
+
+/** `GET /api/counts`. */
+export type AlertCountsJson = AlertCounts;

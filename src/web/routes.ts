@@ -9,8 +9,10 @@
  * | `/web/client/<name>.js`       | public | its scripts, compiled by `npm run build` (no data)           |
  * | `/api/alerts/<id or seq>`     | token  | the alert plus its call's SIP messages (JSON)                |
  * | `/api/alerts/<id or seq>/pcap`| token  | pcapng of exactly that call's messages, offending frame commented |
- * | `/api/incidents`              | token  | incidents (issue #19): `?state=open|closed&rule=&peer=&since=<ISO time>&after=<id>&limit=` |
+ * | `/api/incidents`              | token  | incidents (issue #19): `?state=open|closed&rule=&peer=&since=<ISO time>&after=<id>&limit=`; `order=newest` (with `before=<id>`) lists newest first |
  * | `/api/incidents/<id>`         | token  | one incident and its alerts, paged: `?after=<seq>&limit=`    |
+ * | `/api/incidents/<id>/rate`    | token  | its stored alerts per capture-time bucket: `?buckets=` (1 … 500, default 40), the page's sparkline |
+ * | `/api/counts`                 | token  | stored alerts per rule and per peer with the lastSeq they include (the page's counters on first paint) |
  *
  * Auth is the caller's job: {@link webRouteAccess} says which paths need the token. Page assets are public because
  * the page's ES modules import each other by URL and the browser sends no token with those requests; they hold
@@ -21,14 +23,16 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Alert } from '../alerts/alert.js';
-import type { EvidenceMessage } from '../evidence/buffer.js';
+import { routeJson, type EvidenceMessage } from '../evidence/buffer.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import type { EvidenceService } from '../evidence/service.js';
+import type { Incident } from '../incidents/incident.js';
 import { captureIso } from '../rules/engine.js';
 import { clampLimit, type AlertStore } from '../sinks/store.js';
 import { tsString } from '../types.js';
 import { AlertLookup } from './alert-lookup.js';
-import type { AlertDetailJson, EvidenceMessageJson } from './api-types.js';
+import { IncidentRates } from './incident-rate.js';
+import type { AlertCountsJson, AlertDetailJson, EvidenceMessageJson } from './api-types.js';
 import { PAGE_CSS } from './static/page-css.js';
 import { PAGE_HTML } from './static/page-html.js';
 
@@ -39,18 +43,25 @@ export interface WebContext {
   readonly evidence: EvidenceService;
   /** Where the compiled page scripts are; default `dist/web/client/` of this checkout. */
   readonly clientDir?: string;
+  /**
+   * The current copy of an open incident (the daemon's grouper). The stored copy of a growing incident is written
+   * at most once per `incidents.updateSeconds`, while the WebSocket's subscribe sends the current one: without this,
+   * a page opening an incident right after it grew would get fewer alerts than its row shows.
+   */
+  readonly liveIncident?: (id: number) => Incident | undefined;
 }
 
 export type WebAccess = 'public' | 'token';
 
 const ALERT_ROUTE = /^\/api\/alerts\/([^/]{1,64})(\/pcap)?$/;
-const INCIDENT_ROUTE = /^\/api\/incidents(?:\/(\d{1,15}))?$/;
+const INCIDENT_ROUTE = /^\/api\/incidents(?:\/(\d{1,15})(\/rate)?)?$/;
+const COUNTS_ROUTE = '/api/counts';
 const CLIENT_ROUTE = /^\/web\/client\/([a-z][a-z0-9-]{0,40}\.js)$/;
 
 /** Whether `pathname` is served by {@link handleWebRequest}, and whether it needs the bearer token. */
 export function webRouteAccess(pathname: string): WebAccess | undefined {
   if (pathname === '/' || pathname === '/index.html') return 'token';
-  if (ALERT_ROUTE.test(pathname) || INCIDENT_ROUTE.test(pathname)) return 'token';
+  if (ALERT_ROUTE.test(pathname) || INCIDENT_ROUTE.test(pathname) || pathname === COUNTS_ROUTE) return 'token';
   if (pathname === '/web/app.css' || CLIENT_ROUTE.test(pathname)) return 'public';
   return undefined;
 }
@@ -79,6 +90,7 @@ export function messageJson(m: EvidenceMessage, index: number, offendingFrames: 
     src: endpoint(m.src),
     dst: endpoint(m.dst),
     transport: m.transport,
+    ...(m.routes ? { routes: m.routes.map(routeJson) } : {}),
     ...(cseq !== undefined ? { cseq } : {}),
     offending: offendingFrames.has(m.frame),
     raw,
@@ -209,9 +221,21 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
     else send(req, res, 200, 'text/javascript; charset=utf-8', body, { 'cache-control': 'no-cache' });
     return true;
   }
+  if (path === COUNTS_ROUTE) {
+    json(req, res, 200, alertCounts(ctx.store));
+    return true;
+  }
   const inc = INCIDENT_ROUTE.exec(path);
+  if (inc?.[1] !== undefined && inc[2]) {
+    // Answered later: the first count of a big incident is read in slices between other work.
+    incidentRateResponse(ctx, inc[1], url.searchParams).then(
+      (r) => json(req, res, r.status, r.body),
+      (e: unknown) => json(req, res, 500, { error: e instanceof Error ? e.message : String(e) }),
+    );
+    return true;
+  }
   if (inc) {
-    const r = incidentsResponse(ctx.store, inc[1], url.searchParams);
+    const r = incidentsResponse(ctx, inc[1], url.searchParams);
     json(req, res, r.status, r.body);
     return true;
   }
@@ -253,13 +277,70 @@ export function handleWebRequest(req: IncomingMessage, res: ServerResponse, url:
 
 const INTEGER = /^\d{1,15}$/;
 
+interface CountsCache {
+  lastSeq: number;
+  pruned: number;
+  readonly rules: Map<string, number>;
+  /** By peer name; '' for unknown sources. */
+  readonly peers: Map<string, number>;
+}
+const countCaches = new WeakMap<AlertStore, CountsCache>();
+
+/**
+ * `GET /api/counts`: every page load asks, and a full GROUP BY reads every stored alert's index entries (~25 ms per
+ * 100k), so the counts are kept per store and only alerts stored since are counted; retention pruning starts over.
+ */
+export function alertCounts(store: AlertStore): AlertCountsJson {
+  const pruned = store.stats().pruned;
+  let c = countCaches.get(store);
+  const add = (d: AlertCountsJson, into: CountsCache): void => {
+    for (const r of d.rules) into.rules.set(r.rule, (into.rules.get(r.rule) ?? 0) + r.count);
+    for (const p of d.peers) into.peers.set(p.peer ?? '', (into.peers.get(p.peer ?? '') ?? 0) + p.count);
+    into.lastSeq = d.lastSeq;
+  };
+  if (!c || c.pruned !== pruned) {
+    c = { lastSeq: 0, pruned, rules: new Map(), peers: new Map() };
+    add(store.counts(), c);
+    countCaches.set(store, c);
+  } else if (store.lastSeq() > c.lastSeq) add(store.counts(c.lastSeq), c);
+  const sorted = <K>(m: Map<K, number>): [K, number][] => [...m].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
+  return {
+    lastSeq: c.lastSeq,
+    rules: sorted(c.rules).map(([rule, count]) => ({ rule, count })),
+    peers: sorted(c.peers).map(([peer, count]) => (peer === '' ? { count } : { peer, count })),
+  };
+}
+
+/** The live copy of an open incident when there is one, else the stored copy. */
+function currentIncident(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: number): Incident | undefined {
+  return ctx.liveIncident?.(id) ?? ctx.store.incident(id);
+}
+const RATE_BUCKETS_DEFAULT = 40;
+const rateCaches = new WeakMap<AlertStore, IncidentRates>();
+const RATE_BUCKETS_MAX = 500;
+
+/** `GET /api/incidents/:id/rate?buckets=`: the incident's stored alerts per capture-time bucket (issue #19, the page's sparkline). */
+export async function incidentRateResponse(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: string, p: URLSearchParams): Promise<{ status: number; body: unknown }> {
+  const { store } = ctx;
+  const text = p.get('buckets');
+  if (text !== null && (!INTEGER.test(text) || Number(text) < 1 || Number(text) > RATE_BUCKETS_MAX)) {
+    return { status: 400, body: { error: `buckets must be an integer from 1 to ${RATE_BUCKETS_MAX}` } };
+  }
+  const incident = currentIncident(ctx, Number(id));
+  if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
+  let rates = rateCaches.get(store);
+  if (!rates) rateCaches.set(store, (rates = new IncidentRates(store)));
+  return { status: 200, body: { id: incident.id, count: incident.count, ...(await rates.rate(incident, text === null ? RATE_BUCKETS_DEFAULT : Number(text))) } };
+}
+
 /**
  * `GET /api/incidents` and `GET /api/incidents/:id` (issue #19) as status and JSON body. List: `state`, `rule`,
  * `peer`, `since` (ISO 8601 capture time: incidents whose last alert is at or after it), `after` (id, paging),
  * `limit` (1 … 1000, default 100); `next` is the `after` of the next page when this one is full. Detail: the incident
  * and its stored alerts after `after` (seq), at most `limit`, with `next` likewise.
  */
-export function incidentsResponse(store: AlertStore, id: string | undefined, p: URLSearchParams): { status: number; body: unknown } {
+export function incidentsResponse(ctx: Pick<WebContext, 'store' | 'liveIncident'>, id: string | undefined, p: URLSearchParams): { status: number; body: unknown } {
+  const { store } = ctx;
   const limitText = p.get('limit');
   if (limitText !== null && !INTEGER.test(limitText)) return { status: 400, body: { error: 'limit must be a positive integer' } };
   const limit = clampLimit(limitText === null ? undefined : Number(limitText));
@@ -267,7 +348,7 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
   if (afterText !== null && !INTEGER.test(afterText)) return { status: 400, body: { error: 'after must be a non-negative integer' } };
   const after = afterText === null ? undefined : Number(afterText);
   if (id !== undefined) {
-    const incident = store.incident(Number(id));
+    const incident = currentIncident(ctx, Number(id));
     if (!incident) return { status: 404, body: { error: `no incident ${id}` } };
     const alerts = store.incidentAlerts(incident, after ?? 0, limit);
     const last = alerts[alerts.length - 1];
@@ -275,6 +356,10 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
   }
   const state = p.get('state');
   if (state !== null && state !== 'open' && state !== 'closed') return { status: 400, body: { error: 'state must be open or closed' } };
+  const order = p.get('order');
+  if (order !== null && order !== 'newest' && order !== 'oldest') return { status: 400, body: { error: 'order must be newest or oldest' } };
+  const beforeText = p.get('before');
+  if (beforeText !== null && !INTEGER.test(beforeText)) return { status: 400, body: { error: 'before must be a non-negative integer' } };
   const since = p.get('since');
   const sinceMs = since === null ? undefined : Date.parse(since);
   if (sinceMs !== undefined && !Number.isFinite(sinceMs)) return { status: 400, body: { error: 'since must be an ISO 8601 time' } };
@@ -286,10 +371,12 @@ export function incidentsResponse(store: AlertStore, id: string | undefined, p: 
     ...(peer !== null ? { peer } : {}),
     ...(sinceMs !== undefined ? { sinceMs } : {}),
     ...(after !== undefined ? { afterId: after } : {}),
+    ...(beforeText !== null ? { beforeId: Number(beforeText) } : {}),
+    ...(order === 'newest' ? { newestFirst: true } : {}),
     limit,
   });
   const last = incidents[incidents.length - 1];
-  return { status: 200, body: { incidents, ...(incidents.length === limit && last ? { next: last.id } : {}) } };
+  return { status: 200, body: { incidents: incidents.map((i) => (i.state === 'open' ? (ctx.liveIncident?.(i.id) ?? i) : i)), ...(incidents.length === limit && last ? { next: last.id } : {}) } };
 }
 
 /** `handleWebRequest` bound to `ctx`, in the shape of the HTTP server's `StaticHandler`. */

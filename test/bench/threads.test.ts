@@ -13,6 +13,8 @@ import { generateCapture } from '../../src/bench/capture.js';
 import { BATCH_BYTES, MAX_IN_FLIGHT } from '../../src/pipeline/threaded-protocol.js';
 
 const CAPTURES = join(import.meta.dirname, '../../captures');
+/** Decoder test captures (crafted, SIPp) live under test/captures/. */
+const TEST_CAPTURES = join(import.meta.dirname, '../captures');
 
 function scenarioConfig(): Config {
   const r = loadConfig(join(CAPTURES, 'scenario/spoofwatch.yaml'));
@@ -25,13 +27,13 @@ function stable(r: AnalyzeReport): unknown {
   return { ...r, alerts: r.alerts.map(({ ts: _ts, ...a }) => a) };
 }
 
-const crafted = readdirSync(join(CAPTURES, 'crafted'))
+const crafted = readdirSync(join(TEST_CAPTURES, 'crafted'))
   .filter((f) => /\.(pcap|pcapng|gz)$/.test(f))
-  .map((f) => join(CAPTURES, 'crafted', f));
+  .map((f) => join(TEST_CAPTURES, 'crafted', f));
 
 const cases: [string, string[], () => Config][] = [
   ['scenario.pcapng with its lab config', [join(CAPTURES, 'scenario/scenario.pcapng')], scenarioConfig],
-  ['SIPp UDP and TCP captures', [join(CAPTURES, 'sipp-udp.pcapng'), join(CAPTURES, 'sipp-tcp.pcapng')], defaultConfig],
+  ['SIPp UDP and TCP captures', [join(TEST_CAPTURES, 'sipp-udp.pcapng'), join(TEST_CAPTURES, 'sipp-tcp.pcapng')], defaultConfig],
   ['crafted captures, one run over all files', crafted, defaultConfig],
 ];
 

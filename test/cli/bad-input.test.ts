@@ -12,7 +12,7 @@ import { LinkType } from '../../src/types.js';
 import { ip, tcpPacket, udpPacket } from '../../scripts/lib/packets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sw-bad-'));
-const SIPP = readFileSync('captures/sipp-udp.pcapng');
+const SIPP = readFileSync('test/captures/sipp-udp.pcapng');
 
 function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/cli.js', ...args], { encoding: 'utf8' });
@@ -104,7 +104,7 @@ describe('bad capture files', () => {
 
   it('several files: a bad one does not stop the good ones; exit 2', () => {
     const bad = file('bad2.pcap', 'garbage');
-    const r = cli('analyze', '--format', 'json', bad, 'captures/sipp-tcp.pcapng');
+    const r = cli('analyze', '--format', 'json', bad, 'test/captures/sipp-tcp.pcapng');
     expect(r.code).toBe(2);
     const rep = json(r.stdout);
     expect(rep.files.map((f) => [f.frames, f.sipMessages, f.error?.code])).toEqual([

@@ -62,7 +62,7 @@ describe('spoofwatch config check on invalid configs', () => {
       const want = expected.replace('@FILE@', p);
       expect(lines.slice(1).filter((l) => l.trim().startsWith(want))).toHaveLength(1);
       // analyze refuses the same config with the same exit code
-      expect(cli('analyze', '--config', p, 'captures/sipp-udp.pcapng').code).toBe(2);
+      expect(cli('analyze', '--config', p, 'test/captures/sipp-udp.pcapng').code).toBe(2);
     });
   }
 

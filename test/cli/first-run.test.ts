@@ -1,14 +1,16 @@
 /**
  * The first run (issue #20): the daemon started exactly as `npm start` starts it, on a terminal (a pty made by
- * `script` from util-linux; Debian: `apt-get install bsdutils`), shows the scenario lab's alerts and nothing
- * else: no decoder test capture, no JSON log line, no line wider than 200 characters, and one banner that says
- * what it watches, where the page is and how to point it at your own network.
+ * `script` from util-linux; Debian: `apt-get install bsdutils`), shows the scenario lab's incidents (issue #19: each
+ * opening with its first alert, not one line per alert) and nothing else: no decoder test capture, no JSON log
+ * line, no line wider than 200 characters, and one banner that says what it watches, where the page is and how to
+ * point it at your own network.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasBinary, tempDir, waitFor } from '../daemon/helpers.js';
+import { expectedConsoleIncidents } from '../incidents/console-expected.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const GOLDEN = join(ROOT, 'test/golden/scenario.alerts.ndjson');
@@ -18,7 +20,7 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 const visible = (line: string): string => line.replace(/\x1b\[[0-9;]*m/g, '').replace(/\r$/, '');
 
 describe.skipIf(!hasBinary('script'))('npm start on a terminal (needs `script`: apt-get install bsdutils)', () => {
-  it('prints the banner and only the scenario alerts, human-readable, no line over 200 characters', async () => {
+  it('prints the banner and only the scenario incidents with their first alerts, human-readable, no line over 200 characters', async () => {
     const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
     const argv = start.split(/\s+/);
     expect(argv[0]).toBe('node');
@@ -30,17 +32,21 @@ describe.skipIf(!hasBinary('script'))('npm start on a terminal (needs `script`: 
     const child = spawn('script', ['-qfc', cmd, '/dev/null'], { cwd: ROOT, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const golden = readFileSync(GOLDEN, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rule: string; call: { callId: string } });
+    const { opens } = expectedConsoleIncidents(readFileSync(GOLDEN, 'utf8'));
     const alertLines = (): string[] => out.split('\n').map(visible).filter((l) => /^#\d+ /.test(l));
     try {
-      await waitFor(() => alertLines().length >= golden.length, 20_000, `${golden.length} alert lines`);
+      await waitFor(() => alertLines().length >= opens.length, 20_000, `${opens.length} alert lines`);
       // Anything from another capture would come after the scenario's (files are read in name order).
       await new Promise((r) => setTimeout(r, 1500));
       const lines = out.split('\n').map(visible).filter((l) => l !== '');
       const alerts = alertLines();
       expect(alerts.map((l) => `${/ ([A-Z][A-Z0-9-]+) peer=/.exec(l)?.[1]} ${/\(Call-ID (\S+)\)$/.exec(l)?.[1]}`)).toEqual(
-        golden.map((a) => `${a.rule} ${a.call.callId}`),
+        opens.map((o) => `${o.rule} ${o.callId}`),
       );
+      // Each first alert right under its incident's open line.
+      const openLines = lines.filter((l) => / OPEN /.test(l) && l.startsWith('incident #'));
+      expect(openLines.map((l) => /^incident #\d+ OPEN +\S+ +(\S+) /.exec(l)?.[1])).toEqual(opens.map((o) => o.rule));
+      for (const l of openLines) expect(lines[lines.indexOf(l) + 1]).toMatch(/^#\d+ /);
       expect(lines.filter((l) => l.trimStart().startsWith('{'))).toEqual([]);
       expect(Math.max(...lines.map((l) => [...l].length))).toBeLessThanOrEqual(200);
       const banner = lines.filter((l) => /^ {2}(watching|page|your own network)/.test(l));

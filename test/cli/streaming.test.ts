@@ -108,7 +108,7 @@ describe('analyze streams its output', () => {
   });
 
   it('json with no alert is still one valid document', () => {
-    const r = cli(['analyze', join(ROOT, 'captures/crafted', readdirSync(join(ROOT, 'captures/crafted')).find((f) => f.endsWith('.pcap'))!), '-f', 'json', '-c', SCENARIO_CONFIG]);
+    const r = cli(['analyze', join(ROOT, 'test/captures/crafted', readdirSync(join(ROOT, 'test/captures/crafted')).find((f) => f.endsWith('.pcap'))!), '-f', 'json', '-c', SCENARIO_CONFIG]);
     const doc = JSON.parse(r.stdout) as AnalyzeReport;
     expect(r.stdout).toBe(JSON.stringify(doc, null, 2) + '\n');
     expect(Object.keys(doc)[0]).toBe('alerts');

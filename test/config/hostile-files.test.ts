@@ -168,7 +168,7 @@ describe('the CLI and the daemon on hostile files', () => {
       expect(check.stderr.split('\n').slice(0, 2)).toEqual([`spoofwatch: ${c.file}: invalid config`, expect.stringContaining(`  ${path}`)]);
       expect(check.stderr).toContain(c.target.slice(c.target.lastIndexOf('/')));
       expect(check.ms).toBeLessThan(bound);
-      const analyze = cli('analyze', '--config', c.file, join(ROOT, 'captures/sipp-udp.pcapng'));
+      const analyze = cli('analyze', '--config', c.file, join(ROOT, 'test/captures/sipp-udp.pcapng'));
       expect([analyze.code, analyze.stdout, analyze.stderr]).toEqual([2, '', check.stderr]);
       expect(analyze.ms).toBeLessThan(bound);
     });

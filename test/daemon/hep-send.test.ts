@@ -39,7 +39,7 @@ describe('hep-send → daemon', () => {
 
   it('reads files as analyze does (same files report: missing, truncated, gzip) and sends every SIP message once', async () => {
     const t = tempDir();
-    const captures = join(import.meta.dirname, '../../captures');
+    const captures = join(import.meta.dirname, '../captures');
     const good = join(captures, 'sipp-udp.pcapng');
     const truncated = join(t.dir, 'truncated.pcapng');
     const whole = readFileSync(good);

@@ -117,7 +117,7 @@ describe('daemon ingestion', () => {
     await sleep(200);
     expect(d2.store.lastSeq()).toBe(last);
     // A new file is read.
-    copyFileSync(join(SCENARIO_DIR, '..', 'sipp-udp.pcapng'), join(tmp.dir, 'in', 'second.pcapng'));
+    copyFileSync(join(import.meta.dirname, '../captures/sipp-udp.pcapng'), join(tmp.dir, 'in', 'second.pcapng'));
     await waitFor(() => d2.sources().find((s) => s.name === 'watch')!.counters.frames > 0, 10_000, 'second file read');
   });
 

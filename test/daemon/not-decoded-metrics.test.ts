@@ -20,8 +20,8 @@ describe('/metrics counts undecoded frames per reason', () => {
     mkdirSync(inDir);
     const d = await quietDaemon(labConfig({ store: join(tmp.dir, 'store.db'), watch: inDir }));
     cleanups.push(() => d.stop());
-    copyFileSync('captures/crafted/lldp.pcap', join(inDir, 'lldp.pcap'));
-    copyFileSync('captures/crafted/netmon2.cap', join(inDir, 'netmon2.cap'));
+    copyFileSync('test/captures/crafted/lldp.pcap', join(inDir, 'lldp.pcap'));
+    copyFileSync('test/captures/crafted/netmon2.cap', join(inDir, 'netmon2.cap'));
     await waitFor(() => (d.sources().find((s) => s.name === 'watch')?.counters.frames ?? 0) >= 25, 15_000, 'both files read');
     const m = await (await fetch(d.urls.metrics)).text();
     expect(metricValue(m, 'spoofwatch_frames_not_decoded_total', { source: 'watch', reason: 'ethertype 0x88cc' })).toBe(12);

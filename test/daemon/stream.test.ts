@@ -210,6 +210,12 @@ describe('alert stream', () => {
     const m = await (await fetch(d.urls.metrics)).text();
     expect(metricValue(m, 'spoofwatch_source_sip_messages_total', { source: 'sip-udp' })).toBe(6);
     expect(metricValue(m, 'spoofwatch_alerts_total', { rule: 'SRC-UNKNOWN-PEER', severity: 'medium' })).toBeGreaterThanOrEqual(5);
+    // Unknown sources: the same name in /metrics and in the API filter (issue #20), and the same count.
+    const fromUnknown = all.filter((a) => a.network.peer === undefined).length;
+    expect(fromUnknown).toBeGreaterThanOrEqual(5);
+    expect(metricValue(m, 'spoofwatch_alerts_by_peer_total', { peer: 'unknown' })).toBe(fromUnknown);
+    expect(m).not.toContain('peer="none"');
+    expect((await api('?peer=unknown')).alerts.length).toBe(fromUnknown);
     expect(metricValue(m, 'spoofwatch_ws_clients')).toBe(4);
     expect(metricValue(m, 'spoofwatch_store_size_bytes')).toBeGreaterThan(0);
     // Labels never carry numbers, addresses or Call-IDs.

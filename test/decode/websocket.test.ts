@@ -465,7 +465,7 @@ describe('analyze on a crafted SIP-over-WebSocket capture: peers match transport
   const run = async (transport: string) => {
     const r = parseConfig(peerYaml(transport), 'ws-peers.yaml');
     if (!r.ok) throw new Error(r.errors.join('\n'));
-    const rep = await analyzeFiles(['captures/crafted/ws/ws-basic.pcap'], r.config);
+    const rep = await analyzeFiles(['test/captures/crafted/ws/ws-basic.pcap'], r.config);
     return { rep, alerts: rep.alerts.map((a) => `${a.rule} ${a.presented.number} ${a.network.transport} ${a.network.peer ?? '-'}`) };
   };
 

@@ -1,7 +1,7 @@
 /**
- * Differential test against tshark (the oracle, DESIGN.md §6): on every capture in captures/, the SIP messages
- * `spoofwatch messages` reports must be exactly those tshark dissects — per frame the same Call-IDs, methods or
- * status codes, From users and P-Asserted-Identity users.
+ * Differential test against tshark (the oracle, DESIGN.md §6): on every capture in test/captures/ (decoder test
+ * captures) and captures/ (the labelled labs), the SIP messages `spoofwatch messages` reports must be exactly those
+ * tshark dissects — per frame the same Call-IDs, methods or status codes, From users and P-Asserted-Identity users.
  *
  * Two documented tshark 4.0 limitations are applied to our side before comparing (never the other way round):
  * tshark reads only the FIRST URI of a comma-separated P-Asserted-Identity line, and reports `sip.pai.user` only
@@ -30,19 +30,19 @@ function captures(dir: string): string[] {
   return out;
 }
 
-const OPTIONS: Record<string, string[]> = JSON.parse(readFileSync('captures/crafted/tshark-options.json', 'utf8'));
+const OPTIONS: Record<string, string[]> = JSON.parse(readFileSync('test/captures/crafted/tshark-options.json', 'utf8'));
 /** Crafted captures that carry no SIP on purpose (expected.json says 0 messages): both sides must find none. */
 const NO_SIP = new Set(
-  Object.entries(JSON.parse(readFileSync('captures/crafted/expected.json', 'utf8')) as Record<string, { sipMessages: number }>)
+  Object.entries(JSON.parse(readFileSync('test/captures/crafted/expected.json', 'utf8')) as Record<string, { sipMessages: number }>)
     .filter(([, e]) => e.sipMessages === 0)
-    .map(([f]) => join('captures', 'crafted', f)),
+    .map(([f]) => join('test/captures', 'crafted', f)),
 );
 
-/** Extra tshark args of a capture: captures/crafted/tshark-options.json, or a tshark-options.json in its own folder. */
+/** Extra tshark args of a capture: test/captures/crafted/tshark-options.json, or a tshark-options.json in its own folder. */
 function tsharkOptions(file: string): string[] {
   const name = file.split('/').pop()!;
   const own = join(dirname(file), 'tshark-options.json');
-  if (dirname(file) !== 'captures/crafted' && existsSync(own)) {
+  if (dirname(file) !== 'test/captures/crafted' && existsSync(own)) {
     const opts = (JSON.parse(readFileSync(own, 'utf8')) as Record<string, string[]>)[name];
     if (opts) return opts;
   }
@@ -50,8 +50,8 @@ function tsharkOptions(file: string): string[] {
 }
 
 /**
- * tshark 4.0 has no HEP dissector (v1, v2 or v3): a HEP capture in captures/crafted/hep/ is compared with its twin in
- * captures/crafted/hep/twin/ — the same SIP messages in the same frames without HEP (scripts/make-hep-captures.ts).
+ * tshark 4.0 has no HEP dissector (v1, v2 or v3): a HEP capture in test/captures/crafted/hep/ is compared with its twin in
+ * test/captures/crafted/hep/twin/ — the same SIP messages in the same frames without HEP (scripts/make-hep-captures.ts).
  */
 const tsharkFileFor = (file: string): string => file.replace(/(crafted\/hep\/)(?!twin\/)/, '$1twin/');
 
@@ -131,7 +131,7 @@ async function ourView(file: string): Promise<{ view: Map<number, FrameView>; js
 }
 
 describe.skipIf(!HAVE_TSHARK)('spoofwatch messages = tshark on every capture', () => {
-  const files = captures('captures');
+  const files = [...captures('test/captures'), ...captures('captures')];
   it('covers the captures the issue asks for', () => {
     expect(files.length).toBeGreaterThanOrEqual(25);
     // Issue #16: every link and tunnel layer of point 4, the modified pcap, NetMon 2.x, and the no-SIP LLDP file.
@@ -147,9 +147,9 @@ describe.skipIf(!HAVE_TSHARK)('spoofwatch messages = tshark on every capture', (
       'netmon2.cap',
       'lldp.pcap',
     ]) {
-      expect(files).toContain(join('captures', 'crafted', name));
+      expect(files).toContain(join('test/captures', 'crafted', name));
     }
-    expect([...NO_SIP]).toEqual([join('captures', 'crafted', 'lldp.pcap')]);
+    expect([...NO_SIP]).toEqual([join('test/captures', 'crafted', 'lldp.pcap')]);
   });
   for (const file of files) {
     it(file, async () => {
@@ -164,7 +164,7 @@ describe.skipIf(!HAVE_TSHARK)('spoofwatch messages = tshark on every capture', (
 
 describe.skipIf(!HAVE_TSHARK)('the messages command prints what the differential test compared', () => {
   it('CLI output equals the in-process NDJSON for a TCP capture', async () => {
-    const file = 'captures/sipp-tcp.pcapng';
+    const file = 'test/captures/sipp-tcp.pcapng';
     const cli = execFileSync(process.execPath, ['dist/cli.js', 'messages', file], { encoding: 'utf8' });
     const { json } = await ourView(file);
     expect(cli).toBe(json.map((j) => JSON.stringify(j) + '\n').join(''));

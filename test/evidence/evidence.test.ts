@@ -96,7 +96,7 @@ describe('EvidenceBuffer bounds', () => {
     expect(got).toHaveLength(12);
     got.forEach((m, i) => {
       const want = added[i]!;
-      expect({ ...m, raw: m.raw.toString() }).toEqual({ ...want, raw: want.raw.toString() });
+      expect({ ...m, raw: m.raw.toString() }).toEqual({ ...want, raw: want.raw.toString(), routes: ['tap'] });
     });
     // Reserved bytes: the first buffer of ~4 KB, then grown to the need plus up to 2 KB each time it is full.
     let cap = 0;

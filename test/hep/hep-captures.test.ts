@@ -1,5 +1,5 @@
 /**
- * Issue #16 point 6: HEP v1/v2/v3 over UDP and over TCP inside captures (captures/crafted/hep/, made by
+ * Issue #16 point 6: HEP v1/v2/v3 over UDP and over TCP inside captures (test/captures/crafted/hep/, made by
  * scripts/make-hep-captures.ts). The differential test compares the SIP messages per frame with tshark's reading of
  * each capture's twin; this one checks what tshark cannot see: the inner addresses, transport and capture time HEP
  * carries, the agent named in the origin, non-SIP HEP counted by payload type, and no anomaly.
@@ -16,7 +16,7 @@ import { PcapWriter } from '../../src/sources/capture/writer.js';
 import { LinkType } from '../../src/types.js';
 import { tempDir } from '../daemon/helpers.js';
 
-const DIR = 'captures/crafted/hep';
+const DIR = 'test/captures/crafted/hep';
 interface Expected {
   readonly version: number;
   readonly feed: string;
@@ -56,8 +56,8 @@ describe('HEP captures: v1, v2, v3 over UDP and TCP, IPv4 and IPv6', () => {
       expect(got).toEqual(want.messages);
       expect(report.sipMessages).toBe(want.sipMessages);
       expect(report.anomalies).toEqual({});
-      // The agent that reported the messages: the outer source; v2 and v3 add their capture id.
-      expect([...agents].map((a) => JSON.parse(a) as unknown)).toEqual([want.agent]);
+      // The agent that reported the messages: the outer source; v2 and v3 add their capture id; the feed's transport.
+      expect([...agents].map((a) => JSON.parse(a) as unknown)).toEqual([{ ...want.agent, feed: want.feed }]);
 
       // Non-SIP HEP (Kamailio hlog, payload type 100) is counted by payload type, not as an anomaly.
       const ingest = new Ingest({ origin: path, onMessage: () => undefined });

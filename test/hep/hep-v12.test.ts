@@ -229,8 +229,8 @@ describe('Ingest: HEP agents, non-SIP payloads, rejections', () => {
     ingest.pushHep(encodeHepV12(base, 1), 1, agent);
     ingest.pushHep(encodeHepV12(v6, 2), 2, agent);
     expect(events.map((e) => [e.msg.callId, e.meta.origin, e.meta.agent, e.meta.ts.sec, e.meta.transport, e.meta.src.ip, e.hepCaptureId])).toEqual([
-      ['v12-call-1', 'hep-udp', { address: '10.1.2.3:5060' }, 42, 'udp', '192.0.2.10', 0],
-      ['v12-call-1', 'hep-udp', { address: '10.1.2.3:5060', captureId: 2001 }, 1_700_000_000, 'tcp', '2001:db8::1', 2001],
+      ['v12-call-1', 'hep-udp', { address: '10.1.2.3:5060', feed: 'udp' }, 42, 'udp', '192.0.2.10', 0],
+      ['v12-call-1', 'hep-udp', { address: '10.1.2.3:5060', captureId: 2001, feed: 'udp' }, 1_700_000_000, 'tcp', '2001:db8::1', 2001],
     ]);
     // A plain SIP datagram after them carries no agent.
     ingest.pushDatagram({ ts: { sec: 1, nsec: 0 }, src: base.src, dst: base.dst, transport: 'udp', payload: Buffer.from(INVITE), frame: 3 });

@@ -130,3 +130,80 @@ describe('analyze groups an alert storm into incidents (issue #19)', () => {
     for (const l of section.slice(2)) expect(l).toMatch(l.includes('CLI-VELOCITY') ? / 2026-03-01 10:00:0\d \+\d+s$/ : / 2026-03-01 10:00:00 \+10s$/);
   });
 });
+
+/**
+ * Suppression and thresholds through `analyze` (issue #19), on the same capture: each source sends one call every
+ * 10 ms for 10 s. Marked alerts stay in `alerts` (with their mark, counted in `notStreamed` and the table's summary
+ * line) and are in no incident.
+ */
+describe('analyze with suppress and threshold (issue #19)', () => {
+  const CONFIG = `suppress:
+  - { rule: UA-ATTACK-TOOL, src: 198.51.100.3/32 }
+  - { rule: CLI-INVALID, number: "+3100*", expires: "2026-03-01T10:00:05Z" }
+threshold:
+  - { rule: SRC-UNKNOWN-PEER, track: by_src, count: 100, seconds: 2 }
+  - { rule: CLI-VELOCITY, track: by_number, count: 5, seconds: 3600 }
+  - { rule: HDR-PAI-UNTRUSTED, track: by_peer, count: 3, seconds: 3600 }
+`;
+  // by_src: 2 s windows of 200 calls per source, the first 99 of each held: 5 windows.
+  const SRC_HELD = 5 * 99;
+  // by_number: the first 4 velocity alerts of each presented number are held (50, 40, 7 and 1 numbers).
+  const VEL_HELD = [50 * 4, 40 * 4, 7 * 4, 1 * 4];
+  // by_peer: every unknown source is one key; only 198.51.100.1 raises HDR-PAI-UNTRUSTED: its first 2 are held.
+  // CLI-INVALID: 198.51.100.2's calls before 10:00:05 (the first 500) are suppressed; UA-ATTACK-TOOL: all 1,000.
+  const expected = [
+    ...SOURCES.map((s) => `SRC-UNKNOWN-PEER ${s} streamed=${CALLS - SRC_HELD} below=${SRC_HELD} suppressed=0`),
+    `CLI-VELOCITY 198.51.100.1 streamed=${CALLS - 500 - VEL_HELD[0]!} below=${VEL_HELD[0]!} suppressed=0`,
+    `CLI-VELOCITY 198.51.100.2 streamed=${CALLS - 400 - VEL_HELD[1]!} below=${VEL_HELD[1]!} suppressed=0`,
+    `CLI-VELOCITY 198.51.100.3 streamed=${CALLS - 70 - VEL_HELD[2]!} below=${VEL_HELD[2]!} suppressed=0`,
+    `CLI-VELOCITY 198.51.100.4 streamed=${CALLS - 10 - VEL_HELD[3]!} below=${VEL_HELD[3]!} suppressed=0`,
+    `HDR-PAI-UNTRUSTED 198.51.100.1 streamed=${CALLS - 2} below=2 suppressed=0`,
+    `CLI-INVALID 198.51.100.2 streamed=500 below=0 suppressed=500`,
+    `UA-ATTACK-TOOL 198.51.100.3 streamed=0 below=0 suppressed=${CALLS}`,
+  ].sort();
+  const SUPPRESSED = 500 + CALLS;
+  const BELOW = 4 * SRC_HELD + VEL_HELD.reduce((a, b) => a + b, 0) + 2;
+
+  it('--format json: marked alerts stay, counted; each incident counts only the streamed alerts of its pair', () => {
+    const config = join(dir, 'gate.yaml');
+    writeFileSync(config, CONFIG);
+    const r = cli(['analyze', '--config', config, '--format', 'json', file]);
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout) as { incidents: Incident[]; alerts: Alert[]; notStreamed: { suppressed: number; belowThreshold: number } };
+    const pairs = new Map<string, { streamed: number[]; below: number; suppressed: number }>();
+    for (const a of j.alerts) {
+      const k = `${a.rule} ${a.network.src.replace(/:\d+$/, '')}`;
+      const p = pairs.get(k) ?? { streamed: [], below: 0, suppressed: 0 };
+      pairs.set(k, p);
+      expect(a.suppressed === true && a.belowThreshold === true).toBe(false);
+      if (a.suppressed) p.suppressed++;
+      else if (a.belowThreshold) p.below++;
+      else p.streamed.push(a.seq);
+    }
+    expect([...pairs].map(([k, p]) => `${k} streamed=${p.streamed.length} below=${p.below} suppressed=${p.suppressed}`).sort()).toEqual(expected);
+    expect(j.notStreamed).toEqual({ suppressed: SUPPRESSED, belowThreshold: BELOW });
+    // One incident per pair with streamed alerts (none for UA-ATTACK-TOOL), over exactly those alerts.
+    expect(j.incidents.map((i) => `${i.rule} ${i.key.src}`).sort()).toEqual([...pairs].filter(([, p]) => p.streamed.length > 0).map(([k]) => k).sort());
+    for (const inc of j.incidents) {
+      const p = pairs.get(`${inc.rule} ${inc.key.src}`)!;
+      expect([inc.count, inc.firstAlertSeq, inc.lastAlertSeq, inc.sampleAlertSeqs]).toEqual([p.streamed.length, p.streamed[0], p.streamed[p.streamed.length - 1], p.streamed.slice(0, 5)]);
+    }
+    // The first streamed CLI-INVALID alert is the first call at or after the expiry.
+    const invalid = j.incidents.find((i) => i.rule === 'CLI-INVALID')!;
+    expect(invalid.firstSeen).toBe('2026-03-01T10:00:05.001000000Z');
+  });
+
+  it('the table counts them in the summary line and marks their rows', () => {
+    const config = join(dir, 'gate.yaml');
+    writeFileSync(config, CONFIG);
+    const r = cli(['analyze', '--config', config, '--max-rows', '100000', file]);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('Incidents (10)');
+    const total = 4 * CALLS + 4 * CALLS - 980 + 2 * CALLS + CALLS;
+    expect(lines.find((l) => l.startsWith('frames '))).toContain(`alerts ${total} (suppressed ${SUPPRESSED}, below threshold ${BELOW})   anomalies`);
+    const rows = lines.slice(lines.indexOf('Alerts') + 2).filter((l) => l.startsWith('  '));
+    expect(rows).toHaveLength(total);
+    expect(rows.filter((l) => l.includes(' [suppressed] '))).toHaveLength(SUPPRESSED);
+    expect(rows.filter((l) => l.includes(' [below threshold] '))).toHaveLength(BELOW);
+  });
+});

@@ -125,4 +125,24 @@ describe('daemon incidents (issue #19)', () => {
     );
     await Promise.all([both.close(), old.close()]);
   }, 40_000);
+
+  it('grouping does not delay the first alert: its alert frame precedes its incident open frame on the WebSocket', async () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    daemon = await quietDaemon(labConfig({ store: `${t.dir}/store.db`, over: { incidents: { quietSeconds: 3600, updateSeconds: 5, maxOpen: 100, rules: {} } } }));
+    const d = daemon;
+    const ws = new WsClient(d.urls.ws);
+    await ws.hello();
+    ws.send({ type: 'subscribe', rules: [RULE], streams: ['alerts', 'incidents'] });
+    await waitFor(() => ws.messages.some((m) => m.type === 'subscribed'), 5000, 'subscribed');
+    // 20 new unknown sources, 10 calls each, all sent at once: many alerts per commit, 20 incidents opening.
+    const sources = Array.from({ length: 20 }, (_, i) => `127.0.1.${i + 1}`);
+    await Promise.all(sources.map((ip) => sendUdp(d.ports.sipUdp!, Array.from({ length: 10 }, (_, k) => invite(`first-${k}@${ip}`, { srcIp: ip, from: `+3130123${String(5000 + k)}` })), ip)));
+    await waitFor(() => ws.alerts.length === 200 && incidentMessages(ws).filter((m) => m.event === 'open').length === 20, 10_000, 'alerts and opens');
+    const at = new Map(ws.messages.map((m, i) => [m.type === 'alert' ? `a${m.alert!.seq}` : m.type === 'incident' ? `${String(m['event'])}${(m as IncidentMessage).incident.id}` : `x${i}`, i]));
+    const opens = incidentMessages(ws).filter((m) => m.event === 'open');
+    expect(opens.map((m) => m.incident.key.src).sort()).toEqual([...sources].sort());
+    for (const o of opens) expect(at.get(`a${o.incident.firstAlertSeq}`)!).toBeLessThan(at.get(`open${o.incident.id}`)!);
+    await ws.close();
+  }, 30_000);
 });

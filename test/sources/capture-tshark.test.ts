@@ -79,7 +79,7 @@ describe.skipIf(!haveTshark)('tshark opens our files', () => {
 
 describe.skipIf(!haveTshark)('we read real captures as tshark does', () => {
   for (const name of ['sipp-udp.pcapng', 'sipp-tcp.pcapng']) {
-    const p = join('captures', name);
+    const p = join('test/captures', name);
     it(name, () => {
       const theirs = tshark(p);
       expect(theirs.length).toBeGreaterThan(10);

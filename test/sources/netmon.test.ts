@@ -239,7 +239,7 @@ describe('reading NetMon files from disk', () => {
   it('gzip-compressed and plain give the same frames; batches() delivers them (they come at the end)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-netmon-'));
     try {
-      const plainFile = 'captures/crafted/netmon2.cap';
+      const plainFile = 'test/captures/crafted/netmon2.cap';
       const gz = join(dir, 'netmon2.cap.gz');
       writeFileSync(gz, gzipSync(readFileSync(plainFile)));
       const a: string[] = [];
@@ -265,7 +265,7 @@ if (!haveTshark) console.warn('tshark missing: NetMon time check skipped (apt-ge
 describe.skipIf(!haveTshark)('tshark reads the crafted files with our frame times', () => {
   for (const name of ['netmon2.cap', 'pcap-kuznetzov.pcap']) {
     it(name, () => {
-      const file = join('captures/crafted', name);
+      const file = join('test/captures/crafted', name);
       const out = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'frame.cap_len'], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],

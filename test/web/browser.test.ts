@@ -80,6 +80,9 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_SIPP)('live page in chromium', () => {
     await page.goto(`${lab.base}?token=${TOKEN}`);
     await page.locator('#conn.ok').waitFor({ timeout: 5000 });
     expect(await page.locator('#conn').textContent()).toContain('live');
+    // The page leads with incidents (issue #19); the alert list is the second tab.
+    expect(await page.locator('#tab-incidents').getAttribute('aria-selected')).toBe('true');
+    await page.locator('#tab-alerts').click();
     // Record, in the page, when each feed row appears (wall clock, same machine as the relay).
     await page.evaluate(() => {
       const seen: Record<string, number> = {};
@@ -182,7 +185,8 @@ describe.skipIf(!HAVE_CHROMIUM || !HAVE_SIPP)('live page in chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { cls: number }).cls)).toBe(0);
     expect(await page.locator('#feed-count').textContent()).toBe(String(total));
     const rowHeights = new Set(await page.locator('.row').evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height)));
-    expect([...rowHeights]).toEqual([32]);
+    // Two lines: the summary has the row's whole width (issue #20).
+    expect([...rowHeights]).toEqual([46]);
     // "N new" tells about the rows below the fold; the selected row did not move to show them
     expect(await page.locator('#new-alerts').isVisible()).toBe(true);
     // counters per rule and per peer

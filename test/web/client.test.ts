@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { EvidenceMessageJson } from '../../src/web/api-types.js';
 import { evidenceHeaderName, highlightLines } from '../../src/web/client/highlight.js';
 import { ladderModel, secondsBetween } from '../../src/web/client/ladder.js';
+import { distinctText, durationText, isNewer, keyText, rateLabel, sparkPoints, spanText } from '../../src/web/client/incidents.js';
+import type { Incident } from '../../src/incidents/incident.js';
 import { messageJson } from '../../src/web/routes.js';
 
 const INVITE = [
@@ -82,5 +84,77 @@ describe('ladderModel', () => {
     const odd = messageJson({ frame: 1, ts: at(0, 0), src: { ip: '::1', port: 5 }, dst: { ip: '::2', port: 6 }, transport: 'tcp', raw: Buffer.from('garbage') }, 0, new Set());
     expect(odd).toMatchObject({ kind: 'unknown', label: 'garbage', src: '[::1]:5', dst: '[::2]:6' });
     expect(secondsBetween('10.900000000', '12.100000000')).toBeCloseTo(1.2, 9);
+  });
+});
+
+describe('incident view helpers (issue #19)', () => {
+  const inc: Incident = {
+    id: 7,
+    rule: 'SRC-UNKNOWN-PEER',
+    severity: 'medium',
+    key: { src: '127.0.0.99' },
+    state: 'open',
+    count: 10,
+    firstSeen: '2026-11-28T15:12:19.430209777Z',
+    lastSeen: '2026-11-28T15:15:48.900000000Z',
+    distinctPresented: 10,
+    distinctCalled: 1,
+    firstAlertSeq: 3,
+    lastAlertSeq: 40,
+    sampleAlertSeqs: [3, 5, 8, 9, 12],
+  };
+
+  it('reads keys, spans, durations and distinct numbers', () => {
+    expect(keyText({ peer: 'carrier-nl' })).toBe('peer carrier-nl');
+    expect(keyText({ src: '2001:db8::1' })).toBe('src 2001:db8::1');
+    expect(keyText({ numberPrefix: '+312055' })).toBe('prefix +312055');
+    expect(keyText({})).toBe('(no key)');
+    expect(spanText(inc.firstSeen, inc.lastSeen)).toBe('15:12:19 → 15:15:48 (3 m 29 s)');
+    expect(spanText(inc.firstSeen, inc.firstSeen)).toBe('15:12:19');
+    expect(spanText('2026-11-28T23:59:00Z', '2026-11-29T00:01:00Z')).toBe('2026-11-28 23:59:00 → 2026-11-29 00:01:00 (2 m 00 s)');
+    expect(spanText('garbage', 'x')).toBe('garbage → x');
+    expect([0, 137, 999, 1000, 59_400, 60_000, 3_599_000, 7_500_000, 90_000_000, -1, NaN].map(durationText)).toEqual([
+      '0 ms',
+      '137 ms',
+      '999 ms',
+      '1 s',
+      '59 s',
+      '1 m 00 s',
+      '59 m 59 s',
+      '2 h 05 m',
+      '1 d 1 h',
+      '?',
+      '?',
+    ]);
+    expect(distinctText(inc)).toBe('10 presented · 1 called');
+  });
+
+  it('keeps the newer copy of an incident whatever order the list and the WebSocket deliver them in', () => {
+    const grown = { ...inc, count: 12, lastAlertSeq: 44 };
+    const closed = { ...grown, state: 'closed' as const };
+    expect(isNewer(undefined, inc)).toBe(true);
+    expect(isNewer(inc, grown)).toBe(true);
+    expect(isNewer(grown, inc)).toBe(false);
+    expect(isNewer(grown, closed)).toBe(true);
+    expect(isNewer(closed, grown)).toBe(false);
+    expect(isNewer(grown, grown)).toBe(false);
+  });
+
+  it('draws the sparkline: largest bucket at the top, empty ones at the bottom, one bucket flat across', () => {
+    expect(sparkPoints([0, 2, 4], 100, 22)).toEqual([
+      [1, 21],
+      [50, 11],
+      [99, 1],
+    ]);
+    expect(sparkPoints([3], 120, 22)).toEqual([
+      [1, 1],
+      [119, 1],
+    ]);
+    expect(sparkPoints([0, 0], 10, 10)).toEqual([
+      [1, 9],
+      [9, 9],
+    ]);
+    expect(sparkPoints([], 10, 10)).toEqual([]);
+    expect(rateLabel([0, 3, 1], 2000)).toBe('rate: at most 3 alerts per 2 s, 3 buckets');
   });
 });

@@ -130,7 +130,7 @@ describe('web routes over the scenario capture', () => {
   it('the compiled page scripts import only each other (the browser gets nothing else)', () => {
     const dir = join(ROOT, 'dist/web/client');
     const scripts = readdirSync(dir).filter((f) => f.endsWith('.js'));
-    expect(scripts.sort()).toEqual(['app.js', 'highlight.js', 'ladder.js']);
+    expect(scripts.sort()).toEqual(['app.js', 'highlight.js', 'incidents.js', 'ladder.js']);
     for (const f of scripts) {
       const text = readFileSync(join(dir, f), 'utf8');
       for (const m of text.matchAll(/^\s*(?:import|export)\b[^;]*?from\s+'([^']+)'/gm)) expect(m[1], f).toMatch(/^\.\/[a-z-]+\.js$/);

@@ -60,7 +60,7 @@ describe('/api/alerts search over the scenario capture', () => {
     expect(bad.body.error).toBe('minSeverity must be info|low|medium|high|critical (any case)');
   });
 
-  it('peer=unknown (or none, the /metrics label) selects alerts from unknown sources', async () => {
+  it('peer=unknown (the /metrics label; none, its name before #20, still works) selects alerts from unknown sources', async () => {
     const unknown = [5, 15, 16, 17, 25, 26, 27, 28];
     expect(await seqs('peer=unknown')).toEqual(unknown);
     expect(await seqs('peer=none')).toEqual(unknown);

@@ -3,12 +3,20 @@
  * `since` for the backlog and resume), filters, pause, counters per rule and peer, and for the chosen alert its
  * reasons, evidence, the call's ladder, the raw messages with the evidence headers marked, and the pcap link.
  *
+ * It leads with incidents (issue #19): one row per incident (rule, key, rate sparkline, count, distinct numbers,
+ * span, state) from `GET /api/incidents?order=newest`, kept live by the WebSocket's `incident` messages
+ * (`subscribe.streams`); an incident opens on its rate, its alerts (paged) and the ladder of a sample call. The
+ * counters start from `GET /api/counts` (every stored alert) so they are filled on first paint (issue #20).
+ * Everything from alert and incident data is inserted as text: it comes from SIP headers.
+ *
  * Runs in the browser as an ES module compiled by `npm run build` (dist/web/client/app.js). Imports from outside
  * this folder are type-only: the browser loads nothing but web/client/*.js.
  */
 import type { Alert, Severity } from '../../alerts/alert.js';
-import type { AlertDetailJson, EvidenceMessageJson } from '../api-types.js';
+import type { Incident } from '../../incidents/incident.js';
+import type { AlertCountsJson, AlertDetailJson, EvidenceMessageJson, IncidentDetailJson, IncidentListJson, IncidentRateJson } from '../api-types.js';
 import { highlightLines } from './highlight.js';
+import { distinctText, durationText, isNewer, keyText, renderSparkline, spanText } from './incidents.js';
 import { ladderModel, renderLadder } from './ladder.js';
 
 const SEVERITY_ORDER: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -19,11 +27,33 @@ const MAX_ROWS = 5000;
 /** While a freshly raised alert is shown, its call may still be running: refetch its messages this often. */
 const LIVE_REFRESH_MS = 2000;
 const LIVE_REFRESH_TIMES = 10;
+/** Incidents listed (newest first); older ones leave the list. */
+const MAX_INCIDENTS = 1000;
+/** Alerts of an incident per page of its detail. */
+const INCIDENT_ALERTS_PAGE = 50;
+/** Sparkline buckets, row and detail. */
+const SPARK_BUCKETS = 30;
+/** At most this many rate requests in flight; a growing incident's sparkline is refetched at most this often. */
+const RATE_CONCURRENCY = 4;
+const RATE_REFRESH_MS = 3000;
+const UNKNOWN_PEER = '(unknown)';
 
 type ServerMessage =
   | { readonly type: 'hello'; readonly v: number; readonly lastSeq: number; readonly epoch?: string }
   | { readonly type: 'alert'; readonly alert: Alert }
+  | { readonly type: 'incident'; readonly event: 'open' | 'update' | 'close'; readonly incident: Incident }
   | { readonly type: 'error'; readonly code: string; readonly message: string };
+
+/** A `<dl class="facts">` and the function that adds one fact to it (skipping empty values), all as text. */
+function factList(): { facts: HTMLDListElement; fact: (k: string, v: string | undefined) => void } {
+  const facts = h('dl', { class: 'facts' });
+  return {
+    facts,
+    fact: (k, v) => {
+      if (v !== undefined && v !== '') facts.append(h('dt', { text: k }), h('dd', { text: v }));
+    },
+  };
+}
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -65,6 +95,20 @@ const TCHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const authHeaders = (): HeadersInit => (token ? { authorization: `Bearer ${token}` } : {});
 
+/** GET a JSON API path with the token; undefined (and `onError` told why) when it fails. */
+async function getJson<T>(path: string, onError?: (why: string) => void): Promise<T | undefined> {
+  try {
+    const res = await fetch(apiUrl(path, false), { headers: authHeaders(), cache: 'no-store' });
+    if (res.ok) return (await res.json()) as T;
+    onError?.(`HTTP ${res.status}`);
+  } catch (e) {
+    onError?.(e instanceof Error ? e.message : String(e));
+  }
+  return undefined;
+}
+
+const peerName = (a: Alert): string => a.network.peer ?? UNKNOWN_PEER;
+
 class Page {
   private readonly feed = byId<HTMLDivElement>('feed');
   private readonly conn = byId<HTMLParagraphElement>('conn');
@@ -76,8 +120,28 @@ class Page {
   private readonly newBtn = byId<HTMLButtonElement>('new-alerts');
   private readonly detailTitle = byId<HTMLHeadingElement>('d-title');
   private readonly detailBody = byId<HTMLDivElement>('d-body');
+  private readonly tabIncidents = byId<HTMLButtonElement>('tab-incidents');
+  private readonly tabAlerts = byId<HTMLButtonElement>('tab-alerts');
+  private readonly incidentList = byId<HTMLDivElement>('incidents');
+  private readonly incidentCount = byId<HTMLSpanElement>('incident-count');
+  private readonly incidentsEmpty = byId<HTMLParagraphElement>('incidents-empty');
+  private readonly iState = byId<HTMLSelectElement>('i-state');
+  /** Stored alerts per rule and peer up to `baseSeq` (`GET /api/counts`); alerts above it are counted as they come. */
+  private baseCounts: AlertCountsJson | undefined;
   private readonly ruleCounts = new Map<string, number>();
   private readonly peerCounts = new Map<string, number>();
+
+  private readonly incidents = new Map<number, Incident>();
+  private readonly incidentRows = new Map<number, HTMLDivElement>();
+  private selectedIncident: number | undefined;
+  /** Rate fetches: queued ids, in flight, and when each incident's sparkline was last asked for. */
+  private readonly rateQueue = new Set<number>();
+  private ratesInFlight = 0;
+  private readonly rateAskedAt = new Map<number, number>();
+  private readonly rateTimers = new Map<number, number>();
+  private readonly rates = new Map<number, IncidentRateJson>();
+  /** The incident shown in the detail pane, and how to bring it up to date when it grows. */
+  private incidentView: { readonly id: number; update(inc: Incident): void } | undefined;
 
   private readonly alerts = new Map<number, Alert>();
   private readonly rows = new Map<number, HTMLDivElement>();
@@ -98,6 +162,21 @@ class Page {
   private epoch: string | undefined;
 
   start(): void {
+    this.tabIncidents.addEventListener('click', () => this.showTab('incidents'));
+    this.tabAlerts.addEventListener('click', () => this.showTab('alerts'));
+    for (const t of [this.tabIncidents, this.tabAlerts]) {
+      t.addEventListener('keydown', (e) => {
+        if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+        const other = t === this.tabIncidents ? this.tabAlerts : this.tabIncidents;
+        this.showTab(other === this.tabIncidents ? 'incidents' : 'alerts');
+        other.focus();
+        e.preventDefault();
+      });
+    }
+    this.iState.addEventListener('change', () => this.applyIncidentFilter());
+    this.incidentList.addEventListener('keydown', (e) => this.onIncidentKey(e));
+    void this.loadCounts();
+    void this.loadIncidents();
     this.fSeverity.addEventListener('change', () => this.applyFilters());
     this.fRule.addEventListener('change', () => this.applyFilters());
     this.fPeer.addEventListener('change', () => this.applyFilters());
@@ -155,12 +234,14 @@ class Page {
       this.epoch = msg.epoch ?? this.epoch;
       // First connect: the newest BACKLOG alerts; reconnect: exactly what was missed (no gap, no duplicate).
       const since = this.lastSeq > 0 ? this.lastSeq : Math.max(0, msg.lastSeq - BACKLOG);
-      ws.send(JSON.stringify({ type: 'subscribe', since }));
+      ws.send(JSON.stringify({ type: 'subscribe', since, streams: ['alerts', 'incidents'] }));
       this.retryMs = 500;
       this.serverSeq = msg.lastSeq;
       this.setConn(replaced ? `live · the alert store was replaced or reset: feed restarted from 0` : `live · last alert ${msg.lastSeq}`, true);
     } else if (msg.type === 'alert') {
       this.receive(msg.alert);
+    } else if (msg.type === 'incident') {
+      if (msg.incident && typeof msg.incident.id === 'number') this.upsertIncident(msg.incident);
     } else if (msg.type === 'error') {
       this.setConn(`server error ${msg.code}: ${msg.message}`, false);
     }
@@ -195,9 +276,7 @@ class Page {
     let added = 0;
     for (const a of list) {
       this.alerts.set(a.seq, a);
-      this.ruleCounts.set(a.rule, (this.ruleCounts.get(a.rule) ?? 0) + 1);
-      const peer = a.network.peer ?? '(unknown)';
-      this.peerCounts.set(peer, (this.peerCounts.get(peer) ?? 0) + 1);
+      this.count1(a);
       const row = this.row(a);
       this.rows.set(a.seq, row);
       frag.append(row);
@@ -220,6 +299,12 @@ class Page {
     this.rows.clear();
     this.ruleCounts.clear();
     this.peerCounts.clear();
+    this.baseCounts = undefined;
+    for (const row of this.incidentRows.values()) row.remove();
+    this.incidentRows.clear();
+    this.incidents.clear();
+    this.selectedIncident = undefined;
+    this.renderIncidentCount();
     this.held = [];
     this.lastSeq = 0;
     this.serverSeq = 0;
@@ -227,6 +312,8 @@ class Page {
     this.count.textContent = '0';
     this.setUnseen(0);
     this.scheduleCounters();
+    void this.loadCounts();
+    void this.loadIncidents();
   }
 
   /** Drop the oldest rows beyond MAX_ROWS, keeping the view where it is (rows have a fixed height). */
@@ -257,7 +344,7 @@ class Page {
       h('span', { class: 'time', text: shortTime(a.captureTs) }),
       h('span', {}, h('span', { class: `badge sev-${a.severity}`, text: a.severity })),
       h('span', { class: 'rule', text: a.rule }),
-      h('span', { class: 'peer', text: a.network.peer ?? '(unknown)' }),
+      h('span', { class: 'peer', text: peerName(a) }),
       h('span', { class: 'summary', text: a.summary }),
     );
     row.title = `${a.title}\n${a.summary}`;
@@ -273,7 +360,7 @@ class Page {
     const min = this.fSeverity.value as Severity;
     if (rank(a.severity) < rank(min)) return false;
     if (this.fRule.value !== '' && a.rule !== this.fRule.value) return false;
-    if (this.fPeer.value !== '' && (a.network.peer ?? '(unknown)') !== this.fPeer.value) return false;
+    if (this.fPeer.value !== '' && peerName(a) !== this.fPeer.value) return false;
     return true;
   }
 
@@ -384,14 +471,353 @@ class Page {
     this.setUnseen(p ? this.held.length : this.unseen);
   }
 
+  // ── incidents ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  private showTab(tab: 'incidents' | 'alerts'): void {
+    const incidents = tab === 'incidents';
+    this.tabIncidents.setAttribute('aria-selected', String(incidents));
+    this.tabAlerts.setAttribute('aria-selected', String(!incidents));
+    this.tabIncidents.tabIndex = incidents ? 0 : -1;
+    this.tabAlerts.tabIndex = incidents ? -1 : 0;
+    byId('incidents-panel').hidden = !incidents;
+    byId('alerts-panel').hidden = incidents;
+  }
+
+  /** The newest stored incidents, at first paint; the WebSocket keeps them (and new ones) up to date. */
+  private async loadIncidents(): Promise<void> {
+    const list = await getJson<IncidentListJson>(`api/incidents?order=newest&limit=${Math.min(MAX_INCIDENTS, 1000)}`);
+    if (!list || !Array.isArray(list.incidents)) return;
+    for (const inc of list.incidents) this.upsertIncident(inc);
+  }
+
+  private upsertIncident(inc: Incident): void {
+    if (!isNewer(this.incidents.get(inc.id), inc)) return;
+    this.incidents.set(inc.id, inc);
+    const row = this.incidentRows.get(inc.id);
+    if (row) this.fillIncidentRow(row, inc);
+    else this.insertIncidentRow(inc);
+    this.renderIncidentCount();
+    this.scheduleRate(inc.id);
+    if (this.incidentView?.id === inc.id) this.incidentView.update(inc);
+  }
+
+  /** Newest (highest id) first; a row is inserted where its id belongs, so known rows never reorder. */
+  private insertIncidentRow(inc: Incident): void {
+    const row = h('div', { attrs: { role: 'option', id: `incident-${inc.id}`, tabindex: '-1', 'aria-selected': 'false', 'data-id': String(inc.id) } });
+    row.addEventListener('click', () => {
+      this.focusIncidentRow(row);
+      this.selectIncident(inc.id);
+    });
+    this.fillIncidentRow(row, inc);
+    let before: Element | null = null;
+    for (const el of Array.from(this.incidentList.children)) {
+      if (Number((el as HTMLElement).dataset['id']) < inc.id) {
+        before = el;
+        break;
+      }
+    }
+    this.incidentList.insertBefore(row, before);
+    this.incidentRows.set(inc.id, row);
+    if (this.incidentRows.size > MAX_INCIDENTS) {
+      const oldest = Math.min(...[...this.incidentRows.keys()].filter((id) => id !== this.selectedIncident));
+      this.incidentRows.get(oldest)?.remove();
+      this.incidentRows.delete(oldest);
+      this.incidents.delete(oldest);
+      this.rates.delete(oldest);
+    }
+    this.ensureIncidentTabStop();
+  }
+
+  private fillIncidentRow(row: HTMLDivElement, inc: Incident): void {
+    const spark = row.querySelector('.i-spark') ?? h('span', { class: 'i-spark' });
+    row.className = `inc-row sev-${inc.severity} state-${inc.state}`;
+    row.replaceChildren(
+      h(
+        'div',
+        { class: 'i-line i-head' },
+        h('span', { class: 'i-sev' }, h('span', { class: `badge sev-${inc.severity}`, text: inc.severity })),
+        h('span', { class: 'i-rule', text: inc.rule }),
+        h('span', { class: 'i-key', text: keyText(inc.key) }),
+        h('span', { class: `i-state ${inc.state}`, text: inc.state }),
+      ),
+      h(
+        'div',
+        { class: 'i-line i-facts' },
+        spark,
+        h('span', { class: 'i-count', text: `${inc.count} alert${inc.count === 1 ? '' : 's'}` }),
+        h('span', { class: 'i-distinct', text: distinctText(inc) }),
+        h('span', { class: 'i-span', text: spanText(inc.firstSeen, inc.lastSeen) }),
+      ),
+    );
+    row.title = `${inc.rule} · ${keyText(inc.key)}\n${inc.count} alerts, ${distinctText(inc)}\n${spanText(inc.firstSeen, inc.lastSeen)}, ${inc.state}`;
+    row.hidden = this.iState.value !== '' && inc.state !== this.iState.value;
+  }
+
+  private renderIncidentCount(): void {
+    const open = [...this.incidents.values()].filter((i) => i.state === 'open').length;
+    this.incidentCount.textContent = String(this.incidents.size);
+    this.incidentCount.title = `${this.incidents.size} listed, ${open} open`;
+    this.incidentsEmpty.hidden = this.incidents.size > 0;
+  }
+
+  private applyIncidentFilter(): void {
+    for (const [id, row] of this.incidentRows) {
+      const inc = this.incidents.get(id);
+      if (inc) row.hidden = this.iState.value !== '' && inc.state !== this.iState.value;
+    }
+    this.ensureIncidentTabStop();
+  }
+
+  private ensureIncidentTabStop(): void {
+    const stop = this.incidentList.querySelector<HTMLDivElement>('.inc-row[tabindex="0"]');
+    if (stop && !stop.hidden) return;
+    if (stop) stop.tabIndex = -1;
+    const next = [...this.incidentRows.values()].find((r) => !r.hidden);
+    if (next) next.tabIndex = 0;
+  }
+
+  private focusIncidentRow(row: HTMLDivElement): void {
+    this.incidentList.querySelectorAll<HTMLDivElement>('.inc-row[tabindex="0"]').forEach((r) => {
+      if (r !== row) r.tabIndex = -1;
+    });
+    row.tabIndex = 0;
+    row.focus({ preventScroll: true });
+    row.scrollIntoView({ block: 'nearest' });
+  }
+
+  private onIncidentKey(e: KeyboardEvent): void {
+    const rows = Array.from(this.incidentList.querySelectorAll<HTMLDivElement>('.inc-row')).filter((r) => !r.hidden);
+    if (rows.length === 0) return;
+    const current = document.activeElement instanceof HTMLDivElement ? rows.indexOf(document.activeElement) : -1;
+    const moves: Record<string, number> = { ArrowDown: current + 1, ArrowUp: current < 0 ? rows.length - 1 : current - 1, Home: 0, End: rows.length - 1 };
+    if (e.key === 'Enter' && rows[current]) {
+      this.selectIncident(Number(rows[current].dataset['id']));
+      e.preventDefault();
+      return;
+    }
+    const to = moves[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const target = rows[Math.max(0, Math.min(rows.length - 1, to))];
+    if (target) this.focusIncidentRow(target);
+  }
+
+  /** Sparklines come from the store (`/rate`); a growing incident's is asked for again at most every RATE_REFRESH_MS. */
+  private scheduleRate(id: number): void {
+    if (this.rateTimers.has(id) || this.rateQueue.has(id)) return;
+    const asked = this.rateAskedAt.get(id);
+    const wait = asked === undefined ? 0 : asked + RATE_REFRESH_MS - Date.now();
+    if (wait <= 0) {
+      this.rateQueue.add(id);
+      this.pumpRates();
+      return;
+    }
+    this.rateTimers.set(
+      id,
+      window.setTimeout(() => {
+        this.rateTimers.delete(id);
+        this.rateQueue.add(id);
+        this.pumpRates();
+      }, wait),
+    );
+  }
+
+  private pumpRates(): void {
+    while (this.ratesInFlight < RATE_CONCURRENCY && this.rateQueue.size > 0) {
+      const id = this.rateQueue.values().next().value as number;
+      this.rateQueue.delete(id);
+      this.rateAskedAt.set(id, Date.now());
+      this.ratesInFlight++;
+      void getJson<IncidentRateJson>(`api/incidents/${id}/rate?buckets=${SPARK_BUCKETS}`).then((r) => {
+        this.ratesInFlight--;
+        if (r && Array.isArray(r.counts) && this.incidents.has(id)) {
+          this.rates.set(id, r);
+          this.drawRate(id);
+        }
+        this.pumpRates();
+      });
+    }
+  }
+
+  private drawRate(id: number): void {
+    const r = this.rates.get(id);
+    if (!r) return;
+    this.incidentRows.get(id)?.querySelector('.i-spark')?.replaceChildren(renderSparkline(r.counts, r.bucketMs, 120, 22));
+    if (this.incidentView?.id !== id) return;
+    const wrap = document.getElementById('incident-rate');
+    wrap?.replaceChildren(
+      renderSparkline(r.counts, r.bucketMs, 480, 72, 'spark spark-large'),
+      h('p', { class: 'legend', text: `${r.counts.length} buckets of ${durationText(r.bucketMs)} from first to last alert (capture time); peak ${Math.max(0, ...r.counts)} per bucket` }),
+    );
+  }
+
+  private selectIncident(id: number): void {
+    const inc = this.incidents.get(id);
+    if (!inc) return;
+    this.clearSelection();
+    this.selectedIncident = id;
+    this.incidentRows.get(id)?.setAttribute('aria-selected', 'true');
+    this.showIncident(inc);
+  }
+
+  /** The incident: what it is, its rate, its alerts (paged) and the ladder of a sample call (its first alert). */
+  private showIncident(inc: Incident): void {
+    const alive = this.newDetail();
+    this.detailTitle.replaceChildren(h('span', { class: `badge sev-${inc.severity}`, text: inc.severity }), ` ${inc.rule} · ${keyText(inc.key)}`);
+    const [summary, factsList] = this.incidentFacts(inc);
+    const facts = h('div', { attrs: { id: 'incident-facts' } }, factsList);
+    const summaryBox = h('div', {}, summary);
+    const rate = h('div', { class: 'spark-wrap', attrs: { id: 'incident-rate' } }, h('p', { class: 'loading', text: 'loading the rate…' }));
+    const tbody = h('tbody');
+    const table = h(
+      'table',
+      { class: 'evidence inc-alerts', attrs: { id: 'incident-alerts' } },
+      h('thead', {}, h('tr', {}, ...['Seq', 'Time', 'Presented', 'Source', 'Summary'].map((t) => h('th', { text: t })))),
+      tbody,
+    );
+    const more = h('button', { text: 'Load more alerts', attrs: { type: 'button', id: 'incident-more' } });
+    more.hidden = true;
+    const shown = h('span', { class: 'legend', attrs: { id: 'incident-shown' } });
+    const sample = h('div', { attrs: { id: 'incident-sample' } });
+    this.detailBody.replaceChildren(
+      summaryBox,
+      h('h3', { text: 'Rate' }),
+      rate,
+      h('h3', { text: 'Alerts' }),
+      table,
+      h('div', { class: 'downloads' }, more, shown),
+      h('h3', { text: 'Sample call', attrs: { id: 'incident-sample-title' } }),
+      sample,
+      h('h3', { text: 'Incident' }),
+      facts,
+    );
+    let loaded = 0;
+    let after = 0;
+    let more_ = true;
+    let sampleToken = 0;
+    let current = inc;
+    const showSample = (seq: number): void => {
+      const t = ++sampleToken;
+      for (const tr of Array.from(tbody.children)) tr.setAttribute('aria-selected', String((tr as HTMLElement).dataset['seq'] === String(seq)));
+      if (this.refreshTimer !== undefined) window.clearTimeout(this.refreshTimer);
+      sample.replaceChildren(h('p', { class: 'loading', text: 'loading the call’s messages…' }));
+      void this.loadDetail(seq, sample, () => alive() && t === sampleToken, undefined, LIVE_REFRESH_TIMES);
+    };
+    const setShown = (): void => {
+      shown.textContent = `${loaded} of ${current.count} alerts shown`;
+      more.hidden = !more_ && loaded >= current.count;
+    };
+    const loadPage = async (): Promise<void> => {
+      more.disabled = true;
+      let error: string | undefined;
+      const d = await getJson<IncidentDetailJson>(`api/incidents/${inc.id}?limit=${INCIDENT_ALERTS_PAGE}&after=${after}`, (why) => (error = why));
+      if (!alive()) return;
+      more.disabled = false;
+      if (!d || !Array.isArray(d.alerts)) {
+        shown.textContent = `could not load the alerts: ${error ?? 'bad answer'}`;
+        return;
+      }
+      const first = loaded === 0;
+      for (const a of d.alerts) tbody.append(this.incidentAlertRow(a, showSample));
+      loaded += d.alerts.length;
+      const last = d.alerts[d.alerts.length - 1];
+      if (last) after = last.seq;
+      more_ = d.next !== undefined;
+      setShown();
+      if (first) {
+        const seq = current.sampleAlertSeqs[0] ?? d.alerts[0]?.seq;
+        if (seq !== undefined) showSample(seq);
+        else sample.replaceChildren(h('p', { class: 'missing', text: 'its alerts are no longer stored (retention)' }));
+      }
+    };
+    more.addEventListener('click', () => void loadPage());
+    this.incidentView = {
+      id: inc.id,
+      update: (next) => {
+        current = next;
+        const [s2, f2] = this.incidentFacts(next);
+        summaryBox.replaceChildren(s2);
+        facts.replaceChildren(f2);
+        this.detailTitle.replaceChildren(h('span', { class: `badge sev-${next.severity}`, text: next.severity }), ` ${next.rule} · ${keyText(next.key)}`);
+        setShown();
+      },
+    };
+    this.drawRate(inc.id);
+    void loadPage();
+  }
+
+  /** The incident's one-line summary and its facts. */
+  private incidentFacts(inc: Incident): [HTMLElement, HTMLElement] {
+    const { facts, fact } = factList();
+    fact('State', inc.state === 'open' ? 'open (still growing)' : 'closed (its quiet period passed)');
+    fact('Alerts', String(inc.count));
+    fact('Numbers', distinctText(inc));
+    fact('First seen', inc.firstSeen);
+    fact('Last seen', inc.lastSeen);
+    fact('Span', durationText(Date.parse(inc.lastSeen) - Date.parse(inc.firstSeen)));
+    fact('Key', keyText(inc.key));
+    fact('Alert seqs', `${inc.firstAlertSeq} … ${inc.lastAlertSeq}; first ones ${inc.sampleAlertSeqs.join(', ')}`);
+    fact('Incident', `id ${inc.id}`);
+    const summary = `${inc.count} ${inc.rule} alert${inc.count === 1 ? '' : 's'} from ${keyText(inc.key)}, ${spanText(inc.firstSeen, inc.lastSeen)}, ${inc.state}`;
+    return [h('p', { class: 'summary', attrs: { id: 'incident-summary' }, text: summary }), facts];
+  }
+
+  private incidentAlertRow(a: Alert, open: (seq: number) => void): HTMLTableRowElement {
+    const tr = h(
+      'tr',
+      { class: 'inc-alert', attrs: { tabindex: '0', 'data-seq': String(a.seq), 'aria-selected': 'false', title: `${a.title}\n${a.summary}` } },
+      h('td', { text: String(a.seq) }),
+      h('td', { text: shortTime(a.captureTs) }),
+      h('td', { class: 'value', text: a.presented.number ?? '(no number)' }),
+      h('td', { class: 'value', text: a.network.src }),
+      h('td', { text: a.summary }),
+    );
+    tr.addEventListener('click', () => open(a.seq));
+    tr.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter') return;
+      open(a.seq);
+      e.preventDefault();
+    });
+    return tr;
+  }
+
   // ── counters ───────────────────────────────────────────────────────────────────────────────────────────────
 
+  /** Count an alert received, unless the stored counts already include it. */
+  private count1(a: Alert): void {
+    if (this.baseCounts && a.seq <= this.baseCounts.lastSeq) return;
+    this.ruleCounts.set(a.rule, (this.ruleCounts.get(a.rule) ?? 0) + 1);
+    this.peerCounts.set(peerName(a), (this.peerCounts.get(peerName(a)) ?? 0) + 1);
+  }
+
+  /**
+   * The stored counts, on first paint (issue #20: the counters were empty until the feed's backlog arrived), then
+   * whatever the feed received after them. Without the API (an error), the counters count the feed as before.
+   */
+  private async loadCounts(): Promise<void> {
+    const c = await getJson<AlertCountsJson>('api/counts');
+    if (!c || !Array.isArray(c.rules) || !Array.isArray(c.peers)) return;
+    this.baseCounts = c;
+    this.ruleCounts.clear();
+    this.peerCounts.clear();
+    for (const r of c.rules) this.ruleCounts.set(r.rule, r.count);
+    for (const p of c.peers) {
+      const name = p.peer ?? UNKNOWN_PEER;
+      this.peerCounts.set(name, (this.peerCounts.get(name) ?? 0) + p.count);
+    }
+    for (const a of this.alerts.values()) this.count1(a);
+    this.renderAllCounters();
+  }
+
+  private renderAllCounters(): void {
+    if (this.counterTimer !== undefined) window.clearTimeout(this.counterTimer);
+    this.counterTimer = undefined;
+    this.renderCounters('c-rule', this.ruleCounts, this.fRule);
+    this.renderCounters('c-peer', this.peerCounts, this.fPeer);
+  }
+
   private scheduleCounters(): void {
-    this.counterTimer ??= window.setTimeout(() => {
-      this.counterTimer = undefined;
-      this.renderCounters('c-rule', this.ruleCounts, this.fRule);
-      this.renderCounters('c-peer', this.peerCounts, this.fPeer);
-    }, 150);
+    this.counterTimer ??= window.setTimeout(() => this.renderAllCounters(), 150);
   }
 
   private renderCounters(listId: string, counts: ReadonlyMap<string, number>, select: HTMLSelectElement): void {
@@ -403,6 +829,7 @@ class Page {
         b.addEventListener('click', () => {
           select.value = select.value === name ? '' : name;
           this.applyFilters();
+          this.showTab('alerts');
         });
         return h('li', {}, b, h('span', { class: 'n', text: String(n) }));
       }),
@@ -419,46 +846,51 @@ class Page {
   private select(seq: number): void {
     const a = this.alerts.get(seq);
     if (!a) return;
-    if (this.selected !== undefined) this.rows.get(this.selected)?.setAttribute('aria-selected', 'false');
+    this.clearSelection();
     this.selected = seq;
     this.rows.get(seq)?.setAttribute('aria-selected', 'true');
     this.showAlert(a);
   }
 
-  private showAlert(a: Alert): void {
-    const myToken = ++this.detailToken;
-    if (this.refreshTimer !== undefined) window.clearTimeout(this.refreshTimer);
-    this.detailTitle.replaceChildren(h('span', { class: `badge sev-${a.severity}`, text: a.severity }), ` ${a.title}`);
-    this.detailBody.className = '';
-    this.detailBody.replaceChildren(...this.alertFacts(a), h('p', { class: 'loading', text: 'loading the call’s messages…' }));
-    void this.loadDetail(a, myToken, undefined, LIVE_REFRESH_TIMES);
+  /** Neither an alert nor an incident is selected (one detail pane for both). */
+  private clearSelection(): void {
+    if (this.selected !== undefined) this.rows.get(this.selected)?.setAttribute('aria-selected', 'false');
+    if (this.selectedIncident !== undefined) this.incidentRows.get(this.selectedIncident)?.setAttribute('aria-selected', 'false');
+    this.selected = undefined;
+    this.selectedIncident = undefined;
+    this.incidentView = undefined;
   }
 
-  private async loadDetail(a: Alert, myToken: number, shownMessages: number | undefined, refreshesLeft: number): Promise<void> {
-    let detail: AlertDetailJson | undefined;
+  /** A new detail: earlier loads and refreshes stop; returns whether a load is still for the shown detail. */
+  private newDetail(): () => boolean {
+    const myToken = ++this.detailToken;
+    if (this.refreshTimer !== undefined) window.clearTimeout(this.refreshTimer);
+    this.detailBody.className = '';
+    return () => myToken === this.detailToken;
+  }
+
+  private showAlert(a: Alert): void {
+    const alive = this.newDetail();
+    this.detailTitle.replaceChildren(h('span', { class: `badge sev-${a.severity}`, text: a.severity }), ` ${a.title}`);
+    this.detailBody.replaceChildren(...this.alertFacts(a), h('p', { class: 'loading', text: 'loading the call’s messages…' }));
+    void this.loadDetail(a.seq, this.detailBody, alive, undefined, LIVE_REFRESH_TIMES);
+  }
+
+  /** The alert with its call's messages into `container` (the detail pane, or an incident's sample call). */
+  private async loadDetail(seq: number, container: HTMLElement, alive: () => boolean, shownMessages: number | undefined, refreshesLeft: number): Promise<void> {
     let error: string | undefined;
-    try {
-      const res = await fetch(apiUrl(`api/alerts/${a.seq}`, false), { headers: authHeaders(), cache: 'no-store' });
-      if (res.ok) detail = (await res.json()) as AlertDetailJson;
-      else error = `HTTP ${res.status}`;
-    } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
-    }
-    if (myToken !== this.detailToken) return;
-    if (detail && detail.messages.length !== shownMessages) this.renderDetail(detail);
-    else if (!detail) this.detailBody.querySelector('.loading')?.replaceWith(h('p', { class: 'missing', text: `could not load the call’s messages: ${error ?? 'unknown error'}` }));
+    const detail = await getJson<AlertDetailJson>(`api/alerts/${seq}`, (why) => (error = why));
+    if (!alive()) return;
+    if (detail && detail.messages.length !== shownMessages) this.renderDetail(detail, container);
+    else if (!detail) container.querySelector('.loading')?.replaceWith(h('p', { class: 'missing', text: `could not load the call’s messages: ${error ?? 'unknown error'}` }));
     // A call that is still running gets more messages (180, 200, ACK, BYE): look again for a while.
-    if (refreshesLeft > 0 && detail && Date.now() - Date.parse(a.ts) < 60_000) {
-      this.refreshTimer = window.setTimeout(() => void this.loadDetail(a, myToken, detail.messages.length, refreshesLeft - 1), LIVE_REFRESH_MS);
+    if (refreshesLeft > 0 && detail && Date.now() - Date.parse(detail.alert.ts) < 60_000) {
+      this.refreshTimer = window.setTimeout(() => void this.loadDetail(seq, container, alive, detail.messages.length, refreshesLeft - 1), LIVE_REFRESH_MS);
     }
   }
 
   private alertFacts(a: Alert): HTMLElement[] {
-    const facts = h('dl', { class: 'facts' });
-    const fact = (k: string, v: string | undefined): void => {
-      if (v === undefined || v === '') return;
-      facts.append(h('dt', { text: k }), h('dd', { text: v }));
-    };
+    const { facts, fact } = factList();
     fact('Rule', a.rule);
     fact('Presented', `${a.presented.number ?? '(no number)'} in ${a.presented.header}${a.presented.displayName ? ` ("${a.presented.displayName}")` : ''}`);
     fact('Source', `${a.network.src} → ${a.network.dst} over ${a.network.transport}`);
@@ -488,15 +920,19 @@ class Page {
     return [h('p', { class: 'summary', text: a.summary }), h('h3', { text: 'Why' }), reasons, h('h3', { text: 'Evidence' }), ev, h('h3', { text: 'Network and identity' }), facts];
   }
 
-  /** Summary, reasons and evidence first, then (after the ladder) the network and identity facts. */
-  private splitFacts(a: Alert): { head: HTMLElement[]; tail: HTMLElement[] } {
+  /**
+   * Summary, reasons and evidence first, then (after the ladder) the network and identity facts; `ladderFirst` (an
+   * incident's sample call) keeps only the summary before the ladder.
+   */
+  private splitFacts(a: Alert, ladderFirst: boolean): { head: HTMLElement[]; tail: HTMLElement[] } {
     const all = this.alertFacts(a);
-    return { head: all.slice(0, 5), tail: all.slice(5) };
+    const n = ladderFirst ? 1 : 5;
+    return { head: all.slice(0, n), tail: all.slice(n) };
   }
 
-  private renderDetail(d: AlertDetailJson): void {
+  private renderDetail(d: AlertDetailJson, container: HTMLElement): void {
     const a = d.alert;
-    const { head, tail } = this.splitFacts(a);
+    const { head, tail } = this.splitFacts(a, container !== this.detailBody);
     const parts: HTMLElement[] = [...head];
     const pcap = h('a', { text: 'Download pcap of this call', attrs: { href: apiUrl(d.pcap, true), download: '', id: 'pcap-link' } });
     parts.push(h('div', { class: 'downloads' }, pcap, h('span', { class: 'legend', text: `${d.messages.length} SIP message${d.messages.length === 1 ? '' : 's'}` })));
@@ -504,7 +940,7 @@ class Page {
     if (d.messages.length === 0) {
       pcap.remove();
       parts.push(h('p', { class: 'missing', text: d.missing ?? 'no messages kept for this call' }), ...tail);
-      this.detailBody.replaceChildren(...parts);
+      container.replaceChildren(...parts);
       return;
     }
     const ladderWrap = h('div', { class: 'ladder-wrap', attrs: { id: 'ladder' } });
@@ -527,7 +963,7 @@ class Page {
     parts.push(ladderWrap, rawTitle, raw);
     parts.push(h('p', { class: 'legend' }, h('mark', { text: 'marked' }), ' lines are the headers this rule looked at: ', headers.join(', ') || '(none)'));
     parts.push(...tail);
-    this.detailBody.replaceChildren(...parts);
+    container.replaceChildren(...parts);
     const firstOffending = d.messages.find((m) => m.offending) ?? d.messages[0];
     show(firstOffending?.index ?? 0);
   }

@@ -1,12 +1,13 @@
 /**
  * The live page's style sheet (issue #6), embedded for the same reason as page-html.ts. Colours keep WCAG AA
- * contrast (≥ 4.5:1 for text) on their backgrounds; feed rows have a fixed height so streaming alerts never
- * shift what is on screen; focus is always visible.
+ * contrast (≥ 4.5:1 for text) on their backgrounds; feed and incident rows have a fixed height so streaming alerts
+ * never shift what is on screen; focus is always visible. Alert rows take two lines so the summary has the pane's
+ * whole width (issue #20: at 1280 px it was cut to ~7 characters).
  */
 export const PAGE_CSS = `
 :root {
   --bg: #f6f7f9; --panel: #ffffff; --text: #1b1f24; --muted: #4a5360; --line: #c9cfd8; --accent: #0b57d0;
-  --focus: #0b57d0; --row-h: 32px;
+  --focus: #0b57d0; --row-h: 46px; --inc-row-h: 50px;
   --sev-info-bg: #e6edf7; --sev-info-fg: #1d3557;
   --sev-low-bg: #ddf1e3; --sev-low-fg: #14532d;
   --sev-medium-bg: #fff1c2; --sev-medium-fg: #5c4300;
@@ -44,6 +45,12 @@ a { color: var(--accent); }
 .feed-pane { display: flex; flex-direction: column; padding: 10px; }
 .detail-pane { padding: 12px 16px; overflow: auto; }
 
+.tabs { display: flex; gap: 4px; border-bottom: 1px solid var(--line); margin-bottom: 8px; }
+.tab { border: 1px solid transparent; border-bottom: none; border-radius: 4px 4px 0 0; padding: 5px 14px; font-weight: 600; color: var(--muted); background: none; margin-bottom: -1px; }
+.tab .count { min-width: 0; margin-left: 4px; }
+.tab[aria-selected="true"] { color: var(--text); background: var(--panel); border-color: var(--line); border-bottom: 1px solid var(--panel); }
+.panel { display: flex; flex-direction: column; flex: 1 1 0; min-height: 0; }
+
 .toolbar { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; margin-bottom: 8px; }
 .toolbar label { display: flex; gap: 4px; align-items: center; color: var(--muted); }
 .count { display: inline-block; min-width: 6ch; font-weight: 400; color: var(--muted); font-variant-numeric: tabular-nums; }
@@ -51,22 +58,49 @@ a { color: var(--accent); }
 /* Always laid out, only shown when there is something new: appearing never reflows the toolbar. */
 .new-alerts.idle { visibility: hidden; }
 
-/* rem, not em: the header's smaller font must not narrow its columns. */
-.feed-head, .row { display: grid; grid-template-columns: 2.6rem 4.6rem 5.2rem 12.5rem 8.5rem minmax(6rem, 1fr); gap: 6px; align-items: center; }
+/* rem, not em: the header's smaller font must not narrow its columns. The summary is the row's second line, as wide
+   as the row. */
+.feed-head, .row { display: grid; grid-template-columns: 2.6rem 4.6rem 5.2rem minmax(8rem, 12.5rem) minmax(5rem, 1fr); column-gap: 6px; align-items: center; }
+.row { grid-template-rows: 20px 18px; row-gap: 2px; }
+.row .summary { grid-column: 1 / -1; font-size: 13px; }
 .feed-head { font-size: 12px; color: var(--muted); padding: 0 8px 4px 12px; border-bottom: 1px solid var(--line); scrollbar-gutter: stable; overflow: hidden; }
-.feed { flex: 1 1 0; overflow-y: auto; scrollbar-gutter: stable; min-height: 120px; overflow-anchor: none; contain: strict; }
-.row { height: var(--row-h); padding: 0 8px 0 8px; border-left: 4px solid transparent; border-bottom: 1px solid #eef0f3;
+.feed, .incidents { flex: 1 1 0; overflow-y: auto; scrollbar-gutter: stable; min-height: 120px; overflow-anchor: none; contain: strict; }
+.row, .inc-row { height: var(--row-h); padding: 0 8px 0 8px; border-left: 4px solid transparent; border-bottom: 1px solid #eef0f3;
   white-space: nowrap; cursor: pointer; }
-.row > span { overflow: hidden; text-overflow: ellipsis; }
-.row:hover { background: #f0f4fa; }
-.row[aria-selected="true"] { background: #dbe7fb; }
-.row:focus-visible { outline-offset: -3px; }
+.row > span, .inc-row > span { overflow: hidden; text-overflow: ellipsis; }
+.row:hover, .inc-row:hover { background: #f0f4fa; }
+.row[aria-selected="true"], .inc-row[aria-selected="true"] { background: #dbe7fb; }
+.row:focus-visible, .inc-row:focus-visible { outline-offset: -3px; }
 .row .seq, .row .time { font-variant-numeric: tabular-nums; color: var(--muted); }
-.row.sev-info { border-left-color: #5b7aa6; }
-.row.sev-low { border-left-color: #2f7d4a; }
-.row.sev-medium { border-left-color: #b08600; }
-.row.sev-high { border-left-color: #c4510f; }
-.row.sev-critical { border-left-color: #a8001c; }
+.sev-info:is(.row, .inc-row) { border-left-color: #5b7aa6; }
+.sev-low:is(.row, .inc-row) { border-left-color: #2f7d4a; }
+.sev-medium:is(.row, .inc-row) { border-left-color: #b08600; }
+.sev-high:is(.row, .inc-row) { border-left-color: #c4510f; }
+.sev-critical:is(.row, .inc-row) { border-left-color: #a8001c; }
+
+/* Incident rows, two lines: badge, rule, key, state; then the rate sparkline, count, distinct numbers and span. */
+.inc-row { height: var(--inc-row-h); display: flex; flex-direction: column; justify-content: center; gap: 2px; }
+.inc-row .i-line { display: grid; column-gap: 8px; align-items: center; height: 22px; }
+.inc-row .i-line > span { overflow: hidden; text-overflow: ellipsis; }
+.inc-row .i-head { grid-template-columns: 5.2rem minmax(0, 13.5rem) minmax(0, 1fr) 4.2rem; }
+.inc-row .i-facts { grid-template-columns: 120px 6rem minmax(0, 1fr) minmax(0, 1.15fr); }
+.inc-row .i-rule { font-weight: 600; }
+.inc-row .i-state { text-align: right; font-size: 12px; font-weight: 600; }
+.inc-row .i-state.open { color: var(--bad); }
+.inc-row .i-state.closed { color: var(--muted); }
+.inc-row .i-spark { display: flex; align-items: center; height: 22px; }
+.inc-row .i-count { font-variant-numeric: tabular-nums; }
+.inc-row .i-distinct, .inc-row .i-span { color: var(--muted); font-size: 13px; font-variant-numeric: tabular-nums; }
+svg.spark { display: block; overflow: visible; }
+svg.spark .spark-line { fill: none; stroke: #0b57d0; stroke-width: 1.5; stroke-linejoin: round; }
+svg.spark .spark-area { fill: #dbe7fb; stroke: none; }
+.spark-wrap { border: 1px solid var(--line); border-radius: 4px; background: #fbfcfd; padding: 6px 8px; max-width: 500px; }
+.spark-wrap .legend { margin: 4px 0 0; }
+table.inc-alerts { width: 100%; }
+table.inc-alerts td.value { overflow-wrap: normal; white-space: nowrap; }
+table.inc-alerts tr.inc-alert { cursor: pointer; }
+table.inc-alerts tr.inc-alert:hover { background: #f0f4fa; }
+table.inc-alerts tr.inc-alert[aria-selected="true"] { background: #dbe7fb; }
 .hint { flex: none; font-size: 12px; color: var(--muted); margin: 6px 0; }
 
 .badge { display: inline-block; padding: 1px 6px; border-radius: 3px; font-size: 12px; font-weight: 600; text-align: center; min-width: 4.8em; }
@@ -129,6 +163,6 @@ pre.raw mark { display: block; background: var(--mark-bg); color: var(--mark-fg)
 
 @media (max-width: 900px) {
   .layout { grid-template-columns: 1fr; height: auto; }
-  .feed { height: 50vh; flex: none; }
+  .feed, .incidents { height: 50vh; flex: none; }
 }
 `;
