@@ -134,6 +134,30 @@ export const FIELD_NOTES: Readonly<Record<string, string>> = {
   'threshold[].rule': 'The rule id the threshold applies to.',
   'threshold[].track': '`by_src`: per source address; `by_peer`: per configured peer (all unknown sources share one key); `by_number`: per presented number.',
   'threshold[].count': 'Alerts of one key within the window before they are streamed (the `count`-th and later pass).',
+  cluster: 'Scale-out on NATS JetStream (docs/cluster.md). Absent: the single-node daemon with SQLite, nothing else changes.',
+  'cluster.nats': 'How to reach the NATS servers; any of the NATS auth forms (token, user/pass, TLS client certificate).',
+  'cluster.nats.servers': 'NATS URLs (`nats://host:4222`); the client fails over between them.',
+  'cluster.nats.token': 'NATS token auth.',
+  'cluster.nats.user': 'NATS user (with `pass`).',
+  'cluster.nats.pass': 'NATS password (with `user`).',
+  'cluster.nats.tls': 'TLS to the NATS servers: PEM files, relative to the config file.',
+  'cluster.nats.tls.ca': 'CA certificate(s) to verify the servers.',
+  'cluster.nats.tls.cert': 'Client certificate (with `key`).',
+  'cluster.nats.tls.key': 'Client private key.',
+  'cluster.role': 'Roles of this process: `sensor` (sources, per-call rules, publishes alerts and facts), `correlator` (cross-call rules over its shards), `gateway` (WebSocket, API, page from the alert stream).',
+  'cluster.sensorId': 'This sensor\'s unique name; required with the sensor role, in every alert\'s `network.sensor`.',
+  'cluster.shards': 'Correlation shards: facts are spread over them by window key. Every node of a cluster must agree.',
+  'cluster.ownShards': 'Shards this correlator owns; default all.',
+  'cluster.reorderMs': 'How long a correlator holds each fact (wall time) to process facts of several sensors in capture-time order.',
+  'cluster.stream': 'The JetStream streams this cluster uses.',
+  'cluster.stream.replicas': 'Replicas of each stream (1–5; 3 survives the loss of one server).',
+  'cluster.stream.maxAge': 'How long the alert stream keeps alerts (`30d`, `12h`).',
+  'cluster.stream.factMaxAge': 'How long facts are kept; default the longest enabled rule window (what a restarted correlator replays).',
+  'cluster.stream.duplicateWindow': 'JetStream duplicate window of the alert stream; default the fact retention + 10 min, so a replaying correlator raises nothing twice.',
+  'cluster.buffer': 'What a sensor holds while NATS is unreachable; beyond it the oldest is dropped and counted.',
+  'cluster.buffer.maxAlerts': 'Alerts a sensor buffers unacknowledged.',
+  'cluster.buffer.maxFacts': 'Facts a sensor buffers unacknowledged.',
+  'peers[].match.sensorId': 'Only traffic seen by this cluster sensor (`cluster.sensorId`): each sensor matches the peer configured for its own copy of a call.',
   'threshold[].seconds': 'Window length in seconds of capture time, opened by a key\'s first alert.',
 };
 
@@ -231,7 +255,7 @@ function accepts(s: Schema): string {
     case 'string': {
       const regex = checksOf(d).find((c) => c.check === 'string_format' && c.format === 'regex');
       const len = lengthText(d, 'character');
-      text = regex?.pattern ? `text matching ${code(String(regex.pattern))}` : len ? `text (${len})` : 'text';
+      text = regex?.pattern ? `text matching ${code(String(regex.pattern)).replace(/\|/g, '\\|')}` : len ? `text (${len})` : 'text';
       break;
     }
     case 'number':

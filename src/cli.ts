@@ -151,13 +151,13 @@ export function buildProgram(): Command {
           buf += JSON.stringify(messageJson(e, files.length > 1 ? file : undefined)) + '\n';
         },
         report,
-        undefined,
-        1,
-        async () => {
-          if (buf.length === 0) return;
-          const out = buf;
-          buf = '';
-          await write(out);
+        {
+          afterChunk: async () => {
+            if (buf.length === 0) return;
+            const out = buf;
+            buf = '';
+            await write(out);
+          },
         },
       );
       await write(buf);

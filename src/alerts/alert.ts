@@ -72,6 +72,10 @@ export interface Alert {
     origin: string;
     /** For HEP input: the capture agent that reported the call (added in issue #16; absent otherwise). */
     agent?: AlertAgent;
+    /** Scale-out (issue #22): the sensor that raised the alert, or whose fact a correlator raised it from. */
+    sensor?: string;
+    /** Scale-out: every sensor that saw the call (the gateway merges the sightings), sorted. */
+    sensors?: string[];
   };
   reasons: string[];
   evidence: AlertEvidence[];

@@ -1,9 +1,9 @@
 /** `spoofwatch analyze` and `spoofwatch messages`: offline runs of the pipeline over capture files. */
 import { countAnomaly } from '../anomalies.js';
 import { isStreamed, type Alert } from '../alerts/alert.js';
-import type { Config } from '../config/index.js';
+import type { Config, LimitsConfig } from '../config/index.js';
 import { Analyzer } from '../pipeline/analyzer.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
+import { Ingest, ingestLimitsOf, type SipEvent } from '../pipeline/ingest.js';
 import { openCapture, type CaptureError } from '../sources/capture/index.js';
 import { decodeInWorker } from '../pipeline/threaded.js';
 import type { CallRecord } from '../correlate/calls.js';
@@ -169,23 +169,31 @@ function fileProgress(file: string, progress: ProgressSink | undefined) {
   };
 }
 
+export interface RunFilesOptions {
+  readonly progress?: ProgressSink;
+  /** 1: everything on this thread; more: each capture is read and decoded in a worker thread (identical results). */
+  readonly threads?: number;
+  /**
+   * Awaited after each read chunk's frames went through (both thread modes: the worker's batches wait for it before
+   * they are acknowledged): a consumer that writes the events out (hep-send) drains them here, so memory stays
+   * bounded whatever the capture size.
+   */
+  readonly afterChunk?: () => Promise<void>;
+  /** The config's bounds for each capture's decoder and stream framers (issue #18); Ingest's defaults when absent. */
+  readonly limits?: LimitsConfig;
+}
+
 /** Read each capture in turn through its own Ingest (frame numbers are per file) into one Analyzer. */
 export async function runFiles(
   files: readonly string[],
   onEvent: (e: SipEvent, file: string) => void,
   report: RunReport,
-  progress?: ProgressSink,
-  threads = 1,
-  /**
-   * Awaited after each read chunk's frames went through (one thread only): a consumer that writes the events out
-   * (hep-send) drains them here, so memory stays bounded whatever the capture size.
-   */
-  afterChunk?: () => Promise<void>,
+  { progress, threads = 1, afterChunk, limits }: RunFilesOptions = {},
 ): Promise<void> {
-  // (both paths honour afterChunk: the worker's batches wait for it before they are acknowledged)
   for (const file of files) {
     let sip = 0;
     const ingest = new Ingest({
+      ...(limits ? ingestLimitsOf(limits) : {}),
       origin: file,
       onMessage: (e) => {
         sip++;
@@ -221,15 +229,11 @@ async function readHere(file: string, ingest: Ingest, bar: ReturnType<typeof fil
   const reader = openCapture(file);
   const timer = setInterval(() => bar.update(reader.bytesRead, reader.fileSize), 250);
   try {
-    if (!afterChunk) {
-      const summary = await reader.forEach((frame) => ingest.pushFrame(frame));
-      return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error), notDecoded: ingest.decodeStats.notDecoded };
-    }
-    for await (const batch of reader.batches()) {
-      for (const frame of batch) ingest.pushFrame(frame);
-      await afterChunk();
-    }
-    return { format: reader.format, bytesRead: reader.bytesRead, frames: reader.frames, error: errorOf(reader.error), notDecoded: ingest.decodeStats.notDecoded };
+    // Frames go to ingest as the parser finds them, also when output back-pressure waits between chunks: a batch array
+    // of a chunk's frames kept them alive across young-generation GCs (analyze --format ndjson of 500k bench
+    // messages, one core: scavenges 3.6 -> 5.6 ms each, GC 0.3 -> 0.5 s).
+    const summary = await reader.forEach((frame) => ingest.pushFrame(frame), afterChunk);
+    return { format: summary.format, bytesRead: summary.bytesRead, frames: summary.frames, error: errorOf(summary.error), notDecoded: ingest.decodeStats.notDecoded };
   } finally {
     clearInterval(timer);
     bar.update(reader.bytesRead, reader.fileSize, true);
@@ -341,9 +345,7 @@ export async function analyzeFiles(
       analyzer.handle(e);
     },
     report,
-    progress,
-    options.threads ?? 1,
-    options.afterChunk,
+    { progress, threads: options.threads, afterChunk: options.afterChunk, limits: config.limits },
   );
   if (alertsNotKept > 0 || callsNotKept > 0) report.notKept = { alerts: alertsNotKept, alertedCalls: callsNotKept };
   for (const [method, n] of byMethod) report.byMethod[method] = n;

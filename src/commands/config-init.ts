@@ -211,7 +211,7 @@ export async function learnFromCaptures(files: readonly string[], config: Config
         return;
       }
       // The identities the analyzer just judged, normalised the same way (home country: the peer is not known yet).
-      const facts = buildFacts({ msg, meta, callId: msg.callId, initialInvite: true, peer: undefined, peerTransportMismatch: undefined, country: config.homeCountry }, true, NO_SHAKEN, 1);
+      const facts = buildFacts({ msg, meta, callId: msg.callId, initialInvite: true, peer: undefined, peerTransportMismatch: undefined, country: config.homeCountry, numbers: analyzer.numbers }, true, NO_SHAKEN, 1);
       const numbers = new Set<string>();
       for (const id of [facts.from, ...facts.pai]) {
         if (!id) continue;
@@ -223,6 +223,7 @@ export async function learnFromCaptures(files: readonly string[], config: Config
       calls.set(msg.callId, { source: src, numbers: [...numbers] });
     },
     report,
+    { limits: config.limits },
   );
 
   // Flagged calls teach nothing; the numbers their findings name are left out for their source.

@@ -85,7 +85,7 @@ export async function hepSend(files: readonly string[], o: HepSendOptions): Prom
     }
   };
   try {
-    await runFiles(files, (e) => pending.push(hepPacketOf(e, o.captureId, o.hepVersion)), report, undefined, 1, drain);
+    await runFiles(files, (e) => pending.push(hepPacketOf(e, o.captureId, o.hepVersion)), report, { afterChunk: drain });
     await drain(); // what each file's end flushed
   } finally {
     await sink.close();

@@ -41,6 +41,7 @@ export function describeConfig(config: Config): string {
       p.match.port !== undefined ? `port ${p.match.port}` : '',
       p.match.transport !== undefined ? p.match.transport.join(',') : '',
       p.match.hepCaptureId !== undefined ? `hep ${p.match.hepCaptureId}` : '',
+      p.match.sensorId !== undefined ? `sensor ${p.match.sensorId}` : '',
     ].filter((s) => s !== '');
     const numbers = p.any
       ? 'any number'

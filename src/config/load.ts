@@ -162,13 +162,13 @@ function crossCheck(cfg: ConfigFile): string[] {
   cfg.peers.forEach((p, i) => {
     const t = p.match.transport === undefined ? '*' : [...p.match.transport].sort().join(',');
     p.match.cidrs.forEach((cidr, j) => {
-      const key = `${cidr}|${p.match.port ?? '*'}|${t}|${p.match.hepCaptureId ?? '*'}`;
+      const key = `${cidr}|${p.match.port ?? '*'}|${t}|${p.match.hepCaptureId ?? '*'}|${p.match.sensorId ?? '*'}`;
       const other = matchKeys.get(key);
       if (other === undefined) matchKeys.set(key, i);
       else if (other !== i) {
         const otherName = cfg.peers[other]?.name ?? '';
         errors.push(
-          `peers[${i}].match.cidrs[${j}]: "${cidr}" with the same port, transport and HEP capture id is already matched by peers[${other}] ("${otherName}")`,
+          `peers[${i}].match.cidrs[${j}]: "${cidr}" with the same port, transport, HEP capture id and sensor is already matched by peers[${other}] ("${otherName}")`,
         );
       }
     });
@@ -244,6 +244,7 @@ function buildConfig(f: ConfigFile): Config {
       ...(p.match.port !== undefined ? { port: p.match.port } : {}),
       ...(p.match.transport !== undefined ? { transport: p.match.transport } : {}),
       ...(p.match.hepCaptureId !== undefined ? { hepCaptureId: p.match.hepCaptureId } : {}),
+      ...(p.match.sensorId !== undefined ? { sensorId: p.match.sensorId } : {}),
     },
     trust: p.trust,
     class: p.class,
@@ -275,6 +276,7 @@ function buildConfig(f: ConfigFile): Config {
     incidents: f.incidents,
     suppress: f.suppress,
     threshold: f.threshold,
+    ...(f.cluster !== undefined ? { cluster: f.cluster } : {}),
   };
 }
 

@@ -70,6 +70,8 @@ const peerSchema = z.strictObject({
       .transform((t) => (typeof t === 'string' ? [t] : t))
       .optional(),
     hepCaptureId: z.number().int().min(0).max(0xffffffff).optional(),
+    /** Cluster mode (issue #22): only traffic this sensor (`cluster.sensorId`) captured. */
+    sensorId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (1-64)').optional(),
   }),
   trust: z.enum(PEER_TRUST),
   class: z.enum(PEER_CLASSES),
@@ -387,6 +389,47 @@ const incidentsSchema = z.strictObject({
     .default({}),
 });
 
+
+/**
+ * `cluster` (issue #22): roles of this process on a NATS JetStream cluster (src/cluster). Absent: the single-node
+ * daemon on SQLite, unchanged. Durations are `<n>s|m|h|d` strings (`30d`).
+ */
+const durationSchema = z.string().regex(/^[0-9]+(\.[0-9]+)?(ms|s|m|h|d)$/, 'expected a duration like 500ms, 90s, 10m, 1h or 30d');
+const CLUSTER_ROLES = ['sensor', 'correlator', 'gateway'] as const;
+const clusterSchema = z
+  .strictObject({
+    nats: z.strictObject({
+      servers: z.array(nonEmptyString).min(1),
+      token: nonEmptyString.optional(),
+      user: nonEmptyString.optional(),
+      pass: z.string().optional(),
+      tls: z.strictObject({ ca: nonEmptyString.optional(), cert: nonEmptyString.optional(), key: nonEmptyString.optional() }).optional(),
+    }),
+    role: z.array(z.enum(CLUSTER_ROLES)).min(1).default([...CLUSTER_ROLES]),
+    /** Unique per sensor; a NATS KV key part, so letters, digits, `-` and `_`. */
+    sensorId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ only (1-64)').optional(),
+    shards: positiveInt.max(1024).default(16),
+    /** Shards this correlator owns; default all. */
+    ownShards: z.array(z.number().int().min(0)).min(1).optional(),
+    /** Wall time a correlator holds each fact to release a shard's facts in capture-time order. */
+    reorderMs: z.number().int().min(0).max(60_000).default(500),
+    stream: z
+      .strictObject({
+        replicas: z.number().int().min(1).max(5).default(3),
+        maxAge: durationSchema.default('30d'),
+        factMaxAge: durationSchema.optional(),
+        duplicateWindow: durationSchema.optional(),
+      })
+      .prefault({}),
+    buffer: z.strictObject({ maxAlerts: positiveInt.default(20_000), maxFacts: positiveInt.default(100_000) }).prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.role.includes('sensor') && c.sensorId === undefined) ctx.addIssue({ code: 'custom', path: ['sensorId'], message: 'required with the sensor role' });
+    for (const [i, n] of (c.ownShards ?? []).entries()) {
+      if (n >= c.shards) ctx.addIssue({ code: 'custom', path: ['ownShards', i], message: `shard ${n} does not exist (shards: ${c.shards})` });
+    }
+  });
+
 export const configFileSchema = z.strictObject({
   homeCountry: countrySchema.default('NL'),
   /** Country rule packs applied besides the home country's (src/identity/packs): NL, GB, DE, US, AU. */
@@ -402,6 +445,7 @@ export const configFileSchema = z.strictObject({
   incidents: incidentsSchema.prefault({}),
   suppress: z.array(suppressSchema).max(10_000).default([]),
   threshold: z.array(thresholdSchema).max(1_000).default([]),
+  cluster: clusterSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

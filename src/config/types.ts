@@ -22,6 +22,8 @@ export interface PeerMatchConfig {
   readonly transport?: readonly Transport[];
   /** HEP capture agent id the peer's traffic is captured by. */
   readonly hepCaptureId?: number;
+  /** Cluster mode (issue #22): the sensor (`cluster.sensorId`) that captures the peer's traffic. */
+  readonly sensorId?: string;
 }
 
 export interface PeerConfig {
@@ -251,4 +253,37 @@ export interface Config {
   readonly suppress?: readonly SuppressConfig[];
   /** Thresholds, at most one per rule (issue #19); absent means none. */
   readonly threshold?: readonly ThresholdConfig[];
+  /** Scale-out roles on NATS JetStream (issue #22); absent: the single-node daemon. */
+  readonly cluster?: ClusterConfig;
+}
+
+export type ClusterRole = 'sensor' | 'correlator' | 'gateway';
+
+/** `cluster` in the config (issue #22; used by src/cluster). Durations are strings like `30d`, `10m`, `500ms`. */
+export interface ClusterConfig {
+  readonly nats: {
+    readonly servers: readonly string[];
+    readonly token?: string | undefined;
+    readonly user?: string | undefined;
+    readonly pass?: string | undefined;
+    readonly tls?: { readonly ca?: string | undefined; readonly cert?: string | undefined; readonly key?: string | undefined } | undefined;
+  };
+  readonly role: readonly ClusterRole[];
+  /** Required with the sensor role; in every alert's `network.sensor`. */
+  readonly sensorId?: string | undefined;
+  readonly shards: number;
+  /** Shards this correlator owns; default all. */
+  readonly ownShards?: readonly number[] | undefined;
+  /** Wall-time hold of each fact in a correlator's reorder buffer (ms). */
+  readonly reorderMs: number;
+  readonly stream: {
+    readonly replicas: number;
+    readonly maxAge: string;
+    /** Fact retention; default the longest enabled window. */
+    readonly factMaxAge?: string | undefined;
+    /** JetStream duplicate window of the alert stream; default fact retention + 10 min. */
+    readonly duplicateWindow?: string | undefined;
+  };
+  /** Sensor buffers while NATS is unreachable. */
+  readonly buffer: { readonly maxAlerts: number; readonly maxFacts: number };
 }

@@ -9,7 +9,7 @@ import { tsMillis } from '../types.js';
 import { messageAnomalies, type SipMessage } from '../sip/message.js';
 import type { Invalid, NameAddr, Params, Uri } from '../sip/model.js';
 import { userGuess, userOf } from '../sip/uri.js';
-import { normaliseNumber, type NormalisedNumber, type NumberCategory } from '../identity/numbers.js';
+import type { NormalisedNumber, NumberCategory, NumberNormaliser } from '../identity/numbers.js';
 import type { CallFacts, Num, PeerFacts, PresentedIdentity, ShakenOutcome } from '../rules/types.js';
 
 export interface MessageMeta {
@@ -74,10 +74,11 @@ class LazyE164 {
     readonly e164: string,
     private readonly input: string,
     private readonly country0: string,
+    private readonly numbers: NumberNormaliser,
   ) {}
 
   private resolved(): NormalisedNumber {
-    return (this.full ??= normaliseNumber(this.input, this.country0));
+    return (this.full ??= this.numbers.normalise(this.input, this.country0));
   }
 
   get valid(): boolean {
@@ -111,16 +112,16 @@ const PLAIN_E164 = /^\+[1-9][0-9]{5,14}$/;
  * The number of a URI. `full` (From, PAI: the CLI candidates) normalises now; otherwise a number already in
  * plain E.164 is canonical as written and the rest of the work is deferred to first use (LazyE164).
  */
-function numOfUri(uri: Uri | Invalid, country: string, full: boolean): Num {
-  if (uri.kind === 'invalid') return numOfGuess(uri.raw, country);
+function numOfUri(uri: Uri | Invalid, country: string, numbers: NumberNormaliser, full: boolean): Num {
+  if (uri.kind === 'invalid') return numOfGuess(uri.raw, country, numbers);
   const text = numberText(uri);
   if (text === undefined) return { kind: 'none' };
   if (!full) {
     const semi = text.indexOf(';');
     const main = semi < 0 ? text : text.slice(0, semi);
-    if (PLAIN_E164.test(main)) return new LazyE164(main, text, country);
+    if (PLAIN_E164.test(main)) return new LazyE164(main, text, country, numbers);
   }
-  return toNum(normaliseNumber(text, country));
+  return toNum(numbers.normalise(text, country));
 }
 
 const NO_NUMBER: Num = { kind: 'none' };
@@ -130,9 +131,9 @@ const NO_NUMBER: Num = { kind: 'none' };
  * normalised so that the number rules evaluate it; no number at all when there is none. Never the raw text: an
  * alert's presented number is a number or a URI user (issue #16.2).
  */
-function numOfGuess(text: string, country: string): Num {
+function numOfGuess(text: string, country: string, numbers: NumberNormaliser): Num {
   const user = userGuess(text);
-  return user === undefined ? NO_NUMBER : toNum(normaliseNumber(user, country));
+  return user === undefined ? NO_NUMBER : toNum(numbers.normalise(user, country));
 }
 
 /** URI user params (verstat lives in the user part of sip: URIs, RFC 8588) merged with URI and header params. */
@@ -163,18 +164,19 @@ export function identityOf(
   header: string,
   na: NameAddr | Invalid | undefined,
   country: string,
+  numbers: NumberNormaliser,
   extra?: Record<string, string>,
   full = true,
 ): PresentedIdentity | undefined {
   if (!na) return undefined;
   if (na.kind === 'invalid') {
     // Nothing extractable even leniently (parseNameAddrLenient): the user a phone would show, if any, never the line.
-    return { header, raw: na.raw, uri: '', user: userGuess(na.raw), num: numOfGuess(na.raw, country), params: {} };
+    return { header, raw: na.raw, uri: '', user: userGuess(na.raw), num: numOfGuess(na.raw, country, numbers), params: {} };
   }
   const user = na.uri.kind === 'invalid' ? userGuess(na.uri.raw) : userOf(na.uri);
   const params = paramsOf(na);
   if (extra) for (const k in extra) if (params[k] === undefined) params[k] = extra[k]!;
-  return { header, raw: na.raw, display: na.display, uri: na.uri.raw, user, num: numOfUri(na.uri, country, full), params };
+  return { header, raw: na.raw, display: na.display, uri: na.uri.raw, user, num: numOfUri(na.uri, country, numbers, full), params };
 }
 
 /**
@@ -190,11 +192,12 @@ class DeferredFrom implements PresentedIdentity {
     readonly text: string,
     private readonly msg: SipMessage,
     private readonly country: string,
+    private readonly numbers: NumberNormaliser,
   ) {}
 
   private get id(): PresentedIdentity {
     // The message has a From header (its text is `text`), so the parse gives an identity.
-    return (this.parsed ??= identityOf('From', this.msg.from, this.country, undefined, false)!);
+    return (this.parsed ??= identityOf('From', this.msg.from, this.country, this.numbers, undefined, false)!);
   }
 
   get raw(): string {
@@ -226,7 +229,7 @@ class DeferredFrom implements PresentedIdentity {
   }
 }
 
-function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: string): PresentedIdentity | undefined {
+function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: string, numbers: NumberNormaliser): PresentedIdentity | undefined {
   if (!uri) return undefined;
   const user = uri.kind === 'invalid' ? userGuess(uri.raw) : userOf(uri);
   return {
@@ -235,7 +238,7 @@ function uriIdentity(header: string, uri: Uri | Invalid | undefined, country: st
     display: undefined,
     uri: uri.raw,
     user,
-    num: numOfUri(uri, country, false),
+    num: numOfUri(uri, country, numbers, false),
     params: uri.kind === 'sip' || uri.kind === 'tel' ? { ...uri.params } : {},
   };
 }
@@ -244,12 +247,13 @@ function listOf<T extends NameAddr>(
   header: string,
   values: ReadonlyArray<T | Invalid>,
   country: string,
+  numbers: NumberNormaliser,
   extra?: (v: T) => Record<string, string>,
   full = false,
 ): PresentedIdentity[] {
   const out: PresentedIdentity[] = [];
   for (const v of values) {
-    const id = identityOf(header, v, country, v.kind === 'invalid' || !extra ? undefined : extra(v as T), full);
+    const id = identityOf(header, v, country, numbers, v.kind === 'invalid' || !extra ? undefined : extra(v as T), full);
     if (id) out.push(id);
   }
   return out;
@@ -271,6 +275,8 @@ export interface FactsInput {
   readonly peerTransportMismatch: string | undefined;
   /** Country used to normalise numbers: the peer's, else the home country. */
   readonly country: string;
+  /** The number normaliser with its bounded cache (`limits.numberCache`): the Analyzer's. */
+  readonly numbers: NumberNormaliser;
 }
 
 /** CallFacts with writable fields: the Analyzer completes `shaken` and `concurrentSameCli` on the object built here. */
@@ -285,7 +291,7 @@ const NO_STRINGS: readonly string[] = Object.freeze([]);
  * when absent: no spreads, which cost more than the rest of the work on the per-message path.
  */
 export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutcome, concurrentSameCli: number): MutableCallFacts {
-  const { msg, meta, country } = input;
+  const { msg, meta, country, numbers } = input;
   const anomalies = malformedOf(messageAnomalies(msg));
   const facts: MutableCallFacts = {
     callId: input.callId,
@@ -302,7 +308,7 @@ export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutco
     peer: input.peer,
     peerTransportMismatch: input.peerTransportMismatch,
     // Outside initial INVITEs no rule reads more of From than its text unless it alerts.
-    from: full ? identityOf('From', msg.from, country, undefined, true) : deferredFrom(msg, country),
+    from: full ? identityOf('From', msg.from, country, numbers, undefined, true) : deferredFrom(msg, country, numbers),
     to: undefined,
     requestUri: undefined,
     pai: NO_IDENTITIES,
@@ -321,23 +327,23 @@ export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutco
   if (!full) return facts;
   const dateText = msg.header('date');
   const dateMs = dateText ? Date.parse(dateText) : NaN;
-  facts.to = identityOf('To', msg.to, country, undefined, false);
-  if (msg.kind === 'request') facts.requestUri = uriIdentity('Request-URI', msg.requestUri, country);
+  facts.to = identityOf('To', msg.to, country, numbers, undefined, false);
+  if (msg.kind === 'request') facts.requestUri = uriIdentity('Request-URI', msg.requestUri, country, numbers);
   if (msg.rpid.length > 0) {
-    const rpidAll = listOf('Remote-Party-ID', msg.rpid, country, (r) => ({
+    const rpidAll = listOf('Remote-Party-ID', msg.rpid, country, numbers, (r) => ({
       ...(r.party !== undefined ? { party: r.party } : {}),
       ...(r.screen !== undefined ? { screen: r.screen } : {}),
       ...(r.privacy !== undefined ? { privacy: r.privacy } : {}),
     }));
     facts.rpid = rpidAll.find((r) => (r.params['party'] ?? 'calling').toLowerCase() === 'calling');
   }
-  facts.pai = listOf('P-Asserted-Identity', msg.pai, country, undefined, true);
-  facts.ppi = listOf('P-Preferred-Identity', msg.ppi, country);
-  facts.diversion = listOf('Diversion', msg.diversion, country, (d) => ({
+  facts.pai = listOf('P-Asserted-Identity', msg.pai, country, numbers, undefined, true);
+  facts.ppi = listOf('P-Preferred-Identity', msg.ppi, country, numbers);
+  facts.diversion = listOf('Diversion', msg.diversion, country, numbers, (d) => ({
     ...(d.counter !== undefined ? { counter: String(d.counter) } : {}),
     ...(d.reason !== undefined ? { reason: d.reason } : {}),
   }));
-  facts.historyInfo = listOf('History-Info', msg.historyInfo, country, (h) => ({
+  facts.historyInfo = listOf('History-Info', msg.historyInfo, country, numbers, (h) => ({
     ...(h.index !== undefined ? { index: h.index } : {}),
     ...(h.mp !== undefined ? { mp: h.mp } : {}),
   }));
@@ -347,9 +353,9 @@ export function buildFacts(input: FactsInput, full: boolean, shaken: ShakenOutco
   return facts;
 }
 
-function deferredFrom(msg: SipMessage, country: string): PresentedIdentity | undefined {
+function deferredFrom(msg: SipMessage, country: string, numbers: NumberNormaliser): PresentedIdentity | undefined {
   const text = msg.header('from');
-  return text === undefined ? undefined : new DeferredFrom(text, msg, country);
+  return text === undefined ? undefined : new DeferredFrom(text, msg, country, numbers);
 }
 
 export const NO_SHAKEN: ShakenOutcome = { status: 'none' };

@@ -30,6 +30,9 @@ import { DnoWatch, readDnoInWorker } from './dno-watch.js';
 import { INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
 import { AlertGate } from '../incidents/gate.js';
+import { DaemonParts } from './parts.js';
+import { ClusterNode } from '../cluster/node.js';
+import { streamSeqPersistence } from '../cluster/gateway.js';
 
 /** Command-line overrides of config values (DESIGN.md §5 "Defaults": each default has a flag). */
 export interface DaemonFlags {
@@ -112,6 +115,8 @@ export interface DaemonHandle {
   readonly incidents: LiveIncidents;
   /** Suppression and thresholds (issue #19): marks alerts before they are stored. */
   readonly gate: AlertGate;
+  /** The scale-out roles (issue #22), when the config has a `cluster` section. */
+  readonly cluster: ClusterNode | undefined;
   config(): Config;
   /** Swap peers, lists and rules keeping call state; an invalid config is rejected and the old one kept. */
   reload(config: Config): { ok: true } | { ok: false; error: string };
@@ -119,8 +124,13 @@ export interface DaemonHandle {
   sources(): SourceStatus[];
   /** Poll the watched folder now (tests). */
   pollWatch(): Promise<void>;
-  /** Drain queues, close WebSocket clients with 1001, close sockets and the store. */
+  /**
+   * Stop every part in the reverse of the order they started (sources, then the alert queues drained, WebSocket
+   * clients closed with 1001, the HTTP server, … the store last).
+   */
   stop(): Promise<void>;
+  /** The parts' start order, and their stop order once stopped (its reverse). */
+  readonly parts: { readonly startOrder: readonly string[]; readonly stopOrder: readonly string[] };
 }
 
 function hostForUrl(host: string): string {
@@ -176,17 +186,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       },
     });
   }
-  const cleanups: (() => Promise<void> | void)[] = [
-    () => store.close(),
-    async () => {
-      await checkpointer?.close();
-      evidence.close();
-      evidenceStore.close();
-      closeWeb(store);
-    },
-  ];
+  // One start order, its reverse the one stop order (also when starting fails half-way).
+  const parts = new DaemonParts();
+  parts.started('alert store', () => store.close());
+  parts.started('evidence', async () => {
+    evidence.close(); // saves the alerted calls still pending
+    await checkpointer?.close();
+    evidenceStore.close();
+    closeWeb(store);
+  });
+  const stopParts = (): Promise<void> =>
+    parts.stopAll((part, err) => log.error('stopping a part failed', { part, error: err instanceof Error ? err.message : String(err) }));
   const fail = async (e: unknown): Promise<never> => {
-    for (const c of cleanups.reverse()) await c();
+    await stopParts();
     throw e;
   };
 
@@ -201,8 +213,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
   // The store numbers alerts in the write that stores them; nothing is announced before that (issue #17). While it
   // refuses writes, alerts spill (bounded), the write is retried, /healthz says 503 and the log says so once.
+  // Cluster gateway (issue #22): the store is a projection of the alert stream and keeps the stream's sequence as seq.
+  const gatewayRole = config.cluster?.role.includes('gateway') === true;
   const bus = new AlertBus({
-    store,
+    store: gatewayRole ? streamSeqPersistence(store) : store,
     maxSpill: limits.alertSpill,
     onCommitted: (a) => {
       metrics?.alert(a);
@@ -226,11 +240,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   let analyzerErrors = 0;
   let lastAnalyzerErrorLog = 0;
   const sources: LiveSource[] = [];
+  // Scale-out roles (issue #22), only with a `cluster` section: a sensor publishes its alerts (and facts) to NATS
+  // JetStream instead of this bus; a gateway fills this bus from the alert stream.
+  const cluster = config.cluster
+    ? new ClusterNode({
+        config,
+        log,
+        bus,
+        store,
+        evidenceOf: (callId) => evidence.messages(callId),
+        saveEvidence: (callId, messages) => evidenceStore.saveMany([{ callId, messages }]),
+      })
+    : undefined;
+  if (cluster) parts.started('cluster', () => cluster.stop());
   const analyzer = new Analyzer(
     config,
-    (alert) => void bus.publish(gate.mark(alert)),
+    cluster ? (alert) => cluster.onSensorAlert(gate.mark(alert)) : (alert) => void bus.publish(gate.mark(alert)),
     undefined,
     evidence.buffer,
+    cluster?.analyzerHooks,
   );
   // Do-not-originate files: loaded with the policy; reported here at start, on SIGHUP and when they change.
   const logDno = (when: string): void => {
@@ -286,7 +314,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
           onError: (dir, err) => log.error('cannot watch a do-not-originate folder; changes are read on SIGHUP only', { dir, error: err.message }),
         });
   let dnoWatch = watchDno(config.lists.doNotOriginateFiles);
-  cleanups.push(() => dnoWatch?.close());
+  parts.started('do-not-originate watch', () => dnoWatch?.close());
   const onMessage = (e: SipEvent): void => {
     try {
       analyzer.handle(e);
@@ -316,7 +344,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     onEvent: (event, meta) => log.warn(event, meta),
     openIncidents: () => incidents?.grouper.openIncidents() ?? [],
   });
-  cleanups.push(() => hub.stop());
+  parts.started('websocket hub', () => hub.stop());
 
   // Incidents a previous run left open cannot grow any more (their grouping state is gone): closed as they were.
   for (let page = store.queryIncidents({ state: 'open', limit: 1000 }); page.length > 0; page = store.queryIncidents({ state: 'open', limit: 1000 })) {
@@ -341,7 +369,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     },
   });
   incidents = live;
-  cleanups.push(() => live.stop());
+  parts.started('incidents', () => live.stop());
 
   let httpDropped = 0;
   let httpConnections: () => number = () => 0;
@@ -365,7 +393,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         { bound: 'evidencePinnedBytes', limit: eb.limits.maxPinnedBytes, used: bytes.pinned, evictions: eb.stats.droppedPinnedCalls },
         { bound: 'alertSpill', limit: bus$.maxSpill, used: bus$.pendingPersist, evictions: bus$.spillDropped },
         { bound: 'windowKeys', limit: limits.windowKeys, used: win.keys, evictions: win.evicted },
-        { bound: 'peerCache', limit: limits.peerCache, used: analyzer.peers.cachedAddresses, evictions: 0 },
+        { bound: 'peerCache', limit: limits.peerCache, used: analyzer.peers.cachedAddresses, evictions: analyzer.peers.cacheEvictions },
+        { bound: 'numberCache', limit: analyzer.numbers.maxSize, used: analyzer.numbers.size, evictions: analyzer.numbers.evictions },
         { bound: 'sinkQueue', limit: limits.sinkQueue, used: ws.queued, evictions: ws.dropped },
         { bound: 'wsClients', limit: limits.wsClients, used: ws.clients, evictions: ws.refused },
         { bound: 'wsBufferBytes', limit: limits.wsBufferBytes, used: ws.bufferedBytes, evictions: ws.slowClosed },
@@ -381,11 +410,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     const writable = persist.ok && store.writable();
     const list = sources.map((s) => s.status());
     // A HEP source whose agents' packets are all rejected (wrong version, broken sender) hears nothing: not healthy.
-    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected);
+    const clusterHealth = cluster?.health();
+    const ok = writable && list.every((s) => s.up && !s.hepAgentsRejected) && clusterHealth?.ok !== false;
     const spill = bus.stats();
     return {
       ok,
       status: ok ? 'ok' : 'degraded',
+      ...(clusterHealth ? { cluster: clusterHealth } : {}),
       ...(persist.ok
         ? {}
         : {
@@ -430,7 +461,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   } catch (e) {
     return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${srv.host}:${srv.port} (HTTP): ${(e as Error).message}`));
   }
-  cleanups.push(() => http.close());
+  parts.started('http server', () => http.close());
+  // Stopped before the server: clients get a 1001 close frame, not a cut connection.
+  parts.started('websocket clients', () => hub.closeAll(1001, 'server shutting down'));
+  // Stopped once the sources are (no new alerts): what is queued is stored and sent before the clients go.
+  parts.started('alert delivery', async () => {
+    bus.flush();
+    await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+    while (bus.stats().pendingPersist > 0 && bus.flush()); // a backlog longer than one batch
+    const unstored = bus.close();
+    if (unstored > 0) log.error('alert store still refuses writes at shutdown: alerts lost', { store: store.file, lost: unstored });
+  });
   httpConnections = () => http.connections();
 
   // Sources push what they read into an Ingest made here: they import nothing from the pipeline (DESIGN.md §3).
@@ -445,21 +486,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       log.warn('HEP packet rejected (first from this agent; later ones are only counted as hep.invalid)', { source, agent: r.agent, reason: r.reason, firstBytes: r.head, frame: r.frame }),
   };
   const ports: { -readonly [K in keyof DaemonPorts]: DaemonPorts[K] } = { http: http.port };
+  const sourceStarted = (name: string, source: LiveSource): void => {
+    sources.push(source);
+    parts.started(name, () => source.close().catch(() => undefined));
+  };
   for (const proto of ['sip', 'hep'] as const) {
     const cfg = config.sources[proto];
     if (!cfg) continue;
     try {
       const pair = await startListenerPair(proto, cfg, deps);
       if (pair.udp) {
-        sources.push(pair.udp);
+        sourceStarted(`${proto} udp`, pair.udp);
         ports[`${proto}Udp`] = pair.udp.port;
       }
       if (pair.tcp) {
-        sources.push(pair.tcp);
+        sourceStarted(`${proto} tcp`, pair.tcp);
         ports[`${proto}Tcp`] = pair.tcp.port;
       }
     } catch (e) {
-      for (const s of sources) await s.close();
       return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${cfg.host}:${cfg.port} (${proto.toUpperCase()}): ${(e as Error).message}`));
     }
   }
@@ -469,10 +513,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     try {
       await listener.listen();
     } catch (e) {
-      for (const s of sources) await s.close();
       return fail(new SpoofwatchError('DAEMON_LISTEN', `cannot listen on ${wsCfg.host}:${wsCfg.port} (SIP over WebSocket): ${(e as Error).message}`));
     }
-    sources.push(listener);
+    sourceStarted('sip over websocket', listener);
     ports.sipWs = listener.port;
   }
   let watch: FolderWatch | undefined;
@@ -486,8 +529,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       onError: onSourceError,
       onFileDone: (f) => log.info('capture file read', f),
     });
-    sources.push(watch);
     watch.start();
+    sourceStarted('folder watch', watch);
   }
   if (config.sources.interface) {
     const i = config.sources.interface;
@@ -498,7 +541,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       onError: onSourceError,
       ...(opts.tcpdump ? { tcpdump: opts.tcpdump } : {}),
     });
-    sources.push(cap);
+    sourceStarted('interface capture', cap);
     try {
       await cap.start();
       log.info('capturing on interface', { iface: i.name, filter: i.filter });
@@ -508,8 +551,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     }
   }
 
-  // Call state expires by the capture clock, which only moves with messages: once traffic stops (after a flood), let
-  // it run on by wall time so idle calls and their evidence go within limits.callIdleSeconds (issue #18).
+  // Call and window state expire by the capture clock, which only moves with messages: once traffic stops (after a
+  // flood), let it run on by wall time so idle calls and their evidence go within limits.callIdleSeconds, and window
+  // keys once their windows have passed (issue #18).
   let seenMessages = -1;
   let quietSinceMs = 0;
   const idleTimer = setInterval(() => {
@@ -518,14 +562,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     if (n !== seenMessages) {
       seenMessages = n;
       quietSinceMs = now;
-    } else analyzer.calls.advance(now - quietSinceMs);
+    } else analyzer.advance(now - quietSinceMs);
   }, opts.idleTickMs ?? 1000);
   idleTimer.unref();
+  parts.started('idle clock', () => clearInterval(idleTimer));
   // Test hook: a daemon started with `node --expose-gc` collects garbage on SIGUSR2, so that a test can read RSS
   // after a flood without waiting for V8's own timing. Without --expose-gc nothing is installed.
   const gc = (globalThis as { gc?: () => void }).gc;
   const onGcSignal = (): void => gc?.();
-  if (gc !== undefined) process.on('SIGUSR2', onGcSignal);
+  if (gc !== undefined) {
+    process.on('SIGUSR2', onGcSignal);
+    parts.started('gc signal (test hook)', () => void process.off('SIGUSR2', onGcSignal));
+  }
 
   // Retention by age and count, in bounded steps so one run never blocks ingestion for long.
   const retentionMs = opts.retentionIntervalMs ?? 60_000;
@@ -546,6 +594,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
   retentionTimer = setTimeout(runRetention, Math.min(1000, retentionMs));
   retentionTimer.unref();
+  parts.started('retention', () => {
+    if (retentionTimer) clearTimeout(retentionTimer);
+  });
 
   const base = `${hostForUrl(srv.host)}:${http.port}`;
   const urls = { ws: `ws://${base}/alerts`, api: `http://${base}/api/alerts`, metrics: `http://${base}/metrics`, health: `http://${base}/healthz` };
@@ -559,25 +610,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (retentionTimer) clearTimeout(retentionTimer);
-      dnoWatch?.close();
-      live.stop();
-      clearInterval(idleTimer);
-      process.off('SIGUSR2', onGcSignal);
-      await Promise.all(sources.map((s) => s.close().catch(() => undefined)));
-      bus.flush();
-      await Promise.race([bus.idle(), new Promise<void>((r) => setTimeout(r, 2000).unref())]);
-      while (bus.stats().pendingPersist > 0 && bus.flush()); // a backlog longer than one batch
-      const unstored = bus.close();
-      if (unstored > 0) log.error('alert store still refuses writes at shutdown: alerts lost', { store: store.file, lost: unstored });
-      await hub.closeAll(1001, 'server shutting down');
-      hub.stop();
-      await http.close();
-      evidence.close(); // saves the alerted calls still pending
-      await checkpointer?.close();
-      evidenceStore.close();
-      closeWeb(store);
-      store.close();
+      await stopParts();
       log.info('stopped', { lastSeq: store.lastSeq() });
     })();
     return stopping;
@@ -593,6 +626,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     hub,
     incidents: live,
     gate,
+    cluster,
     config: () => config,
     reload(next) {
       try {
@@ -625,5 +659,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     sources: () => sources.map((s) => s.status()),
     pollWatch: () => watch?.pollNow() ?? Promise.resolve(),
     stop,
+    parts,
   };
 }

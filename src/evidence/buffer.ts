@@ -11,6 +11,11 @@
  * into the first earlier row with the same content that has not yet arrived by its route; a second copy over the
  * SAME route is a real retransmission (the UAC or a proxy sent it again) and stays a row of its own. Capture times
  * are not compared (two agents' clocks differ); the row keeps the frame, time and transport of its first arrival.
+ *
+ * The copies are one-byte (latin1) strings, which live in V8's heap, not Buffers: a Buffer's bytes are a malloc
+ * chunk, and a flood's calls left glibc's heap fragmented by their freed 8 KB pool slabs once they expired (issue
+ * #18: the daemon's heap and Buffer memory were back after a flood, RSS stayed 50–80 MB above, all of it in the
+ * malloc heap). V8 gives its freed pages back. Reading a call back (an alert's evidence) makes Buffers again.
  */
 import type { Endpoint, HepAgent, Timestamp } from '../types.js';
 import { InsertionRing } from '../util/insertion-ring.js';
@@ -52,9 +57,9 @@ export interface EvidenceMessage {
 }
 
 export interface EvidenceLimits {
-  /** Bytes reserved (buffer capacity, not just bytes used) for unpinned (not alerted) calls. */
+  /** Bytes held ({@link CALL_BYTES} and {@link heldBytes}) for unpinned (not alerted) calls. */
   readonly maxBytes: number;
-  /** Bytes reserved for pinned (alerted) calls; beyond it the oldest pinned call is dropped. */
+  /** Bytes held for pinned (alerted) calls; beyond it the oldest pinned call is dropped. */
   readonly maxPinnedBytes: number;
   readonly maxMessagesPerCall: number;
 }
@@ -66,28 +71,45 @@ export const DEFAULT_EVIDENCE_LIMITS: EvidenceLimits = {
 };
 
 /**
- * Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, raw length, then src, dst, transport as Entry.names
- * indexes, then the first route as an Entry.routes index.
+ * Numbers per message in Entry.meta: frame, ts.sec, ts.nsec, then src, dst, transport as Entry.names indexes, then
+ * the first route as an Entry.routes index.
  */
-const STRIDE = 8;
+const STRIDE = 7;
 /**
  * A new call's meta array: room for 8 messages of doubles (ts.sec is beyond the small-integer range), made in one
  * allocation (pushing to an empty array reallocated it three times by the 7th message of a call).
  */
-const META_TEMPLATE: number[] = new Array<number>(STRIDE * 8).fill(0.5);
-const EMPTY = Buffer.alloc(0);
+const META_RESERVED = 8;
+const META_TEMPLATE: number[] = new Array<number>(STRIDE * META_RESERVED).fill(0.5);
 
 /**
- * One call's messages, stored flat: the raw bytes back to back in one buffer, the rest as numbers, the few distinct
- * endpoints and transports once. (An object, a Buffer, a timestamp and two endpoints per message made the buffer
- * half of the daemon's live heap objects at 20k msg/s, and every major GC walked them.)
+ * What a call holds before its messages' copies, as the bounds count it: its entry, the meta array reserved for
+ * {@link META_RESERVED} messages, the arrays of copies and of names. The bounds count held bytes, not just the bytes
+ * of the messages (issue #18: a flood of short calls must not hold several times the bound).
+ */
+export const CALL_BYTES = 64 + 16 + 8 * STRIDE * META_RESERVED + 2 * 32;
+
+/**
+ * What the `index`-th message (0-based) of a call, `length` bytes, adds: its copy (a one-byte string: a 16-byte
+ * header and the bytes, in 8-byte steps), its place in the list of copies, and its numbers once past the reserved
+ * meta array.
+ */
+export function heldBytes(length: number, index: number): number {
+  return 16 + ((length + 7) & ~7) + 8 + (index >= META_RESERVED ? 8 * STRIDE : 0);
+}
+
+/**
+ * One call's messages: each one's bytes as a string, the rest as numbers, the few distinct endpoints and transports
+ * once. (An object, a Buffer, a timestamp and two endpoints per message made the buffer half of the daemon's live
+ * heap objects at 20k msg/s, and every major GC walked them; strings have no fields to walk.)
  */
 interface Entry {
   readonly callId: string;
   /** False once dropped from the buffer (a stale hint must not be written to). */
   live: boolean;
-  /** Raw bytes of the messages in order; its length is the capacity, `bytes` the part in use. */
-  raw: Buffer;
+  /** Raw bytes of the messages in order, latin1 (one character per byte). */
+  raw: string[];
+  /** Bytes held ({@link CALL_BYTES} and {@link heldBytes} of every message). */
   bytes: number;
   count: number;
   readonly meta: number[];
@@ -113,21 +135,7 @@ function routeIndex(routes: EvidenceRoute[], r: EvidenceRoute): number {
   return routes.push(r) - 1;
 }
 
-/**
- * A buffer holding `used` bytes of `old` with room for at least `need` bytes (and some to spare for the next). A
- * call's first buffer is just under 4 KB, so that it comes from Node's buffer pool (an 8 KB slab per two calls)
- * and most calls (INVITE to the 200 of the BYE: ~3–4 KB) never grow: a buffer of 4 KB or more is a malloc of its
- * own and its accounting as V8 external memory, which cost more than the rest of the buffering.
- */
-function grow(old: Buffer, used: number, need: number): Buffer {
-  const size = used === 0 && need < POOLED ? POOLED : Math.max(512, need + Math.min(need, 2048));
-  const b = Buffer.allocUnsafe(size);
-  old.copy(b, 0, 0, used);
-  return b;
-}
-
-/** The largest size Buffer.allocUnsafe takes from its pool (sizes below half of Buffer.poolSize). */
-const POOLED = (Buffer.poolSize >>> 1) - 1;
+const NO_MESSAGES: string[] = [];
 
 /** A slot on the caller's per-call state where the buffer keeps a reference to the call's entry (opaque). */
 export interface EvidenceHint {
@@ -165,10 +173,11 @@ export class EvidenceBuffer {
     let e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
     const had = e !== undefined;
     if (!e) {
-      e = { callId, live: true, raw: EMPTY, bytes: 0, count: 0, meta: META_TEMPLATE.slice(), names: [], routes: [], moreRoutes: undefined, pinned: false, truncated: false };
+      e = { callId, live: true, raw: [], bytes: CALL_BYTES, count: 0, meta: META_TEMPLATE.slice(), names: [], routes: [], moreRoutes: undefined, pinned: false, truncated: false };
       this.entries.set(callId, e);
       this.openOrder.add(e);
       this.openCount++;
+      this.openBytes += CALL_BYTES;
     }
     if (hint) hint.evidence = e;
     const route = routeIndex(e.routes, via);
@@ -184,35 +193,26 @@ export class EvidenceBuffer {
       this.observeAdd(callId, had, e.pinned);
       return had;
     }
-    // Copied: the source buffer is a slice of a larger chunk.
-    const len = m.raw.length;
-    // The bounds count reserved bytes (the buffer's capacity), not bytes used: a call's first buffer reserves ~4 KB
-    // whatever its size, and counting only the used bytes let a flood of short calls hold several times the bound
-    // (issue #18).
-    let grown = 0;
-    if (e.bytes + len > e.raw.length) {
-      const before = e.raw.length;
-      e.raw = grow(e.raw, e.bytes, e.bytes + len);
-      grown = e.raw.length - before;
-    }
-    e.raw.set(m.raw, e.bytes); // (TypedArray#set: Buffer#copy's argument checks cost as much as the copy)
-    e.bytes += len;
+    // Copied (the source buffer is a slice of a larger chunk) into V8's heap.
+    const raw = m.raw;
+    e.raw.push(raw.toString('latin1'));
+    const held = heldBytes(raw.length, e.count);
+    e.bytes += held;
     const meta = e.meta;
     const k = e.count * STRIDE; // (indexes at or past the length append: a call with more than 8 messages grows it)
     e.count++;
     meta[k] = m.frame;
     meta[k + 1] = m.ts.sec;
     meta[k + 2] = m.ts.nsec;
-    meta[k + 3] = len;
-    meta[k + 4] = nameIndex(e.names, m.src);
-    meta[k + 5] = nameIndex(e.names, m.dst);
-    meta[k + 6] = nameIndex(e.names, m.transport);
-    meta[k + 7] = route;
+    meta[k + 3] = nameIndex(e.names, m.src);
+    meta[k + 4] = nameIndex(e.names, m.dst);
+    meta[k + 5] = nameIndex(e.names, m.transport);
+    meta[k + 6] = route;
     if (e.pinned) {
-      this.pinnedBytes += grown;
+      this.pinnedBytes += held;
       this.trimPinned();
     } else {
-      this.openBytes += grown;
+      this.openBytes += held;
       this.trimOpen(callId);
     }
     this.observeAdd(callId, had, e.pinned);
@@ -226,17 +226,16 @@ export class EvidenceBuffer {
   private mergeCopy(e: Entry, m: EvidenceMessage, route: number): boolean {
     const len = m.raw.length;
     const { meta, names, raw } = e;
-    for (let i = 0, k = 0, off = 0; i < e.count; i++, k += STRIDE) {
-      const rowLen = meta[k + 3]!;
-      const start = off;
-      off += rowLen;
-      if (rowLen !== len || meta[k + 7] === route) continue;
+    let copy: string | undefined;
+    for (let i = 0, k = 0; i < e.count; i++, k += STRIDE) {
+      const row = raw[i]!;
+      if (row.length !== len || meta[k + 6] === route) continue;
       const more = e.moreRoutes?.get(i);
       if (more?.includes(route)) continue;
-      const src = names[meta[k + 4]!] as Endpoint;
-      const dst = names[meta[k + 5]!] as Endpoint;
+      const src = names[meta[k + 3]!] as Endpoint;
+      const dst = names[meta[k + 4]!] as Endpoint;
       if (src.port !== m.src.port || dst.port !== m.dst.port || src.ip !== m.src.ip || dst.ip !== m.dst.ip) continue;
-      if (raw.compare(m.raw, 0, len, start, start + len) !== 0) continue;
+      if (row !== (copy ??= m.raw.toString('latin1'))) continue;
       if (more) more.push(route);
       else (e.moreRoutes ??= new Map()).set(i, [route]);
       return true;
@@ -255,34 +254,32 @@ export class EvidenceBuffer {
     const e = this.entries.get(callId);
     if (!e || e.pinned) return;
     this.openCount--;
-    this.openBytes -= e.raw.length;
+    this.openBytes -= e.bytes;
     e.pinned = true; // (its place in the open ring is stale from now on)
     this.pinnedOrder.add(e);
     this.pinnedCount++;
-    this.pinnedBytes += e.raw.length;
+    this.pinnedBytes += e.bytes;
     this.trimPinned();
   }
 
-  /** The call's messages in arrival order (a new array; `raw` are views of the buffer's copy). */
+  /** The call's messages in arrival order (a new array; `raw` are new Buffers made from the buffer's copies). */
   get(callId: string): readonly EvidenceMessage[] | undefined {
     const e = this.entries.get(callId);
     if (!e) return undefined;
     const out: EvidenceMessage[] = new Array<EvidenceMessage>(e.count);
-    const { meta, names, routes, moreRoutes } = e;
-    for (let i = 0, k = 0, off = 0; i < e.count; i++, k += STRIDE) {
-      const len = meta[k + 3]!;
-      const first = routes[meta[k + 7]!]!;
+    const { meta, names, routes, moreRoutes, raw } = e;
+    for (let i = 0, k = 0; i < e.count; i++, k += STRIDE) {
+      const first = routes[meta[k + 6]!]!;
       const more = moreRoutes?.get(i);
       out[i] = {
         frame: meta[k]!,
         ts: { sec: meta[k + 1]!, nsec: meta[k + 2]! },
-        src: names[meta[k + 4]!] as Endpoint,
-        dst: names[meta[k + 5]!] as Endpoint,
-        transport: names[meta[k + 6]!] as string,
-        raw: e.raw.subarray(off, off + len),
+        src: names[meta[k + 3]!] as Endpoint,
+        dst: names[meta[k + 4]!] as Endpoint,
+        transport: names[meta[k + 5]!] as string,
+        raw: Buffer.from(raw[i]!, 'latin1'),
         routes: more ? [first, ...more.map((r) => routes[r]!)] : [first],
       };
-      off += len;
     }
     return out;
   }
@@ -310,14 +307,13 @@ export class EvidenceBuffer {
     e.live = false;
     if (e.pinned) {
       this.pinnedCount--;
-      this.pinnedBytes -= e.raw.length;
+      this.pinnedBytes -= e.bytes;
     } else {
       this.openCount--;
-      this.openBytes -= e.raw.length;
+      this.openBytes -= e.bytes;
     }
-    // A stale place in an order ring still references the entry until compaction: not its bytes (views handed out
-    // by get() keep their own reference).
-    e.raw = EMPTY;
+    // A stale place in an order ring still references the entry until compaction: not its bytes.
+    e.raw = NO_MESSAGES;
   }
 
   /** Calls held: open (not alerted) and pinned. */

@@ -361,6 +361,10 @@ export interface NumberNormaliser {
   normalise(input: string, country: string): NormalisedNumber;
   /** Entries currently cached. */
   readonly size: number;
+  /** The bound: at most this many entries are cached (`limits.numberCache`). */
+  readonly maxSize: number;
+  /** Entries dropped from the cache so far (the old generation when the young one filled up). */
+  readonly evictions: number;
 }
 
 /**
@@ -380,6 +384,7 @@ export function createNumberNormaliser(options: { readonly cacheSize?: number } 
   const byCountry = new Map<string, { young: Map<string, NormalisedNumber>; old: Map<string, NormalisedNumber> }>();
   let youngSize = 0;
   let oldSize = 0;
+  let evictions = 0;
   return {
     normalise(input: string, country: string): NormalisedNumber {
       let gen = byCountry.get(country);
@@ -393,6 +398,7 @@ export function createNumberNormaliser(options: { readonly cacheSize?: number } 
       } else result = Object.freeze(normaliseNumberUncached(input, country));
       if (youngSize >= half) {
         // The young generation is full: the old one goes (every country's), the young one becomes the old one.
+        evictions += keepOld ? oldSize : oldSize + youngSize;
         for (const g of byCountry.values()) {
           g.old = keepOld ? g.young : new Map();
           g.young = new Map();
@@ -406,6 +412,10 @@ export function createNumberNormaliser(options: { readonly cacheSize?: number } 
     },
     get size() {
       return youngSize + oldSize;
+    },
+    maxSize: max,
+    get evictions() {
+      return evictions;
     },
   };
 }

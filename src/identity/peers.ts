@@ -11,7 +11,7 @@
  * is exactly what SRC-UNKNOWN-PEER reports.
  *
  * Constraints only apply to what the query knows: a message read from a pcap file has no HEP
- * capture id, so `hepCaptureId` is not checked for it.
+ * capture id, so `hepCaptureId` is not checked for it; outside cluster mode there is no sensor id.
  */
 import type { PeerClass, PeerConfig, PeerTrust } from '../config/types.js';
 import type { Transport } from '../types.js';
@@ -44,9 +44,11 @@ export interface PeerQuery {
   readonly transport?: Transport;
   /** HEP capture agent id, when the message came in over HEP. */
   readonly hepCaptureId?: number | undefined;
+  /** The cluster sensor that captured the message (issue #22). */
+  readonly sensorId?: string | undefined;
 }
 
-export type PeerMismatch = 'port' | 'transport' | 'hepCaptureId';
+export type PeerMismatch = 'port' | 'transport' | 'hepCaptureId' | 'sensorId';
 
 export type PeerLookup =
   | { readonly kind: 'peer'; readonly peer: Peer; readonly cidr: string }
@@ -67,6 +69,7 @@ interface Entry {
   readonly port?: number;
   readonly transports?: ReadonlySet<Transport>;
   readonly hepCaptureId?: number;
+  readonly sensorId?: string;
   readonly constraints: number;
   readonly order: number;
 }
@@ -100,6 +103,9 @@ function mismatchOf(e: Entry, q: PeerQuery): { mismatch: PeerMismatch; reason: s
       reason: `HEP capture id ${q.hepCaptureId}, peer "${e.peer.name}" is captured by ${e.hepCaptureId}`,
     };
   }
+  if (e.sensorId !== undefined && q.sensorId !== undefined && q.sensorId !== e.sensorId) {
+    return { mismatch: 'sensorId', reason: `captured by sensor ${q.sensorId}, peer "${e.peer.name}" by ${e.sensorId}` };
+  }
   return undefined;
 }
 
@@ -112,6 +118,7 @@ export class PeerTable {
   private readonly cacheSize: number;
   private readonly order: string[] = [];
   private oldest = 0;
+  private evicted = 0;
 
   /**
    * @param peers validated config peers (`config.peers`); a CIDR that does not parse throws
@@ -135,7 +142,9 @@ export class PeerTable {
           ...(m.port !== undefined ? { port: m.port } : {}),
           ...(m.transport !== undefined ? { transports: new Set(m.transport) } : {}),
           ...(m.hepCaptureId !== undefined ? { hepCaptureId: m.hepCaptureId } : {}),
-          constraints: (m.port !== undefined ? 1 : 0) + (m.transport !== undefined ? 1 : 0) + (m.hepCaptureId !== undefined ? 1 : 0),
+          ...(m.sensorId !== undefined ? { sensorId: m.sensorId } : {}),
+          constraints:
+            (m.port !== undefined ? 1 : 0) + (m.transport !== undefined ? 1 : 0) + (m.hepCaptureId !== undefined ? 1 : 0) + (m.sensorId !== undefined ? 1 : 0),
           order: order++,
         };
         let byNet = groups.get(parsed.cidr.prefix);
@@ -164,6 +173,11 @@ export class PeerTable {
     return this.cache.size;
   }
 
+  /** Addresses dropped from the lookup cache to make room (looked up again when they come back). */
+  get cacheEvictions(): number {
+    return this.evicted;
+  }
+
   /** Entries at the longest prefix containing `ip`; cached per address text. */
   private candidates(ip: string): readonly Entry[] | null | undefined {
     const hit = this.cache.get(ip);
@@ -181,6 +195,7 @@ export class PeerTable {
     // FIFO eviction through a ring of keys: `cache.keys().next()` walks the deleted slots of a Map until it rehashes.
     if (this.cache.size >= this.cacheSize) {
       this.cache.delete(this.order[this.oldest]!);
+      this.evicted++;
       this.order[this.oldest] = ip;
       this.oldest = (this.oldest + 1) % this.cacheSize;
     } else this.order.push(ip);

@@ -145,6 +145,17 @@ export class IncidentGrouper {
   private minQuietMs: number;
   private readonly counters = { opened: 0, closed: 0, evicted: 0, closedDropped: 0 };
   private readonly maxClosedKept: number;
+  /** Each rule's incident settings under the current config (built once per rule, not per alert). */
+  private readonly ruleConfigs = new Map<string, IncidentRuleConfig>();
+  /**
+   * The last capture time read and its milliseconds: the alerts of one message share the string (an alert storm
+   * raises two per call), and Date.parse of a 9-digit fraction is most of what grouping an alert costs.
+   */
+  private lastTs = '';
+  private lastTsMs = NaN;
+  /** The last source address and its host part (addressOf runs two regular expressions). */
+  private lastSrc = '';
+  private lastSrcHost = '';
 
   constructor(
     private cfg: IncidentsConfig,
@@ -158,6 +169,7 @@ export class IncidentGrouper {
   /** New quiet periods and keys apply to incidents opened from now on (open ones keep theirs). */
   reconfigure(cfg: IncidentsConfig): void {
     this.cfg = cfg;
+    this.ruleConfigs.clear();
     this.minQuietMs = this.computeMinQuiet();
   }
 
@@ -168,9 +180,22 @@ export class IncidentGrouper {
   }
 
   private ruleConfig(rule: string): IncidentRuleConfig {
-    const own = this.cfg.rules[rule];
-    const def = DEFAULT_INCIDENT_RULES[rule];
-    return own && def ? { ...def, ...own } : (own ?? def ?? {});
+    let rc = this.ruleConfigs.get(rule);
+    if (rc === undefined) {
+      const own = this.cfg.rules[rule];
+      const def = DEFAULT_INCIDENT_RULES[rule];
+      rc = own && def ? { ...def, ...own } : (own ?? def ?? {});
+      this.ruleConfigs.set(rule, rc);
+    }
+    return rc;
+  }
+
+  private sourceHost(src: string): string {
+    if (src !== this.lastSrc) {
+      this.lastSrcHost = addressOf(src);
+      this.lastSrc = src;
+    }
+    return this.lastSrcHost;
   }
 
   /** The key an alert groups on under the current config. */
@@ -180,12 +205,16 @@ export class IncidentGrouper {
       const n = alert.presented.number;
       if (n !== undefined && /^\+\d/.test(n)) return { numberPrefix: '+' + n.slice(1).replace(/\D/g, '').slice(0, rc.prefixDigits ?? DEFAULT_PREFIX_DIGITS) };
     }
-    return alert.network.peer !== undefined ? { peer: alert.network.peer } : { src: addressOf(alert.network.src) };
+    return alert.network.peer !== undefined ? { peer: alert.network.peer } : { src: this.sourceHost(alert.network.src) };
   }
 
   /** Adds one alert (with its final seq) to its incident, opening one if needed. */
   observe(alert: Alert): void {
-    const parsed = Date.parse(alert.captureTs);
+    if (alert.captureTs !== this.lastTs) {
+      this.lastTsMs = Date.parse(alert.captureTs);
+      this.lastTs = alert.captureTs;
+    }
+    const parsed = this.lastTsMs;
     // A capture time no Date holds: the alert belongs at the current capture clock.
     const t = Number.isFinite(parsed) ? parsed : Number.isFinite(this.nowMs) ? this.nowMs : 0;
     const iso = Number.isFinite(parsed) ? alert.captureTs : new Date(t).toISOString();

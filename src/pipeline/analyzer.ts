@@ -8,11 +8,14 @@ import { CallTable, callLimitsOf, type CallRecord } from '../correlate/calls.js'
 import { buildFacts, NO_SHAKEN } from '../correlate/facts.js';
 import { ConfigPolicy } from '../correlate/policy.js';
 import { origBindingOf, ShakenVerifier } from '../correlate/shaken.js';
-import { memoryWindows, RuleEngine, type RuleSettings } from '../rules/engine.js';
+import { RuleEngine, type RuleSettings } from '../rules/engine.js';
+import { memoryWindows } from '../rules/window.js';
+import { alertOf } from '../alerts/from-finding.js';
 import { mappedFromEntries } from '../rules/forwarding.js';
-import { effectiveCli, type PeerFacts } from '../rules/types.js';
+import { effectiveCli, type CallFacts, type PeerFacts, type Rule } from '../rules/types.js';
 import { tsMillis } from '../types.js';
 import type { PeerTable } from '../identity/peers.js';
+import { createNumberNormaliser, type NumberNormaliser } from '../identity/numbers.js';
 import type { EvidenceBuffer } from '../evidence/buffer.js';
 import type { SipEvent } from './ingest.js';
 
@@ -38,6 +41,16 @@ export interface AnalyzerStats {
   alertsBySeverity: Record<string, number>;
 }
 
+/** What a scale-out sensor changes (issue #22, src/cluster): the rules it runs, and the facts of initial INVITEs. */
+export interface AnalyzerHooks {
+  /** The rules to run (default all): a sensor runs the per-call ones, the windowed ones run on a correlator. */
+  readonly rules?: readonly Rule[];
+  /** The cluster sensor this runs on: peers with `match.sensorId` match only its traffic. */
+  readonly sensorId?: string;
+  /** Each initial INVITE's completed facts (peer, CLI, STIR/SHAKEN), before its rules run. */
+  readonly onInitialInvite?: (facts: CallFacts) => void;
+}
+
 interface Policy {
   readonly policy: ConfigPolicy;
   readonly engine: RuleEngine;
@@ -45,8 +58,14 @@ interface Policy {
   readonly homeCountry: string;
 }
 
+const NO_ALERTS: readonly Alert[] = Object.freeze([]);
+
 export class Analyzer {
   readonly calls: CallTable;
+  /** Parsed numbers, cached up to `limits.numberCache` entries (kept across reloads, like the call table). */
+  readonly numbers: NumberNormaliser;
+  /** Capture time of the latest message with a Call-ID (ms). */
+  private lastMs: number | undefined;
   private current: Policy;
   readonly stats: AnalyzerStats = {
     messages: 0,
@@ -65,19 +84,21 @@ export class Analyzer {
     private readonly now: () => Date = () => new Date(),
     /** When set, every call's messages are buffered and alerted calls pinned (issue #6 evidence). */
     readonly evidence?: EvidenceBuffer,
+    private readonly hooks: AnalyzerHooks = {},
   ) {
-    this.current = Analyzer.compile(config, now);
+    this.current = Analyzer.compile(config, undefined, hooks.rules);
+    this.numbers = createNumberNormaliser({ cacheSize: config.limits.numberCache });
     // limits.calls and limits.callIdleSeconds reach the table (issue #18: the idle time used to be a fixed 4 h).
     // A forgotten call's evidence goes with it unless it alerted (pinned: saved by the evidence service).
     this.calls = new CallTable(callLimitsOf(config.limits), evidence ? (rec) => evidence.releaseOpen(rec.callId, rec) : undefined);
   }
 
-  private static compile(config: Config, now: () => Date, previous?: Policy): Policy {
+  private static compile(config: Config, previous?: Policy, rules?: readonly Rule[]): Policy {
     // The DNO files of the previous config are kept when the list is unchanged (the daemon re-reads them off-thread).
     const policy = new ConfigPolicy(config, previous?.policy.dnoFiles);
     return {
       policy,
-      engine: new RuleEngine(policy, ruleSettingsOf(config), undefined, now, memoryWindows(config.limits.windowKeys)),
+      engine: new RuleEngine(policy, ruleSettingsOf(config), rules, memoryWindows(config.limits.windowKeys)),
       shaken: new ShakenVerifier(config.stirShaken),
       homeCountry: config.homeCountry,
     };
@@ -85,7 +106,7 @@ export class Analyzer {
 
   /** Replace peers, lists and rules (SIGHUP) keeping the call table; throws when the config cannot be compiled. */
   reload(config: Config): void {
-    this.current = Analyzer.compile(config, this.now, this.current);
+    this.current = Analyzer.compile(config, this.current, this.hooks.rules);
   }
 
   /** The do-not-originate list files of the running config (the daemon re-reads them when they change). */
@@ -102,12 +123,22 @@ export class Analyzer {
     return this.current.policy.peers;
   }
 
+  /**
+   * Let the clock run on while no message comes (the daemon, once a second, issue #18): calls idle for
+   * `limits.callIdleSeconds` and window entries older than their window, counted from the latest message's capture
+   * time plus `elapsedMs`, go (with their evidence), so memory returns after a flood with no traffic after it.
+   */
+  advance(elapsedMs: number): void {
+    this.calls.advance(elapsedMs);
+    if (this.lastMs !== undefined) this.current.engine.expireWindows(this.lastMs + elapsedMs);
+  }
+
   /** Keys held and evicted by the windowed rules (`limits.windowKeys`). */
   windowUse(): { keys: number; evicted: number } {
     return this.current.engine.windowUse();
   }
 
-  handle(e: SipEvent): Alert[] {
+  handle(e: SipEvent): readonly Alert[] {
     const { msg, meta } = e;
     const st = this.stats;
     st.messages++;
@@ -118,6 +149,7 @@ export class Analyzer {
     }
     const cseq = msg.cseq && msg.cseq.kind === 'cseq' ? msg.cseq : undefined;
     const nowMs = tsMillis(meta.ts);
+    this.lastMs = nowMs;
     let rec: CallRecord;
     let initialInvite = false;
     if (msg.kind === 'request') {
@@ -146,6 +178,7 @@ export class Analyzer {
       port: meta.src.port,
       transport: meta.transport as 'udp' | 'tcp' | 'tls' | 'ws',
       hepCaptureId: e.hepCaptureId,
+      sensorId: this.hooks.sensorId,
     });
     let peer: PeerFacts | undefined;
     let mismatch: string | undefined;
@@ -154,7 +187,7 @@ export class Analyzer {
     const country = peer?.country ?? homeCountry;
     // One facts object, completed in place (spreading it per message cost more than the rules).
     const facts = buildFacts(
-      { msg, meta, callId, initialInvite, peer, peerTransportMismatch: mismatch, country },
+      { msg, meta, callId, initialInvite, peer, peerTransportMismatch: mismatch, country, numbers: this.numbers },
       initialInvite,
       NO_SHAKEN,
       initialInvite ? 1 : 0,
@@ -175,8 +208,12 @@ export class Analyzer {
           .filter((n): n is string => n !== undefined);
         facts.shaken = shaken.verify(facts.identityHeaders, nowMs, origBindingOf(cli, facts.pai), [...new Set(called)], facts.dateMs, diverting);
       }
+      this.hooks.onInitialInvite?.(facts);
     }
-    const alerts = engine.evaluate(facts, rec);
+    const found = engine.evaluate(facts, rec);
+    if (found.length === 0) return NO_ALERTS;
+    // Findings become alerts here, outside the rules (issue #18.5), all of them before the first is handed on.
+    const alerts = found.map((f) => alertOf(f.rule, f.finding, facts, this.now()));
     for (const a of alerts) {
       st.alerts++;
       st.alertsByRule[a.rule] = (st.alertsByRule[a.rule] ?? 0) + 1;

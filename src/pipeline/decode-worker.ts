@@ -8,13 +8,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PacketDecoder } from '../decode/packet-decoder.js';
-import { parseSipMessage } from '../sip/index.js';
+import { parseSipMessage, SipParseScratch } from '../sip/index.js';
 import { openCapture } from '../sources/capture/index.js';
 import type { Datagram } from '../types.js';
 import { datagramKind, mediaFilter } from './ingest.js';
-import { BatchWriter, MAX_IN_FLIGHT, type WorkerDone } from './threaded-protocol.js';
+import { BatchWriter, MAX_IN_FLIGHT, type DecodeWorkerData, type WorkerDone } from './threaded-protocol.js';
 
-async function run(file: string): Promise<void> {
+async function run({ file, limits }: DecodeWorkerData): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('decode-worker must run as a worker thread');
   let inFlight = 0;
@@ -26,6 +26,7 @@ async function run(file: string): Promise<void> {
   });
 
   const batch = new BatchWriter();
+  const scratch = new SipParseScratch();
   const reader = openCapture(file);
 
   const post = (): void => {
@@ -43,7 +44,7 @@ async function run(file: string): Promise<void> {
       return;
     }
     if (!batch.fits(d.payload.length)) post();
-    if (kind === 'sip') batch.sip(d, parseSipMessage(d.payload, d.frame));
+    if (kind === 'sip') batch.sip(d, parseSipMessage(d.payload, d.frame, scratch));
     else batch.datagram(d);
   };
   const decoder = new PacketDecoder({
@@ -52,6 +53,8 @@ async function run(file: string): Promise<void> {
     // RTP and the like are only counted, as datagramKind 'other' would be, before a Datagram is built (issue #18).
     dropUdp: mediaFilter(),
     onUdpDropped: () => batch.skipped++,
+    // The bounds of the Ingest it decodes for (the config's limits.*, issue #18).
+    ...(limits ? { limits } : {}),
   });
 
   for await (const frames of reader.batches()) {
@@ -74,6 +77,6 @@ async function run(file: string): Promise<void> {
   port.postMessage(done);
 }
 
-run((workerData as { file: string }).file).catch((e: unknown) => {
+run(workerData as DecodeWorkerData).catch((e: unknown) => {
   parentPort?.postMessage({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
 });

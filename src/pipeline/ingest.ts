@@ -11,7 +11,7 @@ import { decodeHep, hepToDatagram, HepStreamFramer, looksLikeHepV12, type HepPac
 import { AddressTextCache } from '../decode/address-text.js';
 import { DEFAULT_WS_FLOW_LIMITS, WsFlows, type WsFlowLimits, type WsFlowMessage } from '../decode/websocket.js';
 import { matchStartLine, SL_SIZE } from '../sip/startline.js';
-import { isSipStartLine, looksLikeSip, messageAnomalies, parseSipMessage, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
+import { isSipStartLine, looksLikeSip, messageAnomalies, parseIfSip, parseSipMessage, SipParseScratch, SipStreamFramer, type SipMessage, type SipParse, type StreamBudget } from '../sip/index.js';
 import type { MessageMeta } from '../correlate/facts.js';
 import type { HepRejection } from '../sources/source.js';
 import type { Anomaly, Datagram, Endpoint, Frame, HepAgent, Timestamp } from '../types.js';
@@ -91,18 +91,24 @@ const HEP_MAGIC = 0x48455033; // "HEP3"
  * twice). analyze's decode worker asks the same to split the SIP messages and drop the rest before handing over.
  */
 export function datagramKind(d: Datagram, inHep = false): 'hep' | 'sip' | 'other' | 'stream' {
+  const k = framingOf(d, inHep);
+  return k !== 'whole' ? k : looksLikeSip(d.payload) ? 'sip' : 'other';
+}
+
+/** {@link datagramKind} but for the SIP probe: 'whole' is a whole payload that is SIP exactly when it looks like SIP. */
+function framingOf(d: Datagram, inHep: boolean): 'hep' | 'stream' | 'whole' {
   const p = d.payload;
   if (d.transport !== 'udp') {
     if (d.flow !== undefined) return 'stream';
     // One WebSocket message is one SIP message (RFC 7118 §5); never HEP: a client must not choose its own source.
-    if (d.transport === 'ws') return looksLikeSip(p) ? 'sip' : 'other';
+    if (d.transport === 'ws') return 'whole';
   }
   if (!inHep) {
     // One byte decides for ordinary SIP (it starts with a letter other than 'H', or 'H' of a non-HEP3 word).
     const b0 = p[0];
     if (b0 === 0x48 ? p.length >= 4 && p.readUInt32BE(0) === HEP_MAGIC : (b0 === 1 || b0 === 2) && looksLikeHepV12(p)) return 'hep';
   }
-  return looksLikeSip(p) ? 'sip' : 'other';
+  return 'whole';
 }
 
 /** True when a TCP stream starts like HEP (v3 magic, or a plausible v1/v2 header): it is framed as a HEP feed. */
@@ -213,6 +219,8 @@ export class Ingest {
   /** TCP flows that are (or may become) WebSocket connections. */
   private readonly ws: WsFlows;
   private frameCount = 0;
+  /** The SIP parser's working memory, reused message after message. */
+  private readonly sipScratch = new SipParseScratch();
   /** What all stream framers hold together (issue #18: 10,000 connections × up to ~1 MB had no global cap). */
   readonly streamBudget: StreamBudget;
 
@@ -236,6 +244,11 @@ export class Ingest {
 
   get decodeStats() {
     return this.decoder.stats;
+  }
+
+  /** The decoder bounds this Ingest was built with: analyze's decode worker decodes for it with the same. */
+  get decodeLimits(): Partial<DecodeLimits> | undefined {
+    return this.opts.decodeLimits;
   }
 
   /** A captured frame (file, interface). */
@@ -329,16 +342,17 @@ export class Ingest {
 
   private datagram(d: Datagram, hepCaptureId?: number): void {
     this.stats.datagrams++;
-    switch (datagramKind(d, hepCaptureId !== undefined)) {
+    switch (framingOf(d, hepCaptureId !== undefined)) {
       case 'hep':
         this.hep(d.payload, d.frame, d.src, d.ts);
         return;
-      case 'other':
-        this.stats.notSip++;
+      case 'whole': {
+        // datagramKind's probe and the parse in one start-line match: SIP exactly when it parses.
+        const msg = parseIfSip(d.payload, d.frame, this.sipScratch);
+        if (msg === undefined) this.stats.notSip++;
+        else this.parsed(msg, d, [d.frame], hepCaptureId);
         return;
-      case 'sip':
-        this.message(d.payload, d, [d.frame], hepCaptureId);
-        return;
+      }
       case 'stream':
         this.stream(d as Datagram & { flow: string }, hepCaptureId);
     }
@@ -517,7 +531,7 @@ export class Ingest {
   }
 
   private message(bytes: Buffer, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {
-    this.parsed(parseSipMessage(bytes, d.frame), d, frames, hepCaptureId);
+    this.parsed(parseSipMessage(bytes, d.frame, this.sipScratch), d, frames, hepCaptureId);
   }
 
   private parsed(msg: SipParse, d: Datagram, frames: readonly number[], hepCaptureId?: number): void {

@@ -9,6 +9,7 @@
  */
 import { sipMessageFromSplit, splitOf, type SipParse } from '../sip/index.js';
 import type { Anomaly, Datagram, Transport } from '../types.js';
+import type { DecodeLimits } from '../decode/limits.js';
 
 /** Payload bytes per batch (one capture read chunk): 1 MB batches left ~12 MB more waiting for the GC at the peak. */
 export const BATCH_BYTES = 1 << 18;
@@ -59,6 +60,12 @@ const INVALID = 2;
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp', 'tls', 'ws'];
 
 type Extra = Pick<Datagram, 'flow' | 'gap' | 'frames'> | Anomaly | readonly Anomaly[];
+
+/** What the decode worker is started with: the capture and the decoder bounds of the Ingest it decodes for. */
+export interface DecodeWorkerData {
+  readonly file: string;
+  readonly limits?: Partial<DecodeLimits>;
+}
 
 export interface WorkerBatch {
   readonly type: 'batch';

@@ -9,7 +9,7 @@ import { workerEntry } from '../util/worker-entry.js';
 import type { Anomaly, Datagram } from '../types.js';
 import type { Ingest } from './ingest.js';
 import type { SipParse } from '../sip/index.js';
-import { readBatch, type BatchSink, type WorkerDone, type WorkerMessage } from './threaded-protocol.js';
+import { readBatch, type BatchSink, type DecodeWorkerData, type WorkerDone, type WorkerMessage } from './threaded-protocol.js';
 
 export interface ThreadedProgress {
   (bytesRead: number, fileSize: number | undefined): void;
@@ -25,7 +25,8 @@ export function decodeInWorker(
 ): Promise<WorkerDone> {
   // The worker keeps no state beyond the decoder's: a small young generation is enough and keeps its isolate's share
   // of the process RSS down (−13 MB peak on the 1M-message bench capture; V8's default is 32+ MB per isolate).
-  const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: { file }, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+  const data: DecodeWorkerData = { file, ...(ingest.decodeLimits ? { limits: ingest.decodeLimits } : {}) };
+  const worker = new Worker(workerEntry('decode-worker', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
   const sink: BatchSink = {
     datagram: (d: Datagram) => ingest.pushDatagram(d),
     sip: (d: Datagram, parsed: SipParse) => ingest.pushSip(d, parsed),

@@ -7,6 +7,7 @@ export const rule: Rule = {
   scope: 'initial-invite',
   reads: ['stirShaken.freshnessSeconds'],
   defaults: { windowSeconds: 120 },
+  windowKey: 'shaken-replay',
   description:
     'The same PASSporT (origid, iat, orig.tn, dest.tn) appears on a different Call-ID within 2× the freshness window ' +
     '(default 120 s): a captured token replayed to borrow its attestation. Caveat: SBC retries share the Call-ID and are ' +

@@ -1,49 +1,12 @@
-import { hash } from 'node:crypto';
-import { ALERT_SCHEMA_VERSION, type Alert, type Severity } from '../alerts/alert.js';
-import { tsMillis, type Timestamp } from '../types.js';
 import { ALL_RULES } from './registry.js';
-import type { CallFacts, Cli, Finding, Policy, Rule, RuleContext, RuleParams, WindowState } from './types.js';
-import { effectiveCli, numText } from './types.js';
-import { MemoryWindowState } from './window.js';
-
-/**
- * Makes the keyed window stores of the windowed rules (DESIGN.md §3: in memory on one machine, a broker-backed store
- * later). `pair` gives two stores over one key space for rules that key their windows alike.
- */
-export interface WindowStates {
-  single(): WindowState;
-  pair(): [WindowState, WindowState];
-}
-
-/** Window stores in this process's memory, each bounded to `maxKeys` keys (`limits.windowKeys`; oldest evicted). */
-export function memoryWindows(maxKeys: number): WindowStates {
-  return { single: () => new MemoryWindowState(maxKeys), pair: () => MemoryWindowState.pair(maxKeys) };
-}
+import type { CallFacts, Cli, Finding, Policy, Rule, RuleContext, RuleParams, Severity, WindowState, WindowStates } from './types.js';
+import { effectiveCli } from './types.js';
 
 /** Per-rule settings from config (`rules:` section). */
 export interface RuleSettings {
   readonly enabled?: boolean;
   readonly severity?: Severity;
   readonly [param: string]: number | string | boolean | undefined;
-}
-
-/**
- * ISO 8601 with the capture clock's full precision, e.g. 2026-11-28T14:59:11.205327123Z. A capture time no Date
- * can hold (a pcapng `if_tsoffset` of 2^60 s, beyond ±8.64e12 s) reads `invalid time (<epoch seconds>)`: the
- * alert keeps the value as found instead of the whole report failing on "Invalid time value".
- */
-export function captureIso(ts: Timestamp): string {
-  const d = new Date(ts.sec * 1000);
-  if (Number.isNaN(d.getTime())) return `invalid time (${ts.sec}.${String(ts.nsec).padStart(9, '0')} s)`;
-  return `${d.toISOString().slice(0, 19)}.${String(ts.nsec).padStart(9, '0')}Z`; // …T14:59:11 + ns
-}
-
-/**
- * Stable alert id: the same (Call-ID, rule) always gives the same id (the first 20 hex digits of SHA-256 over
- * Call-ID, NUL, rule id). The one-shot `crypto.hash` gives the same digest as a Hash object at a third of the cost.
- */
-export function alertId(callId: string, rule: string): string {
-  return hash('sha256', `${callId}\0${rule}`, 'hex').slice(0, 20);
 }
 
 /**
@@ -75,9 +38,18 @@ interface ActiveRule {
   readonly state: WindowState;
 }
 
+/** What one rule found on one message: the caller makes the alert (src/alerts/from-finding.ts). */
+export interface RaisedFinding {
+  readonly rule: Rule;
+  readonly finding: Finding;
+}
+
+const NOTHING_FOUND: readonly RaisedFinding[] = Object.freeze([]);
+
 /**
- * Runs the enabled rules over each message's CallFacts and turns findings into unnumbered Alerts (seq 0; the bus
- * numbers them). The caller passes the set of rules already raised for the call: alerts are once per (Call-ID, rule).
+ * Runs the enabled rules over each message's CallFacts and returns what they found. The caller passes the set of
+ * rules already raised for the call: a rule finds once per (Call-ID, rule). Windowed rules keep their state in the
+ * {@link WindowState}s that `windows` makes (in memory, or a shared store: DESIGN.md §3).
  */
 export class RuleEngine {
   private readonly active: ActiveRule[];
@@ -91,9 +63,8 @@ export class RuleEngine {
     private readonly policy: Policy,
     settings: Readonly<Record<string, RuleSettings>> = {},
     rules: readonly Rule[] = ALL_RULES,
-    private readonly now: () => Date = () => new Date(),
-    /** Where the windowed rules keep their state (in memory by default, `limits.windowKeys` keys per store). */
-    windows: WindowStates = memoryWindows(100_000),
+    /** Where the windowed rules keep their state (`memoryWindows(limits.windowKeys)` in one process). */
+    windows: WindowStates,
   ) {
     const enabled = rules.filter((r) => settings[r.id]?.enabled !== false);
     // Rules that key their windows by the same thing share a store, two at a time.
@@ -141,15 +112,25 @@ export class RuleEngine {
     return { keys, evicted };
   }
 
+  /** Let the windows go of what left them by `nowMs` (capture time run on while no message comes, issue #18). */
+  expireWindows(nowMs: number): void {
+    const seen = new Set<object>();
+    for (const a of this.active) {
+      if (seen.has(a.state.storeRef)) continue;
+      seen.add(a.state.storeRef);
+      a.state.expire(nowMs);
+    }
+  }
+
   /**
    * Evaluate one message; `seen.raised` holds the call's rule ids already alerted (created and updated here: most
    * calls never raise, and keep no set).
    */
-  evaluate(call: CallFacts, seen: { raised: Set<string> | undefined }): Alert[] {
-    const alerts: Alert[] = [];
+  evaluate(call: CallFacts, seen: { raised: Set<string> | undefined }): readonly RaisedFinding[] {
+    let found: RaisedFinding[] | undefined;
     // A rule applies by scope: 'initial-invite' to initial INVITEs, 'request' to requests, 'message' to all.
     const rules = call.initialInvite ? this.forInitial : call.kind === 'request' ? this.forRequest : this.forResponse;
-    if (rules.length === 0) return alerts;
+    if (rules.length === 0) return NOTHING_FOUND;
     const first = rules[0]!;
     const ctx = new Context(call, this.policy, first.state, first.params, first.severity);
     for (const a of rules) {
@@ -162,63 +143,8 @@ export class RuleEngine {
       const finding = a.rule.evaluate(ctx);
       if (!finding) continue;
       (seen.raised ??= new Set()).add(a.rule.id);
-      alerts.push(this.toAlert(a.rule, finding, call));
+      (found ??= []).push({ rule: a.rule, finding });
     }
-    return alerts;
-  }
-
-  private toAlert(rule: Rule, f: Finding, call: CallFacts): Alert {
-    const cli = effectiveCli(call);
-    const presented = f.presented ?? cli?.identity;
-    const num = presented ? presented.num : undefined;
-    const s = call.shaken;
-    return {
-      v: ALERT_SCHEMA_VERSION,
-      seq: 0,
-      id: alertId(call.callId, rule.id),
-      ts: this.now().toISOString(),
-      captureTs: captureIso(call.ts),
-      rule: rule.id,
-      severity: f.severity,
-      title: rule.title,
-      summary: f.summary,
-      call: {
-        callId: call.callId,
-        method: call.method,
-        from: call.from?.raw ?? '',
-        to: call.to?.raw ?? '',
-        pai: call.pai.map((p) => p.raw),
-        ...(call.rpid ? { rpid: call.rpid.raw } : {}),
-        ...(call.diversion.length ? { diversion: call.diversion.map((d) => d.raw) } : {}),
-        ...(s.status !== 'none'
-          ? {
-              identity: {
-                ...(s.attest ? { attest: s.attest } : {}),
-                ...(s.origTn ? { origTn: s.origTn } : {}),
-                destTn: [...(s.destTn ?? [])],
-                verified: s.status === 'passed',
-                ...(s.status === 'failed' ? { reason: `${s.code} ${s.reason}` } : s.note !== undefined ? { reason: s.note } : {}),
-              },
-            }
-          : {}),
-      },
-      presented: {
-        ...(num && num.kind !== 'none' ? { number: numText(num) } : {}),
-        header: presented?.header ?? 'From',
-        ...(presented?.display ? { displayName: presented.display } : {}),
-      },
-      network: {
-        src: `${call.src.ip}:${call.src.port}`,
-        dst: `${call.dst.ip}:${call.dst.port}`,
-        transport: call.transport,
-        ...(call.peer ? { peer: call.peer.name, trust: call.peer.trust } : {}),
-        origin: call.origin,
-        ...(call.agent ? { agent: { address: call.agent.address, ...(call.agent.captureId !== undefined ? { captureId: call.agent.captureId } : {}) } } : {}),
-      },
-      reasons: [...f.reasons],
-      evidence: [...f.evidence],
-    };
+    return found ?? NOTHING_FOUND;
   }
 }
-
-export { tsMillis };

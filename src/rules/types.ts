@@ -3,6 +3,8 @@
  * CallFacts — typed, normalised identities plus the network identity — and rules are pure functions over them.
  */
 import type { AlertEvidence, Severity } from '../alerts/alert.js';
+
+export type { Severity };
 import type { HepAgent, Timestamp } from '../types.js';
 
 /** Number categories from our own numbering-plan table (RULES.md §3). */
@@ -193,11 +195,25 @@ export interface WindowState {
   /** How many entries `recent` would return, without building them (the same entries are dropped). */
   count(key: string, nowMs: number, windowMs: number): number;
   add<T>(key: string, nowMs: number, value: T): void;
+  /**
+   * Let go of what left every window by `nowMs` (the clock run on while no message comes, issue #18). For both states
+   * of a pair: they share a store.
+   */
+  expire(nowMs: number): void;
   /** Keys held and keys evicted at the bound (`/metrics`, issue #18). */
   readonly size: number;
   readonly evicted: number;
   /** The store the keys live in (two paired states share one, counted once). */
   readonly storeRef: object;
+}
+
+/**
+ * Makes the keyed window stores of the windowed rules (DESIGN.md §3: in memory on one machine, a broker-backed store
+ * later). `pair` gives two states over one key space for rules that key their windows alike.
+ */
+export interface WindowStates {
+  single(): WindowState;
+  pair(): [WindowState, WindowState];
 }
 
 export interface RuleParams {
@@ -236,10 +252,11 @@ export interface Rule {
   /** Default numeric params (windows in seconds, thresholds). */
   readonly defaults?: RuleParams;
   /**
-   * What the rule keys its window state by, when another rule keys its own by the same thing on the same messages
-   * (e.g. 'cli': the calling number of every initial INVITE). Two enabled rules with the same windowKey get their
-   * states over one store (MemoryWindowState.pair): the number is looked up once for both. Each still sees only its
-   * own entries.
+   * What a windowed rule (one that uses `ctx.state`) keys its window state by: 'cli' (the E.164 of the effective
+   * CLI) or 'shaken-replay' (the PASSporT replay key). Every rule that uses `ctx.state` declares it: the scale-out
+   * (src/cluster) runs exactly these rules on the correlator, on the shard of this key. Two enabled rules with the same
+   * windowKey get their states over one store (MemoryWindowState.pair): the key is looked up once for both. Each
+   * still sees only its own entries.
    */
   readonly windowKey?: string;
   /**

@@ -1,5 +1,5 @@
 import { InsertionRing } from '../util/insertion-ring.js';
-import type { WindowState } from './types.js';
+import type { WindowState, WindowStates } from './types.js';
 
 interface Entry {
   atMs: number;
@@ -10,6 +10,8 @@ interface Entry {
 const SWEEP_EVERY_MS = 60_000;
 /** Keys a sweep looks at per add. */
 const SWEEP_STEP = 64;
+/** Keys {@link WindowStore.expire} looks at per call. */
+const EXPIRE_STEP = 8192;
 
 /** A lane's value while it holds no entry inline (`undefined` is a value a rule may store). */
 const NONE: unique symbol = Symbol('no entry');
@@ -72,10 +74,6 @@ class Slot {
     return this.v0 === NONE && this.list0 === undefined && this.v1 === NONE && this.list1 === undefined;
   }
 
-  /** Time of the newest entry of either lane (-Infinity: none). */
-  newest(): number {
-    return Math.max(newestOf(this.list0, this.v0, this.at0), newestOf(this.list1, this.v1, this.at1));
-  }
 }
 
 function newestOf(list: Entry[] | undefined, value: unknown, at: number): number {
@@ -92,9 +90,11 @@ class WindowStore {
    */
   private readonly order = new InsertionRing<Slot>((s) => !s.dead);
   private maxWindowMs = 0;
+  /** The longest window each lane's state asked for (0: none yet). */
+  private readonly laneWindowMs: [number, number] = [0, 0];
   private lastSweepMs = -Infinity;
-  /** Cutoff of the sweep in progress (the ring's walk). */
-  private sweepCutoff = 0;
+  /** Cutoffs of the sweep in progress (the ring's walk), per lane: a lane's entries older than it have left its windows. */
+  private readonly sweepCutoff: [number, number] = [-Infinity, -Infinity];
   /**
    * The key last looked up and its slot (undefined: absent), for the reads and adds that follow on the same key: a
    * windowed rule reads a number's entries and then adds to them, and the rule sharing the store does the same with
@@ -130,7 +130,10 @@ class WindowStore {
 
   /** The key's slot with the lane's entries older than the window dropped; undefined when the lane has none left. */
   live(lane: Lane, key: string, nowMs: number, windowMs: number): Slot | undefined {
-    if (windowMs > this.maxWindowMs) this.maxWindowMs = windowMs;
+    if (windowMs > this.laneWindowMs[lane]) {
+      this.laneWindowMs[lane] = windowMs;
+      if (windowMs > this.maxWindowMs) this.maxWindowMs = windowMs;
+    }
     const slot = this.find(key);
     if (!slot) return undefined;
     const cutoff = nowMs - windowMs;
@@ -205,12 +208,30 @@ class WindowStore {
     this.order.compact(this.keys.size);
   }
 
-  /** Start dropping keys whose newest entry is older than every window any rule asked for. */
+  /** Start dropping each lane's entries that left every window its state asked for, and keys left with none. */
   private startSweep(nowMs: number): void {
     this.lastSweepMs = nowMs;
-    if (this.maxWindowMs === 0) return;
-    this.sweepCutoff = nowMs - this.maxWindowMs;
+    this.startWalk(nowMs);
+  }
+
+  private startWalk(nowMs: number): boolean {
+    if (this.maxWindowMs === 0) return false;
+    // A lane whose state never asked for a window (no reads yet) keeps its entries.
+    for (const lane of [0, 1] as const) this.sweepCutoff[lane] = this.laneWindowMs[lane] === 0 ? -Infinity : nowMs - this.laneWindowMs[lane];
     this.order.startWalk();
+    return true;
+  }
+
+  /**
+   * Sweep as of `nowMs` while no message comes (the daemon runs the clock on once a second, issue #18): sweeps are
+   * otherwise spread over the adds, so after a flood the keys of windows that had passed stayed until new traffic.
+   * At most EXPIRE_STEP places per call, so as not to hold the event loop (100k keys: a full pass in 13 calls); the
+   * next call goes on with the walk, or starts a new one at its own time.
+   */
+  expire(nowMs: number): void {
+    if (this.keys.size === 0) return;
+    if (!this.order.walking && !this.startWalk(nowMs)) return;
+    for (let n = 0; n < EXPIRE_STEP && this.order.walking; n += SWEEP_STEP) this.sweepSome();
   }
 
   /**
@@ -225,7 +246,10 @@ class WindowStore {
         this.order.compact(this.keys.size);
         return;
       }
-      if (!slot.dead && slot.newest() < this.sweepCutoff) {
+      if (slot.dead) continue;
+      if (newestOf(slot.list0, slot.v0, slot.at0) < this.sweepCutoff[0]) slot.setOne(0, -Infinity, NONE);
+      if (newestOf(slot.list1, slot.v1, slot.at1) < this.sweepCutoff[1]) slot.setOne(1, -Infinity, NONE);
+      if (slot.isEmpty()) {
         this.drop(slot);
         this.swept++;
       }
@@ -308,6 +332,10 @@ export class MemoryWindowState implements WindowState {
     this.store.add(this.lane, key, nowMs, value);
   }
 
+  expire(nowMs: number): void {
+    this.store.expire(nowMs);
+  }
+
   /** Keys held (of both states, when paired). */
   get size(): number {
     return this.store.size;
@@ -327,4 +355,9 @@ export class MemoryWindowState implements WindowState {
   get swept(): number {
     return this.store.swept;
   }
+}
+
+/** Window stores in this process's memory, each bounded to `maxKeys` keys (`limits.windowKeys`; oldest evicted). */
+export function memoryWindows(maxKeys: number): WindowStates {
+  return { single: () => new MemoryWindowState(maxKeys), pair: () => MemoryWindowState.pair(maxKeys) };
 }

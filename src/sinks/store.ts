@@ -495,6 +495,14 @@ export class AlertStore {
     }
   }
 
+  /**
+   * Rewrite the stored JSON of the alert with `a.seq` (cluster gateway, issue #22: the sensors that saw its call
+   * are merged in as their sightings arrive). The indexed columns do not change. False when no such row.
+   */
+  updateAlert(a: Alert): boolean {
+    return this.db.prepare('UPDATE alerts SET json = ? WHERE seq = ? AND id = ?').run(JSON.stringify(a), a.seq, a.id).changes > 0;
+  }
+
   /** Number of stored alerts. */
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;

@@ -1,7 +1,7 @@
 /**
  * The SIP stage (DESIGN.md §3): Datagram payloads in, `SipMessage`s out.
- * UDP: `looksLikeSip(payload)` then `parseSipMessage(payload, frame)`.
- * TCP/TLS/WS streams: one `SipStreamFramer` per flow direction, then `parseSipMessage(m.bytes, m.frame)`.
+ * UDP: `looksLikeSip(payload)` then `parseSipMessage(payload, frame, scratch)` (the caller's SipParseScratch).
+ * TCP/TLS/WS streams: one `SipStreamFramer` per flow direction, then `parseSipMessage(m.bytes, m.frame, scratch)`.
  */
 export { looksLikeSip, isSipStartLine } from './startline.js';
 export {
@@ -9,7 +9,9 @@ export {
   MAX_MESSAGE,
   SipAnomaly,
   messageAnomalies,
+  parseIfSip,
   parseSipMessage,
+  SipParseScratch,
   sipMessageFromSplit,
   splitOf,
   type SipSplit,

@@ -47,6 +47,7 @@ import {
   NAME_STATES,
   nameEquals,
 } from './names.js';
+import { isPlainContact, isPlainVia } from './plain.js';
 import { parseUri } from './uri.js';
 import {
   matchStartLine,
@@ -452,20 +453,27 @@ class SipMessageImpl implements SipMessageBase {
   get cseq(): CSeq | Invalid | undefined {
     if (this.cCSeq === UNSET) {
       const i = this.find('cseq', 0);
-      let c = i < 0 ? undefined : (plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!) ?? parseCSeq(this.value(i)));
-      if (c !== undefined && c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
-      else if (c !== undefined && !STANDARD_METHODS.includes(c.method)) {
-        // A standard method in another case (`1 invite`): taken as that method, as on the start line.
-        const b = Buffer.from(c.method, 'latin1');
-        const k = methodIndexIgnoringCase(b, 0, b.length);
-        if (k >= 0) {
-          this.note(SipAnomaly.methodCase, `CSeq ${c.method}`);
-          c = { kind: 'cseq', seq: c.seq, method: STANDARD_METHODS[k]! };
-        }
-      }
+      // The usual form is read from the bytes, with a standard method: nothing to check (every message reads CSeq).
+      let c: CSeq | Invalid | undefined = i < 0 ? undefined : plainCSeq(this.raw, this.h[i * 5 + 3]!, this.h[i * 5 + 4]!);
+      if (c === undefined && i >= 0) c = this.checkedCSeq(parseCSeq(this.value(i)));
       this.cCSeq = c;
     }
     return this.cCSeq;
+  }
+
+  /** A CSeq parsed from its text, its faults noted; a standard method in another case taken as that method. */
+  private checkedCSeq(c: CSeq | Invalid): CSeq | Invalid {
+    if (c.kind === 'invalid') this.note(SipAnomaly.cseqInvalid, c.reason);
+    else if (!STANDARD_METHODS.includes(c.method)) {
+      // A standard method in another case (`1 invite`): taken as that method, as on the start line.
+      const b = Buffer.from(c.method, 'latin1');
+      const k = methodIndexIgnoringCase(b, 0, b.length);
+      if (k >= 0) {
+        this.note(SipAnomaly.methodCase, `CSeq ${c.method}`);
+        return { kind: 'cseq', seq: c.seq, method: STANDARD_METHODS[k]! };
+      }
+    }
+    return c;
   }
 
   get from(): NameAddr | Invalid | undefined {
@@ -583,6 +591,15 @@ class SipMessageImpl implements SipMessageBase {
     return this.cRuri;
   }
 
+  /** Every `name` header's value (only the first with `firstOnly`) is plain by `plain` (true when there is none). */
+  private allPlain(name: string, plain: (b: Buffer, s: number, e: number) => boolean, firstOnly = false): boolean {
+    const h = this.h;
+    for (let i = this.find(name, 0); i >= 0; i = firstOnly ? -1 : this.find(name, i + 1)) {
+      if (!plain(this.raw, h[i * 5 + 3]!, h[i * 5 + 4]!)) return false;
+    }
+    return true;
+  }
+
   splitAnomalies(): readonly Anomaly[] {
     return this.anomalies.length === this.nSplit ? this.anomalies : this.anomalies.slice(0, this.nSplit);
   }
@@ -619,8 +636,10 @@ class SipMessageImpl implements SipMessageBase {
     // Bare CRs and the identity headers first, then the rest of the checking accessors.
     this.identityAnomalies();
     this.collected = true;
-    void this.contact;
-    void this.via;
+    // Contact and the top Via in the plain form cannot fail their parse: nothing to note, nothing decoded (the
+    // accessors stay lazy). Any other value goes through its accessor, which notes what is wrong (src/sip/plain.ts).
+    if (this.cContact === UNSET && !this.allPlain('contact', isPlainContact)) void this.contact;
+    if (this.cVia === UNSET && !this.allPlain('via', isPlainVia, true)) void this.via;
     void this.requestUri;
     const cseq = this.cseq;
     if (this.kind === 'request' && cseq !== undefined && cseq.kind === 'cseq' && cseq.method !== this.method) {
@@ -686,8 +705,6 @@ function invalidMessage(reason: string): SipInvalid {
   return { kind: 'invalid', reason };
 }
 
-/** Scratch for parseSipMessage's start-line match (read right after the match). */
-const SCRATCH_SL = new Int32Array(SL_SIZE);
 
 /**
  * Why the text at the front of `buf` is not a start line (the slow path of an invalid message only: it may allocate).
@@ -719,26 +736,46 @@ function whyNotStartLine(buf: Buffer): string {
   return 'request line: bad method';
 }
 
-/** Scratch for parseSipMessage's header offsets (5 per field); only read up to the current message's count. */
-const SCRATCH_H: number[] = [];
+/**
+ * Working memory of {@link parseSipMessage}, owned by its caller (DESIGN.md §8.1: parsers keep no module state): the
+ * start-line match, read right after it, and the header offsets (5 per field), copied once at their final size.
+ * Ingest and analyze's decode worker keep one and pass it message after message: a new one per message costs an
+ * ArrayBuffer allocation (analyze of 500k bench messages, one core: part of +290 ms of GC before issue #16).
+ */
+export class SipParseScratch {
+  readonly startLine = new Int32Array(SL_SIZE);
+  readonly headers: number[] = [];
+}
 
 /**
  * Split one SIP message. The buffer holds one UDP datagram or one message framed from a stream
  * (see `SipStreamFramer`). Never throws: an unusable start line gives `{kind:'invalid'}`; every
- * other problem is an anomaly on the returned message. `frame` is copied into the anomalies.
+ * other problem is an anomaly on the returned message. `frame` is copied into the anomalies. `scratch`: the
+ * caller's working memory, reused across calls (a fresh one when absent).
  */
-export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
+export function parseSipMessage(bytes: Buffer, frame?: number, scratch: SipParseScratch = new SipParseScratch()): SipParse {
+  return splitSipMessage(bytes, frame, scratch) ?? invalidMessage(whyNotStartLine(bytes));
+}
+
+/**
+ * `looksLikeSip(payload) ? parseSipMessage(payload, frame) : undefined` with one start-line match instead of two (the
+ * probe's match is the parser's first step, on the same bytes): how Ingest takes a UDP or WebSocket payload.
+ */
+export function parseIfSip(payload: Buffer, frame: number | undefined, scratch: SipParseScratch): SipMessage | undefined {
+  return splitSipMessage(payload, frame, scratch);
+}
+
+/** {@link parseSipMessage}, or undefined when `bytes` do not start with a start line. */
+function splitSipMessage(bytes: Buffer, frame: number | undefined, scratch: SipParseScratch): SipMessage | undefined {
   const buf = bytes;
   // The name machine in locals, as the character tables (see chars.ts): read once per header-name byte.
   const nameStates = NAME_STATES;
   const nameEnd = NAME_END;
   const len = buf.length;
   // The start line by the grammar the probe and the framer use (startline.ts): what they take, this takes.
-  // Module scratch, read right after the match: a typed array per message costs an ArrayBuffer allocation each
-  // (analyze of 500k bench messages, one core: part of +290 ms of GC against the build before issue #16).
-  const sl = SCRATCH_SL;
+  const sl = scratch.startLine;
   const le = matchStartLine(buf, 0, len, false, sl);
-  if (le < 0) return invalidMessage(whyNotStartLine(buf));
+  if (le < 0) return undefined;
   const lf = buf[le] === 0x0d ? le + 1 : le;
   const crlf = lf !== le;
   const anomalies: Anomaly[] = [];
@@ -797,7 +834,7 @@ export function parseSipMessage(bytes: Buffer, frame?: number): SipParse {
 
   // Header offsets go to a scratch array first and are copied once at their final size (pushing to a new array
   // grew it three times per message: most of the split's allocation).
-  const sh = SCRATCH_H;
+  const sh = scratch.headers;
   let hn = 0;
   let nFrom = 0;
   let nTo = 0;

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { Alert } from '../alerts/alert.js';
 import type { AlertStore } from '../sinks/store.js';
 
-/** Alert ids are 20 hex digits (`alertId` in rules/engine.ts); seqs are decimal. */
+/** Alert ids are 20 hex digits (`alertId` in alerts/from-finding.ts); seqs are decimal. */
 const ALERT_ID = /^[0-9a-f]{20}$/;
 const SEQ = /^[1-9][0-9]{0,14}$/;
 

@@ -27,7 +27,7 @@ import { routeJson, type EvidenceMessage } from '../evidence/buffer.js';
 import { evidencePcapng } from '../evidence/pcap.js';
 import type { EvidenceService } from '../evidence/service.js';
 import type { Incident } from '../incidents/incident.js';
-import { captureIso } from '../rules/engine.js';
+import { captureIso } from '../alerts/from-finding.js';
 import { clampLimit, type AlertStore } from '../sinks/store.js';
 import { tsString } from '../types.js';
 import { AlertLookup } from './alert-lookup.js';

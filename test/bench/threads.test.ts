@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles, type AnalyzeReport } from '../../src/commands/analyze.js';
 import { defaultConfig, loadConfig, type Config } from '../../src/config/index.js';
-import { generateCapture } from '../../src/bench/capture.js';
+import { generateCapture } from '../../bench/capture.js';
 import { BATCH_BYTES, MAX_IN_FLIGHT } from '../../src/pipeline/threaded-protocol.js';
 
 const CAPTURES = join(import.meta.dirname, '../../captures');

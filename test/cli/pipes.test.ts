@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { udpFrame } from '../../src/bench/capture.js';
+import { udpFrame } from '../../bench/capture.js';
 import { invite, sendUdp, tempDir, waitFor } from '../daemon/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateCapture } from '../../src/bench/capture.js';
+import { generateCapture } from '../../bench/capture.js';
 
 const HAVE_SCRIPT = spawnSync('script', ['--version']).status === 0;
 if (!HAVE_SCRIPT) console.warn('script(1) missing: TTY progress test skipped (apt-get install -y bsdutils)');

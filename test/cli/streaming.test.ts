@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFiles, type AnalyzeReport } from '../../src/commands/analyze.js';
-import { generateCapture } from '../../src/bench/capture.js';
+import { generateCapture } from '../../bench/capture.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Alert } from '../../src/alerts/alert.js';
 import { SCENARIO_CONFIG, SCENARIO_PCAP, tempDir } from '../daemon/helpers.js';

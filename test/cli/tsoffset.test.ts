@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { udpFrame } from '../../src/bench/capture.js';
+import { udpFrame } from '../../bench/capture.js';
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import { formatTable } from '../../src/commands/format.js';
 import { defaultConfig } from '../../src/config/index.js';
-import { captureIso } from '../../src/rules/engine.js';
+import { captureIso } from '../../src/alerts/from-finding.js';
 import { tempDir } from '../daemon/helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');

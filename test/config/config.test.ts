@@ -179,7 +179,7 @@ describe('parseConfig: invalid configs name the path and the problem', () => {
       'two peers on the same address and constraints',
       withChange((c) => (c.peers[1]!.match = { cidrs: ['192.0.2.10/32'], transport: ['udp'] })),
       [
-        'peers[1].match.cidrs[0]: "192.0.2.10/32" with the same port, transport and HEP capture id is already matched by peers[0] ("pbx")',
+        'peers[1].match.cidrs[0]: "192.0.2.10/32" with the same port, transport, HEP capture id and sensor is already matched by peers[0] ("pbx")',
       ],
     ],
     [

@@ -1,22 +1,40 @@
 /**
- * Issue #18 point 2: memory returns after a flood. A daemon child (its own RSS, not the test runner's) with
- * `limits.callIdleSeconds: 2` takes a 4 s flood of new Call-IDs on loopback UDP (as many per second as one
- * sender manages); its RSS stays under a ceiling during the flood and is back within 50 MB of the pre-flood level
- * within 2 × callIdleSeconds after it (plus two GCs, triggered by the test through the daemon's --expose-gc SIGUSR2
- * hook): no call, no evidence, heap and Buffer memory within 10 MB of before; RSS (see below) within 100 MB.
- * The cross-call windows (CLI-VELOCITY, CLI-MULTI-PEER …) keep a key per calling number for their window length
- * (minutes of capture time, not callIdleSeconds), bounded by `limits.windowKeys`: the test sets that bound low, so
- * what it measures is the call table and the evidence; at the default (100k keys) a flood of ~150k distinct numbers
- * leaves ~50 MB of window state until the windows age out.
+ * Issue #18 point 2: memory returns after a flood. A daemon child (its own RSS, not the test runner's), launched as
+ * shipped (LAUNCH_NODE_OPTIONS, no allocator settings) with the default limits but `callIdleSeconds: 10`, takes a
+ * 10 s flood of new Call-IDs on loopback UDP (10k a second, paced: see RATE); its RSS stays under the
+ * issue's ceiling (512 MB) during the flood and comes back within 2 × callIdleSeconds after it (plus two GCs,
+ * triggered by the test through the daemon's --expose-gc SIGUSR2 hook): no call, no evidence, Buffer memory within
+ * 10 MB of before, RSS within 150 MB (the issue's 50 MB is not met with full window stores: see the assertion).
+ *
+ * What held RSS before: each call's evidence was a Buffer (a 4 KB slice of an 8 KB pool slab, malloc'd), and glibc
+ * kept the freed slabs of a flood's calls in its heap: heap and Buffer memory were back, RSS stayed 50–80 MB above
+ * (the test then asserted 100 MB and lowered windowKeys to 2,000). Evidence copies are now strings in V8's heap.
+ * The cross-call windows keep a key per calling number for their window (CLI-MULTI-PEER 10 min, CLI-NEIGHBOUR 1 h of
+ * capture time: by design, not callIdleSeconds), up to `limits.windowKeys` (default 100k, not lowered here): they
+ * are in the heap that is measured, and they go when their windows have passed (test/pipeline/analyzer-limits.test.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LAUNCH_NODE_OPTIONS } from '../../src/heap.js';
 import { sleep, tempDir, waitFor } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
+/**
+ * limits.callIdleSeconds of the test: low (the default is 900) but not 2, the 4 s of which ended before V8's memory
+ * reducer compacts the old generation after a burst (with 100k window keys left in it, RSS was measured 29–166 MB
+ * above before at 4 s, 15 MB at 20 s).
+ */
+const IDLE_S = 10;
+/**
+ * New Call-IDs per second, paced: 10 s of it fill the call table (`limits.calls`, 100k) and the window stores
+ * (`windowKeys`, 100k) to their default bounds, the most a flood can leave live, whatever its rate. The issue's 100k/s
+ * is not reachable here (one loopback sender on a shared host: 35k/s at best), and an unpaced sender made the run
+ * depend on the host's load (65k to 390k calls per run: peak RSS 218 to 794 MB).
+ */
+const RATE = 10_000;
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -53,15 +71,17 @@ function inviteText(n: number): Buffer {
 }
 
 /** Send new-Call-ID INVITEs for `ms`, keeping up to 64 sends in flight; returns how many were sent. */
-async function flood(port: number, ms: number, sample: () => void): Promise<number> {
+async function flood(port: number, ms: number, rate: number, sample: () => void): Promise<number> {
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   let sent = 0;
   let inFlight = 0;
-  const end = Date.now() + ms;
+  const start = Date.now();
+  const end = start + ms;
   let lastSample = 0;
   while (Date.now() < end) {
-    while (inFlight < 64) {
+    const due = Math.floor(((Date.now() - start) * rate) / 1000);
+    while (inFlight < 64 && sent < due) {
       inFlight++;
       sock.send(inviteText(sent++), port, '127.0.0.1', () => inFlight--);
     }
@@ -103,14 +123,12 @@ sources:
   watch: false
 server: { host: 127.0.0.1, port: 0 }
 store: { path: store.db }
-limits: { callIdleSeconds: 2, windowKeys: 2000 }
+limits: { callIdleSeconds: ${IDLE_S} }
 `,
     );
-    const child: ChildProcess = spawn(process.execPath, ['--expose-gc', join(ROOT, 'dist/cli.js'), 'daemon', '--config', cfgFile], {
+    const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...LAUNCH_NODE_OPTIONS, join(ROOT, 'dist/cli.js'), 'daemon', '--config', cfgFile], {
       cwd: tmp.dir,
       stdio: ['ignore', 'ignore', 'pipe'],
-      // glibc keeps freed memory in per-thread arenas unless told to give it back (see docs/limits.md).
-      env: { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072' },
     });
     cleanups.push(() => void (child.exitCode === null && child.kill('SIGKILL')));
     let log = '';
@@ -121,8 +139,8 @@ limits: { callIdleSeconds: 2, windowKeys: 2000 }
     const pid = child.pid!;
 
     // Warm up (JIT, pools) with a short burst, let it expire, then take the baseline.
-    await flood(ports.sipUdp, 500, () => undefined);
-    await sleep(3500);
+    await flood(ports.sipUdp, 500, RATE, () => undefined);
+    await sleep(IDLE_S * 1000 + 1500);
     child.kill('SIGUSR2');
     await sleep(300);
     const before = rssMb(pid);
@@ -130,7 +148,7 @@ limits: { callIdleSeconds: 2, windowKeys: 2000 }
     const externalBefore = await metric(ports.http, 'spoofwatch_nodejs_external_memory_bytes');
 
     let peak = before;
-    const sent = await flood(ports.sipUdp, 4000, () => (peak = Math.max(peak, rssMb(pid))));
+    const sent = await flood(ports.sipUdp, 10_000, RATE, () => (peak = Math.max(peak, rssMb(pid))));
     // The flood ends for the daemon when it has read the datagrams queued in its socket (the count stops moving).
     let analysed = -1;
     for (;;) {
@@ -143,7 +161,7 @@ limits: { callIdleSeconds: 2, windowKeys: 2000 }
     const floodEnd = Date.now() - 200;
     const callsAtEnd = await metric(ports.http, 'spoofwatch_calls_active');
     // 2 × callIdleSeconds after the flood (the idle tick runs once a second), then two GCs.
-    await sleep(4000 - (Date.now() - floodEnd) - 700);
+    await sleep(2 * IDLE_S * 1000 - (Date.now() - floodEnd) - 700);
     // Two collections: Buffers' backing stores are freed by the callbacks that run after the first.
     child.kill('SIGUSR2');
     await sleep(300);
@@ -152,25 +170,29 @@ limits: { callIdleSeconds: 2, windowKeys: 2000 }
     const after = rssMb(pid);
     const heapAfter = await metric(ports.http, 'spoofwatch_nodejs_heap_size_used_bytes');
     const externalAfter = await metric(ports.http, 'spoofwatch_nodejs_external_memory_bytes');
-    const heapPeak = await metric(ports.http, 'spoofwatch_limit_used', '{bound="calls"}');
+    const callsBound = await metric(ports.http, 'spoofwatch_limit_used', '{bound="calls"}');
+    const windowKeys = await metric(ports.http, 'spoofwatch_limit_used', '{bound="windowKeys"}');
     const callsAfter = await metric(ports.http, 'spoofwatch_calls_active');
     const evidenceAfter = await metric(ports.http, 'spoofwatch_limit_used', '{bound="evidenceBytes"}');
     // Every call from its own number: no alert (CLI-VELOCITY would pin each call's evidence, kept by design up to
     // the 64 MiB bound of alerted calls' evidence and saved to the store).
     expect(await metric(ports.http, 'spoofwatch_bus_last_seq')).toBe(0);
     const mb = (n: number) => Math.round(n / 1048576);
-    console.log(JSON.stringify({ sent, analysed, callsAtEnd, callsAfter, evidenceAfter, before: Math.round(before), peak: Math.round(peak), after: Math.round(after), heapMb: [mb(heapBefore), mb(heapAfter)], externalMb: [mb(externalBefore), mb(externalAfter)], recoveredMs: Date.now() - floodEnd }));
-    expect(heapPeak).toBe(0);
+    console.log(JSON.stringify({ sent, analysed, callsAtEnd, callsAfter, evidenceAfter, windowKeys, before: Math.round(before), peak: Math.round(peak), after: Math.round(after), heapMb: [mb(heapBefore), mb(heapAfter)], externalMb: [mb(externalBefore), mb(externalAfter)], recoveredMs: Date.now() - floodEnd }));
+    expect(callsBound).toBe(0);
     expect(analysed).toBeGreaterThan(5_000); // the flood reached the analyzer (the rest: kernel drops, counted)
     expect(callsAfter).toBe(0);
     expect(evidenceAfter).toBe(0);
     expect(peak).toBeLessThan(512); // the ceiling issue #18 sets for the default config
-    // Issue #18 asks for RSS within 50 MB of before. Heap and Buffer memory are back (below), but V8 keeps some freed
-    // heap pages mapped: over 6 runs here RSS ended 12–75 MB above before (peaks 14–83 MB above), so the strict 50 MB
-    // would be a flaky assertion; 100 MB still fails when calls or evidence are kept (they were ~10k calls × 4 KB+).
-    expect(after - before).toBeLessThan(100);
-    // What the process holds (RSS keeps pages the allocator does not give back): heap and Buffer memory are back.
-    expect(heapAfter - heapBefore).toBeLessThan(10 * 1048576);
+    // Issue #18 asks for RSS back within 50 MB. Not met when the flood fills the window stores: their 100k keys stay
+    // for their windows (10 min, 1 h) by design, ~31 MB of heap, and V8 keeps fragmented old-space pages for a while
+    // (measured here, paced 100k calls: 100 -> peak 309 -> 184 MB, +84; 62k keys: +39). Before the evidence moved to
+    // V8's heap, glibc kept a flood's freed evidence slabs as well. 150 MB catches calls or evidence left behind.
+    expect(after - before).toBeLessThan(150);
+    // What the process holds: Buffer memory is back; the heap holds what it held plus the window keys of the flood's
+    // calling numbers (kept for their windows, by design; ~350 bytes a key over the two stores they are in, measured
+    // here: 75k keys, +26 MB), and nothing of the calls or their evidence.
     expect(externalAfter - externalBefore).toBeLessThan(10 * 1048576);
-  }, 60_000);
+    expect(heapAfter - heapBefore).toBeLessThan(10 * 1048576 + 400 * windowKeys);
+  }, 90_000);
 });

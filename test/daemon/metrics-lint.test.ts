@@ -19,7 +19,9 @@ describe('/metrics', () => {
   it.skipIf(!HAVE_PROMTOOL)('passes promtool check metrics after traffic and alerts', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
-    const d = await quietDaemon(labConfig({ store: join(tmp.dir, 'store.db') }));
+    const lab = labConfig({ store: join(tmp.dir, 'store.db') });
+    // A number cache of 1 entry: the second calling number evicts the first (limits.numberCache, issue #18).
+    const d = await quietDaemon({ ...lab, limits: { ...lab.limits, numberCache: 1 } });
     cleanups.push(() => d.stop());
     await sendUdp(d.ports.sipUdp!, [invite('lint-1@test'), invite('lint-2@test', { from: '112' })], '127.0.0.1');
     await waitFor(() => d.analyzer.stats.messages >= 2, 10_000, 'messages analysed');
@@ -32,9 +34,23 @@ describe('/metrics', () => {
     expect(metricValue(text, 'spoofwatch_analyzer_messages_total')).toBe(2);
     // Every bound with its limit, use and evictions (issue #18).
     const bounds = [...text.matchAll(/^spoofwatch_limit\{bound="([^"]+)"\}/gm)].map((m) => m[1]);
-    expect(bounds).toEqual(['calls', 'evidenceBytes', 'evidencePinnedBytes', 'alertSpill', 'windowKeys', 'peerCache', 'sinkQueue', 'wsClients', 'wsBufferBytes', 'httpConnections']);
+    expect(bounds).toEqual([
+      'calls',
+      'evidenceBytes',
+      'evidencePinnedBytes',
+      'alertSpill',
+      'windowKeys',
+      'peerCache',
+      'numberCache',
+      'sinkQueue',
+      'wsClients',
+      'wsBufferBytes',
+      'httpConnections',
+    ]);
     expect(metricValue(text, 'spoofwatch_limit', { bound: 'calls' })).toBe(100_000);
     expect(metricValue(text, 'spoofwatch_limit_used', { bound: 'calls' })).toBe(2);
     expect(metricValue(text, 'spoofwatch_limit_evictions_total', { bound: 'calls' })).toBe(0);
+    const numberCache = ['spoofwatch_limit', 'spoofwatch_limit_used', 'spoofwatch_limit_evictions_total'].map((n) => metricValue(text, n, { bound: 'numberCache' }));
+    expect(numberCache).toEqual([1, 1, 1]);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import { loadConfig } from '../../src/config/index.js';
-import { EvidenceBuffer } from '../../src/evidence/buffer.js';
+import { CALL_BYTES, EvidenceBuffer, heldBytes } from '../../src/evidence/buffer.js';
 
 const HAVE_TSHARK = spawnSync('tshark', ['-v']).status === 0;
 if (!HAVE_TSHARK) console.warn('tshark missing: evidence tests skipped (apt-get install -y tshark); CI installs it');
@@ -48,8 +48,9 @@ describe.skipIf(!HAVE_TSHARK)('analyze --evidence-dir', async () => {
 });
 
 describe('EvidenceBuffer bounds', () => {
-  /** What a call's first buffer reserves: Buffer's pool slice limit (the bounds count reserved bytes, issue #18). */
-  const FIRST = (Buffer.poolSize >>> 1) - 1;
+  /** A call's first message of 100 bytes (copy with its header, list slot) and a call of one such message. */
+  const MSG = heldBytes(100, 0);
+  const ONE = CALL_BYTES + MSG;
   const msg = (n: number) => ({
     frame: n,
     ts: { sec: n, nsec: 0 },
@@ -59,7 +60,9 @@ describe('EvidenceBuffer bounds', () => {
     raw: Buffer.alloc(100, 0x41),
   });
   it('evicts the oldest unpinned calls beyond the byte bound, keeps pinned ones, and copies the bytes', () => {
-    const b = new EvidenceBuffer({ maxBytes: Math.floor(2.5 * FIRST), maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
+    // Entry, meta array for 8 messages of 7 numbers (with the route), two arrays; then the string (header + 104) and its list slot.
+    expect([CALL_BYTES, MSG]).toEqual([64 + 16 + 448 + 64, 16 + 104 + 8]);
+    const b = new EvidenceBuffer({ maxBytes: Math.floor(2.5 * ONE), maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
     const src = msg(1);
     b.add('a', src);
     b.pin('a');
@@ -98,29 +101,22 @@ describe('EvidenceBuffer bounds', () => {
       const want = added[i]!;
       expect({ ...m, raw: m.raw.toString() }).toEqual({ ...want, raw: want.raw.toString(), routes: ['tap'] });
     });
-    // Reserved bytes: the first buffer of ~4 KB, then grown to the need plus up to 2 KB each time it is full.
-    let cap = 0;
-    let used = 0;
-    for (const m of added) {
-      const need = used + m.raw.length;
-      if (need > cap) cap = used === 0 && need < FIRST ? FIRST : Math.max(512, need + Math.min(need, 2048));
-      used = need;
-    }
-    expect(used).toBe(added.reduce((n, m) => n + m.raw.length, 0));
-    expect(b.bytes.open).toBe(cap);
+    // Held bytes: the call's own, then each message's copy rounded up to 8 bytes with a 16-byte header and its 8-byte
+    // list slot, and from the 9th message on its 56 bytes of numbers.
+    expect(b.bytes.open).toBe(added.reduce((n, m, i) => n + 16 + Math.ceil(m.raw.length / 8) * 8 + 8 + (i >= 8 ? 56 : 0), CALL_BYTES));
   });
 
-  it('counts a call by the bytes it reserves, not the bytes it uses: 100 calls of 100 bytes hold ~400 KB, not 10 KB', () => {
-    const b = new EvidenceBuffer({ maxBytes: 40 * FIRST, maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
+  it('counts a call by the bytes it holds, not only its message bytes: 100 calls of 100 bytes hold 72,000, not 10,000', () => {
+    const b = new EvidenceBuffer({ maxBytes: 40 * ONE, maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
     for (let i = 0; i < 100; i++) b.add(`f${i}`, msg(i));
-    expect(b.bytes.open).toBe(40 * FIRST);
+    expect(b.bytes.open).toBe(40 * ONE);
     expect(b.stats.evictedCalls).toBe(60);
     expect(b.get('f59')).toBeUndefined();
     expect(b.get('f60')).toHaveLength(1);
   });
 
   it('drops pinned calls in pin order (not first-message order), also after the order ring was compacted', () => {
-    const b = new EvidenceBuffer({ maxBytes: 1 << 20, maxPinnedBytes: 3 * FIRST + 500, maxMessagesPerCall: 5 });
+    const b = new EvidenceBuffer({ maxBytes: 1 << 20, maxPinnedBytes: 2 * ONE + heldBytes(5000, 1) + 100, maxMessagesPerCall: 5 });
     b.add('x', msg(1));
     b.add('y', msg(2));
     b.pin('y');
@@ -131,20 +127,21 @@ describe('EvidenceBuffer bounds', () => {
       b.pin(`t${i}`);
       b.release(`t${i}`);
     }
-    expect(b.bytes).toEqual({ open: 0, pinned: 2 * FIRST });
+    expect(b.bytes).toEqual({ open: 0, pinned: 2 * ONE });
     b.add('z', msg(5000));
     b.pin('z');
     expect(b.stats.droppedPinnedCalls).toBe(0);
-    b.add('z', { ...msg(5001), raw: Buffer.alloc(5000, 0x43) }); // z grows to 7,148 reserved bytes: the first pinned (y) goes
+    b.add('z', { ...msg(5001), raw: Buffer.alloc(5000, 0x43) }); // z holds 656 + 5,024 bytes: the first pinned (y) goes
     expect(b.get('y')).toBeUndefined();
     expect(b.get('x')).toHaveLength(1);
     expect(b.get('z')).toHaveLength(2);
     expect(b.stats.droppedPinnedCalls).toBe(1);
-    expect(b.bytes).toEqual({ open: 0, pinned: FIRST + 5100 + 2048 });
+    expect(b.bytes).toEqual({ open: 0, pinned: 2 * ONE + 16 + 5000 + 8 });
   });
 
   it('finds a call again through the caller\'s hint slot, and never writes through a stale one', () => {
-    const b = new EvidenceBuffer({ maxBytes: Math.floor(2.5 * FIRST), maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
+    // Room for two calls with up to 5 messages between them, not for a third call.
+    const b = new EvidenceBuffer({ maxBytes: 2 * CALL_BYTES + 5 * MSG, maxPinnedBytes: 1 << 20, maxMessagesPerCall: 5 });
     const slot = { evidence: undefined as unknown };
     expect(b.add('h', msg(1), slot)).toBe(false);
     expect(slot.evidence).toBeDefined();

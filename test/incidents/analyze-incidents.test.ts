@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
-import { udpFrame } from '../../src/bench/capture.js';
+import { udpFrame } from '../../bench/capture.js';
 import type { Incident } from '../../src/incidents/incident.js';
 import { PcapngWriter } from '../../src/sources/capture/index.js';
 import { LinkType } from '../../src/types.js';

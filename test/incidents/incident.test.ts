@@ -114,6 +114,22 @@ describe('IncidentGrouper', () => {
     ]);
   });
 
+  it('reconfigure: a new per-rule key applies to the next alert (settings are not kept from the old config)', () => {
+    const g = new IncidentGrouper(cfg());
+    g.observe(alert({ seq: 1, rule: 'CLI-VELOCITY', from: '+31301234567' }));
+    g.reconfigure(cfg({ rules: { 'CLI-VELOCITY': { key: 'numberPrefix', prefixDigits: 4 } } }));
+    g.observe(alert({ seq: 2, rule: 'CLI-VELOCITY', from: '+31301234567' }));
+    g.reconfigure(cfg({ rules: { 'CLI-NEIGHBOUR': { prefixDigits: 3 } } }));
+    g.observe(alert({ seq: 3, rule: 'CLI-NEIGHBOUR', from: '+31301234567' }));
+    g.observe(alert({ seq: 4, rule: 'CLI-VELOCITY', from: '+31301234567', src: '192.0.2.7:5080' }));
+    expect(g.all().map((i) => [i.rule, i.key, i.count])).toEqual([
+      ['CLI-VELOCITY', { src: '192.0.2.1' }, 1],
+      ['CLI-VELOCITY', { numberPrefix: '+3130' }, 1],
+      ['CLI-NEIGHBOUR', { numberPrefix: '+313' }, 1],
+      ['CLI-VELOCITY', { src: '192.0.2.7' }, 1],
+    ]);
+  });
+
   it('falls back to the source when a prefix-keyed alert has no E.164 number', () => {
     const g = new IncidentGrouper(cfg());
     g.observe(alert({ seq: 1, rule: 'CLI-NEIGHBOUR', from: 'anonymous' }));

@@ -5,7 +5,7 @@
  * datagrams and other payloads are the ones the slow path gives.
  */
 import { describe, expect, it } from 'vitest';
-import { udpFrame } from '../../src/bench/capture.js';
+import { udpFrame } from '../../bench/capture.js';
 import { encodeHep } from '../../src/decode/hep.js';
 import { PacketDecoder } from '../../src/decode/packet-decoder.js';
 import { datagramKind, Ingest, isMediaNotSip, mediaFilter } from '../../src/pipeline/ingest.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateDnoFile } from '../../src/bench/dno.js';
+import { generateDnoFile } from '../../bench/dno.js';
 import { DEFAULT_TEST_CONFIG, invite, only, ruleSet, sipNum, SipSession, SRC } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-dno-rule-'));

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { RuleEngine } from '../../src/rules/engine.js';
 import { ALL_RULES } from '../../src/rules/registry.js';
-import type { CallFacts, Policy, Rule, RuleContext } from '../../src/rules/types.js';
+import type { CallFacts, Finding, Policy, Rule, RuleContext, WindowState, WindowStates } from '../../src/rules/types.js';
+import { memoryWindows } from '../../src/rules/window.js';
 
 /** A rule that adds its own key to its state and reports the state's size (keys of the store it sits on). */
 function keyRule(id: string, windowKey?: string): Rule & { sizes: number[] } {
@@ -17,7 +18,7 @@ function keyRule(id: string, windowKey?: string): Rule & { sizes: number[] } {
     sizes,
     evaluate(ctx: RuleContext) {
       ctx.state.add(`${id}-key`, 0, id);
-      sizes.push((ctx.state as unknown as { size: number }).size);
+      sizes.push(ctx.state.size);
       return undefined;
     },
   };
@@ -32,7 +33,7 @@ describe('RuleEngine window states', () => {
     const c = keyRule('C', 'cli');
     const d = keyRule('D');
     const e = keyRule('E', 'other');
-    const engine = new RuleEngine({} as Policy, {}, [a, b, c, d, e]);
+    const engine = new RuleEngine({} as Policy, {}, [a, b, c, d, e], memoryWindows(100));
     expect(engine.evaluate(call, { raised: undefined })).toEqual([]);
     // A and B share: B's state holds A's key and its own. C, D and E see only their own key.
     expect([a.sizes, b.sizes, c.sizes, d.sizes, e.sizes]).toEqual([[1], [2], [1], [1], [1]]);
@@ -42,11 +43,40 @@ describe('RuleEngine window states', () => {
     const a = keyRule('A', 'cli');
     const b = keyRule('B', 'cli');
     const c = keyRule('C', 'cli');
-    new RuleEngine({} as Policy, { B: { enabled: false } }, [a, b, c]).evaluate(call, { raised: undefined });
+    new RuleEngine({} as Policy, { B: { enabled: false } }, [a, b, c], memoryWindows(100)).evaluate(call, { raised: undefined });
     expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [], [2]]);
   });
 
-  it('pairs CLI-MULTI-PEER and CLI-VELOCITY, the two built-in rules keyed by the calling number on every initial INVITE', () => {
-    expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual(['CLI-MULTI-PEER:cli', 'CLI-VELOCITY:cli']);
+  it('every built-in rule that keeps window state names its key (the scale-out shards by it); the first two keyed by the calling number share a store', () => {
+    expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual([
+      'CLI-MULTI-PEER:cli',
+      'CLI-NEIGHBOUR:cli',
+      'CLI-VELOCITY:cli',
+      'SHAKEN-REPLAY:shaken-replay',
+    ]);
+  });
+
+  it('takes its window states from the WindowStates it is given (the seam for a shared store), and returns findings, not alerts', () => {
+    const made: string[] = [];
+    const fake = (): WindowState => {
+      const keys = new Set<string>();
+      return { recent: () => [], count: () => 0, add: (k) => void keys.add(k), expire: () => keys.clear(), get size() { return keys.size; }, evicted: 0, storeRef: {} };
+    };
+    const states: WindowStates = {
+      single: () => (made.push('single'), fake()),
+      pair: () => (made.push('pair'), [fake(), fake()]),
+    };
+    const finding: Finding = { severity: 'high', summary: 'found', reasons: ['r'], evidence: [] };
+    const a = keyRule('A', 'cli');
+    const b = keyRule('B', 'cli');
+    const f: Rule = { ...keyRule('F'), evaluate: () => finding };
+    const engine = new RuleEngine({} as Policy, {}, [a, b, f], states);
+    expect(made).toEqual(['pair', 'single']);
+    const seen = { raised: undefined as Set<string> | undefined };
+    const found = engine.evaluate(call, seen);
+    expect(found.map((x) => [x.rule.id, x.finding])).toEqual([['F', finding]]);
+    expect([a.sizes, b.sizes]).toEqual([[1], [1]]);
+    // Once per (call, rule): the second message of the call finds nothing new.
+    expect(engine.evaluate(call, seen)).toEqual([]);
   });
 });

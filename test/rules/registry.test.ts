@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES } from '../../src/alerts/alert.js';
-import { alertId } from '../../src/rules/engine.js';
+import { alertId } from '../../src/alerts/from-finding.js';
 import { ALL_RULES, ruleById } from '../../src/rules/registry.js';
 import type { Rule } from '../../src/rules/types.js';
 

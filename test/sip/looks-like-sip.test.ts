@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isSipStartLine, looksLikeSip, parseSipMessage } from '../../src/sip/index.js';
+import { isSipStartLine, looksLikeSip, parseIfSip, parseSipMessage, SipParseScratch } from '../../src/sip/index.js';
+import { matchStartLine, SL_SIZE } from '../../src/sip/startline.js';
 import { corpusNames, fixture, rfc4475Index } from './helpers.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -161,7 +162,12 @@ describe('probe, framer and parser agree', () => {
       ] as const) {
         const msg = b(`${pre}${line}${eol}Via: SIP/2.0/UDP h;branch=z9hG4bK1${eol}${eol}`);
         const probe = looksLikeSip(msg);
-        const parser = parseSipMessage(msg).kind !== 'invalid';
+        const parsedMsg = parseSipMessage(msg);
+        const parser = parsedMsg.kind !== 'invalid';
+        // Ingest's one-match probe-and-parse: undefined exactly when the probe says no, else the same message.
+        const once = parseIfSip(msg, undefined, new SipParseScratch());
+        if ((once !== undefined) !== probe) disagree.push(`${JSON.stringify(line)}: parseIfSip ${once !== undefined}, probe ${probe}`);
+        if (once !== undefined) expect(JSON.stringify(once)).toBe(JSON.stringify(parsedMsg));
         const l = b(line);
         const framer = isSipStartLine(l, 0, l.length);
         if (probe !== parser || (pre === '' && framer !== parser)) disagree.push(`${JSON.stringify(line)}: probe ${probe}, framer ${framer}, parser ${parser}`);
@@ -206,6 +212,85 @@ describe('probe, framer and parser agree', () => {
       'sip.missing-header: To, From, Call-ID, Via, Max-Forwards',
       'sip.method-case: CSeq invite',
     ]);
+  });
+});
+
+describe('the plain-form shortcut of matchStartLine', () => {
+  /** Return value and every slot, with and without the shortcut, for a buffer seen whole and as one open line. */
+  function both(buf: Buffer, s: number, limit: number, open: boolean): [string, string] {
+    const a = new Int32Array(SL_SIZE).fill(-7);
+    const f = new Int32Array(SL_SIZE).fill(-7);
+    const ra = matchStartLine(buf, s, limit, open, a, true);
+    const rf = matchStartLine(buf, s, limit, open, f, false);
+    // Slots are only meaningful on a match.
+    return [JSON.stringify([ra, ra >= 0 ? [...a] : []]), JSON.stringify([rf, rf >= 0 ? [...f] : []])];
+  }
+
+  it('gives the full grammar\'s result and slots on every odd variant, corpus message and byte mutation of them', () => {
+    const lines = [
+      ...ODD_VARIANTS,
+      'INVITE sip:+31301234500@127.0.0.1:5060;user=phone SIP/2.0',
+      'ACK sip:bob@example.com SIP/2.0',
+      'SUBSCRIBE sip:bob@example.com SIP/2.0',
+      'SIPX sip:bob@example.com SIP/2.0',
+      'SIP sip:bob@example.com SIP/2.0',
+      'A b:c SIP/2.0',
+      'INVITE sips:bob@example.com SIP/2.0',
+      'INVITE tel:+31301234500 SIP/2.0',
+      'INVITE x-y:bob SIP/2.0',
+      'INVITE sip:b\x7fob@example.com SIP/2.0',
+      'INVITE sip:b\xe9ob@example.com SIP/2.0',
+      'INVITE sip:bob@ex\x01ample.com SIP/2.0',
+      'INVITE sip: SIP/2.0',
+      'INVITE sip:a:b:c SIP/2.0',
+      `${'A'.repeat(63)} sip:bob SIP/2.0`,
+      `${'A'.repeat(64)} sip:bob SIP/2.0`,
+      `${'A'.repeat(65)} sip:bob SIP/2.0`,
+      `INVITE ${'s'.repeat(15)}:bob SIP/2.0`,
+      `INVITE ${'s'.repeat(16)}:bob SIP/2.0`,
+      'SIP/2.0 180 Ringing',
+      'SIP/2.0 100 Trying ',
+      'SIP/2.0 183 Session  Progress',
+      'SIP/2.0 200 \tOK',
+      'SIP/2.0 200 OK\r',
+      `SIP/2.0 200 ${'x'.repeat(200)}`,
+      'SIP/2.0 600 Busy Everywhere',
+      'SIP/2.0 199',
+      'SIP/2.0 19',
+      'SIP/2.0 ',
+      'SIP/2.0',
+    ];
+    const all: Buffer[] = [];
+    for (const line of lines) for (const eol of ['\r\n', '\n', '', '\r', '\r\r\n']) all.push(b(`${line}${eol}Via: x${eol}`));
+    for (const m of [...corpusNames().map((n) => fixture('corpus', n)), ...Object.keys(rfc4475Index()).map((n) => fixture('rfc4475', n))]) all.push(m);
+    // Every single-byte change in the first 48 bytes of a few plain lines, to a byte from each class the grammar tells apart.
+    const classes = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x2e, 0x2f, 0x30, 0x31, 0x37, 0x3a, 0x3c, 0x41, 0x49, 0x50, 0x53, 0x61, 0x73, 0x7f, 0xc3];
+    for (const base of ['INVITE sip:+31301234500@127.0.0.1 SIP/2.0\r\n', 'SIP/2.0 200 OK\r\n', 'SIP/2.0 100\r\n', 'BYE tel:+3120 SIP/2.0\n']) {
+      for (let i = 0; i < Math.min(48, base.length); i++) {
+        for (const c of classes) {
+          const m = b(`${base}To: x\r\n`);
+          m[i] = c;
+          all.push(m);
+        }
+      }
+    }
+    const differ: string[] = [];
+    let plainMatches = 0;
+    for (const m of all) {
+      const lf = m.indexOf(0x0a);
+      const lineEnd = lf < 0 ? m.length : lf > 0 && m[lf - 1] === 0x0d ? lf - 1 : lf;
+      for (const [s, limit, open] of [
+        [0, m.length, false],
+        [0, lineEnd, true],
+        [0, Math.min(m.length, 12), false],
+      ] as const) {
+        const [a, f] = both(m, s, limit, open);
+        if (a !== f) differ.push(`${JSON.stringify(m.toString('latin1', 0, 50))} [${s},${limit},${open}]: ${a} vs ${f}`);
+        else if (!a.startsWith('[-1')) plainMatches++;
+      }
+    }
+    expect(differ).toEqual([]);
+    expect(plainMatches).toBeGreaterThan(1000);
   });
 });
 

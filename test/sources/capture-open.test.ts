@@ -83,6 +83,34 @@ describe('openCapture / readCapture', () => {
     expect(reader.error).toBeUndefined();
   });
 
+  it('forEach with afterChunk: awaited after each chunk, before the next one is read, frames as with batches()', async () => {
+    const batchSizes: number[] = [];
+    for await (const batch of openCapture(plainPath, { chunkSize: 4096 }).batches()) batchSizes.push(batch.length);
+    const frames: PlainFrame[] = [];
+    const seenAtPause: number[] = [];
+    let pending = false;
+    const reader = openCapture(plainPath, { chunkSize: 4096 });
+    const summary = await reader.forEach(
+      (f) => {
+        // No frame arrives while an afterChunk is still pending: the next chunk waits for it.
+        expect(pending).toBe(false);
+        frames.push(plain(f));
+      },
+      async () => {
+        pending = true;
+        seenAtPause.push(frames.length);
+        await new Promise((r) => setTimeout(r, 1));
+        pending = false;
+      },
+    );
+    expect(frames).toEqual(EXPECTED);
+    expect(summary.frames).toBe(300);
+    // A pause after every chunk, at the same frame boundaries batches() yields (chunks that complete no frame included).
+    const boundaries = batchSizes.map((_, i) => batchSizes.slice(0, i + 1).reduce((a, b) => a + b, 0));
+    expect([...new Set(seenAtPause)]).toEqual(boundaries);
+    expect(seenAtPause.length).toBeGreaterThanOrEqual(batchSizes.length);
+  });
+
   it('gunzips transparently; bytesRead counts compressed bytes', async () => {
     const frames: PlainFrame[] = [];
     const summary = await readCapture(gzPath, (f) => frames.push(plain(f)));

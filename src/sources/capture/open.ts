@@ -51,8 +51,12 @@ export interface CaptureReader extends AsyncIterable<Frame>, CaptureProgress {
   readonly format: CaptureFormat | undefined;
   /** Frames in batches, one batch per decompressed chunk (cheaper than one await per frame). */
   batches(): AsyncIterable<readonly Frame[]>;
-  /** Read everything, calling `onFrame` synchronously per frame; resolves when done (never rejects on bad input). */
-  forEach(onFrame: (frame: Frame) => void): Promise<CaptureSummary>;
+  /**
+   * Read everything, calling `onFrame` synchronously per frame; resolves when done (never rejects on bad input).
+   * `afterChunk`: awaited after each chunk's frames went through, before the next chunk is read (back-pressure
+   * without holding a chunk's frames in an array as `batches()` does).
+   */
+  forEach(onFrame: (frame: Frame) => void, afterChunk?: () => Promise<void>): Promise<CaptureSummary>;
   /** Stop reading and release the file/stream. */
   close(): void;
 }
@@ -132,11 +136,12 @@ class FileCaptureReader implements CaptureReader {
     this.source?.destroy();
   }
 
-  async forEach(onFrame: (frame: Frame) => void): Promise<CaptureSummary> {
+  async forEach(onFrame: (frame: Frame) => void, afterChunk?: () => Promise<void>): Promise<CaptureSummary> {
     const parser = this.begin(onFrame);
     for await (const chunk of this.decompressed()) {
       parser.push(chunk);
       if (parser.done) break;
+      if (afterChunk) await afterChunk();
     }
     this.finish(parser);
     return this.summary();

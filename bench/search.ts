@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Alert } from '../alerts/alert.js';
-import { AlertStore, type AlertQuery } from '../sinks/store.js';
+import type { Alert } from '../src/alerts/alert.js';
+import { AlertStore, type AlertQuery } from '../src/sinks/store.js';
 
 export interface SearchBench {
   readonly alerts: number;

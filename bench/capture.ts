@@ -3,8 +3,8 @@
  * mixed with RTP (90% of packets), through the project's own {@link PcapngWriter} into a buffered file sink.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { PcapngWriter, type CaptureSink } from '../sources/capture/index.js';
-import { LinkType } from '../types.js';
+import { PcapngWriter, type CaptureSink } from '../src/sources/capture/index.js';
+import { LinkType } from '../src/types.js';
 import { SLOT_NS, slotMessages, type SipPacket } from './traffic.js';
 
 /** Ethernet + IPv4 + UDP around a payload (UDP checksum 0: allowed on IPv4, RFC 768). */

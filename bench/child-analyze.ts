@@ -2,11 +2,11 @@
  * Child process of the bench: one offline `analyze` run (the same `analyzeFiles` the CLI calls) with the default
  * lab config (or --config), timed from the first read to the report, with this process's peak RSS (worker threads
  * included); alerts are serialised and counted as `analyze --format ndjson` streams them.
- * Prints one JSON line. Usage: node dist/bench/child-analyze.js FILE [--threads N] [--config FILE]
+ * Prints one JSON line. Usage: node dist-bench/bench/child-analyze.js FILE [--threads N] [--config FILE]
  */
-import { tuneHeapForStreaming } from '../heap.js';
-import { analyzeFiles } from '../commands/analyze.js';
-import { defaultConfig, loadConfig } from '../config/index.js';
+import { tuneHeapForStreaming } from '../src/heap.js';
+import { analyzeFiles } from '../src/commands/analyze.js';
+import { defaultConfig, loadConfig } from '../src/config/index.js';
 
 async function main(): Promise<void> {
   tuneHeapForStreaming(); // as the CLI's analyze does

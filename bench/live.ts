@@ -3,13 +3,13 @@
  * model as plain SIP over UDP (one socket per lab peer address, so peers are recognised) or HEP v3 over UDP, and
  * WebSocket subscribers that time each alert from the send of its INVITE to its receipt.
  */
-import { kernelUdpDrops as kernelUdpDropsOf } from '../sources/udp-drops.js';
+import { kernelUdpDrops as kernelUdpDropsOf } from '../src/sources/udp-drops.js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { encodeHep } from '../decode/hep.js';
-import { LAUNCH_NODE_OPTIONS } from '../heap.js';
+import { encodeHep } from '../src/decode/hep.js';
+import { LAUNCH_NODE_OPTIONS } from '../src/heap.js';
 import type { ChildReply, DaemonCounters } from './child-daemon.js';
 import type { SubscriberReply, SubscriberRequest } from './subscribers-worker.js';
 import { slotMessages, type SipPacket } from './traffic.js';

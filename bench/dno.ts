@@ -3,16 +3,16 @@
  * DNO file (`number,owner`, distinct numbers in scattered order, 1,000 owners, a range every 100 lines), then loads it in a fresh
  * child process so the RSS delta is the loader's alone. Run by hand without the rest of the bench:
  *
- *   npm run build && node dist/bench/dno.js [LINES]
+ *   npx tsc -p bench/tsconfig.json && node dist-bench/bench/dno.js [LINES]
  *
- * The child mode (`node dist/bench/dno.js --load FILE`) prints one JSON line.
+ * The child mode (`node dist-bench/bench/dno.js --load FILE`) prints one JSON line.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DnoFiles } from '../identity/dno-file.js';
+import { DnoFiles } from '../src/identity/dno-file.js';
 
 export interface DnoBenchRun {
   readonly lines: number;

@@ -13,7 +13,7 @@
  *   BENCH_REPEAT [3]           runs of each offline line and of each tool in the tshark comparison; the table gives
  *                              the median run (peak RSS: the largest of the runs), the JSON every run
  *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live, dno
- *   BENCH_DNO_LINES [1000000]  entries of the generated do-not-originate file (row "DNO file"; alone: node dist/bench/dno.js)
+ *   BENCH_DNO_LINES [1000000]  entries of the generated do-not-originate file (row "DNO file"; alone: node dist-bench/bench/dno.js)
  *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
  *   BENCH_OUT [bench/results]  where the JSON goes
  *   BENCH_DAEMON_NODE_ARGS     extra Node options for the live daemon child (profiling by hand: --cpu-prof …)
@@ -27,16 +27,17 @@ import { fileURLToPath } from 'node:url';
 import { generateCapture, type GeneratedCapture } from './capture.js';
 import { benchDnoLoad, type DnoBenchRun } from './dno.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
-import { LAUNCH_NODE_OPTIONS } from '../heap.js';
+import { LAUNCH_NODE_OPTIONS } from '../src/heap.js';
 import type { DaemonCounters } from './child-daemon.js';
 import { benchSearch, type SearchBench } from './search.js';
+import { TARGET_SIZES, verdictOf, type TargetRow } from './targets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = (k: string, d: string): string => process.env[k] ?? d;
-const MESSAGES = Number(env('BENCH_MESSAGES', '1000000'));
-const MIXED_SIP = Number(env('BENCH_MIXED_SIP', '100000'));
-const TSHARK_MESSAGES = Number(env('BENCH_TSHARK_MESSAGES', '200000'));
-const LIVE_SECONDS = Number(env('BENCH_LIVE_SECONDS', '10'));
+const MESSAGES = Number(env('BENCH_MESSAGES', String(TARGET_SIZES.messages)));
+const MIXED_SIP = Number(env('BENCH_MIXED_SIP', String(TARGET_SIZES.mixedSip)));
+const TSHARK_MESSAGES = Number(env('BENCH_TSHARK_MESSAGES', String(TARGET_SIZES.tsharkSlice)));
+const LIVE_SECONDS = Number(env('BENCH_LIVE_SECONDS', String(TARGET_SIZES.liveSeconds)));
 const LIVE_LEAD = Number(env('BENCH_LIVE_LEAD', '3'));
 const DAEMON_NICE = Number(env('BENCH_DAEMON_NICE', '-10'));
 const LIVE_RATES = env('BENCH_LIVE_RATES', '5000,20000,50000').split(',').map(Number);
@@ -44,8 +45,8 @@ const THREADS = Number(env('BENCH_THREADS', '2'));
 const REPEAT = Math.max(1, Number(env('BENCH_REPEAT', '3')));
 const SKIP = new Set(env('BENCH_SKIP', '').split(',').filter(Boolean));
 const OUT = env('BENCH_OUT', 'bench/results');
-const DNO_LINES = Number(env('BENCH_DNO_LINES', '1000000'));
-const SEARCH_ALERTS = Number(env('BENCH_SEARCH_ALERTS', '100000'));
+const DNO_LINES = Number(env('BENCH_DNO_LINES', String(TARGET_SIZES.dnoLines)));
+const SEARCH_ALERTS = Number(env('BENCH_SEARCH_ALERTS', String(TARGET_SIZES.searchAlerts)));
 
 const has = (bin: string): boolean => spawnSync('sh', ['-c', `command -v ${bin}`]).status === 0;
 const TASKSET = has('taskset');
@@ -348,7 +349,7 @@ interface Results {
   readonly live: LiveRun[];
   readonly dno?: DnoBenchRun;
   readonly search?: SearchBench;
-  readonly targets: { readonly name: string; readonly target: string; readonly measured: string; readonly pass: boolean | undefined }[];
+  readonly targets: TargetRow[];
 }
 
 function table(r: Results): string {
@@ -406,7 +407,7 @@ function table(r: Results): string {
   lines.push('');
   lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
   lines.push('|---|---|---|---|');
-  for (const g of r.targets) lines.push(`| ${g.name} | ${g.target} | ${g.measured} | ${g.pass === undefined ? 'not run' : g.pass ? 'met' : '**not met**'} |`);
+  for (const g of r.targets) lines.push(`| ${g.name} | ${g.target} | ${g.measured} | ${verdictOf(g)} |`);
   return lines.join('\n') + '\n';
 }
 
@@ -504,9 +505,22 @@ async function main(): Promise<void> {
         target: '< 50 ms each',
         measured: search ? `${search.callIdMs} / ${search.numberPrefixMs} / ${search.timeRangeMs} ms` : '–',
         pass: search ? Math.max(search.callIdMs, search.numberPrefixMs, search.timeRangeMs) < 50 : undefined,
+        size: { ran: SEARCH_ALERTS, target: TARGET_SIZES.searchAlerts },
       },
-      { name: 'offline SIP-only, one core', target: '≥ 150,000 msg/s', measured: oneCore ? `${fmt(oneCore.msgPerSec)} msg/s` : '–', pass: oneCore ? oneCore.msgPerSec >= 150_000 : undefined },
-      { name: 'vs tshark (same slice, one core)', target: '≥ 3.3×', measured: comparison ? `${comparison.ratio}×` : '–', pass: comparison ? comparison.ratio >= 3.3 : undefined },
+      {
+        name: 'offline SIP-only, one core',
+        target: '≥ 150,000 msg/s',
+        measured: oneCore ? `${fmt(oneCore.msgPerSec)} msg/s` : '–',
+        pass: oneCore ? oneCore.msgPerSec >= 150_000 : undefined,
+        size: { ran: MESSAGES, target: TARGET_SIZES.messages },
+      },
+      {
+        name: 'vs tshark (same slice, one core)',
+        target: '≥ 3.3×',
+        measured: comparison ? `${comparison.ratio}×` : '–',
+        pass: comparison ? comparison.ratio >= 3.3 : undefined,
+        size: { ran: TSHARK_MESSAGES, target: TARGET_SIZES.tsharkSlice },
+      },
       // Judged on the default analyze (one thread, as the speed target); the --threads runs are listed beside it.
       {
         name: 'peak RSS, 1× and 2× capture (one core)',
@@ -516,20 +530,29 @@ async function main(): Promise<void> {
             (rssThreads.length ? ` (--threads ${THREADS}: ${rssThreads.map((o) => `${o.peakRssMb} MB`).join(', ')})` : '')
           : '–',
         pass: rssOne.length ? rssOne.every((o) => o.peakRssMb < 200) : undefined,
+        size: { ran: MESSAGES, target: TARGET_SIZES.messages },
       },
       {
         name: 'alert storm (no peers, every call alerts), one core',
         target: '< 200 MB and ≥ 0.7× the quiet row\'s msg/s',
         measured: storm && stormShare !== undefined ? `${storm.peakRssMb} MB, ${fmt(storm.msgPerSec)} msg/s = ${stormShare}× (${fmt(storm.alerts)} alerts)` : '–',
         pass: storm && stormShare !== undefined ? storm.peakRssMb < 200 && stormShare >= 0.7 : undefined,
+        size: { ran: MESSAGES, target: TARGET_SIZES.messages },
       },
       {
         name: 'mixed 90% RTP packets/s vs SIP-only msg/s, one core',
         target: '≥ 0.95×',
         measured: mixedOne && mixedRatio !== undefined ? `${fmt(mixedOne.packetsPerSec)} packets/s = ${mixedRatio}×` : '–',
         pass: mixedRatio !== undefined ? mixedRatio >= 0.95 : undefined,
+        size: { ran: MIXED_SIP, target: TARGET_SIZES.mixedSip },
       },
-      { name: 'live HEP/UDP 20k msg/s', target: 'zero loss', measured: hep20 ? `${fmt(hep20.lost)} lost of ${fmt(hep20.sent)}` : '–', pass: hep20 ? hep20.lost === 0 : undefined },
+      {
+        name: 'live HEP/UDP 20k msg/s',
+        target: 'zero loss',
+        measured: hep20 ? `${fmt(hep20.lost)} lost of ${fmt(hep20.sent)}` : '–',
+        pass: hep20 ? hep20.lost === 0 : undefined,
+        size: { ran: LIVE_SECONDS, target: TARGET_SIZES.liveSeconds, unit: ' s' },
+      },
       {
         name: `alert latency p99, HEP 20k msg/s, 10 subscribers (after a ${LIVE_LEAD} s lead-in)`,
         target: '< 50 ms',
@@ -538,12 +561,14 @@ async function main(): Promise<void> {
             ? `${hep20.latencyP99Ms} ms (with the lead-in ${hep20.latencyP99WithLeadMs ?? '–'} ms; worst phase ${worstP99 ?? '–'} ms)`
             : '–',
         pass: hep20?.latencyP99Ms !== undefined ? hep20.latencyP99Ms < 50 : undefined,
+        size: { ran: LIVE_SECONDS, target: TARGET_SIZES.liveSeconds, unit: ' s' },
       },
       {
         name: `DNO file of ${fmt(DNO_LINES)} entries (issue #21)`,
         target: '< 2 s, < 100 MB',
         measured: dno ? `${dno.loadMs} ms (${dno.loadCpuMs} ms CPU), peak RSS +${dno.peakRssDeltaMb} MB` : '–',
         pass: dno ? dno.loadMs < 2000 && dno.peakRssDeltaMb < 100 : undefined,
+        size: { ran: DNO_LINES, target: TARGET_SIZES.dnoLines },
       },
     ],
   };

@@ -1,4 +1,4 @@
-/** Write one bench capture: node dist/bench/gen-cli.js OUT SIP_MESSAGES [RTP_PER_SIP] (for profiling by hand). */
+/** Write one bench capture: node dist-bench/bench/gen-cli.js OUT SIP_MESSAGES [RTP_PER_SIP] (for profiling by hand). */
 import { generateCapture } from './capture.js';
 
 const [out, n, rtp] = process.argv.slice(2);

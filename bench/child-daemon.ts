@@ -2,12 +2,12 @@
  * Child process of the bench: the real daemon (`startDaemon`, as `spoofwatch daemon` runs it) with the default lab
  * config on ephemeral loopback ports, a throw-away store and no watched folder. Talks to the bench over IPC:
  * sends `{type:'ready', ports, ws}`, answers `{type:'stats'}` with the daemon's own counters, exits on `{type:'stop'}`.
- * Usage (forked): node dist/bench/child-daemon.js STORE_FILE
+ * Usage (forked): node dist-bench/bench/child-daemon.js STORE_FILE
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { defaultConfig, type Config } from '../config/index.js';
-import { startDaemon } from '../daemon/daemon.js';
-import { createLogger } from '../daemon/logger.js';
+import { defaultConfig, type Config } from '../src/config/index.js';
+import { startDaemon } from '../src/daemon/daemon.js';
+import { createLogger } from '../src/daemon/logger.js';
 
 export interface DaemonCounters {
   readonly sources: Record<string, { frames: number; datagrams: number; sipMessages: number; hepPackets: number; anomalies: Record<string, number> }>;

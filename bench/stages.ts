@@ -1,6 +1,6 @@
 /**
  * Where the offline time goes, stage by stage, on one capture (for profiling by hand, not part of the table):
- *   node dist/bench/stages.js FILE [LABEL-PREFIX]
+ *   node dist-bench/bench/stages.js FILE [LABEL-PREFIX]
  * read → + decode/frame/parse (Ingest) → + touch From/PAI/Call-ID → + the INVITEs' identity headers parsed →
  * + Analyzer on every message but INVITEs → + Analyzer (call table, facts, rules). A LABEL-PREFIX runs the stages whose
  * label starts with it.
@@ -8,16 +8,16 @@
  * On this shared host wall-clock times of one stage vary by up to 2×; instruction counts, one stage at a time, tell the
  * stages apart reliably:
  *   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \
- *     node --single-threaded dist/bench/stages.js FILE 'ingest + non-INVITE'
+ *     node --single-threaded dist-bench/bench/stages.js FILE 'ingest + non-INVITE'
  * (`--single-threaded`: JIT and GC on the main thread, counted). The difference of two stages is the cost of what the
  * later one adds. A stage's count repeats to ~±3.5% (GC heuristics follow time): too coarse for a change of a few %,
  * which needs a small harness around the code it touches (those repeat to well under 1%).
  */
-import { defaultConfig } from '../config/index.js';
-import { Analyzer } from '../pipeline/analyzer.js';
-import { Ingest, type SipEvent } from '../pipeline/ingest.js';
-import type { SipMessage } from '../sip/index.js';
-import { readCapture } from '../sources/capture/index.js';
+import { defaultConfig } from '../src/config/index.js';
+import { Analyzer } from '../src/pipeline/analyzer.js';
+import { Ingest, type SipEvent } from '../src/pipeline/ingest.js';
+import type { SipMessage } from '../src/sip/index.js';
+import { readCapture } from '../src/sources/capture/index.js';
 
 async function time(label: string, file: string, run: (file: string) => Promise<number>): Promise<void> {
   const t0 = process.hrtime.bigint();
