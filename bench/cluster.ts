@@ -10,16 +10,17 @@
  *   the last alert at a WebSocket client of the gateway.
  * - **facts/s end to end**: the same burst's facts; facts/s = facts ÷ seconds from the first send until every shard
  *   consumer of the correlator has nothing pending and nothing unacknowledged.
- * - **alert latency at 5k msg/s**: the live bench's lab traffic model (src/bench/traffic.ts: calls with responses,
+ * - **alert latency at 5k msg/s**: the live bench's lab traffic model (bench/traffic.ts: calls with responses,
  *   ACK, BYE; a share of spoofed INVITEs as probes) as plain SIP/UDP at 5,000 messages/s into the sensor; latency of
- *   each probe's alert from its datagram's send to its receipt by a WebSocket client of the gateway; p50/p99 over the
- *   measured window (after a lead-in). Target p99 < 100 ms. The client shares the sender's event loop (≤ ~1 ms of
- *   timer granularity added), unlike the single-node live rows whose subscribers run in a worker.
+ *   each probe's alert from its datagram's send to its receipt by a WebSocket subscriber of the gateway (in a worker,
+ *   as the single-node live rows: bench/live.ts Subscribers); p50/p99 over the measured window (after a lead-in).
+ *   Target p99 < 100 ms.
  *
  * Environment (defaults in brackets): BENCH_CLUSTER_BURST [20000] INVITEs of the throughput burst;
  * BENCH_CLUSTER_BURST_RATE [10000] their send rate/s; BENCH_CLUSTER_RATE [5000] msg/s of the latency run;
  * BENCH_CLUSTER_SECONDS [10] its measured seconds; BENCH_CLUSTER_LEAD [3] lead-in seconds.
- * Alone: `npm run build && npx tsx bench/cluster.ts` (needs nats-server).
+ * Alone: `npm run build && tsc -p bench/tsconfig.json && node dist-bench/bench/cluster.js` (needs nats-server; the
+ * roles run dist/cli.js).
  */
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +30,7 @@ import { connect, type NatsConnection } from 'nats';
 import { WebSocket } from 'ws';
 import type { Alert } from '../src/alerts/alert.js';
 import { FACT_STREAM } from '../src/cluster/contract.js';
-import { monotonicMs, percentile, sendPaced } from '../src/bench/live.js';
+import { monotonicMs, percentile, sendPaced, Subscribers } from './live.js';
 import { startNatsCluster, type NatsCluster } from '../test/cluster/nats-harness.js';
 import { startRole, type RoleProcess } from '../test/cluster/role-process.js';
 
@@ -55,9 +56,8 @@ const env = (k: string, d: number): number => Number(process.env[k] ?? d);
 const log = (s: string): void => void process.stderr.write(`bench cluster: ${s}\n`);
 const round2 = (n: number | undefined): number | undefined => (n === undefined ? undefined : Math.round(n * 100) / 100);
 
-/** A gateway WebSocket client that timestamps every alert on arrival (monotonic ms, as sendPaced's probes). */
+/** A gateway WebSocket client that counts alerts and notes when the last one arrived (the burst rows). */
 class AlertClock {
-  readonly arrivals = new Map<string, number>();
   count = 0;
   lastAtMs = 0;
   private readonly ws: WebSocket;
@@ -72,10 +72,8 @@ class AlertClock {
         if (m.type === 'hello') this.ws.send(JSON.stringify({ type: 'subscribe' }));
         else if (m.type === 'subscribed') resolve();
         else if (m.type === 'alert' && m.alert) {
-          const at = monotonicMs();
           this.count++;
-          this.lastAtMs = at;
-          if (!this.arrivals.has(m.alert.call.callId)) this.arrivals.set(m.alert.call.callId, at);
+          this.lastAtMs = monotonicMs();
         }
       });
     });
@@ -173,17 +171,22 @@ export async function benchCluster(): Promise<ClusterBench> {
     const factSeconds = (factDoneMs - t0) / 1000;
     log(`burst: ${clock.count} alerts in ${alertSeconds.toFixed(2)} s, ${stored} facts consumed in ${factSeconds.toFixed(2)} s`);
 
-    log(`latency: lab traffic at ${rate} msg/s, ${lead} s lead-in + ${seconds} s`);
-    const probes = new Map<string, number>();
-    const sent = await sendPaced({ proto: 'sip', port: sensor.sipPort, rate, seconds, leadSeconds: lead, run: 'k', firstCall: 1_000_000, probes });
-    // Alerts still in flight at the end of sending.
-    await new Promise((r) => setTimeout(r, 3000));
-    const latencies: number[] = [];
-    for (const [callId, at] of probes) {
-      const got = clock.arrivals.get(callId);
-      if (got !== undefined && at >= sent.measuredFromMs) latencies.push(got - at);
-    }
     clock.close();
+    log(`latency: lab traffic at ${rate} msg/s, ${lead} s lead-in + ${seconds} s`);
+    const subs = new Subscribers();
+    let sent;
+    let latencies: number[];
+    try {
+      await subs.open(gateway.ws, 1);
+      subs.reset();
+      sent = await sendPaced({ proto: 'sip', port: sensor.sipPort, rate, seconds, leadSeconds: lead, run: 'k', firstCall: 1_000_000, probes: subs.sentAt });
+      // Alerts still in flight at the end of sending.
+      await new Promise((r) => setTimeout(r, 3000));
+      latencies = (await subs.collect(sent.measuredFromMs)).latencies;
+    } finally {
+      subs.close();
+    }
+    const probes = [...subs.sentAt.values()].filter((at) => at >= sent.measuredFromMs).length;
     return {
       nodes: 3,
       replicas: 3,
@@ -194,7 +197,7 @@ export async function benchCluster(): Promise<ClusterBench> {
         rate,
         seconds,
         sent: sent.sent,
-        probes: [...probes.values()].filter((at) => at >= sent.measuredFromMs).length,
+        probes,
         samples: latencies.length,
         p50Ms: round2(percentile(latencies, 50)),
         p99Ms: round2(percentile(latencies, 99)),
@@ -219,7 +222,7 @@ export function clusterRows(r: ClusterBench): string[] {
   ];
 }
 
-if (process.argv[1]?.endsWith('bench/cluster.ts') || process.argv[1]?.endsWith('bench/cluster.js')) {
+if (process.argv[1]?.endsWith('bench/cluster.js')) {
   benchCluster().then(
     (r) => {
       process.stdout.write(['| row | value | detail |', '|---|---|---|', ...clusterRows(r)].join('\n') + '\n');

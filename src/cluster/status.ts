@@ -83,7 +83,8 @@ export interface ClusterStatus {
   /** The server this command is connected to. */
   readonly server: { readonly name: string; readonly version: string; readonly cluster?: string; readonly url: string };
   readonly nodes: readonly NodeStatus[];
-  readonly account: {
+  /** JetStream account usage; absent (with `accountError`) when the meta group did not answer (an election). */
+  readonly account?: {
     readonly streams: number;
     readonly consumers: number;
     readonly storageBytes: number;
@@ -91,6 +92,7 @@ export interface ClusterStatus {
     readonly apiRequests: number;
     readonly apiErrors: number;
   };
+  readonly accountError?: string;
   readonly streams: readonly StreamStatus[];
   readonly consumers: readonly ConsumerStatus[];
 }
@@ -264,13 +266,18 @@ export async function clusterStatus(c: ClusterConnection, opts: { shards?: numbe
     throw connectError(e, c);
   }
   try {
-    let jsm: JetStreamManager;
-    let account;
+    const jsm = await nc.jetstreamManager({ timeout, checkAPI: false });
+    let account: Awaited<ReturnType<JetStreamManager['getAccountInfo']>> | undefined;
+    let accountError: string | undefined;
     try {
-      jsm = await nc.jetstreamManager({ timeout });
       account = await jsm.getAccountInfo();
     } catch (e) {
-      throw new SpoofwatchError('CLUSTER_NO_JETSTREAM', `NATS at ${nc.getServer()} has no JetStream for this account (nats-server -js): ${(e as Error).message}`);
+      // No responders: nothing serves the JetStream API for this account. A timeout is the meta group busy
+      // electing a leader (a node just died): the streams may still answer.
+      if (String((e as { code?: unknown }).code) === '503') {
+        throw new SpoofwatchError('CLUSTER_NO_JETSTREAM', `NATS at ${nc.getServer()} has no JetStream for this account (nats-server -js)`);
+      }
+      accountError = itemError(e, timeout);
     }
     const streams = await Promise.all(STREAMS.map((s) => streamStatus(jsm, s, timeout)));
     const facts = streams.find((s) => s.name === FACT_STREAM)!;
@@ -286,14 +293,18 @@ export async function clusterStatus(c: ClusterConnection, opts: { shards?: numbe
         url: nc.getServer(),
       },
       nodes: nodesOf(streams),
-      account: {
-        streams: account.streams,
-        consumers: account.consumers,
-        storageBytes: account.storage,
-        memoryBytes: account.memory,
-        apiRequests: account.api.total,
-        apiErrors: account.api.errors,
-      },
+      ...(account
+        ? {
+            account: {
+              streams: account.streams,
+              consumers: account.consumers,
+              storageBytes: account.storage,
+              memoryBytes: account.memory,
+              apiRequests: account.api.total,
+              apiErrors: account.api.errors,
+            },
+          }
+        : { accountError: accountError ?? 'no answer' }),
       streams,
       consumers,
     };
@@ -339,7 +350,12 @@ export function formatClusterStatus(s: ClusterStatus): string {
     ]),
   );
   const a = s.account;
-  out.push('', `account: ${a.streams} streams, ${a.consumers} consumers, ${a.storageBytes} bytes on disk, ${a.memoryBytes} in memory, API ${a.apiRequests} requests / ${a.apiErrors} errors`);
+  out.push(
+    '',
+    a
+      ? `account: ${a.streams} streams, ${a.consumers} consumers, ${a.storageBytes} bytes on disk, ${a.memoryBytes} in memory, API ${a.apiRequests} requests / ${a.apiErrors} errors`
+      : `account: ERROR ${s.accountError}`,
+  );
   out.push('', 'streams (* leader)');
   out.push(
     ...table([

@@ -4,14 +4,21 @@
  * A process can be SIGKILLed (a crash, not a graceful stop) and is always stopped by its pid. Needs `npm run build`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { Alert } from '../../src/alerts/alert.js';
-import { SCENARIO_CONFIG } from '../daemon/helpers.js';
 import { freePort } from './nats-harness.js';
 
-const CLI = join(import.meta.dirname, '../../dist/cli.js');
+/** The repository (the folder with package.json above this file): also right when the bench runs a compiled copy. */
+function repoRoot(): string {
+  let d = import.meta.dirname;
+  while (!existsSync(join(d, 'package.json')) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+const ROOT = repoRoot();
+const CLI = join(ROOT, 'dist/cli.js');
+const SCENARIO_CONFIG = join(ROOT, 'captures/scenario/spoofwatch.yaml');
 
 export interface RoleProcess {
   readonly name: string;

@@ -5,8 +5,8 @@
  * --json must show exactly those numbers; the table is terminal-safe; no reachable server is a one-line error with
  * exit code 2; a killed node shows as an offline replica. Runs dist/cli.js (needs `npm run build`).
  */
-import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { execFile, spawn } from 'node:child_process';
+import { connect as netConnect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { AckPolicy, connect, nanos, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,7 +149,7 @@ describe.runIf(hasNatsServer())('spoofwatch cluster status (real 3-node nats-ser
 
     // 5 streams (2 logs + 3 buckets) and the 4 shard consumers.
     expect(s.account).toMatchObject({ streams: 5, consumers: SHARDS });
-    expect(s.account.storageBytes).toBeGreaterThanOrEqual(s.streams.reduce((n, x) => n + x.bytes, 0));
+    expect(s.account!.storageBytes).toBeGreaterThanOrEqual(s.streams.reduce((n, x) => n + x.bytes, 0));
     expect(s.nodes.map((n) => n.node)).toEqual(['n1', 'n2', 'n3']);
     expect(s.nodes.reduce((n, x) => n + x.leads.length, 0)).toBe(5);
     for (const n of s.nodes) {
@@ -187,11 +187,12 @@ describe.runIf(hasNatsServer())('spoofwatch cluster status (real 3-node nats-ser
       // Right after the kill, a group whose leader was the victim answers nothing until it elects another
       // (the item carries an error); the report is complete once every group answers again.
       const r = s.streams.find((x) => x.name === ALERT_STREAM)!.group.find((g) => g.node === victim);
-      if (r?.offline && s.streams.every((x) => x.error === undefined) && s.consumers.every((x) => x.error === undefined)) break;
+      if (r?.offline && s.accountError === undefined && s.streams.every((x) => x.error === undefined) && s.consumers.every((x) => x.error === undefined)) break;
       await new Promise((res) => setTimeout(res, 500));
     }
     const group = s!.streams.find((x) => x.name === ALERT_STREAM)!.group;
     expect(s!.streams.map((x) => x.error)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(s!.account).toMatchObject({ streams: 5, consumers: SHARDS });
     expect(group.find((g) => g.node === victim)).toMatchObject({ leader: false, offline: true });
     expect(group.filter((g) => g.node !== victim).every((g) => !g.offline && g.current)).toBe(true);
     expect(s!.nodes.find((n) => n.node === victim)!.offlineIn).toContain(ALERT_STREAM);
@@ -225,6 +226,27 @@ describe('spoofwatch cluster status without a reachable server', () => {
     } finally {
       silent.close();
       // The server keeps accepted sockets; the CLI ended on its own (execFile's 30 s timeout would give -1).
+    }
+  }, 30_000);
+
+  it.runIf(hasNatsServer())('a NATS server without JetStream: one line, exit code 2', async () => {
+    const port = await freePort();
+    const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const end = Date.now() + 10_000;
+        const poll = (): void => {
+          const s = netConnect(port, '127.0.0.1');
+          s.once('connect', () => (s.destroy(), resolve()));
+          s.once('error', () => (Date.now() > end ? reject(new Error('nats-server did not start')) : setTimeout(poll, 100)));
+        };
+        poll();
+      });
+      const r = await cli(['cluster', 'status', '--servers', `nats://127.0.0.1:${port}`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`spoofwatch: CLUSTER_NO_JETSTREAM: NATS at 127.0.0.1:${port} has no JetStream for this account (nats-server -js)\n`);
+    } finally {
+      server.kill('SIGKILL');
     }
   }, 30_000);
 
