@@ -6,18 +6,14 @@
  * nothing. Names come from ./contract.ts only.
  */
 import { connect, type ConnectionOptions, type JetStreamManager, type NatsConnection, type PeerInfo, type StreamInfo } from 'nats';
+import type { ClusterConfig } from '../config/index.js';
 import { SpoofwatchError } from '../types.js';
 import { jsonTerminalSafe, terminalSafe } from '../util/terminal.js';
 import { ALERT_STREAM, EVIDENCE_BUCKET, FACT_STREAM, shardConsumer, SHARDS_BUCKET, SIGHTINGS_BUCKET } from './contract.js';
+import { connectionOptions as roleConnectionOptions } from './nats.js';
 
 /** How to reach the cluster: the config's `cluster.nats` (any of the NATS auth forms) or `--servers`. */
-export interface ClusterConnection {
-  readonly servers: readonly string[];
-  readonly token?: string;
-  readonly user?: string;
-  readonly pass?: string;
-  readonly tls?: { readonly caFile?: string; readonly certFile?: string; readonly keyFile?: string };
-}
+export type ClusterConnection = ClusterConfig['nats'];
 
 /** Connect and JetStream API timeout: a status command must answer, not hang on a dead cluster. */
 export const STATUS_TIMEOUT_MS = 3000;
@@ -106,18 +102,14 @@ const STREAMS: readonly { name: string; role: string }[] = [
   { name: `OBJ_${EVIDENCE_BUCKET}`, role: `object ${EVIDENCE_BUCKET}` },
 ];
 
-/** nats.js TLS, user/pass and token options from the config's `cluster.nats` slice. */
-export function connectionOptions(c: ClusterConnection, timeoutMs = STATUS_TIMEOUT_MS): ConnectionOptions {
-  return {
-    servers: [...c.servers],
-    timeout: timeoutMs,
-    reconnect: false,
-    name: 'spoofwatch cluster status',
-    ...(c.token !== undefined ? { token: c.token } : {}),
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    ...(c.pass !== undefined ? { pass: c.pass } : {}),
-    ...(c.tls !== undefined ? { tls: { ...c.tls } } : {}),
-  };
+/**
+ * The roles' client options for `cluster.nats` (auth, TLS files: src/cluster/nats.ts), but one attempt, bounded:
+ * a status command answers or says it cannot, where a role waits and reconnects forever.
+ */
+function statusConnectionOptions(c: ClusterConnection, timeoutMs: number): ConnectionOptions {
+  // The roles' options read only `nats` of the section.
+  const { waitOnFirstConnect: _wait, maxReconnectAttempts: _attempts, ...base } = roleConnectionOptions({ nats: c } as ClusterConfig, 'spoofwatch cluster status');
+  return { ...base, timeout: timeoutMs, reconnect: false };
 }
 
 /** JetStream API "not found" answers: stream (10059), consumer (10014), message (10037, a KV key never written). */
@@ -261,7 +253,7 @@ export async function clusterStatus(c: ClusterConnection, opts: { shards?: numbe
   const timeout = opts.timeoutMs ?? STATUS_TIMEOUT_MS;
   let nc: NatsConnection;
   try {
-    nc = await connect(connectionOptions(c, timeout));
+    nc = await connect(statusConnectionOptions(c, timeout));
   } catch (e) {
     throw connectError(e, c);
   }

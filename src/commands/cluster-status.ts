@@ -21,12 +21,6 @@ function shardsOption(v: string): number {
   return Number(v);
 }
 
-/** The slice of the config's `cluster` section this command reads. */
-interface ClusterSection {
-  nats?: ClusterConnection;
-  shards?: number;
-}
-
 export function registerClusterCommands(program: Command, configFrom: ConfigLoader): void {
   const cluster = program.command('cluster').description('scale-out on NATS JetStream (docs/cluster.md)');
   cluster
@@ -37,9 +31,9 @@ export function registerClusterCommands(program: Command, configFrom: ConfigLoad
     .option('--shards <n>', 'shard count, so that missing shard consumers show (default: the config\'s cluster.shards)', shardsOption)
     .option('--json', 'one JSON document')
     .action(async (opts: { servers?: string[]; config?: string; shards?: number; json?: boolean }) => {
-      const section = opts.config !== undefined ? (configFrom(opts.config).config as { cluster?: ClusterSection }).cluster : undefined;
-      if (opts.config !== undefined && section?.nats === undefined && opts.servers === undefined) {
-        throw new SpoofwatchError('CLUSTER_NOT_CONFIGURED', `${opts.config} has no cluster.nats section; add one or pass --servers`);
+      const section = opts.config !== undefined ? configFrom(opts.config).config.cluster : undefined;
+      if (opts.config !== undefined && section === undefined && opts.servers === undefined) {
+        throw new SpoofwatchError('CLUSTER_NOT_CONFIGURED', `${opts.config} has no cluster section; add one or pass --servers`);
       }
       const nats: ClusterConnection = { ...(section?.nats ?? {}), servers: opts.servers ?? section?.nats?.servers ?? ['nats://127.0.0.1:4222'] };
       const shards = opts.shards ?? section?.shards;

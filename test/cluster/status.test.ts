@@ -6,7 +6,9 @@
  * exit code 2; a killed node shows as an offline replica. Runs dist/cli.js (needs `npm run build`).
  */
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as netConnect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, connect, nanos, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,23 +87,24 @@ describe.runIf(hasNatsServer())('spoofwatch cluster status (real 3-node nats-ser
     }
     const dup = await js.publish(alertSubject('CLI-INVALID'), JSON.stringify({ id: 'alert-3', rule: 'CLI-INVALID' }), { msgID: alertMsgId('alert-3') });
     expect(dup.duplicate).toBe(true);
-    // Facts: shard 0 ×3, shard 1 ×2, shard 3 ×1; shard 2 none.
-    for (const [callId, shard] of [['a', 0], ['b', 0], ['c', 0], ['d', 1], ['e', 1], ['f', 3]] as const) {
-      await js.publish(factSubject(shard), JSON.stringify({ callId }), { msgID: factMsgId(callId, shard) });
-    }
+    // Facts: shard 0 ×3, shard 1 ×2, shard 3 ×1; shard 2 none. Shard 1's second fact comes after the nak below, so
+    // that the redelivery is the only message its consumer can hand out.
+    const fact = (callId: string, shard: number) => js.publish(factSubject(shard), JSON.stringify({ callId }), { msgID: factMsgId(callId, shard) });
+    for (const [callId, shard] of [['a', 0], ['b', 0], ['c', 0], ['d', 1], ['f', 3]] as const) await fact(callId, shard);
     // Shard 0: one fact delivered and acked, one delivered and left unacked → pending 1, ack pending 1.
     const c0 = await js.consumers.get(FACT_STREAM, shardConsumer(0));
     const first = await c0.next({ expires: 5000 });
     first!.ack();
     await first!.ackAck();
     await c0.next({ expires: 5000 });
-    // Shard 1: one fact nak'ed and delivered again (redelivered 1), then acked; the other still pending.
+    // Shard 1: its fact nak'ed and delivered again, then acked; the next one stays pending.
     const c1 = await js.consumers.get(FACT_STREAM, shardConsumer(1));
     const m = await c1.next({ expires: 5000 });
     m!.nak();
     const again = await c1.next({ expires: 5000 });
-    expect(again!.info.redeliveryCount).toBe(2);
+    expect([again!.seq, again!.info.redeliveryCount]).toEqual([4, 2]);
     await again!.ackAck();
+    await fact('e', 1);
   }, 90_000);
 
   afterAll(async () => {
@@ -155,6 +158,22 @@ describe.runIf(hasNatsServer())('spoofwatch cluster status (real 3-node nats-ser
     for (const n of s.nodes) {
       expect(n.leads.length + n.replicates.length).toBe(5);
       expect(n.offlineIn).toEqual([]);
+    }
+  }, 60_000);
+
+  it('--config: the servers and the shard count come from the cluster section', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-status-'));
+    try {
+      const file = join(dir, 'sensor.yaml');
+      writeFileSync(file, `cluster:\n  nats: { servers: [${c.servers.map((u) => JSON.stringify(u)).join(', ')}] }\n  role: [sensor]\n  sensorId: s1\n  shards: ${SHARDS + 2}\n`);
+      const r = await cli(['cluster', 'status', '--config', file, '--json']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const s = JSON.parse(r.stdout) as ClusterStatus;
+      expect(s.consumers.map((x) => [x.shard, x.present])).toEqual([[0, true], [1, true], [2, true], [3, true], [4, false], [5, false]]);
+      expect(s.streams.find((x) => x.name === ALERT_STREAM)!.messages).toBe(5);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 
@@ -257,7 +276,7 @@ describe('spoofwatch cluster status without a reachable server', () => {
     const cfg = join(ROOT, 'captures/scenario/spoofwatch.yaml');
     const none = await cli(['cluster', 'status', '--config', cfg]);
     expect(none.code).toBe(2);
-    expect(none.stderr).toBe(`spoofwatch: CLUSTER_NOT_CONFIGURED: ${cfg} has no cluster.nats section; add one or pass --servers\n`);
+    expect(none.stderr).toBe(`spoofwatch: CLUSTER_NOT_CONFIGURED: ${cfg} has no cluster section; add one or pass --servers\n`);
   }, 30_000);
 });
 
