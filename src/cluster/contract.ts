@@ -25,6 +25,9 @@ export const EVIDENCE_BUCKET = 'sw_evidence';
 /** Shard leases: key `shard.<n>` → correlator id. */
 export const SHARDS_BUCKET = 'sw_shards';
 
+/** Key of a shard's lease in SHARDS_BUCKET; its value is the owning correlator's id. */
+export const shardLeaseKey = (shard: number): string => `shard.${shard}`;
+
 /** Durable consumer of one shard's facts, shared by whichever correlator owns the shard. */
 export const shardConsumer = (shard: number): string => `sw_corr_${shard}`;
 

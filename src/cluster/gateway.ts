@@ -123,10 +123,13 @@ export class Gateway {
     return { ...this.counters, lastSeq: this.lastSeq };
   }
 
-  stop(): void {
-    this.stopped = true;
+  /** Stop reading (for good, or `final` false: to start again after a failed start). */
+  stop(final = true): void {
+    if (final) this.stopped = true;
     this.messages?.stop();
     this.watch?.stop();
+    this.messages = undefined;
+    this.watch = undefined;
   }
 
   private project(seq: number, data: Uint8Array): void {

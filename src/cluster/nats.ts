@@ -9,7 +9,7 @@ import type { ClusterConfig, Config } from '../config/index.js';
 import { ruleSettingsOf } from '../pipeline/analyzer.js';
 import { ALL_RULES } from '../rules/registry.js';
 import { SpoofwatchError } from '../types.js';
-import { ALERT_STREAM, ALERT_SUBJECTS, EVIDENCE_BUCKET, FACT_STREAM, FACT_SUBJECTS, SIGHTINGS_BUCKET } from './contract.js';
+import { ALERT_STREAM, ALERT_SUBJECTS, EVIDENCE_BUCKET, FACT_STREAM, FACT_SUBJECTS, SHARDS_BUCKET, SIGHTINGS_BUCKET } from './contract.js';
 import { windowedRules } from './facts.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -57,7 +57,10 @@ export function streamPlan(config: Config, cluster: ClusterConfig): StreamPlan {
   return { replicas: cluster.stream.replicas, alertMaxAgeMs, factMaxAgeMs, duplicateWindowMs: Math.min(dup, alertMaxAgeMs) };
 }
 
-/** NATS client options of `cluster.nats`: reconnects forever, and the first connect is retried too. */
+/**
+ * NATS client options of `cluster.nats`: reconnects forever once connected. The first connect is retried by the
+ * caller (ClusterNode) rather than with `waitOnFirstConnect`, which cannot be cancelled by a daemon that stops.
+ */
 export function connectionOptions(cluster: ClusterConfig, name: string): ConnectionOptions {
   const n = cluster.nats;
   const tls = n.tls
@@ -74,7 +77,6 @@ export function connectionOptions(cluster: ClusterConfig, name: string): Connect
     ...(n.user !== undefined ? { user: n.user } : {}),
     ...(n.pass !== undefined ? { pass: n.pass } : {}),
     ...(tls ? { tls } : {}),
-    waitOnFirstConnect: true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     reconnectJitter: 100,
@@ -115,10 +117,14 @@ export async function ensureStreams(jsm: JetStreamManager, plan: StreamPlan): Pr
   await ensureStream(jsm, { ...common, name: FACT_STREAM, subjects: [FACT_SUBJECTS], max_age: nanos(plan.factMaxAgeMs), duplicate_window: nanos(factDup) });
 }
 
-/** The sightings KV bucket and the evidence object store (kept as long as alerts). */
+/** A correlator's shard lease lasts this long without renewal (the shards bucket's TTL). */
+export const SHARD_LEASE_MS = 10_000;
+
+/** The sightings KV bucket and the evidence object store (kept as long as alerts), and the shard leases. */
 export async function openBuckets(nc: NatsConnection, plan: StreamPlan) {
   const js = nc.jetstream();
   const sightings = await js.views.kv(SIGHTINGS_BUCKET, { replicas: plan.replicas, history: 1, ttl: plan.alertMaxAgeMs });
   const evidence = await js.views.os(EVIDENCE_BUCKET, { replicas: plan.replicas, ttl: plan.alertMaxAgeMs });
-  return { sightings, evidence };
+  const shards = await js.views.kv(SHARDS_BUCKET, { replicas: plan.replicas, history: 1, ttl: SHARD_LEASE_MS });
+  return { sightings, evidence, shards };
 }

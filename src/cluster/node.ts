@@ -7,12 +7,14 @@
  *   `<alertId>.<sensorId>` is put once the PubAck arrives (duplicate or not); each initial INVITE's fact goes to the
  *   shard of each of its window keys. While NATS is unreachable the sensor keeps analysing and buffers (bounded,
  *   drops counted; /healthz degraded), then flushes in order.
- * - **correlator**: see correlator.ts.
+ * - **correlator**: see correlator.ts (shard leases in the shards bucket, `shard.<n>` → correlator id).
  * - **gateway**: see gateway.ts (the daemon's bus and store become the stream's projection).
  *
  * Streams and buckets are made sure of by every role once connected. The NATS client connects in the background and
  * reconnects by itself; nothing here blocks the daemon's start.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { NatsConnection, KV, ObjectStore } from 'nats';
 import type { Alert } from '../alerts/alert.js';
 import type { AlertBus } from '../alerts/bus.js';
@@ -26,7 +28,7 @@ import { alertMsgId, alertSubject, factMsgId, factSubject } from './contract.js'
 import { Correlator } from './correlator.js';
 import { factOf, perCallRules, shardsOfCall, windowedRules, type Fact } from './facts.js';
 import { Gateway } from './gateway.js';
-import { connectNats, ensureStreams, openBuckets, streamPlan, type StreamPlan } from './nats.js';
+import { connectNats, ensureStreams, openBuckets, SHARD_LEASE_MS, streamPlan, type StreamPlan } from './nats.js';
 import { Publisher } from './publisher.js';
 
 export interface ClusterLog {
@@ -80,6 +82,7 @@ export class ClusterNode {
   readonly gateway: Gateway | undefined;
   private nc: NatsConnection | undefined;
   private sightings: KV | undefined;
+  private shardLeases: KV | undefined;
   private evidence: ObjectStore | undefined;
   private connected = false;
   /** Streams and buckets made sure of (they are, once, after the first connect). */
@@ -115,6 +118,8 @@ export class ClusterNode {
           reorderMs: cluster.reorderMs,
           publish: (alert, fact) => this.publishAlert(alert, fact.sensorId),
           onError: (what, err) => opts.log.error(`correlator: ${what} failed`, { error: err.message }),
+          id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+          leaseMs: SHARD_LEASE_MS,
         })
       : undefined;
     if (this.has('gateway') && (!opts.bus || !opts.store)) throw new Error('the gateway role needs the daemon bus and store');
@@ -196,7 +201,7 @@ export class ClusterNode {
     if (this.connected) await Promise.race([this.publisher.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.publisher.stop();
     if (this.evidenceTimer) clearInterval(this.evidenceTimer);
-    await this.correlator?.stop();
+    await this.correlator?.stop(this.connected ? this.shardLeases : undefined);
     this.gateway?.stop();
     await this.nc?.close().catch(() => undefined);
   }
@@ -204,7 +209,18 @@ export class ClusterNode {
   private async run(): Promise<void> {
     const log = this.opts.log;
     const name = `spoofwatch-${this.roles.join('+')}${this.sensorId ? `-${this.sensorId}` : ''}`;
-    const nc = await connectNats(this.cluster, name);
+    // The first connect, retried until it works or the daemon stops (the sensor analyses and buffers meanwhile).
+    let nc: NatsConnection | undefined;
+    for (let attempt = 0; nc === undefined; attempt++) {
+      if (this.stopped) return;
+      try {
+        nc = await connectNats(this.cluster, name);
+      } catch (e) {
+        this.lastError = (e as Error).message;
+        if (attempt === 0) log.warn('cluster: cannot connect to NATS yet; retrying (analysing and buffering meanwhile)', { servers: this.cluster.nats.servers, error: this.lastError });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     if (this.stopped) {
       await nc.close();
       return;
@@ -233,6 +249,7 @@ export class ClusterNode {
         const b = await openBuckets(nc, this.plan);
         this.sightings = b.sightings;
         this.evidence = b.evidence;
+        this.shardLeases = b.shards;
         this.streamsReady = true;
         break;
       } catch (e) {
@@ -243,9 +260,20 @@ export class ClusterNode {
       }
     }
     this.publisher.setClient(nc.jetstream());
-    if (this.correlator) await this.correlator.start(nc);
+    if (this.correlator) await this.correlator.start(nc, this.shardLeases!);
     if (this.gateway) {
-      await this.gateway.start(nc, this.sightings!);
+      // Retried like the streams: a request timeout on a loaded or electing cluster must not leave it without a feed.
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await this.gateway.start(nc, this.sightings!);
+          break;
+        } catch (e) {
+          this.gateway.stop(false);
+          this.lastError = (e as Error).message;
+          if (attempt % 10 === 0) log.warn('gateway: cannot read the alert stream yet; retrying', { error: this.lastError });
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
       if (this.opts.saveEvidence) {
         this.evidenceTimer = setInterval(() => void this.fetchEvidence(), 1000);
         this.evidenceTimer.unref();

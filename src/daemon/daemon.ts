@@ -645,6 +645,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       } else if (next.lists.doNotOriginateFiles.length > 0) reloadDnoFiles('reload');
       live.reconfigure(next.incidents ?? INCIDENTS_DEFAULTS);
       gate.reconfigure(next);
+      if (JSON.stringify(next.cluster) !== JSON.stringify(config.cluster)) log.warn('config reload: the cluster section changes on restart');
+      if (cluster?.correlator) log.warn('config reload: the correlator keeps the peers and rule settings it started with until restart');
       config = { ...next, sources: config.sources, server: config.server, store: { ...config.store, retentionDays: next.store.retentionDays, maxAlerts: next.store.maxAlerts } };
       m.reload('ok');
       log.info('config reloaded: peers, lists, rules, incidents, suppress and threshold (sources, server and store path change on restart)', {

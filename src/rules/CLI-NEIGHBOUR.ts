@@ -22,6 +22,7 @@ export const rule: Rule = {
   reads: ['homeCountry', 'peers[].country', 'peers[].trust'],
   defaults: { windowSeconds: 3600, minCallees: 5 },
   windowKey: 'cli',
+  windowSparse: true,
   description:
     "The CLI shares the callee's leading digits (NL geographic: area code + 2 digits; mobile 06 + 4; US NPA-NXX) and the same CLI " +
     'did so towards many distinct callees (default 5) within the window (default 1 h). Caveat: local businesses — needs ' +

@@ -67,10 +67,11 @@ export class RuleEngine {
     windows: WindowStates,
   ) {
     const enabled = rules.filter((r) => settings[r.id]?.enabled !== false);
-    // Rules that key their windows by the same thing share a store, two at a time.
+    // Rules that key their windows by the same thing share a store, two at a time; rules that record every call of
+    // their key first (a sparse one left alone costs nothing for keys it never records).
     const paired = new Map<Rule, WindowState>();
     const waiting = new Map<string, Rule>();
-    for (const r of enabled) {
+    for (const r of [...enabled.filter((x) => !x.windowSparse), ...enabled.filter((x) => x.windowSparse)]) {
       if (r.windowKey === undefined) continue;
       const first = waiting.get(r.windowKey);
       if (first === undefined) waiting.set(r.windowKey, r);

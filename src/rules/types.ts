@@ -260,6 +260,12 @@ export interface Rule {
    */
   readonly windowKey?: string;
   /**
+   * The rule records only some calls of its key (CLI-NEIGHBOUR: calls to a neighbour), so it is paired last: two
+   * rules that record every call share a store's key (one entry per number), and a flood of distinct numbers holds
+   * one entry each instead of two (issue #18: memory after a flood).
+   */
+  readonly windowSparse?: boolean;
+  /**
    * Config fields the rule reads besides its own `rules.<ID>` entry, as config paths (`lists.doNotOriginate`,
    * `peers[].allowedNumbers`); shown in docs/rules.md and `spoofwatch rules`. An empty list: none.
    */

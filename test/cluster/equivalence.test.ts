@@ -150,6 +150,18 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       await waitFor(() => corr2.cluster!.correlator!.stats().alerts === 1 && corr2.cluster!.publisher.size === 0, 15_000, 'the replay to re-raise CLI-MULTI-PEER');
       expect(corr2.cluster!.publisher.stats().duplicates.alert).toBe(1);
       expect(gw2.store.count()).toBe(expected.length);
+
+      // Shard leases: a third correlator waits while corr2 holds every shard, and takes them all once corr2 stops.
+      expect(corr2.cluster!.correlator!.stats().owned).toHaveLength(16);
+      const corr3 = await quietDaemon(nodeConfig(t.dir, 'corr3', c.servers, 'role: [correlator]\nreorderMs: 300'));
+      daemons.push(corr3);
+      await corr3.cluster!.ready();
+      expect(corr3.cluster!.correlator!.stats().owned).toEqual([]);
+      await corr2.stop();
+      daemons.splice(daemons.indexOf(corr2), 1);
+      await waitFor(() => corr3.cluster!.correlator!.stats().owned.length === 16, 15_000, 'corr3 to take the shards over');
+      await waitFor(() => corr3.cluster!.correlator!.stats().alerts === 1 && corr3.cluster!.publisher.size === 0, 15_000, 'corr3 to replay');
+      expect(gw2.store.count()).toBe(expected.length);
     } finally {
       for (const d of daemons.reverse()) await d.stop();
       await c.stop();
@@ -180,7 +192,7 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       const got = hub.store.query({ limit: 1000 });
       expect(got.map(key).sort()).toEqual(expected.map(key).sort());
       expect(got.every((a) => a.network.sensor === 's1' && a.network.sensors?.join() === 's1')).toBe(true);
-      expect(hub.cluster!.correlator!.stats()).toMatchObject({ shards: [0, 1, 2, 3], alerts: 1, badFacts: 0, held: 0 });
+      expect(hub.cluster!.correlator!.stats()).toMatchObject({ shards: [0, 1, 2, 3], owned: [0, 1, 2, 3], alerts: 1, badFacts: 0, held: 0 });
       await waitFor(async () => JSON.stringify(await hub.cluster!.lag()) === JSON.stringify({ shards: { 0: 0, 1: 0, 2: 0, 3: 0 }, gateway: 0 }), 5000, 'no lag');
       expect(await s1.cluster!.lag()).toEqual({});
       const nc = await connect({ servers: c.servers });

@@ -47,13 +47,23 @@ describe('RuleEngine window states', () => {
     expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [], [2]]);
   });
 
-  it('every built-in rule that keeps window state names its key (the scale-out shards by it); the first two keyed by the calling number share a store', () => {
+  it('pairs rules that record every call of their key before a sparse one', () => {
+    const a = { ...keyRule('A', 'cli'), windowSparse: true };
+    const b = keyRule('B', 'cli');
+    const c = keyRule('C', 'cli');
+    new RuleEngine({} as Policy, {}, [a, b, c], memoryWindows(100)).evaluate(call, { raised: undefined });
+    // B and C share a store; the sparse A has its own.
+    expect([a.sizes, b.sizes, c.sizes]).toEqual([[1], [1], [2]]);
+  });
+
+  it('every built-in rule that keeps window state names its key (the scale-out shards by it); the two that record every call by the calling number share a store', () => {
     expect(ALL_RULES.filter((r) => r.windowKey !== undefined).map((r) => `${r.id}:${r.windowKey}`)).toEqual([
       'CLI-MULTI-PEER:cli',
       'CLI-NEIGHBOUR:cli',
       'CLI-VELOCITY:cli',
       'SHAKEN-REPLAY:shaken-replay',
     ]);
+    expect(ALL_RULES.filter((r) => r.windowSparse).map((r) => r.id)).toEqual(['CLI-NEIGHBOUR']);
   });
 
   it('takes its window states from the WindowStates it is given (the seam for a shared store), and returns findings, not alerts', () => {
