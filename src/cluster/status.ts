@@ -9,7 +9,7 @@ import { connect, type ConnectionOptions, type JetStreamManager, type NatsConnec
 import type { ClusterConfig } from '../config/index.js';
 import { SpoofwatchError } from '../types.js';
 import { jsonTerminalSafe, terminalSafe } from '../util/terminal.js';
-import { ALERT_STREAM, EVIDENCE_BUCKET, FACT_STREAM, shardConsumer, SHARDS_BUCKET, SIGHTINGS_BUCKET } from './contract.js';
+import { ALERT_STREAM, EVIDENCE_BUCKET, FACT_STREAM, shardConsumer, shardLeaseKey, SHARDS_BUCKET, SIGHTINGS_BUCKET } from './contract.js';
 import { connectionOptions as roleConnectionOptions } from './nats.js';
 
 /** How to reach the cluster: the config's `cluster.nats` (any of the NATS auth forms) or `--servers`. */
@@ -184,7 +184,7 @@ async function shardOwners(jsm: JetStreamManager, shards: readonly number[]): Pr
   const kvStream = `KV_${SHARDS_BUCKET}`;
   for (const n of shards) {
     try {
-      const m = await jsm.streams.getMessage(kvStream, { last_by_subj: `$KV.${SHARDS_BUCKET}.shard.${n}` });
+      const m = await jsm.streams.getMessage(kvStream, { last_by_subj: `$KV.${SHARDS_BUCKET}.${shardLeaseKey(n)}` });
       // A deleted or purged lease is a KV tombstone: a message with the KV-Operation header and no owner.
       const op = m.header?.get('KV-Operation');
       if (op === 'DEL' || op === 'PURGE' || m.data.length === 0) continue;
