@@ -1,6 +1,6 @@
 /**
  * spoofwatch command line: analyze | messages | hep-send | config check | config init | config print-default | rules |
- * daemon | tail.
+ * daemon | tail | cluster status.
  * Exit codes everywhere (DESIGN.md §5): 0 ok, 1 alerts at or above --fail-on, 2 bad input or config.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -11,6 +11,7 @@ import { analyzeFiles, runFiles, type AnalyzeReport, type ProgressSink } from '.
 import { DEFAULT_MAX_ROWS, formatTable, JsonDocumentWriter, ndjsonAlertWriter, StreamedText } from './commands/format.js';
 import { messageJson } from './commands/message-json.js';
 import { learnedConfigNote } from './commands/config-init.js';
+import { registerClusterCommands } from './commands/cluster-status.js';
 import { registerConfigInit, registerDaemonCommands, registerRulesCommand } from './commands/register.js';
 import { handleStdoutErrors } from './commands/stdout.js';
 import { tuneHeapForStreaming } from './heap.js';
@@ -204,6 +205,7 @@ export function buildProgram(): Command {
   registerConfigInit(cfg, configFrom);
   registerRulesCommand(program);
   registerDaemonCommands(program, configFrom);
+  registerClusterCommands(program, configFrom);
   return program;
 }
 

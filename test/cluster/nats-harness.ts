@@ -59,11 +59,20 @@ async function getJson(url: string): Promise<unknown> {
   return r.json();
 }
 
-function startNode(n: NatsNode, routes: string[], clusterName: string): void {
+export interface NatsClusterOptions {
+  /**
+   * `--no_advertise`: servers do not tell clients the other nodes' client URLs, so a client given one URL (a test's
+   * TCP proxy in front of a node) reconnects only there instead of around the proxy.
+   */
+  readonly noAdvertise?: boolean;
+}
+
+function startNode(n: NatsNode, routes: string[], clusterName: string, opts: NatsClusterOptions): void {
   const args = [
     '-a', '127.0.0.1', '-p', String(n.clientPort), '-n', n.name, '-js', '-sd', n.storeDir,
     '-m', String(n.monitorPort), '--cluster_name', clusterName,
     '--cluster', `nats://127.0.0.1:${n.clusterPort}`, '--routes', routes.join(','),
+    ...(opts.noAdvertise ? ['--no_advertise'] : []),
   ];
   const p = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (d: Buffer) => {
@@ -94,7 +103,7 @@ async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeout
  * Start `size` routed nodes with JetStream and wait until every node reports the same JetStream meta leader
  * (the cluster can then create R3 streams).
  */
-export async function startNatsCluster(size = 3, timeoutMs = 20_000): Promise<NatsCluster> {
+export async function startNatsCluster(size = 3, timeoutMs = 20_000, opts: NatsClusterOptions = {}): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'spoofwatch-nats-'));
   const clusterName = `sw${process.pid}`;
   const nodes: NatsNode[] = [];
@@ -106,7 +115,7 @@ export async function startNatsCluster(size = 3, timeoutMs = 20_000): Promise<Na
     });
   }
   const routes = nodes.map((n) => `nats://127.0.0.1:${n.clusterPort}`);
-  for (const n of nodes) startNode(n, routes, clusterName);
+  for (const n of nodes) startNode(n, routes, clusterName, opts);
 
   const byName = (name: string): NatsNode => {
     const n = nodes.find((x) => x.name === name);
@@ -144,7 +153,7 @@ export async function startNatsCluster(size = 3, timeoutMs = 20_000): Promise<Na
     },
     async restart(name) {
       const n = byName(name);
-      startNode(n, routes, clusterName);
+      startNode(n, routes, clusterName, opts);
       await waitFor(`${name} to serve`, async () => ((await getJson(`http://127.0.0.1:${n.monitorPort}/healthz`)) as { status?: string }).status === 'ok' || undefined, timeoutMs);
     },
     async stop() {
