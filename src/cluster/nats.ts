@@ -124,7 +124,8 @@ export const SHARD_LEASE_MS = 10_000;
 export async function openBuckets(nc: NatsConnection, plan: StreamPlan) {
   const js = nc.jetstream();
   const sightings = await js.views.kv(SIGHTINGS_BUCKET, { replicas: plan.replicas, history: 1, ttl: plan.alertMaxAgeMs });
-  const evidence = await js.views.os(EVIDENCE_BUCKET, { replicas: plan.replicas, ttl: plan.alertMaxAgeMs });
+  // (The object store's ttl is in nanoseconds, the KV's in milliseconds: nats.js 2.29 ObjectStoreOptions.ttl is Nanos.)
+  const evidence = await js.views.os(EVIDENCE_BUCKET, { replicas: plan.replicas, ttl: nanos(plan.alertMaxAgeMs) });
   const shards = await js.views.kv(SHARDS_BUCKET, { replicas: plan.replicas, history: 1, ttl: SHARD_LEASE_MS });
   return { sightings, evidence, shards };
 }

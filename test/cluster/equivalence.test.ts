@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { connect } from 'nats';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
-import { ALERT_STREAM, FACT_STREAM } from '../../src/cluster/contract.js';
+import { ALERT_STREAM, EVIDENCE_BUCKET, FACT_STREAM } from '../../src/cluster/contract.js';
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
@@ -109,6 +109,11 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
         expect(info.state.messages).toBe(expected.length);
         expect(info.config.num_replicas).toBe(3);
         expect((await jsm.streams.info(FACT_STREAM)).config.num_replicas).toBe(3);
+        // The evidence objects live as long as the alerts (the object store's ttl is in ns: given in ms they expired
+        // after 2.6 s) and are all there.
+        const objects = await jsm.streams.info(`OBJ_${EVIDENCE_BUCKET}`);
+        expect(objects.config.max_age).toBe(info.config.max_age);
+        expect(objects.state.messages).toBeGreaterThan(0);
         expect(got.map((a) => a.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: expected.length }, (_, i) => i + 1));
       } finally {
         await nc.close();
