@@ -42,6 +42,8 @@ export interface GatewayStats {
   readonly duplicates: number;
   readonly sightings: number;
   readonly updated: number;
+  /** Times the watchdog read the stream again after the projection stalled behind it. */
+  readonly feedRestarts: number;
 }
 
 export interface GatewayOptions {
@@ -73,9 +75,12 @@ export class Gateway {
   private readonly projectedAlerts: Recent<Alert>;
   private messages: ConsumerMessages | undefined;
   private watch: QueuedIterator<KvEntry> | undefined;
-  private counters = { projected: 0, badAlerts: 0, duplicates: 0, sightings: 0, updated: 0 };
+  private counters = { projected: 0, badAlerts: 0, duplicates: 0, sightings: 0, updated: 0, feedRestarts: 0 };
   private lastSeq = 0;
   private stopped = false;
+  /** The feed's generation: a restarted feed's predecessor projects nothing more. */
+  private feedGen = 0;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: GatewayOptions) {
     const n = opts.remember ?? 100_000;
@@ -95,9 +100,16 @@ export class Gateway {
       }
     })();
     await ready;
-    const from = this.opts.store.lastSeq() + 1;
-    this.lastSeq = from - 1;
-    const consumer = await nc.jetstream().consumers.get(ALERT_STREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from });
+    this.lastSeq = this.opts.store.lastSeq();
+    await this.feed(nc);
+    this.startWatchdog(nc);
+  }
+
+  /** Read the alert stream from the projection's last seq + 1 with an ordered consumer. */
+  private async feed(nc: NatsConnection): Promise<void> {
+    const gen = ++this.feedGen;
+    this.messages?.stop();
+    const consumer = await nc.jetstream().consumers.get(ALERT_STREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastSeq + 1 });
     const messages = (this.messages = await consumer.consume({ max_messages: 1024 }));
     void (async () => {
       try {
@@ -105,12 +117,37 @@ export class Gateway {
           // Rebuilding from the stream outpaces the store's commits: wait for them rather than overflow the bus's
           // spill queue (which would leave a gap in the projection).
           if (this.opts.bus.stats().pendingPersist >= BACKLOG) await this.opts.bus.idle();
+          if (gen !== this.feedGen) return;
           this.project(m.seq, m.data);
         }
       } catch (err) {
-        if (!this.stopped) this.opts.onError('alert consumer', err as Error);
+        if (!this.stopped && gen === this.feedGen) this.opts.onError('alert consumer', err as Error);
       }
     })();
+  }
+
+  /**
+   * The ordered consumer recovers from most server losses by itself, but not always: when the NATS node it was
+   * served by died, the projection was seen to stop for minutes while the stream went on (issue #22 fault test).
+   * Every 2 s: if the stream holds alerts past the projection and the projection did not move since the last look,
+   * read again from the projection's last seq + 1 (a repeated seq is skipped by project()).
+   */
+  private startWatchdog(nc: NatsConnection): void {
+    let seenSeq = this.lastSeq;
+    let lagging = false;
+    const tick = async (): Promise<void> => {
+      if (this.stopped || nc.isClosed()) return;
+      const lag = await this.lag(nc).catch(() => 0);
+      const stuck = lag > 0 && this.lastSeq === seenSeq && this.opts.bus.stats().pendingPersist < BACKLOG;
+      seenSeq = this.lastSeq;
+      if (stuck && lagging) {
+        this.counters.feedRestarts++;
+        await this.feed(nc).catch((err: Error) => this.opts.onError('alert consumer restart', err));
+        lagging = false;
+      } else lagging = stuck;
+    };
+    this.watchdog = setInterval(() => void tick(), 2000);
+    this.watchdog.unref();
   }
 
   /** Alerts in the stream not yet projected here. */
@@ -126,6 +163,9 @@ export class Gateway {
   /** Stop reading (for good, or `final` false: to start again after a failed start). */
   stop(final = true): void {
     if (final) this.stopped = true;
+    this.feedGen++;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     this.messages?.stop();
     this.watch?.stop();
     this.messages = undefined;
