@@ -67,6 +67,15 @@ export interface NatsClusterOptions {
   readonly noAdvertise?: boolean;
 }
 
+/**
+ * Every nats-server this process started and that still runs: killed by pid when the test process exits, so a test
+ * that timed out (its finally never reached) leaves no server behind.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
 function startNode(n: NatsNode, routes: string[], clusterName: string, opts: NatsClusterOptions): void {
   const args = [
     '-a', '127.0.0.1', '-p', String(n.clientPort), '-n', n.name, '-js', '-sd', n.storeDir,
@@ -75,6 +84,8 @@ function startNode(n: NatsNode, routes: string[], clusterName: string, opts: Nat
     ...(opts.noAdvertise ? ['--no_advertise'] : []),
   ];
   const p = spawn('nats-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(p);
+  p.once('exit', () => running.delete(p));
   const keep = (d: Buffer) => {
     n.log.push(String(d));
     if (n.log.length > 200) n.log.splice(0, n.log.length - 200);
