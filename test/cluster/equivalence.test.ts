@@ -22,6 +22,12 @@ import { frameCalls, writeCalls } from './split.js';
 const key = (a: Alert): string =>
   JSON.stringify([a.call.callId, a.rule, a.severity, a.presented, a.network.peer ?? null, a.reasons]);
 
+/** The shards of a daemon's `spoofwatch_cluster_consumer_lag` series (read from the metric: also after it stopped). */
+async function lagSeries(d: DaemonHandle): Promise<string[]> {
+  const lag = d.metrics.registry.getSingleMetric('spoofwatch_cluster_consumer_lag');
+  return lag ? (await lag.get()).values.map((v) => String(v.labels['shard'])) : ['no lag metric'];
+}
+
 /** The scenario's calls in capture order. */
 function scenarioCalls(): string[] {
   return [...new Set(frameCalls(SCENARIO_PCAP).flat())];
@@ -157,9 +163,15 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       daemons.push(corr3);
       await corr3.cluster!.ready();
       expect(corr3.cluster!.correlator!.stats().owned).toEqual([]);
+      // The lag metric has a series per owned shard only: all 16 on corr2, none on the waiting corr3 …
+      await waitFor(async () => (await lagSeries(corr2)).length === 16, 5000, "corr2's lag metrics");
+      expect(await lagSeries(corr3)).toEqual([]);
       await corr2.stop();
       daemons.splice(daemons.indexOf(corr2), 1);
+      // … and the leases given back take their series with them.
+      expect(await lagSeries(corr2)).toEqual([]);
       await waitFor(() => corr3.cluster!.correlator!.stats().owned.length === 16, 15_000, 'corr3 to take the shards over');
+      await waitFor(async () => (await lagSeries(corr3)).length === 16, 5000, "corr3's lag metrics");
       await waitFor(() => corr3.cluster!.correlator!.stats().alerts === 1 && corr3.cluster!.publisher.size === 0, 15_000, 'corr3 to replay');
       expect(gw2.store.count()).toBe(expected.length);
     } finally {
