@@ -12,7 +12,9 @@
  *   BENCH_THREADS [2]          --threads of the "both cores" runs
  *   BENCH_REPEAT [3]           runs of each offline line and of each tool in the tshark comparison; the table gives
  *                              the median run (peak RSS: the largest of the runs), the JSON every run
- *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live, dno
+ *   BENCH_SKIP                 comma list of parts to skip: offline, large, tshark, live, dno, search, cluster
+ *                              (cluster: a 3-node nats-server cluster and the roles as dist/cli.js processes, issue #22;
+ *                              needs nats-server and `npm run build`; its own BENCH_CLUSTER_* settings in bench/cluster.ts)
  *   BENCH_DNO_LINES [1000000]  entries of the generated do-not-originate file (row "DNO file"; alone: node dist-bench/bench/dno.js)
  *   BENCH_DIR                  work directory (default a fresh one under the OS temp dir, removed at the end)
  *   BENCH_OUT [bench/results]  where the JSON goes
@@ -25,7 +27,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCapture, type GeneratedCapture } from './capture.js';
+import { benchCluster, clusterRows, type ClusterBench } from './cluster.js';
 import { benchDnoLoad, type DnoBenchRun } from './dno.js';
+import { hasNatsServer, NATS_INSTALL_HINT } from '../test/cluster/nats-harness.js';
 import { kernelUdpDrops, percentile, sendPaced, startChildDaemon, Subscribers } from './live.js';
 import { LAUNCH_NODE_OPTIONS } from '../src/heap.js';
 import type { DaemonCounters } from './child-daemon.js';
@@ -33,6 +37,8 @@ import { benchSearch, type SearchBench } from './search.js';
 import { TARGET_SIZES, verdictOf, type TargetRow } from './targets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The repository: run.js is dist-bench/bench/run.js. */
+const ROOT = join(here, '../..');
 const env = (k: string, d: string): string => process.env[k] ?? d;
 const MESSAGES = Number(env('BENCH_MESSAGES', String(TARGET_SIZES.messages)));
 const MIXED_SIP = Number(env('BENCH_MIXED_SIP', String(TARGET_SIZES.mixedSip)));
@@ -349,6 +355,7 @@ interface Results {
   readonly live: LiveRun[];
   readonly dno?: DnoBenchRun;
   readonly search?: SearchBench;
+  readonly cluster?: ClusterBench;
   readonly targets: TargetRow[];
 }
 
@@ -404,6 +411,12 @@ function table(r: Results): string {
     lines.push(`| number= (7-digit prefix) | ${sb.numberPrefixMs} | ${sb.hits.numberPrefix} |`);
     lines.push(`| from=/to= (one minute) | ${sb.timeRangeMs} | ${sb.hits.timeRange} |`);
   }
+  if (r.cluster) {
+    lines.push('');
+    lines.push('| scale-out (issue #22) | value | detail |');
+    lines.push('|---|---:|---|');
+    lines.push(...clusterRows(r.cluster));
+  }
   lines.push('');
   lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
   lines.push('|---|---|---|---|');
@@ -429,6 +442,7 @@ async function main(): Promise<void> {
   let liveRuns: LiveRun[] = [];
   let dno: DnoBenchRun | undefined;
   let search: SearchBench | undefined;
+  let cluster: ClusterBench | undefined;
   try {
     if (!SKIP.has('offline')) {
       const sip = gen('sip.pcapng', MESSAGES);
@@ -466,6 +480,14 @@ async function main(): Promise<void> {
       search = benchSearch(SEARCH_ALERTS);
       log(`search on ${fmt(search.alerts)} alerts: callId ${search.callIdMs} ms, number prefix ${search.numberPrefixMs} ms, time range ${search.timeRangeMs} ms`);
     }
+    if (!SKIP.has('cluster')) {
+      const missing = !hasNatsServer() ? NATS_INSTALL_HINT : !existsSync(join(ROOT, 'dist/cli.js')) ? 'dist/cli.js is missing (the roles run it): npm run build' : undefined;
+      if (missing) log(`cluster part not run: ${missing}`);
+      else {
+        cluster = await benchCluster();
+        log(`cluster: ${cluster.alertsPerSecond} alerts/s, ${cluster.factsPerSecond} facts/s, p99 ${cluster.latency.p99Ms ?? '–'} ms at ${cluster.latency.rate} msg/s`);
+      }
+    }
   } finally {
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
@@ -499,6 +521,7 @@ async function main(): Promise<void> {
     live: liveRuns,
     ...(dno ? { dno } : {}),
     ...(search ? { search } : {}),
+    ...(cluster ? { cluster } : {}),
     targets: [
       {
         name: `alert search (Call-ID, number prefix, time range) on ${fmt(search?.alerts)} stored alerts`,
@@ -562,6 +585,13 @@ async function main(): Promise<void> {
             : '–',
         pass: hep20?.latencyP99Ms !== undefined ? hep20.latencyP99Ms < 50 : undefined,
         size: { ran: LIVE_SECONDS, target: TARGET_SIZES.liveSeconds, unit: ' s' },
+      },
+      {
+        name: `cluster alert latency p99, datagram → WebSocket, ${fmt(cluster?.latency.rate ?? TARGET_SIZES.clusterRate)} msg/s (issue #22; 3 NATS nodes, R3)`,
+        target: '< 100 ms',
+        measured: cluster?.latency.p99Ms !== undefined ? `${cluster.latency.p99Ms} ms (p50 ${cluster.latency.p50Ms ?? '–'} ms; ${fmt(cluster.latency.samples)} of ${fmt(cluster.latency.probes)} probes)` : '–',
+        pass: cluster ? cluster.latency.p99Ms !== undefined && cluster.latency.samples === cluster.latency.probes && cluster.latency.p99Ms < 100 : undefined,
+        size: { ran: cluster?.latency.rate ?? TARGET_SIZES.clusterRate, target: TARGET_SIZES.clusterRate, unit: ' msg/s' },
       },
       {
         name: `DNO file of ${fmt(DNO_LINES)} entries (issue #21)`,

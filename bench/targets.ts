@@ -19,6 +19,8 @@ export const TARGET_SIZES = {
   dnoLines: 1_000_000,
   /** Stored alerts the search runs on. */
   searchAlerts: 100_000,
+  /** Messages/s of the cluster latency run (issue #22: alert latency p99 through the 3-node cluster). */
+  clusterRate: 5000,
 } as const;
 
 export interface TargetRow {

@@ -105,6 +105,8 @@ export interface CorrelatorOptions {
   readonly id: string;
   /** Lease time: the shards bucket's TTL (ms). */
   readonly leaseMs: number;
+  /** A shard this correlator no longer owns (its lease lost, given back, or its setup failed). */
+  readonly onShardReleased?: (shard: number) => void;
 }
 
 export class Correlator {
@@ -161,6 +163,7 @@ export class Correlator {
           } catch (e) {
             failure = e as Error;
             this.leases.delete(shard);
+            this.opts.onShardReleased?.(shard);
             await leases.delete(shardLeaseKey(shard)).catch(() => undefined);
           }
         }),
@@ -184,6 +187,7 @@ export class Correlator {
             this.leases.delete(shard);
             this.consumers.get(shard)?.stop();
             this.consumers.delete(shard);
+            this.opts.onShardReleased?.(shard);
             this.opts.onError(`lease of shard ${shard} lost`, e as Error);
           }
         }
@@ -248,6 +252,7 @@ export class Correlator {
     for (const c of this.consumers.values()) c.stop();
     this.consumers.clear();
     if (leases) await Promise.all([...this.leases.keys()].map((shard) => leases.delete(shardLeaseKey(shard)).catch(() => undefined)));
+    for (const shard of this.leases.keys()) this.opts.onShardReleased?.(shard);
     this.leases.clear();
     // Held facts are not acked: the next correlator replays them anyway.
     this.buffer.drainAll();

@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { NatsConnection, KV, ObjectStore } from 'nats';
+import type { Registry } from 'prom-client';
 import type { Alert } from '../alerts/alert.js';
 import type { AlertBus } from '../alerts/bus.js';
 import type { ClusterConfig, ClusterRole, Config } from '../config/index.js';
@@ -28,6 +29,7 @@ import { alertMsgId, alertSubject, factMsgId, factSubject } from './contract.js'
 import { Correlator } from './correlator.js';
 import { factOf, perCallRules, shardsOfCall, windowedRules, type Fact } from './facts.js';
 import { Gateway } from './gateway.js';
+import { createClusterMetrics, type ClusterMetrics } from './metrics.js';
 import { connectNats, ensureStreams, openBuckets, SHARD_LEASE_MS, streamPlan, type StreamPlan } from './nats.js';
 import { Publisher } from './publisher.js';
 
@@ -73,6 +75,9 @@ const STUCK_MS = 10_000;
 /** Projected alerts whose evidence the gateway is still fetching (the oldest is given up past it). */
 const EVIDENCE_PENDING = 10_000;
 
+/** How often a correlator's per-shard consumer lag goes to `/metrics`. */
+const LAG_METRICS_MS = 2000;
+
 export class ClusterNode {
   readonly roles: readonly ClusterRole[];
   readonly cluster: ClusterConfig;
@@ -97,6 +102,9 @@ export class ClusterNode {
   private readonly evidencePending = new Map<string, number>();
   private evidenceTimer: NodeJS.Timeout | undefined;
   private fetching = false;
+  private metrics: ClusterMetrics | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagging = false;
 
   constructor(private readonly opts: ClusterNodeOptions) {
     const cluster = opts.config.cluster;
@@ -120,6 +128,7 @@ export class ClusterNode {
           onError: (what, err) => opts.log.error(`correlator: ${what} failed`, { error: err.message }),
           id: `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
           leaseMs: SHARD_LEASE_MS,
+          onShardReleased: (shard) => this.metrics?.releaseShard(shard),
         })
       : undefined;
     if (this.has('gateway') && (!opts.bus || !opts.store)) throw new Error('the gateway role needs the daemon bus and store');
@@ -146,6 +155,39 @@ export class ClusterNode {
   get analyzerHooks(): AnalyzerHooks {
     if (!this.has('sensor')) return { rules: [] };
     return { rules: perCallRules(ALL_RULES), sensorId: this.sensorId, onInitialInvite: (facts) => this.publishFacts(facts) };
+  }
+
+  /**
+   * Register the scale-out metrics on the daemon's registry (its `/metrics`): publish latency, buffer and drops,
+   * the NATS connection, and (a correlator) each owned shard's consumer lag every {@link LAG_METRICS_MS}.
+   */
+  attachMetrics(registry: Registry): void {
+    if (this.metrics) return;
+    const m = createClusterMetrics(registry);
+    this.metrics = m;
+    m.setConnected(this.connected);
+    this.publisher.setMetrics(m);
+    if (this.correlator) {
+      this.lagTimer = setInterval(() => void this.reportLag(), LAG_METRICS_MS);
+      this.lagTimer.unref();
+    }
+  }
+
+  /** Each owned shard's lag (the consumer info `lag()` reads) into the metrics; a shard released meanwhile is skipped. */
+  private async reportLag(): Promise<void> {
+    const nc = this.nc;
+    const m = this.metrics;
+    if (!nc || !m || !this.connected || !this.correlator || this.lagging || this.stopped) return;
+    this.lagging = true;
+    try {
+      const lag = await this.correlator.lag(nc);
+      const owned = new Set(this.correlator.stats().owned);
+      for (const [shard, n] of Object.entries(lag)) if (owned.has(Number(shard)) && !this.stopped) m.setLag(Number(shard), n);
+    } catch {
+      // A consumer info timing out (an election): the next tick tries again.
+    } finally {
+      this.lagging = false;
+    }
   }
 
   /** Resolves once connected and every role runs (tests); rejects only if start failed for good. */
@@ -201,6 +243,7 @@ export class ClusterNode {
     if (this.connected) await Promise.race([this.publisher.drained(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.publisher.stop();
     if (this.evidenceTimer) clearInterval(this.evidenceTimer);
+    if (this.lagTimer) clearInterval(this.lagTimer);
     await this.correlator?.stop(this.connected ? this.shardLeases : undefined);
     this.gateway?.stop();
     await this.nc?.close().catch(() => undefined);
@@ -227,15 +270,18 @@ export class ClusterNode {
     }
     this.nc = nc;
     this.connected = true;
+    this.metrics?.setConnected(true);
     log.info('cluster: connected to NATS', { server: nc.getServer(), roles: this.roles });
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === 'disconnect') {
           this.connected = false;
+          this.metrics?.setConnected(false);
           this.publisher.setClient(undefined);
           log.warn('cluster: NATS connection lost; buffering', { server: String(s.data) });
         } else if (s.type === 'reconnect') {
           this.connected = true;
+          this.metrics?.setConnected(true);
           this.publisher.setClient(nc.jetstream());
           log.info('cluster: NATS connection back; flushing the buffer', { server: String(s.data), buffered: this.publisher.size });
         }

@@ -6,6 +6,7 @@
  * published twice (a PubAck lost in a disconnect) carries the same `Nats-Msg-Id` and is dropped by the stream.
  */
 import type { JetStreamClient, PubAck } from 'nats';
+import type { ClusterMetrics } from './metrics.js';
 
 export type OutKind = 'alert' | 'fact';
 
@@ -49,6 +50,7 @@ export class Publisher {
   private stopped = false;
   private backoffMs = 0;
   private waiters: (() => void)[] = [];
+  private metrics: ClusterMetrics | undefined;
 
   constructor(
     private readonly max: { readonly alert: number; readonly fact: number },
@@ -60,10 +62,12 @@ export class Publisher {
   enqueue(m: Omit<Outgoing, 'queuedMs'>): boolean {
     if (this.count[m.kind] >= this.max[m.kind]) {
       this.dropped[m.kind]++;
+      this.metrics?.dropped(m.kind);
       return false;
     }
     this.count[m.kind]++;
     this.queue.push({ ...m, queuedMs: Date.now() });
+    this.metrics?.setBuffer(this.size);
     this.kick();
     return true;
   }
@@ -73,6 +77,12 @@ export class Publisher {
     this.js = js;
     this.backoffMs = 0;
     this.kick();
+  }
+
+  /** Report publish latency, buffer use and drops from now on (the daemon's `/metrics`). */
+  setMetrics(metrics: ClusterMetrics): void {
+    this.metrics = metrics;
+    metrics.setBuffer(this.size);
   }
 
   /** Wall ms the oldest queued message has waited (0 when empty). */
@@ -125,7 +135,16 @@ export class Publisher {
       const js = this.js;
       if (!js) return;
       const batch = this.queue.slice(this.head, this.head + WINDOW);
-      const results = await Promise.allSettled(batch.map((m) => js.publish(m.subject, m.data, { msgID: m.msgID, timeout: this.ackTimeoutMs })));
+      const sentAt = performance.now();
+      // Each publish's latency: from its call to its PubAck (the batch's publishes start together).
+      const results = await Promise.allSettled(
+        batch.map((m) =>
+          js.publish(m.subject, m.data, { msgID: m.msgID, timeout: this.ackTimeoutMs }).then((ack) => {
+            this.metrics?.observePublish(m.kind, (performance.now() - sentAt) / 1000);
+            return ack;
+          }),
+        ),
+      );
       // Remove the acknowledged ones; failed ones stay, in their order, before everything queued after them.
       const keep: Outgoing[] = [];
       let failure: Error | undefined;
@@ -157,6 +176,7 @@ export class Publisher {
         this.queue = [...keep, ...this.queue.slice(this.head + batch.length)];
         this.head = 0;
       }
+      this.metrics?.setBuffer(this.size);
       if (failure) {
         this.onError(failure);
         this.backoffMs = Math.min(2000, Math.max(100, this.backoffMs * 2));

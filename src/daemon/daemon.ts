@@ -403,6 +403,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     },
   });
   const m = metrics;
+  // Scale-out (issue #22): publish latency, buffer, drops, connection and shard lag beside the daemon's metrics.
+  cluster?.attachMetrics(m.registry);
 
   const health = (): HealthReport => {
     const persist = bus.persistState();

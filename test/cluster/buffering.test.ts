@@ -13,7 +13,7 @@ import { ALERT_STREAM } from '../../src/cluster/contract.js';
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
 import { ALL_RULES } from '../../src/rules/registry.js';
-import { quietDaemon, SCENARIO_PCAP, tempDir, waitFor } from '../daemon/helpers.js';
+import { metricValue, quietDaemon, SCENARIO_PCAP, tempDir, waitFor } from '../daemon/helpers.js';
 import { nodeConfig } from './cluster-config.js';
 import { hasNatsServer, startNatsCluster, type NatsCluster } from './nats-harness.js';
 import { frameCalls, writeCalls } from './split.js';
@@ -30,6 +30,17 @@ async function streamIds(nc: NatsConnection): Promise<string[]> {
 async function healthz(d: DaemonHandle): Promise<{ status: number; body: { status: string; cluster: { connected: boolean; buffered: { alerts: number; facts: number }; dropped: { alerts: number } } } }> {
   const r = await fetch(d.urls.health);
   return { status: r.status, body: (await r.json()) as never };
+}
+
+/** The sensor's cluster metrics as /metrics shows them (src/cluster/metrics.ts). */
+async function clusterMetrics(d: DaemonHandle) {
+  const text = await (await fetch(d.urls.metrics)).text();
+  return {
+    connected: metricValue(text, 'spoofwatch_cluster_connected'),
+    buffered: metricValue(text, 'spoofwatch_cluster_buffer_messages'),
+    dropped: { alert: metricValue(text, 'spoofwatch_cluster_buffer_dropped_total', { kind: 'alert' }), fact: metricValue(text, 'spoofwatch_cluster_buffer_dropped_total', { kind: 'fact' }) },
+    published: { alert: metricValue(text, 'spoofwatch_cluster_publish_seconds_count', { kind: 'alert' }), fact: metricValue(text, 'spoofwatch_cluster_publish_seconds_count', { kind: 'fact' }) },
+  };
 }
 
 const restartAll = (c: NatsCluster) => Promise.all(c.nodes.map((n) => c.restart(n.name)));
@@ -74,6 +85,12 @@ describe.runIf(hasNatsServer())('sensor buffering while NATS is unreachable (rea
       expect(h.body.cluster.buffered.alerts).toBe(MAX);
       expect(h.body.cluster.dropped.alerts).toBe(raised[0]!.length - MAX);
       expect(h.body.cluster.buffered.facts).toBeGreaterThan(0);
+      expect(await clusterMetrics(d)).toEqual({
+        connected: 0,
+        buffered: MAX + h.body.cluster.buffered.facts,
+        dropped: { alert: raised[0]!.length - MAX, fact: 0 },
+        published: { alert: NaN, fact: NaN },
+      });
 
       // (Not c.metaLeader(): after a restart of every node, 2.9.10 followers report a meta cluster_size of 2.)
       await restartAll(c);
@@ -96,6 +113,10 @@ describe.runIf(hasNatsServer())('sensor buffering while NATS is unreachable (rea
       expect(h.body.cluster.connected).toBe(false);
       expect(h.body.cluster.buffered.alerts).toBe(MAX);
       expect(h.body.cluster.dropped.alerts).toBe(raised[0]!.length - MAX + raised[1]!.length - MAX);
+      const down = await clusterMetrics(d);
+      expect(down.connected).toBe(0);
+      expect(down.dropped.alert).toBe(raised[0]!.length - MAX + raised[1]!.length - MAX);
+      expect(down.buffered).toBe(MAX + h.body.cluster.buffered.facts);
 
       await restartAll(c);
       await waitFor(async () => (await healthz(d!)).status === 200 && d!.cluster!.publisher.size === 0, 20_000, 'the buffer to be flushed again');
@@ -103,6 +124,10 @@ describe.runIf(hasNatsServer())('sensor buffering while NATS is unreachable (rea
       // The second buffer, in order, after the first.
       expect(await streamIds(nc)).toEqual([...raised[0]!.slice(0, MAX), ...raised[1]!.slice(0, MAX)]);
       expect(d.cluster!.publisher.stats().duplicates).toEqual({ alert: 0, fact: 0 });
+      // Back up: every acknowledged publish observed once, nothing left in the buffer.
+      const up = await clusterMetrics(d);
+      expect(up).toMatchObject({ connected: 1, buffered: 0, published: d.cluster!.publisher.stats().published });
+      expect(up.published.alert).toBe(2 * MAX);
     } finally {
       await nc?.close();
       await d?.stop();

@@ -14,13 +14,19 @@ import { ALERT_STREAM, EVIDENCE_BUCKET, FACT_STREAM } from '../../src/cluster/co
 import { analyzeFiles } from '../../src/commands/analyze.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
-import { quietDaemon, SCENARIO_CONFIG, SCENARIO_PCAP, tempDir, waitFor } from '../daemon/helpers.js';
+import { metricValue, quietDaemon, SCENARIO_CONFIG, SCENARIO_PCAP, tempDir, waitFor } from '../daemon/helpers.js';
 import { nodeConfig } from './cluster-config.js';
 import { hasNatsServer, startNatsCluster } from './nats-harness.js';
 import { frameCalls, writeCalls } from './split.js';
 
 const key = (a: Alert): string =>
   JSON.stringify([a.call.callId, a.rule, a.severity, a.presented, a.network.peer ?? null, a.reasons]);
+
+/** The shards of a daemon's `spoofwatch_cluster_consumer_lag` series (read from the metric: also after it stopped). */
+async function lagSeries(d: DaemonHandle): Promise<string[]> {
+  const lag = d.metrics.registry.getSingleMetric('spoofwatch_cluster_consumer_lag');
+  return lag ? (await lag.get()).values.map((v) => String(v.labels['shard'])) : ['no lag metric'];
+}
 
 /** The scenario's calls in capture order. */
 function scenarioCalls(): string[] {
@@ -162,9 +168,15 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       daemons.push(corr3);
       await corr3.cluster!.ready();
       expect(corr3.cluster!.correlator!.stats().owned).toEqual([]);
+      // The lag metric has a series per owned shard only: all 16 on corr2, none on the waiting corr3 …
+      await waitFor(async () => (await lagSeries(corr2)).length === 16, 5000, "corr2's lag metrics");
+      expect(await lagSeries(corr3)).toEqual([]);
       await corr2.stop();
       daemons.splice(daemons.indexOf(corr2), 1);
+      // … and the leases given back take their series with them.
+      expect(await lagSeries(corr2)).toEqual([]);
       await waitFor(() => corr3.cluster!.correlator!.stats().owned.length === 16, 15_000, 'corr3 to take the shards over');
+      await waitFor(async () => (await lagSeries(corr3)).length === 16, 5000, "corr3's lag metrics");
       await waitFor(() => corr3.cluster!.correlator!.stats().alerts === 1 && corr3.cluster!.publisher.size === 0, 15_000, 'corr3 to replay');
       expect(gw2.store.count()).toBe(expected.length);
     } finally {
@@ -200,6 +212,30 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       expect(hub.cluster!.correlator!.stats()).toMatchObject({ shards: [0, 1, 2, 3], owned: [0, 1, 2, 3], alerts: 1, badFacts: 0, held: 0 });
       await waitFor(async () => JSON.stringify(await hub.cluster!.lag()) === JSON.stringify({ shards: { 0: 0, 1: 0, 2: 0, 3: 0 }, gateway: 0 }), 5000, 'no lag');
       expect(await s1.cluster!.lag()).toEqual({});
+      // /metrics (src/cluster/metrics.ts wired in): one publish-latency observation per acknowledged alert and fact,
+      // the connection up, nothing buffered or dropped, and each drained shard's lag 0 (reported every 2 s).
+      const metricsOf = async (d: DaemonHandle) => (await fetch(d.urls.metrics)).text();
+      const sent = s1.cluster!.publisher.stats();
+      expect(sent.published.alert).toBe(expected.length - 1);
+      expect(sent.published.fact).toBeGreaterThan(0);
+      const sm = await metricsOf(s1);
+      expect(metricValue(sm, 'spoofwatch_cluster_connected')).toBe(1);
+      expect(metricValue(sm, 'spoofwatch_cluster_publish_seconds_count', { kind: 'alert' })).toBe(expected.length - 1);
+      expect(metricValue(sm, 'spoofwatch_cluster_publish_seconds_count', { kind: 'fact' })).toBe(sent.published.fact);
+      expect(metricValue(sm, 'spoofwatch_cluster_buffer_messages')).toBe(0);
+      expect(metricValue(sm, 'spoofwatch_cluster_buffer_dropped_total')).toBe(0);
+      expect(metricValue(sm, 'spoofwatch_cluster_consumer_lag')).toBeNaN();
+      const shards = ['0', '1', '2', '3'];
+      await waitFor(async () => {
+        const text = await metricsOf(hub);
+        return shards.every((shard) => metricValue(text, 'spoofwatch_cluster_consumer_lag', { shard }) === 0);
+      }, 5000, 'lag 0 in the metrics of every shard');
+      const hm = await metricsOf(hub);
+      expect(metricValue(hm, 'spoofwatch_cluster_connected')).toBe(1);
+      expect(hm.split('\n').filter((l) => l.startsWith('spoofwatch_cluster_consumer_lag{')).length).toBe(shards.length);
+      // The correlator's one windowed alert is the hub's only publish.
+      expect(metricValue(hm, 'spoofwatch_cluster_publish_seconds_count', { kind: 'alert' })).toBe(1);
+      expect(metricValue(hm, 'spoofwatch_cluster_publish_seconds_count', { kind: 'fact' })).toBeNaN();
       const nc = await connect({ servers: c.servers });
       try {
         expect((await (await nc.jetstreamManager()).streams.info(ALERT_STREAM)).config.num_replicas).toBe(1);
