@@ -27,6 +27,6 @@ describe('bench target verdicts', () => {
 
   it('writes counts short, and the target sizes are the bench defaults the README states', () => {
     expect([1_000_000, 2_500_000, 200_000, 100_000, 1500, 999, 12_345].map(shortCount)).toEqual(['1M', '2.5M', '200k', '100k', '1.5k', '999', '12,345']);
-    expect(TARGET_SIZES).toEqual({ messages: 1_000_000, mixedSip: 100_000, tsharkSlice: 200_000, liveSeconds: 10, dnoLines: 1_000_000, searchAlerts: 100_000 });
+    expect(TARGET_SIZES).toEqual({ messages: 1_000_000, mixedSip: 100_000, tsharkSlice: 200_000, liveSeconds: 10, dnoLines: 1_000_000, searchAlerts: 100_000, clusterRate: 5000 });
   });
 });

@@ -117,9 +117,10 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
         expect((await jsm.streams.info(FACT_STREAM)).config.num_replicas).toBe(3);
         // The evidence objects live as long as the alerts (the object store's ttl is in ns: given in ms they expired
         // after 2.6 s) and are all there.
-        const objects = await jsm.streams.info(`OBJ_${EVIDENCE_BUCKET}`);
-        expect(objects.config.max_age).toBe(info.config.max_age);
-        expect(objects.state.messages).toBeGreaterThan(0);
+        const objects = async () => jsm.streams.info(`OBJ_${EVIDENCE_BUCKET}`);
+        expect((await objects()).config.max_age).toBe(info.config.max_age);
+        // (Sensors upload a call's messages 2 s after its alert.)
+        await waitFor(async () => (await objects()).state.messages > 0, 10_000, 'evidence objects');
         expect(got.map((a) => a.seq).sort((x, y) => x - y)).toEqual(Array.from({ length: expected.length }, (_, i) => i + 1));
       } finally {
         await nc.close();

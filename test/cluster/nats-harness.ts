@@ -136,7 +136,9 @@ export async function startNatsCluster(size = 3, timeoutMs = 20_000, opts: NatsC
   const leaderOf = async (n: NatsNode): Promise<string | undefined> => {
     const j = (await getJson(`http://127.0.0.1:${n.monitorPort}/jsz`)) as { meta_cluster?: { leader?: string; cluster_size?: number } };
     const m = j.meta_cluster;
-    return m?.leader && (m.cluster_size ?? 0) >= size ? m.leader : undefined;
+    // (After every node was restarted, 2.9.10 followers report a meta cluster_size below the routes' count for a
+    // while: the leader every live node names is the test, not the size.)
+    return m?.leader || undefined;
   };
   const stopNode = async (n: NatsNode, signal: NodeJS.Signals): Promise<void> => {
     const p = n.proc;
