@@ -52,6 +52,12 @@ export interface GatewayOptions {
   readonly onError: (what: string, err: Error) => void;
   /** Told about each alert handed to the bus. */
   readonly onProjected?: (alert: Alert) => void;
+  /**
+   * Suppression and thresholds (issue #19) of this gateway's config, applied to every projected alert: sensors and
+   * correlators publish unmarked alerts, so a suppression covers the windowed rules too and a SIGHUP on the gateway
+   * changes what it streams (every gateway reads the stream in one order: the same config marks alike).
+   */
+  readonly mark?: (alert: Alert) => Alert;
   /** Alerts remembered for merging late sightings and for dropping a repeated alert id; default 100 000. */
   readonly remember?: number;
 }
@@ -194,7 +200,8 @@ export class Gateway {
     }
     const sensors = new Set(this.sensorsOf.get(a.id) ?? []);
     if (a.network.sensor !== undefined) sensors.add(a.network.sensor);
-    const alert: Alert = { ...a, seq, network: { ...a.network, ...(sensors.size > 0 ? { sensors: [...sensors].sort() } : {}) } };
+    const projected: Alert = { ...a, seq, network: { ...a.network, ...(sensors.size > 0 ? { sensors: [...sensors].sort() } : {}) } };
+    const alert = this.opts.mark ? this.opts.mark(projected) : projected;
     this.projectedAlerts.set(a.id, alert);
     this.counters.projected++;
     this.opts.bus.publish(alert);

@@ -51,6 +51,8 @@ export interface ClusterNodeOptions {
   readonly saveEvidence?: (callId: string, messages: EvidenceMessage[]) => void;
   /** Delay between an alert and the upload of its call's messages (so that the answer and BYE are in); default 2 s. */
   readonly evidenceDelayMs?: number;
+  /** Gateway role: marks each projected alert suppressed / below threshold (the daemon's AlertGate). */
+  readonly mark?: (alert: Alert) => Alert;
 }
 
 export interface ClusterHealth {
@@ -136,6 +138,7 @@ export class ClusterNode {
       ? new Gateway({
           store: opts.store!,
           bus: opts.bus!,
+          ...(opts.mark ? { mark: opts.mark } : {}),
           onProjected: (a) => {
             if (!opts.saveEvidence) return;
             this.evidencePending.set(a.id, Date.now());

@@ -250,12 +250,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
         store,
         evidenceOf: (callId) => evidence.messages(callId),
         saveEvidence: (callId, messages) => evidenceStore.saveMany([{ callId, messages }]),
+        // Suppression and thresholds are the gateway's: sensors and correlators publish alerts unmarked.
+        mark: (a) => gate.mark(a),
       })
     : undefined;
   if (cluster) parts.started('cluster', () => cluster.stop());
   const analyzer = new Analyzer(
     config,
-    cluster ? (alert) => cluster.onSensorAlert(gate.mark(alert)) : (alert) => void bus.publish(gate.mark(alert)),
+    cluster ? (alert) => cluster.onSensorAlert(alert) : (alert) => void bus.publish(gate.mark(alert)),
     undefined,
     evidence.buffer,
     cluster?.analyzerHooks,

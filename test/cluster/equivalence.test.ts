@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import { ALERT_STREAM, EVIDENCE_BUCKET, FACT_STREAM } from '../../src/cluster/contract.js';
 import { analyzeFiles } from '../../src/commands/analyze.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, parseConfig } from '../../src/config/index.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
 import { metricValue, quietDaemon, SCENARIO_CONFIG, SCENARIO_PCAP, tempDir, waitFor } from '../daemon/helpers.js';
 import { nodeConfig } from './cluster-config.js';
@@ -196,7 +196,12 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
     const daemons: DaemonHandle[] = [];
     try {
       // R1 streams: the section's replicas reach the stream config.
-      const hub = await quietDaemon(nodeConfig(t.dir, 'hub', c.servers, 'role: [correlator, gateway]\nshards: 4\nreorderMs: 200\nstream: { replicas: 1 }'));
+      // The gateway suppresses CLI-MULTI-PEER (raised by the correlator) and SRC-UNKNOWN-PEER (by the sensor):
+      // suppression is the gateway's, whichever role raised the alert.
+      const gateSection = parseConfig('suppress:\n  - rule: CLI-MULTI-PEER\n  - rule: SRC-UNKNOWN-PEER\n', 'gate.yaml');
+      if (!gateSection.ok) throw new Error(gateSection.errors.join('\n'));
+      const hubConfig = { ...nodeConfig(t.dir, 'hub', c.servers, 'role: [correlator, gateway]\nshards: 4\nreorderMs: 200\nstream: { replicas: 1 }'), suppress: gateSection.config.suppress };
+      const hub = await quietDaemon(hubConfig);
       daemons.push(hub);
       await hub.cluster!.ready();
       const sensorConfig = nodeConfig(t.dir, 's1', c.servers, 'role: [sensor]\nsensorId: s1\nshards: 4\nstream: { replicas: 1 }');
@@ -210,6 +215,10 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       const got = hub.store.query({ limit: 1000 });
       expect(got.map(key).sort()).toEqual(expected.map(key).sort());
       expect(got.every((a) => a.network.sensor === 's1' && a.network.sensors?.join() === 's1')).toBe(true);
+      const suppressedRules = new Set(['CLI-MULTI-PEER', 'SRC-UNKNOWN-PEER']);
+      expect(got.filter((a) => a.suppressed === true).map((a) => a.rule).sort()).toEqual(expected.filter((a) => suppressedRules.has(a.rule)).map((a) => a.rule).sort());
+      expect(got.filter((a) => a.suppressed === true).length).toBe(5);
+      expect(got.filter((a) => !suppressedRules.has(a.rule)).every((a) => a.suppressed === undefined)).toBe(true);
       expect(hub.cluster!.correlator!.stats()).toMatchObject({ shards: [0, 1, 2, 3], owned: [0, 1, 2, 3], alerts: 1, badFacts: 0, held: 0 });
       await waitFor(async () => JSON.stringify(await hub.cluster!.lag()) === JSON.stringify({ shards: { 0: 0, 1: 0, 2: 0, 3: 0 }, gateway: 0 }), 5000, 'no lag');
       expect(await s1.cluster!.lag()).toEqual({});
