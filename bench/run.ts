@@ -418,7 +418,7 @@ function table(r: Results): string {
     lines.push(...clusterRows(r.cluster));
   }
   lines.push('');
-  lines.push('| target (DESIGN.md §7, issue #5) | required | measured | |');
+  lines.push('| target (issues #5, #18, #21, #22) | required | measured | |');
   lines.push('|---|---|---|---|');
   for (const g of r.targets) lines.push(`| ${g.name} | ${g.target} | ${g.measured} | ${verdictOf(g)} |`);
   return lines.join('\n') + '\n';
