@@ -121,6 +121,21 @@ function lineEndAt(b: Buffer, p: number, limit: number, open: boolean): number {
 }
 
 /**
+ * End of a reason phrase's line content from `r` (its first byte): `limit` when `open`, else the LF or CR LF after
+ * it; -1 without a line end in the buffer. Reason phrases are short: a loop over the first 64 bytes is cheaper than
+ * the native indexOf call for them.
+ */
+function reasonLineEnd(b: Buffer, r: number, limit: number, open: boolean): number {
+  if (open) return limit;
+  let lf = r;
+  const near = Math.min(limit, r + 64);
+  while (lf < near && b[lf] !== 0x0a) lf++;
+  if (lf === near) lf = near < limit ? b.indexOf(0x0a, near) : -1;
+  if (lf < 0 || lf >= limit) return -1;
+  return lf > r && b[lf - 1] === 0x0d ? lf - 1 : lf;
+}
+
+/**
  * The start line in its plain form at `p` (an uppercase letter): `SIP/2.0 SP 3DIGIT` then nothing, or one SP and a
  * reason phrase not starting with SP/HT; or `METHOD SP scheme ":" uri SP SIP/2.0` with an uppercase method, a
  * letters-only scheme and no HT or control byte in the URI; then the line end. Fills `out` exactly as the full grammar
@@ -155,15 +170,8 @@ function plainStartLine(b: Buffer, p: number, limit: number, open: boolean, out:
       const r = q + 1;
       if (r < limit && (b[r] === 0x20 || b[r] === 0x09)) return -1;
       out[SL_C_START] = r;
-      if (open) le = limit;
-      else {
-        let lf = r;
-        const near = Math.min(limit, r + 64);
-        while (lf < near && b[lf] !== 0x0a) lf++;
-        if (lf === near) lf = near < limit ? b.indexOf(0x0a, near) : -1;
-        if (lf < 0 || lf >= limit) return -1;
-        le = lf > r && b[lf - 1] === 0x0d ? lf - 1 : lf;
-      }
+      le = reasonLineEnd(b, r, limit, open);
+      if (le < 0) return -1;
       if (le < r) out[SL_C_START] = le;
     } else {
       le = lineEndAt(b, q, limit, open);
@@ -282,16 +290,8 @@ export function matchStartLine(b: Buffer, s: number, limit: number, open: boolea
         while (r < limit && isWsByte(b[r])) r++;
         if ((r - q !== 1 || b[q] !== 0x20) && r < limit && b[r] !== 0x0d && b[r] !== 0x0a) out[SL_FLAGS]! |= StartLineFlag.whitespace;
         out[SL_C_START] = r;
-        if (open) le = limit;
-        else {
-          // Reason phrases are short: a loop is cheaper than the native indexOf call for them.
-          let lf = r;
-          const near = Math.min(limit, r + 64);
-          while (lf < near && b[lf] !== 0x0a) lf++;
-          if (lf === near) lf = near < limit ? b.indexOf(0x0a, near) : -1;
-          if (lf < 0 || lf >= limit) return -1;
-          le = lf > r && b[lf - 1] === 0x0d ? lf - 1 : lf;
-        }
+        le = reasonLineEnd(b, r, limit, open);
+        if (le < 0) return -1;
         if (le < r) out[SL_C_START] = le;
       } else {
         le = lineEndAt(b, q, limit, open);
