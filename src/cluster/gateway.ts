@@ -15,7 +15,7 @@
  * projected rewrites the stored alert, so `/api/alerts` lists every sensor, while a WebSocket client has the list as
  * it was when the alert was first delivered.
  */
-import { DeliverPolicy, type ConsumerMessages, type KV, type NatsConnection, type QueuedIterator, type KvEntry } from 'nats';
+import { DeliverPolicy, type ConsumerMessages, type JetStreamManager, type KV, type NatsConnection, type QueuedIterator, type KvEntry } from 'nats';
 import type { AlertPersistence, AlertBus } from '../alerts/bus.js';
 import type { Alert } from '../alerts/alert.js';
 import type { AlertStore } from '../sinks/store.js';
@@ -87,6 +87,7 @@ export class Gateway {
   /** The feed's generation: a restarted feed's predecessor projects nothing more. */
   private feedGen = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  private jsm: { readonly nc: NatsConnection; readonly jsm: JetStreamManager } | undefined;
 
   constructor(private readonly opts: GatewayOptions) {
     const n = opts.remember ?? 100_000;
@@ -158,7 +159,10 @@ export class Gateway {
 
   /** Alerts in the stream not yet projected here. */
   async lag(nc: NatsConnection): Promise<number> {
-    const info = await (await nc.jetstreamManager()).streams.info(ALERT_STREAM);
+    // (One manager per connection: each jetstreamManager() call asks the server for the account first, and the
+    // watchdog asks every 2 s.)
+    if (this.jsm?.nc !== nc) this.jsm = { nc, jsm: await nc.jetstreamManager() };
+    const info = await this.jsm.jsm.streams.info(ALERT_STREAM);
     return Math.max(0, info.state.last_seq - this.lastSeq);
   }
 
