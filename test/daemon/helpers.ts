@@ -7,6 +7,7 @@ import { connect as tcpConnect } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import WebSocket from 'ws';
 import type { Alert } from '../../src/alerts/alert.js';
+import type { Incident } from '../../src/incidents/incident.js';
 import { loadConfig, parseConfig, type Config } from '../../src/config/index.js';
 import { startDaemon, type DaemonHandle, type DaemonOptions } from '../../src/daemon/daemon.js';
 import { createLogger } from '../../src/daemon/logger.js';
@@ -56,6 +57,12 @@ export interface WsMessage {
   readonly alert?: Alert;
   readonly lastSeq?: number;
   readonly [k: string]: unknown;
+}
+
+/** A WebSocket `{type:'incident'}` message (issue #19). */
+export interface IncidentMessage extends WsMessage {
+  readonly event: 'open' | 'update' | 'close';
+  readonly incident: Incident;
 }
 
 export class WsClient {

@@ -13,7 +13,7 @@ import type { Alert } from '../../src/alerts/alert.js';
 import type { Config } from '../../src/config/index.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
 import type { Incident } from '../../src/incidents/incident.js';
-import { invite, labConfig, metricValue, quietDaemon, sendUdp, tempDir, waitFor, WsClient, type WsMessage } from '../daemon/helpers.js';
+import { invite, labConfig, metricValue, quietDaemon, sendUdp, tempDir, waitFor, WsClient, type IncidentMessage } from '../daemon/helpers.js';
 
 const RULE = 'SRC-UNKNOWN-PEER';
 
@@ -25,10 +25,6 @@ afterEach(async () => {
   cleanup?.();
 });
 
-interface IncidentMessage extends WsMessage {
-  readonly event: 'open' | 'update' | 'close';
-  readonly incident: Incident;
-}
 
 describe('daemon suppress and threshold (issue #19)', () => {
   it('streams only what passes (WebSocket live and replay, console), stores everything marked; reloads add and remove entries', async () => {

@@ -4,10 +4,9 @@
  * quiet period (1.5 s here); the store, /api/incidents, /metrics and `tail --incidents` show the same incident.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/incidents/incident.js';
 import { startTail } from '../../src/commands/tail.js';
 import type { DaemonHandle } from '../../src/daemon/daemon.js';
-import { invite, labConfig, sendUdp, metricValue, quietDaemon, sleep, tempDir, waitFor, WsClient, type WsMessage } from '../daemon/helpers.js';
+import { invite, labConfig, sendUdp, metricValue, quietDaemon, sleep, tempDir, waitFor, WsClient, type IncidentMessage } from '../daemon/helpers.js';
 
 const UPDATE_SECONDS = 0.5;
 const QUIET_SECONDS = 1.5;
@@ -21,10 +20,6 @@ afterEach(async () => {
   cleanup?.();
 });
 
-interface IncidentMessage extends WsMessage {
-  readonly event: 'open' | 'update' | 'close';
-  readonly incident: Incident;
-}
 
 const incidentMessages = (c: WsClient): IncidentMessage[] => c.messages.filter((m): m is IncidentMessage => m.type === 'incident');
 
