@@ -31,6 +31,7 @@ import { INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
 import { AlertGate } from '../incidents/gate.js';
 import { DaemonParts } from './parts.js';
+import { FloodCompaction } from './compaction.js';
 import { ClusterNode } from '../cluster/node.js';
 import { streamSeqPersistence } from '../cluster/gateway.js';
 
@@ -203,6 +204,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   };
 
   let metrics: DaemonMetrics | undefined;
+  const compaction = new FloodCompaction();
   // Fed with each committed alert (it has its seq then); made once the hub exists (it publishes there).
   let incidents: LiveIncidents | undefined;
   let groupQueue: Alert[] = [];
@@ -382,6 +384,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
     ws: () => hub.stats(),
     store: () => ({ sizeBytes: store.sizeBytes(), alerts: store.count(), lastSeq: store.lastSeq(), pruned: store.stats().pruned }),
     analyzer: () => ({ messages: analyzer.stats.messages, calls: analyzer.calls.size, errors: analyzerErrors }),
+    heapCompactions: () => compaction.count,
     openIncidents: () => live.grouper.openByRule(),
     bounds: () => {
       const eb = evidence.buffer;
@@ -560,6 +563,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   // keys once their windows have passed (issue #18).
   let seenMessages = -1;
   let quietSinceMs = 0;
+  // Once a flood's calls have expired, give their memory back (src/daemon/compaction.ts).
+  let compactionUnavailableLogged = false;
+  const mb = (n: number): number => Math.round(n / 1048576);
   const idleTimer = setInterval(() => {
     const n = analyzer.stats.messages;
     const now = Date.now();
@@ -567,18 +573,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       seenMessages = n;
       quietSinceMs = now;
     } else analyzer.advance(now - quietSinceMs);
+    const c = compaction.observe(analyzer.calls.size);
+    if (c !== undefined) log.info('heap compacted after a flood of calls expired', { peakCalls: c.peakCalls, calls: c.calls, heapUsedMb: [mb(c.heapUsedBefore), mb(c.heapUsedAfter)], pauseMs: Math.round(c.pauseMs) });
+    else if (compaction.unavailable && !compactionUnavailableLogged) {
+      compactionUnavailableLogged = true;
+      log.warn('cannot ask V8 for a compacting GC: memory after a flood returns on V8\'s own schedule');
+    }
   }, opts.idleTickMs ?? 1000);
   idleTimer.unref();
   parts.started('idle clock', () => clearInterval(idleTimer));
-  // Test hook: a daemon started with `node --expose-gc` collects garbage on SIGUSR2, so that a test can read RSS
-  // after a flood without waiting for V8's own timing. Without --expose-gc nothing is installed.
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const onGcSignal = (): void => gc?.();
-  if (gc !== undefined) {
-    process.on('SIGUSR2', onGcSignal);
-    parts.started('gc signal (test hook)', () => void process.off('SIGUSR2', onGcSignal));
-  }
-
   // Retention by age and count, in bounded steps so one run never blocks ingestion for long.
   const retentionMs = opts.retentionIntervalMs ?? 60_000;
   let retentionTimer: NodeJS.Timeout | undefined;

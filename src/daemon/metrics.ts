@@ -33,6 +33,8 @@ export interface MetricsSources {
   ws(): WsHubStats;
   store(): { sizeBytes: number; alerts: number; lastSeq: number; pruned: number };
   analyzer(): { messages: number; calls: number; errors: number };
+  /** Compacting GCs run after a flood's calls expired (src/daemon/compaction.ts); absent: not counted. */
+  heapCompactions?(): number;
   /** Open incidents per rule (issue #19); absent: the gauge is empty. */
   openIncidents?(): ReadonlyMap<string, number>;
   /** Every bound's limit, use and evictions (issue #18). */
@@ -229,6 +231,9 @@ export function createMetrics(m: MetricsSources): DaemonMetrics {
   });
   gauge(registry, 'spoofwatch_calls_active', 'Calls in the call table', [], function* () {
     yield [{}, m.analyzer().calls];
+  });
+  totalCounter(registry, 'spoofwatch_heap_compactions_total', 'Compacting full GCs run once a flood of calls had expired (memory given back)', [], function* () {
+    if (m.heapCompactions) yield [{}, m.heapCompactions()];
   });
   gauge(registry, 'spoofwatch_incidents_open', 'Open incidents per rule (issue #19)', ['rule'], function* () {
     for (const [rule, n] of m.openIncidents?.() ?? []) yield [{ rule }, n];
