@@ -1,7 +1,6 @@
 /**
- * V8 heap tuning for spoofwatch's offline streaming work (`analyze`, `messages`, and the bench child that stands in
- * for analyze), applied before the work starts. Not for the daemon: its live heap is larger (evidence buffer) and
- * the more frequent full GCs raised its event-loop delay at 20k msg/s (p99 ~16 ms vs ~11 ms without).
+ * V8 heap tuning for spoofwatch's streaming work (`analyze`, `messages`, the daemon, and the bench child that stands
+ * in for analyze), applied before the work starts.
  *
  * Analysis allocates fast and keeps little: on the 1M-message bench capture the live heap after a full GC stays
  * near 60 MB, but V8's default heap growing lets old-space garbage pile up between full GCs to a 240–270 MB peak
@@ -9,6 +8,13 @@
  * peak to ~190 MB (1M messages) and ~202 MB (2M) at a speed within the run-to-run noise (50%: 189/213 MB); with the
  * launchers' smaller young generation below, ~170/189 MB (`npm run bench`, bench/results/README.md). This is a
  * heuristic, not a cap: the heap still grows as far as the state really needs (no out-of-memory risk from it).
+ *
+ * The daemon too (issue #18): under an unpaced flood of new Call-IDs (1.35M sent in 10 s, ~44k/s read, call table
+ * and window stores at their 100k bounds, ~190 MB live) V8's own factor let the old generation reach a peak RSS of
+ * 1,039 MB, over the 512 MB ceiling of the default config; with 30%, 432–442 MB at the same rate. It was left out of
+ * the daemon once because more full GCs raised the HEP p99 latency at 20k msg/s (~16 vs ~11 ms then); measured
+ * again with today's code, interleaved runs (`BENCH_DAEMON_NODE_ARGS`): 16.7 and 17.1 ms with it, 16.8 and 17.1 ms
+ * without.
  *
  * V8 reads this flag at every full GC, so setting it at run time works; Node documents setFlagsFromString after
  * start-up as unsupported in general, so a V8 that ignored it would only lose the memory saving.

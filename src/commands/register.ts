@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../config/index.js';
 // short analyze's instructions).
 import type { DaemonFlags, DaemonPorts } from '../daemon/daemon.js';
 import { SpoofwatchError } from '../types.js';
+import { tuneHeapForStreaming } from '../heap.js';
 import { terminalSafe } from '../util/terminal.js';
 import { renderRulesMarkdown } from '../rules/docs.js';
 import { ALL_RULES } from '../rules/registry.js';
@@ -100,6 +101,7 @@ export function registerDaemonCommands(program: Command, configFrom: ConfigLoade
     .option('--print-incidents', 'print incidents on stdout: opening (with its first alert), growing (at most every incidents.updateSeconds) and closing (default when stdout is a terminal)')
     .option('--no-print-alerts', 'print neither alerts nor incidents on stdout')
     .action(async (opts: DaemonCliOptions) => {
+      tuneHeapForStreaming();
       const [{ applyFlags, startDaemon }, { createLogger, stderrTerminal, TerminalWriter }, { formatAlertLine, formatIncidentLine }] = await Promise.all([
         import('../daemon/daemon.js'),
         import('../daemon/logger.js'),

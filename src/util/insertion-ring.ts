@@ -8,7 +8,12 @@
  * entry alone (a flag on it), so skipping a stale place costs no Map probe.
  */
 export class InsertionRing<T> {
-  private items: T[] = [];
+  /**
+   * Places from `head` on; those before it were consumed and hold undefined, so that an entry the ring let go of is
+   * not kept alive by it until the next compaction (a window store at its 100k-key bound kept up to as many evicted
+   * slots again, with their values, ~20 MB after a flood).
+   */
+  private items: (T | undefined)[] = [];
   private head = 0;
   /** Position of the walk in progress (-1: none). */
   private at = -1;
@@ -26,14 +31,14 @@ export class InsertionRing<T> {
     while (this.head < items.length) {
       const item = items[this.head]!;
       if (this.isLive(item)) return item;
-      this.head++;
+      items[this.head++] = undefined;
     }
     return undefined;
   }
 
   /** Drop the entry {@link peek} returned. */
   shift(): void {
-    if (this.head < this.items.length) this.head++;
+    if (this.head < this.items.length) this.items[this.head++] = undefined;
   }
 
   /**

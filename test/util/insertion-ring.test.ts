@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { compactingGc } from '../../src/daemon/compaction.js';
 import { InsertionRing } from '../../src/util/insertion-ring.js';
 
 interface Item {
@@ -89,5 +90,30 @@ describe('InsertionRing', () => {
     const rest: string[] = [];
     for (let it = ring.next(); it !== undefined; it = ring.next()) rest.push(it.key);
     expect(rest).toEqual(items.slice(2500).filter((i) => i.live).map((i) => i.key));
+  });
+
+  it('holds no entry it let go of: shifted and skipped entries can be collected before any compaction', async () => {
+    const ring = new InsertionRing<Item>((i) => i.live);
+    const refs: WeakRef<Item>[] = [];
+    (() => {
+      for (let i = 0; i < 3000; i++) {
+        const item = { key: `k${i}`, live: true };
+        ring.add(item);
+        refs.push(new WeakRef(item));
+      }
+      // 1,000 shifted out (evicted), 500 gone stale and skipped by peek: fewer than half, so the array is not sliced.
+      for (let i = 0; i < 1000; i++) {
+        ring.peek();
+        ring.shift();
+      }
+      for (let i = 1000; i < 1500; i++) refs[i]!.deref()!.live = false;
+      expect(ring.peek()!.key).toBe('k1500');
+    })();
+    // WeakRef targets are kept until the job that made them ends.
+    await new Promise((r) => setImmediate(r));
+    expect(compactingGc()).toBe(true);
+    expect(refs.slice(0, 1500).filter((r) => r.deref() !== undefined)).toHaveLength(0);
+    expect(refs.slice(1500).filter((r) => r.deref() !== undefined)).toHaveLength(1500);
+    expect(ring.length).toBe(1500);
   });
 });
