@@ -297,10 +297,20 @@ export class EvidenceBuffer {
   releaseOpen(callId: string, hint?: EvidenceHint): void {
     const h = hint?.evidence as Entry | undefined;
     const e = h !== undefined && h.live && h.callId === callId ? h : this.entries.get(callId);
-    if (e === undefined || e.pinned) return;
+    if (e === undefined) return;
+    if (e.pinned) {
+      this.pinnedCallEnded(callId);
+      return;
+    }
     this.drop(callId, e);
     this.openOrder.compact(this.openCount);
   }
+
+  /**
+   * The call table forgot a call that alerted. Its messages stay here (`analyze --evidence-dir` writes them at the
+   * end); the daemon's subclass lets them go once they are saved (src/evidence/service.ts).
+   */
+  protected pinnedCallEnded(_callId: string): void {}
 
   private drop(callId: string, e: Entry): void {
     this.entries.delete(callId);

@@ -14,9 +14,17 @@ import type { EvidenceStore } from './store.js';
 export class ObservedEvidenceBuffer extends EvidenceBuffer {
   constructor(
     limits: EvidenceLimits,
-    private readonly listener: { added(callId: string, hadEntry: boolean, pinned: boolean): void; pinned(callId: string): void },
+    private readonly listener: {
+      added(callId: string, hadEntry: boolean, pinned: boolean): void;
+      pinned(callId: string): void;
+      ended(callId: string): void;
+    },
   ) {
     super(limits);
+  }
+
+  protected override pinnedCallEnded(callId: string): void {
+    this.listener.ended(callId);
   }
 
   protected override observeAdd(callId: string, had: boolean, pinned: boolean): void {
@@ -80,6 +88,8 @@ export class EvidenceService {
   /** Alerted calls, least recently touched first (Map order), bounded by maxTracked. */
   private readonly tracked = new Map<string, true>();
   private readonly pending = new Set<string>();
+  /** Alerted calls the call table forgot while a save of theirs was pending: let go of once saved. */
+  private readonly releaseWhenSaved = new Set<string>();
   /** Calls whose buffer entry was rebuilt from late messages after an eviction (bounded with `tracked`). */
   private readonly repinnedCalls = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -95,6 +105,7 @@ export class EvidenceService {
     this.buffer = new ObservedEvidenceBuffer(opts.limits ?? DEFAULT_EVIDENCE_LIMITS, {
       added: (callId, had, pinned) => this.added(callId, had, pinned),
       pinned: (callId) => this.markAlerted(callId),
+      ended: (callId) => this.ended(callId),
     });
   }
 
@@ -156,7 +167,11 @@ export class EvidenceService {
     for (const callId of ids) {
       this.pending.delete(callId);
       const live = this.buffer.get(callId);
-      if (!live) continue; // dropped from the buffer before the save: the last save stands
+      if (!live) {
+        // Dropped from the buffer before the save: the last save stands.
+        this.releaseWhenSaved.delete(callId);
+        continue;
+      }
       // A call re-pinned after eviction holds only its late messages: keep the saved ones too.
       const merged = this.repinnedCalls.has(callId) ? mergeMessages(this.store.get(callId), live) : undefined;
       batch.push({ callId, messages: merged ?? live });
@@ -164,6 +179,9 @@ export class EvidenceService {
     try {
       this.store.saveMany(batch);
       this.counters.saves += batch.length;
+      for (const { callId } of batch) {
+        if (this.releaseWhenSaved.delete(callId)) this.buffer.release(callId);
+      }
       return true;
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -184,6 +202,17 @@ export class EvidenceService {
 
   stats(): EvidenceServiceStats {
     return { ...this.counters, pending: this.pending.size, tracked: this.tracked.size };
+  }
+
+  /**
+   * The call table forgot an alerted call (idle or ended, limits.callIdleSeconds): its messages are in the store (or
+   * will be, at the pending save), so the buffer lets them go (issue #18: a storm's alerted calls held the 64 MiB of
+   * pinned evidence after the flood had expired). A late message of the call starts a new entry, merged with the
+   * saved ones ({@link added}); the API reads the store.
+   */
+  private ended(callId: string): void {
+    if (this.pending.has(callId)) this.releaseWhenSaved.add(callId);
+    else this.buffer.release(callId);
   }
 
   private added(callId: string, had: boolean, pinned: boolean): void {

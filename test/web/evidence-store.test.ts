@@ -128,6 +128,53 @@ describe('EvidenceService', () => {
     store.close();
   });
 
+  it('an alerted call the call table forgets leaves the buffer once saved; its late messages still merge (issue #18)', () => {
+    const store = new EvidenceStore(':memory:');
+    const svc = new EvidenceService({ store, debounceMs: 60_000 });
+    // Saved already when forgotten: let go of at once.
+    svc.buffer.add('saved', msg(1));
+    svc.buffer.pin('saved');
+    svc.flush();
+    svc.buffer.releaseOpen('saved'); // what the call table does when the call goes idle
+    expect(svc.buffer.get('saved')).toBeUndefined();
+    expect(svc.buffer.calls).toEqual({ open: 0, pinned: 0 });
+    expect(svc.messages('saved')!.map((m) => m.frame)).toEqual([1]);
+    // A save pending when forgotten: kept until it is saved, then let go of.
+    svc.buffer.add('pending', msg(2));
+    svc.buffer.add('pending', msg(3));
+    svc.buffer.pin('pending');
+    svc.buffer.releaseOpen('pending');
+    expect(svc.buffer.get('pending')!.map((m) => m.frame)).toEqual([2, 3]);
+    expect(store.has('pending')).toBe(false);
+    svc.flush();
+    expect(store.get('pending')!.map((m) => m.frame)).toEqual([2, 3]);
+    expect(svc.buffer.get('pending')).toBeUndefined();
+    expect(svc.buffer.bytes).toEqual({ open: 0, pinned: 0 });
+    // A late message (a BYE after the idle time) starts a new entry, saved merged with the earlier ones.
+    svc.buffer.add('pending', msg(9));
+    svc.flush();
+    expect(store.get('pending')!.map((m) => m.frame)).toEqual([2, 3, 9]);
+    // Unalerted calls are dropped as before, never saved.
+    svc.buffer.add('quiet', msg(4));
+    svc.buffer.releaseOpen('quiet');
+    expect(svc.buffer.get('quiet')).toBeUndefined();
+    expect(store.has('quiet')).toBe(false);
+    svc.close();
+    store.close();
+  });
+
+  it('analyze keeps an alerted call\'s messages after the call table forgot it (they are written at the end)', async () => {
+    const { EvidenceBuffer } = await import('../../src/evidence/buffer.js');
+    const b = new EvidenceBuffer();
+    b.add('alerted', msg(1));
+    b.pin('alerted');
+    b.add('quiet', msg(2));
+    b.releaseOpen('alerted');
+    b.releaseOpen('quiet');
+    expect(b.get('alerted')!.map((m) => m.frame)).toEqual([1]);
+    expect(b.get('quiet')).toBeUndefined();
+  });
+
   it('the debounced flush saves many alerted calls a batch per event-loop turn, every one of them', async () => {
     const store = new EvidenceStore(':memory:');
     const batches: number[] = [];
