@@ -163,6 +163,23 @@ describe('EvidenceService', () => {
     store.close();
   });
 
+  it('10,000 alerted calls saved and forgotten leave no place in the buffer\'s order rings behind', () => {
+    const store = new EvidenceStore(':memory:');
+    const svc = new EvidenceService({ store, debounceMs: 60_000 });
+    for (let i = 0; i < 10_000; i++) {
+      svc.buffer.add(`c${i}`, msg(i, 10));
+      svc.buffer.pin(`c${i}`);
+    }
+    svc.flush();
+    expect(svc.buffer.orderPlaces).toBeGreaterThanOrEqual(10_000); // each call's place in the pinned ring (and stale ones in the open ring)
+    for (let i = 0; i < 10_000; i++) svc.buffer.releaseOpen(`c${i}`);
+    expect(svc.buffer.calls).toEqual({ open: 0, pinned: 0 });
+    expect(svc.buffer.orderPlaces).toBeLessThanOrEqual(2 * 1024);
+    expect(store.get('c9999')!.map((m) => m.frame)).toEqual([9999]);
+    svc.close();
+    store.close();
+  });
+
   it('analyze keeps an alerted call\'s messages after the call table forgot it (they are written at the end)', async () => {
     const { EvidenceBuffer } = await import('../../src/evidence/buffer.js');
     const b = new EvidenceBuffer();
