@@ -62,12 +62,17 @@ async function metric(port: number, name: string, labels = ''): Promise<number> 
   return line === undefined ? NaN : Number(line.split(' ')[1]);
 }
 
-/** A new call; its caller (+3120…) never equals the callee (+3130…) nor shares its area (no CLI-CALLED-AS-CALLER, no NEIGHBOUR). */
+/**
+ * A new call; its caller (+3120…) never equals the callee (+3130…) nor shares its area (no CLI-CALLED-AS-CALLER, no
+ * NEIGHBOUR), and every tenth presents an impossible number (+3121 and up to 5 digits, CLI-INVALID): a flood with an alert campaign
+ * in it, whose alerted calls' evidence is pinned, saved, and must go too once the calls have expired.
+ */
 function inviteText(n: number): Buffer {
   const id = `flood-${n}`;
+  const from = n % 10 === 0 ? `+3121${n % 100_000}` : `+3120${String(1_000_000 + (n % 9_000_000)).padStart(7, '0')}`;
   return Buffer.from(
     `INVITE sip:+31301234500@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-${id}\r\n` +
-      `From: <sip:+3120${String(1_000_000 + (n % 9_000_000)).padStart(7, '0')}@127.0.0.1>;tag=t${n}\r\nTo: <sip:+31301234500@127.0.0.1>\r\nCall-ID: ${id}@flood.test\r\n` +
+      `From: <sip:${from}@127.0.0.1>;tag=t${n}\r\nTo: <sip:+31301234500@127.0.0.1>\r\nCall-ID: ${id}@flood.test\r\n` +
       `CSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:5099>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
   );
 }
@@ -181,11 +186,15 @@ limits: { callIdleSeconds: ${IDLE_S} }
     const windowKeys = await metric(ports.http, 'spoofwatch_limit_used', '{bound="windowKeys"}');
     const callsAfter = await metric(ports.http, 'spoofwatch_calls_active');
     const evidenceAfter = await metric(ports.http, 'spoofwatch_limit_used', '{bound="evidenceBytes"}');
-    // Every call from its own number: no alert (CLI-VELOCITY would pin each call's evidence, kept by design up to
-    // the 64 MiB bound of alerted calls' evidence and saved to the store).
-    expect(await metric(ports.http, 'spoofwatch_bus_last_seq')).toBe(0);
+    // One call in ten alerted (CLI-INVALID), each alert stored and its call's evidence pinned and saved; once the
+    // calls expired, that evidence left memory too (it is in the store).
+    const alerts = await metric(ports.http, 'spoofwatch_alerts_total', '{rule="CLI-INVALID",severity="high"}');
+    expect(await metric(ports.http, 'spoofwatch_bus_last_seq')).toBe(alerts);
+    expect(alerts).toBeGreaterThan(analysed / 20);
+    const pinnedAfter = await metric(ports.http, 'spoofwatch_limit_used', '{bound="evidencePinnedBytes"}');
+    expect(pinnedAfter).toBe(0);
     const mb = (n: number) => Math.round(n / 1048576);
-    console.log(JSON.stringify({ sent, analysed, callsAtEnd, callsAfter, evidenceAfter, windowKeys, before: Math.round(before), peak: Math.round(peak), after: Math.round(after), backAfterMs, heapMb: [mb(heapBefore), mb(heapAfter)], externalMb: [mb(externalBefore), mb(externalAfter)] }));
+    console.log(JSON.stringify({ sent, analysed, alerts, callsAtEnd, callsAfter, evidenceAfter, windowKeys, before: Math.round(before), peak: Math.round(peak), after: Math.round(after), backAfterMs, heapMb: [mb(heapBefore), mb(heapAfter)], externalMb: [mb(externalBefore), mb(externalAfter)] }));
     expect(callsBound).toBe(0);
     expect(analysed).toBeGreaterThan(5_000); // the flood reached the analyzer (the rest: kernel drops, counted)
     expect(callsAfter).toBe(0);
