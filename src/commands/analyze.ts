@@ -278,6 +278,13 @@ export interface AnalyzeOptions {
   readonly keepCalls?: number;
 }
 
+/** The rule a call record raised first (undefined before its first alert). */
+function firstRaised(call: CallRecord): string | undefined {
+  if (call.raised === undefined) return undefined;
+  for (const rule of call.raised) return rule;
+  return undefined;
+}
+
 export async function analyzeFiles(
   files: readonly string[],
   config: Config,
@@ -301,9 +308,10 @@ export async function analyzeFiles(
   };
   // Each kept alerted call with the rules it raised, in alert order (filtering every alert per alerted call at the
   // end was quadratic: ~2% of a 1M-message run, and growing with the square of the alerts). Calls past keepCalls are
-  // only counted: a WeakSet marks their records without keeping them alive once the call table lets them go.
+  // only counted, at their first alert: the one of the first rule in the record's `raised` set (alerts are once per
+  // call record and rule, delivered in the order the rules raised them). A WeakSet of the records did this before;
+  // an alert storm put 150k records in it.
   const alertedCalls = new Map<string, { readonly call: CallRecord; readonly rules: string[]; readonly file: string }>();
-  const countedCalls = new WeakSet<CallRecord>();
   const keepAlerts = evidenceDir !== undefined ? Infinity : (options.keepAlerts ?? Infinity);
   const keepCalls = options.keepCalls ?? Infinity;
   const onAlert = options.onAlert;
@@ -326,8 +334,7 @@ export async function analyzeFiles(
       else alertsNotKept++;
       const seen = alertedCalls.get(call.callId);
       if (seen) seen.rules.push(alert.rule);
-      else if (!countedCalls.has(call)) {
-        countedCalls.add(call);
+      else if (firstRaised(call) === alert.rule) {
         if (alertedCalls.size < keepCalls) alertedCalls.set(call.callId, { call, rules: [alert.rule], file: alert.network.origin });
         else callsNotKept++;
       }
