@@ -12,10 +12,12 @@
  * objects but leaves most pages (each with a few live window keys) mapped: 10% of a 200 MB heap left alive across
  * all pages gave RSS 235 → 202 MB; the same GC compacting every page, 238 → 90 MB in 56 ms.
  *
- * So the daemon watches its call table and, when at least {@link MIN_RELEASED_CALLS} calls have gone since its peak
- * and the drain has slowed, runs one full GC that compacts every page: once per flood (the table drains only when
- * traffic no longer refills it, and a new peak must build up before the next), at the cost of one pause of tens of
- * milliseconds (copying the live heap) against the flood's hundreds of megabytes.
+ * So the daemon watches what it holds for calls — the call table at ~2 KB a call, the evidence buffer's bytes, alerts
+ * waiting for the store — and, when at least {@link MIN_RELEASED_BYTES} of it have gone since the peak and the drain
+ * has slowed, runs one full GC that compacts every page: once per flood (state drains only when traffic no longer
+ * refills it, and a new peak must build up before the next), at the cost of one pause of tens of milliseconds
+ * (copying the live heap) against the flood's hundreds of megabytes. Evidence and held alerts count too: after a
+ * storm on a full disk they are let go of only when the store takes them again, long after the calls expired.
  *
  * V8 gives JavaScript no GC call unless started with `--expose-gc`; {@link compactingGc} takes the flag at run time
  * and reads `gc` from a new context, where V8 installs it once the flag is set, and turns on
@@ -25,8 +27,18 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** A drained build-up of at least this many calls compacts the heap (~20 MB of state and evidence at ~2 KB a call). */
-export const MIN_RELEASED_CALLS = 10_000;
+/** A drained build-up of at least this much held state compacts the heap (10k calls at ~2 KB a call). */
+export const MIN_RELEASED_BYTES = 20 * 1024 * 1024;
+
+/** What one call in the table holds, for {@link heldBytes} (call record, facts, window slot: ~2 KB measured). */
+export const CALL_STATE_BYTES = 2048;
+/** What one alert waiting for the store holds. */
+export const HELD_ALERT_BYTES = 1024;
+
+/** The daemon's estimate of the state it holds for calls, which a flood fills and its end releases. */
+export function heldBytes(calls: number, evidenceBytes: number, alertsWaiting: number): number {
+  return calls * CALL_STATE_BYTES + evidenceBytes + alertsWaiting * HELD_ALERT_BYTES;
+}
 
 type GcFunction = () => void;
 
@@ -63,9 +75,9 @@ export function compactingGc(): boolean {
 }
 
 export interface Compaction {
-  /** Calls in the table at the peak, and now. */
-  readonly peakCalls: number;
-  readonly calls: number;
+  /** Held state (see {@link heldBytes}) at the peak, and now. */
+  readonly peakHeld: number;
+  readonly held: number;
   readonly heapUsedBefore: number;
   readonly heapUsedAfter: number;
   readonly pauseMs: number;
@@ -82,26 +94,26 @@ export class FloodCompaction {
 
   constructor(
     private readonly gc: () => boolean = compactingGc,
-    private readonly minReleased: number = MIN_RELEASED_CALLS,
+    private readonly minReleased: number = MIN_RELEASED_BYTES,
     private readonly heapUsed: () => number = () => process.memoryUsage().heapUsed,
   ) {}
 
   /**
-   * Look at the call table's size (once a tick); returns what a compaction did when it ran one. It runs when at
-   * least `minReleased` calls have gone since the peak and the drain has slowed (the last tick released fewer than a
-   * tenth of that): at the end of a flood's expiry, not in its middle (a 100k-call table drains over
-   * callIdleSeconds, ~10k calls a tick at 10 s). A slow drain compacts once per `minReleased` calls released.
+   * Look at the state held (once a tick); returns what a compaction did when it ran one. It runs when at least
+   * `minReleased` has gone since the peak and the drain has slowed (the last tick released less than a tenth of
+   * that): at the end of a flood's expiry, not in its middle (a 100k-call table drains over callIdleSeconds, ~10k
+   * calls a tick at 10 s). A slow drain compacts once per `minReleased` released.
    */
-  observe(calls: number): Compaction | undefined {
+  observe(held: number): Compaction | undefined {
     const previous = this.previous;
-    this.previous = calls;
-    if (calls > this.peak) {
-      this.peak = calls;
+    this.previous = held;
+    if (held > this.peak) {
+      this.peak = held;
       return undefined;
     }
-    if (this.unavailable || this.peak - calls < this.minReleased || (previous - calls) * 10 >= this.minReleased) return undefined;
-    const peakCalls = this.peak;
-    this.peak = calls;
+    if (this.unavailable || this.peak - held < this.minReleased || (previous - held) * 10 >= this.minReleased) return undefined;
+    const peakHeld = this.peak;
+    this.peak = held;
     const heapUsedBefore = this.heapUsed();
     const t0 = performance.now();
     if (!this.gc()) {
@@ -110,6 +122,6 @@ export class FloodCompaction {
     }
     const pauseMs = performance.now() - t0;
     this.count++;
-    return { peakCalls, calls, heapUsedBefore, heapUsedAfter: this.heapUsed(), pauseMs };
+    return { peakHeld, held, heapUsedBefore, heapUsedAfter: this.heapUsed(), pauseMs };
   }
 }

@@ -31,7 +31,7 @@ import { INCIDENTS_DEFAULTS, type Incident } from '../incidents/incident.js';
 import { LiveIncidents } from '../incidents/live.js';
 import { AlertGate } from '../incidents/gate.js';
 import { DaemonParts } from './parts.js';
-import { FloodCompaction } from './compaction.js';
+import { FloodCompaction, heldBytes } from './compaction.js';
 import { ClusterNode } from '../cluster/node.js';
 import { streamSeqPersistence } from '../cluster/gateway.js';
 
@@ -563,7 +563,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
   // keys once their windows have passed (issue #18).
   let seenMessages = -1;
   let quietSinceMs = 0;
-  // Once a flood's calls have expired, give their memory back (src/daemon/compaction.ts).
+  // Once a flood's calls and what they held have gone, give their memory back (src/daemon/compaction.ts).
   let compactionUnavailableLogged = false;
   const mb = (n: number): number => Math.round(n / 1048576);
   const idleTimer = setInterval(() => {
@@ -573,8 +573,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<DaemonHandle> {
       seenMessages = n;
       quietSinceMs = now;
     } else analyzer.advance(now - quietSinceMs);
-    const c = compaction.observe(analyzer.calls.size);
-    if (c !== undefined) log.info('heap compacted after a flood of calls expired', { peakCalls: c.peakCalls, calls: c.calls, heapUsedMb: [mb(c.heapUsedBefore), mb(c.heapUsedAfter)], pauseMs: Math.round(c.pauseMs) });
+    const eb = evidence.buffer.bytes;
+    const c = compaction.observe(heldBytes(analyzer.calls.size, eb.open + eb.pinned, bus.stats().pendingPersist));
+    if (c !== undefined) log.info('heap compacted after a flood\'s state was released', { calls: analyzer.calls.size, heldMb: [mb(c.peakHeld), mb(c.held)], heapUsedMb: [mb(c.heapUsedBefore), mb(c.heapUsedAfter)], pauseMs: Math.round(c.pauseMs) });
     else if (compaction.unavailable && !compactionUnavailableLogged) {
       compactionUnavailableLogged = true;
       log.warn('cannot ask V8 for a compacting GC: memory after a flood returns on V8\'s own schedule');

@@ -1,10 +1,11 @@
 /**
- * When the daemon compacts its heap (src/daemon/compaction.ts): once a build-up of calls has drained, not while it
- * drains, not for small ones; and that the compacting GC it asks V8 for really gives pages back.
+ * When the daemon compacts its heap (src/daemon/compaction.ts): once a build-up of held state (calls, evidence, alerts
+ * waiting for the store) has drained, not while it drains, not for small ones; and that the compacting GC it asks V8
+ * for really gives pages back. The policy tests count in calls (threshold 10k); the daemon counts bytes.
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { compactingGc, FloodCompaction, MIN_RELEASED_CALLS } from '../../src/daemon/compaction.js';
+import { CALL_STATE_BYTES, compactingGc, FloodCompaction, heldBytes, MIN_RELEASED_BYTES } from '../../src/daemon/compaction.js';
 
 function policy(): { c: FloodCompaction; runs: () => number } {
   let runs = 0;
@@ -21,7 +22,7 @@ describe('FloodCompaction: when', () => {
     expect(runs()).toBe(0);
     // The drain has stopped: one compaction, with what it saw.
     const done = c.observe(0);
-    expect(done).toMatchObject({ peakCalls: 100_000, calls: 0 });
+    expect(done).toMatchObject({ peakHeld: 100_000, held: 0 });
     expect(runs()).toBe(1);
     expect(c.count).toBe(1);
     // Quiet ticks after it: nothing more.
@@ -32,7 +33,7 @@ describe('FloodCompaction: when', () => {
   it('counts from the peak over background traffic: 30k steady calls, a flood of 20k on top', () => {
     const { c, runs } = policy();
     for (const n of [30_000, 30_200, 29_900, 50_000, 48_000, 40_000, 32_000, 30_100]) expect(c.observe(n)).toBeUndefined();
-    expect(c.observe(29_950)).toMatchObject({ peakCalls: 50_000, calls: 29_950 });
+    expect(c.observe(29_950)).toMatchObject({ peakHeld: 50_000, held: 29_950 });
     expect(runs()).toBe(1);
     // The background's own ups and downs never add up to a compaction.
     for (let i = 0; i < 200; i++) c.observe(30_000 + (i % 2 === 0 ? 500 : -500));
@@ -71,8 +72,21 @@ describe('FloodCompaction: when', () => {
     expect(c.count).toBe(0);
   });
 
-  it('the default threshold is 10k calls', () => {
-    expect(MIN_RELEASED_CALLS).toBe(10_000);
+  it('the default threshold is 20 MiB of held state: 10k calls, or evidence and alerts let go of later', () => {
+    expect(MIN_RELEASED_BYTES).toBe(20 * 1048576);
+    expect(heldBytes(10_240, 0, 0)).toBe(MIN_RELEASED_BYTES);
+    expect(CALL_STATE_BYTES).toBe(2048);
+    // After a storm on a full disk: calls long gone, 64 MiB of pinned evidence and 20k held alerts released once the
+    // store takes them again.
+    const c = new FloodCompaction(() => true, MIN_RELEASED_BYTES, () => 0);
+    const full = heldBytes(0, 64 * 1048576, 20_000);
+    c.observe(heldBytes(100_000, 96 * 1048576, 20_000));
+    c.observe(full); // the calls expired: a compaction (evidence and alerts still held)
+    expect(c.observe(full)).toMatchObject({ held: full });
+    expect(c.observe(full)).toBeUndefined();
+    c.observe(0); // the store is back: all saved and let go of at once
+    expect(c.observe(0)).toMatchObject({ peakHeld: full, held: 0 });
+    expect(c.count).toBe(2);
   });
 });
 
