@@ -164,6 +164,8 @@ describe.runIf(hasNatsServer())('cluster equivalence (real 3-node nats-server cl
       expect(gw2.store.count()).toBe(expected.length);
 
       // Shard leases: a third correlator waits while corr2 holds every shard, and takes them all once corr2 stops.
+      // (The replay above can finish before the last lease is taken: corr2 takes the shards one at a time.)
+      await waitFor(() => corr2.cluster!.correlator!.stats().owned.length === 16, 15_000, 'corr2 to hold all 16 shards');
       expect(corr2.cluster!.correlator!.stats().owned).toHaveLength(16);
       const corr3 = await quietDaemon(nodeConfig(t.dir, 'corr3', c.servers, 'role: [correlator]\nreorderMs: 300'));
       daemons.push(corr3);
