@@ -166,8 +166,25 @@ export async function startNatsCluster(size = 3, timeoutMs = 20_000, opts: NatsC
     },
     async restart(name) {
       const n = byName(name);
+      // A node that exits during its start (seen once in a full CI run: its monitor port never answered) is started
+      // again, up to three times; a timeout's error carries its log.
+      const end = Date.now() + timeoutMs;
+      let attempt = 1;
       startNode(n, routes, clusterName, opts);
-      await waitFor(`${name} to serve`, async () => ((await getJson(`http://127.0.0.1:${n.monitorPort}/healthz`)) as { status?: string }).status === 'ok' || undefined, timeoutMs);
+      for (;;) {
+        const p = n.proc!;
+        if (p.exitCode !== null || p.signalCode !== null) {
+          if (attempt >= 3 || Date.now() >= end) throw new Error(`${name} exited (${p.exitCode ?? p.signalCode}) ${attempt} times\n--- ${name} log\n${n.log.join('').slice(-2000)}`);
+          attempt++;
+          await new Promise((r) => setTimeout(r, 500));
+          startNode(n, routes, clusterName, opts);
+          continue;
+        }
+        const ok = await getJson(`http://127.0.0.1:${n.monitorPort}/healthz`).then((j) => (j as { status?: string }).status === 'ok', () => false);
+        if (ok) return;
+        if (Date.now() >= end) throw new Error(`timed out waiting for ${name} to serve\n--- ${name} log\n${n.log.join('').slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     async stop() {
       await Promise.all(nodes.map((n) => stopNode(n, 'SIGTERM')));
